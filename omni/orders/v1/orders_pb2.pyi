@@ -1,0 +1,399 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from omni.common.v1 import common_pb2 as _common_pb2
+from omni.payments.v1 import payments_pb2 as _payments_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class OrderLine(_message.Message):
+    __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    RETURNABLE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    quantity: int
+    unit_price: _common_pb2.Money
+    returnable_days: int
+    returned_quantity: int
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., returned_quantity: _Optional[int] = ...) -> None: ...
+
+class FulfillmentRequest(_message.Message):
+    __slots__ = ("type", "location_id", "address")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    location_id: str
+    address: _common_pb2.Address
+    def __init__(self, type: _Optional[str] = ..., location_id: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.Address, _Mapping]] = ...) -> None: ...
+
+class FulfillmentLine(_message.Message):
+    __slots__ = ("sku", "quantity", "quantity_picked")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_PICKED_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    quantity: int
+    quantity_picked: int
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., quantity_picked: _Optional[int] = ...) -> None: ...
+
+class Tracking(_message.Message):
+    __slots__ = ("carrier", "tracking_number")
+    CARRIER_FIELD_NUMBER: _ClassVar[int]
+    TRACKING_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    carrier: str
+    tracking_number: str
+    def __init__(self, carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ...) -> None: ...
+
+class Fulfillment(_message.Message):
+    __slots__ = ("fulfillment_id", "order_id", "type", "location_id", "status", "lines", "pickup_code", "tracking", "updated_at")
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    PICKUP_CODE_FIELD_NUMBER: _ClassVar[int]
+    TRACKING_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    fulfillment_id: str
+    order_id: str
+    type: str
+    location_id: str
+    status: str
+    lines: _containers.RepeatedCompositeFieldContainer[FulfillmentLine]
+    pickup_code: str
+    tracking: Tracking
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, fulfillment_id: _Optional[str] = ..., order_id: _Optional[str] = ..., type: _Optional[str] = ..., location_id: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., pickup_code: _Optional[str] = ..., tracking: _Optional[_Union[Tracking, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OrderEvent(_message.Message):
+    __slots__ = ("at", "type", "detail")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    at: _timestamp_pb2.Timestamp
+    type: str
+    detail: str
+    def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class Order(_message.Message):
+    __slots__ = ("order_id", "customer_id", "channel", "status", "lines", "fulfillment_request", "fulfillments", "events", "workflow_id", "total", "associate_id", "store_id", "referral_associate_id", "created_at")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    FULFILLMENT_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    FULFILLMENTS_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    customer_id: str
+    channel: str
+    status: str
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
+    fulfillment_request: FulfillmentRequest
+    fulfillments: _containers.RepeatedCompositeFieldContainer[Fulfillment]
+    events: _containers.RepeatedCompositeFieldContainer[OrderEvent]
+    workflow_id: str
+    total: _common_pb2.Money
+    associate_id: str
+    store_id: str
+    referral_associate_id: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PlaceOrderRequest(_message.Message):
+    __slots__ = ("idempotency_key", "customer_id", "channel", "lines", "fulfillment", "tenders", "associate_id", "store_id", "referral_associate_id")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    TENDERS_FIELD_NUMBER: _ClassVar[int]
+    ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    customer_id: str
+    channel: str
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
+    fulfillment: FulfillmentRequest
+    tenders: _containers.RepeatedCompositeFieldContainer[_payments_pb2.Tender]
+    associate_id: str
+    store_id: str
+    referral_associate_id: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., fulfillment: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., tenders: _Optional[_Iterable[_Union[_payments_pb2.Tender, _Mapping]]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ...) -> None: ...
+
+class PlaceOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class GetOrderRequest(_message.Message):
+    __slots__ = ("order_id",)
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+
+class GetOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class CancelOrderRequest(_message.Message):
+    __slots__ = ("order_id", "reason", "actor")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    reason: str
+    actor: str
+    def __init__(self, order_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class CancelOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class StoreTask(_message.Message):
+    __slots__ = ("type", "fulfillment_id", "return_id", "order_id", "status", "lines", "since")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RETURN_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    fulfillment_id: str
+    return_id: str
+    order_id: str
+    status: str
+    lines: _containers.RepeatedCompositeFieldContainer[FulfillmentLine]
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, type: _Optional[str] = ..., fulfillment_id: _Optional[str] = ..., return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListStoreTasksRequest(_message.Message):
+    __slots__ = ("store_id", "type", "limit", "page_token")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    type: str
+    limit: int
+    page_token: str
+    def __init__(self, store_id: _Optional[str] = ..., type: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListStoreTasksResponse(_message.Message):
+    __slots__ = ("tasks", "next_page_token")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[StoreTask]
+    next_page_token: str
+    def __init__(self, tasks: _Optional[_Iterable[_Union[StoreTask, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetFulfillmentRequest(_message.Message):
+    __slots__ = ("fulfillment_id",)
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    fulfillment_id: str
+    def __init__(self, fulfillment_id: _Optional[str] = ...) -> None: ...
+
+class GetFulfillmentResponse(_message.Message):
+    __slots__ = ("fulfillment",)
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    fulfillment: Fulfillment
+    def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
+
+class PickFulfillmentRequest(_message.Message):
+    __slots__ = ("fulfillment_id", "lines", "actor")
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    fulfillment_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
+    actor: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class PickFulfillmentResponse(_message.Message):
+    __slots__ = ("fulfillment",)
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    fulfillment: Fulfillment
+    def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
+
+class HandoverFulfillmentRequest(_message.Message):
+    __slots__ = ("fulfillment_id", "pickup_code", "actor")
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PICKUP_CODE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    fulfillment_id: str
+    pickup_code: str
+    actor: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., pickup_code: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class HandoverFulfillmentResponse(_message.Message):
+    __slots__ = ("fulfillment",)
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    fulfillment: Fulfillment
+    def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
+
+class ShipFulfillmentRequest(_message.Message):
+    __slots__ = ("fulfillment_id", "carrier", "tracking_number", "actor")
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CARRIER_FIELD_NUMBER: _ClassVar[int]
+    TRACKING_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    fulfillment_id: str
+    carrier: str
+    tracking_number: str
+    actor: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class ShipFulfillmentResponse(_message.Message):
+    __slots__ = ("fulfillment",)
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    fulfillment: Fulfillment
+    def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
+
+class ReturnLine(_message.Message):
+    __slots__ = ("sku", "quantity", "condition")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    quantity: int
+    condition: str
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., condition: _Optional[str] = ...) -> None: ...
+
+class Refund(_message.Message):
+    __slots__ = ("payment_id", "tender_type", "amount", "status")
+    PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENDER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    payment_id: str
+    tender_type: str
+    amount: _common_pb2.Money
+    status: str
+    def __init__(self, payment_id: _Optional[str] = ..., tender_type: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., status: _Optional[str] = ...) -> None: ...
+
+class Return(_message.Message):
+    __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at")
+    RETURN_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    REFUND_FIELD_NUMBER: _ClassVar[int]
+    REFUNDS_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    return_id: str
+    order_id: str
+    customer_id: str
+    status: str
+    method: str
+    location_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
+    refund: _common_pb2.Money
+    refunds: _containers.RepeatedCompositeFieldContainer[Refund]
+    events: _containers.RepeatedCompositeFieldContainer[OrderEvent]
+    workflow_id: str
+    channel: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., method: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateReturnRequest(_message.Message):
+    __slots__ = ("idempotency_key", "order_id", "lines", "method", "location_id", "channel", "actor")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    order_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
+    method: str
+    location_id: str
+    channel: str
+    actor: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., method: _Optional[str] = ..., location_id: _Optional[str] = ..., channel: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class CreateReturnResponse(_message.Message):
+    __slots__ = ()
+    RETURN_FIELD_NUMBER: _ClassVar[int]
+    def __init__(self, **kwargs) -> None: ...
+
+class GetReturnRequest(_message.Message):
+    __slots__ = ("return_id",)
+    RETURN_ID_FIELD_NUMBER: _ClassVar[int]
+    return_id: str
+    def __init__(self, return_id: _Optional[str] = ...) -> None: ...
+
+class GetReturnResponse(_message.Message):
+    __slots__ = ()
+    RETURN_FIELD_NUMBER: _ClassVar[int]
+    def __init__(self, **kwargs) -> None: ...
+
+class RecordOrderProgressRequest(_message.Message):
+    __slots__ = ("event_id", "order_id", "status", "fulfillments", "event")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FULFILLMENTS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    order_id: str
+    status: str
+    fulfillments: _containers.RepeatedCompositeFieldContainer[Fulfillment]
+    event: OrderEvent
+    def __init__(self, event_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[str] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., event: _Optional[_Union[OrderEvent, _Mapping]] = ...) -> None: ...
+
+class RecordOrderProgressResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class RecordReturnProgressRequest(_message.Message):
+    __slots__ = ("event_id", "return_id", "status", "refunds", "event")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RETURN_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REFUNDS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    return_id: str
+    status: str
+    refunds: _containers.RepeatedCompositeFieldContainer[Refund]
+    event: OrderEvent
+    def __init__(self, event_id: _Optional[str] = ..., return_id: _Optional[str] = ..., status: _Optional[str] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., event: _Optional[_Union[OrderEvent, _Mapping]] = ...) -> None: ...
+
+class RecordReturnProgressResponse(_message.Message):
+    __slots__ = ()
+    RETURN_FIELD_NUMBER: _ClassVar[int]
+    def __init__(self, **kwargs) -> None: ...

@@ -1,0 +1,178 @@
+"""The one place where domain errors become gRPC statuses, and back.
+
+Server side: `ErrorInterceptor` turns DomainError into a status with
+google.rpc details (BadRequest field violations, ErrorInfo reason). Client
+side: `describe_rpc_error` reads those details back for the gateway and the
+workflow activities.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+from services.common.errors import (
+    AlreadyExists,
+    BusinessRuleViolation,
+    Conflict,
+    DomainError,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
+
+logger = logging.getLogger(__name__)
+
+ERROR_DOMAIN = "omni"
+_DETAILS_KEY = "grpc-status-details-bin"
+
+_STATUS_BY_ERROR: list[tuple[type[DomainError], grpc.StatusCode]] = [
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (BusinessRuleViolation, grpc.StatusCode.FAILED_PRECONDITION),
+    (Conflict, grpc.StatusCode.ABORTED),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
+]
+
+
+def status_code_for(error: DomainError) -> grpc.StatusCode:
+    for error_type, code in _STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return code
+    return grpc.StatusCode.UNKNOWN
+
+
+def to_status_proto(error: DomainError) -> tuple[grpc.StatusCode, status_pb2.Status]:
+    code = status_code_for(error)
+    status = status_pb2.Status(code=code.value[0], message=error.message)
+    if isinstance(error, InvalidArgument) and error.violations:
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.message)
+                for v in error.violations
+            ]
+        )
+        detail = any_pb2.Any()
+        detail.Pack(bad_request)
+        status.details.append(detail)
+    if isinstance(error, BusinessRuleViolation | Conflict):
+        info = error_details_pb2.ErrorInfo(
+            reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+        )
+        detail = any_pb2.Any()
+        detail.Pack(info)
+        status.details.append(detail)
+    return code, status
+
+
+Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
+
+
+async def _abort(context: grpc.aio.ServicerContext, error: DomainError) -> None:
+    code, status = to_status_proto(error)
+    await context.abort(
+        code, error.message, trailing_metadata=((_DETAILS_KEY, status.SerializeToString()),)
+    )
+
+
+def _guard_unary(method: str, behavior: Handler) -> Handler:
+    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await behavior(request, context)
+        except DomainError as error:
+            await _abort(context, error)
+        except (grpc.aio.AbortError, grpc.RpcError):
+            raise
+        except Exception:
+            # Never leak a stack trace to the caller; the log has it.
+            logger.exception("unhandled error in %s", method)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+    return guarded
+
+
+def _guard_stream(method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            async for item in behavior(request, context):
+                yield item
+        except DomainError as error:
+            await _abort(context, error)
+        except (grpc.aio.AbortError, grpc.RpcError):
+            raise
+        except Exception:
+            logger.exception("unhandled error in %s", method)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+    return guarded
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Maps DomainError raised by any servicer method to its gRPC status."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method = handler_call_details.method
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _guard_unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _guard_stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+@dataclass
+class RpcErrorInfo:
+    """What a caller needs to know about a failed RPC."""
+
+    code: grpc.StatusCode
+    message: str
+    reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    violations: list[FieldViolation] = field(default_factory=list)
+
+
+def describe_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> RpcErrorInfo:
+    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+    message: str = error.details() or ""  # type: ignore[attr-defined]
+    info = RpcErrorInfo(code=code, message=message)
+    trailing = error.trailing_metadata() or ()  # type: ignore[attr-defined]
+    for key, value in trailing:
+        if key != _DETAILS_KEY:
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad_request = error_details_pb2.BadRequest()
+                detail.Unpack(bad_request)
+                info.violations = [
+                    FieldViolation(v.field, v.description) for v in bad_request.field_violations
+                ]
+            elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                error_info = error_details_pb2.ErrorInfo()
+                detail.Unpack(error_info)
+                info.reason = error_info.reason
+                info.metadata = dict(error_info.metadata)
+    return info
+

@@ -1,0 +1,18 @@
+"""Typed settings read only from the environment, with local defaults."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every gRPC service process needs; services extend it."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int
+    # Shorter than the pod's terminationGracePeriodSeconds.
+    shutdown_grace_seconds: float = 10.0
+    log_level: str = "INFO"
