@@ -1,0 +1,160 @@
+"""What crosses between the orders service and the journeys.
+
+The orders service starts workflows and sends updates by these names with
+these dataclasses; it never imports workflow code. One dataclass in and one
+out per call, so fields can be added compatibly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TASK_QUEUE = "omni-orders"
+
+BOPIS_WORKFLOW = "BopisWorkflow"
+SHIP_FROM_STORE_WORKFLOW = "ShipFromStoreWorkflow"
+RETURN_WORKFLOW = "ReturnWorkflow"
+
+# Update names (on both order workflows unless said otherwise).
+PLACE_UPDATE = "place"
+PICK_UPDATE = "pick"
+HANDOVER_UPDATE = "handover"  # BOPIS only
+SHIP_UPDATE = "ship"  # ship-from-store only
+CANCEL_UPDATE = "cancel"
+RECEIVE_UPDATE = "receive"  # returns by mail
+STATUS_QUERY = "status"
+
+# Search attributes registered on the Temporal server (Keyword).
+SEARCH_ATTRIBUTES = ("OrderId", "CustomerId", "StoreId", "Channel")
+
+# ApplicationError types a failed update carries, for the orders service to map.
+ERROR_INVALID_STATE = "INVALID_STATE"  # -> 409
+ERROR_WRONG_PICKUP_CODE = "WRONG_PICKUP_CODE"  # -> 422
+ERROR_INVALID_PICK = "INVALID_PICK"  # -> 400
+
+
+def order_workflow_id(order_id: str) -> str:
+    return f"order-{order_id}"
+
+
+def return_workflow_id(return_id: str) -> str:
+    return f"return-{return_id}"
+
+
+@dataclass
+class LineInput:
+    sku: str
+    quantity: int
+    unit_price_minor: int = 0
+
+
+@dataclass
+class TenderInput:
+    type: str  # "card" | "gift_card"
+    token: str = ""
+    code: str = ""
+    # Gift cards carry their amount; the card (amount 0) covers the remainder.
+    amount_minor: int = 0
+
+
+@dataclass
+class AddressInput:
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    lat: float
+    lon: float
+
+
+@dataclass
+class OrderInput:
+    order_id: str
+    customer_id: str
+    channel: str
+    currency: str
+    lines: list[LineInput]
+    tenders: list[TenderInput]
+    fulfillment_type: str  # "pickup" | "ship"
+    pickup_location_id: str = ""
+    address: AddressInput | None = None
+
+
+@dataclass
+class PlacementResult:
+    accepted: bool
+    # "" when accepted; else INSUFFICIENT_STOCK, PAYMENT_DECLINED or NO_SOURCE.
+    reason: str = ""
+    message: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PickInput:
+    fulfillment_id: str
+    lines: list[LineInput]  # quantity = quantity picked
+    actor: str = ""
+
+
+@dataclass
+class HandoverInput:
+    fulfillment_id: str
+    pickup_code: str
+    actor: str = ""
+
+
+@dataclass
+class ShipInput:
+    fulfillment_id: str
+    carrier: str
+    tracking_number: str
+    actor: str = ""
+
+
+@dataclass
+class CancelInput:
+    reason: str
+    actor: str = ""
+
+
+@dataclass
+class ActionResult:
+    """What a store action or cancel left behind (statuses after the change)."""
+
+    order_status: str
+    fulfillment_id: str = ""
+    fulfillment_status: str = ""
+
+
+@dataclass
+class ReturnLineInput:
+    sku: str
+    quantity: int
+    condition: str  # "sellable" | "damaged"
+    unit_price_minor: int = 0
+
+
+@dataclass
+class ReturnInput:
+    return_id: str
+    order_id: str
+    customer_id: str
+    channel: str
+    method: str  # "in_store" | "mail"
+    location_id: str
+    currency: str
+    lines: list[ReturnLineInput]
+
+
+@dataclass
+class ReceiveInput:
+    location_id: str
+    lines: list[ReturnLineInput]
+    actor: str = ""
+
+
+@dataclass
+class OrderStatus:
+    order_id: str
+    status: str
+    fulfillments: dict[str, str] = field(default_factory=dict)
