@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stack.processes import child_options
+
 from importlib.util import find_spec
 
 # Found without importing the package: its import creates lock files we do not use.
@@ -129,7 +131,7 @@ class PostgresServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=False,
+            **child_options(),
             **creds,  # type: ignore[arg-type]
         )
         log.close()
@@ -150,23 +152,7 @@ class PostgresServer:
         raise TimeoutError("postgres did not become ready")
 
     def ensure_database(self, name: str) -> None:
-        exists = subprocess.run(
-            [
-                str(BIN_DIR / "psql"),
-                self.url(),
-                "-tAc",
-                f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        if exists != "1":
-            subprocess.run(
-                [str(BIN_DIR / "psql"), self.url(), "-qc", f'CREATE DATABASE "{name}"'],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+        ensure_database(self.url(), name)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Fast shutdown (SIGINT): rolls back open transactions, then exits."""
@@ -179,3 +165,22 @@ class PostgresServer:
             self.process.kill()
             self.process.wait()
 
+
+
+def ensure_database(server_url: str, name: str) -> None:
+    """Creates database `name` on the server `server_url` reaches, unless it exists."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unexpected database name {name!r}")
+    psql = str(BIN_DIR / "psql")
+    exists = subprocess.run(
+        [psql, server_url, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if exists != "1":
+        subprocess.run(
+            [psql, server_url, "-qc", f'CREATE DATABASE "{name}"'],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )

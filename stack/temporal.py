@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stack.processes import child_options
 from workflows.contracts import SEARCH_ATTRIBUTES
 
 
@@ -61,7 +62,11 @@ class TemporalDevServer:
             args += ["--search-attribute", f"{name}=Keyword"]
         log = log_path.open("ab")
         self.process = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            **child_options(),
         )
         log.close()
         return self.process

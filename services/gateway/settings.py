@@ -1,0 +1,50 @@
+"""The gateway's settings, read only from the environment."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development only: main.py warns when a process runs with it.
+DEV_JWT_SECRET = "omni-dev-secret-change-me-0123456789abcdef"
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    # The gateway's own database (idempotency keys). Empty: none configured,
+    # and the app must be given a store explicitly (tests).
+    database_url: str = ""
+
+    inventory_addr: str = "127.0.0.1:50051"
+    orders_addr: str = "127.0.0.1:50052"
+    customers_addr: str = "127.0.0.1:50053"
+    payments_addr: str = "127.0.0.1:50054"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+
+    # HS256 in development; RS256/ES256 via a PEM public key or a JWKS URL in production.
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_public_key: str = ""
+    jwt_jwks_url: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_leeway_seconds: float = 30.0
+
+    # gRPC deadlines. Placing an order may wait on a slow provider (3 s per
+    # operation, several operations), so mutating journeys get longer.
+    read_timeout_seconds: float = 5.0
+    write_timeout_seconds: float = 10.0
+    journey_timeout_seconds: float = 30.0
+    health_timeout_seconds: float = 2.0
+
+    idempotency_retention_hours: float = 48.0
+    shutdown_grace_seconds: float = 10.0
+    log_level: str = "INFO"
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return not (self.jwt_public_key or self.jwt_jwks_url) and (
+            self.jwt_secret == DEV_JWT_SECRET
+        )

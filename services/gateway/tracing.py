@@ -1,0 +1,99 @@
+"""A server span per request and a W3C `traceparent` on every response.
+
+A request that carries a valid traceparent continues that trace; the same
+context goes on to the gRPC calls as metadata, so one trace id follows an
+order through the services.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway.problems import Problem
+
+logger = logging.getLogger("services.gateway.access")
+
+_propagator = TraceContextTextMapPropagator()
+# The gateway's own provider (not the global one): spans always get real ids.
+_provider = TracerProvider()
+tracer = _provider.get_tracer("omni.gateway")
+
+
+def traceparent_of(span: trace.Span) -> str:
+    context = span.get_span_context()
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+
+
+def outgoing_metadata() -> tuple[tuple[str, str], ...]:
+    """The current trace context as gRPC metadata."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return tuple(carrier.items())
+
+
+def _headers_of(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+class TracingMiddleware:
+    """Outermost layer: span, traceparent header, access log, last-resort 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        parent = _propagator.extract(_headers_of(scope))
+        method = scope["method"]
+        path = scope["path"]
+        started = time.monotonic()
+        status: dict[str, Any] = {"code": 500, "sent": False}
+        with tracer.start_as_current_span(
+            f"{method} {path}", context=parent, kind=SpanKind.SERVER
+        ) as span:
+            header = traceparent_of(span).encode("latin-1")
+
+            async def send_traced(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status["code"] = message["status"]
+                    status["sent"] = True
+                    headers = [
+                        (k, v) for k, v in message.get("headers", []) if k.lower() != b"traceparent"
+                    ]
+                    message = {**message, "headers": [*headers, (b"traceparent", header)]}
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_traced)
+            except Exception:
+                logger.exception("unhandled error on %s %s", method, path)
+                if status["sent"]:
+                    raise
+                await Problem(500, "internal error", slug="internal-error").response()(
+                    scope, receive, send_traced
+                )
+            span.set_attribute("http.request.method", method)
+            span.set_attribute("url.path", path)
+            span.set_attribute("http.response.status_code", status["code"])
+            if status["code"] >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+            # Path only: a query string could carry something a caller should not have sent.
+            logger.info(
+                "%s %s %s %.1fms trace=%032x",
+                method,
+                path,
+                status["code"],
+                (time.monotonic() - started) * 1000,
+                span.get_span_context().trace_id,
+            )
+

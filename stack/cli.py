@@ -1,0 +1,104 @@
+"""The `omni` command: up (the dev stack), token, migrate, seed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from stack.config import DATABASES, SERVICES, StackSettings, database_name, database_url_for
+
+
+def _up(_args: argparse.Namespace) -> int:
+    from stack.supervisor import Supervisor
+
+    return Supervisor(StackSettings()).run()
+
+
+def _token(args: argparse.Namespace) -> int:
+    from services.gateway.auth import mint_dev_token
+
+    print(
+        mint_dev_token(
+            role=args.role,
+            sub=args.sub,
+            customer_id=args.customer_id,
+            store_id=args.store_id,
+            channel=args.channel,
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """With --service: DATABASE_URL is that service's database (the k8s Job).
+    Without: DATABASE_URL names the server and every omni_<service> database is migrated."""
+    from services.common.migrations import upgrade
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        print("omni migrate: DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    if args.service:
+        upgrade(args.service, url)
+        print(f"migrated {args.service}")
+        return 0
+    from stack.postgres import ensure_database
+
+    for name in DATABASES:
+        ensure_database(url, database_name(name))
+        upgrade(name, database_url_for(url, database_name(name)))
+        print(f"migrated {name}")
+    return 0
+
+
+def _seed(_args: argparse.Namespace) -> int:
+    from stack.seed import seed_demo
+
+    settings = StackSettings()
+    seed_demo({s: settings.address_of(s) for s in SERVICES})
+    print("demo data seeded")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omni", description="Omni development tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the whole dev stack (what `make run` does)")
+    up.set_defaults(handler=_up)
+
+    token = commands.add_parser("token", help="print a signed development token")
+    token.add_argument(
+        "--role", required=True, choices=["guest", "customer", "associate", "agent", "admin"]
+    )
+    token.add_argument("--sub", default=None, help="subject; defaults to one made from the role")
+    token.add_argument("--customer-id", default=None)
+    token.add_argument("--store-id", default=None)
+    token.add_argument(
+        "--channel", default=None, choices=["web", "app", "pos", "call_center", "marketplace"]
+    )
+    token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    token.set_defaults(handler=_token)
+
+    migrate = commands.add_parser("migrate", help="run Alembic migrations")
+    migrate.add_argument("--service", choices=list(DATABASES), default=None)
+    migrate.set_defaults(handler=_migrate)
+
+    seed = commands.add_parser("seed", help="load the demo data into a running stack")
+    seed.set_defaults(handler=_seed)
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
+    status = args.handler(args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio can crash the interpreter at exit (DESIGN.md, known traps).
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The demo data `omni up` loads once: stores, a warehouse, products, stock, customers."""
+
+from __future__ import annotations
+
+import grpc
+
+from omni.common.v1 import common_pb2
+from omni.customers.v1 import customers_pb2, customers_pb2_grpc
+from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+
+# (location_id, name, kind, lat, lon, pickup, ship_from)
+DEMO_LOCATIONS = [
+    ("S1", "Downtown Store", "store", 40.7128, -74.0060, True, True),
+    ("S2", "Midtown Store", "store", 40.7549, -73.9840, True, True),
+    ("S3", "Brooklyn Store", "store", 40.6782, -73.9442, True, False),
+    ("W1", "Newark Warehouse", "warehouse", 40.7357, -74.1724, False, True),
+]
+# (sku, name, price in cents, returnable days)
+DEMO_PRODUCTS = [
+    ("SKU-TSHIRT", "Organic cotton T-shirt", 1999, 30),
+    ("SKU-MUG", "Stoneware mug", 1250, 30),
+    ("SKU-HOODIE", "Fleece hoodie", 4900, 60),
+    ("SKU-CAP", "Baseball cap", 1500, 30),
+]
+# on hand per (location, sku)
+DEMO_STOCK = {
+    "S1": {"SKU-TSHIRT": 20, "SKU-MUG": 10, "SKU-HOODIE": 5, "SKU-CAP": 8},
+    "S2": {"SKU-TSHIRT": 12, "SKU-MUG": 4, "SKU-HOODIE": 6},
+    "S3": {"SKU-TSHIRT": 6, "SKU-CAP": 10},
+    "W1": {"SKU-TSHIRT": 200, "SKU-MUG": 150, "SKU-HOODIE": 80, "SKU-CAP": 120},
+}
+DEMO_CUSTOMERS = [
+    ("Ada Lovelace", "ada@example.com", "+12125550101"),
+    ("Grace Hopper", "grace@example.com", "+12125550102"),
+]
+
+
+def _ignore_exists(call: grpc.RpcError) -> None:
+    if call.code() != grpc.StatusCode.ALREADY_EXISTS:  # type: ignore[attr-defined]
+        raise call
+
+
+def seed_demo(addresses: dict[str, str]) -> None:
+    """Loads the demo data; safe to run again (creates are matched, keys reused)."""
+    with grpc.insecure_channel(addresses["inventory"]) as channel:
+        inventory = inventory_pb2_grpc.InventoryServiceStub(channel)
+        for location_id, name, kind, lat, lon, pickup, ship in DEMO_LOCATIONS:
+            location = inventory_pb2.Location(
+                location_id=location_id,
+                name=name,
+                kind=kind,
+                point=common_pb2.GeoPoint(lat=lat, lon=lon),
+                pickup_enabled=pickup,
+                ship_from_enabled=ship,
+                daily_order_capacity=100,
+                pickup_window_hours=72,
+                pick_sla_minutes=120,
+            )
+            try:
+                inventory.CreateLocation(inventory_pb2.CreateLocationRequest(location=location))
+            except grpc.RpcError as error:
+                _ignore_exists(error)
+        for sku, name, cents, days in DEMO_PRODUCTS:
+            product = inventory_pb2.Product(
+                sku=sku,
+                name=name,
+                price=common_pb2.Money(amount_minor=cents, currency="USD"),
+                returnable_days=days,
+            )
+            try:
+                inventory.CreateProduct(inventory_pb2.CreateProductRequest(product=product))
+            except grpc.RpcError as error:
+                _ignore_exists(error)
+        for location_id, stock in DEMO_STOCK.items():
+            for sku, quantity in stock.items():
+                inventory.AdjustStock(
+                    inventory_pb2.AdjustStockRequest(
+                        idempotency_key=f"seed/{location_id}/{sku}",
+                        location_id=location_id,
+                        sku=sku,
+                        delta=quantity,
+                        reason="receipt",
+                        actor="omni-seed",
+                        reference="demo",
+                    )
+                )
+    with grpc.insecure_channel(addresses["customers"]) as channel:
+        customers = customers_pb2_grpc.CustomersServiceStub(channel)
+        for name, email, phone in DEMO_CUSTOMERS:
+            customers.CreateCustomer(
+                customers_pb2.CreateCustomerRequest(name=name, email=email, phone=phone)
+            )

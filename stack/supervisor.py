@@ -1,0 +1,286 @@
+"""`omni up`: the whole dev stack as supervised child processes.
+
+Order of start: PostgreSQL → Temporal → migrations → the four services → the
+worker → the gateway → seed (once). Stop is the reverse, on SIGINT, SIGTERM or
+SIGHUP, and also when any child dies on its own (then the exit status is 1).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.migrations import upgrade
+from stack.config import DATABASES, SERVICES, StackSettings, database_name, database_url_for
+from stack.postgres import PostgresServer, ensure_database
+from stack.processes import child_options, die_with_parent
+from stack.seed import seed_demo
+from stack.temporal import TemporalDevServer
+
+ROOT = Path(__file__).resolve().parent.parent
+STOP_TIMEOUT_SECONDS = 25.0
+
+
+class StopRequested(Exception):
+    """A signal asked us to stop while we were still starting."""
+
+
+def say(message: str) -> None:
+    print(f"omni: {message}", flush=True)
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+
+@dataclass
+class Supervisor:
+    settings: StackSettings
+    children: list[Child] = field(default_factory=list)
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    postgres: PostgresServer | None = None
+    temporal: TemporalDevServer | None = None
+
+    @property
+    def home(self) -> Path:
+        return self.settings.omni_home.resolve()
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    # -- lifecycle -------------------------------------------------------
+
+    def run(self) -> int:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        die_with_parent()
+        self.logs.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        status = 0
+        try:
+            self._start_everything()
+            say(f"healthy in {time.monotonic() - started:.1f}s")
+            self._print_banner()
+            status = self._watch()
+        except StopRequested:
+            say("stop requested while starting")
+        except Exception as error:  # report, then stop what was started
+            say(f"failed to start: {error}")
+            status = 1
+        finally:
+            self._stop_everything()
+        return status
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.stop_requested.set()
+
+    def _check_stop(self) -> None:
+        if self.stop_requested.is_set():
+            raise StopRequested
+
+    def _watch(self) -> int:
+        while not self.stop_requested.wait(0.5):
+            for child in self.children:
+                if child.process.poll() is not None:
+                    say(f"{child.name} exited with {child.process.returncode}; stopping")
+                    self._print_log_tail(child)
+                    return 1
+        say("stopping")
+        return 0
+
+    # -- start -----------------------------------------------------------
+
+    def _start_everything(self) -> None:
+        server_url = self._start_postgres()
+        self._check_stop()
+        temporal_address = self._start_temporal()
+        self._check_stop()
+        urls = {name: database_url_for(server_url, database_name(name)) for name in DATABASES}
+        for name in DATABASES:
+            ensure_database(server_url, database_name(name))
+            upgrade(name, urls[name])
+        say("databases migrated")
+        common_env = {
+            **{f"{s.upper()}_ADDR": self.settings.address_of(s) for s in SERVICES},
+            "TEMPORAL_ADDRESS": temporal_address,
+            "TEMPORAL_NAMESPACE": self.settings.temporal_namespace,
+        }
+        for service in SERVICES:
+            self._spawn(
+                service,
+                f"services.{service}.main",
+                {
+                    **common_env,
+                    "DATABASE_URL": urls[service],
+                    "GRPC_PORT": str(self.settings.port_of(service)),
+                },
+            )
+        for service in SERVICES:
+            self._wait_grpc(service, self.settings.address_of(service))
+        say("services healthy")
+        self._spawn("worker", "workflows.worker", common_env)
+        self._spawn(
+            "gateway",
+            "services.gateway.main",
+            {
+                **common_env,
+                "DATABASE_URL": urls["gateway"],
+                "GATEWAY_HOST": self.settings.gateway_host,
+                "GATEWAY_PORT": str(self.settings.gateway_port),
+            },
+        )
+        self._wait_http(f"{self.settings.gateway_url}/healthz")
+        if self.settings.omni_seed:
+            self._seed_once()
+
+    def _start_postgres(self) -> str:
+        if self.settings.database_url:
+            say("using PostgreSQL at DATABASE_URL")
+            return self.settings.database_url
+        self.postgres = PostgresServer(self.home / "pg", self.settings.omni_pg_port)
+        self.postgres.init()
+        process = self.postgres.start(
+            self.logs / "postgres.log", durable=self.settings.omni_pg_durable
+        )
+        self.children.append(Child("postgres", process, self.logs / "postgres.log"))
+        self.postgres.wait_ready()
+        say(f"postgres ready on 127.0.0.1:{self.settings.omni_pg_port}")
+        return self.postgres.url()
+
+    def _start_temporal(self) -> str:
+        if self.settings.temporal_address:
+            say(f"using Temporal at {self.settings.temporal_address}")
+            return self.settings.temporal_address
+        self.temporal = TemporalDevServer(
+            port=self.settings.temporal_port,
+            ui_port=self.settings.temporal_ui_port,
+            db_file=self.home / "temporal.db",
+        )
+        process = self.temporal.start(self.logs / "temporal.log")
+        self.children.append(Child("temporal", process, self.logs / "temporal.log"))
+        self.temporal.wait_ready()
+        say(f"temporal ready on {self.temporal.address}")
+        return self.temporal.address
+
+    def _spawn(self, name: str, module: str, env: dict[str, str]) -> None:
+        log_path = self.logs / f"{name}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", module],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                **child_options(),
+            )
+        self.children.append(Child(name, process, log_path))
+
+    def _child(self, name: str) -> Child:
+        return next(c for c in self.children if c.name == name)
+
+    def _wait_until(self, name: str, ready: object, timeout: float = 90.0) -> None:
+        assert callable(ready)
+        child = self._child(name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_stop()
+            if child.process.poll() is not None:
+                self._print_log_tail(child)
+                raise RuntimeError(f"{name} exited with {child.process.returncode}")
+            if ready():
+                return
+            self.stop_requested.wait(0.1)
+        self._print_log_tail(child)
+        raise TimeoutError(f"{name} did not become healthy in {timeout:.0f}s")
+
+    def _wait_grpc(self, name: str, address: str) -> None:
+        with grpc.insecure_channel(address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+
+            def serving() -> bool:
+                try:
+                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                except grpc.RpcError:
+                    return False
+                return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+            self._wait_until(name, serving)
+
+    def _wait_http(self, url: str) -> None:
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    return bool(response.status == 200)
+            except (urllib.error.URLError, OSError):
+                return False
+
+        self._wait_until("gateway", healthy)
+
+    def _seed_once(self) -> None:
+        marker = self.home / "seeded"
+        if marker.exists():
+            return
+        seed_demo({s: self.settings.address_of(s) for s in SERVICES})
+        marker.write_text("demo data loaded\n")
+        say("demo data seeded")
+
+    def _print_banner(self) -> None:
+        gateway = self.settings.gateway_url
+        lines = [
+            "Omni is up.",
+            f"  Gateway      {gateway}  (API docs {gateway}/docs, console {gateway}/console)",
+        ]
+        if self.temporal is not None:
+            lines.append(f"  Temporal UI  http://127.0.0.1:{self.settings.temporal_ui_port}")
+        lines += [f"  Logs         {self.logs}/", "Ctrl-C stops everything."]
+        print("\n".join(lines), flush=True)
+
+    def _print_log_tail(self, child: Child, lines: int = 30) -> None:
+        try:
+            tail = child.log_path.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return
+        for line in tail:
+            print(f"  {child.name}| {line}", flush=True)
+
+    # -- stop ------------------------------------------------------------
+
+    def _stop_everything(self) -> None:
+        """Stops children newest first: gateway, worker, services, Temporal, PostgreSQL."""
+        tiers: list[list[Child]] = []
+        for name_group in (("gateway",), ("worker",), SERVICES, ("temporal",), ("postgres",)):
+            tier = [c for c in self.children if c.name in name_group]
+            if tier:
+                tiers.append(tier)
+        for tier in tiers:
+            for child in tier:
+                if child.process.poll() is None:
+                    # PostgreSQL's fast shutdown is SIGINT; everything else takes SIGTERM.
+                    sig = signal.SIGINT if child.name == "postgres" else signal.SIGTERM
+                    child.process.send_signal(sig)
+            for child in tier:
+                try:
+                    child.process.wait(STOP_TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    say(f"{child.name} did not stop in time; killing it")
+                    child.process.kill()
+                    child.process.wait()
+        if self.children:
+            say("stopped")

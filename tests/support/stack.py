@@ -1,0 +1,120 @@
+"""Start and stop `omni up` the way a developer does, on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.support.ports import free_port
+from tests.support.processes import ROOT
+
+STARTUP_TIMEOUT_SECONDS = 180.0
+E2E_JWT_SECRET = "e2e-only-signing-secret-not-for-production"
+
+
+@dataclass
+class StackProcess:
+    home: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    output_path: Path
+    gateway_url: str
+    temporal_address: str
+    children: list[psutil.Process] = field(default_factory=list)
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+
+def stack_env(home: Path) -> dict[str, str]:
+    env = {
+        "OMNI_HOME": str(home),
+        "OMNI_PG_PORT": str(free_port()),
+        "OMNI_PG_DURABLE": "false",
+        "TEMPORAL_PORT": str(free_port()),
+        "TEMPORAL_UI_PORT": str(free_port()),
+        "GATEWAY_PORT": str(free_port()),
+        "JWT_SECRET": E2E_JWT_SECRET,
+    }
+    for service in ("inventory", "orders", "customers", "payments"):
+        env[f"{service.upper()}_PORT"] = str(free_port())
+    return env
+
+
+def start_stack(home: Path, env: dict[str, str] | None = None) -> StackProcess:
+    env = env or stack_env(home)
+    output_path = home / "omni-up.out"
+    with output_path.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "stack.cli", "up"],
+            cwd=ROOT,
+            env={
+                **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")},
+                **env,
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    running = StackProcess(
+        home=home,
+        env=env,
+        process=process,
+        output_path=output_path,
+        gateway_url=f"http://127.0.0.1:{env['GATEWAY_PORT']}",
+        temporal_address=f"127.0.0.1:{env['TEMPORAL_PORT']}",
+    )
+    wait_healthy(running)
+    running.children = psutil.Process(process.pid).children(recursive=True)
+    return running
+
+
+def wait_healthy(running: StackProcess) -> None:
+    """Waits for the supervisor to say the stack is up (healthz answered 200)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if running.process.poll() is not None:
+            raise RuntimeError(
+                f"omni up exited with {running.process.returncode}:\n{running.output()}"
+                + logs_tail(running.home)
+            )
+        if "Omni is up." in running.output():
+            response = httpx.get(f"{running.gateway_url}/healthz", timeout=5)
+            assert response.status_code == 200, response.text
+            return
+        time.sleep(0.2)
+    running.process.kill()
+    raise TimeoutError(f"stack not healthy:\n{running.output()}" + logs_tail(running.home))
+
+
+def logs_tail(home: Path, lines: int = 40) -> str:
+    parts = []
+    for log in sorted((home / "logs").glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"\n--- {log.name}\n" + "\n".join(tail))
+    return "".join(parts)
+
+
+def stop_stack(running: StackProcess) -> int:
+    """SIGTERM, as an SRE or Ctrl-C would; returns the exit status."""
+    if running.process.poll() is None:
+        running.process.send_signal(signal.SIGTERM)
+        try:
+            running.process.wait(90)
+        except subprocess.TimeoutExpired:
+            running.process.kill()
+            running.process.wait()
+    for child in running.children:
+        try:
+            child.wait(10)
+        except psutil.TimeoutExpired:
+            child.kill()
+    return running.process.returncode
