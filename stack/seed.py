@@ -36,7 +36,7 @@ DEMO_CUSTOMERS = [
 
 
 def _ignore_exists(call: grpc.RpcError) -> None:
-    if call.code() != grpc.StatusCode.ALREADY_EXISTS:  # type: ignore[attr-defined]
+    if call.code() != grpc.StatusCode.ALREADY_EXISTS:
         raise call
 
 

@@ -154,10 +154,10 @@ class RpcErrorInfo:
 
 
 def describe_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> RpcErrorInfo:
-    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
-    message: str = error.details() or ""  # type: ignore[attr-defined]
+    code: grpc.StatusCode = error.code()
+    message: str = error.details() or ""
     info = RpcErrorInfo(code=code, message=message)
-    trailing = error.trailing_metadata() or ()  # type: ignore[attr-defined]
+    trailing = error.trailing_metadata() or ()
     for key, value in trailing:
         if key != _DETAILS_KEY:
             continue
@@ -175,4 +175,3 @@ def describe_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> RpcErrorI
                 info.reason = error_info.reason
                 info.metadata = dict(error_info.metadata)
     return info
-

@@ -41,7 +41,7 @@ def request_fingerprint(request: Message) -> str:
     copy = type(request)()
     copy.CopyFrom(request)
     if "idempotency_key" in copy.DESCRIPTOR.fields_by_name:
-        copy.ClearField("idempotency_key")  # type: ignore[arg-type]
+        copy.ClearField("idempotency_key")
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 

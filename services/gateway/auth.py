@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import jwt
 from fastapi import Depends, Request
@@ -96,7 +96,10 @@ class TokenVerifier:
     def verify(self, token: str) -> Principal:
         try:
             key, algorithms = self._key_and_algorithms(token)
-            options: dict[str, Any] = {"require": ["sub", "exp"]}
+            options: Any = {
+                "require": ["sub", "exp"],
+                "verify_aud": bool(self._settings.jwt_audience),
+            }
             claims = jwt.decode(
                 token,
                 key,
@@ -104,7 +107,7 @@ class TokenVerifier:
                 issuer=self._settings.jwt_issuer or None,
                 audience=self._settings.jwt_audience or None,
                 leeway=self._settings.jwt_leeway_seconds,
-                options={**options, "verify_aud": bool(self._settings.jwt_audience)},
+                options=options,
             )
         except jwt.ExpiredSignatureError as error:
             raise InvalidToken("token expired") from error
@@ -139,7 +142,7 @@ _bearer = HTTPBearer(auto_error=False, description="a JWT (`omni token` prints o
 
 async def authenticate(
     request: Request,
-    _credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The FastAPI dependency every /v1 route uses: 401 unless a valid token."""
     token = bearer_token(request.headers.get("authorization"))
@@ -156,3 +159,6 @@ def require_role(principal: Principal, *roles: str) -> None:
     """403 when the caller's role may not do this at all."""
     if principal.role not in roles:
         raise forbidden(f"role {principal.role} may not do this")
+
+
+Caller = Annotated[Principal, Depends(authenticate)]

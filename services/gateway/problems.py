@@ -161,7 +161,11 @@ def problem_from_rpc_error(error: grpc.RpcError) -> Problem:
 def _field_path(location: Sequence[int | str]) -> str:
     """("body", "lines", 0, "quantity") → "lines[0].quantity"."""
     path = ""
-    for part in location[1:] if location and location[0] in ("body", "query", "path", "header") else location:
+    for part in (
+        location[1:]
+        if location and location[0] in ("body", "query", "path", "header")
+        else location
+    ):
         if isinstance(part, int):
             path += f"[{part}]"
         else:

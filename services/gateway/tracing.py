@@ -96,4 +96,3 @@ class TracingMiddleware:
                 (time.monotonic() - started) * 1000,
                 span.get_span_context().trace_id,
             )
-

@@ -161,13 +161,18 @@ class Violations:
         if len(lines) > MAX_LINES:
             self.add(field_name, f"must have at most {MAX_LINES} lines")
         lowest = 0 if allow_zero else 1
+        quantities_ok = True
         for index, line in enumerate(lines):
             self.check_id(f"{field_name}[{index}].sku", line.sku)
             if not lowest <= line.quantity <= MAX_LINE_QUANTITY:
+                quantities_ok = False
                 self.add(
                     f"{field_name}[{index}].quantity",
                     f"must be between {lowest} and {MAX_LINE_QUANTITY}",
                 )
+        if not quantities_ok:
+            return
+        # Lines of one sku are merged, so their sum must fit the limit too.
         merged_total: dict[str, int] = {}
         for line in lines:
             merged_total[line.sku] = merged_total.get(line.sku, 0) + line.quantity
@@ -181,12 +186,18 @@ class Violations:
             raise InvalidArgument(message, list(self.items))
 
 
-def check_location(location: Location, violations: Violations, prefix: str = "location") -> None:
+def check_location(
+    location: Location,
+    violations: Violations,
+    *,
+    point_given: bool = True,
+    prefix: str = "location",
+) -> None:
     violations.check_id(f"{prefix}.location_id", location.location_id)
     violations.check_text(f"{prefix}.name", location.name, required=True)
     if location.kind not in LOCATION_KINDS:
         violations.add(f"{prefix}.kind", "must be one of: " + ", ".join(LOCATION_KINDS))
-    violations.check_point(f"{prefix}.point", location.point)
+    violations.check_point(f"{prefix}.point", location.point if point_given else None)
     if location.daily_order_capacity < 0:
         violations.add(f"{prefix}.daily_order_capacity", "must be >= 0")
     for name, value in (
@@ -281,8 +292,7 @@ def locations_near(
         ranked = [LocationWithDistance(location, 0.0) for location in locations]
         return sorted(ranked, key=lambda item: item.location.location_id)
     ranked = [
-        LocationWithDistance(location, haversine_km(near, location.point))
-        for location in locations
+        LocationWithDistance(location, haversine_km(near, location.point)) for location in locations
     ]
     ranked = [item for item in ranked if within_radius(item.distance_km, radius_km)]
     return sorted(ranked, key=lambda item: (item.distance_km, item.location.location_id))
@@ -418,10 +428,10 @@ class SourcingRequest:
     max_locations: int = 1
 
 
-def check_sourcing_request(request: SourcingRequest) -> None:
+def check_sourcing_request(request: SourcingRequest, *, destination_given: bool = True) -> None:
     violations = Violations()
     violations.check_lines("lines", request.lines, allow_zero=False)
-    violations.check_point("destination", request.destination)
+    violations.check_point("destination", request.destination if destination_given else None)
     if request.fulfillment_type not in FULFILLMENT_TYPES:
         violations.add("fulfillment_type", "must be one of: " + ", ".join(FULFILLMENT_TYPES))
     violations.check_text("channel", request.channel)
@@ -463,9 +473,7 @@ def find_sources(
         ),
     )
     singles = [
-        SourcingOption(
-            (SourceAllocation(candidate.location.location_id, distance, tuple(needed)),)
-        )
+        SourcingOption((SourceAllocation(candidate.location.location_id, distance, tuple(needed)),))
         for distance, candidate in ranked
         if all(candidate.available.get(line.sku, 0) >= line.quantity for line in needed)
     ]
@@ -559,7 +567,10 @@ def summarize_availability(
             if near is None or within_radius(distance, radius_km):
                 nearby.append(
                     LocationAvailability(
-                        row.location.location_id, distance, row.available, row.location.pickup_enabled
+                        row.location.location_id,
+                        distance,
+                        row.available,
+                        row.location.pickup_enabled,
                     )
                 )
         nearby.sort(key=lambda item: (item.distance_km, item.location_id))

@@ -234,9 +234,7 @@ def _tender_violations(tenders: list[RequestedTender]) -> list[FieldViolation]:
             if not tender.token:
                 bad.append(FieldViolation(f"{where}.token", "is required for a card"))
             if tender.amount_minor != 0:
-                bad.append(
-                    FieldViolation(f"{where}.amount", "a card covers the remainder: give 0")
-                )
+                bad.append(FieldViolation(f"{where}.amount", "a card covers the remainder: give 0"))
         else:
             if not tender.code:
                 bad.append(FieldViolation(f"{where}.code", "is required for a gift card"))
@@ -432,7 +430,14 @@ def plan_return(
     return ReturnPlan(lines=lines, refund_minor=refund, unit_prices=prices)
 
 
-def return_quantity_exceeded(sku: str, asked: int, left: int) -> BusinessRuleViolation:
+def return_quantity_exceeded(sku: str, asked: int, left: int | None) -> BusinessRuleViolation:
+    """`left` is None when a concurrent return took the rest and the figure is stale."""
+    if left is None:
+        return BusinessRuleViolation(
+            "RETURN_QUANTITY_EXCEEDED",
+            f"{asked} of {sku} can no longer be returned",
+            {"sku": sku, "requested": str(asked)},
+        )
     return BusinessRuleViolation(
         "RETURN_QUANTITY_EXCEEDED",
         f"only {left} of {sku} can still be returned",

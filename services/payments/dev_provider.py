@@ -71,17 +71,23 @@ class DevPaymentProvider(PaymentProvider):
     async def capture(
         self, *, merchant_reference: str, reference: str, provider_reference: str, amount: Money
     ) -> ProviderResult:
-        return await self._follow_up(CAPTURE, merchant_reference, reference, provider_reference, amount)
+        return await self._follow_up(
+            CAPTURE, merchant_reference, reference, provider_reference, amount
+        )
 
     async def void(
         self, *, merchant_reference: str, reference: str, provider_reference: str, amount: Money
     ) -> ProviderResult:
-        return await self._follow_up(VOID, merchant_reference, reference, provider_reference, amount)
+        return await self._follow_up(
+            VOID, merchant_reference, reference, provider_reference, amount
+        )
 
     async def refund(
         self, *, merchant_reference: str, reference: str, provider_reference: str, amount: Money
     ) -> ProviderResult:
-        return await self._follow_up(REFUND, merchant_reference, reference, provider_reference, amount)
+        return await self._follow_up(
+            REFUND, merchant_reference, reference, provider_reference, amount
+        )
 
     async def lookup(self, merchant_reference: str) -> ProviderResult | None:
         async with self._database.transaction() as session:

@@ -43,6 +43,7 @@ class ProviderOperation:
 
 
 class PaymentProvider(ABC):
+    @abstractmethod
     def validate_token(self, token: str) -> None:
         """Raises InvalidArgument (field tender.token) for a token it cannot use."""
 

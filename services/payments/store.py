@@ -101,7 +101,7 @@ dev_provider_operations = Table(
 )
 
 
-def _payment(row: Row) -> Payment:  # type: ignore[type-arg]
+def _payment(row: Row) -> Payment:
     return Payment(
         payment_id=row.payment_id,
         reference=row.reference,
@@ -151,6 +151,20 @@ async def get_payment(session: AsyncSession, payment_id: str, *, lock: bool = Fa
     if row is None:
         raise NotFound(f"payment {payment_id} not found")
     return _payment(row)
+
+
+async def lock_tender(
+    session: AsyncSession, reference: str, tender_type: str, tender_identity: str
+) -> None:
+    """Serializes authorizations of one tender of one reference until the transaction ends,
+    so two requests with different keys never both reach the provider."""
+    await session.execute(
+        select(
+            func.pg_advisory_xact_lock(
+                func.hashtextextended(f"{reference}\x1f{tender_type}\x1f{tender_identity}", 0)
+            )
+        )
+    )
 
 
 async def find_payment_for_tender(
@@ -312,7 +326,7 @@ async def dev_behaviour_of(session: AsyncSession, provider_reference: str) -> st
     return behaviour
 
 
-async def find_dev_approved(session: AsyncSession, merchant_reference: str) -> Row | None:  # type: ignore[type-arg]
+async def find_dev_approved(session: AsyncSession, merchant_reference: str) -> Row | None:
     table = dev_provider_operations
     return (
         await session.execute(
@@ -326,7 +340,7 @@ async def find_dev_approved(session: AsyncSession, merchant_reference: str) -> R
 
 async def list_dev_operations(session: AsyncSession, reference: str) -> list[ProviderOperation]:
     table = dev_provider_operations
-    rows: Sequence[Row] = (  # type: ignore[type-arg]
+    rows: Sequence[Row] = (
         await session.execute(
             select(table).where(table.c.reference == reference).order_by(table.c.operation_id)
         )

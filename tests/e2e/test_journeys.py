@@ -51,7 +51,12 @@ def make_product(admin: Caller, cents: int, returnable_days: int = 30) -> str:
     sku = unique("SKU")
     response = admin.post(
         "/v1/products",
-        {"sku": sku, "name": f"Product {sku}", "price": money(cents), "returnable_days": returnable_days},
+        {
+            "sku": sku,
+            "name": f"Product {sku}",
+            "price": money(cents),
+            "returnable_days": returnable_days,
+        },
     )
     assert response.status_code == 201, response.text
     return sku
@@ -237,7 +242,9 @@ def test_ship_from_store_uses_the_nearest_location_with_all_stock(
 
     associate = associate_caller(stack, farther)
     fid = fulfillment["fulfillment_id"]
-    early = associate.post(f"/v1/fulfillments/{fid}/ship", {"carrier": "UPS", "tracking_number": "1Z1"})
+    early = associate.post(
+        f"/v1/fulfillments/{fid}/ship", {"carrier": "UPS", "tracking_number": "1Z1"}
+    )
     assert early.status_code == 409, early.text
     picked = associate.post(
         f"/v1/fulfillments/{fid}/pick",

@@ -57,7 +57,11 @@ def start_stack(home: Path, env: dict[str, str] | None = None) -> StackProcess:
             [sys.executable, "-m", "stack.cli", "up"],
             cwd=ROOT,
             env={
-                **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")},
+                **{
+                    k: v
+                    for k, v in os.environ.items()
+                    if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")
+                },
                 **env,
             },
             stdout=output,

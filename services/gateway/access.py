@@ -1,0 +1,61 @@
+"""Who may see what (API.md, Auth). 403 when the role may never do it; 404
+when the role may, but this resource is not the caller's to see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.gateway.auth import Principal, require_role
+from services.gateway.problems import not_found
+
+
+def check_customer(principal: Principal, customer_id: str) -> None:
+    """A customer sees only their own record; agents and admins any."""
+    require_role(principal, "customer", "agent", "admin")
+    if principal.is_("customer") and principal.customer_id != customer_id:
+        raise not_found("customer")
+
+
+def check_order(principal: Principal, order: Any) -> None:
+    """Customers: their own orders. Associates: orders placed in or fulfilled
+    from their store. Agents and admins: any."""
+    if principal.is_("agent", "admin"):
+        return
+    if principal.is_("customer") and order.customer_id == principal.customer_id:
+        return
+    if (
+        principal.is_("associate")
+        and principal.store_id
+        and (
+            order.store_id == principal.store_id
+            or any(f.location_id == principal.store_id for f in order.fulfillments)
+        )
+    ):
+        return
+    raise not_found("order")
+
+
+def check_return(principal: Principal, return_: Any) -> None:
+    if principal.is_("agent", "admin"):
+        return
+    if principal.is_("customer") and return_.customer_id == principal.customer_id:
+        return
+    if (
+        principal.is_("associate")
+        and principal.store_id
+        and (return_.location_id == principal.store_id)
+    ):
+        return
+    raise not_found("return")
+
+
+def check_store(principal: Principal, store_id: str) -> None:
+    """Associates act only in their own store; admins anywhere."""
+    require_role(principal, "associate", "admin")
+    if principal.is_("associate") and principal.store_id != store_id:
+        raise not_found("store")
+
+
+def shows_pickup_code(principal: Principal) -> bool:
+    """The customer shows the code at the counter: never shown to associates."""
+    return principal.is_("customer", "agent", "admin")

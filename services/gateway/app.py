@@ -1,0 +1,120 @@
+"""The gateway application: `create_app(settings)`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.common.db import Database
+from services.gateway.auth import TokenVerifier
+from services.gateway.card_numbers import CardNumberGuard
+from services.gateway.clients import Clients, connect
+from services.gateway.idempotency import IdempotencyMiddleware, IdempotencyStore
+from services.gateway.problems import install_handlers
+from services.gateway.routes import (
+    availability,
+    console,
+    customers,
+    dev,
+    fulfillments,
+    health,
+    inventory,
+    locations,
+    orders,
+    products,
+    returns,
+    stores,
+)
+from services.gateway.settings import GatewaySettings
+from services.gateway.store import PostgresIdempotencyStore
+from services.gateway.tracing import TracingMiddleware
+
+logger = logging.getLogger(__name__)
+
+PURGE_INTERVAL_SECONDS = 3600
+
+DESCRIPTION = """The Omni REST contract (API.md): every channel's way in.
+
+Authenticate with `Authorization: Bearer <JWT>`; send an `Idempotency-Key` on
+mutating POSTs. Errors are `application/problem+json`."""
+
+
+async def _purge_forever(store: IdempotencyStore, hours: float) -> None:
+    while True:
+        try:
+            removed = await store.purge_older_than(hours)
+            if removed:
+                logger.info("purged %d expired idempotency keys", removed)
+        except Exception:
+            logger.exception("idempotency key purge failed")
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
+def create_app(
+    settings: GatewaySettings,
+    *,
+    clients: Clients | None = None,
+    idempotency: IdempotencyStore | None = None,
+) -> FastAPI:
+    """Without `clients`/`idempotency`, connects to the services and to
+    DATABASE_URL on startup (tests pass fakes)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database: Database | None = None
+        if app.state.clients is None:
+            app.state.clients = connect(settings)
+        if app.state.idempotency is None:
+            if not settings.database_url:
+                raise RuntimeError("DATABASE_URL is not set")
+            database = Database(settings.database_url, pool_size=20)
+            app.state.idempotency = PostgresIdempotencyStore(database)
+        purge = asyncio.create_task(
+            _purge_forever(app.state.idempotency, settings.idempotency_retention_hours)
+        )
+        try:
+            yield
+        finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
+            await app.state.clients.close()
+            if database is not None:
+                await database.dispose()
+
+    app = FastAPI(
+        title="Omni gateway",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier(settings)
+    app.state.clients = clients
+    app.state.idempotency = idempotency
+    install_handlers(app)
+    for module in (
+        health,
+        locations,
+        products,
+        inventory,
+        availability,
+        customers,
+        orders,
+        stores,
+        fulfillments,
+        returns,
+        dev,
+        console,
+    ):
+        app.include_router(module.router)
+    # Added innermost first: tracing → card-number guard → idempotency → routes.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(CardNumberGuard)
+    app.add_middleware(TracingMiddleware)
+    return app

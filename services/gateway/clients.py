@@ -1,0 +1,122 @@
+"""gRPC stubs of the four services, one call helper, and dependency health."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from omni.customers.v1 import customers_pb2_grpc
+from omni.inventory.v1 import inventory_pb2_grpc
+from omni.orders.v1 import orders_pb2_grpc
+from omni.payments.v1 import payments_pb2_grpc
+from services.common.channels import open_channel
+from services.gateway.problems import problem_from_rpc_error
+from services.gateway.settings import GatewaySettings
+from services.gateway.tracing import outgoing_metadata
+
+logger = logging.getLogger(__name__)
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+HealthCheck = Callable[[], Awaitable[dict[str, str]]]
+SERVICES = ("inventory", "orders", "customers", "payments")
+
+
+async def call(
+    method: Callable[..., Awaitable[ResponseT]], request: Message, *, deadline: float
+) -> ResponseT:
+    """One RPC with a deadline and the trace context; failures become problems."""
+    try:
+        return await method(request, timeout=deadline, metadata=outgoing_metadata())
+    except grpc.RpcError as error:
+        raise problem_from_rpc_error(error) from None
+
+
+@dataclass
+class Clients:
+    """The stubs the routes use. Tests build it from small fakes."""
+
+    inventory: Any
+    orders: Any
+    customers: Any
+    payments: Any
+    health: HealthCheck
+    close: Callable[[], Awaitable[None]] = field(default=lambda: _nothing())
+
+
+async def _nothing() -> None:
+    return None
+
+
+class _TemporalHealth:
+    """Connects on first use and keeps the client; reconnects after a failure."""
+
+    def __init__(self, address: str, namespace: str) -> None:
+        self.address = address
+        self.namespace = namespace
+        self._client: Any = None
+
+    async def check(self) -> None:
+        from temporalio.client import Client
+
+        if self._client is None:
+            self._client = await Client.connect(self.address, namespace=self.namespace)
+        try:
+            await self._client.service_client.check_health()
+        except Exception:
+            self._client = None
+            raise
+
+
+def connect(settings: GatewaySettings) -> Clients:
+    addresses = {
+        "inventory": settings.inventory_addr,
+        "orders": settings.orders_addr,
+        "customers": settings.customers_addr,
+        "payments": settings.payments_addr,
+    }
+    channels = {name: open_channel(address) for name, address in addresses.items()}
+    temporal = _TemporalHealth(settings.temporal_address, settings.temporal_namespace)
+    timeout = settings.health_timeout_seconds
+
+    async def check_service(name: str) -> str:
+        stub = health_pb2_grpc.HealthStub(channels[name])
+        try:
+            reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+        except grpc.RpcError as error:
+            return f"unavailable: {error.code().name}"
+        if reply.status != health_pb2.HealthCheckResponse.SERVING:
+            return "not serving"
+        return "ok"
+
+    async def check_temporal() -> str:
+        try:
+            await asyncio.wait_for(temporal.check(), timeout)
+        except Exception as error:  # any failure means "down" here
+            logger.warning("temporal health check failed: %s", type(error).__name__)
+            return "unavailable"
+        return "ok"
+
+    async def health() -> dict[str, str]:
+        names = [*SERVICES, "temporal"]
+        results = await asyncio.gather(*[check_service(n) for n in SERVICES], check_temporal())
+        return dict(zip(names, results, strict=True))
+
+    async def close() -> None:
+        for channel in channels.values():
+            await channel.close()
+
+    return Clients(
+        inventory=inventory_pb2_grpc.InventoryServiceStub(channels["inventory"]),
+        orders=orders_pb2_grpc.OrdersServiceStub(channels["orders"]),
+        customers=customers_pb2_grpc.CustomersServiceStub(channels["customers"]),
+        payments=payments_pb2_grpc.PaymentsServiceStub(channels["payments"]),
+        health=health,
+        close=close,
+    )

@@ -1,0 +1,62 @@
+"""`python -m services.gateway.main`: uvicorn on GATEWAY_HOST:GATEWAY_PORT.
+
+SIGTERM/SIGINT stop it gracefully: no new connections, in-flight requests get
+`shutdown_grace_seconds`. Leaves with os._exit because temporalio (used for the
+health check) can crash the interpreter at exit (DESIGN.md, known traps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+import uvicorn
+
+from services.common.logs import setup_logging
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+
+logger = logging.getLogger("services.gateway")
+
+
+async def run(settings: GatewaySettings) -> None:
+    if settings.uses_dev_secret:
+        logger.warning(
+            "JWT_SECRET is the built-in development secret: anyone can mint tokens. "
+            "Set JWT_PUBLIC_KEY or JWT_JWKS_URL (and JWT_ISSUER/JWT_AUDIENCE) in production."
+        )
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_config=None,
+        # The gateway logs each request itself, without query strings.
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        proxy_headers=True,
+    )
+    server = uvicorn.Server(config)
+    await server.serve()
+    if not server.started:
+        raise RuntimeError(f"could not serve on {settings.gateway_host}:{settings.gateway_port}")
+
+
+def main() -> int:
+    settings = GatewaySettings()
+    setup_logging("gateway", settings.log_level)
+    try:
+        asyncio.run(run(settings))
+    except Exception:
+        logger.exception("gateway failed")
+        return 1
+    logger.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

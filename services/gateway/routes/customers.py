@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from omni.customers.v1 import customers_pb2
+from services.gateway import mapping
+from services.gateway.access import check_customer
+from services.gateway.auth import Caller
+from services.gateway.clients import call
+from services.gateway.models import ActivityList, CustomerIn, CustomerOut
+from services.gateway.problems import Problem
+from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CustomerOut,
+    responses={200: {"model": CustomerOut, "description": "an existing customer matched"}},
+)
+async def create_customer(body: CustomerIn, request: Request, _principal: Caller) -> JSONResponse:
+    """Any role. The same email (any case) or phone (E.164) returns the existing
+    customer with 200, so one shopper is one customer on every channel."""
+    if not (body.email or body.phone):
+        raise Problem(
+            400,
+            "an email or a phone is required",
+            slug="validation-error",
+            errors=[
+                ("email", "email or phone is required"),
+                ("phone", "email or phone is required"),
+            ],
+        )
+    reply = await call(
+        clients_of(request).customers.CreateCustomer,
+        customers_pb2.CreateCustomerRequest(
+            email=body.email or "", phone=body.phone or "", name=body.name or ""
+        ),
+        deadline=settings_of(request).write_timeout_seconds,
+    )
+    content = CustomerOut.model_validate(mapping.customer(reply.customer)).model_dump(mode="json")
+    return JSONResponse(content, status_code=201 if reply.created else 200)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut)
+async def get_customer(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+    check_customer(principal, customer_id)
+    reply = await call(
+        clients_of(request).customers.GetCustomer,
+        customers_pb2.GetCustomerRequest(customer_id=customer_id),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    return mapping.customer(reply.customer)
+
+
+@router.get("/{customer_id}/orders", response_model=ActivityList)
+async def list_customer_orders(
+    customer_id: str,
+    request: Request,
+    principal: Caller,
+    paging: Paging,
+) -> dict[str, Any]:
+    """Every order and return of the customer, across channels, newest first."""
+    check_customer(principal, customer_id)
+    reply = await call(
+        clients_of(request).customers.ListActivities,
+        customers_pb2.ListActivitiesRequest(
+            customer_id=customer_id, limit=paging.limit, page_token=paging.cursor
+        ),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    return {
+        "items": [mapping.activity(a) for a in reply.activities],
+        "next_cursor": next_cursor(reply.next_page_token),
+    }

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from omni.common.v1 import common_pb2
+from omni.orders.v1 import orders_pb2
+from services.gateway import mapping
+from services.gateway.access import check_store, shows_pickup_code
+from services.gateway.auth import Caller, Principal, require_role
+from services.gateway.clients import call
+from services.gateway.models import FulfillmentOut, HandoverIn, PickIn, ShipIn
+from services.gateway.routes.deps import clients_of, settings_of
+
+router = APIRouter(prefix="/v1/fulfillments", tags=["store work"])
+
+
+async def _check_fulfillment(request: Request, principal: Principal, fulfillment_id: str) -> None:
+    """Associates act only on their own store's fulfillments (404 otherwise)."""
+    require_role(principal, "associate", "admin")
+    if principal.is_("admin"):
+        return
+    reply = await call(
+        clients_of(request).orders.GetFulfillment,
+        orders_pb2.GetFulfillmentRequest(fulfillment_id=fulfillment_id),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    check_store(principal, reply.fulfillment.location_id)
+
+
+def _out(principal: Principal, fulfillment: Any) -> dict[str, Any]:
+    return mapping.fulfillment(fulfillment, show_pickup_code=shows_pickup_code(principal))
+
+
+@router.post(
+    "/{fulfillment_id}/pick", response_model=FulfillmentOut, response_model_exclude_unset=True
+)
+async def pick(
+    fulfillment_id: str, body: PickIn, request: Request, principal: Caller
+) -> dict[str, Any]:
+    """A short pick is allowed: the rest is rerouted or cancelled and refunded."""
+    await _check_fulfillment(request, principal, fulfillment_id)
+    reply = await call(
+        clients_of(request).orders.PickFulfillment,
+        orders_pb2.PickFulfillmentRequest(
+            fulfillment_id=fulfillment_id,
+            lines=[
+                common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity_picked)
+                for line in body.lines
+            ],
+            actor=principal.sub,
+        ),
+        deadline=settings_of(request).journey_timeout_seconds,
+    )
+    return _out(principal, reply.fulfillment)
+
+
+@router.post(
+    "/{fulfillment_id}/handover", response_model=FulfillmentOut, response_model_exclude_unset=True
+)
+async def handover(
+    fulfillment_id: str,
+    body: HandoverIn,
+    request: Request,
+    principal: Caller,
+) -> dict[str, Any]:
+    """The customer collected: payment captured. A wrong code is a 422."""
+    await _check_fulfillment(request, principal, fulfillment_id)
+    reply = await call(
+        clients_of(request).orders.HandoverFulfillment,
+        orders_pb2.HandoverFulfillmentRequest(
+            fulfillment_id=fulfillment_id, pickup_code=body.pickup_code, actor=principal.sub
+        ),
+        deadline=settings_of(request).journey_timeout_seconds,
+    )
+    return _out(principal, reply.fulfillment)
+
+
+@router.post(
+    "/{fulfillment_id}/ship", response_model=FulfillmentOut, response_model_exclude_unset=True
+)
+async def ship(
+    fulfillment_id: str, body: ShipIn, request: Request, principal: Caller
+) -> dict[str, Any]:
+    """Shipped: payment for those lines captured."""
+    await _check_fulfillment(request, principal, fulfillment_id)
+    reply = await call(
+        clients_of(request).orders.ShipFulfillment,
+        orders_pb2.ShipFulfillmentRequest(
+            fulfillment_id=fulfillment_id,
+            carrier=body.carrier,
+            tracking_number=body.tracking_number,
+            actor=principal.sub,
+        ),
+        deadline=settings_of(request).journey_timeout_seconds,
+    )
+    return _out(principal, reply.fulfillment)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from omni.inventory.v1 import inventory_pb2
+from services.gateway import mapping
+from services.gateway.auth import Caller, Principal, require_role
+from services.gateway.clients import call
+from services.gateway.idempotency import downstream_key
+from services.gateway.models import AdjustmentIn, SafetyStockIn, StockOut
+from services.gateway.problems import not_found
+from services.gateway.routes.deps import clients_of, settings_of
+
+router = APIRouter(prefix="/v1/inventory", tags=["stock"])
+
+
+def _check_location(principal: Principal, location_id: str) -> None:
+    """Admins anywhere; an associate (a POS) only at their own store."""
+    require_role(principal, "admin", "associate")
+    if principal.is_("associate") and principal.store_id != location_id:
+        raise not_found("location")
+
+
+@router.post("/adjustments", status_code=201, response_model=StockOut)
+async def adjust_stock(body: AdjustmentIn, request: Request, principal: Caller) -> dict[str, Any]:
+    """A negative delta below zero on hand, or below what is reserved, is a 422."""
+    _check_location(principal, body.location_id)
+    reply = await call(
+        clients_of(request).inventory.AdjustStock,
+        inventory_pb2.AdjustStockRequest(
+            idempotency_key=downstream_key(request, principal.sub),
+            location_id=body.location_id,
+            sku=body.sku,
+            delta=body.delta,
+            reason=body.reason,
+            actor=principal.sub,
+            reference=body.reference or "",
+        ),
+        deadline=settings_of(request).write_timeout_seconds,
+    )
+    return mapping.stock(reply.stock)
+
+
+@router.put("/safety-stock", response_model=StockOut)
+async def set_safety_stock(
+    body: SafetyStockIn, request: Request, principal: Caller
+) -> dict[str, Any]:
+    require_role(principal, "admin")
+    reply = await call(
+        clients_of(request).inventory.SetSafetyStock,
+        inventory_pb2.SetSafetyStockRequest(
+            location_id=body.location_id,
+            sku=body.sku,
+            channel=body.channel,
+            quantity=body.quantity,
+        ),
+        deadline=settings_of(request).write_timeout_seconds,
+    )
+    return mapping.stock(reply.stock)

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from omni.common.v1 import common_pb2
+from omni.inventory.v1 import inventory_pb2
+from services.gateway import mapping
+from services.gateway.auth import Caller, require_role
+from services.gateway.clients import call
+from services.gateway.models import LocationIn, LocationList, LocationOut
+from services.gateway.routes.deps import (
+    Paging,
+    clients_of,
+    next_cursor,
+    parse_near,
+    settings_of,
+)
+
+router = APIRouter(prefix="/v1/locations", tags=["locations"])
+
+
+@router.post("", status_code=201, response_model=LocationOut)
+async def create_location(body: LocationIn, request: Request, principal: Caller) -> dict[str, Any]:
+    require_role(principal, "admin")
+    location = inventory_pb2.Location(
+        location_id=body.location_id,
+        name=body.name,
+        kind=body.kind,
+        point=common_pb2.GeoPoint(lat=body.lat, lon=body.lon),
+        pickup_enabled=body.pickup_enabled,
+        ship_from_enabled=body.ship_from_enabled,
+        daily_order_capacity=body.daily_order_capacity,
+        pickup_window_hours=body.pickup_window_hours,
+        pick_sla_minutes=body.pick_sla_minutes,
+    )
+    reply = await call(
+        clients_of(request).inventory.CreateLocation,
+        inventory_pb2.CreateLocationRequest(location=location),
+        deadline=settings_of(request).write_timeout_seconds,
+    )
+    return mapping.location(reply.location)
+
+
+@router.get("", response_model=LocationList)
+async def list_locations(
+    request: Request,
+    _principal: Caller,
+    paging: Paging,
+    near: Annotated[str | None, Query(description="LAT,LON", examples=["40.71,-74.00"])] = None,
+    radius_km: Annotated[float, Query(gt=0, le=20_000)] = 25.0,
+    pickup_enabled: Annotated[bool | None, Query(description="true: only pickup locations")] = None,
+) -> dict[str, Any]:
+    """Any role, guest included. With `near`: within `radius_km`, nearest first."""
+    point = parse_near(near)
+    grpc_request = inventory_pb2.ListLocationsRequest(
+        radius_km=radius_km if point is not None else 0,
+        pickup_enabled_only=bool(pickup_enabled),
+        limit=paging.limit,
+        page_token=paging.cursor,
+    )
+    if point is not None:
+        grpc_request.near.CopyFrom(point)
+    reply = await call(
+        clients_of(request).inventory.ListLocations,
+        grpc_request,
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    return {
+        "items": [
+            mapping.location(entry.location, entry.distance_km if point is not None else None)
+            for entry in reply.locations
+        ],
+        "next_cursor": next_cursor(reply.next_page_token),
+    }

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from omni.common.v1 import common_pb2
+from omni.orders.v1 import orders_pb2
+from omni.payments.v1 import payments_pb2
+from services.gateway import mapping
+from services.gateway.access import check_order, shows_pickup_code
+from services.gateway.auth import Caller, Principal, require_role
+from services.gateway.clients import Clients, call
+from services.gateway.idempotency import downstream_key
+from services.gateway.models import CancelIn, OrderIn, OrderOut, TenderIn
+from services.gateway.problems import Problem, forbidden
+from services.gateway.routes.deps import clients_of, settings_of
+from services.gateway.settings import GatewaySettings
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+_DEFAULT_CHANNEL_BY_ROLE = {"associate": "pos", "agent": "call_center"}
+
+
+def _channel(principal: Principal, body: OrderIn) -> str:
+    """An order's channel is the token's; a token without one falls back."""
+    return principal.channel or body.channel or _DEFAULT_CHANNEL_BY_ROLE.get(principal.role, "web")
+
+
+def _customer_id(principal: Principal, body: OrderIn) -> str:
+    if principal.is_("customer"):
+        if body.customer_id and body.customer_id != principal.customer_id:
+            raise forbidden("a customer may order only for themselves")
+        return principal.customer_id
+    if not body.customer_id:
+        raise Problem(
+            400,
+            "customer_id is required",
+            slug="validation-error",
+            errors=[("customer_id", "is required")],
+        )
+    return body.customer_id
+
+
+def _fulfillment(body: OrderIn) -> orders_pb2.FulfillmentRequest:
+    wanted = body.fulfillment
+    if wanted.type == "pickup":
+        if not wanted.location_id:
+            raise Problem(
+                400,
+                "a pickup needs fulfillment.location_id",
+                slug="validation-error",
+                errors=[("fulfillment.location_id", "is required for pickup")],
+            )
+        return orders_pb2.FulfillmentRequest(type="pickup", location_id=wanted.location_id)
+    if wanted.address is None:
+        raise Problem(
+            400,
+            "a shipment needs fulfillment.address",
+            slug="validation-error",
+            errors=[("fulfillment.address", "is required for ship")],
+        )
+    address = wanted.address
+    return orders_pb2.FulfillmentRequest(
+        type="ship",
+        address=common_pb2.Address(
+            line1=address.line1,
+            city=address.city,
+            postal_code=address.postal_code,
+            country=address.country,
+            point=common_pb2.GeoPoint(lat=address.lat, lon=address.lon),
+        ),
+    )
+
+
+def _tender(tender: TenderIn, index: int) -> payments_pb2.Tender:
+    field = f"payment.tenders[{index}]"
+    if tender.type == "card" and not tender.token:
+        raise Problem(
+            400,
+            "a card tender needs a token",
+            slug="validation-error",
+            errors=[(f"{field}.token", "is required for a card")],
+        )
+    if tender.type == "gift_card" and not tender.code:
+        raise Problem(
+            400,
+            "a gift card tender needs a code",
+            slug="validation-error",
+            errors=[(f"{field}.code", "is required for a gift card")],
+        )
+    message = payments_pb2.Tender(
+        type=tender.type, token=tender.token or "", code=tender.code or ""
+    )
+    # The gift card's share; carried when the payments contract has the field.
+    if tender.amount_minor is not None and "amount_minor" in message.DESCRIPTOR.fields_by_name:
+        setattr(message, "amount_minor", tender.amount_minor)  # noqa: B010
+    return message
+
+
+async def _payments_of(
+    clients: Clients, settings: GatewaySettings, order_id: str, *, required: bool
+) -> list[Any]:
+    try:
+        reply = await call(
+            clients.payments.ListPayments,
+            payments_pb2.ListPaymentsRequest(reference=order_id),
+            deadline=settings.read_timeout_seconds,
+        )
+    except Problem:
+        if required:
+            raise
+        # The order is placed; its payments show on the next GET.
+        logger.warning("could not list payments of order %s", order_id)
+        return []
+    return list(reply.payments)
+
+
+@router.post("", status_code=201, response_model=OrderOut, response_model_exclude_unset=True)
+async def place_order(body: OrderIn, request: Request, principal: Caller) -> dict[str, Any]:
+    """201 once stock is reserved and payment authorized; 422 when stock or
+    payment fails (and nothing is left held). Send an Idempotency-Key."""
+    require_role(principal, "customer", "associate", "agent", "admin")
+    if principal.is_("associate") and not principal.store_id:
+        raise forbidden("an associate token needs a store_id")
+    grpc_request = orders_pb2.PlaceOrderRequest(
+        idempotency_key=downstream_key(request, principal.sub),
+        customer_id=_customer_id(principal, body),
+        channel=_channel(principal, body),
+        lines=[common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity) for line in body.lines],
+        fulfillment=_fulfillment(body),
+        tenders=[_tender(t, i) for i, t in enumerate(body.payment.tenders)],
+        associate_id=principal.sub if principal.is_("associate") else "",
+        store_id=principal.store_id if principal.is_("associate") else "",
+        referral_associate_id=body.referral_associate_id or "",
+    )
+    clients = clients_of(request)
+    settings = settings_of(request)
+    reply = await call(
+        clients.orders.PlaceOrder, grpc_request, deadline=settings.journey_timeout_seconds
+    )
+    payments = await _payments_of(clients, settings, reply.order.order_id, required=False)
+    return mapping.order(reply.order, payments, show_pickup_code=shows_pickup_code(principal))
+
+
+async def _visible_order(request: Request, principal: Principal, order_id: str) -> Any:
+    reply = await call(
+        clients_of(request).orders.GetOrder,
+        orders_pb2.GetOrderRequest(order_id=order_id),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    check_order(principal, reply.order)
+    return reply.order
+
+
+@router.get("/{order_id}", response_model=OrderOut, response_model_exclude_unset=True)
+async def get_order(order_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+    require_role(principal, "customer", "associate", "agent", "admin")
+    order = await _visible_order(request, principal, order_id)
+    payments = await _payments_of(
+        clients_of(request), settings_of(request), order.order_id, required=True
+    )
+    return mapping.order(order, payments, show_pickup_code=shows_pickup_code(principal))
+
+
+@router.post("/{order_id}/cancel", response_model=OrderOut, response_model_exclude_unset=True)
+async def cancel_order(
+    order_id: str,
+    request: Request,
+    principal: Caller,
+    body: CancelIn | None = None,
+) -> dict[str, Any]:
+    """Allowed until picked up or shipped (409 after): stock released, payment
+    voided or refunded."""
+    require_role(principal, "customer", "associate", "agent", "admin")
+    await _visible_order(request, principal, order_id)
+    clients = clients_of(request)
+    settings = settings_of(request)
+    reply = await call(
+        clients.orders.CancelOrder,
+        orders_pb2.CancelOrderRequest(
+            order_id=order_id,
+            reason=(body.reason if body and body.reason else "cancelled by " + principal.role),
+            actor=principal.sub,
+        ),
+        deadline=settings.journey_timeout_seconds,
+    )
+    payments = await _payments_of(clients, settings, order_id, required=False)
+    return mapping.order(reply.order, payments, show_pickup_code=shows_pickup_code(principal))

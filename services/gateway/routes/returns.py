@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from omni.orders.v1 import orders_pb2
+from services.gateway import mapping
+from services.gateway.access import check_order, check_return
+from services.gateway.auth import Caller, Principal, require_role
+from services.gateway.clients import call
+from services.gateway.idempotency import downstream_key
+from services.gateway.models import ReturnIn, ReturnOut
+from services.gateway.problems import Problem, not_found
+from services.gateway.routes.deps import clients_of, settings_of
+
+router = APIRouter(prefix="/v1/returns", tags=["returns"])
+
+
+def _location(principal: Principal, body: ReturnIn) -> str:
+    """In store: the store taking the items back (an associate's own store)."""
+    if body.method == "mail":
+        return body.location_id or ""
+    location_id = body.location_id or (principal.store_id if principal.is_("associate") else "")
+    if not location_id:
+        raise Problem(
+            400,
+            "an in-store return needs location_id",
+            slug="validation-error",
+            errors=[("location_id", "is required for method in_store")],
+        )
+    if principal.is_("associate") and location_id != principal.store_id:
+        raise not_found("location")
+    return location_id
+
+
+@router.post("", status_code=201, response_model=ReturnOut)
+async def create_return(body: ReturnIn, request: Request, principal: Caller) -> dict[str, Any]:
+    """Any channel, any store. Quantities already returned, or past the
+    product's returnable_days, are a 422. Send an Idempotency-Key."""
+    require_role(principal, "customer", "associate", "agent", "admin")
+    clients = clients_of(request)
+    settings = settings_of(request)
+    location_id = _location(principal, body)
+    if principal.is_("customer"):
+        order = await call(
+            clients.orders.GetOrder,
+            orders_pb2.GetOrderRequest(order_id=body.order_id),
+            deadline=settings.read_timeout_seconds,
+        )
+        check_order(principal, order.order)
+    reply = await call(
+        clients.orders.CreateReturn,
+        orders_pb2.CreateReturnRequest(
+            idempotency_key=downstream_key(request, principal.sub),
+            order_id=body.order_id,
+            lines=[
+                orders_pb2.ReturnLine(
+                    sku=line.sku, quantity=line.quantity, condition=line.condition
+                )
+                for line in body.lines
+            ],
+            method=body.method,
+            location_id=location_id,
+            channel=principal.channel or ("pos" if principal.is_("associate") else "web"),
+            actor=principal.sub,
+        ),
+        deadline=settings.journey_timeout_seconds,
+    )
+    return mapping.return_(getattr(reply, "return"))
+
+
+@router.get("/{return_id}", response_model=ReturnOut)
+async def get_return(return_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+    require_role(principal, "customer", "associate", "agent", "admin")
+    reply = await call(
+        clients_of(request).orders.GetReturn,
+        orders_pb2.GetReturnRequest(return_id=return_id),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    returned = getattr(reply, "return")
+    check_return(principal, returned)
+    return mapping.return_(returned)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from omni.orders.v1 import orders_pb2
+from services.gateway import mapping
+from services.gateway.access import check_store
+from services.gateway.auth import Caller
+from services.gateway.clients import call
+from services.gateway.models import TaskList
+from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
+
+router = APIRouter(prefix="/v1/stores", tags=["store work"])
+
+
+@router.get("/{store_id}/tasks", response_model=TaskList)
+async def list_store_tasks(
+    store_id: str,
+    request: Request,
+    principal: Caller,
+    paging: Paging,
+    type: Annotated[Literal["pick", "pickup", "return"] | None, Query()] = None,
+) -> dict[str, Any]:
+    """Open work at the store: associates of that store (and admins)."""
+    check_store(principal, store_id)
+    reply = await call(
+        clients_of(request).orders.ListStoreTasks,
+        orders_pb2.ListStoreTasksRequest(
+            store_id=store_id, type=type or "", limit=paging.limit, page_token=paging.cursor
+        ),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    return {
+        "items": [mapping.task(t) for t in reply.tasks],
+        "next_cursor": next_cursor(reply.next_page_token),
+    }

@@ -1,0 +1,138 @@
+"""Proto <-> domain conversion for the inventory service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from google.protobuf.message import Message
+
+from omni.common.v1 import common_pb2
+from omni.inventory.v1 import inventory_pb2 as pb
+from services.inventory import domain
+
+
+def point_from_proto(message: Message, field_name: str) -> domain.GeoPoint | None:
+    """None when the point field is unset."""
+    if not message.HasField(field_name):
+        return None
+    point: common_pb2.GeoPoint = getattr(message, field_name)
+    return domain.GeoPoint(point.lat, point.lon)
+
+
+def point_to_proto(point: domain.GeoPoint) -> common_pb2.GeoPoint:
+    return common_pb2.GeoPoint(lat=point.lat, lon=point.lon)
+
+
+def lines_from_proto(lines: Iterable[common_pb2.SkuQuantity]) -> tuple[domain.Line, ...]:
+    return tuple(domain.Line(line.sku, line.quantity) for line in lines)
+
+
+def lines_to_proto(lines: Iterable[domain.Line]) -> list[common_pb2.SkuQuantity]:
+    return [common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity) for line in lines]
+
+
+def location_from_proto(message: pb.Location) -> tuple[domain.Location, bool]:
+    """The location, and whether its point was given at all."""
+    point = point_from_proto(message, "point")
+    location = domain.Location(
+        location_id=message.location_id,
+        name=message.name,
+        kind=message.kind,
+        point=point or domain.GeoPoint(0.0, 0.0),
+        pickup_enabled=message.pickup_enabled,
+        ship_from_enabled=message.ship_from_enabled,
+        daily_order_capacity=message.daily_order_capacity,
+        pickup_window_hours=message.pickup_window_hours,
+        pick_sla_minutes=message.pick_sla_minutes,
+    )
+    return location, point is not None
+
+
+def location_to_proto(location: domain.Location) -> pb.Location:
+    return pb.Location(
+        location_id=location.location_id,
+        name=location.name,
+        kind=location.kind,
+        point=point_to_proto(location.point),
+        pickup_enabled=location.pickup_enabled,
+        ship_from_enabled=location.ship_from_enabled,
+        daily_order_capacity=location.daily_order_capacity,
+        pickup_window_hours=location.pickup_window_hours,
+        pick_sla_minutes=location.pick_sla_minutes,
+    )
+
+
+def product_from_proto(message: pb.Product) -> domain.Product:
+    return domain.Product(
+        sku=message.sku,
+        name=message.name,
+        price=domain.Money(message.price.amount_minor, message.price.currency),
+        returnable_days=message.returnable_days,
+    )
+
+
+def product_to_proto(product: domain.Product) -> pb.Product:
+    return pb.Product(
+        sku=product.sku,
+        name=product.name,
+        price=common_pb2.Money(
+            amount_minor=product.price.amount_minor, currency=product.price.currency
+        ),
+        returnable_days=product.returnable_days,
+    )
+
+
+def stock_to_proto(level: domain.StockLevel) -> pb.StockRecord:
+    return pb.StockRecord(
+        location_id=level.location_id,
+        sku=level.sku,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        available=level.available,
+        safety_stock=level.safety_stock,
+    )
+
+
+def reservation_to_proto(reservation: domain.Reservation | None) -> pb.Reservation:
+    """An empty message for a reservation that was never made."""
+    if reservation is None:
+        return pb.Reservation()
+    message = pb.Reservation(
+        reservation_id=reservation.reservation_id,
+        order_id=reservation.order_id,
+        location_id=reservation.location_id,
+        lines=lines_to_proto(reservation.lines),
+        status=reservation.status,
+    )
+    if reservation.expires_at is not None:
+        message.expires_at.FromDatetime(reservation.expires_at)
+    return message
+
+
+def availability_to_proto(item: domain.SkuAvailability) -> pb.SkuAvailability:
+    return pb.SkuAvailability(
+        sku=item.sku,
+        online_available=item.online_available,
+        locations=[
+            pb.LocationAvailability(
+                location_id=location.location_id,
+                distance_km=location.distance_km,
+                available=location.available,
+                pickup_enabled=location.pickup_enabled,
+            )
+            for location in item.locations
+        ],
+    )
+
+
+def sourcing_option_to_proto(option: domain.SourcingOption) -> pb.SourcingOption:
+    return pb.SourcingOption(
+        allocations=[
+            pb.SourceAllocation(
+                location_id=allocation.location_id,
+                distance_km=allocation.distance_km,
+                lines=lines_to_proto(allocation.lines),
+            )
+            for allocation in option.allocations
+        ]
+    )

@@ -1,0 +1,247 @@
+"""The orders service's side of Temporal: start journeys and send them updates.
+
+Only the names and dataclasses of workflows/contracts.py cross this line; no
+workflow code is imported. Temporal failures become domain errors here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.common.errors import (
+    BusinessRuleViolation,
+    Conflict,
+    DomainError,
+    InvalidArgument,
+    Unavailable,
+)
+from services.orders.domain import OrderRecord, RequestedTender, ReturnRecord
+from workflows.contracts import (
+    BOPIS_WORKFLOW,
+    ERROR_INVALID_PICK,
+    ERROR_INVALID_STATE,
+    ERROR_WRONG_PICKUP_CODE,
+    PLACE_UPDATE,
+    RETURN_WORKFLOW,
+    SHIP_FROM_STORE_WORKFLOW,
+    TASK_QUEUE,
+    ActionResult,
+    AddressInput,
+    LineInput,
+    OrderInput,
+    PlacementResult,
+    ReturnInput,
+    ReturnLineInput,
+    TenderInput,
+    order_workflow_id,
+    return_workflow_id,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Temporal's own failure type when the workflow ended before the update finished.
+_UPDATE_ON_ENDED_WORKFLOW = "AcceptedUpdateCompletedWorkflow"
+
+_ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
+_CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+_STORE_ID = SearchAttributeKey.for_keyword("StoreId")
+_CHANNEL = SearchAttributeKey.for_keyword("Channel")
+
+
+def search_attributes(
+    order_id: str, customer_id: str, store_id: str, channel: str
+) -> TypedSearchAttributes:
+    pairs = [
+        SearchAttributePair(_ORDER_ID, order_id),
+        SearchAttributePair(_CUSTOMER_ID, customer_id),
+        SearchAttributePair(_CHANNEL, channel),
+    ]
+    if store_id:
+        pairs.append(SearchAttributePair(_STORE_ID, store_id))
+    return TypedSearchAttributes(pairs)
+
+
+def order_input(order: OrderRecord, tenders: list[RequestedTender]) -> OrderInput:
+    address = None
+    if order.address is not None:
+        a = order.address
+        address = AddressInput(a.line1, a.city, a.postal_code, a.country, a.lat, a.lon)
+    return OrderInput(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        channel=order.channel,
+        currency=order.currency,
+        lines=[LineInput(line.sku, line.quantity, line.unit_price_minor) for line in order.lines],
+        tenders=[TenderInput(t.type, t.token, t.code, t.amount_minor) for t in tenders],
+        fulfillment_type=order.fulfillment_type,
+        pickup_location_id=order.location_id,
+        address=address,
+    )
+
+
+def return_input(record: ReturnRecord) -> ReturnInput:
+    return ReturnInput(
+        return_id=record.return_id,
+        order_id=record.order_id,
+        customer_id=record.customer_id,
+        channel=record.channel,
+        method=record.method,
+        location_id=record.location_id,
+        currency=record.currency,
+        lines=[
+            ReturnLineInput(line.sku, line.quantity, line.condition, line.unit_price_minor)
+            for line in record.lines
+        ],
+    )
+
+
+def update_failure(error: WorkflowUpdateFailedError) -> DomainError:
+    """What a refused update means to the caller."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        message = cause.message or "the journey refused the action"
+        if cause.type in (ERROR_INVALID_STATE, _UPDATE_ON_ENDED_WORKFLOW):
+            return Conflict("INVALID_STATE", message)
+        if cause.type == ERROR_WRONG_PICKUP_CODE:
+            return BusinessRuleViolation("WRONG_PICKUP_CODE", message)
+        if cause.type == ERROR_INVALID_PICK:
+            return InvalidArgument.field("lines", message)
+        return BusinessRuleViolation(cause.type or "ACTION_REFUSED", message)
+    return Unavailable(f"the journey failed to answer: {cause}")
+
+
+def rpc_failure(error: RPCError) -> DomainError:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        # The workflow has finished: nothing is left to act on.
+        return Conflict("INVALID_STATE", "the order's journey has already ended")
+    return Unavailable(f"temporal: {error.message}")
+
+
+class Journeys:
+    """A lazily connected Temporal client with the calls the servicer needs."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Awaitable[Client]],
+        *,
+        place_timeout: timedelta = timedelta(seconds=60),
+        action_timeout: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self._connect = connect
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+        self._place_timeout = place_timeout
+        self._action_timeout = action_timeout
+
+    async def client(self) -> Client:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    try:
+                        self._client = await self._connect()
+                    except Exception as error:
+                        logger.warning("cannot reach temporal: %s", error)
+                        raise Unavailable("the journey engine is unreachable") from error
+        return self._client
+
+    async def _call(self, call: Callable[[Client], Awaitable[T]]) -> T:
+        client = await self.client()
+        try:
+            return await call(client)
+        except WorkflowUpdateFailedError as error:
+            raise update_failure(error) from error
+        except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+            raise Unavailable("the journey did not answer in time") from error
+        except RPCError as error:
+            raise rpc_failure(error) from error
+
+    async def place(
+        self, order: OrderRecord, tenders: list[RequestedTender], store_id: str
+    ) -> PlacementResult:
+        """Starts (or finds) `order-<id>` and returns the answer of its `place` update."""
+        workflow = (
+            BOPIS_WORKFLOW if order.fulfillment_type == "pickup" else SHIP_FROM_STORE_WORKFLOW
+        )
+        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            workflow,
+            order_input(order, tenders),
+            id=order_workflow_id(order.order_id),
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # An order id never gets a second run, even after the first ended.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            task_queue=TASK_QUEUE,
+            search_attributes=search_attributes(
+                order.order_id, order.customer_id, store_id, order.channel
+            ),
+        )
+
+        async def call(client: Client) -> PlacementResult:
+            try:
+                result: PlacementResult = await client.execute_update_with_start_workflow(
+                    PLACE_UPDATE,
+                    start_workflow_operation=start,
+                    id=PLACE_UPDATE,
+                    result_type=PlacementResult,
+                    rpc_timeout=self._place_timeout,
+                )
+            except WorkflowAlreadyStartedError as error:
+                raise Conflict("INVALID_STATE", "this order's journey has already ended") from error
+            return result
+
+        return await self._call(call)
+
+    async def act(self, order_id: str, update: str, argument: Any) -> ActionResult:
+        """Sends a store action or a cancel to `order-<id>` and waits for its answer."""
+
+        async def call(client: Client) -> ActionResult:
+            handle = client.get_workflow_handle(order_workflow_id(order_id))
+            result: ActionResult = await handle.execute_update(
+                update, argument, result_type=ActionResult, rpc_timeout=self._action_timeout
+            )
+            return result
+
+        return await self._call(call)
+
+    async def start_return(self, record: ReturnRecord, store_id: str) -> None:
+        """Starts `return-<id>`; a retry finds the same run and changes nothing."""
+
+        async def call(client: Client) -> None:
+            try:
+                await client.start_workflow(
+                    RETURN_WORKFLOW,
+                    return_input(record),
+                    id=return_workflow_id(record.return_id),
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    task_queue=TASK_QUEUE,
+                    search_attributes=search_attributes(
+                        record.order_id, record.customer_id, store_id, record.channel
+                    ),
+                )
+            except WorkflowAlreadyStartedError:
+                # It ran and ended already: the return's journey is not repeated.
+                return
+
+        await self._call(call)

@@ -1,0 +1,83 @@
+"""Wiring for the orders service: `python -m services.orders.main`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from datetime import timedelta
+
+from temporalio.client import Client
+
+from omni.inventory.v1 import inventory_pb2_grpc
+from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from services.common.channels import open_channel
+from services.common.db import Database
+from services.common.logs import setup_logging
+from services.common.server import serve
+from services.common.settings import ServiceSettings
+from services.orders.journeys import Journeys
+from services.orders.service import OrdersServicer
+
+
+class OrdersSettings(ServiceSettings):
+    grpc_port: int = 50052
+    inventory_addr: str = "127.0.0.1:50051"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    # How long PlaceOrder waits for the journey's answer (stock + payment).
+    place_timeout_seconds: float = 60.0
+    action_timeout_seconds: float = 30.0
+
+
+async def run(settings: OrdersSettings) -> None:
+    database = Database(settings.database_url)
+    inventory_channel = open_channel(settings.inventory_addr)
+
+    async def connect() -> Client:
+        return await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+
+    journeys = Journeys(
+        connect,
+        place_timeout=timedelta(seconds=settings.place_timeout_seconds),
+        action_timeout=timedelta(seconds=settings.action_timeout_seconds),
+    )
+    servicer = OrdersServicer(
+        database, inventory_pb2_grpc.InventoryServiceStub(inventory_channel), journeys
+    )
+
+    async def on_stop() -> None:
+        await inventory_channel.close()
+
+    await serve(
+        settings=settings,
+        database=database,
+        register=lambda server: orders_pb2_grpc.add_OrdersServiceServicer_to_server(
+            servicer, server
+        ),
+        service_names=[orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name],
+        on_stop=on_stop,
+    )
+
+
+def main() -> None:
+    settings = OrdersSettings()  # type: ignore[call-arg]  # DATABASE_URL from the env
+    setup_logging("orders", settings.log_level)
+    status = 0
+    try:
+        asyncio.run(run(settings))
+    except Exception:
+        logging.getLogger(__name__).exception("orders service failed")
+        status = 1
+    finally:
+        # temporalio can crash the interpreter at exit (DESIGN.md, known traps).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+
+if __name__ == "__main__":
+    main()

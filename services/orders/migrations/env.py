@@ -1,0 +1,6 @@
+"""Alembic environment for the orders database."""
+
+from services.common.migrations import run_env
+from services.orders.store import metadata
+
+run_env(metadata)

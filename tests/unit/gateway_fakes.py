@@ -1,0 +1,201 @@
+"""Small fakes for the gateway's unit tests: gRPC stubs that answer from
+handlers, errors shaped like the services', and an in-memory key store."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+
+from services.common.errors import DomainError
+from services.common.grpc_errors import to_status_proto
+from services.gateway.app import create_app
+from services.gateway.auth import mint_token
+from services.gateway.clients import Clients
+from services.gateway.idempotency import Claim, IdempotencyStore, PreviousUse
+from services.gateway.settings import GatewaySettings
+
+SECRET = "unit-test-secret-0123456789abcdef0123"
+
+
+class FakeStub:
+    """`stub.Method(request, timeout=, metadata=)` answers from `handlers[Method]`."""
+
+    def __init__(self, **handlers: Callable[[Any], Any]) -> None:
+        self.handlers = handlers
+        self.calls: list[tuple[str, Any]] = []
+        self.metadata: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self.handlers:
+            raise AttributeError(name)
+        handler = self.handlers[name]
+
+        async def method(request: Any, timeout: float | None = None, metadata: Any = None) -> Any:
+            self.calls.append((name, request))
+            self.metadata.append(metadata)
+            result = handler(request)
+            if inspect.isawaitable(result):
+                result = await result
+            if isinstance(result, BaseException):
+                raise result
+            return result
+
+        return method
+
+    def called(self, name: str) -> list[Any]:
+        return [request for method, request in self.calls if method == name]
+
+
+def rpc_error(error: DomainError) -> grpc.aio.AioRpcError:
+    """What a service's ErrorInterceptor sends for `error`."""
+    code, status = to_status_proto(error)
+    trailing = grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString()))
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailing, details=error.message)
+
+
+def plain_rpc_error(code: grpc.StatusCode, details: str = "boom") -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=details)
+
+
+class MemoryIdempotencyStore:
+    """Same contract as the PostgreSQL store: one claim per (owner, key) at a time."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], PreviousUse] = {}
+        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @asynccontextmanager
+    async def claim(self, owner: str, key: str, fingerprint: str) -> AsyncIterator[Claim]:
+        async with self._locks[(owner, key)]:
+            previous = self.rows.get((owner, key))
+            if previous is not None:
+                yield Claim(previous=previous)
+                return
+            claim = Claim(previous=None)
+            yield claim
+            if claim.saved is not None:
+                self.rows[(owner, key)] = PreviousUse(fingerprint, claim.saved)
+
+    async def purge_older_than(self, hours: float) -> int:
+        return 0
+
+
+def fake_clients(**stubs: FakeStub) -> Clients:
+    async def healthy() -> dict[str, str]:
+        return {"inventory": "ok", "orders": "ok", "customers": "ok", "payments": "ok"}
+
+    return Clients(
+        inventory=stubs.get("inventory", FakeStub()),
+        orders=stubs.get("orders", FakeStub()),
+        customers=stubs.get("customers", FakeStub()),
+        payments=stubs.get("payments", FakeStub()),
+        health=stubs.get("health", healthy),  # type: ignore[arg-type]
+    )
+
+
+def make_app(clients: Clients, store: IdempotencyStore | None = None, **settings: Any) -> Any:
+    return create_app(
+        GatewaySettings(jwt_secret=SECRET, database_url="", **settings),
+        clients=clients,
+        idempotency=store or MemoryIdempotencyStore(),
+    )
+
+
+def token(role: str, sub: str = "", **claims: str) -> str:
+    return mint_token(SECRET, sub or f"{role}-sub", role, **claims)
+
+
+def bearer(role: str, sub: str = "", **claims: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, sub, **claims)}"}
+
+
+def sample_order(
+    order_id: str = "O1",
+    customer_id: str = "C1",
+    *,
+    location_id: str = "S1",
+    store_id: str = "",
+    pickup_code: str = "123456",
+) -> Any:
+    from omni.common.v1 import common_pb2
+    from omni.orders.v1 import orders_pb2
+
+    return orders_pb2.Order(
+        order_id=order_id,
+        customer_id=customer_id,
+        channel="web",
+        status="placed",
+        lines=[
+            orders_pb2.OrderLine(
+                sku="SKU-MUG",
+                quantity=2,
+                unit_price=common_pb2.Money(amount_minor=1250, currency="USD"),
+                returnable_days=30,
+            )
+        ],
+        fulfillments=[
+            orders_pb2.Fulfillment(
+                fulfillment_id="F1",
+                order_id=order_id,
+                type="pickup",
+                location_id=location_id,
+                status="pending",
+                lines=[orders_pb2.FulfillmentLine(sku="SKU-MUG", quantity=2)],
+                pickup_code=pickup_code,
+            )
+        ],
+        workflow_id=f"order-{order_id}",
+        total=common_pb2.Money(amount_minor=2500, currency="USD"),
+        store_id=store_id,
+    )
+
+
+ORDER_BODY: dict[str, Any] = {
+    "customer_id": "C1",
+    "lines": [{"sku": "SKU-MUG", "quantity": 2}],
+    "fulfillment": {"type": "pickup", "location_id": "S1"},
+    "payment": {"tenders": [{"type": "card", "token": "tok_approve"}]},
+}
+
+
+def orders_stub(**extra: Callable[[Any], Any]) -> FakeStub:
+    """Orders that place and read back sample orders."""
+    from omni.orders.v1 import orders_pb2
+
+    handlers: dict[str, Callable[[Any], Any]] = {
+        "PlaceOrder": lambda r: orders_pb2.PlaceOrderResponse(
+            order=sample_order(customer_id=r.customer_id)
+        ),
+        "GetOrder": lambda r: orders_pb2.GetOrderResponse(order=sample_order(r.order_id)),
+    }
+    handlers.update(extra)
+    return FakeStub(**handlers)
+
+
+def payments_stub() -> FakeStub:
+    from omni.common.v1 import common_pb2
+    from omni.payments.v1 import payments_pb2
+
+    def list_payments(request: Any) -> Any:
+        usd = common_pb2.Money(amount_minor=2500, currency="USD")
+        return payments_pb2.ListPaymentsResponse(
+            payments=[
+                payments_pb2.Payment(
+                    payment_id="P1",
+                    reference=request.reference,
+                    tender_type="card",
+                    status="authorized",
+                    authorized=usd,
+                    captured=common_pb2.Money(currency="USD"),
+                    refunded=common_pb2.Money(currency="USD"),
+                )
+            ]
+        )
+
+    return FakeStub(ListPayments=list_payments)

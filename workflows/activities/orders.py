@@ -1,0 +1,89 @@
+"""Order activities: the journeys write their progress to omni.orders.v1."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from omni.common.v1 import common_pb2
+from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
+from workflows.activity_types import FulfillmentRecord, OrderProgress, ReturnProgress
+
+
+def _fulfillment(order_id: str, record: FulfillmentRecord) -> orders_pb2.Fulfillment:
+    fulfillment = orders_pb2.Fulfillment(
+        fulfillment_id=record.fulfillment_id,
+        order_id=order_id,
+        type=record.type,
+        location_id=record.location_id,
+        status=record.status,
+        lines=[
+            orders_pb2.FulfillmentLine(
+                sku=line.sku, quantity=line.quantity, quantity_picked=line.quantity_picked
+            )
+            for line in record.lines
+        ],
+        pickup_code=record.pickup_code,
+    )
+    if record.carrier or record.tracking_number:
+        fulfillment.tracking.CopyFrom(
+            orders_pb2.Tracking(carrier=record.carrier, tracking_number=record.tracking_number)
+        )
+    return fulfillment
+
+
+def _event(event_type: str, detail: str) -> orders_pb2.OrderEvent | None:
+    if not event_type:
+        return None
+    return orders_pb2.OrderEvent(type=event_type, detail=detail)
+
+
+class OrderActivities:
+    def __init__(self, stub: orders_pb2_grpc.OrdersServiceStub) -> None:
+        self._stub = stub
+
+    @activity.defn(name="orders.record_order_progress")
+    async def record_order_progress(self, progress: OrderProgress) -> str:
+        """Returns the order's status after the change."""
+        response = await call(
+            self._stub.RecordOrderProgress(
+                orders_pb2.RecordOrderProgressRequest(
+                    event_id=progress.event_id,
+                    order_id=progress.order_id,
+                    status=progress.status,
+                    fulfillments=[
+                        _fulfillment(progress.order_id, f) for f in progress.fulfillments
+                    ],
+                    event=_event(progress.event_type, progress.event_detail),
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return response.order.status
+
+    @activity.defn(name="orders.record_return_progress")
+    async def record_return_progress(self, progress: ReturnProgress) -> str:
+        """Returns the return's status after the change."""
+        response = await call(
+            self._stub.RecordReturnProgress(
+                orders_pb2.RecordReturnProgressRequest(
+                    event_id=progress.event_id,
+                    return_id=progress.return_id,
+                    status=progress.status,
+                    refunds=[
+                        orders_pb2.Refund(
+                            payment_id=r.payment_id,
+                            tender_type=r.tender_type,
+                            amount=common_pb2.Money(
+                                amount_minor=r.amount_minor, currency=r.currency
+                            ),
+                            status=r.status,
+                        )
+                        for r in progress.refunds
+                    ],
+                    event=_event(progress.event_type, progress.event_detail),
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return getattr(response, "return").status

@@ -1,0 +1,108 @@
+"""Payment activities: thin calls to omni.payments.v1."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from omni.common.v1 import common_pb2
+from omni.payments.v1 import payments_pb2, payments_pb2_grpc
+from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
+from workflows.activity_types import (
+    AuthorizeInput,
+    CaptureInput,
+    ListPaymentsInput,
+    PaymentInfo,
+    PaymentList,
+    RefundInput,
+    VoidInput,
+)
+
+
+def _payment(payment: payments_pb2.Payment) -> PaymentInfo:
+    return PaymentInfo(
+        payment_id=payment.payment_id,
+        tender_type=payment.tender_type,
+        status=payment.status,
+        currency=payment.authorized.currency,
+        authorized_minor=payment.authorized.amount_minor,
+        captured_minor=payment.captured.amount_minor,
+        refunded_minor=payment.refunded.amount_minor,
+    )
+
+
+class PaymentActivities:
+    def __init__(self, stub: payments_pb2_grpc.PaymentsServiceStub) -> None:
+        self._stub = stub
+
+    @activity.defn(name="payments.authorize")
+    async def authorize(self, request: AuthorizeInput) -> PaymentInfo:
+        response = await call(
+            self._stub.AuthorizePayment(
+                payments_pb2.AuthorizePaymentRequest(
+                    idempotency_key=request.idempotency_key,
+                    reference=request.reference,
+                    tender=payments_pb2.Tender(
+                        type=request.tender_type, token=request.token, code=request.code
+                    ),
+                    amount=common_pb2.Money(
+                        amount_minor=request.amount_minor, currency=request.currency
+                    ),
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return _payment(response.payment)
+
+    @activity.defn(name="payments.capture")
+    async def capture(self, request: CaptureInput) -> PaymentInfo:
+        response = await call(
+            self._stub.CapturePayment(
+                payments_pb2.CapturePaymentRequest(
+                    idempotency_key=request.idempotency_key,
+                    payment_id=request.payment_id,
+                    amount=common_pb2.Money(
+                        amount_minor=request.amount_minor, currency=request.currency
+                    ),
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return _payment(response.payment)
+
+    @activity.defn(name="payments.void")
+    async def void(self, request: VoidInput) -> PaymentInfo:
+        response = await call(
+            self._stub.VoidPayment(
+                payments_pb2.VoidPaymentRequest(
+                    idempotency_key=request.idempotency_key, payment_id=request.payment_id
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return _payment(response.payment)
+
+    @activity.defn(name="payments.refund")
+    async def refund(self, request: RefundInput) -> PaymentInfo:
+        response = await call(
+            self._stub.RefundPayment(
+                payments_pb2.RefundPaymentRequest(
+                    idempotency_key=request.idempotency_key,
+                    payment_id=request.payment_id,
+                    amount=common_pb2.Money(
+                        amount_minor=request.amount_minor, currency=request.currency
+                    ),
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return _payment(response.payment)
+
+    @activity.defn(name="payments.list_payments")
+    async def list_payments(self, request: ListPaymentsInput) -> PaymentList:
+        response = await call(
+            self._stub.ListPayments(
+                payments_pb2.ListPaymentsRequest(reference=request.reference),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return PaymentList(payments=[_payment(p) for p in response.payments])

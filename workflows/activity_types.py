@@ -1,0 +1,215 @@
+"""Dataclasses the journeys hand to their activities and get back.
+
+Plain values only (no protobuf), so workflow code stays deterministic and the
+payloads read well in Temporal's UI. One dataclass in, one out per activity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SkuQty:
+    sku: str
+    quantity: int
+
+
+# --- inventory ---------------------------------------------------------------
+
+
+@dataclass
+class ReserveStockInput:
+    reservation_id: str
+    order_id: str
+    location_id: str
+    lines: list[SkuQty]
+    channel: str
+
+
+@dataclass
+class ReservationInfo:
+    reservation_id: str
+    location_id: str
+    status: str
+
+
+@dataclass
+class ReleaseReservationInput:
+    reservation_id: str
+
+
+@dataclass
+class CommitReservationInput:
+    reservation_id: str
+    # The quantities sold; the rest of the reservation is released.
+    lines: list[SkuQty]
+
+
+@dataclass
+class FindSourcesInput:
+    lines: list[SkuQty]
+    lat: float
+    lon: float
+    fulfillment_type: str
+    channel: str
+    max_locations: int = 1
+
+
+@dataclass
+class FindSourcesResult:
+    # One location per option (the first allocation's), best first.
+    location_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GetLocationInput:
+    location_id: str
+
+
+@dataclass
+class LocationInfo:
+    location_id: str
+    name: str
+    pickup_window_hours: float
+
+
+@dataclass
+class AdjustStockInput:
+    idempotency_key: str
+    location_id: str
+    sku: str
+    delta: int
+    reason: str
+    actor: str = ""
+    reference: str = ""
+
+
+@dataclass
+class StockInfo:
+    location_id: str
+    sku: str
+    on_hand: int
+    available: int
+
+
+# --- payments ----------------------------------------------------------------
+
+
+@dataclass
+class AuthorizeInput:
+    idempotency_key: str
+    reference: str
+    tender_type: str
+    amount_minor: int
+    currency: str
+    token: str = ""
+    code: str = ""
+
+
+@dataclass
+class CaptureInput:
+    idempotency_key: str
+    payment_id: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass
+class VoidInput:
+    idempotency_key: str
+    payment_id: str
+
+
+@dataclass
+class RefundInput:
+    idempotency_key: str
+    payment_id: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass
+class ListPaymentsInput:
+    reference: str
+
+
+@dataclass
+class PaymentInfo:
+    payment_id: str
+    tender_type: str
+    status: str
+    currency: str
+    authorized_minor: int = 0
+    captured_minor: int = 0
+    refunded_minor: int = 0
+
+
+@dataclass
+class PaymentList:
+    payments: list[PaymentInfo] = field(default_factory=list)
+
+
+# --- orders ------------------------------------------------------------------
+
+
+@dataclass
+class FulfillmentLineRecord:
+    sku: str
+    quantity: int
+    quantity_picked: int = 0
+
+
+@dataclass
+class FulfillmentRecord:
+    fulfillment_id: str
+    type: str
+    location_id: str
+    status: str
+    lines: list[FulfillmentLineRecord] = field(default_factory=list)
+    pickup_code: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+
+
+@dataclass
+class OrderProgress:
+    event_id: str
+    order_id: str
+    # "": status unchanged.
+    status: str
+    fulfillments: list[FulfillmentRecord] = field(default_factory=list)
+    event_type: str = ""
+    event_detail: str = ""
+
+
+@dataclass
+class RefundRecord:
+    payment_id: str
+    tender_type: str
+    amount_minor: int
+    currency: str
+    status: str
+
+
+@dataclass
+class ReturnProgress:
+    event_id: str
+    return_id: str
+    status: str
+    refunds: list[RefundRecord] = field(default_factory=list)
+    event_type: str = ""
+    event_detail: str = ""
+
+
+# --- customers ---------------------------------------------------------------
+
+
+@dataclass
+class CustomerActivityInput:
+    customer_id: str
+    kind: str  # "order" | "return"
+    reference_id: str
+    channel: str
+    status: str
+    order_id: str = ""
