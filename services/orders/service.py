@@ -243,8 +243,8 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     async def HandoverFulfillment(
         self, request: orders_pb2.HandoverFulfillmentRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.HandoverFulfillmentResponse:
-        fulfillment = await self._fulfillment(request.fulfillment_id)
         _required(request.pickup_code, "pickup_code")
+        fulfillment = await self._fulfillment(request.fulfillment_id)
         if fulfillment.type != "pickup":
             raise Conflict("INVALID_STATE", "only a pickup is handed over")
         await self._journeys.act(
@@ -264,9 +264,9 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     async def ShipFulfillment(
         self, request: orders_pb2.ShipFulfillmentRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.ShipFulfillmentResponse:
-        fulfillment = await self._fulfillment(request.fulfillment_id)
         _required(request.carrier, "carrier")
         _required(request.tracking_number, "tracking_number")
+        fulfillment = await self._fulfillment(request.fulfillment_id)
         if fulfillment.type != "ship":
             raise Conflict("INVALID_STATE", "only a ship fulfillment is shipped")
         await self._journeys.act(

@@ -103,11 +103,13 @@ async def test_concurrent_claim_waits_for_the_first_and_sees_its_response(
     store: PostgresIdempotencyStore, database: Database
 ) -> None:
     owner, key = unique("user"), unique("key")
+    claimed = asyncio.Event()
     release = asyncio.Event()
 
     async def first() -> None:
         async with store.claim(owner, key, "f1") as claim:
             assert claim.previous is None
+            claimed.set()
             await release.wait()
             claim.save(CREATED)
 
@@ -116,7 +118,7 @@ async def test_concurrent_claim_waits_for_the_first_and_sees_its_response(
             return claim.previous
 
     first_task = asyncio.create_task(first())
-    await asyncio.sleep(0)  # let the first claim start
+    await claimed.wait()
     second_task = asyncio.create_task(second())
     await until_someone_waits(database)
     assert not second_task.done()

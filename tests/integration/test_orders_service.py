@@ -9,6 +9,7 @@ Inventory is a tiny in-process catalog (GetProducts only).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -788,3 +789,20 @@ async def test_place_order_without_temporal_is_unavailable_and_leaves_nothing_vi
     assert order.status == "placed"
     again = (await stack.orders.PlaceOrder(request)).order
     assert again.order_id == order.order_id
+
+
+async def test_concurrent_returns_cannot_over_return(stack: Stack) -> None:
+    order = await complete(stack, await place(stack, unique("S"), lines=[("TEE-1", 2)]))
+    results = await asyncio.gather(
+        *(
+            stack.orders.CreateReturn(return_request(order.order_id, [("TEE-1", 2)]))
+            for _ in range(4)
+        ),
+        return_exceptions=True,
+    )
+    created = [r for r in results if not isinstance(r, BaseException)]
+    refused = [describe_rpc_error(r) for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    assert len(created) == 1
+    assert [info.reason for info in refused] == ["RETURN_QUANTITY_EXCEEDED"] * 3
+    reread = await stack.orders.GetOrder(orders_pb2.GetOrderRequest(order_id=order.order_id))
+    assert reread.order.lines[0].returned_quantity == 2
