@@ -8,9 +8,11 @@ health check) can crash the interpreter at exit (DESIGN.md, known traps).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -19,6 +21,17 @@ from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 
 logger = logging.getLogger("services.gateway")
+
+
+class _Server(uvicorn.Server):
+    """Stops gracefully on SIGTERM/SIGINT, then returns normally (exit 0)
+    instead of re-raising the signal as uvicorn does by default."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
 
 
 async def run(settings: GatewaySettings) -> None:
@@ -37,7 +50,7 @@ async def run(settings: GatewaySettings) -> None:
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         proxy_headers=True,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     await server.serve()
     if not server.started:
         raise RuntimeError(f"could not serve on {settings.gateway_host}:{settings.gateway_port}")

@@ -29,7 +29,8 @@ tracer = _provider.get_tracer("omni.gateway")
 
 def traceparent_of(span: trace.Span) -> str:
     context = span.get_span_context()
-    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+    flags = "01" if context.trace_flags.sampled else "00"
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{flags}"
 
 
 def outgoing_metadata() -> tuple[tuple[str, str], ...]:

@@ -61,10 +61,11 @@ async def waiting_on_locks(database: Database) -> int:
         return int(result.scalar_one())
 
 
-async def until_someone_waits(database: Database, timeout: float = 10.0) -> None:
-    """Polls PostgreSQL until a session is blocked on a lock (or fails)."""
-    async with asyncio.timeout(timeout):
-        while await waiting_on_locks(database) == 0:
+async def until_someone_waits(database: Database) -> None:
+    """Polls PostgreSQL until a session is blocked on a lock (or fails):
+    the state is in the server, so there is no event to await."""
+    async with asyncio.timeout(10):
+        while await waiting_on_locks(database) == 0:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
 
 

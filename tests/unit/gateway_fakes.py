@@ -36,9 +36,9 @@ class FakeStub:
             raise AttributeError(name)
         handler = self.handlers[name]
 
-        async def method(request: Any, timeout: float | None = None, metadata: Any = None) -> Any:
+        async def method(request: Any, **options: Any) -> Any:
             self.calls.append((name, request))
-            self.metadata.append(metadata)
+            self.metadata.append(options.get("metadata"))
             result = handler(request)
             if inspect.isawaitable(result):
                 result = await result
