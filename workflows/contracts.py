@@ -31,6 +31,7 @@ SEARCH_ATTRIBUTES = ("OrderId", "CustomerId", "StoreId", "Channel")
 ERROR_INVALID_STATE = "INVALID_STATE"  # -> 409
 ERROR_WRONG_PICKUP_CODE = "WRONG_PICKUP_CODE"  # -> 422
 ERROR_INVALID_PICK = "INVALID_PICK"  # -> 400
+ERROR_INVALID_RECEIPT = "INVALID_RECEIPT"  # a mail return's receipt lines do not match -> 400
 
 
 def order_workflow_id(order_id: str) -> str:
@@ -158,3 +159,12 @@ class OrderStatus:
     order_id: str
     status: str
     fulfillments: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ReturnStatus:
+    """A return journey's state: the `receive` update's answer and its `status` query."""
+
+    return_id: str
+    status: str
+    refunded_minor: int = 0

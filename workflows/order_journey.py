@@ -276,9 +276,10 @@ class OrderJourney:
                 ),
                 retry=PLACEMENT_RETRY,
             )
-        except ActivityError:
-            # Nothing was held, so nothing to release for this location.
-            self.saga.drop("reservation")
+        except ActivityError as error:
+            if isinstance(error.cause, ApplicationError) and error.cause.non_retryable:
+                # Refused: nothing was held, so nothing to release here.
+                self.saga.drop("reservation")
             raise
         self.location_id = location_id
         self.reservation_id = reservation_id
@@ -365,6 +366,15 @@ class OrderJourney:
             accepted=False, reason=reason, message=message, details=details
         )
         return self.placement
+
+    def check_fulfillment(self, fulfillment_id: str) -> None:
+        if fulfillment_id != self.fulfillment_id:
+            raise ApplicationError(
+                f"fulfillment {fulfillment_id} does not belong to order {self.order.order_id}",
+                {"fulfillment_id": fulfillment_id},
+                type=ERROR_INVALID_STATE,
+                non_retryable=True,
+            )
 
     # ---------------------------------------------------------------- pick
 

@@ -7,8 +7,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
 from services.gateway.auth import TokenVerifier
@@ -53,6 +55,34 @@ async def _purge_forever(store: IdempotencyStore, hours: float) -> None:
         except Exception:
             logger.exception("idempotency key purge failed")
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
+def _document_idempotency_key(app: FastAPI) -> None:
+    """The header is handled by middleware, so OpenAPI learns of it here."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            for operations in schema["paths"].values():
+                if "post" in operations:
+                    operations["post"].setdefault("parameters", []).append(
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 200},
+                            "description": "same key + same body: the first response again",
+                        }
+                    )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = build  # type: ignore[method-assign]
 
 
 def create_app(
@@ -113,6 +143,7 @@ def create_app(
         console,
     ):
         app.include_router(module.router)
+    _document_idempotency_key(app)
     # Added innermost first: tracing → card-number guard → idempotency → routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(CardNumberGuard)

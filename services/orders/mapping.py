@@ -104,15 +104,11 @@ def order_request(request: orders_pb2.PlaceOrderRequest) -> OrderRequestModel:
             lat=a.point.lat,
             lon=a.point.lon,
         )
-    amounts = list(request.tender_amounts_minor)
     tenders = [
         RequestedTender(
-            type=t.type,
-            token=t.token,
-            code=t.code,
-            amount_minor=amounts[index] if index < len(amounts) else 0,
+            type=t.type, token=t.token, code=t.code, amount_minor=t.amount_minor
         )
-        for index, t in enumerate(request.tenders)
+        for t in request.tenders
     ]
     return OrderRequestModel(
         customer_id=request.customer_id,

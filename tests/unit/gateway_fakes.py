@@ -108,7 +108,14 @@ def make_app(clients: Clients, store: IdempotencyStore | None = None, **settings
 
 
 def token(role: str, sub: str = "", **claims: str) -> str:
-    return mint_token(SECRET, sub or f"{role}-sub", role, **claims)
+    return mint_token(
+        SECRET,
+        sub or f"{role}-sub",
+        role,
+        customer_id=claims.get("customer_id"),
+        store_id=claims.get("store_id"),
+        channel=claims.get("channel"),
+    )
 
 
 def bearer(role: str, sub: str = "", **claims: str) -> dict[str, str]:

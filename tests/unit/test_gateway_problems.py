@@ -175,6 +175,8 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/orders" in spec["paths"]
     assert "OrderIn" in spec["components"]["schemas"]
+    headers = [p["name"] for p in spec["paths"]["/v1/orders"]["post"]["parameters"]]
+    assert "Idempotency-Key" in headers
     assert client.get("/docs").status_code == 200
 
 

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from omni.common.v1 import common_pb2 as omni_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fomni/payments/v1/payments.proto\x12\x10omni.payments.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bomni/common/v1/common.proto\"3\n\x06Tender\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\"\xaa\x02\n\x07Payment\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x13\n\x0btender_type\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12)\n\nauthorized\x18\x05 \x01(\x0b\x32\x15.omni.common.v1.Money\x12\'\n\x08\x63\x61ptured\x18\x06 \x01(\x0b\x32\x15.omni.common.v1.Money\x12\'\n\x08refunded\x18\x07 \x01(\x0b\x32\x15.omni.common.v1.Money\x12\x12\n\ncard_brand\x18\x08 \x01(\t\x12\x12\n\ncard_last4\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x96\x01\n\x17\x41uthorizePaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12(\n\x06tender\x18\x03 \x01(\x0b\x32\x18.omni.payments.v1.Tender\x12%\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x15.omni.common.v1.Money\"F\n\x18\x41uthorizePaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"k\n\x15\x43\x61pturePaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12%\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x15.omni.common.v1.Money\"D\n\x16\x43\x61pturePaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"A\n\x12VoidPaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\"A\n\x13VoidPaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"j\n\x14RefundPaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12%\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x15.omni.common.v1.Money\"C\n\x15RefundPaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"\'\n\x11GetPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\"@\n\x12GetPaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"(\n\x13ListPaymentsRequest\x12\x11\n\treference\x18\x01 \x01(\t\"C\n\x14ListPaymentsResponse\x12+\n\x08payments\x18\x01 \x03(\x0b\x32\x19.omni.payments.v1.Payment\"\x86\x01\n\x11ProviderOperation\x12\x11\n\toperation\x18\x01 \x01(\t\x12%\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x15.omni.common.v1.Money\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"2\n\x1dListProviderOperationsRequest\x12\x11\n\treference\x18\x01 \x01(\t\"Y\n\x1eListProviderOperationsResponse\x12\x37\n\noperations\x18\x01 \x03(\x0b\x32#.omni.payments.v1.ProviderOperation2\xd4\x05\n\x0fPaymentsService\x12i\n\x10\x41uthorizePayment\x12).omni.payments.v1.AuthorizePaymentRequest\x1a*.omni.payments.v1.AuthorizePaymentResponse\x12\x63\n\x0e\x43\x61pturePayment\x12\'.omni.payments.v1.CapturePaymentRequest\x1a(.omni.payments.v1.CapturePaymentResponse\x12Z\n\x0bVoidPayment\x12$.omni.payments.v1.VoidPaymentRequest\x1a%.omni.payments.v1.VoidPaymentResponse\x12`\n\rRefundPayment\x12&.omni.payments.v1.RefundPaymentRequest\x1a\'.omni.payments.v1.RefundPaymentResponse\x12W\n\nGetPayment\x12#.omni.payments.v1.GetPaymentRequest\x1a$.omni.payments.v1.GetPaymentResponse\x12]\n\x0cListPayments\x12%.omni.payments.v1.ListPaymentsRequest\x1a&.omni.payments.v1.ListPaymentsResponse\x12{\n\x16ListProviderOperations\x12/.omni.payments.v1.ListProviderOperationsRequest\x1a\x30.omni.payments.v1.ListProviderOperationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fomni/payments/v1/payments.proto\x12\x10omni.payments.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bomni/common/v1/common.proto\"I\n\x06Tender\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\"\xaa\x02\n\x07Payment\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x13\n\x0btender_type\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12)\n\nauthorized\x18\x05 \x01(\x0b\x32\x15.omni.common.v1.Money\x12\'\n\x08\x63\x61ptured\x18\x06 \x01(\x0b\x32\x15.omni.common.v1.Money\x12\'\n\x08refunded\x18\x07 \x01(\x0b\x32\x15.omni.common.v1.Money\x12\x12\n\ncard_brand\x18\x08 \x01(\t\x12\x12\n\ncard_last4\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x96\x01\n\x17\x41uthorizePaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12(\n\x06tender\x18\x03 \x01(\x0b\x32\x18.omni.payments.v1.Tender\x12%\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x15.omni.common.v1.Money\"F\n\x18\x41uthorizePaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"k\n\x15\x43\x61pturePaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12%\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x15.omni.common.v1.Money\"D\n\x16\x43\x61pturePaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"A\n\x12VoidPaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\"A\n\x13VoidPaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"j\n\x14RefundPaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12%\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x15.omni.common.v1.Money\"C\n\x15RefundPaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"\'\n\x11GetPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\"@\n\x12GetPaymentResponse\x12*\n\x07payment\x18\x01 \x01(\x0b\x32\x19.omni.payments.v1.Payment\"(\n\x13ListPaymentsRequest\x12\x11\n\treference\x18\x01 \x01(\t\"C\n\x14ListPaymentsResponse\x12+\n\x08payments\x18\x01 \x03(\x0b\x32\x19.omni.payments.v1.Payment\"\x86\x01\n\x11ProviderOperation\x12\x11\n\toperation\x18\x01 \x01(\t\x12%\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x15.omni.common.v1.Money\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"2\n\x1dListProviderOperationsRequest\x12\x11\n\treference\x18\x01 \x01(\t\"Y\n\x1eListProviderOperationsResponse\x12\x37\n\noperations\x18\x01 \x03(\x0b\x32#.omni.payments.v1.ProviderOperation2\xd4\x05\n\x0fPaymentsService\x12i\n\x10\x41uthorizePayment\x12).omni.payments.v1.AuthorizePaymentRequest\x1a*.omni.payments.v1.AuthorizePaymentResponse\x12\x63\n\x0e\x43\x61pturePayment\x12\'.omni.payments.v1.CapturePaymentRequest\x1a(.omni.payments.v1.CapturePaymentResponse\x12Z\n\x0bVoidPayment\x12$.omni.payments.v1.VoidPaymentRequest\x1a%.omni.payments.v1.VoidPaymentResponse\x12`\n\rRefundPayment\x12&.omni.payments.v1.RefundPaymentRequest\x1a\'.omni.payments.v1.RefundPaymentResponse\x12W\n\nGetPayment\x12#.omni.payments.v1.GetPaymentRequest\x1a$.omni.payments.v1.GetPaymentResponse\x12]\n\x0cListPayments\x12%.omni.payments.v1.ListPaymentsRequest\x1a&.omni.payments.v1.ListPaymentsResponse\x12{\n\x16ListProviderOperations\x12/.omni.payments.v1.ListProviderOperationsRequest\x1a\x30.omni.payments.v1.ListProviderOperationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,39 +34,39 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'omni.payments.v1.payments_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TENDER']._serialized_start=115
-  _globals['_TENDER']._serialized_end=166
-  _globals['_PAYMENT']._serialized_start=169
-  _globals['_PAYMENT']._serialized_end=467
-  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_start=470
-  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_end=620
-  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_start=622
-  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_end=692
-  _globals['_CAPTUREPAYMENTREQUEST']._serialized_start=694
-  _globals['_CAPTUREPAYMENTREQUEST']._serialized_end=801
-  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_start=803
-  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_end=871
-  _globals['_VOIDPAYMENTREQUEST']._serialized_start=873
-  _globals['_VOIDPAYMENTREQUEST']._serialized_end=938
-  _globals['_VOIDPAYMENTRESPONSE']._serialized_start=940
-  _globals['_VOIDPAYMENTRESPONSE']._serialized_end=1005
-  _globals['_REFUNDPAYMENTREQUEST']._serialized_start=1007
-  _globals['_REFUNDPAYMENTREQUEST']._serialized_end=1113
-  _globals['_REFUNDPAYMENTRESPONSE']._serialized_start=1115
-  _globals['_REFUNDPAYMENTRESPONSE']._serialized_end=1182
-  _globals['_GETPAYMENTREQUEST']._serialized_start=1184
-  _globals['_GETPAYMENTREQUEST']._serialized_end=1223
-  _globals['_GETPAYMENTRESPONSE']._serialized_start=1225
-  _globals['_GETPAYMENTRESPONSE']._serialized_end=1289
-  _globals['_LISTPAYMENTSREQUEST']._serialized_start=1291
-  _globals['_LISTPAYMENTSREQUEST']._serialized_end=1331
-  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=1333
-  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=1400
-  _globals['_PROVIDEROPERATION']._serialized_start=1403
-  _globals['_PROVIDEROPERATION']._serialized_end=1537
-  _globals['_LISTPROVIDEROPERATIONSREQUEST']._serialized_start=1539
-  _globals['_LISTPROVIDEROPERATIONSREQUEST']._serialized_end=1589
-  _globals['_LISTPROVIDEROPERATIONSRESPONSE']._serialized_start=1591
-  _globals['_LISTPROVIDEROPERATIONSRESPONSE']._serialized_end=1680
-  _globals['_PAYMENTSSERVICE']._serialized_start=1683
-  _globals['_PAYMENTSSERVICE']._serialized_end=2407
+  _globals['_TENDER']._serialized_end=188
+  _globals['_PAYMENT']._serialized_start=191
+  _globals['_PAYMENT']._serialized_end=489
+  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_start=492
+  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_end=642
+  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_start=644
+  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_end=714
+  _globals['_CAPTUREPAYMENTREQUEST']._serialized_start=716
+  _globals['_CAPTUREPAYMENTREQUEST']._serialized_end=823
+  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_start=825
+  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_end=893
+  _globals['_VOIDPAYMENTREQUEST']._serialized_start=895
+  _globals['_VOIDPAYMENTREQUEST']._serialized_end=960
+  _globals['_VOIDPAYMENTRESPONSE']._serialized_start=962
+  _globals['_VOIDPAYMENTRESPONSE']._serialized_end=1027
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_start=1029
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_end=1135
+  _globals['_REFUNDPAYMENTRESPONSE']._serialized_start=1137
+  _globals['_REFUNDPAYMENTRESPONSE']._serialized_end=1204
+  _globals['_GETPAYMENTREQUEST']._serialized_start=1206
+  _globals['_GETPAYMENTREQUEST']._serialized_end=1245
+  _globals['_GETPAYMENTRESPONSE']._serialized_start=1247
+  _globals['_GETPAYMENTRESPONSE']._serialized_end=1311
+  _globals['_LISTPAYMENTSREQUEST']._serialized_start=1313
+  _globals['_LISTPAYMENTSREQUEST']._serialized_end=1353
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=1355
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=1422
+  _globals['_PROVIDEROPERATION']._serialized_start=1425
+  _globals['_PROVIDEROPERATION']._serialized_end=1559
+  _globals['_LISTPROVIDEROPERATIONSREQUEST']._serialized_start=1561
+  _globals['_LISTPROVIDEROPERATIONSREQUEST']._serialized_end=1611
+  _globals['_LISTPROVIDEROPERATIONSRESPONSE']._serialized_start=1613
+  _globals['_LISTPROVIDEROPERATIONSRESPONSE']._serialized_end=1702
+  _globals['_PAYMENTSSERVICE']._serialized_start=1705
+  _globals['_PAYMENTSSERVICE']._serialized_end=2429
 # @@protoc_insertion_point(module_scope)

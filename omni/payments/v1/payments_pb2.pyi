@@ -11,14 +11,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Tender(_message.Message):
-    __slots__ = ("type", "token", "code")
+    __slots__ = ("type", "token", "code", "amount_minor")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
     type: str
     token: str
     code: str
-    def __init__(self, type: _Optional[str] = ..., token: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+    amount_minor: int
+    def __init__(self, type: _Optional[str] = ..., token: _Optional[str] = ..., code: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
 
 class Payment(_message.Message):
     __slots__ = ("payment_id", "reference", "tender_type", "status", "authorized", "captured", "refunded", "card_brand", "card_last4", "created_at")

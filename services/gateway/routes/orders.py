@@ -92,13 +92,12 @@ def _tender(tender: TenderIn, index: int) -> payments_pb2.Tender:
             slug="validation-error",
             errors=[(f"{field}.code", "is required for a gift card")],
         )
-    message = payments_pb2.Tender(
-        type=tender.type, token=tender.token or "", code=tender.code or ""
+    return payments_pb2.Tender(
+        type=tender.type,
+        token=tender.token or "",
+        code=tender.code or "",
+        amount_minor=tender.amount_minor or 0,
     )
-    # The gift card's share; carried when the payments contract has the field.
-    if tender.amount_minor is not None and "amount_minor" in message.DESCRIPTOR.fields_by_name:
-        setattr(message, "amount_minor", tender.amount_minor)  # noqa: B010
-    return message
 
 
 async def _payments_of(

@@ -1,0 +1,167 @@
+"""Buy online, pick up in store: reserve, authorize, pick, hand over.
+
+place (update-with-start) -> reserve at the store + authorize each tender
+  -> placed | rejected (compensated)
+pick -> ready_for_pickup with a pickup code; the pickup window starts
+handover (right code) -> capture what was picked, commit stock -> completed
+cancel (until picked up) or the window ends -> release, void -> cancelled
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.contracts import (
+    BOPIS_WORKFLOW,
+    CANCEL_UPDATE,
+    ERROR_WRONG_PICKUP_CODE,
+    HANDOVER_UPDATE,
+    PICK_UPDATE,
+    PLACE_UPDATE,
+    STATUS_QUERY,
+    ActionResult,
+    CancelInput,
+    HandoverInput,
+    OrderInput,
+    OrderStatus,
+    PickInput,
+    PlacementResult,
+)
+from workflows.order_journey import (
+    PLACED,
+    READY_FOR_PICKUP,
+    OrderJourney,
+    invalid_state,
+    refusal,
+    run_activity,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.activities.inventory import InventoryActivities
+    from workflows.activity_types import GetLocationInput, LocationInfo
+
+# When the store does not say how long it keeps an order for pickup.
+DEFAULT_PICKUP_WINDOW = timedelta(hours=72)
+CANCELLABLE = (PLACED, READY_FOR_PICKUP)
+
+
+@workflow.defn(name=BOPIS_WORKFLOW)
+class BopisWorkflow:
+    @workflow.init
+    def __init__(self, order: OrderInput) -> None:
+        self.journey = OrderJourney(order=order, fulfillment_type="pickup")
+
+    @workflow.run
+    async def run(self, order: OrderInput) -> OrderStatus:
+        journey = self.journey
+        await self._place()
+        if journey.status == PLACED:
+            window = await self._pickup_window()
+            await workflow.wait_condition(lambda: journey.status != PLACED)
+            if journey.status == READY_FOR_PICKUP:
+                try:
+                    await workflow.wait_condition(lambda: journey.finished, timeout=window)
+                except TimeoutError:
+                    await self._expire(window)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return journey.status_view()
+
+    async def _place(self) -> None:
+        journey = self.journey
+        try:
+            await journey.reserve(journey.order.pickup_location_id)
+            await journey.authorize()
+        except ActivityError as error:
+            await journey.reject(*refusal(error))
+            return
+        await journey.accept()
+
+    async def _pickup_window(self) -> timedelta:
+        try:
+            location: LocationInfo = await run_activity(
+                InventoryActivities.get_location,
+                GetLocationInput(location_id=self.journey.location_id),
+            )
+        except ActivityError:
+            return DEFAULT_PICKUP_WINDOW
+        if location.pickup_window_hours <= 0:
+            return DEFAULT_PICKUP_WINDOW
+        return timedelta(hours=location.pickup_window_hours)
+
+    async def _expire(self, window: timedelta) -> None:
+        async with self.journey.lock:
+            # A handover or cancel may have finished while we waited for the lock.
+            if self.journey.status != READY_FOR_PICKUP:
+                return
+            hours = window.total_seconds() / 3600
+            await self.journey.cancel(
+                CancelInput(reason=f"not collected within the {hours:g}-hour pickup window")
+            )
+
+    # ------------------------------------------------------------ updates
+
+    @workflow.update(name=PLACE_UPDATE)
+    async def place(self) -> PlacementResult:
+        await workflow.wait_condition(lambda: self.journey.placement is not None)
+        assert self.journey.placement is not None
+        return self.journey.placement
+
+    @workflow.update(name=PICK_UPDATE)
+    async def pick(self, request: PickInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            journey.check_pick(request)
+            journey.apply_pick(request)
+            journey.pickup_code = f"{workflow.random().randint(0, 999_999):06d}"
+            journey.status = READY_FOR_PICKUP
+            journey.fulfillment_status = "ready_for_pickup"
+            await journey.record("picked", "ready_for_pickup", journey.pick_detail(request.actor))
+            return journey.action_result()
+
+    @pick.validator
+    def validate_pick(self, request: PickInput) -> None:
+        self.journey.check_pick(request)
+
+    @workflow.update(name=HANDOVER_UPDATE)
+    async def handover(self, request: HandoverInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            self._check_handover(request)
+            who = request.actor or "store"
+            await journey.complete("completed", "picked_up", f"handed over by {who}")
+            return journey.action_result()
+
+    @handover.validator
+    def validate_handover(self, request: HandoverInput) -> None:
+        self._check_handover(request)
+
+    def _check_handover(self, request: HandoverInput) -> None:
+        journey = self.journey
+        if journey.status != READY_FOR_PICKUP:
+            raise invalid_state("hand over", journey.status)
+        journey.check_fulfillment(request.fulfillment_id)
+        if request.pickup_code != journey.pickup_code:
+            raise ApplicationError(
+                "the pickup code does not match",
+                type=ERROR_WRONG_PICKUP_CODE,
+                non_retryable=True,
+            )
+
+    @workflow.update(name=CANCEL_UPDATE)
+    async def cancel(self, request: CancelInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            journey.check_cancel(CANCELLABLE)
+            await journey.cancel(request)
+            return journey.action_result()
+
+    @cancel.validator
+    def validate_cancel(self, request: CancelInput) -> None:
+        self.journey.check_cancel(CANCELLABLE)
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> OrderStatus:
+        return self.journey.status_view()

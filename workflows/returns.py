@@ -1,0 +1,264 @@
+"""Cross-channel returns: receive, restock what can be sold again, refund.
+
+in_store -> received at once; mail -> awaiting_receipt until `receive`
+(or "expired" when nothing arrives in time). Then sellable lines go back on
+the receiving location's shelf, and the returned lines' value is refunded to
+the order's payments, gift cards first and the card last.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.contracts import (
+    ERROR_INVALID_RECEIPT,
+    ERROR_INVALID_STATE,
+    RECEIVE_UPDATE,
+    RETURN_WORKFLOW,
+    STATUS_QUERY,
+    ReceiveInput,
+    ReturnInput,
+    ReturnLineInput,
+    ReturnStatus,
+    return_workflow_id,
+)
+from workflows.order_journey import refusal, run_activity
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.activities.customers import CustomerActivities
+    from workflows.activities.inventory import InventoryActivities
+    from workflows.activities.orders import OrderActivities
+    from workflows.activities.payments import PaymentActivities
+    from workflows.activity_types import (
+        AdjustStockInput,
+        CustomerActivityInput,
+        ListPaymentsInput,
+        PaymentInfo,
+        PaymentList,
+        RefundInput,
+        RefundRecord,
+        ReturnProgress,
+    )
+
+# How long a mail return may take to arrive before it expires.
+MAIL_RECEIPT_WINDOW = timedelta(days=30)
+
+IN_STORE = "in_store"
+SELLABLE = "sellable"
+CONDITIONS = ("sellable", "damaged")
+
+REQUESTED = "requested"
+AWAITING_RECEIPT = "awaiting_receipt"
+RECEIVED = "received"
+REFUNDED = "refunded"
+EXPIRED = "expired"
+
+
+def refund_order(payments: list[PaymentInfo]) -> list[PaymentInfo]:
+    """Gift cards first, the card last; oldest first within each."""
+    return sorted(payments, key=lambda p: p.tender_type == "card")
+
+
+@workflow.defn(name=RETURN_WORKFLOW)
+class ReturnWorkflow:
+    @workflow.init
+    def __init__(self, request: ReturnInput) -> None:
+        self.request = request
+        self.status = REQUESTED
+        self.receipt: ReceiveInput | None = None
+        self.refunds: list[RefundRecord] = []
+        # Set once the final state is recorded everywhere.
+        self.settled = False
+
+    @property
+    def workflow_id(self) -> str:
+        return return_workflow_id(self.request.return_id)
+
+    @workflow.run
+    async def run(self, request: ReturnInput) -> ReturnStatus:
+        if request.method == IN_STORE:
+            location_id, lines = request.location_id, request.lines
+        else:
+            self.status = AWAITING_RECEIPT
+            await self._record("awaiting_receipt", "awaiting_receipt", "waiting for the parcel")
+            try:
+                await workflow.wait_condition(
+                    lambda: self.receipt is not None, timeout=MAIL_RECEIPT_WINDOW
+                )
+            except TimeoutError:
+                self.status = EXPIRED
+                days = MAIL_RECEIPT_WINDOW.days
+                await self._record("expired", "expired", f"nothing received within {days} days")
+                await self._record_customer()
+                self.settled = True
+                return self.view()
+            assert self.receipt is not None
+            location_id = self.receipt.location_id or request.location_id
+            lines = self._received_lines(self.receipt)
+
+        self.status = RECEIVED
+        await self._record("received", "received", f"received at {location_id}")
+        await self._restock(location_id, lines)
+        refund_minor = sum(line.unit_price_minor * line.quantity for line in lines)
+        shortfall = await self._refund(refund_minor)
+        self.status = REFUNDED
+        detail = f"refunded {refund_minor - shortfall} {request.currency}"
+        if shortfall:
+            detail += f"; {shortfall} could not be refunded to the order's payments"
+        await self._record("refunded", "refunded", detail)
+        await self._record_customer()
+        self.settled = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view()
+
+    def view(self) -> ReturnStatus:
+        refunded = sum(r.amount_minor for r in self.refunds if r.status == "succeeded")
+        return ReturnStatus(
+            return_id=self.request.return_id, status=self.status, refunded_minor=refunded
+        )
+
+    def _received_lines(self, receipt: ReceiveInput) -> list[ReturnLineInput]:
+        """What arrived, priced as the return was; nothing listed means all of it."""
+        if not receipt.lines:
+            return self.request.lines
+        prices = {line.sku: line.unit_price_minor for line in self.request.lines}
+        return [
+            ReturnLineInput(line.sku, line.quantity, line.condition, prices[line.sku])
+            for line in receipt.lines
+            if line.quantity > 0
+        ]
+
+    # ----------------------------------------------------------- steps
+
+    async def _restock(self, location_id: str, lines: list[ReturnLineInput]) -> None:
+        sellable: dict[str, int] = {}
+        for line in lines:
+            if line.condition == SELLABLE and line.quantity > 0:
+                sellable[line.sku] = sellable.get(line.sku, 0) + line.quantity
+        for sku, quantity in sellable.items():
+            await run_activity(
+                InventoryActivities.adjust_stock,
+                AdjustStockInput(
+                    idempotency_key=f"{self.workflow_id}/restock/{sku}",
+                    location_id=location_id,
+                    sku=sku,
+                    delta=quantity,
+                    reason="return_restock",
+                    actor=self.workflow_id,
+                    reference=self.request.return_id,
+                ),
+            )
+
+    async def _refund(self, amount_minor: int) -> int:
+        """Refunds `amount_minor` across the order's payments; returns what is left."""
+        remaining = amount_minor
+        if remaining <= 0:
+            return 0
+        payments: PaymentList = await run_activity(
+            PaymentActivities.list_payments, ListPaymentsInput(reference=self.request.order_id)
+        )
+        for payment in refund_order(payments.payments):
+            refundable = payment.captured_minor - payment.refunded_minor
+            amount = min(remaining, refundable)
+            if amount <= 0:
+                continue
+            status = "succeeded"
+            try:
+                await run_activity(
+                    PaymentActivities.refund,
+                    RefundInput(
+                        idempotency_key=f"{self.workflow_id}/refund/{payment.payment_id}",
+                        payment_id=payment.payment_id,
+                        amount_minor=amount,
+                        currency=self.request.currency,
+                    ),
+                )
+                remaining -= amount
+            except ActivityError as error:
+                workflow.logger.error("refund of %s failed: %s", payment.payment_id, refusal(error))
+                status = "failed"
+            self.refunds.append(
+                RefundRecord(
+                    payment_id=payment.payment_id,
+                    tender_type=payment.tender_type,
+                    amount_minor=amount,
+                    currency=self.request.currency,
+                    status=status,
+                )
+            )
+            if remaining == 0:
+                break
+        return remaining
+
+    async def _record(self, step: str, event_type: str, detail: str) -> None:
+        await run_activity(
+            OrderActivities.record_return_progress,
+            ReturnProgress(
+                event_id=f"{self.workflow_id}/{step}",
+                return_id=self.request.return_id,
+                status=self.status,
+                refunds=list(self.refunds),
+                event_type=event_type,
+                event_detail=detail,
+            ),
+        )
+
+    async def _record_customer(self) -> None:
+        await run_activity(
+            CustomerActivities.record_activity,
+            CustomerActivityInput(
+                customer_id=self.request.customer_id,
+                kind="return",
+                reference_id=self.request.return_id,
+                channel=self.request.channel,
+                status=self.status,
+                order_id=self.request.order_id,
+            ),
+        )
+
+    # ---------------------------------------------------------- updates
+
+    @workflow.update(name=RECEIVE_UPDATE)
+    async def receive(self, receipt: ReceiveInput) -> ReturnStatus:
+        self._check_receipt(receipt)
+        self.receipt = receipt
+        await workflow.wait_condition(lambda: self.settled)
+        return self.view()
+
+    @receive.validator
+    def validate_receive(self, receipt: ReceiveInput) -> None:
+        self._check_receipt(receipt)
+
+    def _check_receipt(self, receipt: ReceiveInput) -> None:
+        if self.status != AWAITING_RECEIPT or self.receipt is not None:
+            raise ApplicationError(
+                f"cannot receive a return that is {self.status}",
+                {"status": self.status},
+                type=ERROR_INVALID_STATE,
+                non_retryable=True,
+            )
+        expected = {line.sku: line.quantity for line in self.request.lines}
+        received: dict[str, int] = {}
+        for line in receipt.lines:
+            if line.sku not in expected:
+                raise _invalid_receipt(f"{line.sku} is not part of this return")
+            if line.condition not in CONDITIONS:
+                raise _invalid_receipt(f"{line.sku}: condition must be sellable or damaged")
+            if line.quantity < 0:
+                raise _invalid_receipt(f"{line.sku}: quantity must not be negative")
+            received[line.sku] = received.get(line.sku, 0) + line.quantity
+            if received[line.sku] > expected[line.sku]:
+                raise _invalid_receipt(
+                    f"{line.sku}: received {received[line.sku]}, returned {expected[line.sku]}"
+                )
+
+    @workflow.query(name=STATUS_QUERY)
+    def status_query(self) -> ReturnStatus:
+        return self.view()
+
+
+def _invalid_receipt(message: str) -> ApplicationError:
+    return ApplicationError(message, type=ERROR_INVALID_RECEIPT, non_retryable=True)

@@ -1,0 +1,171 @@
+"""Ship from store: source, reserve, authorize, pick, ship.
+
+place (update-with-start) -> the nearest location that can ship every line
+  (the next one when a race took its stock) + authorize
+  -> placed | rejected (compensated)
+pick -> in_fulfillment (fulfillment "picking": picked, awaiting the carrier)
+ship -> capture what was picked, commit stock -> shipped
+cancel (until shipped) -> release, void -> cancelled
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+from workflows.contracts import (
+    CANCEL_UPDATE,
+    PICK_UPDATE,
+    PLACE_UPDATE,
+    SHIP_FROM_STORE_WORKFLOW,
+    SHIP_UPDATE,
+    STATUS_QUERY,
+    ActionResult,
+    CancelInput,
+    OrderInput,
+    OrderStatus,
+    PickInput,
+    PlacementResult,
+    ShipInput,
+)
+from workflows.order_journey import (
+    IN_FULFILLMENT,
+    PLACED,
+    PLACEMENT_RETRY,
+    SHIPPED,
+    OrderJourney,
+    invalid_state,
+    refusal,
+    run_activity,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.activities.inventory import InventoryActivities
+    from workflows.activity_types import FindSourcesInput, FindSourcesResult, SkuQty
+
+CANCELLABLE = (PLACED, IN_FULFILLMENT)
+INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+NO_SOURCE = "NO_SOURCE"
+
+
+@workflow.defn(name=SHIP_FROM_STORE_WORKFLOW)
+class ShipFromStoreWorkflow:
+    @workflow.init
+    def __init__(self, order: OrderInput) -> None:
+        self.journey = OrderJourney(order=order, fulfillment_type="ship")
+
+    @workflow.run
+    async def run(self, order: OrderInput) -> OrderStatus:
+        journey = self.journey
+        await self._place()
+        await workflow.wait_condition(lambda: journey.finished)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return journey.status_view()
+
+    async def _place(self) -> None:
+        journey = self.journey
+        try:
+            reserved = await self._reserve_nearest()
+            if not reserved:
+                await journey.reject(NO_SOURCE, "no location can ship every line of this order", {})
+                return
+            await journey.authorize()
+        except ActivityError as error:
+            await journey.reject(*refusal(error))
+            return
+        await journey.accept()
+
+    async def _reserve_nearest(self) -> bool:
+        """Reserves at the best option that still has the stock; False when none had it.
+
+        Raises ActivityError for any failure other than a lost stock race.
+        """
+        journey = self.journey
+        address = journey.order.address
+        if address is None:
+            return False
+        sources: FindSourcesResult = await run_activity(
+            InventoryActivities.find_sources,
+            FindSourcesInput(
+                lines=[SkuQty(line.sku, line.quantity) for line in journey.order.lines],
+                lat=address.lat,
+                lon=address.lon,
+                fulfillment_type="ship",
+                channel=journey.order.channel,
+                max_locations=1,
+            ),
+            retry=PLACEMENT_RETRY,
+        )
+        last_race: ActivityError | None = None
+        for location_id in sources.location_ids:
+            try:
+                await journey.reserve(location_id)
+                return True
+            except ActivityError as error:
+                if refusal(error)[0] != INSUFFICIENT_STOCK:
+                    raise
+                # Someone took the stock since sourcing ranked it: try the next.
+                last_race = error
+        if last_race is not None:
+            raise last_race
+        return False
+
+    # ------------------------------------------------------------ updates
+
+    @workflow.update(name=PLACE_UPDATE)
+    async def place(self) -> PlacementResult:
+        await workflow.wait_condition(lambda: self.journey.placement is not None)
+        assert self.journey.placement is not None
+        return self.journey.placement
+
+    @workflow.update(name=PICK_UPDATE)
+    async def pick(self, request: PickInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            journey.check_pick(request)
+            journey.apply_pick(request)
+            journey.status = IN_FULFILLMENT
+            journey.fulfillment_status = "picking"
+            await journey.record("picked", "picked", journey.pick_detail(request.actor))
+            return journey.action_result()
+
+    @pick.validator
+    def validate_pick(self, request: PickInput) -> None:
+        self.journey.check_pick(request)
+
+    @workflow.update(name=SHIP_UPDATE)
+    async def ship(self, request: ShipInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            self._check_ship(request)
+            journey.carrier = request.carrier
+            journey.tracking_number = request.tracking_number
+            detail = f"shipped with {request.carrier} {request.tracking_number}"
+            await journey.complete(SHIPPED, "shipped", detail)
+            return journey.action_result()
+
+    @ship.validator
+    def validate_ship(self, request: ShipInput) -> None:
+        self._check_ship(request)
+
+    def _check_ship(self, request: ShipInput) -> None:
+        journey = self.journey
+        if journey.status != IN_FULFILLMENT:
+            raise invalid_state("ship", journey.status)
+        journey.check_fulfillment(request.fulfillment_id)
+
+    @workflow.update(name=CANCEL_UPDATE)
+    async def cancel(self, request: CancelInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            journey.check_cancel(CANCELLABLE)
+            await journey.cancel(request)
+            return journey.action_result()
+
+    @cancel.validator
+    def validate_cancel(self, request: CancelInput) -> None:
+        self.journey.check_cancel(CANCELLABLE)
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> OrderStatus:
+        return self.journey.status_view()

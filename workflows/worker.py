@@ -1,0 +1,149 @@
+"""The Temporal worker: `python -m workflows.worker`.
+
+Runs the order and return journeys and their activities on TASK_QUEUE,
+talking to the four services over gRPC. Stops on SIGTERM/SIGINT after the
+activities in flight finish (or the grace period ends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from omni.customers.v1 import customers_pb2_grpc
+from omni.inventory.v1 import inventory_pb2_grpc
+from omni.orders.v1 import orders_pb2_grpc
+from omni.payments.v1 import payments_pb2_grpc
+from services.common.channels import open_channel
+from services.common.logs import setup_logging
+from workflows.activities.customers import CustomerActivities
+from workflows.activities.inventory import InventoryActivities
+from workflows.activities.orders import OrderActivities
+from workflows.activities.payments import PaymentActivities
+from workflows.bopis import BopisWorkflow
+from workflows.contracts import TASK_QUEUE
+from workflows.returns import ReturnWorkflow
+from workflows.ship_from_store import ShipFromStoreWorkflow
+
+logger = logging.getLogger("workflows.worker")
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    inventory_addr: str = "127.0.0.1:50051"
+    orders_addr: str = "127.0.0.1:50052"
+    customers_addr: str = "127.0.0.1:50053"
+    payments_addr: str = "127.0.0.1:50054"
+    log_level: str = "INFO"
+    # Shorter than a pod's termination grace period (30 s by default).
+    shutdown_grace_seconds: float = 20.0
+
+
+WORKFLOWS = [BopisWorkflow, ShipFromStoreWorkflow, ReturnWorkflow]
+
+
+def activities_for(
+    inventory: InventoryActivities,
+    payments: PaymentActivities,
+    orders: OrderActivities,
+    customers: CustomerActivities,
+) -> list[Callable[..., Any]]:
+    """Every activity the journeys call, bound to their clients."""
+    return [
+        inventory.reserve_stock,
+        inventory.release_reservation,
+        inventory.commit_reservation,
+        inventory.find_sources,
+        inventory.get_location,
+        inventory.adjust_stock,
+        payments.authorize,
+        payments.capture,
+        payments.void,
+        payments.refund,
+        payments.list_payments,
+        orders.record_order_progress,
+        orders.record_return_progress,
+        customers.record_activity,
+    ]
+
+
+async def run(settings: WorkerSettings) -> None:
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    channels = {
+        name: open_channel(address)
+        for name, address in (
+            ("inventory", settings.inventory_addr),
+            ("orders", settings.orders_addr),
+            ("customers", settings.customers_addr),
+            ("payments", settings.payments_addr),
+        )
+    }
+    activities = activities_for(
+        InventoryActivities(inventory_pb2_grpc.InventoryServiceStub(channels["inventory"])),
+        PaymentActivities(payments_pb2_grpc.PaymentsServiceStub(channels["payments"])),
+        OrderActivities(orders_pb2_grpc.OrdersServiceStub(channels["orders"])),
+        CustomerActivities(customers_pb2_grpc.CustomersServiceStub(channels["customers"])),
+    )
+    worker = Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=WORKFLOWS,
+        activities=activities,
+        graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    logger.info(
+        "worker polling %s on %s/%s",
+        TASK_QUEUE,
+        settings.temporal_address,
+        settings.temporal_namespace,
+    )
+    running = asyncio.create_task(worker.run())
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if stopped.done():
+            logger.info("stopping: finishing activities in flight")
+            await worker.shutdown()
+        await running
+    finally:
+        stopped.cancel()
+        for channel in channels.values():
+            await channel.close()
+        logger.info("worker stopped")
+
+
+def main() -> int:
+    settings = WorkerSettings()
+    setup_logging("worker", settings.log_level)
+    try:
+        asyncio.run(run(settings))
+    except Exception:
+        logger.exception("worker failed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio can crash the interpreter at exit (DESIGN.md, known traps).
+    os._exit(status)
