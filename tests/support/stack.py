@@ -51,8 +51,9 @@ def stack_env(home: Path) -> dict[str, str]:
 
 def start_stack(home: Path, env: dict[str, str] | None = None) -> StackProcess:
     env = env or stack_env(home)
-    output_path = home / "omni-up.out"
-    with output_path.open("ab") as output:
+    # One output file per start: a restart must not read the last run's banner.
+    output_path = home / f"omni-up-{len(list(home.glob('omni-up-*.out')))}.out"
+    with output_path.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "stack.cli", "up"],
             cwd=ROOT,

@@ -1,0 +1,187 @@
+"""Fake services for the journeys: activities under the real names, in memory.
+
+Each fake keeps what it was asked, so a test can check the journey called the
+right thing with the right amounts, in the right order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from workflows.activity_types import (
+    AdjustStockInput,
+    AuthorizeInput,
+    CaptureInput,
+    CommitReservationInput,
+    CustomerActivityInput,
+    FindSourcesInput,
+    FindSourcesResult,
+    GetLocationInput,
+    ListPaymentsInput,
+    LocationInfo,
+    OrderProgress,
+    PaymentInfo,
+    PaymentList,
+    RefundInput,
+    ReleaseReservationInput,
+    ReservationInfo,
+    ReserveStockInput,
+    ReturnProgress,
+    StockInfo,
+    VoidInput,
+)
+
+
+def refused(reason: str, message: str, **details: str) -> ApplicationError:
+    """What the real activities raise for a FAILED_PRECONDITION with a reason."""
+    return ApplicationError(message, details, type=reason, non_retryable=True)
+
+
+@dataclass
+class FakeServices:
+    # Locations where ReserveStock says INSUFFICIENT_STOCK.
+    out_of_stock_at: set[str] = field(default_factory=set)
+    # Card tokens the provider declines.
+    declined_tokens: set[str] = field(default_factory=set)
+    # What FindSources answers, best first.
+    sources: list[str] = field(default_factory=list)
+    pickup_window_hours: float = 48.0
+    # Payments ListPayments returns (for returns).
+    payments: dict[str, PaymentInfo] = field(default_factory=dict)
+
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    active_reservations: dict[str, ReserveStockInput] = field(default_factory=dict)
+    order_progress: list[OrderProgress] = field(default_factory=list)
+    return_progress: list[ReturnProgress] = field(default_factory=list)
+    customer_activities: list[CustomerActivityInput] = field(default_factory=list)
+
+    def called(self, name: str) -> list[Any]:
+        return [argument for call, argument in self.calls if call == name]
+
+    def _log(self, name: str, argument: Any) -> None:
+        self.calls.append((name, argument))
+
+    # ------------------------------------------------------------ inventory
+
+    @activity.defn(name="inventory.reserve_stock")
+    async def reserve_stock(self, request: ReserveStockInput) -> ReservationInfo:
+        self._log("reserve", request)
+        if request.location_id in self.out_of_stock_at:
+            sku = request.lines[0].sku
+            raise refused("INSUFFICIENT_STOCK", f"not enough {sku}", sku=sku, available="0")
+        self.active_reservations[request.reservation_id] = request
+        return ReservationInfo(request.reservation_id, request.location_id, "active")
+
+    @activity.defn(name="inventory.release_reservation")
+    async def release_reservation(self, request: ReleaseReservationInput) -> ReservationInfo:
+        self._log("release", request)
+        held = self.active_reservations.pop(request.reservation_id, None)
+        location = held.location_id if held else ""
+        return ReservationInfo(request.reservation_id, location, "released")
+
+    @activity.defn(name="inventory.commit_reservation")
+    async def commit_reservation(self, request: CommitReservationInput) -> ReservationInfo:
+        self._log("commit", request)
+        held = self.active_reservations.pop(request.reservation_id)
+        return ReservationInfo(request.reservation_id, held.location_id, "committed")
+
+    @activity.defn(name="inventory.find_sources")
+    async def find_sources(self, request: FindSourcesInput) -> FindSourcesResult:
+        self._log("find_sources", request)
+        return FindSourcesResult(location_ids=list(self.sources))
+
+    @activity.defn(name="inventory.get_location")
+    async def get_location(self, request: GetLocationInput) -> LocationInfo:
+        self._log("get_location", request)
+        return LocationInfo(request.location_id, "Store", self.pickup_window_hours)
+
+    @activity.defn(name="inventory.adjust_stock")
+    async def adjust_stock(self, request: AdjustStockInput) -> StockInfo:
+        self._log("adjust_stock", request)
+        return StockInfo(request.location_id, request.sku, request.delta, request.delta)
+
+    # ------------------------------------------------------------- payments
+
+    @activity.defn(name="payments.authorize")
+    async def authorize(self, request: AuthorizeInput) -> PaymentInfo:
+        self._log("authorize", request)
+        if request.token in self.declined_tokens:
+            raise refused("PAYMENT_DECLINED", "the card was declined", reference=request.reference)
+        payment = PaymentInfo(
+            payment_id=f"pay-{request.idempotency_key}",
+            tender_type=request.tender_type,
+            status="authorized",
+            currency=request.currency,
+            authorized_minor=request.amount_minor,
+        )
+        self.payments[payment.payment_id] = payment
+        return payment
+
+    @activity.defn(name="payments.capture")
+    async def capture(self, request: CaptureInput) -> PaymentInfo:
+        self._log("capture", request)
+        payment = self.payments[request.payment_id]
+        payment.captured_minor += request.amount_minor
+        payment.status = "captured"
+        return payment
+
+    @activity.defn(name="payments.void")
+    async def void(self, request: VoidInput) -> PaymentInfo:
+        self._log("void", request)
+        payment = self.payments[request.payment_id]
+        payment.status = "voided"
+        return payment
+
+    @activity.defn(name="payments.refund")
+    async def refund(self, request: RefundInput) -> PaymentInfo:
+        self._log("refund", request)
+        payment = self.payments[request.payment_id]
+        payment.refunded_minor += request.amount_minor
+        return payment
+
+    @activity.defn(name="payments.list_payments")
+    async def list_payments(self, request: ListPaymentsInput) -> PaymentList:
+        self._log("list_payments", request)
+        return PaymentList(payments=list(self.payments.values()))
+
+    # --------------------------------------------------- orders, customers
+
+    @activity.defn(name="orders.record_order_progress")
+    async def record_order_progress(self, progress: OrderProgress) -> str:
+        self._log("record_order", progress)
+        self.order_progress.append(progress)
+        return progress.status
+
+    @activity.defn(name="orders.record_return_progress")
+    async def record_return_progress(self, progress: ReturnProgress) -> str:
+        self._log("record_return", progress)
+        self.return_progress.append(progress)
+        return progress.status
+
+    @activity.defn(name="customers.record_activity")
+    async def record_activity(self, request: CustomerActivityInput) -> None:
+        self._log("customer_activity", request)
+        self.customer_activities.append(request)
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.reserve_stock,
+            self.release_reservation,
+            self.commit_reservation,
+            self.find_sources,
+            self.get_location,
+            self.adjust_stock,
+            self.authorize,
+            self.capture,
+            self.void,
+            self.refund,
+            self.list_payments,
+            self.record_order_progress,
+            self.record_return_progress,
+            self.record_activity,
+        ]
