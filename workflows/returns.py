@@ -67,7 +67,8 @@ class ReturnWorkflow:
     @workflow.init
     def __init__(self, request: ReturnInput) -> None:
         self.request = request
-        self.status = REQUESTED
+        # A mail return can be received as soon as it exists, even before run starts.
+        self.status = REQUESTED if request.method == IN_STORE else AWAITING_RECEIPT
         self.receipt: ReceiveInput | None = None
         self.refunds: list[RefundRecord] = []
         # Set once the final state is recorded everywhere.
@@ -82,7 +83,6 @@ class ReturnWorkflow:
         if request.method == IN_STORE:
             location_id, lines = request.location_id, request.lines
         else:
-            self.status = AWAITING_RECEIPT
             await self._record("awaiting_receipt", "awaiting_receipt", "waiting for the parcel")
             try:
                 await workflow.wait_condition(
