@@ -105,9 +105,7 @@ def order_request(request: orders_pb2.PlaceOrderRequest) -> OrderRequestModel:
             lon=a.point.lon,
         )
     tenders = [
-        RequestedTender(
-            type=t.type, token=t.token, code=t.code, amount_minor=t.amount_minor
-        )
+        RequestedTender(type=t.type, token=t.token, code=t.code, amount_minor=t.amount_minor)
         for t in request.tenders
     ]
     return OrderRequestModel(

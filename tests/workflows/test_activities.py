@@ -131,7 +131,7 @@ def activity_names(functions: list[Any]) -> set[str]:
     return names
 
 
-def test_fakes_answer_to_every_real_activity_name() -> None:
+async def test_fakes_answer_to_every_real_activity_name() -> None:
     channel = grpc.aio.insecure_channel("127.0.0.1:1")  # never used
     real = activities_for(
         InventoryActivities(inventory_pb2_grpc.InventoryServiceStub(channel)),
@@ -141,6 +141,7 @@ def test_fakes_answer_to_every_real_activity_name() -> None:
     )
     assert activity_names(real) == activity_names(FakeServices().activities())
     assert len(real) == len(activity_names(real))
+    await channel.close()
 
 
 async def test_saga_compensates_newest_first_and_keeps_going_after_a_failure() -> None:
