@@ -31,6 +31,12 @@ class StackSettings(BaseSettings):
     orders_port: int = 50052
     customers_port: int = 50053
     payments_port: int = 50054
+    # Prometheus /metrics of each process (the gateway serves its own on /metrics).
+    inventory_metrics_port: int = 9101
+    orders_metrics_port: int = 9102
+    customers_metrics_port: int = 9103
+    payments_metrics_port: int = 9104
+    worker_metrics_port: int = 9105
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     # Test clusters skip fsync; a developer's data is kept durable.
@@ -39,6 +45,10 @@ class StackSettings(BaseSettings):
 
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")
+        return port
+
+    def metrics_port_of(self, process: str) -> int:
+        port: int = getattr(self, f"{process}_metrics_port")
         return port
 
     def address_of(self, service: str) -> str:

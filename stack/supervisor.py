@@ -23,6 +23,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.migrations import upgrade
+from services.common.telemetry import JSONL_EXPORTER, TRACES_FILE_ENV
 from stack.config import DATABASES, SERVICES, StackSettings, database_name, database_url_for
 from stack.postgres import PostgresServer, ensure_database
 from stack.processes import child_options, die_with_parent
@@ -129,12 +130,17 @@ class Supervisor:
                     **common_env,
                     "DATABASE_URL": urls[service],
                     "GRPC_PORT": str(self.settings.port_of(service)),
+                    "METRICS_PORT": str(self.settings.metrics_port_of(service)),
                 },
             )
         for service in SERVICES:
             self._wait_grpc(service, self.settings.address_of(service))
         say("services healthy")
-        self._spawn("worker", "workflows.worker", common_env)
+        self._spawn(
+            "worker",
+            "workflows.worker",
+            {**common_env, "METRICS_PORT": str(self.settings.metrics_port_of("worker"))},
+        )
         self._spawn(
             "gateway",
             "services.gateway.main",
@@ -180,11 +186,17 @@ class Supervisor:
 
     def _spawn(self, name: str, module: str, env: dict[str, str]) -> None:
         log_path = self.logs / f"{name}.log"
+        # Spans go to one JSON-lines file unless OTEL_TRACES_EXPORTER says otherwise.
+        tracing_env = {
+            "OTEL_SERVICE_NAME": f"omni-{name}",
+            "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", JSONL_EXPORTER),
+            TRACES_FILE_ENV: str(self.home / "traces.jsonl"),
+        }
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", module],
                 cwd=ROOT,
-                env={**os.environ, **env},
+                env={**os.environ, **tracing_env, **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -249,7 +261,11 @@ class Supervisor:
         ]
         if self.temporal is not None:
             lines.append(f"  Temporal UI  http://127.0.0.1:{self.settings.temporal_ui_port}")
-        lines += [f"  Logs         {self.logs}/", "Ctrl-C stops everything."]
+        lines += [
+            f"  Logs         {self.logs}/",
+            f"  Traces       {self.home / 'traces.jsonl'}  (docs/tracing.md)",
+            "Ctrl-C stops everything.",
+        ]
         print("\n".join(lines), flush=True)
 
     def _print_log_tail(self, child: Child, lines: int = 30) -> None:

@@ -105,6 +105,8 @@ class AuthorizeInput:
     currency: str
     token: str = ""
     code: str = ""
+    # The order's channel: "pos" authorizations are card-present (shorter-lived).
+    channel: str = ""
 
 
 @dataclass
@@ -113,6 +115,8 @@ class CaptureInput:
     payment_id: str
     amount_minor: int
     currency: str
+    # No more captures follow: the rest of the authorization is released.
+    final: bool = False
 
 
 @dataclass
@@ -127,6 +131,9 @@ class RefundInput:
     payment_id: str
     amount_minor: int
     currency: str
+    # Refund as store credit issued to customer_id instead of to the tender.
+    to_store_credit: bool = False
+    customer_id: str = ""
 
 
 @dataclass
@@ -213,3 +220,39 @@ class CustomerActivityInput:
     channel: str
     status: str
     order_id: str = ""
+
+
+@dataclass
+class TimelineEventInput:
+    """One milestone on the customer's timeline; recorded once per event_id.
+    The customers service derives loyalty points and the customer's message from it."""
+
+    event_id: str
+    customer_id: str
+    kind: str
+    reference_id: str
+    channel: str
+    summary: str
+    order_id: str = ""
+    amount_minor: int = 0
+    currency: str = ""
+    # For the customer's message: pickup_code, carrier, tracking_number, ...
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class NotificationInput:
+    customer_id: str
+    notification_id: str
+    kind: str
+    reference_id: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CheckoutCartInput:
+    """An order was placed: its skus leave the customer's cart (once per order)."""
+
+    customer_id: str
+    order_id: str
+    skus: list[str] = field(default_factory=list)

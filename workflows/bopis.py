@@ -3,6 +3,7 @@
 place (update-with-start) -> reserve at the store + authorize each tender
   -> placed | rejected (compensated)
 pick -> ready_for_pickup with a pickup code; the pickup window starts
+  (one pickup reminder before it ends)
 handover (right code) -> capture what was picked, commit stock -> completed
 cancel (until picked up) or the window ends -> release, void -> cancelled
 """
@@ -31,6 +32,7 @@ from workflows.contracts import (
     PlacementResult,
 )
 from workflows.order_journey import (
+    BEST_EFFORT_RETRY,
     PLACED,
     READY_FOR_PICKUP,
     OrderJourney,
@@ -40,11 +42,27 @@ from workflows.order_journey import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.activities.customers import CustomerActivities
     from workflows.activities.inventory import InventoryActivities
-    from workflows.activity_types import GetLocationInput, LocationInfo
+    from workflows.activity_types import GetLocationInput, LocationInfo, NotificationInput
 
 # When the store does not say how long it keeps an order for pickup.
 DEFAULT_PICKUP_WINDOW = timedelta(hours=72)
+# The pickup reminder goes out 24 h before the window ends or when a third of
+# it is left, whichever comes first (a window of 24 h or less: a third left).
+PICKUP_REMINDER_LEAD = timedelta(hours=24)
+# Workflows started before the reminder existed replay without it.
+PICKUP_REMINDER_PATCH = "pickup-reminder"
+
+
+def pickup_reminder_after(window: timedelta) -> timedelta:
+    """How long after the order is ready for pickup the reminder goes out."""
+    lead = max(window / 3, PICKUP_REMINDER_LEAD)
+    if lead >= window:
+        lead = window / 3
+    return window - lead
+
+
 CANCELLABLE = (PLACED, READY_FOR_PICKUP)
 
 
@@ -62,10 +80,7 @@ class BopisWorkflow:
             window = await self._pickup_window()
             await workflow.wait_condition(lambda: journey.status != PLACED)
             if journey.status == READY_FOR_PICKUP:
-                try:
-                    await workflow.wait_condition(lambda: journey.finished, timeout=window)
-                except TimeoutError:
-                    await self._expire(window)
+                await self._await_collection(window)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return journey.status_view()
 
@@ -90,6 +105,53 @@ class BopisWorkflow:
         if location.pickup_window_hours <= 0:
             return DEFAULT_PICKUP_WINDOW
         return timedelta(hours=location.pickup_window_hours)
+
+    async def _await_collection(self, window: timedelta) -> None:
+        """Waits for handover or cancel; reminds the customer once on the way;
+        cancels when the window ends."""
+        journey = self.journey
+        ready_at = workflow.now()
+        if workflow.patched(PICKUP_REMINDER_PATCH):
+            try:
+                await workflow.wait_condition(
+                    lambda: journey.finished, timeout=pickup_reminder_after(window)
+                )
+                return
+            except TimeoutError:
+                await self._remind()
+        left = window - (workflow.now() - ready_at)
+        if left > timedelta(0):
+            try:
+                await workflow.wait_condition(lambda: journey.finished, timeout=left)
+                return
+            except TimeoutError:
+                pass
+        await self._expire(window)
+
+    async def _remind(self) -> None:
+        """One "pickup reminder" with the code; keyed by the workflow id, so a
+        retried activity never sends it twice."""
+        journey = self.journey
+        if journey.status != READY_FOR_PICKUP:
+            return
+        try:
+            await run_activity(
+                CustomerActivities.send_notification,
+                NotificationInput(
+                    customer_id=journey.order.customer_id,
+                    notification_id=journey.key("notify/pickup_reminder"),
+                    kind="pickup_reminder",
+                    reference_id=journey.order.order_id,
+                    details={
+                        "order_id": journey.order.order_id,
+                        "pickup_code": journey.pickup_code,
+                    },
+                ),
+                retry=BEST_EFFORT_RETRY,
+            )
+        except ActivityError as error:
+            reason, _, _ = refusal(error)
+            workflow.logger.warning("pickup reminder not sent: %s", reason)
 
     async def _expire(self, window: timedelta) -> None:
         async with self.journey.lock:
@@ -119,6 +181,11 @@ class BopisWorkflow:
             journey.status = READY_FOR_PICKUP
             journey.fulfillment_status = "ready_for_pickup"
             await journey.record("picked", "ready_for_pickup", journey.pick_detail(request.actor))
+            await journey.record_milestone(
+                "ready_for_pickup",
+                f"ready for pickup at {journey.location_id}",
+                pickup_code=journey.pickup_code,
+            )
             return journey.action_result()
 
     @pick.validator

@@ -34,6 +34,12 @@ ERROR_INVALID_PICK = "INVALID_PICK"  # -> 400
 ERROR_INVALID_RECEIPT = "INVALID_RECEIPT"  # a mail return's receipt lines do not match -> 400
 
 
+# Where a return's refund goes (ReturnInput.refund_method).
+REFUND_TO_ORIGINAL = "original"
+REFUND_TO_STORE_CREDIT = "store_credit"
+REFUND_METHODS = (REFUND_TO_ORIGINAL, REFUND_TO_STORE_CREDIT)
+
+
 def order_workflow_id(order_id: str) -> str:
     return f"order-{order_id}"
 
@@ -145,6 +151,8 @@ class ReturnInput:
     location_id: str
     currency: str
     lines: list[ReturnLineInput]
+    # REFUND_TO_ORIGINAL tenders, or everything as store credit to customer_id.
+    refund_method: str = "original"
 
 
 @dataclass

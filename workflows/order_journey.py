@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activity_types import (
         AuthorizeInput,
         CaptureInput,
+        CheckoutCartInput,
         CommitReservationInput,
         CustomerActivityInput,
         FulfillmentLineRecord,
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         ReleaseReservationInput,
         ReserveStockInput,
         SkuQty,
+        TimelineEventInput,
         VoidInput,
     )
 
@@ -84,6 +86,18 @@ PERSISTENT_RETRY = RetryPolicy(
     maximum_attempts=0,
     non_retryable_error_types=BUSINESS_ERRORS,
 )
+
+# Steps the order does not depend on (the cart's checkout): a few minutes of
+# tries, then the journey goes on without them.
+BEST_EFFORT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=8,
+    non_retryable_error_types=BUSINESS_ERRORS,
+)
+# Workflows started before the checkout step replay without it.
+CHECKOUT_CART_PATCH = "checkout-cart"
 
 # Order statuses.
 PLACING = "placing"
@@ -250,6 +264,27 @@ class OrderJourney:
             ),
         )
 
+    async def record_milestone(
+        self, kind: str, summary: str, amount_minor: int = 0, **details: str
+    ) -> None:
+        """Puts the milestone on the customer's timeline (once per kind); the
+        customers service adds its loyalty points and tells the customer."""
+        await run_activity(
+            CustomerActivities.record_timeline_event,
+            TimelineEventInput(
+                event_id=self.key(f"timeline/{kind}"),
+                customer_id=self.order.customer_id,
+                kind=kind,
+                reference_id=self.order.order_id,
+                order_id=self.order.order_id,
+                channel=self.order.channel,
+                summary=summary,
+                amount_minor=amount_minor,
+                currency=self.order.currency,
+                details=details,
+            ),
+        )
+
     # ---------------------------------------------------------- placement
 
     async def reserve(self, location_id: str) -> None:
@@ -316,6 +351,7 @@ class OrderJourney:
                     currency=self.order.currency,
                     token=tender.token,
                     code=tender.code,
+                    channel=self.order.channel,
                 ),
                 retry=PLACEMENT_RETRY,
             )
@@ -344,8 +380,32 @@ class OrderJourney:
         self.fulfillment_status = "pending"
         await self.record("placed", "placed", f"{self.fulfillment_type} from {self.location_id}")
         await self.record_customer()
+        await self.record_milestone(
+            "order_placed", f"order placed ({self.fulfillment_type})", self.total_minor
+        )
+        # Before the placement is answered: the run goes on from `placed` in the
+        # same activation as the answer, so no store action can slip in between.
+        if workflow.patched(CHECKOUT_CART_PATCH):
+            await self.checkout_cart()
         self.placement = PlacementResult(accepted=True)
         return self.placement
+
+    async def checkout_cart(self) -> None:
+        """The ordered skus leave the customer's cart, which ends its reminder.
+        A convenience, not part of the order: after a few tries it is dropped."""
+        try:
+            await run_activity(
+                CustomerActivities.checkout_cart,
+                CheckoutCartInput(
+                    customer_id=self.order.customer_id,
+                    order_id=self.order.order_id,
+                    skus=[line.sku for line in self.order.lines],
+                ),
+                retry=BEST_EFFORT_RETRY,
+            )
+        except ActivityError as error:
+            reason, _, _ = refusal(error)
+            workflow.logger.warning("cart not checked out: %s", reason)
 
     async def undo_all(self) -> str:
         """Runs the saga; says what could not be undone (for the order's events)."""
@@ -432,8 +492,8 @@ class OrderJourney:
                 await self._void(tender.index, tender.payment.payment_id)()
                 self.saga.drop(f"payment/{tender.index}")
                 continue
-            # The payments service cannot void the rest of a partly captured
-            # authorization; the provider lets it lapse.
+            # The order's only capture: final, so what a short pick left of the
+            # authorization is released (gift card hold back, card remainder let go).
             await run_activity(
                 PaymentActivities.capture,
                 CaptureInput(
@@ -441,6 +501,7 @@ class OrderJourney:
                     payment_id=tender.payment.payment_id,
                     amount_minor=amount,
                     currency=self.order.currency,
+                    final=True,
                 ),
             )
             tender.captured_minor = amount
@@ -464,6 +525,13 @@ class OrderJourney:
         self.fulfillment_status = fulfillment_status
         await self.record(status, status, detail)
         await self.record_customer()
+        await self.record_milestone(
+            "order_shipped" if status == SHIPPED else "order_completed",
+            "shipped" if status == SHIPPED else "picked up",
+            self.picked_total_minor,
+            carrier=self.carrier,
+            tracking_number=self.tracking_number,
+        )
         # Nothing left to undo: the order is done.
         self.saga.clear()
 
@@ -481,3 +549,4 @@ class OrderJourney:
         who = f" by {request.actor}" if request.actor else ""
         await self.record("cancelled", "cancelled", f"cancelled{who}: {request.reason}{problem}")
         await self.record_customer()
+        await self.record_milestone("order_cancelled", f"cancelled: {request.reason}")

@@ -3,7 +3,8 @@
 in_store -> received at once; mail -> awaiting_receipt until `receive`
 (or "expired" when nothing arrives in time). Then sellable lines go back on
 the receiving location's shelf, and the returned lines' value is refunded to
-the order's payments, gift cards first and the card last.
+the order's payments, gift cards first and the card last — or, when the
+return asks for store credit, all of it as store credit to the order's customer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from workflows.contracts import (
     ERROR_INVALID_RECEIPT,
     ERROR_INVALID_STATE,
     RECEIVE_UPDATE,
+    REFUND_TO_STORE_CREDIT,
     RETURN_WORKFLOW,
     STATUS_QUERY,
     ReceiveInput,
@@ -41,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         RefundInput,
         RefundRecord,
         ReturnProgress,
+        TimelineEventInput,
     )
 
 # How long a mail return may take to arrive before it expires.
@@ -93,6 +96,7 @@ class ReturnWorkflow:
                 days = MAIL_RECEIPT_WINDOW.days
                 await self._record("expired", "expired", f"nothing received within {days} days")
                 await self._record_customer()
+                await self._milestone("return_expired", "nothing was received")
                 self.settled = True
                 return self.view()
             assert self.receipt is not None
@@ -101,6 +105,7 @@ class ReturnWorkflow:
 
         self.status = RECEIVED
         await self._record("received", "received", f"received at {location_id}")
+        await self._milestone("return_received", f"received at {location_id}")
         await self._restock(location_id, lines)
         refund_minor = sum(line.unit_price_minor * line.quantity for line in lines)
         shortfall = await self._refund(refund_minor)
@@ -110,6 +115,8 @@ class ReturnWorkflow:
             detail += f"; {shortfall} could not be refunded to the order's payments"
         await self._record("refunded", "refunded", detail)
         await self._record_customer()
+        # The returned items' value: the points they earned are taken back.
+        await self._milestone("refund_issued", detail, refund_minor)
         self.settled = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
@@ -160,6 +167,7 @@ class ReturnWorkflow:
         payments: PaymentList = await run_activity(
             PaymentActivities.list_payments, ListPaymentsInput(reference=self.request.order_id)
         )
+        to_store_credit = self.request.refund_method == REFUND_TO_STORE_CREDIT
         for payment in refund_order(payments.payments):
             refundable = payment.captured_minor - payment.refunded_minor
             amount = min(remaining, refundable)
@@ -174,6 +182,8 @@ class ReturnWorkflow:
                         payment_id=payment.payment_id,
                         amount_minor=amount,
                         currency=self.request.currency,
+                        to_store_credit=to_store_credit,
+                        customer_id=self.request.customer_id if to_store_credit else "",
                     ),
                 )
                 remaining -= amount
@@ -183,7 +193,7 @@ class ReturnWorkflow:
             self.refunds.append(
                 RefundRecord(
                     payment_id=payment.payment_id,
-                    tender_type=payment.tender_type,
+                    tender_type=REFUND_TO_STORE_CREDIT if to_store_credit else payment.tender_type,
                     amount_minor=amount,
                     currency=self.request.currency,
                     status=status,
@@ -216,6 +226,22 @@ class ReturnWorkflow:
                 channel=self.request.channel,
                 status=self.status,
                 order_id=self.request.order_id,
+            ),
+        )
+
+    async def _milestone(self, kind: str, summary: str, amount_minor: int = 0) -> None:
+        await run_activity(
+            CustomerActivities.record_timeline_event,
+            TimelineEventInput(
+                event_id=f"{self.workflow_id}/timeline/{kind}",
+                customer_id=self.request.customer_id,
+                kind=kind,
+                reference_id=self.request.return_id,
+                order_id=self.request.order_id,
+                channel=self.request.channel,
+                summary=summary,
+                amount_minor=amount_minor,
+                currency=self.request.currency,
             ),
         )
 

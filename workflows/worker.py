@@ -26,11 +26,14 @@ from omni.orders.v1 import orders_pb2_grpc
 from omni.payments.v1 import payments_pb2_grpc
 from services.common.channels import open_channel
 from services.common.logs import setup_logging
+from services.common.metrics import temporal_runtime
+from services.common.telemetry import shutdown_telemetry, temporal_interceptors
 from workflows.activities.customers import CustomerActivities
 from workflows.activities.inventory import InventoryActivities
 from workflows.activities.orders import OrderActivities
 from workflows.activities.payments import PaymentActivities
 from workflows.bopis import BopisWorkflow
+from workflows.cart_reminder import CartReminderWorkflow
 from workflows.contracts import TASK_QUEUE
 from workflows.returns import ReturnWorkflow
 from workflows.ship_from_store import ShipFromStoreWorkflow
@@ -50,9 +53,12 @@ class WorkerSettings(BaseSettings):
     log_level: str = "INFO"
     # Shorter than a pod's termination grace period (30 s by default).
     shutdown_grace_seconds: float = 20.0
+    # Unset: no Prometheus endpoint (tests); `omni up` and Kubernetes set it.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
 
 
-WORKFLOWS = [BopisWorkflow, ShipFromStoreWorkflow, ReturnWorkflow]
+WORKFLOWS = [BopisWorkflow, ShipFromStoreWorkflow, ReturnWorkflow, CartReminderWorkflow]
 
 
 def activities_for(
@@ -77,11 +83,20 @@ def activities_for(
         orders.record_order_progress,
         orders.record_return_progress,
         customers.record_activity,
+        customers.record_timeline_event,
+        customers.send_notification,
+        customers.checkout_cart,
     ]
 
 
 async def run(settings: WorkerSettings) -> None:
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    client = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        # Traces each workflow, update and activity; the worker inherits them.
+        interceptors=temporal_interceptors(),
+        runtime=temporal_runtime(settings.metrics_host, settings.metrics_port),
+    )
     channels = {
         name: open_channel(address)
         for name, address in (
@@ -127,6 +142,7 @@ async def run(settings: WorkerSettings) -> None:
         stopped.cancel()
         for channel in channels.values():
             await channel.close()
+        shutdown_telemetry()
         logger.info("worker stopped")
 
 

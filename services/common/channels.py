@@ -6,6 +6,8 @@ import json
 
 import grpc
 
+from services.common.telemetry import grpc_client_interceptors
+
 # Retries UNAVAILABLE only: the call never reached a servicer, so repeating it
 # is safe even without an idempotency key.
 _SERVICE_CONFIG = json.dumps(
@@ -27,8 +29,10 @@ _SERVICE_CONFIG = json.dumps(
 
 
 def open_channel(address: str) -> grpc.aio.Channel:
+    """A channel whose calls are client spans carrying the trace context."""
     return grpc.aio.insecure_channel(
         address,
+        interceptors=grpc_client_interceptors(),
         options=[
             ("grpc.service_config", _SERVICE_CONFIG),
             ("grpc.enable_retries", 1),

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from services.common.telemetry import trace_sql
+
 
 def async_url(url: str) -> str:
     """Accepts postgresql:// URLs and points them at the asyncpg driver."""
@@ -25,6 +27,7 @@ class Database:
             async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        trace_sql(self.engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

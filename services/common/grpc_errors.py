@@ -115,8 +115,37 @@ def _guard_stream(method: str, behavior: Callable[..., Any]) -> Callable[..., An
     return guarded
 
 
-class ErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Maps DomainError raised by any servicer method to its gRPC status."""
+class WrappingInterceptor(grpc.aio.ServerInterceptor):
+    """An interceptor that wraps each method's behaviour once.
+
+    The server asks the interceptors for a method's handler on every call;
+    building a fresh wrapper each time cost more than a short RPC's own Python
+    code, so the wrapped handler is kept per method (and rebuilt only if the
+    handler underneath ever changes)."""
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def wrap_unary(self, method: str, behavior: Handler) -> Handler:
+        raise NotImplementedError
+
+    def wrap_stream(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self.wrap_unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self.wrap_stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
 
     async def intercept_service(
         self,
@@ -127,19 +156,22 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                _guard_unary(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                _guard_stream(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+
+class ErrorInterceptor(WrappingInterceptor):
+    """Maps DomainError raised by any servicer method to its gRPC status."""
+
+    def wrap_unary(self, method: str, behavior: Handler) -> Handler:
+        return _guard_unary(method, behavior)
+
+    def wrap_stream(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        return _guard_stream(method, behavior)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Process logging: one JSON object per line on stderr."""
+"""Process logging: one JSON object per line on stderr, with the trace_id,
+span_id and order_id of the code that logged (when there is one)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from services.common.telemetry import log_context, setup_telemetry
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,6 +23,7 @@ class JsonFormatter(logging.Formatter):
             "process": self.process_name,
             "logger": record.name,
             "message": record.getMessage(),
+            **log_context(),
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -27,6 +31,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(process_name: str, level: str = "INFO") -> None:
+    """JSON logs for the process, and its tracing (OTEL_* variables) so the
+    two share ids: every process calls this first."""
+    setup_telemetry(process_name)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(process_name))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)

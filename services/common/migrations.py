@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -16,6 +16,8 @@ from services.common.db import async_url
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent
 SERVICES_WITH_DATABASES = ("inventory", "orders", "customers", "payments", "gateway")
+# pg_advisory_xact_lock key that serialises concurrent upgrades of one database.
+MIGRATION_LOCK = 7_262_001
 
 
 def alembic_config(service: str, database_url: str) -> Config:
@@ -44,6 +46,9 @@ def run_env(target_metadata: MetaData) -> None:
     def migrate(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
+            # Pods starting together (each runs the migration in an init
+            # container) take turns; the later ones find the database current.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
 
     async def run() -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
-_DIGIT_RUN = re.compile(r"\d[\d \-]{11,}\d")
+# A whole token of 13-19 digits, optionally grouped by single spaces or dashes.
+# It must stand alone: digits glued to letters, directly or by a dash (hex ids,
+# UUIDs, hashes), are not card numbers, and flagging them would refuse ordinary
+# ids at random.
+_STANDALONE_DIGITS = re.compile(
+    r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)[0-9](?:[ -]?[0-9])*(?!-?[0-9A-Za-z])"
+)
 
 
 def passes_luhn(digits: str) -> bool:
@@ -20,8 +26,8 @@ def passes_luhn(digits: str) -> bool:
 
 
 def looks_like_card_number(value: str) -> bool:
-    """True when `value` holds 13-19 digits (spaces or dashes allowed) passing Luhn."""
-    for match in _DIGIT_RUN.finditer(value):
+    """True when `value` holds a standalone run of 13-19 digits passing Luhn."""
+    for match in _STANDALONE_DIGITS.finditer(value):
         digits = re.sub(r"[ \-]", "", match.group())
         if 13 <= len(digits) <= 19 and passes_luhn(digits):
             return True

@@ -1,8 +1,14 @@
 """gRPC server bootstrap shared by every service.
 
-Health (grpc.health.v1), reflection (so grpcurl works), the error interceptor,
-and a graceful stop on SIGTERM/SIGINT: health turns NOT_SERVING first, then
-in-flight calls get `shutdown_grace_seconds` to finish.
+Health (grpc.health.v1), reflection (so grpcurl works), the tracing, error and
+metrics interceptors, /metrics on METRICS_PORT, and a graceful stop on
+SIGTERM/SIGINT: health turns NOT_SERVING first, then in-flight calls get
+`shutdown_grace_seconds` to finish.
+
+Health has two names. "" (and each service name) is readiness: NOT_SERVING
+while the database does not answer and from the moment shutdown begins.
+`omni.liveness` is liveness: SERVING while the process runs, whatever the
+database does, so a database outage never restarts pods.
 """
 
 from __future__ import annotations
@@ -18,11 +24,45 @@ from grpc_reflection.v1alpha import reflection
 
 from services.common.db import Database
 from services.common.grpc_errors import ErrorInterceptor
+from services.common.metrics import MetricsInterceptor, start_metrics_server
 from services.common.settings import ServiceSettings
+from services.common.telemetry import grpc_server_interceptor, shutdown_telemetry
 
 logger = logging.getLogger(__name__)
 
 Register = Callable[[grpc.aio.Server], None]
+
+LIVENESS_SERVICE = "omni.liveness"
+
+
+async def _watch_database(
+    database: Database,
+    health_servicer: health.aio.HealthServicer,
+    names: Sequence[str],
+    settings: ServiceSettings,
+) -> None:
+    """Flips readiness with the database's answers to a periodic ping."""
+    serving = True
+    while True:
+        await asyncio.sleep(settings.db_check_interval_seconds)
+        try:
+            await asyncio.wait_for(database.ping(), settings.db_check_timeout_seconds)
+            reachable = True
+        except Exception as error:
+            reachable = False
+            if serving:
+                logger.warning("database unreachable (%s): not ready", type(error).__name__)
+        if reachable != serving:
+            serving = reachable
+            if serving:
+                logger.info("database reachable again: ready")
+            status = (
+                health_pb2.HealthCheckResponse.SERVING
+                if serving
+                else health_pb2.HealthCheckResponse.NOT_SERVING
+            )
+            for name in names:
+                await health_servicer.set(name, status)
 
 
 async def serve(
@@ -32,9 +72,16 @@ async def serve(
     register: Register,
     service_names: Sequence[str],
     on_stop: Callable[[], Awaitable[None]] | None = None,
+    on_stopping: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Runs the server until SIGTERM or SIGINT, then stops it gracefully."""
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+    """Runs the server until SIGTERM or SIGINT, then stops it gracefully.
+
+    `on_stopping` runs before in-flight calls get their grace (to end
+    long-lived streams); `on_stop` after the server has stopped."""
+    # Outermost first: the server span, then domain errors → status, then metrics.
+    server = grpc.aio.server(
+        interceptors=[grpc_server_interceptor(), ErrorInterceptor(), MetricsInterceptor()]
+    )
     register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -46,9 +93,17 @@ async def serve(
         raise RuntimeError(f"cannot listen on {address}")
     await database.ping()
     await server.start()
-    for name in ["", *service_names]:
+    readiness_names = ["", *service_names]
+    for name in [*readiness_names, LIVENESS_SERVICE]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("listening on %s", address)
+    stop_metrics = None
+    if settings.metrics_port is not None:
+        stop_metrics = start_metrics_server(settings.grpc_host, settings.metrics_port)
+        logger.info("metrics on %s:%d/metrics", settings.grpc_host, settings.metrics_port)
+    watch = asyncio.create_task(
+        _watch_database(database, health_servicer, readiness_names, settings)
+    )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -57,9 +112,15 @@ async def serve(
     await stop.wait()
 
     logger.info("stopping")
+    watch.cancel()
     await health_servicer.enter_graceful_shutdown()
+    if on_stopping is not None:
+        await on_stopping()
     await server.stop(settings.shutdown_grace_seconds)
     if on_stop is not None:
         await on_stop()
     await database.dispose()
+    if stop_metrics is not None:
+        stop_metrics()
+    shutdown_telemetry()
     logger.info("stopped")

@@ -16,3 +16,8 @@ class ServiceSettings(BaseSettings):
     # Shorter than the pod's terminationGracePeriodSeconds.
     shutdown_grace_seconds: float = 10.0
     log_level: str = "INFO"
+    # Unset: no Prometheus endpoint (tests); `omni up` and Kubernetes set it.
+    metrics_port: int | None = None
+    # Readiness turns NOT_SERVING while the database does not answer.
+    db_check_interval_seconds: float = 5.0
+    db_check_timeout_seconds: float = 2.0

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import sys
 
 import grpc
+from temporalio.client import Client
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from services.common.db import Database
 from services.common.logs import setup_logging
 from services.common.server import serve
 from services.common.settings import ServiceSettings
+from services.customers.domain import DeliveryRetry
+from services.customers.outbox import DevelopmentSender, OutboxDrainer
+from services.customers.reminders import CartReminders
 from services.customers.service import CustomersServicer
 
 SERVICE_NAME = customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].full_name
@@ -18,20 +25,87 @@ SERVICE_NAME = customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].ful
 
 class CustomersSettings(ServiceSettings):
     grpc_port: int = 50053
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    # Off: carts are kept but no reminder workflow is started.
+    cart_reminders: bool = True
+    # How long a cart sits unchanged before the one reminder goes out.
+    cart_reminder_idle_hours: float = 24.0
+    # Points per whole currency unit of a completed order.
+    loyalty_points_per_unit: int = 1
+    # A message the sender refused is tried again after 30 s, 60 s, 120 s, ...
+    # (at most an hour apart), `notification_max_attempts` times in all.
+    notification_retry_base_seconds: float = 30.0
+    notification_retry_max_seconds: float = 3600.0
+    notification_max_attempts: int = 8
+    # How often the outbox drainer looks for messages due again.
+    outbox_poll_seconds: float = 5.0
 
 
 async def run(settings: CustomersSettings) -> None:
-    setup_logging("customers", settings.log_level)
     database = Database(settings.database_url)
-    servicer = CustomersServicer(database)
+
+    async def connect() -> Client:
+        return await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+
+    sender = DevelopmentSender()
+    retry = DeliveryRetry(
+        base_seconds=settings.notification_retry_base_seconds,
+        max_seconds=settings.notification_retry_max_seconds,
+        max_attempts=settings.notification_max_attempts,
+    )
+    servicer = CustomersServicer(
+        database,
+        reminders=CartReminders(
+            connect if settings.cart_reminders else None,
+            settings.cart_reminder_idle_hours * 3600,
+        ),
+        sender=sender,
+        points_per_unit=settings.loyalty_points_per_unit,
+        retry=retry,
+    )
 
     def register(server: grpc.aio.Server) -> None:
         customers_pb2_grpc.add_CustomersServiceServicer_to_server(servicer, server)
 
-    await serve(
-        settings=settings, database=database, register=register, service_names=[SERVICE_NAME]
-    )
+    drainer = OutboxDrainer(database, sender, retry, poll_seconds=settings.outbox_poll_seconds)
+    stop_draining = asyncio.Event()
+    draining = asyncio.create_task(drainer.run(stop_draining))
+
+    async def stop_drainer() -> None:
+        # Before the server stops and the database is closed under it.
+        stop_draining.set()
+        await draining
+
+    try:
+        await serve(
+            settings=settings,
+            database=database,
+            register=register,
+            service_names=[SERVICE_NAME],
+            on_stopping=stop_drainer,
+        )
+    finally:
+        await stop_drainer()
+
+
+def main() -> None:
+    settings = CustomersSettings()  # type: ignore[call-arg]  # DATABASE_URL from the env
+    setup_logging("customers", settings.log_level)
+    status = 0
+    try:
+        asyncio.run(run(settings))
+    except Exception:
+        logging.getLogger(__name__).exception("customers service failed")
+        status = 1
+    finally:
+        # temporalio can crash the interpreter at exit (DESIGN.md, known traps).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 if __name__ == "__main__":
-    asyncio.run(run(CustomersSettings()))  # type: ignore[call-arg]
+    main()

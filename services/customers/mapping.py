@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from omni.customers.v1 import customers_pb2
 from services.customers import domain
-from services.customers.domain import Activity, Customer
+from services.customers.domain import (
+    Activity,
+    Cart,
+    CartLine,
+    Customer,
+    LoyaltyEntry,
+    MergeRecord,
+    Notification,
+    Preferences,
+    TimelineEvent,
+)
 
 
 def timestamp(at: datetime | None) -> Timestamp:
@@ -30,6 +41,10 @@ def customer_to_proto(customer: Customer) -> customers_pb2.Customer:
         ],
         loyalty_points=customer.loyalty_points,
         created_at=timestamp(customer.created_at),
+        loyalty_debt=customer.loyalty_debt,
+        erased=customer.erased,
+        loyalty_card=customer.first(domain.LOYALTY_CARD),
+        preferences=preferences_to_proto(customer.preferences),
     )
 
 
@@ -57,4 +72,100 @@ def activity_to_proto(activity: Activity) -> customers_pb2.Activity:
         status=activity.status,
         order_id=activity.order_id,
         occurred_at=timestamp(activity.occurred_at),
+    )
+
+
+def preferences_to_proto(preferences: Preferences) -> customers_pb2.Preferences:
+    return customers_pb2.Preferences(
+        channels=list(preferences.channels),
+        marketing_consent=list(preferences.marketing_consent),
+    )
+
+
+def preferences_from_proto(preferences: customers_pb2.Preferences) -> Preferences:
+    return domain.validate_preferences(
+        Preferences(tuple(preferences.channels), tuple(preferences.marketing_consent))
+    )
+
+
+def event_from_proto(event: customers_pb2.TimelineEvent) -> TimelineEvent:
+    at = event.at.ToDatetime(tzinfo=UTC) if event.HasField("at") else None
+    return domain.validate_timeline_event(
+        TimelineEvent(
+            event_id=event.event_id,
+            kind=event.kind,
+            reference_id=event.reference_id,
+            order_id=event.order_id,
+            channel=event.channel,
+            summary=event.summary,
+            at=at,
+            amount_minor=event.amount_minor,
+            currency=event.currency,
+            details=dict(event.details),
+        )
+    )
+
+
+def event_to_proto(event: TimelineEvent) -> customers_pb2.TimelineEvent:
+    return customers_pb2.TimelineEvent(
+        event_id=event.event_id,
+        kind=event.kind,
+        reference_id=event.reference_id,
+        order_id=event.order_id,
+        channel=event.channel,
+        summary=event.summary,
+        at=timestamp(event.at),
+        amount_minor=event.amount_minor,
+        currency=event.currency,
+    )
+
+
+def cart_lines_from_proto(lines: Iterable[customers_pb2.CartLine]) -> list[CartLine]:
+    return domain.validate_cart_lines([CartLine(line.sku, line.quantity) for line in lines])
+
+
+def cart_to_proto(cart: Cart) -> customers_pb2.Cart:
+    return customers_pb2.Cart(
+        customer_id=cart.customer_id,
+        lines=[customers_pb2.CartLine(sku=line.sku, quantity=line.quantity) for line in cart.lines],
+        channel=cart.channel,
+        version=cart.version,
+        updated_at=timestamp(cart.updated_at),
+    )
+
+
+def notification_to_proto(message: Notification) -> customers_pb2.Notification:
+    return customers_pb2.Notification(
+        notification_id=message.notification_id,
+        kind=message.kind,
+        channel=message.channel,
+        subject=message.subject,
+        body=message.body,
+        status=message.status,
+        marketing=message.marketing,
+        reference_id=message.reference_id,
+        created_at=timestamp(message.created_at),
+        attempts=message.attempts,
+    )
+
+
+def loyalty_entry_to_proto(entry: LoyaltyEntry) -> customers_pb2.LoyaltyEntry:
+    return customers_pb2.LoyaltyEntry(
+        entry_id=entry.entry_id,
+        reason=entry.reason,
+        reference_id=entry.reference_id,
+        points=entry.points,
+        balance_after=entry.balance_after,
+        debt_after=entry.debt_after,
+        at=timestamp(entry.at),
+    )
+
+
+def merge_to_proto(merge: MergeRecord) -> customers_pb2.MergeRecord:
+    return customers_pb2.MergeRecord(
+        merge_id=merge.merge_id,
+        survivor_customer_id=merge.survivor_id,
+        duplicate_customer_id=merge.duplicate_id,
+        actor=merge.actor,
+        at=timestamp(merge.at),
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
+
 from services.gateway.auth import Principal, require_role
+from services.gateway.customer_identity import same_customer
 from services.gateway.problems import not_found
 
 
@@ -16,12 +19,19 @@ def check_customer(principal: Principal, customer_id: str) -> None:
         raise not_found("customer")
 
 
-def check_order(principal: Principal, order: Any) -> None:
-    """Customers: their own orders. Associates: orders placed in or fulfilled
-    from their store. Agents and admins: any."""
+async def _own(request: Request, principal: Principal, owner_id: str) -> bool:
+    """A customer's own: placed under their id, or under an id merged with it."""
+    return principal.is_("customer") and await same_customer(
+        request, principal.customer_id, owner_id
+    )
+
+
+async def check_order(request: Request, principal: Principal, order: Any) -> None:
+    """Customers: their own orders (a merged duplicate's included). Associates:
+    orders placed in or fulfilled from their store. Agents and admins: any."""
     if principal.is_("agent", "admin"):
         return
-    if principal.is_("customer") and order.customer_id == principal.customer_id:
+    if await _own(request, principal, order.customer_id):
         return
     if (
         principal.is_("associate")
@@ -35,10 +45,10 @@ def check_order(principal: Principal, order: Any) -> None:
     raise not_found("order")
 
 
-def check_return(principal: Principal, return_: Any) -> None:
+async def check_return(request: Request, principal: Principal, return_: Any) -> None:
     if principal.is_("agent", "admin"):
         return
-    if principal.is_("customer") and return_.customer_id == principal.customer_id:
+    if await _own(request, principal, return_.customer_id):
         return
     if (
         principal.is_("associate")

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
+from services.common.metrics import metrics_endpoint
 from services.gateway.auth import TokenVerifier
 from services.gateway.card_numbers import CardNumberGuard
 from services.gateway.clients import Clients, connect
@@ -20,10 +21,13 @@ from services.gateway.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services.gateway.problems import install_handlers
 from services.gateway.routes import (
     availability,
+    carts,
     console,
+    customer_records,
     customers,
     dev,
     fulfillments,
+    gift_cards,
     health,
     inventory,
     locations,
@@ -135,14 +139,19 @@ def create_app(
         inventory,
         availability,
         customers,
+        customer_records,
+        carts,
         orders,
         stores,
         fulfillments,
         returns,
+        gift_cards,
         dev,
         console,
     ):
         app.include_router(module.router)
+    # Prometheus scrapes the pod directly; the ingress does not route /metrics.
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     _document_idempotency_key(app)
     # Added innermost first: tracing → card-number guard → idempotency → routes.
     app.add_middleware(IdempotencyMiddleware)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from services.common.logs import setup_logging
+from services.common.telemetry import shutdown_telemetry
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 
@@ -64,6 +65,8 @@ def main() -> int:
     except Exception:
         logger.exception("gateway failed")
         return 1
+    finally:
+        shutdown_telemetry()
     logger.info("stopped")
     return 0
 

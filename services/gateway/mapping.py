@@ -147,6 +147,7 @@ def payment(value: Any) -> dict[str, Any]:
         "authorized": _money_if(value, "authorized"),
         "captured": _money_if(value, "captured"),
         "refunded": _money_if(value, "refunded"),
+        "released": _money_if(value, "released"),
         "card_brand": value.card_brand or None,
         "card_last4": value.card_last4 or None,
     }
@@ -220,6 +221,7 @@ def return_(value: Any) -> dict[str, Any]:
         "workflow_id": value.workflow_id,
         "channel": value.channel,
         "created_at": timestamp(value.created_at),
+        "refund_method": value.refund_method or "original",
     }
 
 

@@ -110,11 +110,20 @@ class CustomerIn(BaseModel):
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
     name: str | None = Field(default=None, max_length=200)
+    # The number printed on a store loyalty card: an identity like email and phone.
+    loyalty_card: str | None = Field(default=None, max_length=40)
 
 
 class IdentityOut(BaseModel):
     kind: str
     value: str
+
+
+class StoreCreditOut(BaseModel):
+    """A gift card refunds issued to the customer; spent by its code."""
+
+    code: str
+    balance: Money
 
 
 class CustomerOut(BaseModel):
@@ -125,6 +134,10 @@ class CustomerOut(BaseModel):
     identities: list[IdentityOut]
     loyalty_points: int
     created_at: str | None = None
+    store_credit: list[StoreCreditOut] = Field(default_factory=list)
+    loyalty_card: str | None = None
+    # Points clawed back beyond the balance, paid off by future points.
+    loyalty_debt: int = 0
 
 
 class ActivityOut(BaseModel):
@@ -229,6 +242,8 @@ class PaymentOut(BaseModel):
     authorized: Money | None = None
     captured: Money | None = None
     refunded: Money | None = None
+    # What a final capture gave back of the authorization (after a short pick).
+    released: Money | None = None
     card_brand: str | None = None
     card_last4: str | None = None
 
@@ -304,6 +319,9 @@ class ReturnIn(BaseModel):
     lines: list[ReturnLineIn] = Field(min_length=1)
     method: Literal["in_store", "mail"]
     location_id: str | None = None
+    # "original": to the order's tenders; "store_credit": all of it as store
+    # credit to the order's customer.
+    refund_method: Literal["original", "store_credit"] = "original"
 
 
 class ReturnLineOut(BaseModel):
@@ -333,6 +351,7 @@ class ReturnOut(BaseModel):
     workflow_id: str
     channel: str
     created_at: str | None = None
+    refund_method: str = "original"
 
 
 # ---- development provider

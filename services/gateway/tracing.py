@@ -12,19 +12,17 @@ import time
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.metrics import HTTP_DURATION
+from services.common.telemetry import tag_span, tracer
 from services.gateway.problems import Problem
 
 logger = logging.getLogger("services.gateway.access")
 
 _propagator = TraceContextTextMapPropagator()
-# The gateway's own provider (not the global one): spans always get real ids.
-_provider = TracerProvider()
-tracer = _provider.get_tracer("omni.gateway")
 
 
 def traceparent_of(span: trace.Span) -> str:
@@ -59,7 +57,7 @@ class TracingMiddleware:
         path = scope["path"]
         started = time.monotonic()
         status: dict[str, Any] = {"code": 500, "sent": False}
-        with tracer.start_as_current_span(
+        with tracer("omni.gateway").start_as_current_span(
             f"{method} {path}", context=parent, kind=SpanKind.SERVER
         ) as span:
             header = traceparent_of(span).encode("latin-1")
@@ -88,6 +86,13 @@ class TracingMiddleware:
             span.set_attribute("http.response.status_code", status["code"])
             if status["code"] >= 500:
                 span.set_status(Status(StatusCode.ERROR))
+            # The route template (/v1/orders/{order_id}), never the ids in the path.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            span.set_attribute("http.route", route)
+            tag_span(span, order_id=scope.get("path_params", {}).get("order_id", ""))
+            HTTP_DURATION.labels(method, route, str(status["code"])).observe(
+                time.monotonic() - started
+            )
             # Path only: a query string could carry something a caller should not have sent.
             logger.info(
                 "%s %s %s %.1fms trace=%032x",

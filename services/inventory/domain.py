@@ -400,10 +400,20 @@ def shortage_metadata(shortages: Sequence[tuple[str, int, int]]) -> dict[str, st
 
 @dataclass(frozen=True)
 class SourceCandidate:
-    """A location and what it can give each sku for the channel asked."""
+    """A location, what it can give each sku for the channel asked (net of
+    safety stock), and how many fulfilments it was assigned today."""
 
     location: Location
     available: dict[str, int]
+    assigned_today: int = 0
+
+    @property
+    def capacity_left(self) -> float:
+        """Fulfilments it can still take today; a capacity of 0 means no limit."""
+        capacity = self.location.daily_order_capacity
+        if capacity <= 0:
+            return math.inf
+        return max(0, capacity - self.assigned_today)
 
 
 @dataclass(frozen=True)
@@ -449,15 +459,32 @@ def _eligible(candidate: SourceCandidate, request: SourcingRequest) -> bool:
     return location.pickup_enabled
 
 
+def _rank_key(
+    distance_km: float, candidate: SourceCandidate, needed: Sequence[Line]
+) -> tuple[bool, float, float, int, str]:
+    """Capacity left today first, then nearest, more capacity, more stock, id."""
+    capacity_left = candidate.capacity_left
+    return (
+        capacity_left <= 0,
+        distance_km,
+        -capacity_left,
+        -sum(candidate.available.get(line.sku, 0) for line in needed),
+        candidate.location.location_id,
+    )
+
+
 def find_sources(
     request: SourcingRequest, candidates: Iterable[SourceCandidate]
 ) -> list[SourcingOption]:
     """Ranks ways to fulfil every line.
 
-    Single locations that can fill everything come first, nearest first (ties:
-    more stock of the lines, then location id). Only when none can, and a split
-    is allowed, one option over the fewest locations found greedily (each step
-    takes the location filling the most remaining units, nearest on ties).
+    Single locations that can fill everything come first, ranked by
+    `_rank_key`: a location whose capacity today is used up only after every
+    one with capacity left, then nearest first (haversine), more capacity left,
+    more stock of the lines (net of safety stock), location id. Only when none
+    can, and a split is allowed, one option over the fewest locations found
+    greedily (each step takes the location filling the most remaining units,
+    the best ranked on ties).
     """
     needed = merge_lines(request.lines)
     ranked = sorted(
@@ -466,11 +493,7 @@ def find_sources(
             for candidate in candidates
             if _eligible(candidate, request)
         ),
-        key=lambda pair: (
-            pair[0],
-            -sum(pair[1].available.get(line.sku, 0) for line in needed),
-            pair[1].location.location_id,
-        ),
+        key=lambda pair: _rank_key(pair[0], pair[1], needed),
     )
     singles = [
         SourcingOption((SourceAllocation(candidate.location.location_id, distance, tuple(needed)),))
@@ -496,7 +519,7 @@ def _greedy_split(
         def fills(pair: tuple[float, SourceCandidate]) -> int:
             return sum(min(q, pair[1].available.get(sku, 0)) for sku, q in remaining.items())
 
-        # `ranked` is nearest first, so max() keeps the nearest of equal fillers.
+        # `ranked` is best first, so max() keeps the best ranked of equal fillers.
         best = max(unused, key=fills)
         if fills(best) == 0:
             return None
@@ -576,3 +599,63 @@ def summarize_availability(
         nearby.sort(key=lambda item: (item.distance_km, item.location_id))
         result.append(SkuAvailability(sku, online, tuple(nearby)))
     return result
+
+
+# --- invariants -------------------------------------------------------------
+
+RULE_ON_HAND_NOT_LEDGER_SUM = "ON_HAND_NOT_LEDGER_SUM"
+RULE_RESERVED_NOT_ACTIVE_HOLDS = "RESERVED_NOT_ACTIVE_HOLDS"
+RULE_NEGATIVE_ON_HAND = "NEGATIVE_ON_HAND"
+RULE_NEGATIVE_RESERVED = "NEGATIVE_RESERVED"
+RULE_RESERVED_ABOVE_ON_HAND = "RESERVED_ABOVE_ON_HAND"
+
+
+@dataclass(frozen=True)
+class StockAudit:
+    """One stock row next to what the ledger and the active holds say it must be."""
+
+    location_id: str
+    sku: str
+    on_hand: int
+    reserved: int
+    ledger_sum: int
+    active_holds: int
+
+
+@dataclass(frozen=True)
+class InvariantViolation:
+    location_id: str
+    sku: str
+    rule: str
+    actual: int
+    expected: int
+
+
+def invariant_violations(audits: Iterable[StockAudit]) -> list[InvariantViolation]:
+    """Every broken rule of every row; empty when the stock is healthy."""
+    found: list[InvariantViolation] = []
+    for row in audits:
+        checks = (
+            (
+                RULE_ON_HAND_NOT_LEDGER_SUM,
+                row.on_hand != row.ledger_sum,
+                row.on_hand,
+                row.ledger_sum,
+            ),
+            (
+                RULE_RESERVED_NOT_ACTIVE_HOLDS,
+                row.reserved != row.active_holds,
+                row.reserved,
+                row.active_holds,
+            ),
+            (RULE_NEGATIVE_ON_HAND, row.on_hand < 0, row.on_hand, 0),
+            (RULE_NEGATIVE_RESERVED, row.reserved < 0, row.reserved, 0),
+            # Available would be negative: more held than there is.
+            (RULE_RESERVED_ABOVE_ON_HAND, row.reserved > row.on_hand, row.reserved, row.on_hand),
+        )
+        found.extend(
+            InvariantViolation(row.location_id, row.sku, rule, actual, expected)
+            for rule, broken, actual, expected in checks
+            if broken
+        )
+    return found

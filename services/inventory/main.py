@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import grpc
 
@@ -11,25 +12,49 @@ from services.common.db import Database
 from services.common.logs import setup_logging
 from services.common.server import serve
 from services.common.settings import ServiceSettings
+from services.inventory.changes import StockChanges
 from services.inventory.service import InventoryService
+from services.inventory.store import create_hot_pool
 
 SERVICE_NAME = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
 
 
 class InventorySettings(ServiceSettings):
     grpc_port: int = 50051
+    # How late at most a soft hold stops counting when nothing reads it.
+    hold_sweep_interval_seconds: float = 1.0
+    database_pool_size: int = 20
 
 
 async def run(settings: InventorySettings) -> None:
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, pool_size=settings.database_pool_size)
+    hot_pool = await create_hot_pool(settings.database_url, settings.database_pool_size)
+    changes = StockChanges(settings.database_url)
+    await changes.start()
+    servicer = InventoryService(database, hot_pool, changes)
+    sweeper = asyncio.create_task(
+        servicer.sweep_expired_holds_forever(settings.hold_sweep_interval_seconds)
+    )
 
     def register(server: grpc.aio.Server) -> None:
-        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
-            InventoryService(database), server
-        )
+        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(servicer, server)
+
+    async def stop_background_work() -> None:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await changes.stop()
+
+    async def close_hot_pool() -> None:
+        await hot_pool.close()
 
     await serve(
-        settings=settings, database=database, register=register, service_names=[SERVICE_NAME]
+        settings=settings,
+        database=database,
+        register=register,
+        service_names=[SERVICE_NAME],
+        on_stopping=stop_background_work,
+        on_stop=close_hot_pool,
     )
 
 

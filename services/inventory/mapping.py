@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 
@@ -136,3 +137,25 @@ def sourcing_option_to_proto(option: domain.SourcingOption) -> pb.SourcingOption
             for allocation in option.allocations
         ]
     )
+
+
+def violation_to_proto(violation: domain.InvariantViolation) -> pb.InvariantViolation:
+    return pb.InvariantViolation(
+        location_id=violation.location_id,
+        sku=violation.sku,
+        rule=violation.rule,
+        actual=violation.actual,
+        expected=violation.expected,
+    )
+
+
+def availability_change_to_proto(
+    key: tuple[str, str], available: int, *, current: bool
+) -> pb.WatchAvailabilityResponse:
+    """`key` is (location_id, sku); `at` is when the value was read."""
+    location_id, sku = key
+    message = pb.WatchAvailabilityResponse(
+        sku=sku, location_id=location_id, available=available, current=current
+    )
+    message.at.FromDatetime(datetime.now(UTC))
+    return message

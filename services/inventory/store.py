@@ -9,9 +9,13 @@ so concurrent transactions cannot deadlock on them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import asyncpg
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -41,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.errors import AlreadyExists, BusinessRuleViolation, Conflict, NotFound
 from services.common.idempotency import idempotency_table
 from services.inventory import domain
+from services.inventory.changes import plain_postgres_url
 from services.inventory.domain import (
     GeoPoint,
     Line,
@@ -52,6 +57,7 @@ from services.inventory.domain import (
     ReservedLine,
     SourceCandidate,
     StockAtLocation,
+    StockAudit,
     StockLevel,
 )
 
@@ -153,6 +159,13 @@ reservations = Table(
         "reservations_active_expiry",
         "expires_at",
         postgresql_where=text("status = 'active' AND expires_at IS NOT NULL"),
+    ),
+    # Fulfilments (holds without a TTL) assigned to a location today, for sourcing.
+    Index(
+        "reservations_fulfilments_by_day",
+        "location_id",
+        "created_at",
+        postgresql_where=text("ttl_seconds = 0"),
     ),
 )
 
@@ -401,9 +414,10 @@ class InventoryStore:
         return await self.get_stock(location_id, sku)
 
     async def stock_with_locations(
-        self, skus: Sequence[str], channel: str
+        self, skus: Sequence[str], channel: str, location_ids: Sequence[str] = ()
     ) -> list[StockAtLocation]:
-        """Every stock row of these skus, with its location and the channel's safety stock."""
+        """Every stock row of these skus (at these locations; all when none), with
+        its location and the channel's safety stock."""
         safety = safety_stock.alias("safety")
         query = (
             select(
@@ -425,106 +439,142 @@ class InventoryStore:
             )
             .where(stock.c.sku.in_(skus))
         )
-        return [
-            StockAtLocation(
-                location=_location(row),
-                sku=row.sku,
-                on_hand=row.on_hand,
-                reserved=row.reserved,
-                safety_stock=row.safety_quantity,
+        if location_ids:
+            query = query.where(stock.c.location_id.in_(location_ids))
+        # One Location per store, however many of the skus it stocks.
+        seen: dict[str, Location] = {}
+        found = []
+        for row in await self.session.execute(query):
+            location = seen.get(row.location_id)
+            if location is None:
+                location = seen[row.location_id] = _location(row)
+            found.append(
+                StockAtLocation(location, row.sku, row.on_hand, row.reserved, row.safety_quantity)
             )
-            for row in await self.session.execute(query)
-        ]
+        return found
 
     async def source_candidates(self, skus: Sequence[str], channel: str) -> list[SourceCandidate]:
         by_location: dict[str, tuple[Location, dict[str, int]]] = {}
         for row in await self.stock_with_locations(skus, channel):
             entry = by_location.setdefault(row.location.location_id, (row.location, {}))
             entry[1][row.sku] = row.available
+        assigned = await self.fulfilments_assigned_today(list(by_location))
         return [
-            SourceCandidate(location, available) for location, available in by_location.values()
+            SourceCandidate(location, available, assigned.get(location.location_id, 0))
+            for location, available in by_location.values()
+        ]
+
+    async def fulfilments_assigned_today(self, location_ids: Sequence[str]) -> dict[str, int]:
+        """Per location: reservations without a TTL (order fulfilments, not cart
+        holds) made since midnight (database time zone) and not given back."""
+        if not location_ids:
+            return {}
+        rows = await self.session.execute(
+            select(reservations.c.location_id, func.count().label("assigned"))
+            .where(
+                reservations.c.location_id.in_(location_ids),
+                reservations.c.ttl_seconds == 0,
+                reservations.c.created_at >= func.date_trunc("day", func.now()),
+                reservations.c.status.in_([domain.STATUS_ACTIVE, domain.STATUS_COMMITTED]),
+            )
+            .group_by(reservations.c.location_id)
+        )
+        return {row.location_id: int(row.assigned) for row in rows}
+
+    async def audit_stock(self, skus: Sequence[str]) -> list[StockAudit]:
+        """Every stock row (of these skus; all when none) beside its ledger sum and
+        the sum of its active holds, read in one statement (one snapshot)."""
+        ledger = (
+            select(
+                stock_movements.c.location_id,
+                stock_movements.c.sku,
+                func.sum(stock_movements.c.delta).label("total"),
+            )
+            .group_by(stock_movements.c.location_id, stock_movements.c.sku)
+            .subquery("ledger")
+        )
+        holds = (
+            select(
+                reservations.c.location_id,
+                reservation_lines.c.sku,
+                func.sum(reservation_lines.c.quantity).label("total"),
+            )
+            .select_from(reservation_lines.join(reservations))
+            .where(reservations.c.status == domain.STATUS_ACTIVE)
+            .group_by(reservations.c.location_id, reservation_lines.c.sku)
+            .subquery("holds")
+        )
+        query = (
+            select(
+                stock.c.location_id,
+                stock.c.sku,
+                stock.c.on_hand,
+                stock.c.reserved,
+                func.coalesce(ledger.c.total, 0).label("ledger_sum"),
+                func.coalesce(holds.c.total, 0).label("active_holds"),
+            )
+            .select_from(
+                stock.outerjoin(
+                    ledger,
+                    and_(ledger.c.location_id == stock.c.location_id, ledger.c.sku == stock.c.sku),
+                ).outerjoin(
+                    holds,
+                    and_(holds.c.location_id == stock.c.location_id, holds.c.sku == stock.c.sku),
+                )
+            )
+            .order_by(stock.c.location_id, stock.c.sku)
+        )
+        if skus:
+            query = query.where(stock.c.sku.in_(skus))
+        return [
+            StockAudit(
+                location_id=row.location_id,
+                sku=row.sku,
+                on_hand=int(row.on_hand),
+                reserved=int(row.reserved),
+                ledger_sum=int(row.ledger_sum),
+                active_holds=int(row.active_holds),
+            )
+            for row in await self.session.execute(query)
         ]
 
     # --- reservations -----------------------------------------------------------
 
-    async def reserve(self, request: ReservationRequest) -> Reservation:
-        """Holds every line at one location, or raises and the transaction holds nothing."""
+    async def check_reservable(self, request: ReservationRequest) -> None:
+        """NotFound for an unknown location or sku."""
         await self.get_location(request.location_id)
-        lines = domain.merge_lines(request.lines)
-        await self.require_product_skus([line.sku for line in lines])
-        fingerprint = request.fingerprint()
-        expires_at: Any = (
-            func.now() + timedelta(seconds=request.ttl_seconds) if request.ttl_seconds > 0 else None
-        )
-        # A concurrent twin blocks here until the first commits or rolls back.
-        inserted = (
-            await self.session.execute(
-                insert(reservations)
-                .values(
-                    reservation_id=request.reservation_id,
-                    order_id=request.order_id,
-                    location_id=request.location_id,
-                    channel=request.channel,
-                    ttl_seconds=request.ttl_seconds,
-                    status=domain.STATUS_ACTIVE,
-                    fingerprint=fingerprint,
-                    expires_at=expires_at,
-                )
-                .on_conflict_do_nothing(index_elements=["reservation_id"])
-                .returning(reservations.c.reservation_id)
-            )
-        ).first()
-        if inserted is None:
-            existing = await self._load_reservation(request.reservation_id, lock=False)
-            if existing is None or existing[1] != fingerprint:
-                raise Conflict(
-                    "RESERVATION_ID_REUSED",
-                    f"reservation {request.reservation_id} exists with other parameters",
-                    {"reservation_id": request.reservation_id},
-                )
-            return existing[0]
+        await self.require_product_skus([line.sku for line in request.lines])
 
-        shortages: list[tuple[str, int, int]] = []
-        for line in lines:  # sku order: the lock order
-            held = (
-                await self.session.execute(
-                    update(stock)
-                    .where(
-                        stock.c.location_id == request.location_id,
-                        stock.c.sku == line.sku,
-                        stock.c.on_hand
-                        - stock.c.reserved
-                        - _safety_for(request.location_id, line.sku, request.channel)
-                        >= line.quantity,
-                    )
-                    .values(reserved=stock.c.reserved + line.quantity, updated_at=func.now())
-                    .returning(stock.c.reserved)
-                )
-            ).first()
-            if held is None:
-                current = await self.get_stock(request.location_id, line.sku)
-                shortages.append((line.sku, current.available_for(request.channel), line.quantity))
-        if shortages:
-            raise BusinessRuleViolation(
-                "INSUFFICIENT_STOCK",
-                f"not enough stock at {request.location_id} for "
-                + ", ".join(sku for sku, _, _ in shortages),
-                {"location_id": request.location_id, **domain.shortage_metadata(shortages)},
+    async def existing_reservation(self, request: ReservationRequest) -> Reservation:
+        """The reservation a retry asks for again; Conflict when its id was used otherwise."""
+        existing = await self._load_reservation(request.reservation_id, lock=False)
+        if existing is None or existing[1] != request.fingerprint():
+            raise Conflict(
+                "RESERVATION_ID_REUSED",
+                f"reservation {request.reservation_id} exists with other parameters",
+                {"reservation_id": request.reservation_id},
             )
-        await self.session.execute(
-            reservation_lines.insert(),
-            [
-                {
-                    "reservation_id": request.reservation_id,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                }
-                for line in lines
-            ],
+        return existing[0]
+
+    async def insufficient_stock(
+        self, request: ReservationRequest, short_skus: Sequence[str]
+    ) -> BusinessRuleViolation:
+        """The error naming each short line and how much the channel has of it now."""
+        wanted = {line.sku: line.quantity for line in domain.merge_lines(request.lines)}
+        shortages = [
+            (
+                sku,
+                (await self.get_stock(request.location_id, sku)).available_for(request.channel),
+                wanted[sku],
+            )
+            for sku in short_skus
+        ]
+        return BusinessRuleViolation(
+            "INSUFFICIENT_STOCK",
+            f"not enough stock at {request.location_id} for "
+            + ", ".join(sku for sku, _, _ in shortages),
+            {"location_id": request.location_id, **domain.shortage_metadata(shortages)},
         )
-        loaded = await self._load_reservation(request.reservation_id, lock=False)
-        assert loaded is not None
-        return loaded[0]
 
     async def _load_reservation(
         self, reservation_id: str, *, lock: bool
@@ -722,3 +772,159 @@ class InventoryStore:
 
 def domain_already_exists(what: str, identifier: str) -> AlreadyExists:
     return AlreadyExists(f"{what} {identifier} already exists")
+
+
+# --- reserving in one statement ----------------------------------------------------
+
+# Raised by the reserve_stock() function (migration 0003) when a line is short.
+INSUFFICIENT_STOCK_SQLSTATE = "OM001"
+
+_RESERVE_STOCK = (
+    "SELECT out_created, out_expires_at FROM reserve_stock($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+
+
+@dataclass(frozen=True)
+class ReserveOutcome:
+    """Made now; or not made because the id exists, a line is short, or the
+    location or a sku does not exist."""
+
+    created: bool
+    expires_at: datetime | None = None
+    short_skus: tuple[str, ...] = ()
+    unknown_reference: bool = False
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Pool release hook: nothing to reset (see `create_hot_pool`)."""
+
+
+async def create_hot_pool(database_url: str, size: int) -> asyncpg.Pool:
+    """A plain asyncpg pool for single autocommitted statements.
+
+    Such statements leave no session state behind (no transaction, cursor,
+    LISTEN, advisory lock or SET), so the pool skips asyncpg's reset query on
+    release — otherwise a second round trip per call, which profiling showed
+    costing as much as a quarter of ReserveStock's own CPU. asyncpg still rolls
+    back a transaction left open, should one ever be."""
+    return await asyncpg.create_pool(
+        plain_postgres_url(database_url), min_size=1, max_size=size, reset=_keep_session
+    )
+
+
+# The proxy resolves to the process's tracer provider once it is installed.
+_sql_tracer = trace.get_tracer("omni.sql")
+
+
+def _sql_span(statement: str, database_name: str) -> Any:
+    """The client span SQLAlchemy's statements get (telemetry.trace_sql), for plain asyncpg."""
+    return _sql_tracer.start_as_current_span(
+        f"SELECT {database_name}",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "db.system": "postgresql",
+            "db.name": database_name,
+            "db.operation": "SELECT",
+            "db.statement": statement,
+        },
+    )
+
+
+async def reserve_in_one_statement(
+    pool: asyncpg.Pool, request: ReservationRequest, *, database_name: str = ""
+) -> ReserveOutcome:
+    """Every line held, or none, in one autocommitted statement: it commits in
+    the round trip that locks the stock rows. Plain asyncpg, because this is
+    the hottest path of the platform and each call pays for one round trip only;
+    it gets the same client span as the statements SQLAlchemy runs."""
+    lines = domain.merge_lines(request.lines)  # sku order: the lock order
+    try:
+        with _sql_span(_RESERVE_STOCK, database_name):
+            row = await pool.fetchrow(
+                _RESERVE_STOCK,
+                request.reservation_id,
+                request.order_id,
+                request.location_id,
+                request.channel,
+                request.ttl_seconds,
+                request.fingerprint(),
+                [line.sku for line in lines],
+                [line.quantity for line in lines],
+            )
+    except asyncpg.ForeignKeyViolationError:
+        return ReserveOutcome(created=False, unknown_reference=True)
+    except asyncpg.PostgresError as error:
+        if error.sqlstate != INSUFFICIENT_STOCK_SQLSTATE:
+            raise
+        detail = getattr(error, "detail", "") or ""
+        return ReserveOutcome(created=False, short_skus=tuple(detail.split(",")))
+    assert row is not None
+    return ReserveOutcome(created=row["out_created"], expires_at=row["out_expires_at"])
+
+
+# --- availability in one statement ---------------------------------------------------
+
+# Every asked sku (known or not), each stock row of the known ones with its
+# location and the channel's safety stock, and whether any soft hold is past
+# its TTL — one snapshot, one round trip.
+_AVAILABILITY = """
+SELECT asked.sku, p.sku IS NOT NULL AS known,
+       l.location_id, l.name, l.kind, l.lat, l.lon, l.pickup_enabled, l.ship_from_enabled,
+       l.daily_order_capacity, l.pickup_window_hours, l.pick_sla_minutes,
+       s.on_hand, s.reserved, coalesce(ss.quantity, 0) AS safety_quantity,
+       EXISTS (SELECT 1 FROM reservations r
+               WHERE r.status = 'active' AND r.expires_at <= now()) AS holds_due
+FROM unnest($1::text[]) AS asked(sku)
+LEFT JOIN products p ON p.sku = asked.sku
+LEFT JOIN stock s ON s.sku = p.sku
+LEFT JOIN locations l ON l.location_id = s.location_id
+LEFT JOIN safety_stock ss
+       ON ss.location_id = s.location_id AND ss.sku = s.sku AND ss.channel = $2
+"""
+
+
+@dataclass(frozen=True)
+class AvailabilitySnapshot:
+    known_skus: frozenset[str]
+    stock: list[StockAtLocation]
+    holds_due: bool  # expired soft holds still count here: sweep, then read again
+
+
+async def read_availability(
+    pool: asyncpg.Pool, skus: Sequence[str], channel: str, *, database_name: str = ""
+) -> AvailabilitySnapshot:
+    """What GetAvailability needs, in one autocommitted statement on the plain
+    pool: the ORM path took five round trips and most of the service's CPU
+    (bench/README.md)."""
+    with _sql_span(_AVAILABILITY, database_name):
+        rows = await pool.fetch(_AVAILABILITY, list(skus), channel)
+    known: set[str] = set()
+    seen: dict[str, Location] = {}  # one Location per store
+    found = []
+    for row in rows:
+        if not row["known"]:
+            continue
+        known.add(row["sku"])
+        location_id = row["location_id"]
+        if location_id is None:
+            continue  # a product no store stocks
+        location = seen.get(location_id)
+        if location is None:
+            location = seen[location_id] = _location(_RowAttributes(row))
+        found.append(
+            StockAtLocation(
+                location, row["sku"], row["on_hand"], row["reserved"], row["safety_quantity"]
+            )
+        )
+    holds_due = bool(rows) and bool(rows[0]["holds_due"])
+    return AvailabilitySnapshot(frozenset(known), found, holds_due)
+
+
+class _RowAttributes:
+    """An asyncpg record read by attribute, like the SQLAlchemy rows `_location` takes."""
+
+    def __init__(self, record: asyncpg.Record) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        return self._record[name]

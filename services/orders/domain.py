@@ -56,6 +56,10 @@ RETURN_STATUSES = ("requested", "awaiting_receipt", "received", "refunded", "rej
 RETURN_STATUSES_RELEASING = ("rejected", "expired")
 RETURN_METHODS = ("in_store", "mail")
 RETURN_CONDITIONS = ("sellable", "damaged")
+# Where a return's refund goes: the order's tenders, or store credit.
+REFUND_ORIGINAL = "original"
+REFUND_STORE_CREDIT = "store_credit"
+REFUND_METHODS = (REFUND_ORIGINAL, REFUND_STORE_CREDIT)
 REFUND_STATUSES = ("pending", "succeeded", "failed")
 
 TASK_TYPES = ("pick", "pickup", "return")
@@ -391,6 +395,15 @@ def validate_return_shape(method: str, location_id: str, lines: list[ReturnReque
     _raise_if(bad)
 
 
+def refund_method(value: str) -> str:
+    """The return's refund method; empty means the original tenders."""
+    if not value:
+        return REFUND_ORIGINAL
+    if value not in REFUND_METHODS:
+        raise InvalidArgument.field("refund_method", f"must be one of {', '.join(REFUND_METHODS)}")
+    return value
+
+
 def plan_return(
     *,
     order_status: str,
@@ -584,6 +597,7 @@ class ReturnRecord:
     workflow_id: str
     created_at: datetime
     events: list[Event] = field(default_factory=list)
+    refund_method: str = REFUND_ORIGINAL
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -35,6 +36,7 @@ from services.common.errors import (
     InvalidArgument,
     Unavailable,
 )
+from services.common.telemetry import ORDER_ID, current_traceparent, span_linked_to, tag_span
 from services.orders.domain import OrderRecord, RequestedTender, ReturnRecord
 from workflows.contracts import (
     BOPIS_WORKFLOW,
@@ -114,6 +116,7 @@ def return_input(record: ReturnRecord) -> ReturnInput:
             ReturnLineInput(line.sku, line.quantity, line.condition, line.unit_price_minor)
             for line in record.lines
         ],
+        refund_method=record.refund_method,
     )
 
 
@@ -137,6 +140,21 @@ def rpc_failure(error: RPCError) -> DomainError:
         # The workflow has finished: nothing is left to act on.
         return Conflict("INVALID_STATE", "the order's journey has already ended")
     return Unavailable(f"temporal: {error.message}")
+
+
+TRACEPARENT_MEMO = "traceparent"
+
+
+async def _placement_traceparent(handle: WorkflowHandle[Any, Any]) -> str:
+    """The trace that placed the order (from its workflow memo); "" if unknown.
+    Tracing never fails an action."""
+    try:
+        description = await handle.describe()
+        value = await description.memo_value(TRACEPARENT_MEMO, "")
+    except Exception as error:
+        logger.debug("no placement trace for %s: %s", handle.id, error)
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 class Journeys:
@@ -181,6 +199,7 @@ class Journeys:
         self, order: OrderRecord, tenders: list[RequestedTender], store_id: str
     ) -> PlacementResult:
         """Starts (or finds) `order-<id>` and returns the answer of its `place` update."""
+        tag_span(order_id=order.order_id, store_id=store_id, channel=order.channel)
         workflow = (
             BOPIS_WORKFLOW if order.fulfillment_type == "pickup" else SHIP_FROM_STORE_WORKFLOW
         )
@@ -195,6 +214,8 @@ class Journeys:
             search_attributes=search_attributes(
                 order.order_id, order.customer_id, store_id, order.channel
             ),
+            # Later actions on the order link their traces to this one.
+            memo={TRACEPARENT_MEMO: current_traceparent()},
         )
 
         async def call(client: Client) -> PlacementResult:
@@ -217,9 +238,12 @@ class Journeys:
 
         async def call(client: Client) -> ActionResult:
             handle = client.get_workflow_handle(order_workflow_id(order_id))
-            result: ActionResult = await handle.execute_update(
-                update, argument, result_type=ActionResult, rpc_timeout=self._action_timeout
-            )
+            placed_in = await _placement_traceparent(handle)
+            with span_linked_to(f"order.{update}", placed_in, {ORDER_ID: order_id}):
+                tag_span(order_id=order_id)
+                result: ActionResult = await handle.execute_update(
+                    update, argument, result_type=ActionResult, rpc_timeout=self._action_timeout
+                )
             return result
 
         return await self._call(call)

@@ -17,6 +17,7 @@ from services.common.db import Database
 from services.common.logs import setup_logging
 from services.common.server import serve
 from services.common.settings import ServiceSettings
+from services.common.telemetry import temporal_interceptors
 from services.orders.journeys import Journeys
 from services.orders.service import OrdersServicer
 
@@ -37,7 +38,9 @@ async def run(settings: OrdersSettings) -> None:
 
     async def connect() -> Client:
         return await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            interceptors=temporal_interceptors(),
         )
 
     journeys = Journeys(

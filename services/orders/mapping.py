@@ -282,6 +282,7 @@ def return_proto(record: ReturnRecord) -> orders_pb2.Return:
         workflow_id=record.workflow_id,
         channel=record.channel,
         created_at=timestamp(record.created_at),
+        refund_method=record.refund_method,
     )
 
 

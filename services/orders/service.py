@@ -44,6 +44,9 @@ from workflows.contracts import (
 )
 
 INVENTORY_TIMEOUT_SECONDS = 10.0
+# A customer and the ids merged into it; orders.customer_id is String(128).
+MAX_ERASE_IDS = 100
+MAX_CUSTOMER_ID_LENGTH = 128
 
 
 def _required(value: str, name: str) -> str:
@@ -294,6 +297,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         _required(request.order_id, "order_id")
         lines = mapping.return_lines(list(request.lines))
         domain.validate_return_shape(request.method, request.location_id, lines)
+        refund_method = domain.refund_method(request.refund_method)
         if request.channel and request.channel not in domain.CHANNELS:
             raise InvalidArgument.field("channel", f"must be one of {', '.join(domain.CHANNELS)}")
         location_id = request.location_id if request.method == "in_store" else ""
@@ -346,6 +350,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
                         refunds=[],
                         workflow_id=return_workflow_id(return_id),
                         created_at=_now(),
+                        refund_method=refund_method,
                     ),
                 )
                 # Conditional updates: two concurrent returns cannot over-return.
@@ -411,6 +416,25 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
                     await store.append_order_event(session, order.order_id, event)
                 order = await self._order(session, order.order_id, visible_only=False)
         return orders_pb2.RecordOrderProgressResponse(order=mapping.order_proto(order))
+
+    # ------------------------------------------------------------ privacy
+
+    async def ErasePersonalData(
+        self, request: orders_pb2.ErasePersonalDataRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.ErasePersonalDataResponse:
+        customer_ids = list(dict.fromkeys(request.customer_ids))
+        if not customer_ids:
+            raise InvalidArgument.field("customer_ids", "at least one is required")
+        if len(customer_ids) > MAX_ERASE_IDS:
+            raise InvalidArgument.field("customer_ids", f"at most {MAX_ERASE_IDS} ids")
+        for index, customer_id in enumerate(customer_ids):
+            if not customer_id or len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
+                raise InvalidArgument.field(
+                    f"customer_ids[{index}]", f"must be 1 to {MAX_CUSTOMER_ID_LENGTH} characters"
+                )
+        async with self._db.transaction() as session:
+            erased = await store.erase_addresses(session, customer_ids)
+        return orders_pb2.ErasePersonalDataResponse(orders_erased=erased)
 
     async def RecordReturnProgress(
         self, request: orders_pb2.RecordReturnProgressRequest, context: grpc.aio.ServicerContext

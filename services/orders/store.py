@@ -166,6 +166,8 @@ returns = Table(
     Column("workflow_id", String(128), nullable=False),
     # Set once a rejected/expired return has given its quantities back.
     Column("quantities_released", Boolean, nullable=False, server_default="false"),
+    # "original" tenders or "store_credit".
+    Column("refund_method", String(16), nullable=False, server_default="original"),
     *_timestamps(),
     Index("ix_returns_order_id", "order_id"),
     Index("ix_returns_location_status", "location_id", "status"),
@@ -304,6 +306,37 @@ async def mark_rejected(
             updated_at=func.now(),
         )
     )
+
+
+async def erase_addresses(session: AsyncSession, customer_ids: list[str]) -> int:
+    """Blanks the street, city, postal code and coordinates of these customers'
+    shipping addresses, keeping the country (tax and accounting need no more).
+    Returns how many orders changed: a repeat changes none."""
+    blanked = func.jsonb_build_object(
+        "line1",
+        "",
+        "city",
+        "",
+        "postal_code",
+        "",
+        "country",
+        func.coalesce(orders.c.address["country"].astext, ""),
+        "lat",
+        0.0,
+        "lon",
+        0.0,
+    )
+    result = await session.execute(
+        orders.update()
+        .where(
+            orders.c.customer_id.in_(customer_ids),
+            orders.c.address.is_not(None),
+            orders.c.address.is_distinct_from(blanked),
+        )
+        .values(address=blanked, updated_at=func.now())
+        .returning(orders.c.order_id)
+    )
+    return len(result.all())
 
 
 async def set_order_status(session: AsyncSession, order_id: str, status: str) -> None:
@@ -631,6 +664,7 @@ async def insert_return(session: AsyncSession, record: ReturnRecord) -> None:
             lines=_return_lines_json(record.lines),
             refunds=[],
             workflow_id=record.workflow_id,
+            refund_method=record.refund_method,
         )
     )
 
@@ -676,6 +710,7 @@ async def load_return(session: AsyncSession, return_id: str) -> ReturnRecord | N
         workflow_id=row.workflow_id,
         created_at=row.created_at,
         events=[Event(at=e.at, type=e.type, detail=e.detail) for e in event_rows],
+        refund_method=row.refund_method,
     )
 
 

@@ -2,7 +2,8 @@
 
 tok_approve approves; tok_decline declines authorization; tok_flaky answers
 "unavailable" to the first two attempts of each operation of a reference,
-then approves; tok_slow takes SLOW_SECONDS per operation, then approves.
+then approves; tok_slow acts, then takes SLOW_SECONDS to answer (so a caller
+that gives up early meets the ambiguous case: done, but not told).
 It keeps its own books in the payments database, written in their own
 transactions because it stands for an external system: what it did stays done
 even when the payments service's transaction rolls back.
@@ -23,6 +24,7 @@ from services.payments.provider import (
     CAPTURE,
     DECLINED,
     REFUND,
+    RELEASE,
     UNAVAILABLE,
     VOID,
     PaymentProvider,
@@ -69,10 +71,16 @@ class DevPaymentProvider(PaymentProvider):
         )
 
     async def capture(
-        self, *, merchant_reference: str, reference: str, provider_reference: str, amount: Money
+        self,
+        *,
+        merchant_reference: str,
+        reference: str,
+        provider_reference: str,
+        amount: Money,
+        final: bool = False,
     ) -> ProviderResult:
         return await self._follow_up(
-            CAPTURE, merchant_reference, reference, provider_reference, amount
+            CAPTURE, merchant_reference, reference, provider_reference, amount, final=final
         )
 
     async def void(
@@ -112,6 +120,8 @@ class DevPaymentProvider(PaymentProvider):
         reference: str,
         provider_reference: str,
         amount: Money,
+        *,
+        final: bool = False,
     ) -> ProviderResult:
         async with self._database.transaction() as session:
             behaviour = await store.dev_behaviour_of(session, provider_reference)
@@ -122,6 +132,7 @@ class DevPaymentProvider(PaymentProvider):
             reference=reference,
             provider_reference=provider_reference,
             amount=amount,
+            final=final,
         )
 
     async def _perform(
@@ -133,9 +144,8 @@ class DevPaymentProvider(PaymentProvider):
         reference: str,
         provider_reference: str,
         amount: Money,
+        final: bool = False,
     ) -> ProviderResult:
-        if behaviour == "slow":
-            await asyncio.sleep(self._slow_seconds)
         async with self._database.transaction() as session:
             if behaviour == "flaky":
                 failures = await store.count_dev_operations(
@@ -167,6 +177,22 @@ class DevPaymentProvider(PaymentProvider):
                 card_brand=CARD_BRAND,
                 card_last4=CARD_LAST4,
             )
+            if final and operation == CAPTURE:
+                # No more captures: the rest of the authorization is let go now.
+                rest = await store.dev_uncaptured_minor(session, provider_reference)
+                if rest > 0:
+                    await store.add_dev_operation(
+                        session,
+                        reference=reference,
+                        merchant_reference=merchant_reference,
+                        provider_reference=provider_reference,
+                        operation=RELEASE,
+                        behaviour=behaviour,
+                        amount=Money(rest, amount.currency),
+                        outcome=APPROVED,
+                    )
+        if behaviour == "slow":
+            await asyncio.sleep(self._slow_seconds)
         if declined:
             return ProviderResult(outcome=DECLINED)
         return ProviderResult(

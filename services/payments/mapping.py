@@ -13,7 +13,7 @@ from omni.payments.v1 import payments_pb2
 from services.common.errors import FieldViolation, InvalidArgument
 from services.common.pan import looks_like_card_number
 from services.payments import domain
-from services.payments.domain import Money, Payment, Tender
+from services.payments.domain import GiftCard, Money, Payment, Tender
 from services.payments.provider import ProviderOperation
 
 
@@ -56,8 +56,8 @@ def tender_from_proto(tender: payments_pb2.Tender) -> Tender:
         )
     if tender.type == domain.CARD and not tender.token:
         raise InvalidArgument.field("tender.token", "is required for a card")
-    if tender.type == domain.GIFT_CARD and not tender.code:
-        raise InvalidArgument.field("tender.code", "is required for a gift card")
+    if tender.type in domain.LEDGER_TENDERS and not tender.code:
+        raise InvalidArgument.field("tender.code", f"is required for {tender.type}")
     return Tender(type=tender.type, token=tender.token, code=tender.code)
 
 
@@ -80,6 +80,29 @@ def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
         card_brand=payment.card_brand,
         card_last4=payment.card_last4,
         created_at=timestamp(payment.created_at),
+        expires_at=timestamp(payment.expires_at) if payment.expires_at else None,
+        gift_card_code=payment.gift_card_code,
+        released=money_to_proto(payment.released_minor, payment.currency),
+    )
+
+
+def gift_card_to_proto(card: GiftCard) -> payments_pb2.GiftCard:
+    return payments_pb2.GiftCard(
+        code=card.code,
+        balance=money_to_proto(card.balance_minor, card.currency),
+        held=money_to_proto(card.held_minor, card.currency),
+        kind=card.kind,
+        customer_id=card.customer_id,
+        history=[
+            payments_pb2.GiftCardEntry(
+                kind=entry.kind,
+                amount=money_to_proto(entry.amount.amount_minor, entry.amount.currency),
+                reference=entry.reference,
+                at=timestamp(entry.at),
+            )
+            for entry in card.history
+        ],
+        created_at=timestamp(card.created_at),
     )
 
 

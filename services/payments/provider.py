@@ -6,6 +6,7 @@ after an ambiguous failure a retry can ask whether the provider already did it.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ AUTHORIZE = "authorize"
 CAPTURE = "capture"
 VOID = "void"
 REFUND = "refund"
+# What a final capture gives back of the authorization (the dev provider's books).
+RELEASE = "release"
 
 APPROVED = "approved"
 DECLINED = "declined"
@@ -54,8 +57,16 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     async def capture(
-        self, *, merchant_reference: str, reference: str, provider_reference: str, amount: Money
-    ) -> ProviderResult: ...
+        self,
+        *,
+        merchant_reference: str,
+        reference: str,
+        provider_reference: str,
+        amount: Money,
+        final: bool = False,
+    ) -> ProviderResult:
+        """Captures `amount`; a `final` capture also releases the rest of the
+        authorization (Stripe's final capture, Adyen's partial capture)."""
 
     @abstractmethod
     async def void(
@@ -76,20 +87,37 @@ class PaymentProvider(ABC):
         return []
 
 
+# How long to wait for the provider's answer; tok_slow answers in 3 s.
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
 async def perform_once(
     provider: PaymentProvider,
     merchant_reference: str,
     perform: Callable[[], Awaitable[ProviderResult]],
+    *,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> ProviderResult:
     """Performs an operation unless the provider already approved it under this reference.
 
-    UNAVAILABLE becomes Unavailable, so the caller's unit of work rolls back
-    (its idempotency key is not kept) and a retry asks the provider again.
+    A call that times out is ambiguous (the provider may have acted before the
+    answer was lost), so it is resolved by looking the merchant reference up,
+    never guessed. UNAVAILABLE, or a timeout the lookup cannot resolve, becomes
+    Unavailable: the caller's unit of work rolls back (its idempotency key is
+    not kept) and a retry with the same key looks up first, then tries again.
     """
     earlier = await provider.lookup(merchant_reference)
     if earlier is not None:
         return earlier
-    result = await perform()
+    try:
+        result = await asyncio.wait_for(perform(), timeout_seconds)
+    except TimeoutError:
+        earlier = await provider.lookup(merchant_reference)
+        if earlier is not None:
+            return earlier
+        raise Unavailable(
+            "the payment provider did not answer in time; retry with the same key"
+        ) from None
     if result.outcome == UNAVAILABLE:
         raise Unavailable("the payment provider is unavailable; retry with the same key")
     return result

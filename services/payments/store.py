@@ -1,12 +1,15 @@
 """Payments tables and queries: the only place with SQL.
 
 Amount changes are single conditional UPDATEs, and CHECK constraints hold the
-invariants (refunded <= captured <= authorized) even against a buggy caller.
+invariants (refunded <= captured <= authorized; a gift card's balance and
+holds never negative) even against a buggy caller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -20,19 +23,23 @@ from sqlalchemy import (
     Table,
     func,
     select,
+    text,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.errors import Conflict, NotFound
+from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgument, NotFound
 from services.common.idempotency import idempotency_table
 from services.payments import domain
-from services.payments.domain import Money, Payment
+from services.payments.domain import GiftCard, GiftCardEntry, Money, Payment
 from services.payments.provider import ProviderOperation
 
 metadata = MetaData()
 
 idempotency_keys = idempotency_table(metadata)
+# Payments also remember refusals (a decline) under the key: see idempotency.py.
+idempotency_keys.append_column(Column("failure", JSONB, nullable=True))
 
 payments = Table(
     "payments",
@@ -47,11 +54,15 @@ payments = Table(
     Column("authorized_minor", BigInteger, nullable=False),
     Column("captured_minor", BigInteger, nullable=False, server_default="0"),
     Column("refunded_minor", BigInteger, nullable=False, server_default="0"),
+    # What a final capture gave back of the authorization: never captured.
+    Column("released_minor", BigInteger, nullable=False, server_default="0"),
     Column("card_brand", String(40), nullable=False, server_default=""),
     Column("card_last4", String(4), nullable=False, server_default=""),
     Column("provider_reference", String(200), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # When a card authorization lapses; NULL for tenders that never lapse.
+    Column("expires_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("authorized_minor > 0", name="ck_payments_authorized_positive"),
     CheckConstraint(
         "captured_minor >= 0 AND captured_minor <= authorized_minor",
@@ -62,11 +73,24 @@ payments = Table(
         name="ck_payments_refunded_within_captured",
     ),
     CheckConstraint(
-        "status IN ('authorized', 'captured', 'refunded', 'voided', 'declined')",
+        "released_minor >= 0 AND captured_minor + released_minor <= authorized_minor",
+        name="ck_payments_released_within_authorized",
+    ),
+    CheckConstraint(
+        "status IN ('authorized', 'captured', 'refunded', 'voided', 'expired', 'declined')",
         name="ck_payments_status",
     ),
     CheckConstraint("status <> 'voided' OR captured_minor = 0", name="ck_payments_void_uncaptured"),
+    CheckConstraint(
+        "status <> 'expired' OR captured_minor = 0", name="ck_payments_expired_uncaptured"
+    ),
     Index("ix_payments_reference", "reference"),
+    # The expiry sweep's search: open authorizations by when they lapse.
+    Index(
+        "ix_payments_authorized_expiry",
+        "expires_at",
+        postgresql_where=text("status = 'authorized'"),
+    ),
     Index(
         "ux_payments_tender",
         "reference",
@@ -75,6 +99,46 @@ payments = Table(
         unique=True,
         postgresql_where="status <> 'declined'",
     ),
+)
+
+# Gift cards and store credit (a gift card issued to a customer by a refund).
+# balance is what can be spent; held is set aside for authorized payments.
+gift_cards = Table(
+    "gift_cards",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("customer_id", String(100), nullable=False, server_default=""),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger, nullable=False),
+    Column("held_minor", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("balance_minor >= 0", name="ck_gift_cards_balance_not_negative"),
+    CheckConstraint("held_minor >= 0", name="ck_gift_cards_held_not_negative"),
+    CheckConstraint("kind IN ('gift_card', 'store_credit')", name="ck_gift_cards_kind"),
+    # One store credit account per customer and currency.
+    Index(
+        "ux_gift_cards_store_credit",
+        "customer_id",
+        "currency",
+        unique=True,
+        postgresql_where=text("kind = 'store_credit'"),
+    ),
+)
+
+gift_card_entries = Table(
+    "gift_card_entries",
+    metadata,
+    Column("entry_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False),
+    # issue, reload, hold, release, redeem or refund.
+    Column("kind", String(20), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reference", String(200), nullable=False, server_default=""),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    CheckConstraint("amount_minor > 0", name="ck_gift_card_entries_amount_positive"),
+    Index("ix_gift_card_entries_code", "code"),
 )
 
 # The development provider's own books. It stands for an external system, so
@@ -115,6 +179,9 @@ def _payment(row: Row) -> Payment:
         card_last4=row.card_last4,
         provider_reference=row.provider_reference,
         created_at=row.created_at,
+        expires_at=row.expires_at,
+        gift_card_code=row.tender_identity if row.tender_type in domain.LEDGER_TENDERS else "",
+        released_minor=row.released_minor,
     )
 
 
@@ -135,6 +202,7 @@ async def insert_payment(session: AsyncSession, payment: Payment, tender_identit
                 card_brand=payment.card_brand,
                 card_last4=payment.card_last4,
                 provider_reference=payment.provider_reference,
+                expires_at=payment.expires_at,
             )
             .returning(*payments.c)
         )
@@ -151,6 +219,22 @@ async def get_payment(session: AsyncSession, payment_id: str, *, lock: bool = Fa
     if row is None:
         raise NotFound(f"payment {payment_id} not found")
     return _payment(row)
+
+
+async def payment_to_change(session: AsyncSession, payment_id: str) -> Payment:
+    """The payment a capture, void or refund names, row-locked; an unknown id is bad input."""
+    try:
+        return await get_payment(session, payment_id, lock=True)
+    except NotFound:
+        raise InvalidArgument.field("payment_id", "names no payment") from None
+
+
+async def card_token(session: AsyncSession, payment_id: str) -> str:
+    """The provider token a card payment was authorized with (never a card number)."""
+    token = await session.scalar(
+        select(payments.c.tender_identity).where(payments.c.payment_id == payment_id)
+    )
+    return str(token)
 
 
 async def lock_tender(
@@ -200,19 +284,25 @@ def _changed_nothing(payment_id: str) -> Conflict:
     )
 
 
-async def record_capture(session: AsyncSession, after: Payment, amount: Money) -> Payment:
-    """Adds `amount` to captured, only while it stays within what was authorized."""
+async def record_capture(
+    session: AsyncSession, after: Payment, amount: Money, released_minor: int = 0
+) -> Payment:
+    """Adds `amount` to captured (and a final capture's `released_minor` to
+    released), only while both stay within what was authorized."""
     captured = payments.c.captured_minor
+    released = payments.c.released_minor
     row = (
         await session.execute(
             update(payments)
             .where(
                 payments.c.payment_id == after.payment_id,
                 payments.c.status.in_([domain.AUTHORIZED, domain.CAPTURED]),
-                captured + amount.amount_minor <= payments.c.authorized_minor,
+                captured + released + amount.amount_minor + released_minor
+                <= payments.c.authorized_minor,
             )
             .values(
                 captured_minor=captured + amount.amount_minor,
+                released_minor=released + released_minor,
                 status=after.status,
                 updated_at=func.now(),
             )
@@ -264,6 +354,346 @@ async def record_void(session: AsyncSession, payment_id: str) -> Payment:
     if row is None:
         raise _changed_nothing(payment_id)
     return _payment(row)
+
+
+async def record_expiry(session: AsyncSession, payment_id: str) -> Payment:
+    row = (
+        await session.execute(
+            update(payments)
+            .where(
+                payments.c.payment_id == payment_id,
+                payments.c.status == domain.AUTHORIZED,
+                payments.c.captured_minor == 0,
+            )
+            .values(status=domain.EXPIRED, updated_at=func.now())
+            .returning(*payments.c)
+        )
+    ).first()
+    if row is None:
+        raise _changed_nothing(payment_id)
+    return _payment(row)
+
+
+async def record_reauthorization(
+    session: AsyncSession,
+    renewed: Payment,
+    provider_reference: str,
+    expires_at: datetime | None,
+) -> Payment:
+    """A fresh authorization (provider or gift card hold) replaces a lapsed one;
+    an expired payment is authorized again."""
+    row = (
+        await session.execute(
+            update(payments)
+            .where(
+                payments.c.payment_id == renewed.payment_id,
+                payments.c.status.in_([domain.AUTHORIZED, domain.CAPTURED, domain.EXPIRED]),
+            )
+            .values(
+                status=renewed.status,
+                provider_reference=provider_reference,
+                expires_at=expires_at,
+                updated_at=func.now(),
+            )
+            .returning(*payments.c)
+        )
+    ).first()
+    if row is None:
+        raise _changed_nothing(renewed.payment_id)
+    return _payment(row)
+
+
+async def expire_lapsed(session: AsyncSession, now: datetime, limit: int) -> list[Payment]:
+    """Marks up to `limit` authorizations past expires_at (nothing captured) as
+    expired, in one conditional UPDATE, and gives their gift card holds back in
+    the same transaction. Rows another transaction holds (a capture in flight,
+    another replica's sweep) are skipped, to be looked at next time."""
+    lapsed = (
+        select(payments.c.payment_id)
+        .where(
+            payments.c.status == domain.AUTHORIZED,
+            payments.c.captured_minor == 0,
+            payments.c.expires_at < now,
+        )
+        .order_by(payments.c.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            update(payments)
+            .where(payments.c.payment_id.in_(lapsed), payments.c.status == domain.AUTHORIZED)
+            .values(status=domain.EXPIRED, updated_at=func.now())
+            .returning(*payments.c)
+        )
+    ).all()
+    expired = [_payment(row) for row in rows]
+    for payment in expired:
+        if payment.tender_type in domain.LEDGER_TENDERS:
+            await release_gift_card_hold(
+                session,
+                payment.gift_card_code,
+                Money(payment.authorized_minor, payment.currency),
+                payment.reference,
+            )
+    return expired
+
+
+# --- gift cards ---------------------------------------------------------------
+
+
+def _gift_card(row: Row, history: Sequence[Row] = ()) -> GiftCard:
+    return GiftCard(
+        code=row.code,
+        kind=row.kind,
+        customer_id=row.customer_id,
+        currency=row.currency,
+        balance_minor=row.balance_minor,
+        held_minor=row.held_minor,
+        created_at=row.created_at,
+        history=tuple(
+            GiftCardEntry(
+                kind=entry.kind,
+                amount=Money(entry.amount_minor, entry.currency),
+                reference=entry.reference,
+                at=entry.at,
+            )
+            for entry in history
+        ),
+    )
+
+
+async def _add_entry(
+    session: AsyncSession, code: str, kind: str, amount: Money, reference: str = ""
+) -> None:
+    await session.execute(
+        gift_card_entries.insert().values(
+            code=code,
+            kind=kind,
+            amount_minor=amount.amount_minor,
+            currency=amount.currency,
+            reference=reference,
+        )
+    )
+
+
+async def issue_gift_card(
+    session: AsyncSession, code: str, initial_balance: Money, *, kind: str = domain.GIFT_CARD
+) -> GiftCard:
+    row = (
+        await session.execute(
+            gift_cards.insert()
+            .values(
+                code=code,
+                kind=kind,
+                currency=initial_balance.currency,
+                balance_minor=initial_balance.amount_minor,
+            )
+            .returning(*gift_cards.c)
+        )
+    ).one()
+    await _add_entry(session, code, "issue", initial_balance)
+    return _gift_card(row)
+
+
+async def store_credit_account(session: AsyncSession, customer_id: str, currency: str) -> str:
+    """The code of the customer's store credit in `currency`, opened empty if need be."""
+    await session.execute(
+        insert(gift_cards)
+        .values(
+            code=domain.new_gift_card_code(),
+            kind=domain.STORE_CREDIT,
+            customer_id=customer_id,
+            currency=currency,
+            balance_minor=0,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["customer_id", "currency"],
+            index_where=text("kind = 'store_credit'"),
+        )
+    )
+    code = await session.scalar(
+        select(gift_cards.c.code).where(
+            gift_cards.c.kind == domain.STORE_CREDIT,
+            gift_cards.c.customer_id == customer_id,
+            gift_cards.c.currency == currency,
+        )
+    )
+    return str(code)
+
+
+async def _change_gift_card(
+    session: AsyncSession,
+    code: str,
+    amount: Money,
+    *,
+    entry_kind: str,
+    reference: str,
+    balance_delta: int,
+    held_delta: int,
+) -> GiftCard:
+    """One conditional UPDATE: applies the deltas only while neither goes negative."""
+    row = (
+        await session.execute(
+            update(gift_cards)
+            .where(
+                gift_cards.c.code == code,
+                gift_cards.c.currency == amount.currency,
+                gift_cards.c.balance_minor + balance_delta >= 0,
+                gift_cards.c.held_minor + held_delta >= 0,
+            )
+            .values(
+                balance_minor=gift_cards.c.balance_minor + balance_delta,
+                held_minor=gift_cards.c.held_minor + held_delta,
+            )
+            .returning(*gift_cards.c)
+        )
+    ).first()
+    if row is None:
+        raise await _why_unchanged(session, code, amount, held_delta < 0)
+    await _add_entry(session, code, entry_kind, amount, reference)
+    return _gift_card(row)
+
+
+async def _why_unchanged(
+    session: AsyncSession, code: str, amount: Money, releasing_hold: bool
+) -> Exception:
+    row = (await session.execute(select(gift_cards).where(gift_cards.c.code == code))).first()
+    if row is None:
+        return BusinessRuleViolation(
+            domain.GIFT_CARD_NOT_FOUND, "no gift card has this code", {"field": "tender.code"}
+        )
+    if row.currency != amount.currency:
+        return InvalidArgument.field("amount.currency", f"must be the gift card's {row.currency}")
+    if releasing_hold:
+        return Conflict(
+            domain.INVALID_PAYMENT_STATE,
+            "the gift card hold does not cover the amount",
+            {"held_minor": str(row.held_minor)},
+        )
+    return domain.insufficient_balance(row.balance_minor)
+
+
+async def credit_gift_card(
+    session: AsyncSession, code: str, amount: Money, *, entry_kind: str, reference: str = ""
+) -> GiftCard:
+    """Issue, reload or refund: more to spend."""
+    return await _change_gift_card(
+        session,
+        code,
+        amount,
+        entry_kind=entry_kind,
+        reference=reference,
+        balance_delta=amount.amount_minor,
+        held_delta=0,
+    )
+
+
+async def hold_gift_card(
+    session: AsyncSession, code: str, amount: Money, reference: str
+) -> GiftCard:
+    """Sets `amount` aside for an authorized payment, only if the balance covers it."""
+    return await _change_gift_card(
+        session,
+        code,
+        amount,
+        entry_kind="hold",
+        reference=reference,
+        balance_delta=-amount.amount_minor,
+        held_delta=amount.amount_minor,
+    )
+
+
+async def redeem_gift_card_hold(
+    session: AsyncSession, code: str, amount: Money, reference: str
+) -> GiftCard:
+    """A capture: the held amount is spent."""
+    return await _change_gift_card(
+        session,
+        code,
+        amount,
+        entry_kind="redeem",
+        reference=reference,
+        balance_delta=0,
+        held_delta=-amount.amount_minor,
+    )
+
+
+async def release_gift_card_hold(
+    session: AsyncSession, code: str, amount: Money, reference: str
+) -> GiftCard:
+    """A void: the held amount can be spent again."""
+    return await _change_gift_card(
+        session,
+        code,
+        amount,
+        entry_kind="release",
+        reference=reference,
+        balance_delta=amount.amount_minor,
+        held_delta=-amount.amount_minor,
+    )
+
+
+async def get_gift_card(session: AsyncSession, code: str) -> GiftCard:
+    row = (await session.execute(select(gift_cards).where(gift_cards.c.code == code))).first()
+    if row is None:
+        raise NotFound("no gift card has this code")
+    history = (
+        await session.execute(
+            select(gift_card_entries)
+            .where(gift_card_entries.c.code == code)
+            .order_by(gift_card_entries.c.entry_id)
+        )
+    ).all()
+    return _gift_card(row, history)
+
+
+async def list_store_credit(session: AsyncSession, customer_id: str) -> list[GiftCard]:
+    rows = await session.execute(
+        select(gift_cards)
+        .where(gift_cards.c.kind == domain.STORE_CREDIT, gift_cards.c.customer_id == customer_id)
+        .order_by(gift_cards.c.currency)
+    )
+    return [_gift_card(row) for row in rows]
+
+
+# --- idempotency keys that remember refusals ------------------------------------
+
+
+async def claim_key(session: AsyncSession, key: str, fingerprint: str) -> Row | None:
+    """Inserts the key (waiting for a concurrent holder), or returns the row already there."""
+    inserted = await session.execute(
+        insert(idempotency_keys)
+        .values(key=key, request_hash=fingerprint)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(idempotency_keys.c.key)
+    )
+    if inserted.first() is not None:
+        return None
+    return (
+        await session.execute(
+            select(
+                idempotency_keys.c.request_hash,
+                idempotency_keys.c.response,
+                idempotency_keys.c.failure,
+            ).where(idempotency_keys.c.key == key)
+        )
+    ).one()
+
+
+async def settle_key(
+    session: AsyncSession,
+    key: str,
+    *,
+    response: bytes | None = None,
+    failure: dict[str, Any] | None = None,
+) -> None:
+    await session.execute(
+        idempotency_keys.update()
+        .where(idempotency_keys.c.key == key)
+        .values(response=response, failure=failure)
+    )
 
 
 # --- the development provider's books ---------------------------------------
@@ -324,6 +754,31 @@ async def dev_behaviour_of(session: AsyncSession, provider_reference: str) -> st
         .limit(1)
     )
     return behaviour
+
+
+async def dev_uncaptured_minor(session: AsyncSession, provider_reference: str) -> int:
+    """What the provider still holds of an authorization: authorized, less what
+    was captured or released since."""
+    table = dev_provider_operations
+    approved = table.c.outcome == "approved"
+    authorized = await session.scalar(
+        select(table.c.amount_minor)
+        .where(
+            table.c.provider_reference == provider_reference,
+            table.c.operation == "authorize",
+            approved,
+        )
+        .order_by(table.c.operation_id)
+        .limit(1)
+    )
+    spent = await session.scalar(
+        select(func.coalesce(func.sum(table.c.amount_minor), 0)).where(
+            table.c.provider_reference == provider_reference,
+            table.c.operation.in_(["capture", "release"]),
+            approved,
+        )
+    )
+    return int(authorized or 0) - int(spent or 0)
 
 
 async def find_dev_approved(session: AsyncSession, merchant_reference: str) -> Row | None:

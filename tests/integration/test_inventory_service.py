@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import random
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -17,42 +14,31 @@ from sqlalchemy import text
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
-from omni.inventory.v1 import inventory_pb2_grpc
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
-from tests.support.ports import free_port
-from tests.support.processes import start_module, stop_process, wait_grpc_healthy
-
-Stub = inventory_pb2_grpc.InventoryServiceStub
-
-
-@dataclass
-class RunningInventory:
-    address: str
-    database_url: str
+from tests.support.inventory import (
+    RunningInventory,
+    Stub,
+    create_location,
+    create_product,
+    ledger_sum,
+    offset,
+    random_point,
+    receive,
+    reserve_request,
+    running_inventory,
+    stock_of,
+    stocked,
+    unique,
+)
 
 
 @pytest.fixture(scope="module")
 def inventory(
     migrated_database: Callable[[str], str], logs_dir: Path
 ) -> Iterator[RunningInventory]:
-    database_url = migrated_database("inventory")
-    address = f"127.0.0.1:{free_port()}"
-    process = start_module(
-        "services.inventory.main",
-        {
-            "DATABASE_URL": database_url,
-            "GRPC_HOST": "127.0.0.1",
-            "GRPC_PORT": address.rsplit(":", 1)[1],
-        },
-        logs_dir / "inventory.log",
-    )
-    try:
-        wait_grpc_healthy(address, process)
-        yield RunningInventory(address, database_url)
-    finally:
-        exit_status = stop_process(process)
-    assert exit_status == 0, "the service did not stop gracefully on SIGTERM"
+    with running_inventory(migrated_database("inventory"), logs_dir / "inventory.log") as running:
+        yield running
 
 
 @pytest.fixture
@@ -72,116 +58,6 @@ async def database(inventory: RunningInventory) -> AsyncIterator[Database]:
     db = Database(inventory.database_url, pool_size=1)
     yield db
     await db.dispose()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def random_point() -> common_pb2.GeoPoint:
-    """Somewhere no other test put a location (tests share one database)."""
-    return common_pb2.GeoPoint(lat=random.uniform(-60, 60), lon=random.uniform(-170, 170))
-
-
-def offset(point: common_pb2.GeoPoint, km_north: float) -> common_pb2.GeoPoint:
-    return common_pb2.GeoPoint(lat=point.lat + km_north / 111.195, lon=point.lon)
-
-
-async def create_location(
-    stub: Stub,
-    point: common_pb2.GeoPoint,
-    *,
-    kind: str = "store",
-    pickup: bool = True,
-    ship: bool = True,
-) -> str:
-    location_id = unique("LOC")
-    await stub.CreateLocation(
-        pb.CreateLocationRequest(
-            location=pb.Location(
-                location_id=location_id,
-                name=f"Store {location_id}",
-                kind=kind,
-                point=point,
-                pickup_enabled=pickup,
-                ship_from_enabled=ship,
-                daily_order_capacity=50,
-            )
-        )
-    )
-    return location_id
-
-
-async def create_product(stub: Stub) -> str:
-    sku = unique("SKU")
-    await stub.CreateProduct(
-        pb.CreateProductRequest(
-            product=pb.Product(
-                sku=sku,
-                name=f"Product {sku}",
-                price=common_pb2.Money(amount_minor=1299, currency="USD"),
-                returnable_days=30,
-            )
-        )
-    )
-    return sku
-
-
-async def receive(stub: Stub, location_id: str, sku: str, quantity: int) -> pb.StockRecord:
-    reply = await stub.AdjustStock(
-        pb.AdjustStockRequest(
-            idempotency_key=unique("adj"),
-            location_id=location_id,
-            sku=sku,
-            delta=quantity,
-            reason="receipt",
-            actor="test",
-            reference="po-1",
-        )
-    )
-    return reply.stock
-
-
-async def stock_of(stub: Stub, location_id: str, sku: str) -> pb.StockRecord:
-    return (await stub.GetStock(pb.GetStockRequest(location_id=location_id, sku=sku))).stock
-
-
-def reserve_request(
-    location_id: str,
-    lines: dict[str, int],
-    *,
-    reservation_id: str | None = None,
-    channel: str = "web",
-    ttl_seconds: int = 0,
-) -> pb.ReserveStockRequest:
-    return pb.ReserveStockRequest(
-        reservation_id=reservation_id or unique("RES"),
-        order_id=unique("ORD"),
-        location_id=location_id,
-        lines=[common_pb2.SkuQuantity(sku=sku, quantity=q) for sku, q in lines.items()],
-        channel=channel,
-        ttl_seconds=ttl_seconds,
-    )
-
-
-async def stocked(stub: Stub, quantity: int) -> tuple[str, str]:
-    """A fresh location and product with `quantity` on hand."""
-    location_id = await create_location(stub, random_point())
-    sku = await create_product(stub)
-    await receive(stub, location_id, sku, quantity)
-    return location_id, sku
-
-
-async def ledger_sum(database: Database, location_id: str, sku: str) -> int:
-    async with database.transaction() as session:
-        total = await session.scalar(
-            text(
-                "SELECT coalesce(sum(delta), 0) FROM stock_movements"
-                " WHERE location_id = :location_id AND sku = :sku"
-            ),
-            {"location_id": location_id, "sku": sku},
-        )
-    return int(total or 0)
 
 
 # --- plumbing -----------------------------------------------------------------

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from omni.customers.v1 import customers_pb2
 from omni.inventory.v1 import inventory_pb2
 from omni.orders.v1 import orders_pb2
+from services.common.errors import NotFound
 from services.gateway.auth import mint_token
 from tests.unit.gateway_fakes import (
     ORDER_BODY,
@@ -20,6 +23,7 @@ from tests.unit.gateway_fakes import (
     make_app,
     orders_stub,
     payments_stub,
+    rpc_error,
     sample_order,
 )
 
@@ -32,6 +36,22 @@ def availability_stub() -> FakeStub:
             items=[inventory_pb2.SkuAvailability(sku=s, online_available=3) for s in r.skus]
         )
     )
+
+
+# A merged duplicate's id answers as its survivor (customers.GetCustomer).
+SURVIVOR_OF = {"C1": "C1", "C1-OLD": "C1", "C9": "C9"}
+
+
+def customers_stub() -> FakeStub:
+    def get_customer(request: Any) -> Any:
+        if request.customer_id not in SURVIVOR_OF:
+            return rpc_error(NotFound(f"customer {request.customer_id} not found"))
+        survivor = SURVIVOR_OF[request.customer_id]
+        return customers_pb2.GetCustomerResponse(
+            customer=customers_pb2.Customer(customer_id=survivor)
+        )
+
+    return FakeStub(GetCustomer=get_customer)
 
 
 @pytest.fixture
@@ -47,7 +67,12 @@ def client() -> TestClient:
             tasks=[orders_pb2.StoreTask(type="pick", fulfillment_id="F1", order_id="O1")]
         ),
     )
-    clients = fake_clients(orders=orders, payments=payments_stub(), inventory=availability_stub())
+    clients = fake_clients(
+        orders=orders,
+        payments=payments_stub(),
+        inventory=availability_stub(),
+        customers=customers_stub(),
+    )
     return TestClient(make_app(clients))
 
 
@@ -123,6 +148,14 @@ def test_customer_sees_only_own_order_as_404_otherwise(client: TestClient) -> No
     assert (
         client.get("/v1/orders/O1", headers=bearer("customer", customer_id="C9")).status_code == 404
     )
+
+
+def test_a_token_carrying_a_merged_id_sees_the_survivors_order(client: TestClient) -> None:
+    # O1 was placed under C1; the token still carries C1-OLD, merged into C1.
+    merged = bearer("customer", customer_id="C1-OLD")
+    assert client.get("/v1/orders/O1", headers=merged).status_code == 200
+    unknown = bearer("customer", customer_id="C-NOBODY")
+    assert client.get("/v1/orders/O1", headers=unknown).status_code == 404
 
 
 def test_associate_order_records_staff_and_hides_pickup_code(client: TestClient) -> None:

@@ -308,3 +308,11 @@ def test_ids_are_opaque_and_distinct() -> None:
     assert len(ids) == 100
     assert all(i.startswith("ord_") and len(i) == 24 for i in ids)
     assert domain.new_return_id().startswith("ret_")
+
+
+def test_a_return_refunds_the_original_tenders_unless_it_asks_for_store_credit() -> None:
+    assert domain.refund_method("") == "original"
+    assert domain.refund_method("store_credit") == "store_credit"
+    with pytest.raises(InvalidArgument) as refused:
+        domain.refund_method("cash_back")
+    assert [v.field for v in refused.value.violations] == ["refund_method"]

@@ -17,6 +17,7 @@ from workflows.activity_types import (
     AdjustStockInput,
     AuthorizeInput,
     CaptureInput,
+    CheckoutCartInput,
     CommitReservationInput,
     CustomerActivityInput,
     FindSourcesInput,
@@ -24,6 +25,7 @@ from workflows.activity_types import (
     GetLocationInput,
     ListPaymentsInput,
     LocationInfo,
+    NotificationInput,
     OrderProgress,
     PaymentInfo,
     PaymentList,
@@ -33,6 +35,7 @@ from workflows.activity_types import (
     ReserveStockInput,
     ReturnProgress,
     StockInfo,
+    TimelineEventInput,
     VoidInput,
 )
 
@@ -59,6 +62,9 @@ class FakeServices:
     order_progress: list[OrderProgress] = field(default_factory=list)
     return_progress: list[ReturnProgress] = field(default_factory=list)
     customer_activities: list[CustomerActivityInput] = field(default_factory=list)
+    # event_id -> event: a retried activity lands on the same key.
+    timeline: dict[str, TimelineEventInput] = field(default_factory=dict)
+    notifications: dict[str, NotificationInput] = field(default_factory=dict)
 
     def called(self, name: str) -> list[Any]:
         return [argument for call, argument in self.calls if call == name]
@@ -168,6 +174,24 @@ class FakeServices:
         self._log("customer_activity", request)
         self.customer_activities.append(request)
 
+    @activity.defn(name="customers.record_timeline_event")
+    async def record_timeline_event(self, request: TimelineEventInput) -> bool:
+        self._log("timeline", request)
+        recorded = request.event_id not in self.timeline
+        self.timeline.setdefault(request.event_id, request)
+        return recorded
+
+    @activity.defn(name="customers.send_notification")
+    async def send_notification(self, request: NotificationInput) -> str:
+        self._log("notify", request)
+        self.notifications.setdefault(request.notification_id, request)
+        return "sent"
+
+    @activity.defn(name="customers.checkout_cart")
+    async def checkout_cart(self, request: CheckoutCartInput) -> bool:
+        self._log("checkout_cart", request)
+        return True
+
     def activities(self) -> list[Callable[..., Any]]:
         return [
             self.reserve_stock,
@@ -184,4 +208,7 @@ class FakeServices:
             self.record_order_progress,
             self.record_return_progress,
             self.record_activity,
+            self.record_timeline_event,
+            self.send_notification,
+            self.checkout_cart,
         ]

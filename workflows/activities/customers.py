@@ -1,12 +1,19 @@
-"""Customer activities: keep each customer's cross-channel history current."""
+"""Customer activities: keep each customer's cross-channel history current,
+and tell them what happened."""
 
 from __future__ import annotations
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
-from workflows.activity_types import CustomerActivityInput
+from workflows.activity_types import (
+    CheckoutCartInput,
+    CustomerActivityInput,
+    NotificationInput,
+    TimelineEventInput,
+)
 
 
 class CustomerActivities:
@@ -30,3 +37,63 @@ class CustomerActivities:
                 timeout=RPC_TIMEOUT_SECONDS,
             )
         )
+
+    @activity.defn(name="customers.record_timeline_event")
+    async def record_timeline_event(self, request: TimelineEventInput) -> bool:
+        """True when this call recorded it (False: an earlier attempt did)."""
+        at = Timestamp()
+        # When the milestone happened, not when a retry got through.
+        at.FromDatetime(activity.info().scheduled_time)
+        reply = await call(
+            self._stub.RecordTimelineEvent(
+                customers_pb2.RecordTimelineEventRequest(
+                    customer_id=request.customer_id,
+                    event=customers_pb2.TimelineEvent(
+                        event_id=request.event_id,
+                        kind=request.kind,
+                        reference_id=request.reference_id,
+                        order_id=request.order_id,
+                        channel=request.channel,
+                        summary=request.summary,
+                        at=at,
+                        amount_minor=request.amount_minor,
+                        currency=request.currency,
+                        details=request.details,
+                    ),
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return bool(reply.recorded)
+
+    @activity.defn(name="customers.send_notification")
+    async def send_notification(self, request: NotificationInput) -> str:
+        """The message's status: "sent", "queued" or "suppressed"."""
+        reply = await call(
+            self._stub.SendNotification(
+                customers_pb2.SendNotificationRequest(
+                    customer_id=request.customer_id,
+                    notification_id=request.notification_id,
+                    kind=request.kind,
+                    reference_id=request.reference_id,
+                    details=request.details,
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return str(reply.notification.status)
+
+    @activity.defn(name="customers.checkout_cart")
+    async def checkout_cart(self, request: CheckoutCartInput) -> bool:
+        """True when this call took lines out of the cart."""
+        reply = await call(
+            self._stub.CheckoutCart(
+                customers_pb2.CheckoutCartRequest(
+                    customer_id=request.customer_id,
+                    order_id=request.order_id,
+                    lines=[customers_pb2.CartLine(sku=sku) for sku in request.skus],
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return bool(reply.checked_out)

@@ -47,6 +47,7 @@ class PaymentActivities:
                     amount=common_pb2.Money(
                         amount_minor=request.amount_minor, currency=request.currency
                     ),
+                    channel=request.channel,
                 ),
                 timeout=RPC_TIMEOUT_SECONDS,
             )
@@ -63,6 +64,7 @@ class PaymentActivities:
                     amount=common_pb2.Money(
                         amount_minor=request.amount_minor, currency=request.currency
                     ),
+                    final=request.final,
                 ),
                 timeout=RPC_TIMEOUT_SECONDS,
             )
@@ -91,6 +93,8 @@ class PaymentActivities:
                     amount=common_pb2.Money(
                         amount_minor=request.amount_minor, currency=request.currency
                     ),
+                    to_store_credit=request.to_store_credit,
+                    customer_id=request.customer_id,
                 ),
                 timeout=RPC_TIMEOUT_SECONDS,
             )

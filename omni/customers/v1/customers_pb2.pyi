@@ -18,7 +18,7 @@ class Identity(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class Customer(_message.Message):
-    __slots__ = ("customer_id", "name", "email", "phone", "identities", "loyalty_points", "created_at")
+    __slots__ = ("customer_id", "name", "email", "phone", "identities", "loyalty_points", "created_at", "loyalty_debt", "erased", "loyalty_card", "preferences")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,10 @@ class Customer(_message.Message):
     IDENTITIES_FIELD_NUMBER: _ClassVar[int]
     LOYALTY_POINTS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    LOYALTY_DEBT_FIELD_NUMBER: _ClassVar[int]
+    ERASED_FIELD_NUMBER: _ClassVar[int]
+    LOYALTY_CARD_FIELD_NUMBER: _ClassVar[int]
+    PREFERENCES_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     name: str
     email: str
@@ -33,17 +37,31 @@ class Customer(_message.Message):
     identities: _containers.RepeatedCompositeFieldContainer[Identity]
     loyalty_points: int
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, customer_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., identities: _Optional[_Iterable[_Union[Identity, _Mapping]]] = ..., loyalty_points: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    loyalty_debt: int
+    erased: bool
+    loyalty_card: str
+    preferences: Preferences
+    def __init__(self, customer_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., identities: _Optional[_Iterable[_Union[Identity, _Mapping]]] = ..., loyalty_points: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., loyalty_debt: _Optional[int] = ..., erased: _Optional[bool] = ..., loyalty_card: _Optional[str] = ..., preferences: _Optional[_Union[Preferences, _Mapping]] = ...) -> None: ...
+
+class Preferences(_message.Message):
+    __slots__ = ("channels", "marketing_consent")
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_CONSENT_FIELD_NUMBER: _ClassVar[int]
+    channels: _containers.RepeatedScalarFieldContainer[str]
+    marketing_consent: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, channels: _Optional[_Iterable[str]] = ..., marketing_consent: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
-    __slots__ = ("email", "phone", "name")
+    __slots__ = ("email", "phone", "name", "loyalty_card")
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    LOYALTY_CARD_FIELD_NUMBER: _ClassVar[int]
     email: str
     phone: str
     name: str
-    def __init__(self, email: _Optional[str] = ..., phone: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    loyalty_card: str
+    def __init__(self, email: _Optional[str] = ..., phone: _Optional[str] = ..., name: _Optional[str] = ..., loyalty_card: _Optional[str] = ...) -> None: ...
 
 class CreateCustomerResponse(_message.Message):
     __slots__ = ("customer", "created")
@@ -112,3 +130,343 @@ class ListActivitiesResponse(_message.Message):
     activities: _containers.RepeatedCompositeFieldContainer[Activity]
     next_page_token: str
     def __init__(self, activities: _Optional[_Iterable[_Union[Activity, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class MergeCustomersRequest(_message.Message):
+    __slots__ = ("survivor_customer_id", "duplicate_customer_id", "actor")
+    SURVIVOR_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    survivor_customer_id: str
+    duplicate_customer_id: str
+    actor: str
+    def __init__(self, survivor_customer_id: _Optional[str] = ..., duplicate_customer_id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class MergeCustomersResponse(_message.Message):
+    __slots__ = ("customer", "merge_id")
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    MERGE_ID_FIELD_NUMBER: _ClassVar[int]
+    customer: Customer
+    merge_id: str
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., merge_id: _Optional[str] = ...) -> None: ...
+
+class TimelineEvent(_message.Message):
+    __slots__ = ("event_id", "kind", "reference_id", "order_id", "channel", "summary", "at", "amount_minor", "currency", "details")
+    class DetailsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    kind: str
+    reference_id: str
+    order_id: str
+    channel: str
+    summary: str
+    at: _timestamp_pb2.Timestamp
+    amount_minor: int
+    currency: str
+    details: _containers.ScalarMap[str, str]
+    def __init__(self, event_id: _Optional[str] = ..., kind: _Optional[str] = ..., reference_id: _Optional[str] = ..., order_id: _Optional[str] = ..., channel: _Optional[str] = ..., summary: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class RecordTimelineEventRequest(_message.Message):
+    __slots__ = ("customer_id", "event")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    event: TimelineEvent
+    def __init__(self, customer_id: _Optional[str] = ..., event: _Optional[_Union[TimelineEvent, _Mapping]] = ...) -> None: ...
+
+class RecordTimelineEventResponse(_message.Message):
+    __slots__ = ("event", "recorded")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    event: TimelineEvent
+    recorded: bool
+    def __init__(self, event: _Optional[_Union[TimelineEvent, _Mapping]] = ..., recorded: _Optional[bool] = ...) -> None: ...
+
+class ListTimelineRequest(_message.Message):
+    __slots__ = ("customer_id", "limit", "page_token")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    limit: int
+    page_token: str
+    def __init__(self, customer_id: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListTimelineResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[TimelineEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[TimelineEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CartLine(_message.Message):
+    __slots__ = ("sku", "quantity")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    quantity: int
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class Cart(_message.Message):
+    __slots__ = ("customer_id", "lines", "channel", "version", "updated_at")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[CartLine]
+    channel: str
+    version: int
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[str] = ..., version: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetCartRequest(_message.Message):
+    __slots__ = ("customer_id",)
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
+
+class GetCartResponse(_message.Message):
+    __slots__ = ("cart",)
+    CART_FIELD_NUMBER: _ClassVar[int]
+    cart: Cart
+    def __init__(self, cart: _Optional[_Union[Cart, _Mapping]] = ...) -> None: ...
+
+class PutCartRequest(_message.Message):
+    __slots__ = ("customer_id", "lines", "channel", "expected_version", "check_version")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHECK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[CartLine]
+    channel: str
+    expected_version: int
+    check_version: bool
+    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[str] = ..., expected_version: _Optional[int] = ..., check_version: _Optional[bool] = ...) -> None: ...
+
+class PutCartResponse(_message.Message):
+    __slots__ = ("cart",)
+    CART_FIELD_NUMBER: _ClassVar[int]
+    cart: Cart
+    def __init__(self, cart: _Optional[_Union[Cart, _Mapping]] = ...) -> None: ...
+
+class MergeGuestCartRequest(_message.Message):
+    __slots__ = ("customer_id", "lines", "channel")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[CartLine]
+    channel: str
+    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[str] = ...) -> None: ...
+
+class MergeGuestCartResponse(_message.Message):
+    __slots__ = ("cart",)
+    CART_FIELD_NUMBER: _ClassVar[int]
+    cart: Cart
+    def __init__(self, cart: _Optional[_Union[Cart, _Mapping]] = ...) -> None: ...
+
+class CheckoutCartRequest(_message.Message):
+    __slots__ = ("customer_id", "order_id", "lines")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    order_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[CartLine]
+    def __init__(self, customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ...) -> None: ...
+
+class CheckoutCartResponse(_message.Message):
+    __slots__ = ("cart", "checked_out")
+    CART_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_OUT_FIELD_NUMBER: _ClassVar[int]
+    cart: Cart
+    checked_out: bool
+    def __init__(self, cart: _Optional[_Union[Cart, _Mapping]] = ..., checked_out: _Optional[bool] = ...) -> None: ...
+
+class Notification(_message.Message):
+    __slots__ = ("notification_id", "kind", "channel", "subject", "body", "status", "marketing", "reference_id", "created_at", "attempts")
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    kind: str
+    channel: str
+    subject: str
+    body: str
+    status: str
+    marketing: bool
+    reference_id: str
+    created_at: _timestamp_pb2.Timestamp
+    attempts: int
+    def __init__(self, notification_id: _Optional[str] = ..., kind: _Optional[str] = ..., channel: _Optional[str] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ..., status: _Optional[str] = ..., marketing: _Optional[bool] = ..., reference_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ...) -> None: ...
+
+class SendNotificationRequest(_message.Message):
+    __slots__ = ("customer_id", "notification_id", "kind", "reference_id", "details")
+    class DetailsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    notification_id: str
+    kind: str
+    reference_id: str
+    details: _containers.ScalarMap[str, str]
+    def __init__(self, customer_id: _Optional[str] = ..., notification_id: _Optional[str] = ..., kind: _Optional[str] = ..., reference_id: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class SendNotificationResponse(_message.Message):
+    __slots__ = ("notification",)
+    NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    notification: Notification
+    def __init__(self, notification: _Optional[_Union[Notification, _Mapping]] = ...) -> None: ...
+
+class ListNotificationsRequest(_message.Message):
+    __slots__ = ("customer_id", "limit", "page_token")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    limit: int
+    page_token: str
+    def __init__(self, customer_id: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListNotificationsResponse(_message.Message):
+    __slots__ = ("notifications", "next_page_token")
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    notifications: _containers.RepeatedCompositeFieldContainer[Notification]
+    next_page_token: str
+    def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdatePreferencesRequest(_message.Message):
+    __slots__ = ("customer_id", "preferences")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    preferences: Preferences
+    def __init__(self, customer_id: _Optional[str] = ..., preferences: _Optional[_Union[Preferences, _Mapping]] = ...) -> None: ...
+
+class UpdatePreferencesResponse(_message.Message):
+    __slots__ = ("customer",)
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    customer: Customer
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...
+
+class LoyaltyEntry(_message.Message):
+    __slots__ = ("entry_id", "reason", "reference_id", "points", "balance_after", "debt_after", "at")
+    ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    DEBT_AFTER_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    entry_id: str
+    reason: str
+    reference_id: str
+    points: int
+    balance_after: int
+    debt_after: int
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, entry_id: _Optional[str] = ..., reason: _Optional[str] = ..., reference_id: _Optional[str] = ..., points: _Optional[int] = ..., balance_after: _Optional[int] = ..., debt_after: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListLoyaltyHistoryRequest(_message.Message):
+    __slots__ = ("customer_id",)
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
+
+class ListLoyaltyHistoryResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[LoyaltyEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[LoyaltyEntry, _Mapping]]] = ...) -> None: ...
+
+class MergeRecord(_message.Message):
+    __slots__ = ("merge_id", "survivor_customer_id", "duplicate_customer_id", "actor", "at")
+    MERGE_ID_FIELD_NUMBER: _ClassVar[int]
+    SURVIVOR_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    merge_id: str
+    survivor_customer_id: str
+    duplicate_customer_id: str
+    actor: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, merge_id: _Optional[str] = ..., survivor_customer_id: _Optional[str] = ..., duplicate_customer_id: _Optional[str] = ..., actor: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ExportCustomerRequest(_message.Message):
+    __slots__ = ("customer_id",)
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
+
+class ExportCustomerResponse(_message.Message):
+    __slots__ = ("customer", "activities", "timeline", "cart", "loyalty_history", "notifications", "merges", "aliases")
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_FIELD_NUMBER: _ClassVar[int]
+    CART_FIELD_NUMBER: _ClassVar[int]
+    LOYALTY_HISTORY_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    MERGES_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    customer: Customer
+    activities: _containers.RepeatedCompositeFieldContainer[Activity]
+    timeline: _containers.RepeatedCompositeFieldContainer[TimelineEvent]
+    cart: Cart
+    loyalty_history: _containers.RepeatedCompositeFieldContainer[LoyaltyEntry]
+    notifications: _containers.RepeatedCompositeFieldContainer[Notification]
+    merges: _containers.RepeatedCompositeFieldContainer[MergeRecord]
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., activities: _Optional[_Iterable[_Union[Activity, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[TimelineEvent, _Mapping]]] = ..., cart: _Optional[_Union[Cart, _Mapping]] = ..., loyalty_history: _Optional[_Iterable[_Union[LoyaltyEntry, _Mapping]]] = ..., notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., merges: _Optional[_Iterable[_Union[MergeRecord, _Mapping]]] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EraseCustomerRequest(_message.Message):
+    __slots__ = ("customer_id", "actor")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    actor: str
+    def __init__(self, customer_id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class EraseCustomerResponse(_message.Message):
+    __slots__ = ("customer", "aliases")
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    customer: Customer
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -55,6 +55,71 @@ class CustomersServiceStub:
                 request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListActivitiesRequest.SerializeToString,
                 response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListActivitiesResponse.FromString,
                 _registered_method=True)
+        self.MergeCustomers = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/MergeCustomers',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.MergeCustomersRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.MergeCustomersResponse.FromString,
+                _registered_method=True)
+        self.RecordTimelineEvent = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/RecordTimelineEvent',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.RecordTimelineEventRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.RecordTimelineEventResponse.FromString,
+                _registered_method=True)
+        self.ListTimeline = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/ListTimeline',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListTimelineRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListTimelineResponse.FromString,
+                _registered_method=True)
+        self.GetCart = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/GetCart',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.GetCartRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.GetCartResponse.FromString,
+                _registered_method=True)
+        self.PutCart = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/PutCart',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.PutCartRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.PutCartResponse.FromString,
+                _registered_method=True)
+        self.MergeGuestCart = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/MergeGuestCart',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.MergeGuestCartRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.MergeGuestCartResponse.FromString,
+                _registered_method=True)
+        self.CheckoutCart = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/CheckoutCart',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.CheckoutCartRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.CheckoutCartResponse.FromString,
+                _registered_method=True)
+        self.SendNotification = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/SendNotification',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.SendNotificationRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.SendNotificationResponse.FromString,
+                _registered_method=True)
+        self.ListNotifications = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/ListNotifications',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsResponse.FromString,
+                _registered_method=True)
+        self.UpdatePreferences = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/UpdatePreferences',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.UpdatePreferencesRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.UpdatePreferencesResponse.FromString,
+                _registered_method=True)
+        self.ListLoyaltyHistory = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/ListLoyaltyHistory',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListLoyaltyHistoryRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListLoyaltyHistoryResponse.FromString,
+                _registered_method=True)
+        self.ExportCustomer = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/ExportCustomer',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ExportCustomerRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ExportCustomerResponse.FromString,
+                _registered_method=True)
+        self.EraseCustomer = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/EraseCustomer',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.EraseCustomerRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.EraseCustomerResponse.FromString,
+                _registered_method=True)
 
 
 class CustomersServiceServicer:
@@ -89,6 +154,97 @@ class CustomersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MergeCustomers(self, request, context):
+        """Moves the duplicate's identities, history, points and cart to the
+        survivor; the duplicate stays as an alias. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordTimelineEvent(self, request, context):
+        """Adds one milestone to the customer's timeline, once per event_id; the
+        milestone's loyalty points and notification follow from its kind.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTimeline(self, request, context):
+        """The customer's timeline, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCart(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutCart(self, request, context):
+        """Replaces the cart; a stale expected_version is ABORTED (CART_VERSION_MISMATCH).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MergeGuestCart(self, request, context):
+        """Folds a guest's cart into the customer's (the larger quantity per sku wins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckoutCart(self, request, context):
+        """Takes an order's skus out of the cart, once per order_id (a retry, or a
+        line put back after the order, is left alone).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendNotification(self, request, context):
+        """Queues and delivers one message, once per notification_id, as the
+        customer's preferences and consents allow.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNotifications(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePreferences(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLoyaltyHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportCustomer(self, request, context):
+        """Everything held about the customer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseCustomer(self, request, context):
+        """Removes personal data; the pseudonymous id and its history stay.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +267,71 @@ def add_CustomersServiceServicer_to_server(servicer, server):
                     servicer.ListActivities,
                     request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListActivitiesRequest.FromString,
                     response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListActivitiesResponse.SerializeToString,
+            ),
+            'MergeCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.MergeCustomers,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.MergeCustomersRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.MergeCustomersResponse.SerializeToString,
+            ),
+            'RecordTimelineEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordTimelineEvent,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.RecordTimelineEventRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.RecordTimelineEventResponse.SerializeToString,
+            ),
+            'ListTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTimeline,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListTimelineRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListTimelineResponse.SerializeToString,
+            ),
+            'GetCart': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCart,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.GetCartRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.GetCartResponse.SerializeToString,
+            ),
+            'PutCart': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutCart,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.PutCartRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.PutCartResponse.SerializeToString,
+            ),
+            'MergeGuestCart': grpc.unary_unary_rpc_method_handler(
+                    servicer.MergeGuestCart,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.MergeGuestCartRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.MergeGuestCartResponse.SerializeToString,
+            ),
+            'CheckoutCart': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckoutCart,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.CheckoutCartRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.CheckoutCartResponse.SerializeToString,
+            ),
+            'SendNotification': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendNotification,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.SendNotificationRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.SendNotificationResponse.SerializeToString,
+            ),
+            'ListNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotifications,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsResponse.SerializeToString,
+            ),
+            'UpdatePreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePreferences,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.UpdatePreferencesRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.UpdatePreferencesResponse.SerializeToString,
+            ),
+            'ListLoyaltyHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLoyaltyHistory,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListLoyaltyHistoryRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListLoyaltyHistoryResponse.SerializeToString,
+            ),
+            'ExportCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportCustomer,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ExportCustomerRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ExportCustomerResponse.SerializeToString,
+            ),
+            'EraseCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseCustomer,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.EraseCustomerRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.EraseCustomerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +443,357 @@ class CustomersService:
             '/omni.customers.v1.CustomersService/ListActivities',
             omni_dot_customers_dot_v1_dot_customers__pb2.ListActivitiesRequest.SerializeToString,
             omni_dot_customers_dot_v1_dot_customers__pb2.ListActivitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MergeCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/MergeCustomers',
+            omni_dot_customers_dot_v1_dot_customers__pb2.MergeCustomersRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.MergeCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordTimelineEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/RecordTimelineEvent',
+            omni_dot_customers_dot_v1_dot_customers__pb2.RecordTimelineEventRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.RecordTimelineEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/ListTimeline',
+            omni_dot_customers_dot_v1_dot_customers__pb2.ListTimelineRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.ListTimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/GetCart',
+            omni_dot_customers_dot_v1_dot_customers__pb2.GetCartRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.GetCartResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutCart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/PutCart',
+            omni_dot_customers_dot_v1_dot_customers__pb2.PutCartRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.PutCartResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MergeGuestCart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/MergeGuestCart',
+            omni_dot_customers_dot_v1_dot_customers__pb2.MergeGuestCartRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.MergeGuestCartResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckoutCart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/CheckoutCart',
+            omni_dot_customers_dot_v1_dot_customers__pb2.CheckoutCartRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.CheckoutCartResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendNotification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/SendNotification',
+            omni_dot_customers_dot_v1_dot_customers__pb2.SendNotificationRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.SendNotificationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/ListNotifications',
+            omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/UpdatePreferences',
+            omni_dot_customers_dot_v1_dot_customers__pb2.UpdatePreferencesRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.UpdatePreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLoyaltyHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/ListLoyaltyHistory',
+            omni_dot_customers_dot_v1_dot_customers__pb2.ListLoyaltyHistoryRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.ListLoyaltyHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/ExportCustomer',
+            omni_dot_customers_dot_v1_dot_customers__pb2.ExportCustomerRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.ExportCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/EraseCustomer',
+            omni_dot_customers_dot_v1_dot_customers__pb2.EraseCustomerRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.EraseCustomerResponse.FromString,
             options,
             channel_credentials,
             insecure,

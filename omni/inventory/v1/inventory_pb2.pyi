@@ -342,3 +342,55 @@ class FindSourcesResponse(_message.Message):
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     options: _containers.RepeatedCompositeFieldContainer[SourcingOption]
     def __init__(self, options: _Optional[_Iterable[_Union[SourcingOption, _Mapping]]] = ...) -> None: ...
+
+class CheckInvariantsRequest(_message.Message):
+    __slots__ = ("skus",)
+    SKUS_FIELD_NUMBER: _ClassVar[int]
+    skus: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, skus: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class InvariantViolation(_message.Message):
+    __slots__ = ("location_id", "sku", "rule", "actual", "expected")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    sku: str
+    rule: str
+    actual: int
+    expected: int
+    def __init__(self, location_id: _Optional[str] = ..., sku: _Optional[str] = ..., rule: _Optional[str] = ..., actual: _Optional[int] = ..., expected: _Optional[int] = ...) -> None: ...
+
+class CheckInvariantsResponse(_message.Message):
+    __slots__ = ("violations", "rows_checked")
+    VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    violations: _containers.RepeatedCompositeFieldContainer[InvariantViolation]
+    rows_checked: int
+    def __init__(self, violations: _Optional[_Iterable[_Union[InvariantViolation, _Mapping]]] = ..., rows_checked: _Optional[int] = ...) -> None: ...
+
+class WatchAvailabilityRequest(_message.Message):
+    __slots__ = ("skus", "location_ids", "channel")
+    SKUS_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_IDS_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    skus: _containers.RepeatedScalarFieldContainer[str]
+    location_ids: _containers.RepeatedScalarFieldContainer[str]
+    channel: str
+    def __init__(self, skus: _Optional[_Iterable[str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., channel: _Optional[str] = ...) -> None: ...
+
+class WatchAvailabilityResponse(_message.Message):
+    __slots__ = ("sku", "location_id", "available", "at", "current")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    location_id: str
+    available: int
+    at: _timestamp_pb2.Timestamp
+    current: bool
+    def __init__(self, sku: _Optional[str] = ..., location_id: _Optional[str] = ..., available: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current: _Optional[bool] = ...) -> None: ...

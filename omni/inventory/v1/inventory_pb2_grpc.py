@@ -101,6 +101,16 @@ class InventoryServiceStub:
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.FindSourcesRequest.SerializeToString,
                 response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.FindSourcesResponse.FromString,
                 _registered_method=True)
+        self.CheckInvariants = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/CheckInvariants',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CheckInvariantsRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CheckInvariantsResponse.FromString,
+                _registered_method=True)
+        self.WatchAvailability = channel.unary_stream(
+                '/omni.inventory.v1.InventoryService/WatchAvailability',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityResponse.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
@@ -187,7 +197,26 @@ class InventoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def FindSources(self, request, context):
-        """Ranks locations that can fulfil an order's lines.
+        """Ranks locations that can fulfil an order's lines: whole-order locations
+        before splits; those with capacity left today (daily_order_capacity, 0: no
+        limit, less the fulfilments assigned today) before those without; then by
+        distance, more capacity left, more stock net of safety stock, and id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckInvariants(self, request, context):
+        """Checks the stock invariants (on hand = ledger sum, reserved = active holds,
+        nothing negative); lists what is wrong, nothing when healthy.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchAvailability(self, request, context):
+        """The current availability of the SKUs at the locations, then one message
+        each time it changes, from any replica, until the caller hangs up.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -260,6 +289,16 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.FindSources,
                     request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.FindSourcesRequest.FromString,
                     response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.FindSourcesResponse.SerializeToString,
+            ),
+            'CheckInvariants': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckInvariants,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CheckInvariantsRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CheckInvariantsResponse.SerializeToString,
+            ),
+            'WatchAvailability': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchAvailability,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -615,6 +654,60 @@ class InventoryService:
             '/omni.inventory.v1.InventoryService/FindSources',
             omni_dot_inventory_dot_v1_dot_inventory__pb2.FindSourcesRequest.SerializeToString,
             omni_dot_inventory_dot_v1_dot_inventory__pb2.FindSourcesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckInvariants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/CheckInvariants',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.CheckInvariantsRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.CheckInvariantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchAvailability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/WatchAvailability',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -296,7 +296,7 @@ class Refund(_message.Message):
     def __init__(self, payment_id: _Optional[str] = ..., tender_type: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., status: _Optional[str] = ...) -> None: ...
 
 class Return(_message.Message):
-    __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at")
+    __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at", "refund_method")
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -310,6 +310,7 @@ class Return(_message.Message):
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    REFUND_METHOD_FIELD_NUMBER: _ClassVar[int]
     return_id: str
     order_id: str
     customer_id: str
@@ -323,10 +324,11 @@ class Return(_message.Message):
     workflow_id: str
     channel: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., method: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    refund_method: str
+    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., method: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_method: _Optional[str] = ...) -> None: ...
 
 class CreateReturnRequest(_message.Message):
-    __slots__ = ("idempotency_key", "order_id", "lines", "method", "location_id", "channel", "actor")
+    __slots__ = ("idempotency_key", "order_id", "lines", "method", "location_id", "channel", "actor", "refund_method")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +336,7 @@ class CreateReturnRequest(_message.Message):
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REFUND_METHOD_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     order_id: str
     lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
@@ -341,7 +344,8 @@ class CreateReturnRequest(_message.Message):
     location_id: str
     channel: str
     actor: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., method: _Optional[str] = ..., location_id: _Optional[str] = ..., channel: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    refund_method: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., method: _Optional[str] = ..., location_id: _Optional[str] = ..., channel: _Optional[str] = ..., actor: _Optional[str] = ..., refund_method: _Optional[str] = ...) -> None: ...
 
 class CreateReturnResponse(_message.Message):
     __slots__ = ()
@@ -397,3 +401,15 @@ class RecordReturnProgressResponse(_message.Message):
     __slots__ = ()
     RETURN_FIELD_NUMBER: _ClassVar[int]
     def __init__(self, **kwargs) -> None: ...
+
+class ErasePersonalDataRequest(_message.Message):
+    __slots__ = ("customer_ids",)
+    CUSTOMER_IDS_FIELD_NUMBER: _ClassVar[int]
+    customer_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, customer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ErasePersonalDataResponse(_message.Message):
+    __slots__ = ("orders_erased",)
+    ORDERS_ERASED_FIELD_NUMBER: _ClassVar[int]
+    orders_erased: int
+    def __init__(self, orders_erased: _Optional[int] = ...) -> None: ...

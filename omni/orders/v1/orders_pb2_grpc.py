@@ -97,6 +97,11 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.RecordReturnProgressRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.RecordReturnProgressResponse.FromString,
                 _registered_method=True)
+        self.ErasePersonalData = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/ErasePersonalData',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataResponse.FromString,
+                _registered_method=True)
 
 
 class OrdersServiceServicer:
@@ -181,6 +186,15 @@ class OrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ErasePersonalData(self, request, context):
+        """Blanks the personal parts of the shipping addresses (line1, city,
+        postal code, coordinates) of every order of these customer ids; the
+        orders themselves stay for accounting. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrdersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -243,6 +257,11 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.RecordReturnProgress,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.RecordReturnProgressRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.RecordReturnProgressResponse.SerializeToString,
+            ),
+            'ErasePersonalData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ErasePersonalData,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -572,6 +591,33 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/RecordReturnProgress',
             omni_dot_orders_dot_v1_dot_orders__pb2.RecordReturnProgressRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.RecordReturnProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ErasePersonalData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/ErasePersonalData',
+            omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,7 +23,7 @@ class Tender(_message.Message):
     def __init__(self, type: _Optional[str] = ..., token: _Optional[str] = ..., code: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
 
 class Payment(_message.Message):
-    __slots__ = ("payment_id", "reference", "tender_type", "status", "authorized", "captured", "refunded", "card_brand", "card_last4", "created_at")
+    __slots__ = ("payment_id", "reference", "tender_type", "status", "authorized", "captured", "refunded", "card_brand", "card_last4", "created_at", "expires_at", "gift_card_code", "released")
     PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     TENDER_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,9 @@ class Payment(_message.Message):
     CARD_BRAND_FIELD_NUMBER: _ClassVar[int]
     CARD_LAST4_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    GIFT_CARD_CODE_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
     payment_id: str
     reference: str
     tender_type: str
@@ -44,19 +47,24 @@ class Payment(_message.Message):
     card_brand: str
     card_last4: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, payment_id: _Optional[str] = ..., reference: _Optional[str] = ..., tender_type: _Optional[str] = ..., status: _Optional[str] = ..., authorized: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., captured: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., card_brand: _Optional[str] = ..., card_last4: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    expires_at: _timestamp_pb2.Timestamp
+    gift_card_code: str
+    released: _common_pb2.Money
+    def __init__(self, payment_id: _Optional[str] = ..., reference: _Optional[str] = ..., tender_type: _Optional[str] = ..., status: _Optional[str] = ..., authorized: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., captured: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., card_brand: _Optional[str] = ..., card_last4: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gift_card_code: _Optional[str] = ..., released: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class AuthorizePaymentRequest(_message.Message):
-    __slots__ = ("idempotency_key", "reference", "tender", "amount")
+    __slots__ = ("idempotency_key", "reference", "tender", "amount", "channel")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     TENDER_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     reference: str
     tender: Tender
     amount: _common_pb2.Money
-    def __init__(self, idempotency_key: _Optional[str] = ..., reference: _Optional[str] = ..., tender: _Optional[_Union[Tender, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    channel: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., reference: _Optional[str] = ..., tender: _Optional[_Union[Tender, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., channel: _Optional[str] = ...) -> None: ...
 
 class AuthorizePaymentResponse(_message.Message):
     __slots__ = ("payment",)
@@ -65,14 +73,16 @@ class AuthorizePaymentResponse(_message.Message):
     def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
 
 class CapturePaymentRequest(_message.Message):
-    __slots__ = ("idempotency_key", "payment_id", "amount")
+    __slots__ = ("idempotency_key", "payment_id", "amount", "final")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    FINAL_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     payment_id: str
     amount: _common_pb2.Money
-    def __init__(self, idempotency_key: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    final: bool
+    def __init__(self, idempotency_key: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., final: _Optional[bool] = ...) -> None: ...
 
 class CapturePaymentResponse(_message.Message):
     __slots__ = ("payment",)
@@ -95,20 +105,26 @@ class VoidPaymentResponse(_message.Message):
     def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
 
 class RefundPaymentRequest(_message.Message):
-    __slots__ = ("idempotency_key", "payment_id", "amount")
+    __slots__ = ("idempotency_key", "payment_id", "amount", "to_store_credit", "customer_id")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    TO_STORE_CREDIT_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     payment_id: str
     amount: _common_pb2.Money
-    def __init__(self, idempotency_key: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    to_store_credit: bool
+    customer_id: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., to_store_credit: _Optional[bool] = ..., customer_id: _Optional[str] = ...) -> None: ...
 
 class RefundPaymentResponse(_message.Message):
-    __slots__ = ("payment",)
+    __slots__ = ("payment", "store_credit")
     PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    STORE_CREDIT_FIELD_NUMBER: _ClassVar[int]
     payment: Payment
-    def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
+    store_credit: GiftCard
+    def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ..., store_credit: _Optional[_Union[GiftCard, _Mapping]] = ...) -> None: ...
 
 class GetPaymentRequest(_message.Message):
     __slots__ = ("payment_id",)
@@ -157,3 +173,87 @@ class ListProviderOperationsResponse(_message.Message):
     OPERATIONS_FIELD_NUMBER: _ClassVar[int]
     operations: _containers.RepeatedCompositeFieldContainer[ProviderOperation]
     def __init__(self, operations: _Optional[_Iterable[_Union[ProviderOperation, _Mapping]]] = ...) -> None: ...
+
+class GiftCardEntry(_message.Message):
+    __slots__ = ("kind", "amount", "reference", "at")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    amount: _common_pb2.Money
+    reference: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, kind: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., reference: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GiftCard(_message.Message):
+    __slots__ = ("code", "balance", "held", "kind", "customer_id", "history", "created_at")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    balance: _common_pb2.Money
+    held: _common_pb2.Money
+    kind: str
+    customer_id: str
+    history: _containers.RepeatedCompositeFieldContainer[GiftCardEntry]
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, code: _Optional[str] = ..., balance: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., held: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., kind: _Optional[str] = ..., customer_id: _Optional[str] = ..., history: _Optional[_Iterable[_Union[GiftCardEntry, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class IssueGiftCardRequest(_message.Message):
+    __slots__ = ("idempotency_key", "initial_balance")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    initial_balance: _common_pb2.Money
+    def __init__(self, idempotency_key: _Optional[str] = ..., initial_balance: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class IssueGiftCardResponse(_message.Message):
+    __slots__ = ("gift_card",)
+    GIFT_CARD_FIELD_NUMBER: _ClassVar[int]
+    gift_card: GiftCard
+    def __init__(self, gift_card: _Optional[_Union[GiftCard, _Mapping]] = ...) -> None: ...
+
+class ReloadGiftCardRequest(_message.Message):
+    __slots__ = ("idempotency_key", "code", "amount")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    code: str
+    amount: _common_pb2.Money
+    def __init__(self, idempotency_key: _Optional[str] = ..., code: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class ReloadGiftCardResponse(_message.Message):
+    __slots__ = ("gift_card",)
+    GIFT_CARD_FIELD_NUMBER: _ClassVar[int]
+    gift_card: GiftCard
+    def __init__(self, gift_card: _Optional[_Union[GiftCard, _Mapping]] = ...) -> None: ...
+
+class GetGiftCardRequest(_message.Message):
+    __slots__ = ("code",)
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class GetGiftCardResponse(_message.Message):
+    __slots__ = ("gift_card",)
+    GIFT_CARD_FIELD_NUMBER: _ClassVar[int]
+    gift_card: GiftCard
+    def __init__(self, gift_card: _Optional[_Union[GiftCard, _Mapping]] = ...) -> None: ...
+
+class ListStoreCreditRequest(_message.Message):
+    __slots__ = ("customer_id",)
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
+
+class ListStoreCreditResponse(_message.Message):
+    __slots__ = ("store_credit",)
+    STORE_CREDIT_FIELD_NUMBER: _ClassVar[int]
+    store_credit: _containers.RepeatedCompositeFieldContainer[GiftCard]
+    def __init__(self, store_credit: _Optional[_Iterable[_Union[GiftCard, _Mapping]]] = ...) -> None: ...

@@ -71,6 +71,26 @@ class PaymentsServiceStub:
                 request_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.ListProviderOperationsRequest.SerializeToString,
                 response_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.ListProviderOperationsResponse.FromString,
                 _registered_method=True)
+        self.IssueGiftCard = channel.unary_unary(
+                '/omni.payments.v1.PaymentsService/IssueGiftCard',
+                request_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardRequest.SerializeToString,
+                response_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardResponse.FromString,
+                _registered_method=True)
+        self.ReloadGiftCard = channel.unary_unary(
+                '/omni.payments.v1.PaymentsService/ReloadGiftCard',
+                request_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.ReloadGiftCardRequest.SerializeToString,
+                response_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.ReloadGiftCardResponse.FromString,
+                _registered_method=True)
+        self.GetGiftCard = channel.unary_unary(
+                '/omni.payments.v1.PaymentsService/GetGiftCard',
+                request_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardRequest.SerializeToString,
+                response_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardResponse.FromString,
+                _registered_method=True)
+        self.ListStoreCredit = channel.unary_unary(
+                '/omni.payments.v1.PaymentsService/ListStoreCredit',
+                request_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.ListStoreCreditRequest.SerializeToString,
+                response_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.ListStoreCreditResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentsServiceServicer:
@@ -122,6 +142,34 @@ class PaymentsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueGiftCard(self, request, context):
+        """A new gift card with an opening balance (idempotent by key).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReloadGiftCard(self, request, context):
+        """Adds to a gift card's balance (idempotent by key).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGiftCard(self, request, context):
+        """A gift card (or store credit) by code: spendable balance and history.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStoreCredit(self, request, context):
+        """A customer's store credit: the gift cards refunds issued to them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -159,6 +207,26 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.ListProviderOperations,
                     request_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.ListProviderOperationsRequest.FromString,
                     response_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.ListProviderOperationsResponse.SerializeToString,
+            ),
+            'IssueGiftCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueGiftCard,
+                    request_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardRequest.FromString,
+                    response_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardResponse.SerializeToString,
+            ),
+            'ReloadGiftCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReloadGiftCard,
+                    request_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.ReloadGiftCardRequest.FromString,
+                    response_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.ReloadGiftCardResponse.SerializeToString,
+            ),
+            'GetGiftCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGiftCard,
+                    request_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardRequest.FromString,
+                    response_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardResponse.SerializeToString,
+            ),
+            'ListStoreCredit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStoreCredit,
+                    request_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.ListStoreCreditRequest.FromString,
+                    response_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.ListStoreCreditResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -352,6 +420,114 @@ class PaymentsService:
             '/omni.payments.v1.PaymentsService/ListProviderOperations',
             omni_dot_payments_dot_v1_dot_payments__pb2.ListProviderOperationsRequest.SerializeToString,
             omni_dot_payments_dot_v1_dot_payments__pb2.ListProviderOperationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueGiftCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.payments.v1.PaymentsService/IssueGiftCard',
+            omni_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardRequest.SerializeToString,
+            omni_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReloadGiftCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.payments.v1.PaymentsService/ReloadGiftCard',
+            omni_dot_payments_dot_v1_dot_payments__pb2.ReloadGiftCardRequest.SerializeToString,
+            omni_dot_payments_dot_v1_dot_payments__pb2.ReloadGiftCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGiftCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.payments.v1.PaymentsService/GetGiftCard',
+            omni_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardRequest.SerializeToString,
+            omni_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStoreCredit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.payments.v1.PaymentsService/ListStoreCredit',
+            omni_dot_payments_dot_v1_dot_payments__pb2.ListStoreCreditRequest.SerializeToString,
+            omni_dot_payments_dot_v1_dot_payments__pb2.ListStoreCreditResponse.FromString,
             options,
             channel_credentials,
             insecure,

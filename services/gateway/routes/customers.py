@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from omni.customers.v1 import customers_pb2
-from services.gateway import mapping
-from services.gateway.access import check_customer
+from services.gateway import customer_views, mapping
 from services.gateway.auth import Caller
 from services.gateway.clients import call
 from services.gateway.models import ActivityList, CustomerIn, CustomerOut
 from services.gateway.problems import Problem
+from services.gateway.routes.customer_access import check_own_customer
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
+from services.gateway.routes.gift_cards import store_credit_of
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
@@ -24,38 +25,45 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
     responses={200: {"model": CustomerOut, "description": "an existing customer matched"}},
 )
 async def create_customer(body: CustomerIn, request: Request, _principal: Caller) -> JSONResponse:
-    """Any role. The same email (any case) or phone (E.164) returns the existing
-    customer with 200, so one shopper is one customer on every channel."""
-    if not (body.email or body.phone):
+    """Any role. The same email (any case), phone (E.164) or loyalty card
+    returns the existing customer with 200, so one shopper is one customer on
+    every channel (a card scanned at the till finds the online account)."""
+    if not (body.email or body.phone or body.loyalty_card):
+        message = "email, phone or loyalty_card is required"
         raise Problem(
             400,
-            "an email or a phone is required",
+            "an email, a phone or a loyalty card is required",
             slug="validation-error",
-            errors=[
-                ("email", "email or phone is required"),
-                ("phone", "email or phone is required"),
-            ],
+            errors=[("email", message), ("phone", message), ("loyalty_card", message)],
         )
     reply = await call(
         clients_of(request).customers.CreateCustomer,
         customers_pb2.CreateCustomerRequest(
-            email=body.email or "", phone=body.phone or "", name=body.name or ""
+            email=body.email or "",
+            phone=body.phone or "",
+            name=body.name or "",
+            loyalty_card=body.loyalty_card or "",
         ),
         deadline=settings_of(request).write_timeout_seconds,
     )
-    content = CustomerOut.model_validate(mapping.customer(reply.customer)).model_dump(mode="json")
+    content = CustomerOut.model_validate(customer_views.customer(reply.customer)).model_dump(
+        mode="json"
+    )
     return JSONResponse(content, status_code=201 if reply.created else 200)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
 async def get_customer(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
-    check_customer(principal, customer_id)
+    await check_own_customer(request, principal, customer_id)
     reply = await call(
         clients_of(request).customers.GetCustomer,
         customers_pb2.GetCustomerRequest(customer_id=customer_id),
         deadline=settings_of(request).read_timeout_seconds,
     )
-    return mapping.customer(reply.customer)
+    return {
+        **customer_views.customer(reply.customer),
+        "store_credit": await store_credit_of(request, customer_id),
+    }
 
 
 @router.get("/{customer_id}/orders", response_model=ActivityList)
@@ -66,7 +74,7 @@ async def list_customer_orders(
     paging: Paging,
 ) -> dict[str, Any]:
     """Every order and return of the customer, across channels, newest first."""
-    check_customer(principal, customer_id)
+    await check_own_customer(request, principal, customer_id)
     reply = await call(
         clients_of(request).customers.ListActivities,
         customers_pb2.ListActivitiesRequest(

@@ -151,7 +151,7 @@ async def _visible_order(request: Request, principal: Principal, order_id: str) 
         orders_pb2.GetOrderRequest(order_id=order_id),
         deadline=settings_of(request).read_timeout_seconds,
     )
-    check_order(principal, reply.order)
+    await check_order(request, principal, reply.order)
     return reply.order
 
 

@@ -48,7 +48,7 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
             orders_pb2.GetOrderRequest(order_id=body.order_id),
             deadline=settings.read_timeout_seconds,
         )
-        check_order(principal, order.order)
+        await check_order(request, principal, order.order)
     reply = await call(
         clients.orders.CreateReturn,
         orders_pb2.CreateReturnRequest(
@@ -62,6 +62,7 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
             ],
             method=body.method,
             location_id=location_id,
+            refund_method=body.refund_method,
             channel=principal.channel or ("pos" if principal.is_("associate") else "web"),
             actor=principal.sub,
         ),
@@ -79,5 +80,5 @@ async def get_return(return_id: str, request: Request, principal: Caller) -> dic
         deadline=settings_of(request).read_timeout_seconds,
     )
     returned = getattr(reply, "return")
-    check_return(principal, returned)
+    await check_return(request, principal, returned)
     return mapping.return_(returned)

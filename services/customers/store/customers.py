@@ -1,7 +1,8 @@
-"""Customers tables and queries: the only place with SQL.
+"""Customers, identities and order/return history.
 
 Identities have their own table with a unique (kind, value), so two concurrent
-creates with the same email end up as one customer.
+creates with the same email end up as one customer. A merged duplicate keeps
+its row with `merged_into` set: every lookup resolves it to the survivor.
 """
 
 from __future__ import annotations
@@ -9,74 +10,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    MetaData,
-    PrimaryKeyConstraint,
-    Row,
-    String,
-    Table,
-    UniqueConstraint,
-    case,
-    func,
-    select,
-    tuple_,
-)
+from sqlalchemy import Row, case, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.errors import NotFound, Unavailable
 from services.customers import domain
-from services.customers.domain import Activity, Customer, Identity, PageCursor
-
-metadata = MetaData()
-
-customers = Table(
-    "customers",
-    metadata,
-    Column("customer_id", String(36), primary_key=True),
-    Column("name", String(200), nullable=False, server_default=""),
-    Column("loyalty_points", BigInteger, nullable=False, server_default="0"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
-
-customer_identities = Table(
-    "customer_identities",
-    metadata,
-    Column("kind", String(10), nullable=False),
-    Column("value", String(254), nullable=False),
-    Column("customer_id", String(36), ForeignKey("customers.customer_id"), nullable=False),
-    Column(
-        "created_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
-    ),
-    PrimaryKeyConstraint("kind", "value", name="pk_customer_identities"),
-    CheckConstraint("kind IN ('email', 'phone')", name="ck_customer_identities_kind"),
-    Index("ix_customer_identities_customer_id", "customer_id"),
-)
-
-customer_activities = Table(
-    "customer_activities",
-    metadata,
-    Column("activity_id", BigInteger, primary_key=True, autoincrement=True),
-    Column("customer_id", String(36), ForeignKey("customers.customer_id"), nullable=False),
-    Column("kind", String(10), nullable=False),
-    Column("reference_id", String(200), nullable=False),
-    Column("channel", String(200), nullable=False, server_default=""),
-    Column("status", String(200), nullable=False, server_default=""),
-    Column("order_id", String(200), nullable=False, server_default=""),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint(
-        "customer_id", "kind", "reference_id", name="uq_customer_activities_reference"
-    ),
-    CheckConstraint("kind IN ('order', 'return')", name="ck_customer_activities_kind"),
-    Index("ix_customer_activities_newest", "customer_id", "occurred_at", "activity_id"),
-)
+from services.customers.domain import Activity, Customer, Identity, PageCursor, Preferences
+from services.customers.store.tables import customer_activities, customer_identities, customers
 
 _CREATE_ATTEMPTS = 5
 
@@ -135,10 +76,15 @@ async def create_or_match(
     raise Unavailable("the customer's identities kept changing; retry")
 
 
-async def get_customer(session: AsyncSession, customer_id: str) -> Customer:
-    row = (
-        await session.execute(select(customers).where(customers.c.customer_id == customer_id))
-    ).first()
+def _names(joined: str) -> tuple[str, ...]:
+    return tuple(name for name in joined.split(",") if name)
+
+
+async def get_customer(session: AsyncSession, customer_id: str, *, lock: bool = False) -> Customer:
+    """The customer, or the survivor of a merge for a merged duplicate's id."""
+    customer_id = await resolve(session, customer_id)
+    query = select(customers).where(customers.c.customer_id == customer_id)
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
     if row is None:
         raise NotFound(f"customer {customer_id} not found")
     identities = await session.execute(
@@ -152,15 +98,42 @@ async def get_customer(session: AsyncSession, customer_id: str) -> Customer:
         identities=[Identity(i.kind, i.value) for i in identities],
         loyalty_points=row.loyalty_points,
         created_at=row.created_at,
+        loyalty_debt=row.loyalty_debt,
+        erased=row.erased_at is not None,
+        preferences=Preferences(_names(row.channels), _names(row.marketing_consent)),
     )
 
 
-async def require_customer(session: AsyncSession, customer_id: str) -> None:
-    found = await session.scalar(
-        select(customers.c.customer_id).where(customers.c.customer_id == customer_id)
-    )
-    if found is None:
+async def resolve(session: AsyncSession, customer_id: str) -> str:
+    """The live customer id: the id itself, or the survivor it was merged into."""
+    row = (
+        await session.execute(
+            select(customers.c.customer_id, customers.c.merged_into).where(
+                customers.c.customer_id == customer_id
+            )
+        )
+    ).first()
+    if row is None:
         raise NotFound(f"customer {customer_id} not found")
+    return str(row.merged_into or row.customer_id)
+
+
+async def require_customer(session: AsyncSession, customer_id: str) -> str:
+    """The live id of an existing customer (NotFound otherwise)."""
+    return await resolve(session, customer_id)
+
+
+async def update_preferences(
+    session: AsyncSession, customer_id: str, preferences: Preferences
+) -> None:
+    await session.execute(
+        customers.update()
+        .where(customers.c.customer_id == customer_id)
+        .values(
+            channels=",".join(preferences.channels),
+            marketing_consent=",".join(preferences.marketing_consent),
+        )
+    )
 
 
 def _activity(row: Row[Any]) -> Activity:

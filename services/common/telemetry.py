@@ -1,0 +1,334 @@
+"""OpenTelemetry for every process, configured only by the standard OTEL_* variables.
+
+`setup_telemetry(process)` installs the SDK tracer provider. Exporters come
+from `OTEL_TRACES_EXPORTER` (comma-separated): `otlp` (production, to the
+collector named by `OTEL_EXPORTER_OTLP_ENDPOINT`), `console`, `none` (the
+default: ids but no export) and `omni_jsonl`, the development exporter that
+appends one JSON object per span to the file named by `OMNI_TRACES_FILE`
+(`omni up` sets `.omni/traces.jsonl`). `OTEL_SERVICE_NAME`,
+`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER` and `OTEL_SDK_DISABLED` work
+as the specification says.
+
+Spans carry business keys (`omni.order_id`, `omni.store_id`, `omni.channel`)
+and never personal data: no names, emails, phones, addresses or tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from google.protobuf.message import Message
+from opentelemetry import baggage, trace
+from opentelemetry import context as otel_context
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+logger = logging.getLogger(__name__)
+
+TRACES_FILE_ENV = "OMNI_TRACES_FILE"
+JSONL_EXPORTER = "omni_jsonl"
+
+ORDER_ID = "omni.order_id"
+STORE_ID = "omni.store_id"
+CHANNEL = "omni.channel"
+# Request/response fields whose values become span attributes, and nested
+# messages looked into one level deep. Nothing here is personal data.
+_KEY_FIELDS = {"order_id": ORDER_ID, "store_id": STORE_ID, "channel": CHANNEL}
+_NESTED_FIELDS = ("order", "fulfillment")
+
+_order_id: ContextVar[str] = ContextVar("omni_order_id", default="")
+_propagator = TraceContextTextMapPropagator()
+# Used when no SDK provider is installed (unit tests of the gateway), so
+# spans still get real ids and a traceparent can be returned.
+_fallback_provider = TracerProvider()
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends finished spans to a file, one JSON object per line (development)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = "".join(json.dumps(span_record(span)) + "\n" for span in spans)
+        # One write per batch on an O_APPEND file: processes never interleave lines.
+        with self._lock, self.path.open("a", encoding="utf-8") as file:
+            file.write(lines)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def span_record(span: ReadableSpan) -> dict[str, Any]:
+    context = span.get_span_context()
+    assert context is not None
+    return {
+        "name": span.name,
+        "service": span.resource.attributes.get(SERVICE_NAME, ""),
+        "kind": span.kind.name,
+        "trace_id": f"{context.trace_id:032x}",
+        "span_id": f"{context.span_id:016x}",
+        "parent_span_id": f"{span.parent.span_id:016x}" if span.parent else None,
+        "start_ns": span.start_time,
+        "end_ns": span.end_time,
+        "status": span.status.status_code.name,
+        "attributes": dict(span.attributes or {}),
+        "links": [
+            {"trace_id": f"{link.context.trace_id:032x}", "span_id": f"{link.context.span_id:016x}"}
+            for link in span.links
+        ],
+    }
+
+
+def _processor_for(name: str) -> Any:
+    if name == "otlp":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return BatchSpanProcessor(OTLPSpanExporter())
+    if name == "console":
+        return SimpleSpanProcessor(ConsoleSpanExporter())
+    if name == JSONL_EXPORTER:
+        path = Path(os.environ.get(TRACES_FILE_ENV, ".omni/traces.jsonl"))
+        # Synchronous: the file is complete when a request returns, and
+        # nothing is lost when a process leaves with os._exit.
+        return SimpleSpanProcessor(JsonLinesSpanExporter(path))
+    raise ValueError(f"OTEL_TRACES_EXPORTER: unknown exporter {name!r}")
+
+
+def setup_telemetry(process: str) -> None:
+    """Installs the global tracer provider once per process."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
+    service_name = os.environ.get("OTEL_SERVICE_NAME") or f"omni-{process}"
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    names = os.environ.get("OTEL_TRACES_EXPORTER", "none")
+    for name in (n.strip() for n in names.split(",")):
+        if name and name != "none":
+            provider.add_span_processor(_processor_for(name))
+    trace.set_tracer_provider(provider)
+
+
+def shutdown_telemetry() -> None:
+    """Flushes spans still queued (call before os._exit)."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()
+
+
+def tracer(name: str) -> trace.Tracer:
+    """The global tracer, or one that still makes real ids when none is installed."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        return provider.get_tracer(name)
+    return _fallback_provider.get_tracer(name)
+
+
+# -- business keys and log context -------------------------------------------
+
+
+def tag_span(
+    span: trace.Span | None = None, *, order_id: str = "", store_id: str = "", channel: str = ""
+) -> None:
+    """Puts the business keys on a span (the current one by default); the
+    order id also goes to the logs of this task."""
+    span = span or trace.get_current_span()
+    for attribute, value in ((ORDER_ID, order_id), (STORE_ID, store_id), (CHANNEL, channel)):
+        if value:
+            span.set_attribute(attribute, value)
+    if order_id:
+        _order_id.set(order_id)
+
+
+def keys_of(message: Message) -> dict[str, str]:
+    """The business keys a protobuf message carries, by span attribute."""
+    found: dict[str, str] = {}
+    fields = message.DESCRIPTOR.fields_by_name
+    for name in _NESTED_FIELDS:
+        if name in fields and fields[name].message_type is not None and message.HasField(name):
+            found.update(keys_of(getattr(message, name)))
+    for name, attribute in _KEY_FIELDS.items():
+        value = getattr(message, name, None) if name in fields else None
+        if isinstance(value, str) and value:
+            found[attribute] = value
+    return found
+
+
+def tag_from_message(message: Any) -> None:
+    if isinstance(message, Message):
+        keys = keys_of(message)
+        # An activity's calls carry the order id as baggage when the message does not.
+        carried = baggage.get_baggage(ORDER_ID)
+        tag_span(
+            order_id=keys.get(ORDER_ID) or (carried if isinstance(carried, str) else ""),
+            store_id=keys.get(STORE_ID, ""),
+            channel=keys.get(CHANNEL, ""),
+        )
+
+
+def log_context() -> dict[str, str]:
+    """trace_id, span_id and order_id of the code running now (for log lines)."""
+    fields: dict[str, str] = {}
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        fields["trace_id"] = f"{context.trace_id:032x}"
+        fields["span_id"] = f"{context.span_id:016x}"
+    order_id = _order_id.get()
+    if order_id:
+        fields["order_id"] = order_id
+    return fields
+
+
+# -- links between a journey's traces ----------------------------------------
+
+
+def current_traceparent() -> str:
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent", "")
+
+
+@contextmanager
+def span_linked_to(
+    name: str, traceparent: str, attributes: Mapping[str, str]
+) -> Iterator[trace.Span]:
+    """A span in the current trace with a link to the trace `traceparent` names
+    (a store action on an order links to the trace that placed it)."""
+    links = []
+    if traceparent:
+        linked = trace.get_current_span(_propagator.extract({"traceparent": traceparent}))
+        if linked.get_span_context().is_valid:
+            links.append(Link(linked.get_span_context()))
+    with trace.get_tracer("omni").start_as_current_span(
+        name, kind=SpanKind.INTERNAL, links=links, attributes=dict(attributes)
+    ) as span:
+        yield span
+
+
+# -- gRPC, SQL and Temporal --------------------------------------------------
+
+
+def _not_health() -> Any:
+    # Probes every few seconds would bury the journeys' spans.
+    from opentelemetry.instrumentation.grpc import filters
+
+    return filters.negate(filters.service_name("grpc.health.v1.Health"))
+
+
+def grpc_server_interceptor() -> Any:
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+    return aio_server_interceptor(filter_=_not_health())
+
+
+def grpc_client_interceptors() -> list[Any]:
+    from opentelemetry.instrumentation.grpc import aio_client_interceptors
+
+    interceptors: list[Any] = aio_client_interceptors(filter_=_not_health())
+    return interceptors
+
+
+def trace_sql(engine: AsyncEngine) -> None:
+    """A client span per statement: the SQL text with placeholders, never the values.
+
+    (opentelemetry-instrumentation-sqlalchemy pins SQLAlchemy < 2.1 and an older
+    SDK, so these few event hooks stand in for it.)"""
+    sync_engine = engine.sync_engine
+    database = sync_engine.url.database or ""
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _started(
+        connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        if context is None:
+            return
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        span = trace.get_tracer("omni.sql").start_span(
+            f"{operation} {database}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "db.system": "postgresql",
+                "db.name": database,
+                "db.operation": operation,
+                "db.statement": statement,
+            },
+        )
+        context._omni_span = span
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _finished(
+        connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        span = getattr(context, "_omni_span", None)
+        if span is not None:
+            span.end()
+            context._omni_span = None
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _failed(exception_context: Any) -> None:
+        context = exception_context.execution_context
+        span = getattr(context, "_omni_span", None)
+        if span is not None:
+            error_type = type(exception_context.original_exception).__name__
+            span.set_status(Status(StatusCode.ERROR, error_type))
+            span.end()
+            context._omni_span = None
+
+
+def order_id_of_workflow(workflow_id: str) -> str:
+    return workflow_id.removeprefix("order-") if workflow_id.startswith("order-") else ""
+
+
+def temporal_interceptors() -> list[Any]:
+    """Client and worker interceptors: Temporal's OpenTelemetry spans (start,
+    update, workflow, each activity) plus the order id on every activity."""
+    import temporalio.client
+    import temporalio.worker
+    from temporalio import activity
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    class _OrderActivityInbound(temporalio.worker.ActivityInboundInterceptor):
+        async def execute_activity(self, input: temporalio.worker.ExecuteActivityInput) -> Any:
+            order_id = order_id_of_workflow(activity.info().workflow_id or "")
+            if not order_id:
+                return await self.next.execute_activity(input)
+            tag_span(order_id=order_id)
+            # Baggage carries the order id on to the services the activity calls.
+            token = otel_context.attach(baggage.set_baggage(ORDER_ID, order_id))
+            try:
+                return await self.next.execute_activity(input)
+            finally:
+                otel_context.detach(token)
+
+    # Also a client interceptor (a no-op one), so the list goes to Client.connect
+    # and the worker inherits it from the client.
+    class _OrderInterceptor(temporalio.client.Interceptor, temporalio.worker.Interceptor):
+        def intercept_activity(
+            self, next: temporalio.worker.ActivityInboundInterceptor
+        ) -> temporalio.worker.ActivityInboundInterceptor:
+            return _OrderActivityInbound(next)
+
+    return [TracingInterceptor(trace.get_tracer("omni.temporal")), _OrderInterceptor()]

@@ -1,0 +1,145 @@
+"""The notification outbox: a message is stored (queued) in the same
+transaction as the decision to send it, then a sender delivers it.
+
+`next_attempt_at` is both the retry schedule and a lease: whoever is about to
+send a message first moves it into the future, so the inline delivery and the
+drainer (or two drainers) do not send the same message at the same time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customers import domain
+from services.customers.domain import DeliveryRetry, Notification, PageCursor
+from services.customers.store.tables import notifications
+
+# How long the request that queued a message has to deliver it before the
+# drainer may try.
+INLINE_DELIVERY_LEASE = timedelta(seconds=60)
+
+
+def _notification(row: Row[Any]) -> Notification:
+    return Notification(
+        notification_id=row.notification_id,
+        kind=row.kind,
+        channel=row.channel,
+        subject=row.subject,
+        body=row.body,
+        status=row.status,
+        marketing=row.marketing,
+        reference_id=row.reference_id,
+        created_at=row.created_at,
+        attempts=row.attempts,
+    )
+
+
+async def queue(session: AsyncSession, customer_id: str, message: Notification) -> Notification:
+    """Stores the message once per notification_id; returns the stored one."""
+    await session.execute(
+        insert(notifications)
+        .values(
+            notification_id=message.notification_id,
+            customer_id=customer_id,
+            kind=message.kind,
+            channel=message.channel,
+            subject=message.subject,
+            body=message.body,
+            status=message.status,
+            marketing=message.marketing,
+            reference_id=message.reference_id,
+            next_attempt_at=(
+                func.now() + INLINE_DELIVERY_LEASE if message.status == domain.QUEUED else None
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=["notification_id"])
+    )
+    row = (
+        await session.execute(
+            select(notifications).where(notifications.c.notification_id == message.notification_id)
+        )
+    ).one()
+    return _notification(row)
+
+
+async def mark(session: AsyncSession, notification_id: str, status: str) -> None:
+    await session.execute(
+        notifications.update()
+        .where(notifications.c.notification_id == notification_id)
+        .values(status=status)
+    )
+
+
+async def record_failure(
+    session: AsyncSession, notification_id: str, retry: DeliveryRetry, now: datetime
+) -> Notification:
+    """Counts a refused delivery; schedules the next try, or gives up (failed)."""
+    attempts = (
+        await session.execute(
+            notifications.update()
+            .where(notifications.c.notification_id == notification_id)
+            .values(attempts=notifications.c.attempts + 1)
+            .returning(notifications.c.attempts)
+        )
+    ).scalar_one()
+    delay = retry.delay_after(attempts)
+    values: dict[str, Any] = (
+        {"status": domain.FAILED, "next_attempt_at": None}
+        if delay is None
+        else {"next_attempt_at": now + timedelta(seconds=delay)}
+    )
+    row = (
+        await session.execute(
+            notifications.update()
+            .where(notifications.c.notification_id == notification_id)
+            .values(**values)
+            .returning(*notifications.c)
+        )
+    ).one()
+    return _notification(row)
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, lease: timedelta
+) -> list[tuple[str, Notification]]:
+    """(customer_id, message) for queued messages due by `now`, each leased
+    until `now + lease`; rows another drainer holds are skipped."""
+    due = (
+        select(notifications.c.notification_id)
+        .where(notifications.c.status == domain.QUEUED, notifications.c.next_attempt_at <= now)
+        .order_by(notifications.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = await session.execute(
+        notifications.update()
+        .where(notifications.c.notification_id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=now + lease)
+        .returning(*notifications.c)
+    )
+    return [(row.customer_id, _notification(row)) for row in rows]
+
+
+async def list_notifications(
+    session: AsyncSession, customer_id: str, limit: int, after: PageCursor | None
+) -> tuple[list[Notification], PageCursor | None]:
+    """Newest first."""
+    table = notifications
+    query = select(table).where(table.c.customer_id == customer_id)
+    if after is not None:
+        query = query.where(
+            tuple_(table.c.created_at, table.c.seq) < tuple_(after.occurred_at, after.activity_id)
+        )
+    rows = (
+        await session.execute(
+            query.order_by(table.c.created_at.desc(), table.c.seq.desc()).limit(limit + 1)
+        )
+    ).all()
+    page = rows[:limit]
+    cursor = PageCursor(page[-1].created_at, page[-1].seq) if len(rows) > limit else None
+    return [_notification(row) for row in page], cursor

@@ -1,0 +1,112 @@
+"""One cart per customer, the same on every device and channel (API.md, Customers).
+
+`GET` answers with an `ETag` (the cart's version); a `PUT` carrying a stale
+`If-Match` is a 409, so two devices never overwrite each other unseen. A
+storefront keeps a guest's cart itself and, when the shopper signs in, posts
+its lines to `/cart/merge`: the larger quantity per sku wins, so a retried
+merge changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, StrictInt
+
+from omni.customers.v1 import customers_pb2
+from services.gateway import customer_views
+from services.gateway.auth import Caller
+from services.gateway.clients import call
+from services.gateway.problems import bad_request
+from services.gateway.routes.customer_access import check_own_customer
+from services.gateway.routes.deps import clients_of, settings_of
+
+router = APIRouter(prefix="/v1/customers", tags=["carts"])
+
+
+class CartLineIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: StrictInt = Field(ge=1, le=999)
+
+
+class CartIn(BaseModel):
+    lines: list[CartLineIn] = Field(max_length=100)
+    channel: str | None = Field(default=None, max_length=40)
+
+
+def _cart_response(cart: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(
+        customer_views.cart(cart),
+        status_code=status_code,
+        headers={"ETag": customer_views.etag(cart.version)},
+    )
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    """The version an `If-Match` names; None for no condition (absent or `*`)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise bad_request("If-Match", "must be the ETag of a GET of this cart")
+    return int(tag)
+
+
+def _lines(body: CartIn) -> list[customers_pb2.CartLine]:
+    return [customers_pb2.CartLine(sku=line.sku, quantity=line.quantity) for line in body.lines]
+
+
+@router.get("/{customer_id}/cart")
+async def get_cart(customer_id: str, request: Request, principal: Caller) -> JSONResponse:
+    await check_own_customer(request, principal, customer_id)
+    reply = await call(
+        clients_of(request).customers.GetCart,
+        customers_pb2.GetCartRequest(customer_id=customer_id),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    return _cart_response(reply.cart)
+
+
+@router.put("/{customer_id}/cart", responses={409: {"description": "stale If-Match"}})
+async def put_cart(
+    customer_id: str,
+    body: CartIn,
+    request: Request,
+    principal: Caller,
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Replaces the cart's lines; `[]` empties it (checked out or abandoned)."""
+    await check_own_customer(request, principal, customer_id)
+    expected = _expected_version(if_match)
+    reply = await call(
+        clients_of(request).customers.PutCart,
+        customers_pb2.PutCartRequest(
+            customer_id=customer_id,
+            lines=_lines(body),
+            channel=body.channel or principal.channel,
+            expected_version=expected or 0,
+            check_version=expected is not None,
+        ),
+        deadline=settings_of(request).write_timeout_seconds,
+    )
+    return _cart_response(reply.cart)
+
+
+@router.post("/{customer_id}/cart/merge")
+async def merge_guest_cart(
+    customer_id: str, body: CartIn, request: Request, principal: Caller
+) -> JSONResponse:
+    """Folds a guest's cart (its lines) into the customer's on sign-in."""
+    await check_own_customer(request, principal, customer_id)
+    reply = await call(
+        clients_of(request).customers.MergeGuestCart,
+        customers_pb2.MergeGuestCartRequest(
+            customer_id=customer_id,
+            lines=_lines(body),
+            channel=body.channel or principal.channel,
+        ),
+        deadline=settings_of(request).write_timeout_seconds,
+    )
+    return _cart_response(reply.cart)

@@ -1,0 +1,170 @@
+"""A customer's timeline, messages, points, preferences, merges and privacy
+rights (API.md, Customers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from omni.customers.v1 import customers_pb2
+from omni.orders.v1 import orders_pb2
+from services.gateway import customer_views
+from services.gateway.auth import Caller, require_role
+from services.gateway.clients import call
+from services.gateway.routes.customer_access import check_own_customer
+from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+class MergeIn(BaseModel):
+    duplicate_customer_id: str = Field(min_length=1, max_length=36)
+
+
+class PreferencesIn(BaseModel):
+    channels: list[str] = Field(default_factory=list, max_length=5)
+    marketing_consent: list[str] = Field(default_factory=list, max_length=5)
+
+
+def _read(request: Request) -> float:
+    return settings_of(request).read_timeout_seconds
+
+
+def _write(request: Request) -> float:
+    return settings_of(request).write_timeout_seconds
+
+
+@router.get("/{customer_id}/timeline")
+async def timeline(
+    customer_id: str, request: Request, principal: Caller, paging: Paging
+) -> dict[str, Any]:
+    """Every order, fulfilment milestone, return and refund, newest first."""
+    await check_own_customer(request, principal, customer_id)
+    reply = await call(
+        clients_of(request).customers.ListTimeline,
+        customers_pb2.ListTimelineRequest(
+            customer_id=customer_id, limit=paging.limit, page_token=paging.cursor
+        ),
+        deadline=_read(request),
+    )
+    return {
+        "items": [customer_views.event(e) for e in reply.events],
+        "next_cursor": next_cursor(reply.next_page_token),
+    }
+
+
+@router.get("/{customer_id}/notifications")
+async def notifications(
+    customer_id: str, request: Request, principal: Caller, paging: Paging
+) -> dict[str, Any]:
+    """Messages sent (or, without an allowed channel, suppressed), newest first."""
+    await check_own_customer(request, principal, customer_id)
+    reply = await call(
+        clients_of(request).customers.ListNotifications,
+        customers_pb2.ListNotificationsRequest(
+            customer_id=customer_id, limit=paging.limit, page_token=paging.cursor
+        ),
+        deadline=_read(request),
+    )
+    return {
+        "items": [customer_views.notification(n) for n in reply.notifications],
+        "next_cursor": next_cursor(reply.next_page_token),
+    }
+
+
+@router.get("/{customer_id}/loyalty")
+async def loyalty(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+    """The points balance, any debt, and every change with its cause."""
+    await check_own_customer(request, principal, customer_id)
+    clients = clients_of(request)
+    profile = await call(
+        clients.customers.GetCustomer,
+        customers_pb2.GetCustomerRequest(customer_id=customer_id),
+        deadline=_read(request),
+    )
+    history = await call(
+        clients.customers.ListLoyaltyHistory,
+        customers_pb2.ListLoyaltyHistoryRequest(customer_id=customer_id),
+        deadline=_read(request),
+    )
+    return {
+        "loyalty_points": profile.customer.loyalty_points,
+        "loyalty_debt": profile.customer.loyalty_debt,
+        "history": [customer_views.loyalty_entry(e) for e in history.entries],
+    }
+
+
+@router.put("/{customer_id}/preferences")
+async def put_preferences(
+    customer_id: str, body: PreferencesIn, request: Request, principal: Caller
+) -> dict[str, Any]:
+    """Channels in order of preference ("email", "sms") and marketing consent per channel."""
+    await check_own_customer(request, principal, customer_id)
+    reply = await call(
+        clients_of(request).customers.UpdatePreferences,
+        customers_pb2.UpdatePreferencesRequest(
+            customer_id=customer_id,
+            preferences=customers_pb2.Preferences(
+                channels=body.channels, marketing_consent=body.marketing_consent
+            ),
+        ),
+        deadline=_write(request),
+    )
+    return customer_views.customer(reply.customer)
+
+
+@router.post("/{customer_id}/merge")
+async def merge(
+    customer_id: str, body: MergeIn, request: Request, principal: Caller
+) -> dict[str, Any]:
+    """Agents and admins: the duplicate's orders, returns, points and cart move
+    here; its id keeps answering as this customer. Idempotent."""
+    require_role(principal, "agent", "admin")
+    reply = await call(
+        clients_of(request).customers.MergeCustomers,
+        customers_pb2.MergeCustomersRequest(
+            survivor_customer_id=customer_id,
+            duplicate_customer_id=body.duplicate_customer_id,
+            actor=principal.sub,
+        ),
+        deadline=_write(request),
+    )
+    return {**customer_views.customer(reply.customer), "merge_id": reply.merge_id}
+
+
+@router.get("/{customer_id}/export")
+async def export(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+    """Everything Omni holds about the customer."""
+    await check_own_customer(request, principal, customer_id)
+    reply = await call(
+        clients_of(request).customers.ExportCustomer,
+        customers_pb2.ExportCustomerRequest(customer_id=customer_id),
+        deadline=_read(request),
+    )
+    return customer_views.export(reply)
+
+
+@router.post("/{customer_id}/erase")
+async def erase(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+    """Removes name, email, phone, card and preferences, and the street, city
+    and postal code of every shipping address; orders stay under the
+    (pseudonymous) customer id. Each service erases what it owns; both steps
+    are idempotent, so a retry after a failure finishes the job."""
+    await check_own_customer(request, principal, customer_id)
+    clients = clients_of(request)
+    reply = await call(
+        clients.customers.EraseCustomer,
+        customers_pb2.EraseCustomerRequest(customer_id=customer_id, actor=principal.sub),
+        deadline=_write(request),
+    )
+    # Orders placed under an id merged into this customer are theirs too.
+    await call(
+        clients.orders.ErasePersonalData,
+        orders_pb2.ErasePersonalDataRequest(
+            customer_ids=[reply.customer.customer_id, *reply.aliases]
+        ),
+        deadline=_write(request),
+    )
+    return customer_views.customer(reply.customer)

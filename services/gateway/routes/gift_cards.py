@@ -1,0 +1,95 @@
+"""Gift cards: admins issue them; anyone holding the code may look one up.
+
+Store credit is a gift card issued to a customer by a refund; it is listed on
+the customer (`store_credit` in GET /v1/customers/{id}), see
+`store_credit_of` below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from omni.common.v1 import common_pb2
+from omni.payments.v1 import payments_pb2
+from services.gateway import mapping
+from services.gateway.auth import Caller, require_role
+from services.gateway.clients import call
+from services.gateway.idempotency import downstream_key
+from services.gateway.models import Money
+from services.gateway.routes.deps import clients_of, settings_of
+
+router = APIRouter(prefix="/v1/gift-cards", tags=["gift cards"])
+
+
+class GiftCardIn(BaseModel):
+    initial_balance: Money
+
+
+class GiftCardEntryOut(BaseModel):
+    kind: str = Field(description="issue, reload, hold, release, redeem or refund")
+    amount: Money
+    reference: str = Field(description="the order, for holds, redemptions and refunds")
+    at: str | None = None
+
+
+class GiftCardOut(BaseModel):
+    code: str
+    balance: Money = Field(description="what can still be spent, net of holds")
+    history: list[GiftCardEntryOut] | None = None
+
+
+def gift_card(card: payments_pb2.GiftCard, *, with_history: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": card.code, "balance": mapping.money(card.balance)}
+    if with_history:
+        body["history"] = [
+            {
+                "kind": entry.kind,
+                "amount": mapping.money(entry.amount),
+                "reference": entry.reference,
+                "at": mapping.timestamp(entry.at),
+            }
+            for entry in card.history
+        ]
+    return body
+
+
+@router.post("", status_code=201, response_model=GiftCardOut, response_model_exclude_none=True)
+async def issue_gift_card(body: GiftCardIn, request: Request, principal: Caller) -> dict[str, Any]:
+    """Admin. A new card holding `initial_balance`; its code is what spends it."""
+    require_role(principal, "admin")
+    reply = await call(
+        clients_of(request).payments.IssueGiftCard,
+        payments_pb2.IssueGiftCardRequest(
+            idempotency_key=downstream_key(request, principal.sub),
+            initial_balance=common_pb2.Money(
+                amount_minor=body.initial_balance.amount_minor,
+                currency=body.initial_balance.currency,
+            ),
+        ),
+        deadline=settings_of(request).write_timeout_seconds,
+    )
+    return gift_card(reply.gift_card, with_history=False)
+
+
+@router.get("/{code}", response_model=GiftCardOut)
+async def get_gift_card(code: str, request: Request, principal: Caller) -> dict[str, Any]:
+    """Any role: holding the code is what entitles one to see it."""
+    reply = await call(
+        clients_of(request).payments.GetGiftCard,
+        payments_pb2.GetGiftCardRequest(code=code),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    return gift_card(reply.gift_card, with_history=True)
+
+
+async def store_credit_of(request: Request, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's store credit accounts, for GET /v1/customers/{id}."""
+    reply = await call(
+        clients_of(request).payments.ListStoreCredit,
+        payments_pb2.ListStoreCreditRequest(customer_id=customer_id),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    return [gift_card(card, with_history=False) for card in reply.store_credit]

@@ -1,0 +1,96 @@
+"""GetAvailability's one-statement read: exact to the moment even when the
+background sweep is far away, because the read itself notices a due soft hold."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from sqlalchemy import text
+
+from omni.common.v1 import common_pb2
+from omni.inventory.v1 import inventory_pb2 as pb
+from services.common.db import Database
+from tests.support.inventory import (
+    RunningInventory,
+    Stub,
+    create_location,
+    create_product,
+    random_point,
+    receive,
+    reserve_request,
+    running_inventory,
+    stock_of,
+)
+
+
+@pytest.fixture(scope="module")
+def inventory(
+    migrated_database: Callable[[str], str], logs_dir: Path
+) -> Iterator[RunningInventory]:
+    # The background sweep runs at start-up and then not for an hour.
+    with running_inventory(
+        migrated_database("inventory"),
+        logs_dir / "inventory-availability.log",
+        {"HOLD_SWEEP_INTERVAL_SECONDS": "3600"},
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
+    async with grpc.aio.insecure_channel(inventory.address) as channel:
+        yield Stub(channel)
+
+
+async def _available_at(stub: Stub, location_id: str, sku: str, near: common_pb2.GeoPoint) -> int:
+    reply = await stub.GetAvailability(
+        pb.GetAvailabilityRequest(skus=[sku], near=near, radius_km=25, channel="web")
+    )
+    [item] = reply.items
+    return {entry.location_id: entry.available for entry in item.locations}[location_id]
+
+
+async def test_an_expired_hold_stops_counting_at_the_next_availability_read(
+    stub: Stub, inventory: RunningInventory
+):
+    center = random_point()
+    store = await create_location(stub, center)
+    sku = await create_product(stub)
+    await receive(stub, store, sku, 5)
+    held = (await stub.ReserveStock(reserve_request(store, {sku: 3}, ttl_seconds=600))).reservation
+    assert await _available_at(stub, store, sku, center) == 2
+
+    database = Database(inventory.database_url, pool_size=1)
+    try:
+        async with database.transaction() as session:
+            await session.execute(
+                text(
+                    "UPDATE reservations SET expires_at = now() - interval '1 second'"
+                    " WHERE reservation_id = :id"
+                ),
+                {"id": held.reservation_id},
+            )
+    finally:
+        await database.dispose()
+
+    assert await _available_at(stub, store, sku, center) == 5
+    assert (await stock_of(stub, store, sku)).reserved == 0
+    audit = await stub.CheckInvariants(pb.CheckInvariantsRequest(skus=[sku]))
+    assert not audit.violations
+
+
+async def test_a_product_no_store_stocks_is_listed_empty_and_unknown_skus_are_named(stub: Stub):
+    stocked_nowhere = await create_product(stub)
+    reply = await stub.GetAvailability(pb.GetAvailabilityRequest(skus=[stocked_nowhere]))
+    [item] = reply.items
+    assert (item.sku, item.online_available, list(item.locations)) == (stocked_nowhere, 0, [])
+
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.GetAvailability(
+            pb.GetAvailabilityRequest(skus=[stocked_nowhere, "NO-SUCH-SKU-1", "NO-SUCH-SKU-2"])
+        )
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "NO-SUCH-SKU-1, NO-SUCH-SKU-2" in (raised.value.details() or "")

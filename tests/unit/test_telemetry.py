@@ -1,0 +1,101 @@
+"""Readiness follows the database; spans and log lines carry business keys, not people."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+
+from grpc_health.v1 import health, health_pb2
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from omni.orders.v1 import orders_pb2
+from services.common.logs import JsonFormatter
+from services.common.server import _watch_database
+from services.common.settings import ServiceSettings
+from services.common.telemetry import (
+    ORDER_ID,
+    JsonLinesSpanExporter,
+    keys_of,
+    span_linked_to,
+    tag_span,
+)
+
+
+class SwitchableDatabase:
+    """Answers pings while `reachable`; the health logic under test is real."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+
+    async def ping(self) -> None:
+        if not self.reachable:
+            raise ConnectionRefusedError("database down")
+
+
+async def _status(servicer: health.aio.HealthServicer, name: str) -> int:
+    reply = await servicer.Check(health_pb2.HealthCheckRequest(service=name), None)
+    return int(reply.status)
+
+
+async def _wait_for(servicer: health.aio.HealthServicer, name: str, status: int) -> None:
+    deadline = time.monotonic() + 5
+    while await _status(servicer, name) != status:
+        assert time.monotonic() < deadline, f"{name!r} never became {status}"
+        await asyncio.sleep(0.01)
+
+
+async def test_readiness_follows_the_database_and_liveness_does_not() -> None:
+    servicer = health.aio.HealthServicer()
+    names = ["", "omni.orders.v1.OrdersService"]
+    for name in [*names, "omni.liveness"]:
+        await servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    database = SwitchableDatabase()
+    settings = ServiceSettings(
+        database_url="postgresql://unused/db", grpc_port=1, db_check_interval_seconds=0.01
+    )
+    watch = asyncio.create_task(_watch_database(database, servicer, names, settings))  # type: ignore[arg-type]
+    try:
+        database.reachable = False
+        for name in names:
+            await _wait_for(servicer, name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        assert await _status(servicer, "omni.liveness") == health_pb2.HealthCheckResponse.SERVING
+        database.reachable = True
+        for name in names:
+            await _wait_for(servicer, name, health_pb2.HealthCheckResponse.SERVING)
+    finally:
+        watch.cancel()
+
+
+def test_business_keys_come_from_requests_and_nested_messages() -> None:
+    request = orders_pb2.PlaceOrderRequest(channel="web", store_id="S1", customer_id="cus_1")
+    assert keys_of(request) == {"omni.channel": "web", "omni.store_id": "S1"}
+    progress = orders_pb2.RecordOrderProgressRequest(order_id="ord_1", status="placed")
+    assert keys_of(progress) == {ORDER_ID: "ord_1"}
+
+
+def test_jsonl_spans_link_and_log_lines_carry_ids(tmp_path: Path) -> None:
+    path = tmp_path / "traces.jsonl"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
+    tracer = provider.get_tracer("test")
+    formatter = JsonFormatter("test")
+
+    with tracer.start_as_current_span("place") as placed:
+        context = placed.get_span_context()
+        traceparent = f"00-{context.trace_id:032x}-{context.span_id:016x}-01"
+    with tracer.start_as_current_span("request"):
+        with span_linked_to("order.pick", traceparent, {ORDER_ID: "ord_9"}):
+            tag_span(order_id="ord_9")
+            record = logging.LogRecord("t", logging.INFO, __file__, 1, "picked", None, None)
+            line = json.loads(formatter.format(record))
+    assert line["order_id"] == "ord_9"
+    assert len(line["trace_id"]) == 32 and len(line["span_id"]) == 16
+
+    spans = [json.loads(raw) for raw in path.read_text().splitlines()]
+    assert [s["name"] for s in spans] == ["place", "request"]
+    assert spans[0]["trace_id"] == f"{context.trace_id:032x}"
+    assert spans[1]["trace_id"] != spans[0]["trace_id"]
