@@ -54,6 +54,8 @@ class FindSourcesInput:
     fulfillment_type: str
     channel: str
     max_locations: int = 1
+    # Locations never to choose (a reroute's rejecting and already tried stores).
+    exclude_location_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +74,9 @@ class LocationInfo:
     location_id: str
     name: str
     pickup_window_hours: float
+    # Where it is: a rerouted pickup goes to the store nearest to it.
+    lat: float = 0.0
+    lon: float = 0.0
 
 
 @dataclass

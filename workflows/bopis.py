@@ -3,8 +3,12 @@
 place (update-with-start) -> reserve at the store + authorize each tender
   -> placed | rejected (compensated)
 pick -> ready_for_pickup with a pickup code; the pickup window starts
-  (one pickup reminder before it ends)
-handover (right code) -> capture what was picked, commit stock -> completed
+  (one pickup reminder before it ends); a short pick's remainder goes to the
+  nearest other pickup store with the stock as a new fulfilment (or is cancelled)
+reject (pending fulfilment) -> its lines go to the nearest other pickup store
+  with the stock (the customer is told), or are cancelled
+handover (right code) -> commit its stock; the last one captures what was
+  picked -> completed (ready_for_pickup only once every open fulfilment is)
 cancel (until picked up) or the window ends -> release, void -> cancelled
 """
 
@@ -22,6 +26,7 @@ from workflows.contracts import (
     HANDOVER_UPDATE,
     PICK_UPDATE,
     PLACE_UPDATE,
+    REJECT_UPDATE,
     STATUS_QUERY,
     ActionResult,
     CancelInput,
@@ -30,13 +35,17 @@ from workflows.contracts import (
     OrderStatus,
     PickInput,
     PlacementResult,
+    RejectInput,
 )
 from workflows.order_journey import (
     BEST_EFFORT_RETRY,
+    FULFILMENT_READY,
+    IN_FULFILLMENT,
+    PICKED_UP,
     PLACED,
     READY_FOR_PICKUP,
+    Fulfilment,
     OrderJourney,
-    invalid_state,
     refusal,
     run_activity,
 )
@@ -63,7 +72,7 @@ def pickup_reminder_after(window: timedelta) -> timedelta:
     return window - lead
 
 
-CANCELLABLE = (PLACED, READY_FOR_PICKUP)
+CANCELLABLE = (PLACED, IN_FULFILLMENT, READY_FOR_PICKUP)
 
 
 @workflow.defn(name=BOPIS_WORKFLOW)
@@ -78,7 +87,10 @@ class BopisWorkflow:
         await self._place()
         if journey.status == PLACED:
             window = await self._pickup_window()
-            await workflow.wait_condition(lambda: journey.status != PLACED)
+            # Several fulfilments: the window starts once every open one is ready.
+            await workflow.wait_condition(
+                lambda: journey.status == READY_FOR_PICKUP or journey.finished
+            )
             if journey.status == READY_FOR_PICKUP:
                 await self._await_collection(window)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -98,7 +110,7 @@ class BopisWorkflow:
         try:
             location: LocationInfo = await run_activity(
                 InventoryActivities.get_location,
-                GetLocationInput(location_id=self.journey.location_id),
+                GetLocationInput(location_id=self.journey.order.pickup_location_id),
             )
         except ActivityError:
             return DEFAULT_PICKUP_WINDOW
@@ -144,7 +156,11 @@ class BopisWorkflow:
                     reference_id=journey.order.order_id,
                     details={
                         "order_id": journey.order.order_id,
-                        "pickup_code": journey.pickup_code,
+                        "pickup_code": ", ".join(
+                            f.pickup_code
+                            for f in journey.fulfillments
+                            if f.status == FULFILMENT_READY
+                        ),
                     },
                 ),
                 retry=BEST_EFFORT_RETRY,
@@ -175,18 +191,15 @@ class BopisWorkflow:
     async def pick(self, request: PickInput) -> ActionResult:
         journey = self.journey
         async with journey.lock:
-            journey.check_pick(request)
-            journey.apply_pick(request)
-            journey.pickup_code = f"{workflow.random().randint(0, 999_999):06d}"
-            journey.status = READY_FOR_PICKUP
-            journey.fulfillment_status = "ready_for_pickup"
-            await journey.record("picked", "ready_for_pickup", journey.pick_detail(request.actor))
+            code = f"{workflow.random().randint(0, 999_999):06d}"
+            picked = await journey.take_pick(request, FULFILMENT_READY, "ready_for_pickup", code)
             await journey.record_milestone(
                 "ready_for_pickup",
-                f"ready for pickup at {journey.location_id}",
-                pickup_code=journey.pickup_code,
+                f"ready for pickup at {picked.location_id}",
+                step=picked.step("ready_for_pickup"),
+                pickup_code=picked.pickup_code,
             )
-            return journey.action_result()
+            return journey.action_result(picked)
 
     @pick.validator
     def validate_pick(self, request: PickInput) -> None:
@@ -196,26 +209,36 @@ class BopisWorkflow:
     async def handover(self, request: HandoverInput) -> ActionResult:
         journey = self.journey
         async with journey.lock:
-            self._check_handover(request)
+            fulfilment = self._check_handover(request)
             who = request.actor or "store"
-            await journey.complete("completed", "picked_up", f"handed over by {who}")
-            return journey.action_result()
+            what = f"{fulfilment.fulfillment_id} " if fulfilment.number > 1 else ""
+            await journey.deliver(fulfilment, PICKED_UP, f"{what}handed over by {who}")
+            return journey.action_result(fulfilment)
 
     @handover.validator
     def validate_handover(self, request: HandoverInput) -> None:
         self._check_handover(request)
 
-    def _check_handover(self, request: HandoverInput) -> None:
-        journey = self.journey
-        if journey.status != READY_FOR_PICKUP:
-            raise invalid_state("hand over", journey.status)
-        journey.check_fulfillment(request.fulfillment_id)
-        if request.pickup_code != journey.pickup_code:
+    def _check_handover(self, request: HandoverInput) -> Fulfilment:
+        fulfilment = self.journey.fulfilment_in(
+            request.fulfillment_id, "hand over", FULFILMENT_READY
+        )
+        if request.pickup_code != fulfilment.pickup_code:
             raise ApplicationError(
                 "the pickup code does not match",
                 type=ERROR_WRONG_PICKUP_CODE,
                 non_retryable=True,
             )
+        return fulfilment
+
+    @workflow.update(name=REJECT_UPDATE)
+    async def reject(self, request: RejectInput) -> ActionResult:
+        async with self.journey.lock:
+            return await self.journey.reject_fulfilment(request)
+
+    @reject.validator
+    def validate_reject(self, request: RejectInput) -> None:
+        self.journey.check_reject(request)
 
     @workflow.update(name=CANCEL_UPDATE)
     async def cancel(self, request: CancelInput) -> ActionResult:

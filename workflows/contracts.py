@@ -21,6 +21,7 @@ PICK_UPDATE = "pick"
 HANDOVER_UPDATE = "handover"  # BOPIS only
 SHIP_UPDATE = "ship"  # ship-from-store only
 CANCEL_UPDATE = "cancel"
+REJECT_UPDATE = "reject"  # the store cannot fulfil it: reroute or cancel its lines
 RECEIVE_UPDATE = "receive"  # returns by mail
 STATUS_QUERY = "status"
 
@@ -115,6 +116,15 @@ class ShipInput:
     fulfillment_id: str
     carrier: str
     tracking_number: str
+    actor: str = ""
+
+
+@dataclass
+class RejectInput:
+    """The store cannot fulfil `fulfillment_id` (pending or picking) and says why."""
+
+    fulfillment_id: str = ""
+    reason: str = ""
     actor: str = ""
 
 

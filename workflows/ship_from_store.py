@@ -3,8 +3,13 @@
 place (update-with-start) -> the nearest location that can ship every line
   (the next one when a race took its stock) + authorize
   -> placed | rejected (compensated)
-pick -> in_fulfillment (fulfillment "picking": picked, awaiting the carrier)
-ship -> capture what was picked, commit stock -> shipped
+pick -> in_fulfillment (fulfillment "picking": picked, awaiting the carrier);
+  a short pick's remainder goes to the next location by the shipping rule as a
+  new fulfilment (or is cancelled)
+reject (pending or picking) -> its lines go to the next location by the
+  shipping rule, or are cancelled
+ship -> commit its stock (partially_shipped while others are open); the last
+  one captures what was picked -> shipped
 cancel (until shipped) -> release, void -> cancelled
 """
 
@@ -17,6 +22,7 @@ from workflows.contracts import (
     CANCEL_UPDATE,
     PICK_UPDATE,
     PLACE_UPDATE,
+    REJECT_UPDATE,
     SHIP_FROM_STORE_WORKFLOW,
     SHIP_UPDATE,
     STATUS_QUERY,
@@ -26,15 +32,17 @@ from workflows.contracts import (
     OrderStatus,
     PickInput,
     PlacementResult,
+    RejectInput,
     ShipInput,
 )
 from workflows.order_journey import (
+    FULFILMENT_SHIPPED,
     IN_FULFILLMENT,
+    PICKING,
     PLACED,
     PLACEMENT_RETRY,
-    SHIPPED,
+    Fulfilment,
     OrderJourney,
-    invalid_state,
     refusal,
     run_activity,
 )
@@ -122,12 +130,8 @@ class ShipFromStoreWorkflow:
     async def pick(self, request: PickInput) -> ActionResult:
         journey = self.journey
         async with journey.lock:
-            journey.check_pick(request)
-            journey.apply_pick(request)
-            journey.status = IN_FULFILLMENT
-            journey.fulfillment_status = "picking"
-            await journey.record("picked", "picked", journey.pick_detail(request.actor))
-            return journey.action_result()
+            picked = await journey.take_pick(request, PICKING, "picked")
+            return journey.action_result(picked)
 
     @pick.validator
     def validate_pick(self, request: PickInput) -> None:
@@ -137,22 +141,29 @@ class ShipFromStoreWorkflow:
     async def ship(self, request: ShipInput) -> ActionResult:
         journey = self.journey
         async with journey.lock:
-            self._check_ship(request)
-            journey.carrier = request.carrier
-            journey.tracking_number = request.tracking_number
-            detail = f"shipped with {request.carrier} {request.tracking_number}"
-            await journey.complete(SHIPPED, "shipped", detail)
-            return journey.action_result()
+            fulfilment = self._check_ship(request)
+            fulfilment.carrier = request.carrier
+            fulfilment.tracking_number = request.tracking_number
+            what = f"{fulfilment.fulfillment_id} " if fulfilment.number > 1 else ""
+            detail = f"{what}shipped with {request.carrier} {request.tracking_number}"
+            await journey.deliver(fulfilment, FULFILMENT_SHIPPED, detail)
+            return journey.action_result(fulfilment)
 
     @ship.validator
     def validate_ship(self, request: ShipInput) -> None:
         self._check_ship(request)
 
-    def _check_ship(self, request: ShipInput) -> None:
-        journey = self.journey
-        if journey.status != IN_FULFILLMENT:
-            raise invalid_state("ship", journey.status)
-        journey.check_fulfillment(request.fulfillment_id)
+    def _check_ship(self, request: ShipInput) -> Fulfilment:
+        return self.journey.fulfilment_in(request.fulfillment_id, "ship", PICKING)
+
+    @workflow.update(name=REJECT_UPDATE)
+    async def reject(self, request: RejectInput) -> ActionResult:
+        async with self.journey.lock:
+            return await self.journey.reject_fulfilment(request)
+
+    @reject.validator
+    def validate_reject(self, request: RejectInput) -> None:
+        self.journey.check_reject(request)
 
     @workflow.update(name=CANCEL_UPDATE)
     async def cancel(self, request: CancelInput) -> ActionResult:

@@ -206,6 +206,8 @@ READY_FOR_PICKUP = "ready_for_pickup"
 ORDER_COMPLETED = "order_completed"
 ORDER_SHIPPED = "order_shipped"
 ORDER_CANCELLED = "order_cancelled"
+# The store could not prepare a pickup; another store will (details: from_location, to_location).
+PICKUP_REROUTED = "pickup_rerouted"
 RETURN_REQUESTED = "return_requested"
 RETURN_RECEIVED = "return_received"
 REFUND_ISSUED = "refund_issued"
@@ -216,6 +218,7 @@ TIMELINE_KINDS = (
     ORDER_COMPLETED,
     ORDER_SHIPPED,
     ORDER_CANCELLED,
+    PICKUP_REROUTED,
     RETURN_REQUESTED,
     RETURN_RECEIVED,
     REFUND_ISSUED,
@@ -379,6 +382,12 @@ NOTIFICATION_TEMPLATES: dict[str, tuple[bool, str, str]] = {
         "Order {order_id} is still waiting. Your pickup code is {pickup_code}.",
     ),
     ORDER_CANCELLED: (False, "Your order was cancelled", "Order {order_id} was cancelled."),
+    PICKUP_REROUTED: (
+        False,
+        "Your pickup has moved",
+        "Store {from_location} cannot prepare order {order_id}; store {to_location} will."
+        " We will tell you when it is ready for pickup there.",
+    ),
     ORDER_SHIPPED: (
         False,
         "Your order is on its way",
@@ -399,6 +408,7 @@ NOTIFICATION_TEMPLATES: dict[str, tuple[bool, str, str]] = {
 MILESTONE_NOTIFICATIONS = {
     READY_FOR_PICKUP: PICKUP_READY,
     ORDER_CANCELLED: ORDER_CANCELLED,
+    PICKUP_REROUTED: PICKUP_REROUTED,
     ORDER_SHIPPED: ORDER_SHIPPED,
     REFUND_ISSUED: REFUND_ISSUED,
 }

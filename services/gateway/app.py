@@ -19,10 +19,12 @@ from services.gateway.card_numbers import CardNumberGuard
 from services.gateway.clients import Clients, connect
 from services.gateway.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services.gateway.problems import install_handlers
+from services.gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from services.gateway.routes import (
     availability,
     carts,
     console,
+    curbside,
     customer_records,
     customers,
     dev,
@@ -131,6 +133,7 @@ def create_app(
     app.state.verifier = TokenVerifier(settings)
     app.state.clients = clients
     app.state.idempotency = idempotency
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     install_handlers(app)
     for module in (
         health,
@@ -144,6 +147,7 @@ def create_app(
         orders,
         stores,
         fulfillments,
+        curbside,
         returns,
         gift_cards,
         dev,
@@ -153,8 +157,9 @@ def create_app(
     # Prometheus scrapes the pod directly; the ingress does not route /metrics.
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     _document_idempotency_key(app)
-    # Added innermost first: tracing → card-number guard → idempotency → routes.
+    # Added innermost first: tracing → rate limit → card-number guard → idempotency → routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(CardNumberGuard)
+    app.add_middleware(RateLimitMiddleware)
     app.add_middleware(TracingMiddleware)
     return app

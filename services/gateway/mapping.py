@@ -132,7 +132,15 @@ def fulfillment(value: Any, *, show_pickup_code: bool) -> dict[str, Any]:
     }
     if show_pickup_code and value.pickup_code:
         out["pickup_code"] = value.pickup_code
+    out.update(arrival(value))
     return out
+
+
+def arrival(value: Any) -> dict[str, Any]:
+    """Curbside: `arrived_at` and `arrival_note`, only once the customer arrived."""
+    if not value.HasField("arrived_at"):
+        return {}
+    return {"arrived_at": timestamp(value.arrived_at), "arrival_note": value.arrival_note}
 
 
 def event(value: Any) -> dict[str, Any]:
@@ -192,6 +200,7 @@ def task(value: Any) -> dict[str, Any]:
         "status": value.status,
         "lines": fulfillment_lines(value.lines),
         "since": timestamp(value.since),
+        **arrival(value),
     }
 
 

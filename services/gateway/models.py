@@ -219,6 +219,9 @@ class FulfillmentOut(BaseModel):
     pickup_code: str | None = None
     tracking: TrackingOut | None = None
     updated_at: str | None = None
+    # Curbside: when the customer said they are outside, and their note.
+    arrived_at: str | None = None
+    arrival_note: str | None = None
 
 
 class OrderLineOut(BaseModel):
@@ -280,6 +283,9 @@ class TaskOut(BaseModel):
     status: str
     lines: list[FulfillmentLineOut]
     since: str | None = None
+    # A pickup whose customer is outside: listed first.
+    arrived_at: str | None = None
+    arrival_note: str | None = None
 
 
 class TaskList(BaseModel):
@@ -300,9 +306,17 @@ class HandoverIn(BaseModel):
     pickup_code: str = Field(min_length=1, max_length=50)
 
 
+class ArrivedIn(BaseModel):
+    note: str = Field(default="", max_length=500)
+
+
 class ShipIn(BaseModel):
     carrier: str = Field(min_length=1, max_length=100)
     tracking_number: str = Field(min_length=1, max_length=100)
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
 
 
 # ---- returns
@@ -322,6 +336,11 @@ class ReturnIn(BaseModel):
     # "original": to the order's tenders; "store_credit": all of it as store
     # credit to the order's customer.
     refund_method: Literal["original", "store_credit"] = "original"
+
+
+class ReceiveIn(BaseModel):
+    location_id: str = Field(min_length=1, max_length=128)
+    lines: list[ReturnLineIn] = Field(min_length=1)
 
 
 class ReturnLineOut(BaseModel):

@@ -39,6 +39,11 @@ class GatewaySettings(BaseSettings):
     journey_timeout_seconds: float = 30.0
     health_timeout_seconds: float = 2.0
 
+    # Per caller (token sub, or client address without one), per gateway
+    # replica: a token bucket refilling at this rate, holding `burst`. 0 disables.
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
+
     idempotency_retention_hours: float = 48.0
     shutdown_grace_seconds: float = 10.0
     log_level: str = "INFO"

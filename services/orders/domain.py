@@ -54,6 +54,8 @@ HANDED_OVER_FULFILLMENT_STATUSES = ("picked_up", "shipped")
 RETURN_STATUSES = ("requested", "awaiting_receipt", "received", "refunded", "rejected", "expired")
 # A return that ends in one of these gives its quantities back to the order.
 RETURN_STATUSES_RELEASING = ("rejected", "expired")
+# A mail return's journey takes its parcel from the moment it starts.
+RECEIVABLE_RETURN_STATUSES = ("requested", "awaiting_receipt")
 RETURN_METHODS = ("in_store", "mail")
 RETURN_CONDITIONS = ("sellable", "damaged")
 # Where a return's refund goes: the order's tenders, or store credit.
@@ -63,6 +65,7 @@ REFUND_METHODS = (REFUND_ORIGINAL, REFUND_STORE_CREDIT)
 REFUND_STATUSES = ("pending", "succeeded", "failed")
 
 TASK_TYPES = ("pick", "pickup", "return")
+MAX_ARRIVAL_NOTE_LENGTH = 500
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -293,6 +296,28 @@ def settle_tenders(tenders: list[RequestedTender], total_minor: int) -> list[Req
 # ---------------------------------------------------------------- store actions
 
 
+# A store may reject work it has not handed over yet (a ship fulfilment that is
+# picked is still "picking" to the journey).
+REJECTABLE_FULFILLMENT_STATUSES = ("pending", "picking", "picked")
+MAX_REJECT_REASON_LENGTH = 500
+
+
+def validate_reject_reason(reason: str) -> None:
+    if not reason.strip():
+        raise InvalidArgument.field("reason", "is required")
+    if len(reason) > MAX_REJECT_REASON_LENGTH:
+        raise InvalidArgument.field("reason", f"at most {MAX_REJECT_REASON_LENGTH} characters")
+
+
+def check_rejectable(fulfillment_status: str) -> None:
+    if fulfillment_status not in REJECTABLE_FULFILLMENT_STATUSES:
+        raise Conflict(
+            "INVALID_STATE",
+            f"a fulfillment that is {fulfillment_status} cannot be rejected",
+            {"status": fulfillment_status},
+        )
+
+
 def check_cancellable(order_status: str) -> None:
     if order_status in UNCANCELLABLE_ORDER_STATUSES:
         raise Conflict(
@@ -331,6 +356,65 @@ def validate_pick(ordered: dict[str, int], picked: list[PickedLine]) -> None:
     missing = sorted(set(ordered) - seen)
     if picked and missing and not bad:
         bad.append(FieldViolation("lines", f"missing lines for {', '.join(missing)}"))
+    _raise_if(bad)
+
+
+def check_arrival(fulfillment_type: str, status: str, note: str) -> None:
+    """Curbside: only a pickup that is waiting for its customer, with a short note."""
+    if len(note) > MAX_ARRIVAL_NOTE_LENGTH:
+        raise InvalidArgument.field("note", f"must be at most {MAX_ARRIVAL_NOTE_LENGTH} characters")
+    if fulfillment_type != "pickup":
+        raise Conflict("INVALID_STATE", "only a pickup has a customer arriving")
+    if status != "ready_for_pickup":
+        raise Conflict(
+            "INVALID_STATE",
+            f"a pickup that is {status} is not waiting for its customer",
+            {"status": status},
+        )
+
+
+def check_receivable(method: str, status: str) -> None:
+    """Only a mail return still waiting for its parcel can be received."""
+    if method != "mail":
+        raise Conflict("INVALID_STATE", "only a mail return is received")
+    if status not in RECEIVABLE_RETURN_STATUSES:
+        raise Conflict(
+            "INVALID_STATE", f"cannot receive a return that is {status}", {"status": status}
+        )
+
+
+def validate_receipt(
+    location_id: str, returned: dict[str, int], lines: list[ReturnRequestLine]
+) -> None:
+    """What arrived: lines of the return, each sku at most the quantity returned
+    (one line per sku and condition, so a sku may arrive part sellable, part damaged)."""
+    bad: list[FieldViolation] = []
+    if not location_id:
+        bad.append(FieldViolation("location_id", "is required"))
+    if not lines:
+        bad.append(FieldViolation("lines", "at least one line is required"))
+    seen: set[tuple[str, str]] = set()
+    arrived: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        if line.sku not in returned:
+            bad.append(FieldViolation(f"lines[{index}].sku", "is not part of this return"))
+            continue
+        if line.condition not in RETURN_CONDITIONS:
+            bad.append(FieldViolation(f"lines[{index}].condition", "must be sellable or damaged"))
+        elif (line.sku, line.condition) in seen:
+            bad.append(FieldViolation(f"lines[{index}].sku", "is listed twice"))
+        seen.add((line.sku, line.condition))
+        if line.quantity < 1:
+            bad.append(FieldViolation(f"lines[{index}].quantity", "must be at least 1"))
+            continue
+        arrived[line.sku] = arrived.get(line.sku, 0) + line.quantity
+        if arrived[line.sku] > returned[line.sku]:
+            bad.append(
+                FieldViolation(
+                    f"lines[{index}].quantity",
+                    f"{line.sku}: {arrived[line.sku]} received, {returned[line.sku]} returned",
+                )
+            )
     _raise_if(bad)
 
 
@@ -465,6 +549,8 @@ def return_quantity_exceeded(sku: str, asked: int, left: int | None) -> Business
 class PageCursor:
     since: datetime
     task_id: str
+    # 0: a pickup whose customer has arrived (listed first); 1: everything else.
+    rank: int = 1
 
 
 def page_size(limit: int) -> int:
@@ -476,7 +562,9 @@ def page_size(limit: int) -> int:
 
 
 def encode_cursor(cursor: PageCursor) -> str:
-    raw = json.dumps({"s": cursor.since.isoformat(), "i": cursor.task_id}).encode()
+    raw = json.dumps(
+        {"s": cursor.since.isoformat(), "i": cursor.task_id, "r": cursor.rank}
+    ).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -486,7 +574,11 @@ def decode_cursor(token: str) -> PageCursor | None:
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return PageCursor(since=datetime.fromisoformat(data["s"]), task_id=str(data["i"]))
+        return PageCursor(
+            since=datetime.fromisoformat(data["s"]),
+            task_id=str(data["i"]),
+            rank=int(data.get("r", 1)),
+        )
     except (ValueError, KeyError, TypeError, binascii.Error) as error:
         raise InvalidArgument.field("page_token", "is not a token this service issued") from error
 
@@ -520,6 +612,9 @@ class FulfillmentRecord:
     carrier: str
     tracking_number: str
     updated_at: datetime
+    # Curbside: set once, when the customer says they are outside.
+    arrived_at: datetime | None = None
+    arrival_note: str = ""
 
 
 @dataclass
@@ -608,7 +703,9 @@ class StoreTaskRecord:
     status: str
     lines: list[FulfillmentLineRecord]
     since: datetime
+    arrived_at: datetime | None = None
+    arrival_note: str = ""
 
     @property
     def cursor(self) -> PageCursor:
-        return PageCursor(self.since, self.task_id)
+        return PageCursor(self.since, self.task_id, 0 if self.arrived_at else 1)

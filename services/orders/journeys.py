@@ -41,9 +41,11 @@ from services.orders.domain import OrderRecord, RequestedTender, ReturnRecord
 from workflows.contracts import (
     BOPIS_WORKFLOW,
     ERROR_INVALID_PICK,
+    ERROR_INVALID_RECEIPT,
     ERROR_INVALID_STATE,
     ERROR_WRONG_PICKUP_CODE,
     PLACE_UPDATE,
+    RECEIVE_UPDATE,
     RETURN_WORKFLOW,
     SHIP_FROM_STORE_WORKFLOW,
     TASK_QUEUE,
@@ -52,8 +54,10 @@ from workflows.contracts import (
     LineInput,
     OrderInput,
     PlacementResult,
+    ReceiveInput,
     ReturnInput,
     ReturnLineInput,
+    ReturnStatus,
     TenderInput,
     order_workflow_id,
     return_workflow_id,
@@ -129,7 +133,7 @@ def update_failure(error: WorkflowUpdateFailedError) -> DomainError:
             return Conflict("INVALID_STATE", message)
         if cause.type == ERROR_WRONG_PICKUP_CODE:
             return BusinessRuleViolation("WRONG_PICKUP_CODE", message)
-        if cause.type == ERROR_INVALID_PICK:
+        if cause.type in (ERROR_INVALID_PICK, ERROR_INVALID_RECEIPT):
             return InvalidArgument.field("lines", message)
         return BusinessRuleViolation(cause.type or "ACTION_REFUSED", message)
     return Unavailable(f"the journey failed to answer: {cause}")
@@ -269,3 +273,15 @@ class Journeys:
                 return
 
         await self._call(call)
+
+    async def receive_return(self, return_id: str, receipt: ReceiveInput) -> ReturnStatus:
+        """Sends `receive` to `return-<id>`; answers once the return is settled."""
+
+        async def call(client: Client) -> ReturnStatus:
+            handle = client.get_workflow_handle(return_workflow_id(return_id))
+            result: ReturnStatus = await handle.execute_update(
+                RECEIVE_UPDATE, receipt, result_type=ReturnStatus, rpc_timeout=self._action_timeout
+            )
+            return result
+
+        return await self._call(call)

@@ -204,7 +204,10 @@ def fulfillment_proto(fulfillment: FulfillmentRecord) -> orders_pb2.Fulfillment:
         lines=_fulfillment_lines(fulfillment.lines),
         pickup_code=fulfillment.pickup_code,
         updated_at=timestamp(fulfillment.updated_at),
+        arrival_note=fulfillment.arrival_note,
     )
+    if fulfillment.arrived_at is not None:
+        proto.arrived_at.CopyFrom(timestamp(fulfillment.arrived_at))
     if fulfillment.carrier or fulfillment.tracking_number:
         proto.tracking.CopyFrom(
             orders_pb2.Tracking(
@@ -288,7 +291,7 @@ def return_proto(record: ReturnRecord) -> orders_pb2.Return:
 
 def store_task_proto(task: StoreTaskRecord) -> orders_pb2.StoreTask:
     is_return = task.type == "return"
-    return orders_pb2.StoreTask(
+    proto = orders_pb2.StoreTask(
         type=task.type,
         fulfillment_id="" if is_return else task.task_id,
         return_id=task.task_id if is_return else "",
@@ -296,4 +299,8 @@ def store_task_proto(task: StoreTaskRecord) -> orders_pb2.StoreTask:
         status=task.status,
         lines=_fulfillment_lines(task.lines),
         since=timestamp(task.since),
+        arrival_note=task.arrival_note,
     )
+    if task.arrived_at is not None:
+        proto.arrived_at.CopyFrom(timestamp(task.arrived_at))
+    return proto

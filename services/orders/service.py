@@ -23,6 +23,7 @@ from services.common.idempotency import request_fingerprint, validate_key
 from services.orders import domain, mapping, store
 from services.orders.domain import (
     CatalogPrice,
+    Event,
     FulfillmentRecord,
     OrderRecord,
     ReturnLineRecord,
@@ -33,11 +34,15 @@ from workflows.contracts import (
     CANCEL_UPDATE,
     HANDOVER_UPDATE,
     PICK_UPDATE,
+    REJECT_UPDATE,
     SHIP_UPDATE,
     CancelInput,
     HandoverInput,
     LineInput,
     PickInput,
+    ReceiveInput,
+    RejectInput,
+    ReturnLineInput,
     ShipInput,
     order_workflow_id,
     return_workflow_id,
@@ -287,6 +292,52 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             fulfillment=mapping.fulfillment_proto(fulfillment)
         )
 
+    async def RejectFulfillment(
+        self, request: orders_pb2.RejectFulfillmentRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.RejectFulfillmentResponse:
+        """The store cannot do it: the journey reroutes or cancels its lines."""
+        domain.validate_reject_reason(request.reason)
+        fulfillment = await self._fulfillment(request.fulfillment_id)
+        domain.check_rejectable(fulfillment.status)
+        await self._journeys.act(
+            fulfillment.order_id,
+            REJECT_UPDATE,
+            RejectInput(
+                fulfillment_id=fulfillment.fulfillment_id,
+                reason=request.reason,
+                actor=request.actor,
+            ),
+        )
+        fulfillment = await self._fulfillment(request.fulfillment_id)
+        return orders_pb2.RejectFulfillmentResponse(
+            fulfillment=mapping.fulfillment_proto(fulfillment)
+        )
+
+    async def MarkCustomerArrived(
+        self, request: orders_pb2.MarkCustomerArrivedRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.MarkCustomerArrivedResponse:
+        """Curbside: recorded once (a repeat answers the same), no journey involved."""
+        fulfillment = await self._fulfillment(request.fulfillment_id)
+        domain.check_arrival(fulfillment.type, fulfillment.status, request.note)
+        now = _now()
+        async with self._db.transaction() as session:
+            if await store.mark_customer_arrived(
+                session, fulfillment.fulfillment_id, request.note, now
+            ):
+                detail = f"at {fulfillment.location_id}" + (
+                    f": {request.note}" if request.note else ""
+                )
+                await store.append_order_event(
+                    session, fulfillment.order_id, Event(now, "customer_arrived", detail)
+                )
+        fulfillment = await self._fulfillment(request.fulfillment_id)
+        if fulfillment.arrived_at is None:
+            # It left ready_for_pickup between the check and the write.
+            domain.check_arrival(fulfillment.type, fulfillment.status, request.note)
+        return orders_pb2.MarkCustomerArrivedResponse(
+            fulfillment=mapping.fulfillment_proto(fulfillment)
+        )
+
     # ------------------------------------------------------------ returns
 
     async def CreateReturn(
@@ -378,6 +429,40 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         async with self._db.transaction() as session:
             record = await self._return(session, request.return_id)
         return orders_pb2.GetReturnResponse(**{"return": mapping.return_proto(record)})
+
+    async def ReceiveReturn(
+        self, request: orders_pb2.ReceiveReturnRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.ReceiveReturnResponse:
+        """A mail return's parcel arrived: the journey restocks and refunds it."""
+        _required(request.return_id, "return_id")
+        lines = mapping.return_lines(list(request.lines))
+        async with self._db.transaction() as session:
+            record = await self._return(session, request.return_id)
+            domain.check_receivable(record.method, record.status)
+            domain.validate_receipt(
+                request.location_id, {line.sku: line.quantity for line in record.lines}, lines
+            )
+            if not await store.claim_receiving_location(
+                session, record.return_id, request.location_id, domain.RECEIVABLE_RETURN_STATUSES
+            ):
+                raise Conflict(
+                    "INVALID_STATE", "this return is already being received at another location"
+                )
+        prices = {line.sku: line.unit_price_minor for line in record.lines}
+        await self._journeys.receive_return(
+            record.return_id,
+            ReceiveInput(
+                location_id=request.location_id,
+                lines=[
+                    ReturnLineInput(line.sku, line.quantity, line.condition, prices[line.sku])
+                    for line in lines
+                ],
+                actor=request.actor,
+            ),
+        )
+        async with self._db.transaction() as session:
+            record = await self._return(session, record.return_id)
+        return orders_pb2.ReceiveReturnResponse(**{"return": mapping.return_proto(record)})
 
     # ------------------------------------------------------------ progress from journeys
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -125,6 +126,8 @@ fulfillments = Table(
     Column("pickup_code", String(64), nullable=False, server_default=""),
     Column("carrier", String(128), nullable=False, server_default=""),
     Column("tracking_number", String(128), nullable=False, server_default=""),
+    Column("arrived_at", DateTime(timezone=True), nullable=True),
+    Column("arrival_note", Text, nullable=False, server_default=""),
     *_timestamps(),
     Index("ix_fulfillments_order_id", "order_id"),
     Index("ix_fulfillments_location_status", "location_id", "status"),
@@ -425,6 +428,8 @@ def _fulfillment(row: Row[Any]) -> FulfillmentRecord:
         carrier=row.carrier,
         tracking_number=row.tracking_number,
         updated_at=row.updated_at,
+        arrived_at=row.arrived_at,
+        arrival_note=row.arrival_note,
     )
 
 
@@ -505,6 +510,26 @@ async def load_fulfillment(session: AsyncSession, fulfillment_id: str) -> Fulfil
     return None if row is None else _fulfillment(row)
 
 
+async def mark_customer_arrived(
+    session: AsyncSession, fulfillment_id: str, note: str, at: datetime
+) -> bool:
+    """Records a waiting pickup's curbside arrival once; False when it was
+    recorded before or the pickup is no longer waiting."""
+    f = fulfillments
+    updated = await session.execute(
+        f.update()
+        .where(
+            f.c.fulfillment_id == fulfillment_id,
+            f.c.type == "pickup",
+            f.c.status == "ready_for_pickup",
+            f.c.arrived_at.is_(None),
+        )
+        .values(arrived_at=at, arrival_note=note, updated_at=at)
+        .returning(f.c.fulfillment_id)
+    )
+    return updated.first() is not None
+
+
 async def list_store_tasks(
     session: AsyncSession,
     store_id: str,
@@ -512,7 +537,8 @@ async def list_store_tasks(
     after: PageCursor | None,
     limit: int,
 ) -> list[StoreTaskRecord]:
-    """Open work at a location, oldest first; at most `limit` after the cursor."""
+    """Open work at a location: pickups whose customer is outside first (in
+    order of arrival), then the rest oldest first; at most `limit` after the cursor."""
     parts = []
     f = fulfillments
     pick_work = or_(
@@ -532,6 +558,12 @@ async def list_store_tasks(
                 f.c.status.label("status"),
                 f.c.lines.label("lines"),
                 f.c.updated_at.label("since"),
+                f.c.arrived_at.label("arrived_at"),
+                f.c.arrival_note.label("arrival_note"),
+                case(
+                    (and_(f.c.status == "ready_for_pickup", f.c.arrived_at.is_not(None)), 0),
+                    else_=1,
+                ).label("rank"),
             )
             .join(orders, orders.c.order_id == f.c.order_id)
             .where(
@@ -549,7 +581,12 @@ async def list_store_tasks(
                 returns.c.status.label("status"),
                 returns.c.lines.label("lines"),
                 returns.c.created_at.label("since"),
+                literal(None, DateTime(timezone=True)).label("arrived_at"),
+                literal("").label("arrival_note"),
+                literal(1).label("rank"),
             ).where(
+                # A mail return has no store until it is received, and receiving settles it.
+                returns.c.method == "in_store",
                 returns.c.location_id == store_id,
                 returns.c.status.in_(("requested", "awaiting_receipt")),
             )
@@ -557,11 +594,12 @@ async def list_store_tasks(
     if not parts:
         return []
     tasks = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    query = select(tasks).order_by(tasks.c.since, tasks.c.task_id).limit(limit)
+    query = select(tasks).order_by(tasks.c.rank, tasks.c.since, tasks.c.task_id).limit(limit)
     if after is not None:
         query = query.where(
-            tuple_(tasks.c.since, tasks.c.task_id)
+            tuple_(tasks.c.rank, tasks.c.since, tasks.c.task_id)
             > tuple_(
+                bindparam("after_rank", after.rank, type_=Integer),
                 bindparam("after_since", after.since, type_=DateTime(timezone=True)),
                 bindparam("after_id", after.task_id, type_=String),
             )
@@ -575,6 +613,8 @@ async def list_store_tasks(
             status=row.status,
             lines=_fulfillment_lines(row.lines),
             since=row.since,
+            arrived_at=row.arrived_at,
+            arrival_note=row.arrival_note,
         )
         for row in rows
     ]
@@ -712,6 +752,26 @@ async def load_return(session: AsyncSession, return_id: str) -> ReturnRecord | N
         events=[Event(at=e.at, type=e.type, detail=e.detail) for e in event_rows],
         refund_method=row.refund_method,
     )
+
+
+async def claim_receiving_location(
+    session: AsyncSession, return_id: str, location_id: str, receivable: tuple[str, ...]
+) -> bool:
+    """A mail return's parcel is taken in at one location: the first to claim
+    it (or the same location again, on a retry). False when another location
+    did, or the return is no longer waiting for its parcel."""
+    updated = await session.execute(
+        returns.update()
+        .where(
+            returns.c.return_id == return_id,
+            returns.c.method == "mail",
+            returns.c.status.in_(receivable),
+            returns.c.location_id.in_(("", location_id)),
+        )
+        .values(location_id=location_id, updated_at=func.now())
+        .returning(returns.c.return_id)
+    )
+    return updated.first() is not None
 
 
 async def set_return_status(session: AsyncSession, return_id: str, status: str) -> None:

@@ -806,3 +806,99 @@ async def test_concurrent_returns_cannot_over_return(stack: Stack) -> None:
     assert [info.reason for info in refused] == ["RETURN_QUANTITY_EXCEEDED"] * 3
     reread = await stack.orders.GetOrder(orders_pb2.GetOrderRequest(order_id=order.order_id))
     assert reread.order.lines[0].returned_quantity == 2
+
+
+# ---------------------------------------------------------------- curbside and mail receipts
+
+
+async def test_customer_arrival_is_recorded_once_and_listed_first(stack: Stack) -> None:
+    store_id = unique("S")
+    waiting, arriving = await place(stack, store_id), await place(stack, store_id)
+    for order in (waiting, arriving):
+        await stack.orders.PickFulfillment(
+            orders_pb2.PickFulfillmentRequest(
+                fulfillment_id=order.fulfillments[0].fulfillment_id,
+                lines=[common_pb2.SkuQuantity(sku="TEE-1", quantity=2)],
+            )
+        )
+    fulfillment_id = arriving.fulfillments[0].fulfillment_id
+
+    def arrive(note: str, fid: str = fulfillment_id) -> Any:
+        return stack.orders.MarkCustomerArrived(
+            orders_pb2.MarkCustomerArrivedRequest(fulfillment_id=fid, note=note)
+        )
+
+    info = await rpc_error(arrive("x" * 501))
+    assert [v.field for v in info.violations] == ["note"]
+    first = (await arrive("red car")).fulfillment
+    again = (await arrive("still here")).fulfillment
+    assert first.HasField("arrived_at") and first.arrival_note == "red car"
+    assert (again.arrived_at, again.arrival_note) == (first.arrived_at, "red car")
+
+    tasks = await stack.orders.ListStoreTasks(orders_pb2.ListStoreTasksRequest(store_id=store_id))
+    assert [t.order_id for t in tasks.tasks] == [arriving.order_id, waiting.order_id]
+    assert tasks.tasks[0].arrival_note == "red car"
+    assert not tasks.tasks[1].HasField("arrived_at")
+    order = await stack.orders.GetOrder(orders_pb2.GetOrderRequest(order_id=arriving.order_id))
+    assert [e.type for e in order.order.events].count("customer_arrived") == 1
+
+    info = await rpc_error(
+        stack.orders.MarkCustomerArrived(
+            orders_pb2.MarkCustomerArrivedRequest(
+                fulfillment_id=(await place(stack, store_id)).fulfillments[0].fulfillment_id
+            )
+        )
+    )
+    assert (info.code, info.reason) == (grpc.StatusCode.ABORTED, "INVALID_STATE")
+    info = await rpc_error(arrive("", "ful_missing"))
+    assert info.code == grpc.StatusCode.NOT_FOUND
+
+
+async def test_receive_return_checks_the_return_and_the_parcel(stack: Stack) -> None:
+    order = await complete(stack, await place(stack, unique("S"), lines=[("TEE-1", 2)]))
+    by_mail = getattr(
+        await stack.orders.CreateReturn(
+            return_request(order.order_id, [("TEE-1", 2)], method="mail", location_id="")
+        ),
+        "return",
+    )
+
+    def receive(return_id: str, location_id: str, *lines: tuple[str, int, str]) -> Any:
+        return stack.orders.ReceiveReturn(
+            orders_pb2.ReceiveReturnRequest(
+                return_id=return_id,
+                location_id=location_id,
+                lines=[orders_pb2.ReturnLine(sku=s, quantity=q, condition=c) for s, q, c in lines],
+            )
+        )
+
+    info = await rpc_error(
+        receive(
+            by_mail.return_id,
+            "",
+            ("MUG-1", 1, "sellable"),
+            ("TEE-1", 2, "sellable"),
+            ("TEE-1", 1, "damaged"),
+            ("TEE-1", 1, "used"),
+        )
+    )
+    assert [v.field for v in info.violations] == [
+        "location_id",
+        "lines[0].sku",
+        "lines[2].quantity",
+        "lines[3].condition",
+        "lines[3].quantity",
+    ]
+    info = await rpc_error(receive(by_mail.return_id, "W1"))
+    assert [v.field for v in info.violations] == ["lines"]
+    info = await rpc_error(receive("ret_missing", "W1", ("TEE-1", 1, "sellable")))
+    assert info.code == grpc.StatusCode.NOT_FOUND
+
+    other = await complete(stack, await place(stack, unique("S"), lines=[("TEE-1", 1)]))
+    in_store = getattr(
+        await stack.orders.CreateReturn(return_request(other.order_id, [("TEE-1", 1)])), "return"
+    )
+    info = await rpc_error(receive(in_store.return_id, "W1", ("TEE-1", 1, "sellable")))
+    assert (info.code, info.reason) == (grpc.StatusCode.ABORTED, "INVALID_STATE")
+    reread = await stack.orders.GetReturn(orders_pb2.GetReturnRequest(return_id=by_mail.return_id))
+    assert getattr(reread, "return").location_id == ""

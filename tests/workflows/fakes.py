@@ -51,8 +51,10 @@ class FakeServices:
     out_of_stock_at: set[str] = field(default_factory=set)
     # Card tokens the provider declines.
     declined_tokens: set[str] = field(default_factory=set)
-    # What FindSources answers, best first.
+    # What FindSources answers for "ship", best first (less the excluded ones).
     sources: list[str] = field(default_factory=list)
+    # What FindSources answers for "pickup" (a rerouted pickup), best first.
+    pickup_sources: list[str] = field(default_factory=list)
     pickup_window_hours: float = 48.0
     # Payments ListPayments returns (for returns).
     payments: dict[str, PaymentInfo] = field(default_factory=dict)
@@ -99,12 +101,17 @@ class FakeServices:
     @activity.defn(name="inventory.find_sources")
     async def find_sources(self, request: FindSourcesInput) -> FindSourcesResult:
         self._log("find_sources", request)
-        return FindSourcesResult(location_ids=list(self.sources))
+        ranked = self.pickup_sources if request.fulfillment_type == "pickup" else self.sources
+        return FindSourcesResult(
+            location_ids=[loc for loc in ranked if loc not in request.exclude_location_ids]
+        )
 
     @activity.defn(name="inventory.get_location")
     async def get_location(self, request: GetLocationInput) -> LocationInfo:
         self._log("get_location", request)
-        return LocationInfo(request.location_id, "Store", self.pickup_window_hours)
+        return LocationInfo(
+            request.location_id, "Store", self.pickup_window_hours, lat=41.5, lon=-72.5
+        )
 
     @activity.defn(name="inventory.adjust_stock")
     async def adjust_stock(self, request: AdjustStockInput) -> StockInfo:

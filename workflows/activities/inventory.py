@@ -86,6 +86,7 @@ class InventoryActivities:
                     fulfillment_type=request.fulfillment_type,
                     channel=request.channel,
                     max_locations=request.max_locations,
+                    exclude_location_ids=request.exclude_location_ids,
                 ),
                 timeout=RPC_TIMEOUT_SECONDS,
             )
@@ -111,6 +112,8 @@ class InventoryActivities:
             location_id=location.location_id,
             name=location.name,
             pickup_window_hours=location.pickup_window_hours,
+            lat=location.point.lat,
+            lon=location.point.lon,
         )
 
     @activity.defn(name="inventory.adjust_stock")

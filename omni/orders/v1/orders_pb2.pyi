@@ -54,7 +54,7 @@ class Tracking(_message.Message):
     def __init__(self, carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ...) -> None: ...
 
 class Fulfillment(_message.Message):
-    __slots__ = ("fulfillment_id", "order_id", "type", "location_id", "status", "lines", "pickup_code", "tracking", "updated_at")
+    __slots__ = ("fulfillment_id", "order_id", "type", "location_id", "status", "lines", "pickup_code", "tracking", "updated_at", "arrived_at", "arrival_note")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -64,6 +64,8 @@ class Fulfillment(_message.Message):
     PICKUP_CODE_FIELD_NUMBER: _ClassVar[int]
     TRACKING_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ARRIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ARRIVAL_NOTE_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     order_id: str
     type: str
@@ -73,7 +75,9 @@ class Fulfillment(_message.Message):
     pickup_code: str
     tracking: Tracking
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, fulfillment_id: _Optional[str] = ..., order_id: _Optional[str] = ..., type: _Optional[str] = ..., location_id: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., pickup_code: _Optional[str] = ..., tracking: _Optional[_Union[Tracking, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    arrived_at: _timestamp_pb2.Timestamp
+    arrival_note: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., order_id: _Optional[str] = ..., type: _Optional[str] = ..., location_id: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., pickup_code: _Optional[str] = ..., tracking: _Optional[_Union[Tracking, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ...) -> None: ...
 
 class OrderEvent(_message.Message):
     __slots__ = ("at", "type", "detail")
@@ -174,7 +178,7 @@ class CancelOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
 class StoreTask(_message.Message):
-    __slots__ = ("type", "fulfillment_id", "return_id", "order_id", "status", "lines", "since")
+    __slots__ = ("type", "fulfillment_id", "return_id", "order_id", "status", "lines", "since", "arrived_at", "arrival_note")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -182,6 +186,8 @@ class StoreTask(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
+    ARRIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ARRIVAL_NOTE_FIELD_NUMBER: _ClassVar[int]
     type: str
     fulfillment_id: str
     return_id: str
@@ -189,7 +195,9 @@ class StoreTask(_message.Message):
     status: str
     lines: _containers.RepeatedCompositeFieldContainer[FulfillmentLine]
     since: _timestamp_pb2.Timestamp
-    def __init__(self, type: _Optional[str] = ..., fulfillment_id: _Optional[str] = ..., return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    arrived_at: _timestamp_pb2.Timestamp
+    arrival_note: str
+    def __init__(self, type: _Optional[str] = ..., fulfillment_id: _Optional[str] = ..., return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ...) -> None: ...
 
 class ListStoreTasksRequest(_message.Message):
     __slots__ = ("store_id", "type", "limit", "page_token")
@@ -268,6 +276,38 @@ class ShipFulfillmentRequest(_message.Message):
     def __init__(self, fulfillment_id: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class ShipFulfillmentResponse(_message.Message):
+    __slots__ = ("fulfillment",)
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    fulfillment: Fulfillment
+    def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
+
+class RejectFulfillmentRequest(_message.Message):
+    __slots__ = ("fulfillment_id", "reason", "actor")
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    fulfillment_id: str
+    reason: str
+    actor: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class RejectFulfillmentResponse(_message.Message):
+    __slots__ = ("fulfillment",)
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    fulfillment: Fulfillment
+    def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
+
+class MarkCustomerArrivedRequest(_message.Message):
+    __slots__ = ("fulfillment_id", "note", "actor")
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    fulfillment_id: str
+    note: str
+    actor: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., note: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class MarkCustomerArrivedResponse(_message.Message):
     __slots__ = ("fulfillment",)
     FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
     fulfillment: Fulfillment
@@ -359,6 +399,23 @@ class GetReturnRequest(_message.Message):
     def __init__(self, return_id: _Optional[str] = ...) -> None: ...
 
 class GetReturnResponse(_message.Message):
+    __slots__ = ()
+    RETURN_FIELD_NUMBER: _ClassVar[int]
+    def __init__(self, **kwargs) -> None: ...
+
+class ReceiveReturnRequest(_message.Message):
+    __slots__ = ("return_id", "location_id", "lines", "actor")
+    RETURN_ID_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    return_id: str
+    location_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
+    actor: str
+    def __init__(self, return_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class ReceiveReturnResponse(_message.Message):
     __slots__ = ()
     RETURN_FIELD_NUMBER: _ClassVar[int]
     def __init__(self, **kwargs) -> None: ...

@@ -77,6 +77,16 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ShipFulfillmentRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ShipFulfillmentResponse.FromString,
                 _registered_method=True)
+        self.RejectFulfillment = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/RejectFulfillment',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.RejectFulfillmentRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.RejectFulfillmentResponse.FromString,
+                _registered_method=True)
+        self.MarkCustomerArrived = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/MarkCustomerArrived',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedResponse.FromString,
+                _registered_method=True)
         self.CreateReturn = channel.unary_unary(
                 '/omni.orders.v1.OrdersService/CreateReturn',
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateReturnRequest.SerializeToString,
@@ -86,6 +96,11 @@ class OrdersServiceStub:
                 '/omni.orders.v1.OrdersService/GetReturn',
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetReturnRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetReturnResponse.FromString,
+                _registered_method=True)
+        self.ReceiveReturn = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/ReceiveReturn',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnResponse.FromString,
                 _registered_method=True)
         self.RecordOrderProgress = channel.unary_unary(
                 '/omni.orders.v1.OrdersService/RecordOrderProgress',
@@ -161,6 +176,24 @@ class OrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RejectFulfillment(self, request, context):
+        """The store cannot fulfil it (pending, or picked and not yet shipped): the
+        journey reroutes its lines to another location as a new fulfilment, or
+        cancels them (and the order, when nothing else is left). Answers with
+        this fulfilment, then "rerouted" or "cancelled"; ABORTED in another state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkCustomerArrived(self, request, context):
+        """Curbside: the customer is at the store. Records arrived_at (and the note)
+        on a pickup that is ready_for_pickup, once; ABORTED otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateReturn(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -169,6 +202,14 @@ class OrdersServiceServicer:
 
     def GetReturn(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReceiveReturn(self, request, context):
+        """A mail return's parcel arrived at location_id: sends the journey its
+        `receive` update and answers once it is refunded.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -238,6 +279,16 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ShipFulfillmentRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ShipFulfillmentResponse.SerializeToString,
             ),
+            'RejectFulfillment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectFulfillment,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.RejectFulfillmentRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.RejectFulfillmentResponse.SerializeToString,
+            ),
+            'MarkCustomerArrived': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkCustomerArrived,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedResponse.SerializeToString,
+            ),
             'CreateReturn': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateReturn,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateReturnRequest.FromString,
@@ -247,6 +298,11 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.GetReturn,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetReturnRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetReturnResponse.SerializeToString,
+            ),
+            'ReceiveReturn': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceiveReturn,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnResponse.SerializeToString,
             ),
             'RecordOrderProgress': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordOrderProgress,
@@ -494,6 +550,60 @@ class OrdersService:
             _registered_method=True)
 
     @staticmethod
+    def RejectFulfillment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/RejectFulfillment',
+            omni_dot_orders_dot_v1_dot_orders__pb2.RejectFulfillmentRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.RejectFulfillmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkCustomerArrived(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/MarkCustomerArrived',
+            omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CreateReturn(request,
             target,
             options=(),
@@ -537,6 +647,33 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/GetReturn',
             omni_dot_orders_dot_v1_dot_orders__pb2.GetReturnRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.GetReturnResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceiveReturn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/ReceiveReturn',
+            omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,7 +10,7 @@ from services.gateway import mapping
 from services.gateway.access import check_store, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
-from services.gateway.models import FulfillmentOut, HandoverIn, PickIn, ShipIn
+from services.gateway.models import FulfillmentOut, HandoverIn, PickIn, RejectIn, ShipIn
 from services.gateway.routes.deps import clients_of, settings_of
 
 router = APIRouter(prefix="/v1/fulfillments", tags=["store work"])
@@ -92,6 +92,27 @@ async def ship(
             carrier=body.carrier,
             tracking_number=body.tracking_number,
             actor=principal.sub,
+        ),
+        deadline=settings_of(request).journey_timeout_seconds,
+    )
+    return _out(principal, reply.fulfillment)
+
+
+@router.post(
+    "/{fulfillment_id}/reject", response_model=FulfillmentOut, response_model_exclude_unset=True
+)
+async def reject(
+    fulfillment_id: str, body: RejectIn, request: Request, principal: Caller
+) -> dict[str, Any]:
+    """The store cannot do it: the lines go to another location as a new
+    fulfilment (a pickup to the nearest other pickup store with the stock, the
+    customer told), or are cancelled and refunded. Answers with this
+    fulfilment, now `rerouted` (or `cancelled`); 409 unless pending or picking."""
+    await _check_fulfillment(request, principal, fulfillment_id)
+    reply = await call(
+        clients_of(request).orders.RejectFulfillment,
+        orders_pb2.RejectFulfillmentRequest(
+            fulfillment_id=fulfillment_id, reason=body.reason, actor=principal.sub
         ),
         deadline=settings_of(request).journey_timeout_seconds,
     )

@@ -10,7 +10,7 @@ from services.gateway.access import check_order, check_return
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
 from services.gateway.idempotency import downstream_key
-from services.gateway.models import ReturnIn, ReturnOut
+from services.gateway.models import ReceiveIn, ReturnIn, ReturnLineIn, ReturnOut
 from services.gateway.problems import Problem, not_found
 from services.gateway.routes.deps import clients_of, settings_of
 
@@ -34,6 +34,13 @@ def _location(principal: Principal, body: ReturnIn) -> str:
     return location_id
 
 
+def _lines(lines: list[ReturnLineIn]) -> list[orders_pb2.ReturnLine]:
+    return [
+        orders_pb2.ReturnLine(sku=line.sku, quantity=line.quantity, condition=line.condition)
+        for line in lines
+    ]
+
+
 @router.post("", status_code=201, response_model=ReturnOut)
 async def create_return(body: ReturnIn, request: Request, principal: Caller) -> dict[str, Any]:
     """Any channel, any store. Quantities already returned, or past the
@@ -54,12 +61,7 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
         orders_pb2.CreateReturnRequest(
             idempotency_key=downstream_key(request, principal.sub),
             order_id=body.order_id,
-            lines=[
-                orders_pb2.ReturnLine(
-                    sku=line.sku, quantity=line.quantity, condition=line.condition
-                )
-                for line in body.lines
-            ],
+            lines=_lines(body.lines),
             method=body.method,
             location_id=location_id,
             refund_method=body.refund_method,
@@ -82,3 +84,27 @@ async def get_return(return_id: str, request: Request, principal: Caller) -> dic
     returned = getattr(reply, "return")
     await check_return(request, principal, returned)
     return mapping.return_(returned)
+
+
+@router.post("/{return_id}/receive", response_model=ReturnOut)
+async def receive_return(
+    return_id: str, body: ReceiveIn, request: Request, principal: Caller
+) -> dict[str, Any]:
+    """A mail return's parcel arrived at `location_id` (an associate's own
+    store or warehouse, or any location for an admin): sellable lines go back
+    into stock there and the refund is issued before this answers. A return
+    that is not waiting for its parcel is a 409. Send an Idempotency-Key."""
+    require_role(principal, "associate", "admin")
+    if principal.is_("associate") and body.location_id != principal.store_id:
+        raise not_found("location")
+    reply = await call(
+        clients_of(request).orders.ReceiveReturn,
+        orders_pb2.ReceiveReturnRequest(
+            return_id=return_id,
+            location_id=body.location_id,
+            lines=_lines(body.lines),
+            actor=principal.sub,
+        ),
+        deadline=settings_of(request).journey_timeout_seconds,
+    )
+    return mapping.return_(getattr(reply, "return"))
