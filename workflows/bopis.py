@@ -21,21 +21,15 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.contracts import (
     BOPIS_WORKFLOW,
-    CANCEL_UPDATE,
     ERROR_WRONG_PICKUP_CODE,
     HANDOVER_UPDATE,
     PICK_UPDATE,
-    PLACE_UPDATE,
-    REJECT_UPDATE,
-    STATUS_QUERY,
     ActionResult,
     CancelInput,
     HandoverInput,
     OrderInput,
     OrderStatus,
     PickInput,
-    PlacementResult,
-    RejectInput,
 )
 from workflows.order_journey import (
     BEST_EFFORT_RETRY,
@@ -46,6 +40,7 @@ from workflows.order_journey import (
     READY_FOR_PICKUP,
     Fulfilment,
     OrderJourney,
+    OrderUpdates,
     refusal,
     run_activity,
 )
@@ -76,7 +71,9 @@ CANCELLABLE = (PLACED, IN_FULFILLMENT, READY_FOR_PICKUP)
 
 
 @workflow.defn(name=BOPIS_WORKFLOW)
-class BopisWorkflow:
+class BopisWorkflow(OrderUpdates):
+    cancellable = CANCELLABLE
+
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         self.journey = OrderJourney(order=order, fulfillment_type="pickup")
@@ -181,12 +178,6 @@ class BopisWorkflow:
 
     # ------------------------------------------------------------ updates
 
-    @workflow.update(name=PLACE_UPDATE)
-    async def place(self) -> PlacementResult:
-        await workflow.wait_condition(lambda: self.journey.placement is not None)
-        assert self.journey.placement is not None
-        return self.journey.placement
-
     @workflow.update(name=PICK_UPDATE)
     async def pick(self, request: PickInput) -> ActionResult:
         journey = self.journey
@@ -230,28 +221,3 @@ class BopisWorkflow:
                 non_retryable=True,
             )
         return fulfilment
-
-    @workflow.update(name=REJECT_UPDATE)
-    async def reject(self, request: RejectInput) -> ActionResult:
-        async with self.journey.lock:
-            return await self.journey.reject_fulfilment(request)
-
-    @reject.validator
-    def validate_reject(self, request: RejectInput) -> None:
-        self.journey.check_reject(request)
-
-    @workflow.update(name=CANCEL_UPDATE)
-    async def cancel(self, request: CancelInput) -> ActionResult:
-        journey = self.journey
-        async with journey.lock:
-            journey.check_cancel(CANCELLABLE)
-            await journey.cancel(request)
-            return journey.action_result()
-
-    @cancel.validator
-    def validate_cancel(self, request: CancelInput) -> None:
-        self.journey.check_cancel(CANCELLABLE)
-
-    @workflow.query(name=STATUS_QUERY)
-    def status(self) -> OrderStatus:
-        return self.journey.status_view()

@@ -10,15 +10,19 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.contracts import (
+    CANCEL_UPDATE,
     ERROR_INVALID_PICK,
     ERROR_INVALID_STATE,
+    PLACE_UPDATE,
+    REJECT_UPDATE,
+    STATUS_QUERY,
     ActionResult,
     CancelInput,
     LineInput,
@@ -887,3 +891,45 @@ class OrderJourney:
         await self.record("cancelled", "cancelled", f"cancelled{who}: {request.reason}{problem}")
         await self.record_customer()
         await self.record_milestone("order_cancelled", f"cancelled: {request.reason}")
+
+
+class OrderUpdates:
+    """The updates and the query that BOPIS and ship-from-store answer alike.
+
+    A workflow class inherits them, sets `journey` in its @workflow.init and
+    names the statuses a customer may still cancel in.
+    """
+
+    journey: OrderJourney
+    cancellable: ClassVar[tuple[str, ...]]
+
+    @workflow.update(name=PLACE_UPDATE)
+    async def place(self) -> PlacementResult:
+        await workflow.wait_condition(lambda: self.journey.placement is not None)
+        assert self.journey.placement is not None
+        return self.journey.placement
+
+    @workflow.update(name=REJECT_UPDATE)
+    async def reject(self, request: RejectInput) -> ActionResult:
+        async with self.journey.lock:
+            return await self.journey.reject_fulfilment(request)
+
+    @reject.validator
+    def validate_reject(self, request: RejectInput) -> None:
+        self.journey.check_reject(request)
+
+    @workflow.update(name=CANCEL_UPDATE)
+    async def cancel(self, request: CancelInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            journey.check_cancel(self.cancellable)
+            await journey.cancel(request)
+            return journey.action_result()
+
+    @cancel.validator
+    def validate_cancel(self, request: CancelInput) -> None:
+        self.journey.check_cancel(self.cancellable)
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> OrderStatus:
+        return self.journey.status_view()

@@ -19,20 +19,13 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from workflows.contracts import (
-    CANCEL_UPDATE,
     PICK_UPDATE,
-    PLACE_UPDATE,
-    REJECT_UPDATE,
     SHIP_FROM_STORE_WORKFLOW,
     SHIP_UPDATE,
-    STATUS_QUERY,
     ActionResult,
-    CancelInput,
     OrderInput,
     OrderStatus,
     PickInput,
-    PlacementResult,
-    RejectInput,
     ShipInput,
 )
 from workflows.order_journey import (
@@ -43,6 +36,7 @@ from workflows.order_journey import (
     PLACEMENT_RETRY,
     Fulfilment,
     OrderJourney,
+    OrderUpdates,
     refusal,
     run_activity,
 )
@@ -57,7 +51,9 @@ NO_SOURCE = "NO_SOURCE"
 
 
 @workflow.defn(name=SHIP_FROM_STORE_WORKFLOW)
-class ShipFromStoreWorkflow:
+class ShipFromStoreWorkflow(OrderUpdates):
+    cancellable = CANCELLABLE
+
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         self.journey = OrderJourney(order=order, fulfillment_type="ship")
@@ -120,12 +116,6 @@ class ShipFromStoreWorkflow:
 
     # ------------------------------------------------------------ updates
 
-    @workflow.update(name=PLACE_UPDATE)
-    async def place(self) -> PlacementResult:
-        await workflow.wait_condition(lambda: self.journey.placement is not None)
-        assert self.journey.placement is not None
-        return self.journey.placement
-
     @workflow.update(name=PICK_UPDATE)
     async def pick(self, request: PickInput) -> ActionResult:
         journey = self.journey
@@ -155,28 +145,3 @@ class ShipFromStoreWorkflow:
 
     def _check_ship(self, request: ShipInput) -> Fulfilment:
         return self.journey.fulfilment_in(request.fulfillment_id, "ship", PICKING)
-
-    @workflow.update(name=REJECT_UPDATE)
-    async def reject(self, request: RejectInput) -> ActionResult:
-        async with self.journey.lock:
-            return await self.journey.reject_fulfilment(request)
-
-    @reject.validator
-    def validate_reject(self, request: RejectInput) -> None:
-        self.journey.check_reject(request)
-
-    @workflow.update(name=CANCEL_UPDATE)
-    async def cancel(self, request: CancelInput) -> ActionResult:
-        journey = self.journey
-        async with journey.lock:
-            journey.check_cancel(CANCELLABLE)
-            await journey.cancel(request)
-            return journey.action_result()
-
-    @cancel.validator
-    def validate_cancel(self, request: CancelInput) -> None:
-        self.journey.check_cancel(CANCELLABLE)
-
-    @workflow.query(name=STATUS_QUERY)
-    def status(self) -> OrderStatus:
-        return self.journey.status_view()

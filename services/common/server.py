@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, NoReturn
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -24,6 +27,7 @@ from grpc_reflection.v1alpha import reflection
 
 from services.common.db import Database
 from services.common.grpc_errors import ErrorInterceptor
+from services.common.logs import setup_logging
 from services.common.metrics import MetricsInterceptor, start_metrics_server
 from services.common.settings import ServiceSettings
 from services.common.telemetry import grpc_server_interceptor, shutdown_telemetry
@@ -124,3 +128,25 @@ async def serve(
         stop_metrics()
     shutdown_telemetry()
     logger.info("stopped")
+
+
+def run_then_exit(
+    process_name: str,
+    log_level: str,
+    run: Callable[[], Coroutine[Any, Any, None]],
+    process_logger: logging.Logger,
+) -> NoReturn:
+    """A service process's main: JSON logs, `run` until it ends, exit status 1
+    if it failed; leaves with os._exit because temporalio can crash the
+    interpreter at exit (DESIGN.md, known traps)."""
+    setup_logging(process_name, log_level)
+    status = 0
+    try:
+        asyncio.run(run())
+    except Exception:
+        process_logger.exception("%s service failed", process_name)
+        status = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

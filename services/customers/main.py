@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import sys
 
 import grpc
 from temporalio.client import Client
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from services.common.db import Database
-from services.common.logs import setup_logging
-from services.common.server import serve
+from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
 from services.customers.domain import DeliveryRetry
 from services.customers.outbox import DevelopmentSender, OutboxDrainer
@@ -93,18 +90,9 @@ async def run(settings: CustomersSettings) -> None:
 
 def main() -> None:
     settings = CustomersSettings()  # type: ignore[call-arg]  # DATABASE_URL from the env
-    setup_logging("customers", settings.log_level)
-    status = 0
-    try:
-        asyncio.run(run(settings))
-    except Exception:
-        logging.getLogger(__name__).exception("customers service failed")
-        status = 1
-    finally:
-        # temporalio can crash the interpreter at exit (DESIGN.md, known traps).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
+    run_then_exit(
+        "customers", settings.log_level, lambda: run(settings), logging.getLogger(__name__)
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -88,36 +89,29 @@ def preferences_from_proto(preferences: customers_pb2.Preferences) -> Preference
     )
 
 
+def _event_fields(event: customers_pb2.TimelineEvent | TimelineEvent) -> dict[str, Any]:
+    """The fields a timeline event has alike in the proto and the domain."""
+    return {
+        "event_id": event.event_id,
+        "kind": event.kind,
+        "reference_id": event.reference_id,
+        "order_id": event.order_id,
+        "channel": event.channel,
+        "summary": event.summary,
+        "amount_minor": event.amount_minor,
+        "currency": event.currency,
+    }
+
+
 def event_from_proto(event: customers_pb2.TimelineEvent) -> TimelineEvent:
     at = event.at.ToDatetime(tzinfo=UTC) if event.HasField("at") else None
     return domain.validate_timeline_event(
-        TimelineEvent(
-            event_id=event.event_id,
-            kind=event.kind,
-            reference_id=event.reference_id,
-            order_id=event.order_id,
-            channel=event.channel,
-            summary=event.summary,
-            at=at,
-            amount_minor=event.amount_minor,
-            currency=event.currency,
-            details=dict(event.details),
-        )
+        TimelineEvent(**_event_fields(event), at=at, details=dict(event.details))
     )
 
 
 def event_to_proto(event: TimelineEvent) -> customers_pb2.TimelineEvent:
-    return customers_pb2.TimelineEvent(
-        event_id=event.event_id,
-        kind=event.kind,
-        reference_id=event.reference_id,
-        order_id=event.order_id,
-        channel=event.channel,
-        summary=event.summary,
-        at=timestamp(event.at),
-        amount_minor=event.amount_minor,
-        currency=event.currency,
-    )
+    return customers_pb2.TimelineEvent(**_event_fields(event), at=timestamp(event.at))
 
 
 def cart_lines_from_proto(lines: Iterable[customers_pb2.CartLine]) -> list[CartLine]:

@@ -6,6 +6,9 @@ id keeps working everywhere (it answers as the survivor).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeAlias, TypeVar
+
 import grpc
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +26,9 @@ from services.customers.domain import (
 from services.customers.outbox import DevelopmentSender, Sender
 from services.customers.reminders import CartReminders
 
+Found = TypeVar("Found")
+Item = TypeVar("Item")
+
 MAX_ID_LENGTH = 36
 EXPORT_LIMIT = 10_000
 
@@ -37,6 +43,22 @@ def _customer_id(value: str, field: str = "customer_id") -> str:
 
 def _cursor(token: str) -> PageCursor | None:
     return PageCursor.decode(token) if token else None
+
+
+class _PageRequest(Protocol):
+    """What every List* request of a customer's history carries."""
+
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def page_token(self) -> str: ...
+
+
+_ListPage: TypeAlias = Callable[
+    [AsyncSession, str, int, PageCursor | None], Awaitable[tuple[list[Item], PageCursor | None]]
+]
 
 
 def _not_erased(customer: Customer) -> Customer:
@@ -70,6 +92,27 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
         self._sender: Sender = sender or DevelopmentSender()
         self._points_per_unit = points_per_unit
         self._retry = retry or DeliveryRetry()
+
+    async def _for_live_customer(
+        self, customer_id: str, work: Callable[[AsyncSession, str], Awaitable[Found]]
+    ) -> Found:
+        """`work` on the customer `customer_id` resolves to (through merges),
+        in one unit of work; NotFound when there is none."""
+        customer_id = _customer_id(customer_id)
+        async with self._database.transaction() as session:
+            return await work(session, await store.require_customer(session, customer_id))
+
+    async def _page(
+        self, request: _PageRequest, list_page: _ListPage[Item]
+    ) -> tuple[list[Item], str]:
+        """One page of a customer's history and the token of the next ("" at the end)."""
+        _customer_id(request.customer_id)
+        limit = domain.page_size(request.limit)
+        after = _cursor(request.page_token)
+        items, cursor = await self._for_live_customer(
+            request.customer_id, lambda session, live_id: list_page(session, live_id, limit, after)
+        )
+        return items, cursor.encode() if cursor else ""
 
     # ------------------------------------------------------------ identity
 
@@ -137,15 +180,10 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
     async def ListActivities(
         self, request: customers_pb2.ListActivitiesRequest, context: grpc.aio.ServicerContext
     ) -> customers_pb2.ListActivitiesResponse:
-        customer_id = _customer_id(request.customer_id)
-        limit = domain.page_size(request.limit)
-        after = _cursor(request.page_token)
-        async with self._database.transaction() as session:
-            live_id = await store.require_customer(session, customer_id)
-            activities, cursor = await store.list_activities(session, live_id, limit, after)
+        activities, next_token = await self._page(request, store.list_activities)
         return customers_pb2.ListActivitiesResponse(
             activities=[mapping.activity_to_proto(activity) for activity in activities],
-            next_page_token=cursor.encode() if cursor else "",
+            next_page_token=next_token,
         )
 
     async def RecordTimelineEvent(
@@ -201,24 +239,16 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
     async def ListTimeline(
         self, request: customers_pb2.ListTimelineRequest, context: grpc.aio.ServicerContext
     ) -> customers_pb2.ListTimelineResponse:
-        customer_id = _customer_id(request.customer_id)
-        limit = domain.page_size(request.limit)
-        after = _cursor(request.page_token)
-        async with self._database.transaction() as session:
-            live_id = await store.require_customer(session, customer_id)
-            events, cursor = await store.timeline.list_events(session, live_id, limit, after)
+        events, next_token = await self._page(request, store.timeline.list_events)
         return customers_pb2.ListTimelineResponse(
             events=[mapping.event_to_proto(event) for event in events],
-            next_page_token=cursor.encode() if cursor else "",
+            next_page_token=next_token,
         )
 
     async def ListLoyaltyHistory(
         self, request: customers_pb2.ListLoyaltyHistoryRequest, context: grpc.aio.ServicerContext
     ) -> customers_pb2.ListLoyaltyHistoryResponse:
-        customer_id = _customer_id(request.customer_id)
-        async with self._database.transaction() as session:
-            live_id = await store.require_customer(session, customer_id)
-            entries = await store.timeline.loyalty_history(session, live_id)
+        entries = await self._for_live_customer(request.customer_id, store.timeline.loyalty_history)
         return customers_pb2.ListLoyaltyHistoryResponse(
             entries=[mapping.loyalty_entry_to_proto(entry) for entry in entries]
         )
@@ -228,10 +258,7 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
     async def GetCart(
         self, request: customers_pb2.GetCartRequest, context: grpc.aio.ServicerContext
     ) -> customers_pb2.GetCartResponse:
-        customer_id = _customer_id(request.customer_id)
-        async with self._database.transaction() as session:
-            live_id = await store.require_customer(session, customer_id)
-            cart = await store.carts.get_cart(session, live_id)
+        cart = await self._for_live_customer(request.customer_id, store.carts.get_cart)
         return customers_pb2.GetCartResponse(cart=mapping.cart_to_proto(cart))
 
     async def PutCart(
@@ -320,17 +347,10 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
     async def ListNotifications(
         self, request: customers_pb2.ListNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> customers_pb2.ListNotificationsResponse:
-        customer_id = _customer_id(request.customer_id)
-        limit = domain.page_size(request.limit)
-        after = _cursor(request.page_token)
-        async with self._database.transaction() as session:
-            live_id = await store.require_customer(session, customer_id)
-            messages, cursor = await store.notifications.list_notifications(
-                session, live_id, limit, after
-            )
+        messages, next_token = await self._page(request, store.notifications.list_notifications)
         return customers_pb2.ListNotificationsResponse(
             notifications=[mapping.notification_to_proto(m) for m in messages],
-            next_page_token=cursor.encode() if cursor else "",
+            next_page_token=next_token,
         )
 
     # ------------------------------------------------------------- privacy

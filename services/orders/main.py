@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import sys
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -14,8 +11,7 @@ from omni.inventory.v1 import inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from services.common.channels import open_channel
 from services.common.db import Database
-from services.common.logs import setup_logging
-from services.common.server import serve
+from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
 from services.common.telemetry import temporal_interceptors
 from services.orders.journeys import Journeys
@@ -68,18 +64,7 @@ async def run(settings: OrdersSettings) -> None:
 
 def main() -> None:
     settings = OrdersSettings()  # type: ignore[call-arg]  # DATABASE_URL from the env
-    setup_logging("orders", settings.log_level)
-    status = 0
-    try:
-        asyncio.run(run(settings))
-    except Exception:
-        logging.getLogger(__name__).exception("orders service failed")
-        status = 1
-    finally:
-        # temporalio can crash the interpreter at exit (DESIGN.md, known traps).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
+    run_then_exit("orders", settings.log_level, lambda: run(settings), logging.getLogger(__name__))
 
 
 if __name__ == "__main__":

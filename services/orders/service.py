@@ -171,12 +171,15 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             raise NotFound(f"order {order_id} not found")
         return order
 
+    async def _visible_order(self, order_id: str) -> OrderRecord:
+        async with self._db.transaction() as session:
+            return await self._order(session, order_id)
+
     async def GetOrder(
         self, request: orders_pb2.GetOrderRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.GetOrderResponse:
         _required(request.order_id, "order_id")
-        async with self._db.transaction() as session:
-            order = await self._order(session, request.order_id)
+        order = await self._visible_order(request.order_id)
         return orders_pb2.GetOrderResponse(order=mapping.order_proto(order))
 
     async def _fulfillment(self, fulfillment_id: str) -> FulfillmentRecord:
@@ -212,20 +215,26 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
 
     # ------------------------------------------------------------ store actions
 
+    async def _act_on_fulfillment(
+        self, fulfillment: FulfillmentRecord, update: str, action: object
+    ) -> orders_pb2.Fulfillment:
+        """Hands a store action to the order's journey, then answers with the
+        fulfillment as the journey left it."""
+        await self._journeys.act(fulfillment.order_id, update, action)
+        return mapping.fulfillment_proto(await self._fulfillment(fulfillment.fulfillment_id))
+
     async def CancelOrder(
         self, request: orders_pb2.CancelOrderRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.CancelOrderResponse:
         _required(request.order_id, "order_id")
-        async with self._db.transaction() as session:
-            order = await self._order(session, request.order_id)
+        order = await self._visible_order(request.order_id)
         domain.check_cancellable(order.status)
         await self._journeys.act(
             order.order_id,
             CANCEL_UPDATE,
             CancelInput(reason=request.reason or "cancelled", actor=request.actor),
         )
-        async with self._db.transaction() as session:
-            order = await self._order(session, request.order_id)
+        order = await self._visible_order(request.order_id)
         return orders_pb2.CancelOrderResponse(order=mapping.order_proto(order))
 
     async def PickFulfillment(
@@ -234,18 +243,16 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         fulfillment = await self._fulfillment(request.fulfillment_id)
         picked = mapping.picked_lines(request)
         domain.validate_pick({line.sku: line.quantity for line in fulfillment.lines}, picked)
-        await self._journeys.act(
-            fulfillment.order_id,
-            PICK_UPDATE,
-            PickInput(
-                fulfillment_id=fulfillment.fulfillment_id,
-                lines=[LineInput(line.sku, line.quantity_picked) for line in picked],
-                actor=request.actor,
-            ),
-        )
-        fulfillment = await self._fulfillment(request.fulfillment_id)
         return orders_pb2.PickFulfillmentResponse(
-            fulfillment=mapping.fulfillment_proto(fulfillment)
+            fulfillment=await self._act_on_fulfillment(
+                fulfillment,
+                PICK_UPDATE,
+                PickInput(
+                    fulfillment_id=fulfillment.fulfillment_id,
+                    lines=[LineInput(line.sku, line.quantity_picked) for line in picked],
+                    actor=request.actor,
+                ),
+            )
         )
 
     async def HandoverFulfillment(
@@ -255,18 +262,16 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         fulfillment = await self._fulfillment(request.fulfillment_id)
         if fulfillment.type != "pickup":
             raise Conflict("INVALID_STATE", "only a pickup is handed over")
-        await self._journeys.act(
-            fulfillment.order_id,
-            HANDOVER_UPDATE,
-            HandoverInput(
-                fulfillment_id=fulfillment.fulfillment_id,
-                pickup_code=request.pickup_code,
-                actor=request.actor,
-            ),
-        )
-        fulfillment = await self._fulfillment(request.fulfillment_id)
         return orders_pb2.HandoverFulfillmentResponse(
-            fulfillment=mapping.fulfillment_proto(fulfillment)
+            fulfillment=await self._act_on_fulfillment(
+                fulfillment,
+                HANDOVER_UPDATE,
+                HandoverInput(
+                    fulfillment_id=fulfillment.fulfillment_id,
+                    pickup_code=request.pickup_code,
+                    actor=request.actor,
+                ),
+            )
         )
 
     async def ShipFulfillment(
@@ -277,19 +282,17 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         fulfillment = await self._fulfillment(request.fulfillment_id)
         if fulfillment.type != "ship":
             raise Conflict("INVALID_STATE", "only a ship fulfillment is shipped")
-        await self._journeys.act(
-            fulfillment.order_id,
-            SHIP_UPDATE,
-            ShipInput(
-                fulfillment_id=fulfillment.fulfillment_id,
-                carrier=request.carrier,
-                tracking_number=request.tracking_number,
-                actor=request.actor,
-            ),
-        )
-        fulfillment = await self._fulfillment(request.fulfillment_id)
         return orders_pb2.ShipFulfillmentResponse(
-            fulfillment=mapping.fulfillment_proto(fulfillment)
+            fulfillment=await self._act_on_fulfillment(
+                fulfillment,
+                SHIP_UPDATE,
+                ShipInput(
+                    fulfillment_id=fulfillment.fulfillment_id,
+                    carrier=request.carrier,
+                    tracking_number=request.tracking_number,
+                    actor=request.actor,
+                ),
+            )
         )
 
     async def RejectFulfillment(
@@ -299,18 +302,16 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         domain.validate_reject_reason(request.reason)
         fulfillment = await self._fulfillment(request.fulfillment_id)
         domain.check_rejectable(fulfillment.status)
-        await self._journeys.act(
-            fulfillment.order_id,
-            REJECT_UPDATE,
-            RejectInput(
-                fulfillment_id=fulfillment.fulfillment_id,
-                reason=request.reason,
-                actor=request.actor,
-            ),
-        )
-        fulfillment = await self._fulfillment(request.fulfillment_id)
         return orders_pb2.RejectFulfillmentResponse(
-            fulfillment=mapping.fulfillment_proto(fulfillment)
+            fulfillment=await self._act_on_fulfillment(
+                fulfillment,
+                REJECT_UPDATE,
+                RejectInput(
+                    fulfillment_id=fulfillment.fulfillment_id,
+                    reason=request.reason,
+                    actor=request.actor,
+                ),
+            )
         )
 
     async def MarkCustomerArrived(

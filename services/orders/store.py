@@ -133,16 +133,22 @@ fulfillments = Table(
     Index("ix_fulfillments_location_status", "location_id", "status"),
 )
 
-order_events = Table(
-    "order_events",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("order_id", String(64), ForeignKey("orders.order_id"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("type", String(64), nullable=False),
-    Column("detail", Text, nullable=False, server_default=""),
-    Index("ix_order_events_order_id", "order_id"),
-)
+
+def _events_table(name: str, owner: Table, key: str) -> Table:
+    """The append-only history of one kind of resource, keyed by the owner's `key`."""
+    return Table(
+        name,
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column(key, String(64), ForeignKey(owner.c[key]), nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("type", String(64), nullable=False),
+        Column("detail", Text, nullable=False, server_default=""),
+        Index(f"ix_{name}_{key}", key),
+    )
+
+
+order_events = _events_table("order_events", orders, "order_id")
 
 # Progress events already applied (orders and returns): a repeat is a no-op.
 applied_events = Table(
@@ -176,16 +182,7 @@ returns = Table(
     Index("ix_returns_location_status", "location_id", "status"),
 )
 
-return_events = Table(
-    "return_events",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("return_id", String(64), ForeignKey("returns.return_id"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("type", String(64), nullable=False),
-    Column("detail", Text, nullable=False, server_default=""),
-    Index("ix_return_events_return_id", "return_id"),
-)
+return_events = _events_table("return_events", returns, "return_id")
 
 
 # ---------------------------------------------------------------- keys and events
@@ -349,6 +346,11 @@ async def set_order_status(session: AsyncSession, order_id: str, status: str) ->
     await session.execute(orders.update().where(orders.c.order_id == order_id).values(**values))
 
 
+def _unless_empty(new: Any, old: Any) -> Any:
+    """The new text, or the old where the new one is empty."""
+    return func.coalesce(func.nullif(new, ""), old)
+
+
 async def upsert_fulfillment(session: AsyncSession, fulfillment: FulfillmentRecord) -> None:
     """Creates or replaces by id; an empty code, tracking or line list keeps the old."""
     lines = _fulfillment_lines_json(fulfillment.lines)
@@ -369,19 +371,15 @@ async def upsert_fulfillment(session: AsyncSession, fulfillment: FulfillmentReco
             index_elements=["fulfillment_id"],
             set_={
                 "status": new.status,
-                "location_id": func.coalesce(
-                    func.nullif(new.location_id, ""), fulfillments.c.location_id
-                ),
+                "location_id": _unless_empty(new.location_id, fulfillments.c.location_id),
                 "lines": case(
                     (func.jsonb_array_length(new.lines) > 0, new.lines),
                     else_=fulfillments.c.lines,
                 ),
-                "pickup_code": func.coalesce(
-                    func.nullif(new.pickup_code, ""), fulfillments.c.pickup_code
-                ),
-                "carrier": func.coalesce(func.nullif(new.carrier, ""), fulfillments.c.carrier),
-                "tracking_number": func.coalesce(
-                    func.nullif(new.tracking_number, ""), fulfillments.c.tracking_number
+                "pickup_code": _unless_empty(new.pickup_code, fulfillments.c.pickup_code),
+                "carrier": _unless_empty(new.carrier, fulfillments.c.carrier),
+                "tracking_number": _unless_empty(
+                    new.tracking_number, fulfillments.c.tracking_number
                 ),
                 "updated_at": func.now(),
             },
@@ -390,12 +388,28 @@ async def upsert_fulfillment(session: AsyncSession, fulfillment: FulfillmentReco
     )
 
 
-async def append_order_event(session: AsyncSession, order_id: str, event: Event) -> None:
+async def _append_event(
+    session: AsyncSession, table: Table, key: str, owner_id: str, event: Event
+) -> None:
     await session.execute(
-        order_events.insert().values(
-            order_id=order_id, at=event.at, type=event.type, detail=event.detail
+        table.insert().values(
+            {key: owner_id, "at": event.at, "type": event.type, "detail": event.detail}
         )
     )
+
+
+async def _events(session: AsyncSession, table: Table, key: str, owner_id: str) -> list[Event]:
+    """The owner's history, oldest first."""
+    rows = await session.execute(
+        select(table.c.at, table.c.type, table.c.detail)
+        .where(table.c[key] == owner_id)
+        .order_by(table.c.at, table.c.id)
+    )
+    return [Event(at=e.at, type=e.type, detail=e.detail) for e in rows]
+
+
+async def append_order_event(session: AsyncSession, order_id: str, event: Event) -> None:
+    await _append_event(session, order_events, "order_id", order_id, event)
 
 
 def _fulfillment_lines_json(lines: list[FulfillmentLineRecord]) -> list[dict[str, Any]]:
@@ -487,12 +501,7 @@ async def load_order(
         .order_by(fulfillments.c.created_at, fulfillments.c.fulfillment_id)
     )
     order.fulfillments = [_fulfillment(f) for f in fulfillment_rows]
-    event_rows = await session.execute(
-        select(order_events.c.at, order_events.c.type, order_events.c.detail)
-        .where(order_events.c.order_id == order_id)
-        .order_by(order_events.c.at, order_events.c.id)
-    )
-    order.events = [Event(at=e.at, type=e.type, detail=e.detail) for e in event_rows]
+    order.events = await _events(session, order_events, "order_id", order_id)
     return order
 
 
@@ -713,11 +722,7 @@ async def load_return(session: AsyncSession, return_id: str) -> ReturnRecord | N
     row = (await session.execute(select(returns).where(returns.c.return_id == return_id))).first()
     if row is None:
         return None
-    event_rows = await session.execute(
-        select(return_events.c.at, return_events.c.type, return_events.c.detail)
-        .where(return_events.c.return_id == return_id)
-        .order_by(return_events.c.at, return_events.c.id)
-    )
+    events = await _events(session, return_events, "return_id", return_id)
     return ReturnRecord(
         return_id=row.return_id,
         order_id=row.order_id,
@@ -749,7 +754,7 @@ async def load_return(session: AsyncSession, return_id: str) -> ReturnRecord | N
         ],
         workflow_id=row.workflow_id,
         created_at=row.created_at,
-        events=[Event(at=e.at, type=e.type, detail=e.detail) for e in event_rows],
+        events=events,
         refund_method=row.refund_method,
     )
 
@@ -774,27 +779,23 @@ async def claim_receiving_location(
     return updated.first() is not None
 
 
-async def set_return_status(session: AsyncSession, return_id: str, status: str) -> None:
+async def _update_return(session: AsyncSession, return_id: str, **values: Any) -> None:
     await session.execute(
         returns.update()
         .where(returns.c.return_id == return_id)
-        .values(status=status, updated_at=func.now())
+        .values(**values, updated_at=func.now())
     )
+
+
+async def set_return_status(session: AsyncSession, return_id: str, status: str) -> None:
+    await _update_return(session, return_id, status=status)
 
 
 async def replace_refunds(
     session: AsyncSession, return_id: str, refunds: list[RefundRecord]
 ) -> None:
-    await session.execute(
-        returns.update()
-        .where(returns.c.return_id == return_id)
-        .values(refunds=_refunds_json(refunds), updated_at=func.now())
-    )
+    await _update_return(session, return_id, refunds=_refunds_json(refunds))
 
 
 async def append_return_event(session: AsyncSession, return_id: str, event: Event) -> None:
-    await session.execute(
-        return_events.insert().values(
-            return_id=return_id, at=event.at, type=event.type, detail=event.detail
-        )
-    )
+    await _append_event(session, return_events, "return_id", return_id, event)

@@ -18,8 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -42,6 +44,8 @@ MAX_REFERENCE_LENGTH = 200
 EXPIRY_SWEEP_BATCH = 500
 
 logger = logging.getLogger(__name__)
+
+Found = TypeVar("Found")
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,14 @@ def _approved(result: ProviderResult, operation: str, payment_id: str) -> Provid
     return result
 
 
+def _checked_key(request: Message, key: str) -> str:
+    """The idempotency key of a mutating call, once the request is known to
+    carry no card number and the key is well formed."""
+    mapping.reject_card_numbers(request)
+    validate_key(key)
+    return key
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -103,9 +115,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def AuthorizePayment(
         self, request: payments_pb2.AuthorizePaymentRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.AuthorizePaymentResponse:
-        mapping.reject_card_numbers(request)
-        key = request.idempotency_key
-        validate_key(key)
+        key = _checked_key(request, request.idempotency_key)
         reference = _required(request.reference, "reference")
         tender = mapping.tender_from_proto(request.tender)
         amount = mapping.money_from_proto(request.amount, "amount")
@@ -209,9 +219,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def CapturePayment(
         self, request: payments_pb2.CapturePaymentRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.CapturePaymentResponse:
-        mapping.reject_card_numbers(request)
-        key = request.idempotency_key
-        validate_key(key)
+        key = _checked_key(request, request.idempotency_key)
         payment_id = _required(request.payment_id, "payment_id")
         amount = mapping.money_from_proto(request.amount, "amount")
         final = request.final
@@ -308,9 +316,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def VoidPayment(
         self, request: payments_pb2.VoidPaymentRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.VoidPaymentResponse:
-        mapping.reject_card_numbers(request)
-        key = request.idempotency_key
-        validate_key(key)
+        key = _checked_key(request, request.idempotency_key)
         payment_id = _required(request.payment_id, "payment_id")
 
         async def void(session: AsyncSession) -> payments_pb2.VoidPaymentResponse:
@@ -335,9 +341,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def RefundPayment(
         self, request: payments_pb2.RefundPaymentRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.RefundPaymentResponse:
-        mapping.reject_card_numbers(request)
-        key = request.idempotency_key
-        validate_key(key)
+        key = _checked_key(request, request.idempotency_key)
         payment_id = _required(request.payment_id, "payment_id")
         amount = mapping.money_from_proto(request.amount, "amount")
         customer_id = (
@@ -378,9 +382,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def IssueGiftCard(
         self, request: payments_pb2.IssueGiftCardRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.IssueGiftCardResponse:
-        mapping.reject_card_numbers(request)
-        key = request.idempotency_key
-        validate_key(key)
+        key = _checked_key(request, request.idempotency_key)
         initial = mapping.money_from_proto(request.initial_balance, "initial_balance")
 
         async def issue(session: AsyncSession) -> payments_pb2.IssueGiftCardResponse:
@@ -394,9 +396,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def ReloadGiftCard(
         self, request: payments_pb2.ReloadGiftCardRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.ReloadGiftCardResponse:
-        mapping.reject_card_numbers(request)
-        key = request.idempotency_key
-        validate_key(key)
+        key = _checked_key(request, request.idempotency_key)
         code = _required(request.code, "code")
         amount = mapping.money_from_proto(request.amount, "amount")
 
@@ -413,16 +413,14 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     ) -> payments_pb2.GetGiftCardResponse:
         mapping.reject_card_numbers(request)
         code = _required(request.code, "code")
-        async with self._database.transaction() as session:
-            card = await store.get_gift_card(session, code)
+        card = await self._read(store.get_gift_card, code)
         return payments_pb2.GetGiftCardResponse(gift_card=mapping.gift_card_to_proto(card))
 
     async def ListStoreCredit(
         self, request: payments_pb2.ListStoreCreditRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.ListStoreCreditResponse:
         customer_id = _required(request.customer_id, "customer_id")
-        async with self._database.transaction() as session:
-            found = await store.list_store_credit(session, customer_id)
+        found = await self._read(store.list_store_credit, customer_id)
         return payments_pb2.ListStoreCreditResponse(
             store_credit=[mapping.gift_card_to_proto(card) for card in found]
         )
@@ -433,16 +431,14 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         self, request: payments_pb2.GetPaymentRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.GetPaymentResponse:
         payment_id = _required(request.payment_id, "payment_id")
-        async with self._database.transaction() as session:
-            payment = await store.get_payment(session, payment_id)
+        payment = await self._read(store.get_payment, payment_id)
         return payments_pb2.GetPaymentResponse(payment=mapping.payment_to_proto(payment))
 
     async def ListPayments(
         self, request: payments_pb2.ListPaymentsRequest, context: grpc.aio.ServicerContext
     ) -> payments_pb2.ListPaymentsResponse:
         reference = _required(request.reference, "reference")
-        async with self._database.transaction() as session:
-            found = await store.list_payments(session, reference)
+        found = await self._read(store.list_payments, reference)
         return payments_pb2.ListPaymentsResponse(
             payments=[mapping.payment_to_proto(payment) for payment in found]
         )
@@ -455,6 +451,11 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         return payments_pb2.ListProviderOperationsResponse(
             operations=[mapping.provider_operation_to_proto(op) for op in operations]
         )
+
+    async def _read(self, read: Callable[[AsyncSession, str], Awaitable[Found]], key: str) -> Found:
+        """One read of the store, in its own unit of work."""
+        async with self._database.transaction() as session:
+            return await read(session, key)
 
     async def _call_provider(
         self, operation: str, key: str, payment: Payment, amount: Money, *, final: bool = False

@@ -284,6 +284,24 @@ def _changed_nothing(payment_id: str) -> Conflict:
     )
 
 
+async def _update_payment(
+    session: AsyncSession, payment_id: str, *conditions: Any, **values: Any
+) -> Payment:
+    """One conditional UPDATE of a payment (touching updated_at); Conflict when
+    the conditions no longer hold, because someone changed it meanwhile."""
+    row = (
+        await session.execute(
+            update(payments)
+            .where(payments.c.payment_id == payment_id, *conditions)
+            .values(**values, updated_at=func.now())
+            .returning(*payments.c)
+        )
+    ).first()
+    if row is None:
+        raise _changed_nothing(payment_id)
+    return _payment(row)
+
+
 async def record_capture(
     session: AsyncSession, after: Payment, amount: Money, released_minor: int = 0
 ) -> Payment:
@@ -291,87 +309,47 @@ async def record_capture(
     released), only while both stay within what was authorized."""
     captured = payments.c.captured_minor
     released = payments.c.released_minor
-    row = (
-        await session.execute(
-            update(payments)
-            .where(
-                payments.c.payment_id == after.payment_id,
-                payments.c.status.in_([domain.AUTHORIZED, domain.CAPTURED]),
-                captured + released + amount.amount_minor + released_minor
-                <= payments.c.authorized_minor,
-            )
-            .values(
-                captured_minor=captured + amount.amount_minor,
-                released_minor=released + released_minor,
-                status=after.status,
-                updated_at=func.now(),
-            )
-            .returning(*payments.c)
-        )
-    ).first()
-    if row is None:
-        raise _changed_nothing(after.payment_id)
-    return _payment(row)
+    return await _update_payment(
+        session,
+        after.payment_id,
+        payments.c.status.in_([domain.AUTHORIZED, domain.CAPTURED]),
+        captured + released + amount.amount_minor + released_minor <= payments.c.authorized_minor,
+        captured_minor=captured + amount.amount_minor,
+        released_minor=released + released_minor,
+        status=after.status,
+    )
 
 
 async def record_refund(session: AsyncSession, after: Payment, amount: Money) -> Payment:
     """Adds `amount` to refunded, only while it stays within what was captured."""
     refunded = payments.c.refunded_minor
-    row = (
-        await session.execute(
-            update(payments)
-            .where(
-                payments.c.payment_id == after.payment_id,
-                payments.c.status == domain.CAPTURED,
-                refunded + amount.amount_minor <= payments.c.captured_minor,
-            )
-            .values(
-                refunded_minor=refunded + amount.amount_minor,
-                status=after.status,
-                updated_at=func.now(),
-            )
-            .returning(*payments.c)
-        )
-    ).first()
-    if row is None:
-        raise _changed_nothing(after.payment_id)
-    return _payment(row)
+    return await _update_payment(
+        session,
+        after.payment_id,
+        payments.c.status == domain.CAPTURED,
+        refunded + amount.amount_minor <= payments.c.captured_minor,
+        refunded_minor=refunded + amount.amount_minor,
+        status=after.status,
+    )
+
+
+async def _end_authorization(session: AsyncSession, payment_id: str, status: str) -> Payment:
+    """Moves an authorization nothing was captured from to `status`."""
+    return await _update_payment(
+        session,
+        payment_id,
+        payments.c.status == domain.AUTHORIZED,
+        payments.c.captured_minor == 0,
+        status=status,
+    )
 
 
 async def record_void(session: AsyncSession, payment_id: str) -> Payment:
-    row = (
-        await session.execute(
-            update(payments)
-            .where(
-                payments.c.payment_id == payment_id,
-                payments.c.status == domain.AUTHORIZED,
-                payments.c.captured_minor == 0,
-            )
-            .values(status=domain.VOIDED, updated_at=func.now())
-            .returning(*payments.c)
-        )
-    ).first()
-    if row is None:
-        raise _changed_nothing(payment_id)
-    return _payment(row)
+    return await _end_authorization(session, payment_id, domain.VOIDED)
 
 
 async def record_expiry(session: AsyncSession, payment_id: str) -> Payment:
-    row = (
-        await session.execute(
-            update(payments)
-            .where(
-                payments.c.payment_id == payment_id,
-                payments.c.status == domain.AUTHORIZED,
-                payments.c.captured_minor == 0,
-            )
-            .values(status=domain.EXPIRED, updated_at=func.now())
-            .returning(*payments.c)
-        )
-    ).first()
-    if row is None:
-        raise _changed_nothing(payment_id)
-    return _payment(row)
+    return await _end_authorization(session, payment_id, domain.EXPIRED)
 
 
 async def record_reauthorization(
@@ -382,25 +360,14 @@ async def record_reauthorization(
 ) -> Payment:
     """A fresh authorization (provider or gift card hold) replaces a lapsed one;
     an expired payment is authorized again."""
-    row = (
-        await session.execute(
-            update(payments)
-            .where(
-                payments.c.payment_id == renewed.payment_id,
-                payments.c.status.in_([domain.AUTHORIZED, domain.CAPTURED, domain.EXPIRED]),
-            )
-            .values(
-                status=renewed.status,
-                provider_reference=provider_reference,
-                expires_at=expires_at,
-                updated_at=func.now(),
-            )
-            .returning(*payments.c)
-        )
-    ).first()
-    if row is None:
-        raise _changed_nothing(renewed.payment_id)
-    return _payment(row)
+    return await _update_payment(
+        session,
+        renewed.payment_id,
+        payments.c.status.in_([domain.AUTHORIZED, domain.CAPTURED, domain.EXPIRED]),
+        status=renewed.status,
+        provider_reference=provider_reference,
+        expires_at=expires_at,
+    )
 
 
 async def expire_lapsed(session: AsyncSession, now: datetime, limit: int) -> list[Payment]:

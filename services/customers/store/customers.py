@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.errors import NotFound, Unavailable
 from services.customers import domain
 from services.customers.domain import Activity, Customer, Identity, PageCursor, Preferences
+from services.customers.store.paging import newest_first
 from services.customers.store.tables import customer_activities, customer_identities, customers
 
 _CREATE_ATTEMPTS = 5
@@ -185,20 +186,7 @@ async def list_activities(
 ) -> tuple[list[Activity], PageCursor | None]:
     """Newest first; the cursor of the last row when more remain."""
     table = customer_activities
-    query = select(table).where(table.c.customer_id == customer_id)
-    if after is not None:
-        query = query.where(
-            tuple_(table.c.occurred_at, table.c.activity_id)
-            < tuple_(after.occurred_at, after.activity_id)
-        )
-    rows = (
-        await session.execute(
-            query.order_by(table.c.occurred_at.desc(), table.c.activity_id.desc()).limit(limit + 1)
-        )
-    ).all()
-    page = rows[:limit]
-    cursor = None
-    if len(rows) > limit:
-        last = page[-1]
-        cursor = PageCursor(last.occurred_at, last.activity_id)
+    page, cursor = await newest_first(
+        session, table, customer_id, table.c.occurred_at, table.c.activity_id, limit, after
+    )
     return [_activity(row) for row in page], cursor

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, tuple_
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customers import domain
 from services.customers.domain import DeliveryRetry, Notification, PageCursor
+from services.customers.store.paging import newest_first
 from services.customers.store.tables import notifications
 
 # How long the request that queued a message has to deliver it before the
@@ -130,16 +131,7 @@ async def list_notifications(
 ) -> tuple[list[Notification], PageCursor | None]:
     """Newest first."""
     table = notifications
-    query = select(table).where(table.c.customer_id == customer_id)
-    if after is not None:
-        query = query.where(
-            tuple_(table.c.created_at, table.c.seq) < tuple_(after.occurred_at, after.activity_id)
-        )
-    rows = (
-        await session.execute(
-            query.order_by(table.c.created_at.desc(), table.c.seq.desc()).limit(limit + 1)
-        )
-    ).all()
-    page = rows[:limit]
-    cursor = PageCursor(page[-1].created_at, page[-1].seq) if len(rows) > limit else None
+    page, cursor = await newest_first(
+        session, table, customer_id, table.c.created_at, table.c.seq, limit, after
+    )
     return [_notification(row) for row in page], cursor

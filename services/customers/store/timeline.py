@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select, tuple_
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customers import domain
 from services.customers.domain import LoyaltyEntry, PageCursor, TimelineEvent
+from services.customers.store.paging import newest_first
 from services.customers.store.tables import customers, loyalty_ledger, timeline_events
 
 
@@ -66,18 +67,9 @@ async def list_events(
 ) -> tuple[list[TimelineEvent], PageCursor | None]:
     """Newest first; the cursor of the last row when more remain."""
     table = timeline_events
-    query = select(table).where(table.c.customer_id == customer_id)
-    if after is not None:
-        query = query.where(
-            tuple_(table.c.at, table.c.seq) < tuple_(after.occurred_at, after.activity_id)
-        )
-    rows = (
-        await session.execute(
-            query.order_by(table.c.at.desc(), table.c.seq.desc()).limit(limit + 1)
-        )
-    ).all()
-    page = rows[:limit]
-    cursor = PageCursor(page[-1].at, page[-1].seq) if len(rows) > limit else None
+    page, cursor = await newest_first(
+        session, table, customer_id, table.c.at, table.c.seq, limit, after
+    )
     return [_event(row) for row in page], cursor
 
 

@@ -13,7 +13,7 @@ from omni.orders.v1 import orders_pb2
 from services.gateway import customer_views
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
-from services.gateway.routes.customer_access import check_own_customer
+from services.gateway.routes.customer_access import check_own_customer, own_customer_page
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -41,13 +41,13 @@ async def timeline(
     customer_id: str, request: Request, principal: Caller, paging: Paging
 ) -> dict[str, Any]:
     """Every order, fulfilment milestone, return and refund, newest first."""
-    await check_own_customer(request, principal, customer_id)
-    reply = await call(
+    reply = await own_customer_page(
+        request,
+        principal,
+        customer_id,
+        paging,
         clients_of(request).customers.ListTimeline,
-        customers_pb2.ListTimelineRequest(
-            customer_id=customer_id, limit=paging.limit, page_token=paging.cursor
-        ),
-        deadline=_read(request),
+        customers_pb2.ListTimelineRequest,
     )
     return {
         "items": [customer_views.event(e) for e in reply.events],
@@ -60,13 +60,13 @@ async def notifications(
     customer_id: str, request: Request, principal: Caller, paging: Paging
 ) -> dict[str, Any]:
     """Messages sent (or, without an allowed channel, suppressed), newest first."""
-    await check_own_customer(request, principal, customer_id)
-    reply = await call(
+    reply = await own_customer_page(
+        request,
+        principal,
+        customer_id,
+        paging,
         clients_of(request).customers.ListNotifications,
-        customers_pb2.ListNotificationsRequest(
-            customer_id=customer_id, limit=paging.limit, page_token=paging.cursor
-        ),
-        deadline=_read(request),
+        customers_pb2.ListNotificationsRequest,
     )
     return {
         "items": [customer_views.notification(n) for n in reply.notifications],

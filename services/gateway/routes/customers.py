@@ -11,7 +11,7 @@ from services.gateway.auth import Caller
 from services.gateway.clients import call
 from services.gateway.models import ActivityList, CustomerIn, CustomerOut
 from services.gateway.problems import Problem
-from services.gateway.routes.customer_access import check_own_customer
+from services.gateway.routes.customer_access import check_own_customer, own_customer_page
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
 from services.gateway.routes.gift_cards import store_credit_of
 
@@ -74,13 +74,13 @@ async def list_customer_orders(
     paging: Paging,
 ) -> dict[str, Any]:
     """Every order and return of the customer, across channels, newest first."""
-    await check_own_customer(request, principal, customer_id)
-    reply = await call(
+    reply = await own_customer_page(
+        request,
+        principal,
+        customer_id,
+        paging,
         clients_of(request).customers.ListActivities,
-        customers_pb2.ListActivitiesRequest(
-            customer_id=customer_id, limit=paging.limit, page_token=paging.cursor
-        ),
-        deadline=settings_of(request).read_timeout_seconds,
+        customers_pb2.ListActivitiesRequest,
     )
     return {
         "items": [mapping.activity(a) for a in reply.activities],

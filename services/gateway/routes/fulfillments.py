@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from google.protobuf.message import Message
 
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
@@ -33,6 +35,15 @@ def _out(principal: Principal, fulfillment: Any) -> dict[str, Any]:
     return mapping.fulfillment(fulfillment, show_pickup_code=shows_pickup_code(principal))
 
 
+async def _act(
+    request: Request, principal: Principal, rpc: Callable[..., Awaitable[Any]], message: Message
+) -> dict[str, Any]:
+    """Hands a store action to the order's journey (through the orders service)
+    and answers with the fulfilment as it left it."""
+    reply = await call(rpc, message, deadline=settings_of(request).journey_timeout_seconds)
+    return _out(principal, reply.fulfillment)
+
+
 @router.post(
     "/{fulfillment_id}/pick", response_model=FulfillmentOut, response_model_exclude_unset=True
 )
@@ -41,7 +52,9 @@ async def pick(
 ) -> dict[str, Any]:
     """A short pick is allowed: the rest is rerouted or cancelled and refunded."""
     await _check_fulfillment(request, principal, fulfillment_id)
-    reply = await call(
+    return await _act(
+        request,
+        principal,
         clients_of(request).orders.PickFulfillment,
         orders_pb2.PickFulfillmentRequest(
             fulfillment_id=fulfillment_id,
@@ -51,9 +64,7 @@ async def pick(
             ],
             actor=principal.sub,
         ),
-        deadline=settings_of(request).journey_timeout_seconds,
     )
-    return _out(principal, reply.fulfillment)
 
 
 @router.post(
@@ -67,14 +78,14 @@ async def handover(
 ) -> dict[str, Any]:
     """The customer collected: payment captured. A wrong code is a 422."""
     await _check_fulfillment(request, principal, fulfillment_id)
-    reply = await call(
+    return await _act(
+        request,
+        principal,
         clients_of(request).orders.HandoverFulfillment,
         orders_pb2.HandoverFulfillmentRequest(
             fulfillment_id=fulfillment_id, pickup_code=body.pickup_code, actor=principal.sub
         ),
-        deadline=settings_of(request).journey_timeout_seconds,
     )
-    return _out(principal, reply.fulfillment)
 
 
 @router.post(
@@ -85,7 +96,9 @@ async def ship(
 ) -> dict[str, Any]:
     """Shipped: payment for those lines captured."""
     await _check_fulfillment(request, principal, fulfillment_id)
-    reply = await call(
+    return await _act(
+        request,
+        principal,
         clients_of(request).orders.ShipFulfillment,
         orders_pb2.ShipFulfillmentRequest(
             fulfillment_id=fulfillment_id,
@@ -93,9 +106,7 @@ async def ship(
             tracking_number=body.tracking_number,
             actor=principal.sub,
         ),
-        deadline=settings_of(request).journey_timeout_seconds,
     )
-    return _out(principal, reply.fulfillment)
 
 
 @router.post(
@@ -109,11 +120,11 @@ async def reject(
     customer told), or are cancelled and refunded. Answers with this
     fulfilment, now `rerouted` (or `cancelled`); 409 unless pending or picking."""
     await _check_fulfillment(request, principal, fulfillment_id)
-    reply = await call(
+    return await _act(
+        request,
+        principal,
         clients_of(request).orders.RejectFulfillment,
         orders_pb2.RejectFulfillmentRequest(
             fulfillment_id=fulfillment_id, reason=body.reason, actor=principal.sub
         ),
-        deadline=settings_of(request).journey_timeout_seconds,
     )
-    return _out(principal, reply.fulfillment)
