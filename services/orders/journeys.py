@@ -93,7 +93,10 @@ def order_input(order: OrderRecord, tenders: list[RequestedTender]) -> OrderInpu
     address = None
     if order.address is not None:
         a = order.address
-        address = AddressInput(a.line1, a.city, a.postal_code, a.country, a.lat, a.lon)
+        # The journey only needs the point to choose a location; the street
+        # address stays in the orders database (which erase can blank) and out
+        # of Temporal's history.
+        address = AddressInput("", "", "", a.country, a.lat, a.lon)
     return OrderInput(
         order_id=order.order_id,
         customer_id=order.customer_id,

@@ -6,10 +6,15 @@ sourcing and stock checks see only the test's own world.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import subprocess
 from typing import Any
 
 import pytest
 
+from stack.temporal import temporal_binary
 from tests.e2e.api import Caller, money, token, unique
 from tests.support.stack import StackProcess
 
@@ -263,6 +268,46 @@ def test_ship_from_store_uses_the_nearest_location_with_all_stock(
     assert payment_totals(final) == (4000, 4000, 0)
     assert available_at(guest, mug, farther, 40.0, -100.0) == 8
     assert available_at(guest, tee, near, 40.0, -100.0) == 10
+    # The street address stays in the orders database, out of Temporal's history.
+    history = workflow_history(stack, f"order-{order_id}")
+    assert order_id in history and "1 Main St" not in history
+
+
+def workflow_history(stack: StackProcess, workflow_id: str) -> str:
+    shown = subprocess.run(
+        [
+            temporal_binary(),
+            "workflow",
+            "show",
+            "--workflow-id",
+            workflow_id,
+            "--address",
+            stack.temporal_address,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return shown.stdout + "\n".join(_payload_texts(json.loads(shown.stdout)))
+
+
+def _payload_texts(node: Any) -> list[str]:
+    """Payload bodies in a history are base64; decode them so a search sees them."""
+    if isinstance(node, dict):
+        found = [text for value in node.values() for text in _payload_texts(value)]
+        data = node.get("data")
+        if isinstance(data, str):
+            try:
+                found.append(base64.b64decode(data, validate=True).decode("utf-8", "replace"))
+            except (binascii.Error, ValueError):
+                pass
+        return found
+    if isinstance(node, list):
+        return [text for item in node for text in _payload_texts(item)]
+    return []
 
 
 def test_online_order_returned_in_another_store(
