@@ -135,7 +135,10 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
         customer_id = _customer_id(request.customer_id)
         async with self._database.transaction() as session:
             customer = await store.get_customer(session, customer_id)
-        return customers_pb2.GetCustomerResponse(customer=mapping.customer_to_proto(customer))
+            aliases = await store.lifecycle.aliases_of(session, customer.customer_id)
+        return customers_pb2.GetCustomerResponse(
+            customer=mapping.customer_to_proto(customer), aliases=aliases
+        )
 
     async def MergeCustomers(
         self, request: customers_pb2.MergeCustomersRequest, context: grpc.aio.ServicerContext

@@ -190,8 +190,10 @@ async def test_merge_moves_history_points_and_cart_and_keeps_an_alias(customers:
     assert survivor.customer_id == online
     assert survivor.loyalty_points == 35
     assert {i.kind for i in survivor.identities} == {"email", "phone"}
-    # The old id answers as the survivor.
+    # The old id answers as the survivor, which lists it as an alias.
     assert (await profile(customers, in_store)).customer_id == online
+    looked_up = await customers.GetCustomer(pb.GetCustomerRequest(customer_id=online))
+    assert list(looked_up.aliases) == [in_store]
     history = await customers.ListActivities(pb.ListActivitiesRequest(customer_id=in_store))
     assert {a.reference_id for a in history.activities} == {"ord-web", "ord-pos"}
     cart = (await customers.GetCart(pb.GetCartRequest(customer_id=online))).cart

@@ -102,3 +102,21 @@ def test_customer_shows_store_credit() -> None:
     assert response.json()["store_credit"] == [
         {"code": "GC-CREDIT", "balance": {"amount_minor": 250, "currency": "USD"}}
     ]
+
+
+def test_store_credit_held_under_a_merged_id_shows_on_the_survivor() -> None:
+    customers = FakeStub(
+        GetCustomer=lambda request: customers_pb2.GetCustomerResponse(
+            customer=customers_pb2.Customer(customer_id="C1", name="Ada"), aliases=["C0"]
+        )
+    )
+    payments = FakeStub(
+        ListStoreCredit=lambda request: payments_pb2.ListStoreCreditResponse(
+            store_credit=[card(f"GC-{request.customer_id}", 100)]
+        )
+    )
+    client = TestClient(make_app(fake_clients(customers=customers, payments=payments)))
+    response = client.get("/v1/customers/C1", headers=bearer("customer", customer_id="C1"))
+    assert response.status_code == 200, response.text
+    assert [c["code"] for c in response.json()["store_credit"]] == ["GC-C1", "GC-C0"]
+    assert [r.customer_id for r in payments.called("ListStoreCredit")] == ["C1", "C0"]

@@ -78,10 +78,12 @@ class GetCustomerRequest(_message.Message):
     def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
 
 class GetCustomerResponse(_message.Message):
-    __slots__ = ("customer",)
+    __slots__ = ("customer", "aliases")
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
     customer: Customer
-    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Activity(_message.Message):
     __slots__ = ("kind", "reference_id", "channel", "status", "order_id", "occurred_at")

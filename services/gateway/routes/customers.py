@@ -60,10 +60,10 @@ async def get_customer(customer_id: str, request: Request, principal: Caller) ->
         customers_pb2.GetCustomerRequest(customer_id=customer_id),
         deadline=settings_of(request).read_timeout_seconds,
     )
-    return {
-        **customer_views.customer(reply.customer),
-        "store_credit": await store_credit_of(request, customer_id),
-    }
+    # Credit issued under a merged duplicate's id belongs to the survivor too.
+    owners = [reply.customer.customer_id or customer_id, *reply.aliases]
+    credit = [card for owner in owners for card in await store_credit_of(request, owner)]
+    return {**customer_views.customer(reply.customer), "store_credit": credit}
 
 
 @router.get("/{customer_id}/orders", response_model=ActivityList)
