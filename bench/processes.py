@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,17 +18,11 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.migrations import upgrade
+from stack.ports import free_port
 from stack.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

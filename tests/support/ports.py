@@ -1,12 +1,8 @@
-"""Free loopback ports for servers a test starts."""
+"""Free loopback ports for servers a test starts (see stack/ports.py for why
+they come from below the ephemeral range)."""
 
 from __future__ import annotations
 
-import socket
+from stack.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["free_port"]
