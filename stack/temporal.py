@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stack.processes import child_options
-from workflows.contracts import SEARCH_ATTRIBUTES
+from workflows.contracts.journeys import SEARCH_ATTRIBUTES
 
 
 def temporal_binary() -> str:

@@ -32,11 +32,11 @@ from workflows.activities.customers import CustomerActivities
 from workflows.activities.inventory import InventoryActivities
 from workflows.activities.orders import OrderActivities
 from workflows.activities.payments import PaymentActivities
-from workflows.bopis import BopisWorkflow
-from workflows.cart_reminder import CartReminderWorkflow
-from workflows.contracts import TASK_QUEUE
-from workflows.returns import ReturnWorkflow
-from workflows.ship_from_store import ShipFromStoreWorkflow
+from workflows.carts.reminder import CartReminderWorkflow
+from workflows.contracts.journeys import TASK_QUEUE
+from workflows.order.bopis import BopisWorkflow
+from workflows.order.ship_from_store import ShipFromStoreWorkflow
+from workflows.returns.workflow import ReturnWorkflow
 
 logger = logging.getLogger("workflows.worker")
 

@@ -19,8 +19,20 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
+class UnitOfWork:
+    """One transaction that rolls back unless the use case calls `commit()`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.committed = False
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self.committed = True
+
+
 class Database:
-    """One engine per process; `transaction()` is the unit of work."""
+    """One engine per process; `unit_of_work()` is what use cases open."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.engine = create_async_engine(
@@ -34,6 +46,17 @@ class Database:
         """Commits when the block ends normally, rolls back on any exception."""
         async with self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """Rolls back at the end unless `commit()` was called (cosmicpython's rule)."""
+        async with self._sessions() as session:
+            uow = UnitOfWork(session)
+            try:
+                yield uow
+            finally:
+                if not uow.committed:
+                    await session.rollback()
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

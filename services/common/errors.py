@@ -6,7 +6,7 @@ to status codes with details, and the gateway maps those to problem+json.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class DomainError(Exception):
@@ -18,7 +18,15 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    """The thing named does not exist (or the caller may not see it)."""
+    """The thing named does not exist (or the caller may not see it).
+
+    `resource_type` and `ids` travel as google.rpc ResourceInfo, so a caller
+    learns which ids were missing without reading the message."""
+
+    def __init__(self, message: str, *, resource_type: str = "", ids: list[str] | None = None):
+        super().__init__(message)
+        self.resource_type = resource_type
+        self.ids = ids or []
 
 
 class AlreadyExists(DomainError):
@@ -41,12 +49,6 @@ class InvalidArgument(DomainError):
     @classmethod
     def field(cls, name: str, message: str) -> InvalidArgument:
         return cls(f"{name}: {message}", [FieldViolation(name, message)])
-
-
-@dataclass
-class _Reasoned:
-    reason: str
-    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class BusinessRuleViolation(DomainError):

@@ -63,6 +63,15 @@ def to_status_proto(error: DomainError) -> tuple[grpc.StatusCode, status_pb2.Sta
         detail = any_pb2.Any()
         detail.Pack(bad_request)
         status.details.append(detail)
+    if isinstance(error, NotFound) and error.resource_type:
+        resource = error_details_pb2.ResourceInfo(
+            resource_type=error.resource_type,
+            resource_name=",".join(error.ids),
+            description=error.message,
+        )
+        detail = any_pb2.Any()
+        detail.Pack(resource)
+        status.details.append(detail)
     if isinstance(error, BusinessRuleViolation | Conflict):
         info = error_details_pb2.ErrorInfo(
             reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
@@ -76,7 +85,7 @@ def to_status_proto(error: DomainError) -> tuple[grpc.StatusCode, status_pb2.Sta
 Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 
-async def _abort(context: grpc.aio.ServicerContext, error: DomainError) -> None:
+async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> None:
     code, status = to_status_proto(error)
     await context.abort(
         code, error.message, trailing_metadata=((_DETAILS_KEY, status.SerializeToString()),)
@@ -88,7 +97,7 @@ def _guard_unary(method: str, behavior: Handler) -> Handler:
         try:
             return await behavior(request, context)
         except DomainError as error:
-            await _abort(context, error)
+            await abort_with(context, error)
         except (grpc.aio.AbortError, grpc.RpcError):
             raise
         except Exception:
@@ -105,7 +114,7 @@ def _guard_stream(method: str, behavior: Callable[..., Any]) -> Callable[..., An
             async for item in behavior(request, context):
                 yield item
         except DomainError as error:
-            await _abort(context, error)
+            await abort_with(context, error)
         except (grpc.aio.AbortError, grpc.RpcError):
             raise
         except Exception:
@@ -183,6 +192,9 @@ class RpcErrorInfo:
     reason: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     violations: list[FieldViolation] = field(default_factory=list)
+    # NOT_FOUND: which kind of thing, and which ids of it, were missing.
+    resource_type: str = ""
+    missing_ids: list[str] = field(default_factory=list)
 
 
 def describe_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> RpcErrorInfo:
@@ -201,6 +213,11 @@ def describe_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> RpcErrorI
                 info.violations = [
                     FieldViolation(v.field, v.description) for v in bad_request.field_violations
                 ]
+            elif detail.Is(error_details_pb2.ResourceInfo.DESCRIPTOR):
+                resource = error_details_pb2.ResourceInfo()
+                detail.Unpack(resource)
+                info.resource_type = resource.resource_type
+                info.missing_ids = [i for i in resource.resource_name.split(",") if i]
             elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 error_info = error_details_pb2.ErrorInfo()
                 detail.Unpack(error_info)

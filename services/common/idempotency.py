@@ -1,27 +1,44 @@
-"""Idempotency keys for mutating RPCs: a repeat returns the first result.
+"""The one idempotency helper: a repeated key returns the first result,
+refusals included, in every service.
 
-The key row is inserted in the same transaction as the work. A concurrent
-repeat blocks on the key's unique index until the first commits (then it reads
-the stored response) or rolls back (then it does the work itself), so a retry
-never reserves, charges or refunds twice.
+`run_once` owns the unit of work. It claims the key (a concurrent repeat
+blocks on the key's unique index until the first commits, then reads what it
+stored), runs the work under a savepoint, and stores either the response or,
+when the work was refused (BusinessRuleViolation, Conflict), the refusal, so
+a repeat answers the same refusal without doing the work again. Anything
+else (Unavailable, a bug) rolls the key back with the work, so a retry with
+the same key tries again. A key reused with other parameters is refused,
+everywhere the same: FAILED_PRECONDITION `IDEMPOTENCY_KEY_REUSED`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.errors import Conflict, InvalidArgument
+from services.common.db import Database
+from services.common.errors import BusinessRuleViolation, Conflict, DomainError, InvalidArgument
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
 MAX_KEY_LENGTH = 200
+KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+Refusal = BusinessRuleViolation | Conflict
+
+
+class RefusedAfterChanges(Exception):
+    """Raised by work that must keep what it changed and still refuse
+    (an authorization marked expired because it could not be renewed)."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
 
 
 def idempotency_table(metadata: MetaData) -> Table:
@@ -32,6 +49,7 @@ def idempotency_table(metadata: MetaData) -> Table:
         Column("key", String(MAX_KEY_LENGTH), primary_key=True),
         Column("request_hash", String(64), nullable=False),
         Column("response", LargeBinary, nullable=True),
+        Column("failure", JSONB, nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
 
@@ -52,40 +70,78 @@ def validate_key(key: str) -> None:
         raise InvalidArgument.field("idempotency_key", f"is longer than {MAX_KEY_LENGTH}")
 
 
+def key_reused() -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        KEY_REUSED, "idempotency key was already used with different parameters"
+    )
+
+
+def _failure_record(refusal: Refusal) -> dict[str, Any]:
+    return {
+        "kind": "conflict" if isinstance(refusal, Conflict) else "business",
+        "reason": refusal.reason,
+        "message": refusal.message,
+        "metadata": refusal.metadata,
+    }
+
+
+def _refusal_from_record(record: dict[str, Any]) -> DomainError:
+    error_type = Conflict if record["kind"] == "conflict" else BusinessRuleViolation
+    return error_type(record["reason"], record["message"], dict(record["metadata"]))
+
+
 async def run_once(
-    session: AsyncSession,
+    database: Database,
     table: Table,
     key: str,
     request: Message,
     response_type: type[ResponseT],
-    work: Callable[[], Awaitable[ResponseT]],
+    work: Callable[[AsyncSession], Awaitable[ResponseT]],
 ) -> ResponseT:
-    """Runs `work` the first time `key` is seen; afterwards returns its response.
-
-    Must run inside the same transaction as the work it guards.
-    """
+    """Runs `work` in one transaction the first time `key` is seen; afterwards
+    returns its response or raises its refusal again."""
     validate_key(key)
     fingerprint = request_fingerprint(request)
-    inserted = await session.execute(
-        insert(table)
-        .values(key=key, request_hash=fingerprint)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(table.c.key)
-    )
-    if inserted.first() is None:
-        row = (
+    refusal: Refusal | None = None
+    async with database.transaction() as session:
+        inserted = await session.execute(
+            insert(table)
+            .values(key=key, request_hash=fingerprint)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.key)
+        )
+        if inserted.first() is None:
+            earlier = (
+                await session.execute(
+                    select(table.c.request_hash, table.c.response, table.c.failure).where(
+                        table.c.key == key
+                    )
+                )
+            ).one()
+            if earlier.request_hash != fingerprint:
+                raise key_reused()
+            if earlier.failure is not None:
+                raise _refusal_from_record(earlier.failure)
+            return response_type.FromString(earlier.response)
+        savepoint = await session.begin_nested()
+        try:
+            response = await work(session)
+        except RefusedAfterChanges as kept:
+            await savepoint.commit()
+            refusal = kept.refusal
+        except (BusinessRuleViolation, Conflict) as refused:
+            await savepoint.rollback()
+            refusal = refused
+        else:
+            await savepoint.commit()
             await session.execute(
-                select(table.c.request_hash, table.c.response).where(table.c.key == key)
+                table.update()
+                .where(table.c.key == key)
+                .values(response=response.SerializeToString())
             )
-        ).one()
-        if row.request_hash != fingerprint:
-            raise Conflict(
-                "IDEMPOTENCY_KEY_REUSED",
-                "idempotency key was already used with different parameters",
-            )
-        return response_type.FromString(row.response)
-    response = await work()
-    await session.execute(
-        table.update().where(table.c.key == key).values(response=response.SerializeToString())
-    )
-    return response
+            return response
+        await session.execute(
+            table.update().where(table.c.key == key).values(failure=_failure_record(refusal))
+        )
+    # Committed: the key now answers this refusal to every repeat.
+    raise refusal

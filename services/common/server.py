@@ -26,6 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common.db import Database
+from services.common.card_numbers import CardNumberInterceptor
 from services.common.grpc_errors import ErrorInterceptor
 from services.common.logs import setup_logging
 from services.common.metrics import MetricsInterceptor, start_metrics_server
@@ -82,9 +83,15 @@ async def serve(
 
     `on_stopping` runs before in-flight calls get their grace (to end
     long-lived streams); `on_stop` after the server has stopped."""
-    # Outermost first: the server span, then domain errors → status, then metrics.
+    # Outermost first: the server span, then domain errors → status, then
+    # metrics, then the card-number guard every service applies to every request.
     server = grpc.aio.server(
-        interceptors=[grpc_server_interceptor(), ErrorInterceptor(), MetricsInterceptor()]
+        interceptors=[
+            grpc_server_interceptor(),
+            ErrorInterceptor(),
+            MetricsInterceptor(),
+            CardNumberInterceptor(),
+        ]
     )
     register(server)
     health_servicer = health.aio.HealthServicer()

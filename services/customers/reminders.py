@@ -15,14 +15,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.customers.domain import Cart
-from workflows.cart_contracts import (
+from workflows.contracts.carts import (
     CART_CHANGED_SIGNAL,
     CART_REMINDER_WORKFLOW,
     CartChange,
     CartReminderInput,
     cart_workflow_id,
 )
-from workflows.contracts import TASK_QUEUE
+from workflows.contracts.journeys import TASK_QUEUE
 
 logger = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from services.common.errors import (
 )
 from services.common.telemetry import ORDER_ID, current_traceparent, span_linked_to, tag_span
 from services.orders.domain import OrderRecord, RequestedTender, ReturnRecord
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     ERROR_INVALID_PICK,
     ERROR_INVALID_RECEIPT,

@@ -30,7 +30,7 @@ from services.orders.domain import (
     ReturnRecord,
 )
 from services.orders.journeys import Journeys
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     CANCEL_UPDATE,
     HANDOVER_UPDATE,
     PICK_UPDATE,

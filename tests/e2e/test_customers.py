@@ -27,8 +27,8 @@ from tests.e2e.test_journeys import (
     receive_stock,
 )
 from tests.support.stack import StackProcess
-from workflows.cart_contracts import cart_workflow_id
-from workflows.cart_reminder import CLOSED
+from workflows.contracts.carts import cart_workflow_id
+from workflows.carts.reminder import CLOSED
 
 DEADLINE_SECONDS = 30.0
 

@@ -32,7 +32,7 @@ from services.common.grpc_errors import describe_rpc_error
 from stack.temporal import TemporalDevServer
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     ERROR_INVALID_PICK,
     ERROR_INVALID_STATE,

@@ -13,7 +13,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from workflows.activity_types import (
+from workflows.contracts.activities import (
     AdjustStockInput,
     AuthorizeInput,
     CaptureInput,

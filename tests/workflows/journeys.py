@@ -12,8 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from tests.workflows.fakes import FakeServices
-from workflows.bopis import BopisWorkflow
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     PLACE_UPDATE,
     AddressInput,
     LineInput,
@@ -22,8 +21,9 @@ from workflows.contracts import (
     TenderInput,
     order_workflow_id,
 )
-from workflows.returns import ReturnWorkflow
-from workflows.ship_from_store import ShipFromStoreWorkflow
+from workflows.order.bopis import BopisWorkflow
+from workflows.order.ship_from_store import ShipFromStoreWorkflow
+from workflows.returns.workflow import ReturnWorkflow
 
 
 def unique(prefix: str) -> str:

@@ -27,8 +27,8 @@ from workflows.activities.customers import CustomerActivities
 from workflows.activities.inventory import InventoryActivities
 from workflows.activities.orders import OrderActivities
 from workflows.activities.payments import PaymentActivities
-from workflows.activity_types import ReleaseReservationInput, ReserveStockInput, SkuQty
-from workflows.saga import Saga
+from workflows.contracts.activities import ReleaseReservationInput, ReserveStockInput, SkuQty
+from workflows.order.saga import Saga
 from workflows.worker import activities_for
 
 

@@ -11,8 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices
 from tests.workflows.journeys import order, place, running_worker
-from workflows.activity_types import SkuQty
-from workflows.contracts import (
+from workflows.contracts.activities import SkuQty
+from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     CANCEL_UPDATE,
     ERROR_INVALID_PICK,

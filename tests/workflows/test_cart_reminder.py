@@ -13,16 +13,16 @@ from temporalio.worker import Worker
 
 from tests.workflows.fakes import FakeServices, refused
 from tests.workflows.journeys import order, place, running_worker, unique
-from workflows.activity_types import CheckoutCartInput
-from workflows.cart_contracts import (
+from workflows.carts.reminder import CLOSED, REMINDED, CartReminderWorkflow
+from workflows.contracts.activities import CheckoutCartInput
+from workflows.contracts.carts import (
     CART_CHANGED_SIGNAL,
     CART_REMINDER_WORKFLOW,
     CartChange,
     CartReminderInput,
     cart_workflow_id,
 )
-from workflows.cart_reminder import CLOSED, REMINDED, CartReminderWorkflow
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     CANCEL_UPDATE,
     STATUS_QUERY,

@@ -10,7 +10,7 @@ from tests.workflows.fakes import FakeServices
 from tests.workflows.journeys import order, place, running_worker
 from tests.workflows.test_bopis import pickup_code
 from tests.workflows.test_returns import a_return, captured, start
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     HANDOVER_UPDATE,
     PICK_UPDATE,

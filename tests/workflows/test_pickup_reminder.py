@@ -14,9 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices
 from tests.workflows.journeys import order, place, running_worker
-from workflows.activity_types import NotificationInput
-from workflows.bopis import pickup_reminder_after
-from workflows.contracts import (
+from workflows.contracts.activities import NotificationInput
+from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     HANDOVER_UPDATE,
     PICK_UPDATE,
@@ -26,6 +25,7 @@ from workflows.contracts import (
     OrderStatus,
     PickInput,
 )
+from workflows.order.bopis import pickup_reminder_after
 
 DEADLINE_SECONDS = 10.0
 ALL_LINES = [LineInput("SKU-A", 2), LineInput("SKU-B", 1)]

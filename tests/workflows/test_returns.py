@@ -12,8 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices
 from tests.workflows.journeys import running_worker, unique
-from workflows.activity_types import PaymentInfo
-from workflows.contracts import (
+from workflows.contracts.activities import PaymentInfo
+from workflows.contracts.journeys import (
     ERROR_INVALID_RECEIPT,
     RECEIVE_UPDATE,
     RETURN_WORKFLOW,

@@ -16,7 +16,7 @@ from temporalio.client import Client
 from stack.temporal import TemporalDevServer
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process
-from workflows.contracts import TASK_QUEUE
+from workflows.contracts.journeys import TASK_QUEUE
 
 
 @pytest.fixture

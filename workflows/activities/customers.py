@@ -8,7 +8,7 @@ from temporalio import activity
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
-from workflows.activity_types import (
+from workflows.contracts.activities import (
     CheckoutCartInput,
     CustomerActivityInput,
     NotificationInput,

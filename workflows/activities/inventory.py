@@ -7,7 +7,7 @@ from temporalio import activity
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
-from workflows.activity_types import (
+from workflows.contracts.activities import (
     AdjustStockInput,
     CommitReservationInput,
     FindSourcesInput,

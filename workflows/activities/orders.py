@@ -7,7 +7,7 @@ from temporalio import activity
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
-from workflows.activity_types import FulfillmentRecord, OrderProgress, ReturnProgress
+from workflows.contracts.activities import FulfillmentRecord, OrderProgress, ReturnProgress
 
 
 def _fulfillment(order_id: str, record: FulfillmentRecord) -> orders_pb2.Fulfillment:

@@ -1,9 +1,34 @@
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class Channel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHANNEL_UNSPECIFIED: _ClassVar[Channel]
+    CHANNEL_WEB: _ClassVar[Channel]
+    CHANNEL_APP: _ClassVar[Channel]
+    CHANNEL_POS: _ClassVar[Channel]
+    CHANNEL_CALL_CENTER: _ClassVar[Channel]
+    CHANNEL_MARKETPLACE: _ClassVar[Channel]
+
+class FulfillmentType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FULFILLMENT_TYPE_UNSPECIFIED: _ClassVar[FulfillmentType]
+    FULFILLMENT_TYPE_PICKUP: _ClassVar[FulfillmentType]
+    FULFILLMENT_TYPE_SHIP: _ClassVar[FulfillmentType]
+CHANNEL_UNSPECIFIED: Channel
+CHANNEL_WEB: Channel
+CHANNEL_APP: Channel
+CHANNEL_POS: Channel
+CHANNEL_CALL_CENTER: Channel
+CHANNEL_MARKETPLACE: Channel
+FULFILLMENT_TYPE_UNSPECIFIED: FulfillmentType
+FULFILLMENT_TYPE_PICKUP: FulfillmentType
+FULFILLMENT_TYPE_SHIP: FulfillmentType
 
 class Money(_message.Message):
     __slots__ = ("amount_minor", "currency")

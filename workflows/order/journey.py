@@ -16,7 +16,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     CANCEL_UPDATE,
     ERROR_INVALID_PICK,
     ERROR_INVALID_STATE,
@@ -33,14 +33,14 @@ from workflows.contracts import (
     RejectInput,
     order_workflow_id,
 )
-from workflows.saga import Saga
+from workflows.order.saga import Saga
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activities.customers import CustomerActivities
     from workflows.activities.inventory import InventoryActivities
     from workflows.activities.orders import OrderActivities
     from workflows.activities.payments import PaymentActivities
-    from workflows.activity_types import (
+    from workflows.contracts.activities import (
         AuthorizeInput,
         CaptureInput,
         CheckoutCartInput,

@@ -14,7 +14,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     ERROR_INVALID_RECEIPT,
     ERROR_INVALID_STATE,
     RECEIVE_UPDATE,
@@ -27,14 +27,14 @@ from workflows.contracts import (
     ReturnStatus,
     return_workflow_id,
 )
-from workflows.order_journey import refusal, run_activity
+from workflows.order.journey import refusal, run_activity
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activities.customers import CustomerActivities
     from workflows.activities.inventory import InventoryActivities
     from workflows.activities.orders import OrderActivities
     from workflows.activities.payments import PaymentActivities
-    from workflows.activity_types import (
+    from workflows.contracts.activities import (
         AdjustStockInput,
         CustomerActivityInput,
         ListPaymentsInput,

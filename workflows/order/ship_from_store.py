@@ -18,7 +18,7 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     PICK_UPDATE,
     SHIP_FROM_STORE_WORKFLOW,
     SHIP_UPDATE,
@@ -28,7 +28,7 @@ from workflows.contracts import (
     PickInput,
     ShipInput,
 )
-from workflows.order_journey import (
+from workflows.order.journey import (
     FULFILMENT_SHIPPED,
     IN_FULFILLMENT,
     PICKING,
@@ -43,7 +43,7 @@ from workflows.order_journey import (
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activities.inventory import InventoryActivities
-    from workflows.activity_types import FindSourcesInput, FindSourcesResult, SkuQty
+    from workflows.contracts.activities import FindSourcesInput, FindSourcesResult, SkuQty
 
 CANCELLABLE = (PLACED, IN_FULFILLMENT)
 INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"

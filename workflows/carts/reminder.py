@@ -12,18 +12,18 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.cart_contracts import (
+from workflows.contracts.carts import (
     CART_CHANGED_SIGNAL,
     CART_REMINDER_WORKFLOW,
     CartChange,
     CartReminderInput,
     cart_workflow_id,
 )
-from workflows.order_journey import run_activity
+from workflows.order.journey import run_activity
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activities.customers import CustomerActivities
-    from workflows.activity_types import NotificationInput
+    from workflows.contracts.activities import NotificationInput
 
 REMINDED = "reminded"
 CLOSED = "closed"

@@ -19,7 +19,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.contracts import (
+from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     ERROR_WRONG_PICKUP_CODE,
     HANDOVER_UPDATE,
@@ -31,7 +31,7 @@ from workflows.contracts import (
     OrderStatus,
     PickInput,
 )
-from workflows.order_journey import (
+from workflows.order.journey import (
     BEST_EFFORT_RETRY,
     FULFILMENT_READY,
     IN_FULFILLMENT,
@@ -48,7 +48,7 @@ from workflows.order_journey import (
 with workflow.unsafe.imports_passed_through():
     from workflows.activities.customers import CustomerActivities
     from workflows.activities.inventory import InventoryActivities
-    from workflows.activity_types import GetLocationInput, LocationInfo, NotificationInput
+    from workflows.contracts.activities import GetLocationInput, LocationInfo, NotificationInput
 
 # When the store does not say how long it keeps an order for pickup.
 DEFAULT_PICKUP_WINDOW = timedelta(hours=72)
