@@ -25,8 +25,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.common.db import Database
 from services.common.card_numbers import CardNumberInterceptor
+from services.common.db import Database
 from services.common.grpc_errors import ErrorInterceptor
 from services.common.logs import setup_logging
 from services.common.metrics import MetricsInterceptor, start_metrics_server
