@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Self, cast
 
 import omni.common.v1.common_pb2 as _omni_common_v1
+import omni.orders.v1.orders_pb2 as _omni_orders_v1
 
 
 class Word(StrEnum):
@@ -65,3 +66,117 @@ class FulfillmentType(Word):
 
 
 _NUMBERS[FulfillmentType] = {"pickup": 1, "ship": 2}
+
+
+class OrderStatus(Word):
+    PLACED = "placed"
+    IN_FULFILLMENT = "in_fulfillment"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+    def to_proto(self) -> _omni_orders_v1.OrderStatus:
+        number = _NUMBERS[OrderStatus][self.value]
+        return cast(_omni_orders_v1.OrderStatus, number)
+
+
+_NUMBERS[OrderStatus] = {"placed": 1, "in_fulfillment": 2, "ready_for_pickup": 3, "partially_shipped": 4, "shipped": 5, "completed": 6, "cancelled": 7, "pending": 8, "rejected": 9}
+
+
+class FulfillmentStatus(Word):
+    PENDING = "pending"
+    PICKING = "picking"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    PICKED_UP = "picked_up"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+    REROUTED = "rerouted"
+
+    def to_proto(self) -> _omni_orders_v1.FulfillmentStatus:
+        number = _NUMBERS[FulfillmentStatus][self.value]
+        return cast(_omni_orders_v1.FulfillmentStatus, number)
+
+
+_NUMBERS[FulfillmentStatus] = {"pending": 1, "picking": 2, "ready_for_pickup": 3, "picked_up": 4, "shipped": 5, "cancelled": 6, "rerouted": 7}
+
+
+class ReturnStatus(Word):
+    REQUESTED = "requested"
+    AWAITING_RECEIPT = "awaiting_receipt"
+    RECEIVED = "received"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    def to_proto(self) -> _omni_orders_v1.ReturnStatus:
+        number = _NUMBERS[ReturnStatus][self.value]
+        return cast(_omni_orders_v1.ReturnStatus, number)
+
+
+_NUMBERS[ReturnStatus] = {"requested": 1, "awaiting_receipt": 2, "received": 3, "refunded": 4, "rejected": 5, "expired": 6}
+
+
+class ReturnMethod(Word):
+    IN_STORE = "in_store"
+    MAIL = "mail"
+
+    def to_proto(self) -> _omni_orders_v1.ReturnMethod:
+        number = _NUMBERS[ReturnMethod][self.value]
+        return cast(_omni_orders_v1.ReturnMethod, number)
+
+
+_NUMBERS[ReturnMethod] = {"in_store": 1, "mail": 2}
+
+
+class ItemCondition(Word):
+    SELLABLE = "sellable"
+    DAMAGED = "damaged"
+
+    def to_proto(self) -> _omni_orders_v1.ItemCondition:
+        number = _NUMBERS[ItemCondition][self.value]
+        return cast(_omni_orders_v1.ItemCondition, number)
+
+
+_NUMBERS[ItemCondition] = {"sellable": 1, "damaged": 2}
+
+
+class RefundMethod(Word):
+    ORIGINAL = "original"
+    STORE_CREDIT = "store_credit"
+
+    def to_proto(self) -> _omni_orders_v1.RefundMethod:
+        number = _NUMBERS[RefundMethod][self.value]
+        return cast(_omni_orders_v1.RefundMethod, number)
+
+
+_NUMBERS[RefundMethod] = {"original": 1, "store_credit": 2}
+
+
+class RefundStatus(Word):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    def to_proto(self) -> _omni_orders_v1.RefundStatus:
+        number = _NUMBERS[RefundStatus][self.value]
+        return cast(_omni_orders_v1.RefundStatus, number)
+
+
+_NUMBERS[RefundStatus] = {"pending": 1, "succeeded": 2, "failed": 3}
+
+
+class TaskType(Word):
+    PICK = "pick"
+    PICKUP = "pickup"
+    RETURN = "return"
+
+    def to_proto(self) -> _omni_orders_v1.TaskType:
+        number = _NUMBERS[TaskType][self.value]
+        return cast(_omni_orders_v1.TaskType, number)
+
+
+_NUMBERS[TaskType] = {"pick": 1, "pickup": 2, "return": 3}

@@ -4,12 +4,121 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from omni.common.v1 import common_pb2 as _common_pb2
 from omni.payments.v1 import payments_pb2 as _payments_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class OrderStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ORDER_STATUS_UNSPECIFIED: _ClassVar[OrderStatus]
+    ORDER_STATUS_PLACED: _ClassVar[OrderStatus]
+    ORDER_STATUS_IN_FULFILLMENT: _ClassVar[OrderStatus]
+    ORDER_STATUS_READY_FOR_PICKUP: _ClassVar[OrderStatus]
+    ORDER_STATUS_PARTIALLY_SHIPPED: _ClassVar[OrderStatus]
+    ORDER_STATUS_SHIPPED: _ClassVar[OrderStatus]
+    ORDER_STATUS_COMPLETED: _ClassVar[OrderStatus]
+    ORDER_STATUS_CANCELLED: _ClassVar[OrderStatus]
+    ORDER_STATUS_PENDING: _ClassVar[OrderStatus]
+    ORDER_STATUS_REJECTED: _ClassVar[OrderStatus]
+
+class FulfillmentStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FULFILLMENT_STATUS_UNSPECIFIED: _ClassVar[FulfillmentStatus]
+    FULFILLMENT_STATUS_PENDING: _ClassVar[FulfillmentStatus]
+    FULFILLMENT_STATUS_PICKING: _ClassVar[FulfillmentStatus]
+    FULFILLMENT_STATUS_READY_FOR_PICKUP: _ClassVar[FulfillmentStatus]
+    FULFILLMENT_STATUS_PICKED_UP: _ClassVar[FulfillmentStatus]
+    FULFILLMENT_STATUS_SHIPPED: _ClassVar[FulfillmentStatus]
+    FULFILLMENT_STATUS_CANCELLED: _ClassVar[FulfillmentStatus]
+    FULFILLMENT_STATUS_REROUTED: _ClassVar[FulfillmentStatus]
+
+class ReturnStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RETURN_STATUS_UNSPECIFIED: _ClassVar[ReturnStatus]
+    RETURN_STATUS_REQUESTED: _ClassVar[ReturnStatus]
+    RETURN_STATUS_AWAITING_RECEIPT: _ClassVar[ReturnStatus]
+    RETURN_STATUS_RECEIVED: _ClassVar[ReturnStatus]
+    RETURN_STATUS_REFUNDED: _ClassVar[ReturnStatus]
+    RETURN_STATUS_REJECTED: _ClassVar[ReturnStatus]
+    RETURN_STATUS_EXPIRED: _ClassVar[ReturnStatus]
+
+class ReturnMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RETURN_METHOD_UNSPECIFIED: _ClassVar[ReturnMethod]
+    RETURN_METHOD_IN_STORE: _ClassVar[ReturnMethod]
+    RETURN_METHOD_MAIL: _ClassVar[ReturnMethod]
+
+class ItemCondition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ITEM_CONDITION_UNSPECIFIED: _ClassVar[ItemCondition]
+    ITEM_CONDITION_SELLABLE: _ClassVar[ItemCondition]
+    ITEM_CONDITION_DAMAGED: _ClassVar[ItemCondition]
+
+class RefundMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFUND_METHOD_UNSPECIFIED: _ClassVar[RefundMethod]
+    REFUND_METHOD_ORIGINAL: _ClassVar[RefundMethod]
+    REFUND_METHOD_STORE_CREDIT: _ClassVar[RefundMethod]
+
+class RefundStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFUND_STATUS_UNSPECIFIED: _ClassVar[RefundStatus]
+    REFUND_STATUS_PENDING: _ClassVar[RefundStatus]
+    REFUND_STATUS_SUCCEEDED: _ClassVar[RefundStatus]
+    REFUND_STATUS_FAILED: _ClassVar[RefundStatus]
+
+class TaskType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TASK_TYPE_UNSPECIFIED: _ClassVar[TaskType]
+    TASK_TYPE_PICK: _ClassVar[TaskType]
+    TASK_TYPE_PICKUP: _ClassVar[TaskType]
+    TASK_TYPE_RETURN: _ClassVar[TaskType]
+ORDER_STATUS_UNSPECIFIED: OrderStatus
+ORDER_STATUS_PLACED: OrderStatus
+ORDER_STATUS_IN_FULFILLMENT: OrderStatus
+ORDER_STATUS_READY_FOR_PICKUP: OrderStatus
+ORDER_STATUS_PARTIALLY_SHIPPED: OrderStatus
+ORDER_STATUS_SHIPPED: OrderStatus
+ORDER_STATUS_COMPLETED: OrderStatus
+ORDER_STATUS_CANCELLED: OrderStatus
+ORDER_STATUS_PENDING: OrderStatus
+ORDER_STATUS_REJECTED: OrderStatus
+FULFILLMENT_STATUS_UNSPECIFIED: FulfillmentStatus
+FULFILLMENT_STATUS_PENDING: FulfillmentStatus
+FULFILLMENT_STATUS_PICKING: FulfillmentStatus
+FULFILLMENT_STATUS_READY_FOR_PICKUP: FulfillmentStatus
+FULFILLMENT_STATUS_PICKED_UP: FulfillmentStatus
+FULFILLMENT_STATUS_SHIPPED: FulfillmentStatus
+FULFILLMENT_STATUS_CANCELLED: FulfillmentStatus
+FULFILLMENT_STATUS_REROUTED: FulfillmentStatus
+RETURN_STATUS_UNSPECIFIED: ReturnStatus
+RETURN_STATUS_REQUESTED: ReturnStatus
+RETURN_STATUS_AWAITING_RECEIPT: ReturnStatus
+RETURN_STATUS_RECEIVED: ReturnStatus
+RETURN_STATUS_REFUNDED: ReturnStatus
+RETURN_STATUS_REJECTED: ReturnStatus
+RETURN_STATUS_EXPIRED: ReturnStatus
+RETURN_METHOD_UNSPECIFIED: ReturnMethod
+RETURN_METHOD_IN_STORE: ReturnMethod
+RETURN_METHOD_MAIL: ReturnMethod
+ITEM_CONDITION_UNSPECIFIED: ItemCondition
+ITEM_CONDITION_SELLABLE: ItemCondition
+ITEM_CONDITION_DAMAGED: ItemCondition
+REFUND_METHOD_UNSPECIFIED: RefundMethod
+REFUND_METHOD_ORIGINAL: RefundMethod
+REFUND_METHOD_STORE_CREDIT: RefundMethod
+REFUND_STATUS_UNSPECIFIED: RefundStatus
+REFUND_STATUS_PENDING: RefundStatus
+REFUND_STATUS_SUCCEEDED: RefundStatus
+REFUND_STATUS_FAILED: RefundStatus
+TASK_TYPE_UNSPECIFIED: TaskType
+TASK_TYPE_PICK: TaskType
+TASK_TYPE_PICKUP: TaskType
+TASK_TYPE_RETURN: TaskType
 
 class OrderLine(_message.Message):
     __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity")
@@ -30,10 +139,10 @@ class FulfillmentRequest(_message.Message):
     TYPE_FIELD_NUMBER: _ClassVar[int]
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
-    type: str
+    type: _common_pb2.FulfillmentType
     location_id: str
     address: _common_pb2.Address
-    def __init__(self, type: _Optional[str] = ..., location_id: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.Address, _Mapping]] = ...) -> None: ...
+    def __init__(self, type: _Optional[_Union[_common_pb2.FulfillmentType, str]] = ..., location_id: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.Address, _Mapping]] = ...) -> None: ...
 
 class FulfillmentLine(_message.Message):
     __slots__ = ("sku", "quantity", "quantity_picked")
@@ -68,16 +177,16 @@ class Fulfillment(_message.Message):
     ARRIVAL_NOTE_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     order_id: str
-    type: str
+    type: _common_pb2.FulfillmentType
     location_id: str
-    status: str
+    status: FulfillmentStatus
     lines: _containers.RepeatedCompositeFieldContainer[FulfillmentLine]
     pickup_code: str
     tracking: Tracking
     updated_at: _timestamp_pb2.Timestamp
     arrived_at: _timestamp_pb2.Timestamp
     arrival_note: str
-    def __init__(self, fulfillment_id: _Optional[str] = ..., order_id: _Optional[str] = ..., type: _Optional[str] = ..., location_id: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., pickup_code: _Optional[str] = ..., tracking: _Optional[_Union[Tracking, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ...) -> None: ...
+    def __init__(self, fulfillment_id: _Optional[str] = ..., order_id: _Optional[str] = ..., type: _Optional[_Union[_common_pb2.FulfillmentType, str]] = ..., location_id: _Optional[str] = ..., status: _Optional[_Union[FulfillmentStatus, str]] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., pickup_code: _Optional[str] = ..., tracking: _Optional[_Union[Tracking, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ...) -> None: ...
 
 class OrderEvent(_message.Message):
     __slots__ = ("at", "type", "detail")
@@ -107,8 +216,8 @@ class Order(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     customer_id: str
-    channel: str
-    status: str
+    channel: _common_pb2.Channel
+    status: OrderStatus
     lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
     fulfillment_request: FulfillmentRequest
     fulfillments: _containers.RepeatedCompositeFieldContainer[Fulfillment]
@@ -119,7 +228,7 @@ class Order(_message.Message):
     store_id: str
     referral_associate_id: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PlaceOrderRequest(_message.Message):
     __slots__ = ("idempotency_key", "customer_id", "channel", "lines", "fulfillment", "tenders", "associate_id", "store_id", "referral_associate_id")
@@ -134,14 +243,14 @@ class PlaceOrderRequest(_message.Message):
     REFERRAL_ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     customer_id: str
-    channel: str
+    channel: _common_pb2.Channel
     lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
     fulfillment: FulfillmentRequest
     tenders: _containers.RepeatedCompositeFieldContainer[_payments_pb2.Tender]
     associate_id: str
     store_id: str
     referral_associate_id: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., fulfillment: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., tenders: _Optional[_Iterable[_Union[_payments_pb2.Tender, _Mapping]]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., fulfillment: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., tenders: _Optional[_Iterable[_Union[_payments_pb2.Tender, _Mapping]]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ...) -> None: ...
 
 class PlaceOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -178,26 +287,28 @@ class CancelOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
 class StoreTask(_message.Message):
-    __slots__ = ("type", "fulfillment_id", "return_id", "order_id", "status", "lines", "since", "arrived_at", "arrival_note")
+    __slots__ = ("type", "fulfillment_id", "return_id", "order_id", "fulfillment_status", "lines", "since", "arrived_at", "arrival_note", "return_status")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FULFILLMENT_STATUS_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     ARRIVED_AT_FIELD_NUMBER: _ClassVar[int]
     ARRIVAL_NOTE_FIELD_NUMBER: _ClassVar[int]
-    type: str
+    RETURN_STATUS_FIELD_NUMBER: _ClassVar[int]
+    type: TaskType
     fulfillment_id: str
     return_id: str
     order_id: str
-    status: str
+    fulfillment_status: FulfillmentStatus
     lines: _containers.RepeatedCompositeFieldContainer[FulfillmentLine]
     since: _timestamp_pb2.Timestamp
     arrived_at: _timestamp_pb2.Timestamp
     arrival_note: str
-    def __init__(self, type: _Optional[str] = ..., fulfillment_id: _Optional[str] = ..., return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ...) -> None: ...
+    return_status: ReturnStatus
+    def __init__(self, type: _Optional[_Union[TaskType, str]] = ..., fulfillment_id: _Optional[str] = ..., return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., fulfillment_status: _Optional[_Union[FulfillmentStatus, str]] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ..., return_status: _Optional[_Union[ReturnStatus, str]] = ...) -> None: ...
 
 class ListStoreTasksRequest(_message.Message):
     __slots__ = ("store_id", "type", "limit", "page_token")
@@ -206,10 +317,10 @@ class ListStoreTasksRequest(_message.Message):
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     store_id: str
-    type: str
+    type: TaskType
     limit: int
     page_token: str
-    def __init__(self, store_id: _Optional[str] = ..., type: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, store_id: _Optional[str] = ..., type: _Optional[_Union[TaskType, str]] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListStoreTasksResponse(_message.Message):
     __slots__ = ("tasks", "next_page_token")
@@ -320,8 +431,8 @@ class ReturnLine(_message.Message):
     CONDITION_FIELD_NUMBER: _ClassVar[int]
     sku: str
     quantity: int
-    condition: str
-    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., condition: _Optional[str] = ...) -> None: ...
+    condition: ItemCondition
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., condition: _Optional[_Union[ItemCondition, str]] = ...) -> None: ...
 
 class Refund(_message.Message):
     __slots__ = ("payment_id", "tender_type", "amount", "status")
@@ -332,8 +443,8 @@ class Refund(_message.Message):
     payment_id: str
     tender_type: str
     amount: _common_pb2.Money
-    status: str
-    def __init__(self, payment_id: _Optional[str] = ..., tender_type: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., status: _Optional[str] = ...) -> None: ...
+    status: RefundStatus
+    def __init__(self, payment_id: _Optional[str] = ..., tender_type: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., status: _Optional[_Union[RefundStatus, str]] = ...) -> None: ...
 
 class Return(_message.Message):
     __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at", "refund_method")
@@ -354,18 +465,18 @@ class Return(_message.Message):
     return_id: str
     order_id: str
     customer_id: str
-    status: str
-    method: str
+    status: ReturnStatus
+    method: ReturnMethod
     location_id: str
     lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
     refund: _common_pb2.Money
     refunds: _containers.RepeatedCompositeFieldContainer[Refund]
     events: _containers.RepeatedCompositeFieldContainer[OrderEvent]
     workflow_id: str
-    channel: str
+    channel: _common_pb2.Channel
     created_at: _timestamp_pb2.Timestamp
-    refund_method: str
-    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[str] = ..., method: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_method: _Optional[str] = ...) -> None: ...
+    refund_method: RefundMethod
+    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[ReturnStatus, str]] = ..., method: _Optional[_Union[ReturnMethod, str]] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_method: _Optional[_Union[RefundMethod, str]] = ...) -> None: ...
 
 class CreateReturnRequest(_message.Message):
     __slots__ = ("idempotency_key", "order_id", "lines", "method", "location_id", "channel", "actor", "refund_method")
@@ -380,12 +491,12 @@ class CreateReturnRequest(_message.Message):
     idempotency_key: str
     order_id: str
     lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
-    method: str
+    method: ReturnMethod
     location_id: str
-    channel: str
+    channel: _common_pb2.Channel
     actor: str
-    refund_method: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., method: _Optional[str] = ..., location_id: _Optional[str] = ..., channel: _Optional[str] = ..., actor: _Optional[str] = ..., refund_method: _Optional[str] = ...) -> None: ...
+    refund_method: RefundMethod
+    def __init__(self, idempotency_key: _Optional[str] = ..., order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., method: _Optional[_Union[ReturnMethod, str]] = ..., location_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., actor: _Optional[str] = ..., refund_method: _Optional[_Union[RefundMethod, str]] = ...) -> None: ...
 
 class CreateReturnResponse(_message.Message):
     __slots__ = ()
@@ -429,10 +540,10 @@ class RecordOrderProgressRequest(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     order_id: str
-    status: str
+    status: OrderStatus
     fulfillments: _containers.RepeatedCompositeFieldContainer[Fulfillment]
     event: OrderEvent
-    def __init__(self, event_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[str] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., event: _Optional[_Union[OrderEvent, _Mapping]] = ...) -> None: ...
+    def __init__(self, event_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., event: _Optional[_Union[OrderEvent, _Mapping]] = ...) -> None: ...
 
 class RecordOrderProgressResponse(_message.Message):
     __slots__ = ("order",)
@@ -449,10 +560,10 @@ class RecordReturnProgressRequest(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     return_id: str
-    status: str
+    status: ReturnStatus
     refunds: _containers.RepeatedCompositeFieldContainer[Refund]
     event: OrderEvent
-    def __init__(self, event_id: _Optional[str] = ..., return_id: _Optional[str] = ..., status: _Optional[str] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., event: _Optional[_Union[OrderEvent, _Mapping]] = ...) -> None: ...
+    def __init__(self, event_id: _Optional[str] = ..., return_id: _Optional[str] = ..., status: _Optional[_Union[ReturnStatus, str]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., event: _Optional[_Union[OrderEvent, _Mapping]] = ...) -> None: ...
 
 class RecordReturnProgressResponse(_message.Message):
     __slots__ = ()

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class OrdersServiceStub:
-    """Orders, their fulfilments and returns. The front door to the journeys: it
+    """Orders, their fulfillments and returns. The front door to the journeys: it
     persists each order, starts its workflow (id "order-<order_id>") and turns
     store actions into workflow updates.
     """
@@ -120,7 +120,7 @@ class OrdersServiceStub:
 
 
 class OrdersServiceServicer:
-    """Orders, their fulfilments and returns. The front door to the journeys: it
+    """Orders, their fulfillments and returns. The front door to the journeys: it
     persists each order, starts its workflow (id "order-<order_id>") and turns
     store actions into workflow updates.
     """
@@ -177,8 +177,8 @@ class OrdersServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RejectFulfillment(self, request, context):
-        """The store cannot fulfil it (pending, or picked and not yet shipped): the
-        journey reroutes its lines to another location as a new fulfilment, or
+        """The store cannot fulfill it (pending, or picked and not yet shipped): the
+        journey reroutes its lines to another location as a new fulfillment, or
         cancels them (and the order, when nothing else is left). Answers with
         this fulfilment, then "rerouted" or "cancelled"; ABORTED in another state.
         """
@@ -328,7 +328,7 @@ def add_OrdersServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class OrdersService:
-    """Orders, their fulfilments and returns. The front door to the journeys: it
+    """Orders, their fulfillments and returns. The front door to the journeys: it
     persists each order, starts its workflow (id "order-<order_id>") and turns
     store actions into workflow updates.
     """
