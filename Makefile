@@ -20,11 +20,16 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# buf breaking compares protos/ with the main branch's (override BUF_AGAINST
+# to compare with a release tag, e.g. '../.git#tag=v1.0.0,subdir=protos').
+BUF_AGAINST ?= ../.git\#branch=main,subdir=protos
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	cd protos && ../$(BIN)/buf lint
+	cd protos && ../$(BIN)/buf breaking --against '$(BUF_AGAINST)'
 
 protos: $(STAMP)
 	$(BIN)/python -m stack.protos
