@@ -12,12 +12,13 @@ import logging
 import sys
 from collections.abc import Callable
 
-from bench import availability, inventory_reserve
+from bench import availability, inventory_reserve, placement
 from bench.processes import BenchHome, bench_home
 
 SCENARIOS: dict[str, Callable[[BenchHome], bool]] = {
     "inventory-reserve": inventory_reserve.run,
     "availability": availability.run,
+    "placement": placement.run,
 }
 
 

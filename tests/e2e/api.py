@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jwt
 
-from tests.support.stack import E2E_JWT_SECRET
+from stack.harness import token
 
-
-def token(role: str, **claims: str) -> str:
-    now = int(time.time())
-    payload: dict[str, Any] = {
-        "sub": claims.pop("sub", f"{role}-{uuid.uuid4().hex[:8]}"),
-        "role": role,
-        "iat": now,
-        "exp": now + 3600,
-        **claims,
-    }
-    return jwt.encode(payload, E2E_JWT_SECRET, algorithm="HS256")
+__all__ = ["Caller", "money", "token", "unique"]
 
 
 def unique(prefix: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.stack import StackProcess, start_stack, stop_stack
+from stack.harness import StackProcess, start_stack, stop_stack
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stack.harness import StackProcess
 from tests.e2e.api import Caller, token
 from tests.e2e.test_journeys import (
     associate_caller,
@@ -22,7 +23,6 @@ from tests.e2e.test_journeys import (
     place_bopis,
     receive_stock,
 )
-from tests.support.stack import StackProcess
 
 STREAM_LATENCY_SECONDS = 1.0
 

@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import Client
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from stack.harness import StackProcess
 from tests.e2e.api import Caller, token, unique
 from tests.e2e.test_journeys import (
     _wait_for_return_status,
@@ -26,9 +27,8 @@ from tests.e2e.test_journeys import (
     place_bopis,
     receive_stock,
 )
-from tests.support.stack import StackProcess
-from workflows.contracts.carts import cart_workflow_id
 from workflows.carts.reminder import CLOSED
+from workflows.contracts.carts import cart_workflow_id
 
 DEADLINE_SECONDS = 30.0
 

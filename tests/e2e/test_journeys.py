@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from stack.harness import StackProcess
 from stack.temporal import temporal_binary
 from tests.e2e.api import Caller, money, token, unique
-from tests.support.stack import StackProcess
 
 
 @pytest.fixture

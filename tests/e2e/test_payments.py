@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.common.pan import looks_like_card_number
+from stack.harness import StackProcess
 from tests.e2e.api import Caller, money, token, unique
 from tests.e2e.test_journeys import (
     _wait_for_return_status,
@@ -21,7 +22,6 @@ from tests.e2e.test_journeys import (
     make_product,
     receive_stock,
 )
-from tests.support.stack import StackProcess
 
 LAT, LON = 40.7128, -74.0060
 # A test PAN (passes Luhn); it must never reach a log.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stack.harness import StackProcess
 from tests.e2e.api import Caller, money
 from tests.e2e.test_journeys import _wait_for_return_status
 from tests.e2e.test_payments import (
@@ -16,7 +17,6 @@ from tests.e2e.test_payments import (
     issue_gift_card,
     provider_operations,
 )
-from tests.support.stack import StackProcess
 
 __all__ = ["admin", "guest"]
 

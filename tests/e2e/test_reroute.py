@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stack.harness import StackProcess
 from tests.e2e.api import Caller
 from tests.e2e.test_journeys import (
     associate_caller,
@@ -21,7 +22,6 @@ from tests.e2e.test_journeys import (
     receive_stock,
 )
 from tests.e2e.test_payments import admin, guest, provider_operations
-from tests.support.stack import StackProcess
 
 __all__ = ["admin", "guest"]
 

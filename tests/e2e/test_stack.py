@@ -6,8 +6,8 @@ from pathlib import Path
 
 import psutil
 
+from stack.harness import start_stack, stop_stack
 from tests.e2e.api import Caller, money, token, unique
-from tests.support.stack import start_stack, stop_stack
 
 
 def test_data_survives_a_restart_and_stop_leaves_no_process(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from stack.harness import StackProcess
 from tests.e2e.api import Caller, money, token, unique
 from tests.e2e.test_journeys import (
     associate_caller,
@@ -20,7 +21,6 @@ from tests.e2e.test_journeys import (
     place_bopis,
     receive_stock,
 )
-from tests.support.stack import StackProcess
 
 LAT, LON = 45.5152, -122.6784
 

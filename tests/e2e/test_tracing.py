@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stack.harness import StackProcess
 from tests.e2e.api import Caller, token, unique
 from tests.e2e.test_journeys import (
     associate_caller,
@@ -24,7 +25,6 @@ from tests.e2e.test_journeys import (
     place_bopis,
     receive_stock,
 )
-from tests.support.stack import StackProcess
 
 Span = dict[str, Any]
 DEADLINE_SECONDS = 30.0

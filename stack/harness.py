@@ -1,4 +1,7 @@
-"""Start and stop `omni up` the way a developer does, on free ports."""
+"""Start and stop `omni up` the way a developer does, on free ports.
+
+The end-to-end tests and the benchmarks both run the real stack through this.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,34 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import jwt
 import psutil
 
-from tests.support.ports import free_port
-from tests.support.processes import ROOT
+from stack.ports import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
 
 STARTUP_TIMEOUT_SECONDS = 180.0
 E2E_JWT_SECRET = "e2e-only-signing-secret-not-for-production"
+
+
+def token(role: str, **claims: str) -> str:
+    """A token the harness's stack accepts (HS256 with the e2e secret), valid an hour."""
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        "sub": claims.pop("sub", f"{role}-{uuid.uuid4().hex[:8]}"),
+        "role": role,
+        "iat": now,
+        "exp": now + 3600,
+        **claims,
+    }
+    return jwt.encode(payload, E2E_JWT_SECRET, algorithm="HS256")
 
 
 @dataclass
