@@ -1,0 +1,275 @@
+"""The order's lifecycle rules: what may happen to an order and its fulfillments
+in which status, and how its tenders share the money.
+
+The one owner of these decisions. The order workflows' update validators ask
+them before they act; the orders service asks the same functions when it must
+decide before the journey is asked. Pure: no I/O, no Temporal, no gRPC, so
+both can import it and tests check it as tables.
+
+A refusal comes back as a `Refusal` (the words and the status that refused);
+each caller raises it its own way (an ApplicationError in the workflow, a
+Conflict in the orders service), both with the reason INVALID_STATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from omni.words import FulfillmentStatus, FulfillmentType, OrderStatus
+
+# ---------------------------------------------------------------- statuses
+
+# The placement has been answered and the order has not ended: store work and
+# cancels are possible (each rule below narrows it).
+LIVE_ORDER_STATUSES = frozenset(
+    {
+        OrderStatus.PLACED,
+        OrderStatus.IN_FULFILLMENT,
+        OrderStatus.READY_FOR_PICKUP,
+        OrderStatus.PARTIALLY_SHIPPED,
+    }
+)
+# Nothing more happens to the order.
+FINAL_ORDER_STATUSES = frozenset(
+    {
+        OrderStatus.REJECTED,
+        OrderStatus.SHIPPED,
+        OrderStatus.COMPLETED,
+        OrderStatus.CANCELLED,
+    }
+)
+# Work the location still has to do (or the customer still has to collect).
+OPEN_FULFILLMENT_STATUSES = frozenset(
+    {
+        FulfillmentStatus.PENDING,
+        FulfillmentStatus.PICKING,
+        FulfillmentStatus.READY_FOR_PICKUP,
+    }
+)
+# The goods left the store: collected or shipped.
+DELIVERED_FULFILLMENT_STATUSES = frozenset({FulfillmentStatus.PICKED_UP, FulfillmentStatus.SHIPPED})
+# Until something was shipped a shipment may be cancelled; a pickup until
+# everything is collected (what was collected is kept and paid for).
+CANCELLABLE_ORDER_STATUSES: dict[FulfillmentType, frozenset[OrderStatus]] = {
+    FulfillmentType.PICKUP: frozenset(
+        {OrderStatus.PLACED, OrderStatus.IN_FULFILLMENT, OrderStatus.READY_FOR_PICKUP}
+    ),
+    FulfillmentType.SHIP: frozenset({OrderStatus.PLACED, OrderStatus.IN_FULFILLMENT}),
+}
+# Something of these orders reached the customer.
+RETURNABLE_ORDER_STATUSES = frozenset(
+    {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.COMPLETED}
+)
+
+
+def is_live(order_status: str) -> bool:
+    return order_status in LIVE_ORDER_STATUSES
+
+
+def is_final(order_status: str) -> bool:
+    return order_status in FINAL_ORDER_STATUSES
+
+
+def is_open(fulfillment_status: str) -> bool:
+    return fulfillment_status in OPEN_FULFILLMENT_STATUSES
+
+
+def is_delivered(fulfillment_status: str) -> bool:
+    return fulfillment_status in DELIVERED_FULFILLMENT_STATUSES
+
+
+# ---------------------------------------------------------------- store actions
+
+
+class StoreAction(StrEnum):
+    """What a store does to one fulfillment (the words of the refusals)."""
+
+    PICK = "pick"
+    REJECT = "reject"
+    HAND_OVER = "hand over"
+    SHIP = "ship"
+
+
+# The fulfillment statuses each action starts from. A ship fulfillment that is
+# picked stays PICKING until it ships, so it may still be rejected.
+STORE_ACTION_FROM: dict[StoreAction, frozenset[FulfillmentStatus]] = {
+    StoreAction.PICK: frozenset({FulfillmentStatus.PENDING}),
+    StoreAction.REJECT: frozenset({FulfillmentStatus.PENDING, FulfillmentStatus.PICKING}),
+    StoreAction.HAND_OVER: frozenset({FulfillmentStatus.READY_FOR_PICKUP}),
+    StoreAction.SHIP: frozenset({FulfillmentStatus.PICKING}),
+}
+# Actions only one kind of fulfillment has.
+STORE_ACTION_ONLY_FOR: dict[StoreAction, tuple[FulfillmentType, str]] = {
+    StoreAction.HAND_OVER: (FulfillmentType.PICKUP, "only a pickup is handed over"),
+    StoreAction.SHIP: (FulfillmentType.SHIP, "only a ship fulfillment is shipped"),
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused, and the status (order's or fulfillment's) that refused it."""
+
+    message: str
+    status: str = ""
+
+
+def order_refusal(action: StoreAction, order_status: str) -> Refusal | None:
+    """None when the order takes store work at all: placed and not ended."""
+    if is_live(order_status):
+        return None
+    return Refusal(f"cannot {action} an order that is {order_status}", order_status)
+
+
+def store_action_refusal(
+    action: StoreAction,
+    *,
+    order_status: str,
+    fulfillment_type: str,
+    fulfillment_status: str,
+    fulfillment_id: str = "",
+) -> Refusal | None:
+    """None when the store may do `action` to the fulfillment now."""
+    only_for = STORE_ACTION_ONLY_FOR.get(action)
+    if only_for is not None and fulfillment_type != only_for[0]:
+        return Refusal(only_for[1])
+    refused = order_refusal(action, order_status)
+    if refused is not None:
+        return refused
+    if fulfillment_status not in STORE_ACTION_FROM[action]:
+        which = f"fulfillment {fulfillment_id}" if fulfillment_id else "a fulfillment"
+        return Refusal(f"cannot {action} {which}: it is {fulfillment_status}", fulfillment_status)
+    return None
+
+
+def may(
+    action: StoreAction, *, order_status: str, fulfillment_type: str, fulfillment_status: str
+) -> bool:
+    return (
+        store_action_refusal(
+            action,
+            order_status=order_status,
+            fulfillment_type=fulfillment_type,
+            fulfillment_status=fulfillment_status,
+        )
+        is None
+    )
+
+
+class PickedLine(Protocol):
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+
+
+def pick_problem(ordered: dict[str, int], picked: Sequence[PickedLine]) -> str | None:
+    """What is wrong with a pick of a fulfillment that ordered `ordered` (sku ->
+    quantity); None when it may be taken. A sku left out was not found on the
+    shelf (picked 0); picking nothing at all is a reject, not a pick."""
+    seen: set[str] = set()
+    for line in picked:
+        if line.sku not in ordered:
+            return f"{line.sku} is not in this fulfillment"
+        if line.sku in seen:
+            return f"{line.sku} is listed twice"
+        seen.add(line.sku)
+        if line.quantity < 0:
+            return f"{line.sku}: quantity must not be negative"
+        if line.quantity > ordered[line.sku]:
+            return f"{line.sku}: picked {line.quantity}, ordered {ordered[line.sku]}"
+    if sum(line.quantity for line in picked) == 0:
+        return "nothing was picked; reject the fulfillment instead"
+    return None
+
+
+# ---------------------------------------------------------------- cancel, return
+
+
+def cancel_refusal(fulfillment_type: str, order_status: str) -> Refusal | None:
+    """None when the customer (or the pickup window) may still cancel the order."""
+    kind = FulfillmentType.parse(fulfillment_type)
+    if kind is not None and order_status in CANCELLABLE_ORDER_STATUSES[kind]:
+        return None
+    return Refusal(f"cannot cancel an order that is {order_status}", order_status)
+
+
+def may_cancel(fulfillment_type: str, order_status: str) -> bool:
+    return cancel_refusal(fulfillment_type, order_status) is None
+
+
+def may_return(order_status: str, fulfillment_statuses: Iterable[str]) -> bool:
+    """Something of the order reached the customer: its status says so, or one
+    of its fulfillments was collected or shipped."""
+    return order_status in RETURNABLE_ORDER_STATUSES or any(
+        is_delivered(status) for status in fulfillment_statuses
+    )
+
+
+# ---------------------------------------------------------------- tenders
+
+# Tender kinds (TenderInput.type, PaymentInfo.tender_type).
+CARD = "card"
+GIFT_CARD = "gift_card"
+
+
+class Tendered(Protocol):
+    """A tender as the customer gave it: a gift card with the amount it pays
+    (0: whatever is left), a card (covers the remainder)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def amount_minor(self) -> int: ...
+
+
+def tender_amounts(tenders: Sequence[Tendered], total_minor: int) -> list[int]:
+    """What each tender is authorized for, in the tenders' order: gift cards pay
+    their amount (never more than is left; one without an amount pays what is
+    left), then the card pays the rest. 0: the tender is not needed."""
+    remaining = total_minor
+    amounts = [0] * len(tenders)
+    for index, tender in enumerate(tenders):
+        if tender.type == GIFT_CARD:
+            amount = min(tender.amount_minor or remaining, remaining)
+            amounts[index] = amount
+            remaining -= amount
+    for index, tender in enumerate(tenders):
+        if tender.type == CARD:
+            amounts[index] = remaining
+            remaining = 0
+    return amounts
+
+
+def tender_problem(tenders: Sequence[Tendered], total_minor: int) -> str | None:
+    """Why the tenders cannot pay `total_minor`; None when they can (a lone gift
+    card without an amount pays the whole total)."""
+    if len(tenders) == 1 and tenders[0].type == GIFT_CARD and tenders[0].amount_minor == 0:
+        return None
+    gift_total = sum(t.amount_minor for t in tenders if t.type == GIFT_CARD)
+    if gift_total > total_minor:
+        return "gift card amounts exceed the order total"
+    if not any(t.type == CARD for t in tenders) and gift_total != total_minor:
+        return "gift card amounts must cover the total when no card is given"
+    return None
+
+
+def gift_cards_first(tender_types: Sequence[str]) -> list[int]:
+    """The positions of the tenders in the order money is taken from them
+    (capture) or given back to them (refund): gift cards first, the card last,
+    each kind in the order given."""
+    return sorted(range(len(tender_types)), key=lambda i: (tender_types[i] == CARD, i))
+
+
+def capture_amounts(authorized: Sequence[tuple[str, int]], amount_minor: int) -> list[int]:
+    """How `amount_minor` is captured from tenders authorized for (tender type,
+    authorized amount), in the tenders' order: gift cards first, each up to
+    what it holds. 0: nothing to capture (the authorization is voided)."""
+    amounts = [0] * len(authorized)
+    left = amount_minor
+    for index in gift_cards_first([tender_type for tender_type, _ in authorized]):
+        amounts[index] = min(left, authorized[index][1])
+        left -= amounts[index]
+    return amounts
