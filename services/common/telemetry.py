@@ -172,9 +172,20 @@ def keys_of(message: Message) -> dict[str, str]:
             found.update(keys_of(getattr(message, name)))
     for name, attribute in _KEY_FIELDS.items():
         value = getattr(message, name, None) if name in fields else None
+        if name in fields and fields[name].enum_type is not None and isinstance(value, int):
+            value = _enum_word(fields[name].enum_type, value)
         if isinstance(value, str) and value:
             found[attribute] = value
     return found
+
+
+def _enum_word(enum: Any, number: int) -> str:
+    """The word of an enum value (CHANNEL_WEB -> "web"); "" for UNSPECIFIED or unknown."""
+    value = enum.values_by_number.get(number)
+    if value is None or number == 0:
+        return ""
+    prefix = enum.values_by_number[0].name.removesuffix("UNSPECIFIED")
+    return str(value.name).removeprefix(prefix).lower()
 
 
 def tag_from_message(message: Any) -> None:

@@ -8,6 +8,19 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from omni.common.v1 import common_pb2
+from omni.words import (
+    Channel,
+    FulfillmentStatus,
+    FulfillmentType,
+    ItemCondition,
+    OrderStatus,
+    RefundMethod,
+    RefundStatus,
+    ReturnMethod,
+    ReturnStatus,
+    TaskType,
+    Word,
+)
 
 
 def money(value: common_pb2.Money) -> dict[str, Any]:
@@ -18,6 +31,12 @@ def timestamp(value: Timestamp) -> str | None:
     if value.seconds == 0 and value.nanos == 0:
         return None
     return value.ToDatetime().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def word(kind: type[Word], number: int) -> str:
+    """The REST word of a proto enum value ("" when unset)."""
+    found = kind.from_proto(number)
+    return found.value if found is not None else ""
 
 
 def _money_if(message: Any, name: str) -> dict[str, Any] | None:
@@ -119,9 +138,9 @@ def fulfillment(value: Any, *, show_pickup_code: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "fulfillment_id": value.fulfillment_id,
         "order_id": value.order_id,
-        "type": value.type,
+        "type": word(FulfillmentType, value.type),
         "location_id": value.location_id,
-        "status": value.status,
+        "status": word(FulfillmentStatus, value.status),
         "lines": fulfillment_lines(value.lines),
         "tracking": (
             {"carrier": value.tracking.carrier, "tracking_number": value.tracking.tracking_number}
@@ -165,8 +184,8 @@ def order(value: Any, payments: list[Any], *, show_pickup_code: bool) -> dict[st
     return {
         "order_id": value.order_id,
         "customer_id": value.customer_id,
-        "channel": value.channel,
-        "status": value.status,
+        "channel": word(Channel, value.channel),
+        "status": word(OrderStatus, value.status),
         "lines": [
             {
                 "sku": line.sku,
@@ -193,11 +212,12 @@ def order(value: Any, payments: list[Any], *, show_pickup_code: bool) -> dict[st
 
 def task(value: Any) -> dict[str, Any]:
     return {
-        "type": value.type,
+        "type": word(TaskType, value.type),
         "fulfillment_id": value.fulfillment_id or None,
         "return_id": value.return_id or None,
         "order_id": value.order_id,
-        "status": value.status,
+        "status": word(FulfillmentStatus, value.fulfillment_status)
+        or word(ReturnStatus, value.return_status),
         "lines": fulfillment_lines(value.lines),
         "since": timestamp(value.since),
         **arrival(value),
@@ -209,11 +229,15 @@ def return_(value: Any) -> dict[str, Any]:
         "return_id": value.return_id,
         "order_id": value.order_id,
         "customer_id": value.customer_id,
-        "status": value.status,
-        "method": value.method,
+        "status": word(ReturnStatus, value.status),
+        "method": word(ReturnMethod, value.method),
         "location_id": value.location_id or None,
         "lines": [
-            {"sku": line.sku, "quantity": line.quantity, "condition": line.condition}
+            {
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "condition": word(ItemCondition, line.condition),
+            }
             for line in value.lines
         ],
         "refund": _money_if(value, "refund"),
@@ -222,15 +246,15 @@ def return_(value: Any) -> dict[str, Any]:
                 "payment_id": r.payment_id or None,
                 "tender_type": r.tender_type,
                 "amount": _money_if(r, "amount"),
-                "status": r.status,
+                "status": word(RefundStatus, r.status),
             }
             for r in value.refunds
         ],
         "events": [event(e) for e in value.events],
         "workflow_id": value.workflow_id,
-        "channel": value.channel,
+        "channel": word(Channel, value.channel),
         "created_at": timestamp(value.created_at),
-        "refund_method": value.refund_method or "original",
+        "refund_method": word(RefundMethod, value.refund_method) or RefundMethod.ORIGINAL,
     }
 
 

@@ -132,12 +132,13 @@ def sample_order(
 ) -> Any:
     from omni.common.v1 import common_pb2
     from omni.orders.v1 import orders_pb2
+    from omni.words import Channel, FulfillmentStatus, FulfillmentType, OrderStatus
 
     return orders_pb2.Order(
         order_id=order_id,
         customer_id=customer_id,
-        channel="web",
-        status="placed",
+        channel=Channel.WEB.to_proto(),
+        status=OrderStatus.PLACED.to_proto(),
         lines=[
             orders_pb2.OrderLine(
                 sku="SKU-MUG",
@@ -150,9 +151,9 @@ def sample_order(
             orders_pb2.Fulfillment(
                 fulfillment_id="F1",
                 order_id=order_id,
-                type="pickup",
+                type=FulfillmentType.PICKUP.to_proto(),
                 location_id=location_id,
-                status="pending",
+                status=FulfillmentStatus.PENDING.to_proto(),
                 lines=[orders_pb2.FulfillmentLine(sku="SKU-MUG", quantity=2)],
                 pickup_code=pickup_code,
             )

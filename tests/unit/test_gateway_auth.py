@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from omni.customers.v1 import customers_pb2
 from omni.inventory.v1 import inventory_pb2
 from omni.orders.v1 import orders_pb2
+from omni.words import Channel, TaskType
 from services.common.errors import NotFound
 from services.gateway.auth import mint_token
 from tests.unit.gateway_fakes import (
@@ -64,7 +65,11 @@ def client() -> TestClient:
             fulfillment=sample_order().fulfillments[0]
         ),
         ListStoreTasks=lambda r: orders_pb2.ListStoreTasksResponse(
-            tasks=[orders_pb2.StoreTask(type="pick", fulfillment_id="F1", order_id="O1")]
+            tasks=[
+                orders_pb2.StoreTask(
+                    type=TaskType.PICK.to_proto(), fulfillment_id="F1", order_id="O1"
+                )
+            ]
         ),
     )
     clients = fake_clients(
@@ -137,7 +142,7 @@ def test_customer_orders_only_for_themselves(client: TestClient) -> None:
     response = client.post("/v1/orders", json=ORDER_BODY, headers=own)
     assert response.status_code == 201
     placed = client.app.state.clients.orders.called("PlaceOrder")[-1]  # type: ignore[attr-defined]
-    assert (placed.customer_id, placed.channel) == ("C1", "app")
+    assert (placed.customer_id, Channel.from_proto(placed.channel)) == ("C1", "app")
     assert placed.associate_id == ""
 
 
@@ -163,7 +168,11 @@ def test_associate_order_records_staff_and_hides_pickup_code(client: TestClient)
     response = client.post("/v1/orders", json=ORDER_BODY, headers=associate)
     assert response.status_code == 201
     placed = client.app.state.clients.orders.called("PlaceOrder")[-1]  # type: ignore[attr-defined]
-    assert (placed.associate_id, placed.store_id, placed.channel) == ("emp-7", "S1", "pos")
+    assert (placed.associate_id, placed.store_id, Channel.from_proto(placed.channel)) == (
+        "emp-7",
+        "S1",
+        "pos",
+    )
     assert all("pickup_code" not in f for f in response.json()["fulfillments"])
 
     order = client.get("/v1/orders/O1", headers=associate).json()

@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from omni.orders.v1 import orders_pb2
+from omni.words import Channel, OrderStatus
 from services.common.logs import JsonFormatter
 from services.common.server import _watch_database
 from services.common.settings import ServiceSettings
@@ -71,9 +72,13 @@ async def test_readiness_follows_the_database_and_liveness_does_not() -> None:
 
 
 def test_business_keys_come_from_requests_and_nested_messages() -> None:
-    request = orders_pb2.PlaceOrderRequest(channel="web", store_id="S1", customer_id="cus_1")
+    request = orders_pb2.PlaceOrderRequest(
+        channel=Channel.WEB.to_proto(), store_id="S1", customer_id="cus_1"
+    )
     assert keys_of(request) == {"omni.channel": "web", "omni.store_id": "S1"}
-    progress = orders_pb2.RecordOrderProgressRequest(order_id="ord_1", status="placed")
+    progress = orders_pb2.RecordOrderProgressRequest(
+        order_id="ord_1", status=OrderStatus.PLACED.to_proto()
+    )
     assert keys_of(progress) == {ORDER_ID: "ord_1"}
 
 

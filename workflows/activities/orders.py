@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import activity
 
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from omni.words import FulfillmentStatus, FulfillmentType, OrderStatus, RefundStatus, ReturnStatus
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
 from workflows.contracts.activities import FulfillmentRecord, OrderProgress, ReturnProgress
 
@@ -14,9 +17,10 @@ def _fulfillment(order_id: str, record: FulfillmentRecord) -> orders_pb2.Fulfill
     fulfillment = orders_pb2.Fulfillment(
         fulfillment_id=record.fulfillment_id,
         order_id=order_id,
-        type=record.type,
+        # A word the enum lacks goes unset: the orders service names the field.
+        type=_wire(FulfillmentType.parse(record.type)),
         location_id=record.location_id,
-        status=record.status,
+        status=_wire(FulfillmentStatus.parse(record.status)),
         lines=[
             orders_pb2.FulfillmentLine(
                 sku=line.sku, quantity=line.quantity, quantity_picked=line.quantity_picked
@@ -30,6 +34,11 @@ def _fulfillment(order_id: str, record: FulfillmentRecord) -> orders_pb2.Fulfill
             orders_pb2.Tracking(carrier=record.carrier, tracking_number=record.tracking_number)
         )
     return fulfillment
+
+
+def _wire(word: Any) -> Any:
+    """The wire number of a word of omni.words; None (unset) for no word."""
+    return None if word is None else word.to_proto()
 
 
 def _event(event_type: str, detail: str) -> orders_pb2.OrderEvent | None:
@@ -50,7 +59,7 @@ class OrderActivities:
                 orders_pb2.RecordOrderProgressRequest(
                     event_id=progress.event_id,
                     order_id=progress.order_id,
-                    status=progress.status,
+                    status=_wire(OrderStatus.parse(progress.status)),
                     fulfillments=[
                         _fulfillment(progress.order_id, f) for f in progress.fulfillments
                     ],
@@ -59,7 +68,7 @@ class OrderActivities:
                 timeout=RPC_TIMEOUT_SECONDS,
             )
         )
-        return response.order.status
+        return OrderStatus.from_proto(response.order.status) or ""
 
     @activity.defn(name="orders.record_return_progress")
     async def record_return_progress(self, progress: ReturnProgress) -> str:
@@ -69,7 +78,7 @@ class OrderActivities:
                 orders_pb2.RecordReturnProgressRequest(
                     event_id=progress.event_id,
                     return_id=progress.return_id,
-                    status=progress.status,
+                    status=_wire(ReturnStatus.parse(progress.status)),
                     refunds=[
                         orders_pb2.Refund(
                             payment_id=r.payment_id,
@@ -77,7 +86,7 @@ class OrderActivities:
                             amount=common_pb2.Money(
                                 amount_minor=r.amount_minor, currency=r.currency
                             ),
-                            status=r.status,
+                            status=_wire(RefundStatus.parse(r.status)),
                         )
                         for r in progress.refunds
                     ],
@@ -86,4 +95,4 @@ class OrderActivities:
                 timeout=RPC_TIMEOUT_SECONDS,
             )
         )
-        return getattr(response, "return").status
+        return ReturnStatus.from_proto(getattr(response, "return").status) or ""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
 from omni.payments.v1 import payments_pb2
+from omni.words import Channel, FulfillmentType
 from services.gateway import mapping
 from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
@@ -25,9 +26,13 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 _DEFAULT_CHANNEL_BY_ROLE = {"associate": "pos", "agent": "call_center"}
 
 
-def _channel(principal: Principal, body: OrderIn) -> str:
-    """An order's channel is the token's; a token without one falls back."""
-    return principal.channel or body.channel or _DEFAULT_CHANNEL_BY_ROLE.get(principal.role, "web")
+def _channel(principal: Principal, body: OrderIn) -> common_pb2.Channel | None:
+    """An order's channel is the token's; a token without one falls back.
+    None (unset) for a word that is no channel: the orders service names the field."""
+    channel = Channel.parse(
+        principal.channel or body.channel or _DEFAULT_CHANNEL_BY_ROLE.get(principal.role, "web")
+    )
+    return channel.to_proto() if channel is not None else None
 
 
 def _customer_id(principal: Principal, body: OrderIn) -> str:
@@ -47,7 +52,7 @@ def _customer_id(principal: Principal, body: OrderIn) -> str:
 
 def _fulfillment(body: OrderIn) -> orders_pb2.FulfillmentRequest:
     wanted = body.fulfillment
-    if wanted.type == "pickup":
+    if wanted.type == FulfillmentType.PICKUP:
         if not wanted.location_id:
             raise Problem(
                 400,
@@ -55,7 +60,9 @@ def _fulfillment(body: OrderIn) -> orders_pb2.FulfillmentRequest:
                 slug="validation-error",
                 errors=[("fulfillment.location_id", "is required for pickup")],
             )
-        return orders_pb2.FulfillmentRequest(type="pickup", location_id=wanted.location_id)
+        return orders_pb2.FulfillmentRequest(
+            type=FulfillmentType.PICKUP.to_proto(), location_id=wanted.location_id
+        )
     if wanted.address is None:
         raise Problem(
             400,
@@ -65,7 +72,7 @@ def _fulfillment(body: OrderIn) -> orders_pb2.FulfillmentRequest:
         )
     address = wanted.address
     return orders_pb2.FulfillmentRequest(
-        type="ship",
+        type=FulfillmentType.SHIP.to_proto(),
         address=common_pb2.Address(
             line1=address.line1,
             city=address.city,

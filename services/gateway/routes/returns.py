@@ -4,7 +4,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
+from omni.words import Channel, ItemCondition, RefundMethod, ReturnMethod
 from services.gateway import mapping
 from services.gateway.access import check_order, check_return
 from services.gateway.auth import Caller, Principal, require_role
@@ -19,7 +21,7 @@ router = APIRouter(prefix="/v1/returns", tags=["returns"])
 
 def _location(principal: Principal, body: ReturnIn) -> str:
     """In store: the store taking the items back (an associate's own store)."""
-    if body.method == "mail":
+    if body.method == ReturnMethod.MAIL:
         return body.location_id or ""
     location_id = body.location_id or (principal.store_id if principal.is_("associate") else "")
     if not location_id:
@@ -36,9 +38,20 @@ def _location(principal: Principal, body: ReturnIn) -> str:
 
 def _lines(lines: list[ReturnLineIn]) -> list[orders_pb2.ReturnLine]:
     return [
-        orders_pb2.ReturnLine(sku=line.sku, quantity=line.quantity, condition=line.condition)
+        orders_pb2.ReturnLine(
+            sku=line.sku,
+            quantity=line.quantity,
+            condition=ItemCondition(line.condition).to_proto(),
+        )
         for line in lines
     ]
+
+
+def _channel(principal: Principal) -> common_pb2.Channel | None:
+    """The token's channel (an associate's default "pos", else "web"); None
+    (unset) for a word that is no channel: the orders service names the field."""
+    channel = Channel.parse(principal.channel or ("pos" if principal.is_("associate") else "web"))
+    return channel.to_proto() if channel is not None else None
 
 
 @router.post("", status_code=201, response_model=ReturnOut)
@@ -62,10 +75,10 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
             idempotency_key=downstream_key(request, principal.sub),
             order_id=body.order_id,
             lines=_lines(body.lines),
-            method=body.method,
+            method=ReturnMethod(body.method).to_proto(),
             location_id=location_id,
-            refund_method=body.refund_method,
-            channel=principal.channel or ("pos" if principal.is_("associate") else "web"),
+            refund_method=RefundMethod(body.refund_method).to_proto(),
+            channel=_channel(principal),
             actor=principal.sub,
         ),
         deadline=settings.journey_timeout_seconds,

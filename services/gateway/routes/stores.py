@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from omni.orders.v1 import orders_pb2
+from omni.words import TaskType
 from services.gateway import mapping
 from services.gateway.access import check_store
 from services.gateway.auth import Caller
@@ -28,7 +29,10 @@ async def list_store_tasks(
     reply = await call(
         clients_of(request).orders.ListStoreTasks,
         orders_pb2.ListStoreTasksRequest(
-            store_id=store_id, type=type or "", limit=paging.limit, page_token=paging.cursor
+            store_id=store_id,
+            type=TaskType(type).to_proto() if type else None,
+            limit=paging.limit,
+            page_token=paging.cursor,
         ),
         deadline=settings_of(request).read_timeout_seconds,
     )
