@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
 from services.common.metrics import metrics_endpoint
-from services.gateway.auth import TokenVerifier
+from services.gateway.auth import AuthenticationMiddleware, TokenVerifier
 from services.gateway.card_numbers import CardNumberGuard
 from services.gateway.clients import Clients, connect
 from services.gateway.idempotency import IdempotencyMiddleware, IdempotencyStore
@@ -157,9 +157,11 @@ def create_app(
     # Prometheus scrapes the pod directly; the ingress does not route /metrics.
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     _document_idempotency_key(app)
-    # Added innermost first: tracing → rate limit → card-number guard → idempotency → routes.
+    # Added innermost first: tracing → authentication (the one token check) →
+    # rate limit → card-number guard → idempotency → routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(CardNumberGuard)
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(TracingMiddleware)
     return app

@@ -2,6 +2,11 @@
 
 Development signs and verifies with HS256 and JWT_SECRET; production verifies
 tokens from an issuer with a PEM public key (RS256/ES256) or a JWKS URL.
+
+A request's token is verified once, by `AuthenticationMiddleware`, which
+leaves the outcome (`Authentication`) in the request's state; the rate
+limiter, the idempotency middleware and the routes' `Caller` dependency all
+read it from there.
 """
 
 from __future__ import annotations
@@ -9,32 +14,38 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.types import Options
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from omni.words import Channel
 from services.gateway.problems import forbidden, unauthorized
 from services.gateway.settings import DEV_JWT_SECRET, GatewaySettings
 
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPublicKeys
+
 Role = Literal["guest", "customer", "associate", "agent", "admin"]
-Channel = Literal["web", "app", "pos", "call_center", "marketplace"]
-ROLES: tuple[str, ...] = get_args(Role)
-CHANNELS: tuple[str, ...] = get_args(Channel)
+ROLES: tuple[Role, ...] = get_args(Role)
 DEFAULT_TTL_SECONDS = 12 * 3600
 _ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
+# Where the middleware leaves a request's `Authentication` (scope["state"]).
+_STATE_KEY = "authentication"
 
 
 @dataclass(frozen=True)
 class Principal:
     sub: str
-    role: str
+    role: Role
     customer_id: str = ""
     store_id: str = ""
-    channel: str = ""
+    channel: Channel | None = None
 
-    def is_(self, *roles: str) -> bool:
+    def is_(self, *roles: Role) -> bool:
         return self.role in roles
 
 
@@ -51,12 +62,14 @@ def mint_token(
     channel: str | None = None,
     ttl: float = DEFAULT_TTL_SECONDS,
 ) -> str:
-    """A development token (HS256); `ttl` in seconds."""
+    """A development token (HS256); `ttl` in seconds. `role` and `channel` are
+    the caller's words (a command line's, a test's), checked here."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if channel is not None and channel not in CHANNELS:
-        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
+    if channel is not None and Channel.parse(channel) is None:
+        raise ValueError(f"channel must be one of {', '.join(Channel)}")
     now = int(time.time())
+    # JSON claims: any JSON value may sit in a token.
     claims: dict[str, Any] = {"sub": sub, "role": role, "iat": now, "exp": now + int(ttl)}
     for name, value in (("customer_id", customer_id), ("store_id", store_id), ("channel", channel)):
         if value:
@@ -83,7 +96,7 @@ class TokenVerifier:
         self._settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
 
-    def _key_and_algorithms(self, token: str) -> tuple[Any, list[str]]:
+    def _key_and_algorithms(self, token: str) -> tuple[AllowedPublicKeys | str, list[str]]:
         if self._jwks is not None:
             try:
                 return self._jwks.get_signing_key_from_jwt(token).key, _ASYMMETRIC_ALGORITHMS
@@ -96,7 +109,7 @@ class TokenVerifier:
     def verify(self, token: str) -> Principal:
         try:
             key, algorithms = self._key_and_algorithms(token)
-            options: Any = {
+            options: Options = {
                 "require": ["sub", "exp"],
                 "verify_aud": bool(self._settings.jwt_audience),
             }
@@ -113,12 +126,14 @@ class TokenVerifier:
             raise InvalidToken("token expired") from error
         except jwt.PyJWTError as error:
             raise InvalidToken("token invalid") from error
-        role = claims.get("role")
-        if role not in ROLES:
+        role = next((r for r in ROLES if r == claims.get("role")), None)
+        if role is None:
             raise InvalidToken("token has no valid role")
-        channel = claims.get("channel") or ""
-        if channel and channel not in CHANNELS:
-            raise InvalidToken("token has an unknown channel")
+        channel = None
+        if claims.get("channel"):
+            channel = Channel.parse(str(claims["channel"]))
+            if channel is None:
+                raise InvalidToken("token has an unknown channel")
         return Principal(
             sub=str(claims["sub"]),
             role=role,
@@ -137,6 +152,56 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+@dataclass(frozen=True)
+class Authentication:
+    """What a request's Authorization header proved: who is calling, or why
+    not (`problem` is empty when no bearer token was sent at all)."""
+
+    principal: Principal | None = None
+    problem: str = ""
+
+    @property
+    def caller_key(self) -> str | None:
+        """`sub:<sub>` for a verified caller (rate limits)."""
+        return None if self.principal is None else "sub:" + self.principal.sub
+
+
+def authenticate_headers(verifier: TokenVerifier, authorization: str | None) -> Authentication:
+    token = bearer_token(authorization)
+    if token is None:
+        return Authentication()
+    try:
+        return Authentication(principal=verifier.verify(token))
+    except InvalidToken as error:
+        return Authentication(problem=str(error))
+
+
+class AuthenticationMiddleware:
+    """Verifies the bearer token once per request, before the rate limiter,
+    and leaves the `Authentication` in the request's state."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            authorization = None
+            for name, value in scope.get("headers", []):
+                if name.lower() == b"authorization":
+                    authorization = value.decode("latin-1")
+                    break
+            verifier: TokenVerifier = scope["app"].state.verifier
+            state = scope.setdefault("state", {})
+            state[_STATE_KEY] = authenticate_headers(verifier, authorization)
+        await self.app(scope, receive, send)
+
+
+def authentication_of(scope: Scope) -> Authentication:
+    """The outcome `AuthenticationMiddleware` left for this request."""
+    found: Authentication = scope["state"][_STATE_KEY]
+    return found
+
+
 _bearer = HTTPBearer(auto_error=False, description="a JWT (`omni token` prints one)")
 
 
@@ -144,18 +209,15 @@ async def authenticate(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The FastAPI dependency every /v1 route uses: 401 unless a valid token."""
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise unauthorized("an Authorization: Bearer token is required")
-    verifier: TokenVerifier = request.app.state.verifier
-    try:
-        return verifier.verify(token)
-    except InvalidToken as error:
-        raise unauthorized(str(error)) from error
+    """The FastAPI dependency every /v1 route uses: 401 unless a valid token.
+    (`_credentials` only puts the bearer scheme in the OpenAPI document.)"""
+    found = authentication_of(request.scope)
+    if found.principal is None:
+        raise unauthorized(found.problem or "an Authorization: Bearer token is required")
+    return found.principal
 
 
-def require_role(principal: Principal, *roles: str) -> None:
+def require_role(principal: Principal, *roles: Role) -> None:
     """403 when the caller's role may not do this at all."""
     if principal.role not in roles:
         raise forbidden(f"role {principal.role} may not do this")

@@ -18,7 +18,7 @@ from typing import Protocol
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.auth import InvalidToken, TokenVerifier, bearer_token
+from services.gateway.auth import authentication_of
 from services.gateway.card_numbers import read_body, replaying
 from services.gateway.problems import Problem
 
@@ -171,11 +171,5 @@ def _header(scope: Scope, name: str) -> str | None:
 
 
 def _subject(scope: Scope) -> str | None:
-    token = bearer_token(_header(scope, "authorization"))
-    if token is None:
-        return None
-    verifier: TokenVerifier = scope["app"].state.verifier
-    try:
-        return verifier.verify(token).sub
-    except InvalidToken:
-        return None
+    principal = authentication_of(scope).principal
+    return None if principal is None else principal.sub

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.gateway.auth import InvalidToken, TokenVerifier, bearer_token
+from services.gateway.auth import authentication_of
 from services.gateway.problems import Problem
 
 EXEMPT_PATHS = frozenset({"/healthz", "/metrics"})
@@ -79,20 +79,12 @@ class RateLimiter:
         return wait
 
 
-def caller_key(scope: Scope, verifier: TokenVerifier) -> str:
-    """`sub:<sub>` for a valid token, else `ip:<client address>`: an invalid
+def caller_key(scope: Scope) -> str:
+    """`sub:<sub>` for a verified token, else `ip:<client address>`: an invalid
     token cannot pick a fresh bucket for each request."""
-    authorization = None
-    for name, value in scope.get("headers", []):
-        if name.lower() == b"authorization":
-            authorization = value.decode("latin-1")
-            break
-    token = bearer_token(authorization)
-    if token is not None:
-        try:
-            return "sub:" + verifier.verify(token).sub
-        except InvalidToken:
-            pass
+    key = authentication_of(scope).caller_key
+    if key is not None:
+        return key
     client = scope.get("client")
     return "ip:" + (client[0] if client else "unknown")
 
@@ -118,10 +110,9 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
             await self.app(scope, receive, send)
             return
-        state = scope["app"].state
-        limiter: RateLimiter = state.rate_limiter
+        limiter: RateLimiter = scope["app"].state.rate_limiter
         if limiter.enabled:
-            wait = limiter.take(caller_key(scope, state.verifier))
+            wait = limiter.take(caller_key(scope))
             if wait > 0:
                 await too_many_requests(wait).response()(scope, receive, send)
                 return
