@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from omni.words import FulfillmentStatus as F
-from omni.words import FulfillmentType
+from omni.words import FulfillmentType, TenderType
 from omni.words import OrderStatus as O
 from workflows.order import rules
 from workflows.order.rules import StoreAction
@@ -183,7 +183,7 @@ class Tender:
     amount_minor: int = 0
 
 
-CARD, GIFT = rules.CARD, rules.GIFT_CARD
+CARD, GIFT = TenderType.CARD, TenderType.GIFT_CARD
 
 
 @pytest.mark.parametrize(

@@ -12,21 +12,21 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.contracts.carts import (
-    CART_CHANGED_SIGNAL,
-    CART_REMINDER_WORKFLOW,
-    CartChange,
-    CartReminderInput,
-    cart_workflow_id,
-)
-from workflows.order.journey import run_activity
+from workflows.order.policies import run_activity
 
 with workflow.unsafe.imports_passed_through():
+    from omni.words import NotificationKind
     from workflows.activities.customers import CustomerActivities
     from workflows.contracts.activities import NotificationInput
-
-REMINDED = "reminded"
-CLOSED = "closed"
+    from workflows.contracts.carts import (
+        CART_CHANGED_SIGNAL,
+        CART_REMINDER_WORKFLOW,
+        CLOSED,
+        REMINDED,
+        CartChange,
+        CartReminderInput,
+        cart_workflow_id,
+    )
 
 
 @workflow.defn(name=CART_REMINDER_WORKFLOW)
@@ -64,7 +64,7 @@ class CartReminderWorkflow:
                 customer_id=customer_id,
                 # One reminder per cart version, however often the activity is retried.
                 notification_id=f"{cart_workflow_id(customer_id)}/reminder/{self.version}",
-                kind="cart_reminder",
+                kind=NotificationKind.CART_REMINDER,
                 reference_id=cart_workflow_id(customer_id),
                 details={"items": str(self.items)},
             ),

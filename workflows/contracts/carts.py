@@ -13,6 +13,10 @@ CART_REMINDER_WORKFLOW = "CartReminderWorkflow"
 CART_CHANGED_SIGNAL = "cart_changed"
 DEFAULT_IDLE_SECONDS = 24 * 3600.0
 
+# The workflow's result: the reminder went out, or the cart closed without one.
+REMINDED = "reminded"
+CLOSED = "closed"
+
 
 def cart_workflow_id(customer_id: str) -> str:
     return f"cart-{customer_id}"

@@ -4,11 +4,11 @@ place (update-with-start) -> reserve at the store + authorize each tender
   -> placed | rejected (compensated)
 pick -> ready_for_pickup with a pickup code; the pickup window starts
   (one pickup reminder before it ends); a short pick's remainder goes to the
-  nearest other pickup store with the stock as a new fulfilment (or is cancelled)
-reject (pending fulfilment) -> its lines go to the nearest other pickup store
+  nearest other pickup store with the stock as a new fulfillment (or is cancelled)
+reject (pending fulfillment) -> its lines go to the nearest other pickup store
   with the stock (the customer is told), or are cancelled
 handover (right code) -> commit its stock; the last one captures what was
-  picked -> completed (ready_for_pickup only once every open fulfilment is)
+  picked -> completed (ready_for_pickup only once every open fulfillment is)
 cancel (until picked up) or the window ends -> release, void -> cancelled
 """
 
@@ -19,36 +19,36 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.contracts.journeys import (
-    BOPIS_WORKFLOW,
-    ERROR_WRONG_PICKUP_CODE,
-    HANDOVER_UPDATE,
-    PICK_UPDATE,
-    ActionResult,
-    CancelInput,
-    HandoverInput,
-    OrderInput,
-    OrderStatus,
-    PickInput,
-)
-from workflows.order.journey import (
-    BEST_EFFORT_RETRY,
-    FULFILMENT_READY,
-    IN_FULFILLMENT,
-    PICKED_UP,
-    PLACED,
-    READY_FOR_PICKUP,
-    Fulfilment,
-    OrderJourney,
-    OrderUpdates,
-    refusal,
-    run_activity,
-)
+from workflows.order.policies import BEST_EFFORT_RETRY, refusal, run_activity
+from workflows.order.reroute import take_pick
+from workflows.order.steps import OrderJourney
+from workflows.order.updates import OrderUpdates, check_pick, check_store_action
 
 with workflow.unsafe.imports_passed_through():
+    from omni.words import (
+        FulfillmentStatus,
+        FulfillmentType,
+        NotificationKind,
+        OrderStatus,
+        TimelineEventKind,
+    )
     from workflows.activities.customers import CustomerActivities
     from workflows.activities.inventory import InventoryActivities
     from workflows.contracts.activities import GetLocationInput, LocationInfo, NotificationInput
+    from workflows.contracts.journeys import (
+        BOPIS_WORKFLOW,
+        ERROR_WRONG_PICKUP_CODE,
+        HANDOVER_UPDATE,
+        PICK_UPDATE,
+        ActionResult,
+        CancelInput,
+        HandoverInput,
+        OrderInput,
+        PickInput,
+    )
+    from workflows.contracts.journeys import OrderStatus as OrderStatusView
+    from workflows.order.rules import StoreAction
+    from workflows.order.state import Fulfillment
 
 # When the store does not say how long it keeps an order for pickup.
 DEFAULT_PICKUP_WINDOW = timedelta(hours=72)
@@ -67,28 +67,23 @@ def pickup_reminder_after(window: timedelta) -> timedelta:
     return window - lead
 
 
-CANCELLABLE = (PLACED, IN_FULFILLMENT, READY_FOR_PICKUP)
-
-
 @workflow.defn(name=BOPIS_WORKFLOW)
 class BopisWorkflow(OrderUpdates):
-    cancellable = CANCELLABLE
-
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
-        self.journey = OrderJourney(order=order, fulfillment_type="pickup")
+        self.journey = OrderJourney(order=order, fulfillment_type=FulfillmentType.PICKUP)
 
     @workflow.run
-    async def run(self, order: OrderInput) -> OrderStatus:
+    async def run(self, order: OrderInput) -> OrderStatusView:
         journey = self.journey
         await self._place()
-        if journey.status == PLACED:
+        if journey.status == OrderStatus.PLACED:
             window = await self._pickup_window()
-            # Several fulfilments: the window starts once every open one is ready.
+            # Several fulfillments: the window starts once every open one is ready.
             await workflow.wait_condition(
-                lambda: journey.status == READY_FOR_PICKUP or journey.finished
+                lambda: journey.status == OrderStatus.READY_FOR_PICKUP or journey.finished
             )
-            if journey.status == READY_FOR_PICKUP:
+            if journey.status == OrderStatus.READY_FOR_PICKUP:
                 await self._await_collection(window)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return journey.status_view()
@@ -141,7 +136,7 @@ class BopisWorkflow(OrderUpdates):
         """One "pickup reminder" with the code; keyed by the workflow id, so a
         retried activity never sends it twice."""
         journey = self.journey
-        if journey.status != READY_FOR_PICKUP:
+        if journey.status != OrderStatus.READY_FOR_PICKUP:
             return
         try:
             await run_activity(
@@ -149,14 +144,14 @@ class BopisWorkflow(OrderUpdates):
                 NotificationInput(
                     customer_id=journey.order.customer_id,
                     notification_id=journey.key("notify/pickup_reminder"),
-                    kind="pickup_reminder",
+                    kind=NotificationKind.PICKUP_REMINDER,
                     reference_id=journey.order.order_id,
                     details={
                         "order_id": journey.order.order_id,
                         "pickup_code": ", ".join(
                             f.pickup_code
                             for f in journey.fulfillments
-                            if f.status == FULFILMENT_READY
+                            if f.status == FulfillmentStatus.READY_FOR_PICKUP
                         ),
                     },
                 ),
@@ -169,7 +164,7 @@ class BopisWorkflow(OrderUpdates):
     async def _expire(self, window: timedelta) -> None:
         async with self.journey.lock:
             # A handover or cancel may have finished while we waited for the lock.
-            if self.journey.status != READY_FOR_PICKUP:
+            if self.journey.status != OrderStatus.READY_FOR_PICKUP:
                 return
             hours = window.total_seconds() / 3600
             await self.journey.cancel(
@@ -182,10 +177,19 @@ class BopisWorkflow(OrderUpdates):
     async def pick(self, request: PickInput) -> ActionResult:
         journey = self.journey
         async with journey.lock:
+            # Drawn before the check, as runs started earlier did.
             code = f"{workflow.random().randint(0, 999_999):06d}"
-            picked = await journey.take_pick(request, FULFILMENT_READY, "ready_for_pickup", code)
-            await journey.record_milestone(
+            picked = check_pick(journey, request)
+            await take_pick(
+                journey,
+                picked,
+                request,
+                FulfillmentStatus.READY_FOR_PICKUP,
                 "ready_for_pickup",
+                code,
+            )
+            await journey.record_milestone(
+                TimelineEventKind.READY_FOR_PICKUP,
                 f"ready for pickup at {picked.location_id}",
                 step=picked.step("ready_for_pickup"),
                 pickup_code=picked.pickup_code,
@@ -194,30 +198,32 @@ class BopisWorkflow(OrderUpdates):
 
     @pick.validator
     def validate_pick(self, request: PickInput) -> None:
-        self.journey.check_pick(request)
+        check_pick(self.journey, request)
 
     @workflow.update(name=HANDOVER_UPDATE)
     async def handover(self, request: HandoverInput) -> ActionResult:
         journey = self.journey
         async with journey.lock:
-            fulfilment = self._check_handover(request)
+            fulfillment = self._check_handover(request)
             who = request.actor or "store"
-            what = f"{fulfilment.fulfillment_id} " if fulfilment.number > 1 else ""
-            await journey.deliver(fulfilment, PICKED_UP, f"{what}handed over by {who}")
-            return journey.action_result(fulfilment)
+            what = f"{fulfillment.fulfillment_id} " if fulfillment.number > 1 else ""
+            await journey.deliver(
+                fulfillment, FulfillmentStatus.PICKED_UP, f"{what}handed over by {who}"
+            )
+            return journey.action_result(fulfillment)
 
     @handover.validator
     def validate_handover(self, request: HandoverInput) -> None:
         self._check_handover(request)
 
-    def _check_handover(self, request: HandoverInput) -> Fulfilment:
-        fulfilment = self.journey.fulfilment_in(
-            request.fulfillment_id, "hand over", FULFILMENT_READY
+    def _check_handover(self, request: HandoverInput) -> Fulfillment:
+        fulfillment = check_store_action(
+            self.journey, StoreAction.HAND_OVER, request.fulfillment_id
         )
-        if request.pickup_code != fulfilment.pickup_code:
+        if request.pickup_code != fulfillment.pickup_code:
             raise ApplicationError(
                 "the pickup code does not match",
                 type=ERROR_WRONG_PICKUP_CODE,
                 non_retryable=True,
             )
-        return fulfilment
+        return fulfillment

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from omni.words import FulfillmentStatus, FulfillmentType, OrderStatus
+from omni.words import FulfillmentStatus, FulfillmentType, OrderStatus, TenderType
 
 # ---------------------------------------------------------------- statuses
 
@@ -210,10 +210,6 @@ def may_return(order_status: str, fulfillment_statuses: Iterable[str]) -> bool:
 
 # ---------------------------------------------------------------- tenders
 
-# Tender kinds (TenderInput.type, PaymentInfo.tender_type).
-CARD = "card"
-GIFT_CARD = "gift_card"
-
 
 class Tendered(Protocol):
     """A tender as the customer gave it: a gift card with the amount it pays
@@ -232,12 +228,12 @@ def tender_amounts(tenders: Sequence[Tendered], total_minor: int) -> list[int]:
     remaining = total_minor
     amounts = [0] * len(tenders)
     for index, tender in enumerate(tenders):
-        if tender.type == GIFT_CARD:
+        if tender.type == TenderType.GIFT_CARD:
             amount = min(tender.amount_minor or remaining, remaining)
             amounts[index] = amount
             remaining -= amount
     for index, tender in enumerate(tenders):
-        if tender.type == CARD:
+        if tender.type == TenderType.CARD:
             amounts[index] = remaining
             remaining = 0
     return amounts
@@ -246,12 +242,16 @@ def tender_amounts(tenders: Sequence[Tendered], total_minor: int) -> list[int]:
 def tender_problem(tenders: Sequence[Tendered], total_minor: int) -> str | None:
     """Why the tenders cannot pay `total_minor`; None when they can (a lone gift
     card without an amount pays the whole total)."""
-    if len(tenders) == 1 and tenders[0].type == GIFT_CARD and tenders[0].amount_minor == 0:
+    if (
+        len(tenders) == 1
+        and tenders[0].type == TenderType.GIFT_CARD
+        and tenders[0].amount_minor == 0
+    ):
         return None
-    gift_total = sum(t.amount_minor for t in tenders if t.type == GIFT_CARD)
+    gift_total = sum(t.amount_minor for t in tenders if t.type == TenderType.GIFT_CARD)
     if gift_total > total_minor:
         return "gift card amounts exceed the order total"
-    if not any(t.type == CARD for t in tenders) and gift_total != total_minor:
+    if not any(t.type == TenderType.CARD for t in tenders) and gift_total != total_minor:
         return "gift card amounts must cover the total when no card is given"
     return None
 
@@ -260,7 +260,7 @@ def gift_cards_first(tender_types: Sequence[str]) -> list[int]:
     """The positions of the tenders in the order money is taken from them
     (capture) or given back to them (refund): gift cards first, the card last,
     each kind in the order given."""
-    return sorted(range(len(tender_types)), key=lambda i: (tender_types[i] == CARD, i))
+    return sorted(range(len(tender_types)), key=lambda i: (tender_types[i] == TenderType.CARD, i))
 
 
 def capture_amounts(authorized: Sequence[tuple[str, int]], amount_minor: int) -> list[int]:

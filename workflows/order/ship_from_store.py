@@ -5,12 +5,12 @@ place (update-with-start) -> the nearest location that can ship every line
   -> placed | rejected (compensated)
 pick -> in_fulfillment (fulfillment "picking": picked, awaiting the carrier);
   a short pick's remainder goes to the next location by the shipping rule as a
-  new fulfilment (or is cancelled)
+  new fulfillment (or is cancelled)
 reject (pending or picking) -> its lines go to the next location by the
   shipping rule, or are cancelled
 ship -> commit its stock (partially_shipped while others are open); the last
   one captures what was picked -> shipped
-cancel (until shipped) -> release, void -> cancelled
+cancel (until the first shipment leaves) -> release, void -> cancelled
 """
 
 from __future__ import annotations
@@ -18,48 +18,40 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from workflows.contracts.journeys import (
-    PICK_UPDATE,
-    SHIP_FROM_STORE_WORKFLOW,
-    SHIP_UPDATE,
-    ActionResult,
-    OrderInput,
-    OrderStatus,
-    PickInput,
-    ShipInput,
-)
-from workflows.order.journey import (
-    FULFILMENT_SHIPPED,
-    IN_FULFILLMENT,
-    PICKING,
-    PLACED,
-    PLACEMENT_RETRY,
-    Fulfilment,
-    OrderJourney,
-    OrderUpdates,
-    refusal,
-    run_activity,
-)
+from workflows.order.policies import PLACEMENT_RETRY, refusal, run_activity
+from workflows.order.reroute import take_pick
+from workflows.order.steps import OrderJourney
+from workflows.order.updates import OrderUpdates, check_pick, check_store_action
 
 with workflow.unsafe.imports_passed_through():
+    from omni.words import FulfillmentStatus, FulfillmentType
     from workflows.activities.inventory import InventoryActivities
     from workflows.contracts.activities import FindSourcesInput, FindSourcesResult, SkuQty
+    from workflows.contracts.journeys import (
+        PICK_UPDATE,
+        SHIP_FROM_STORE_WORKFLOW,
+        SHIP_UPDATE,
+        ActionResult,
+        OrderInput,
+        PickInput,
+        ShipInput,
+    )
+    from workflows.contracts.journeys import OrderStatus as OrderStatusView
+    from workflows.order.rules import StoreAction
+    from workflows.order.state import Fulfillment
 
-CANCELLABLE = (PLACED, IN_FULFILLMENT)
 INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
 NO_SOURCE = "NO_SOURCE"
 
 
 @workflow.defn(name=SHIP_FROM_STORE_WORKFLOW)
 class ShipFromStoreWorkflow(OrderUpdates):
-    cancellable = CANCELLABLE
-
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
-        self.journey = OrderJourney(order=order, fulfillment_type="ship")
+        self.journey = OrderJourney(order=order, fulfillment_type=FulfillmentType.SHIP)
 
     @workflow.run
-    async def run(self, order: OrderInput) -> OrderStatus:
+    async def run(self, order: OrderInput) -> OrderStatusView:
         journey = self.journey
         await self._place()
         await workflow.wait_condition(lambda: journey.finished)
@@ -94,7 +86,7 @@ class ShipFromStoreWorkflow(OrderUpdates):
                 lines=[SkuQty(line.sku, line.quantity) for line in journey.order.lines],
                 lat=address.lat,
                 lon=address.lon,
-                fulfillment_type="ship",
+                fulfillment_type=FulfillmentType.SHIP,
                 channel=journey.order.channel,
                 max_locations=1,
             ),
@@ -120,28 +112,29 @@ class ShipFromStoreWorkflow(OrderUpdates):
     async def pick(self, request: PickInput) -> ActionResult:
         journey = self.journey
         async with journey.lock:
-            picked = await journey.take_pick(request, PICKING, "picked")
+            picked = check_pick(journey, request)
+            await take_pick(journey, picked, request, FulfillmentStatus.PICKING, "picked")
             return journey.action_result(picked)
 
     @pick.validator
     def validate_pick(self, request: PickInput) -> None:
-        self.journey.check_pick(request)
+        check_pick(self.journey, request)
 
     @workflow.update(name=SHIP_UPDATE)
     async def ship(self, request: ShipInput) -> ActionResult:
         journey = self.journey
         async with journey.lock:
-            fulfilment = self._check_ship(request)
-            fulfilment.carrier = request.carrier
-            fulfilment.tracking_number = request.tracking_number
-            what = f"{fulfilment.fulfillment_id} " if fulfilment.number > 1 else ""
+            fulfillment = self._check_ship(request)
+            fulfillment.carrier = request.carrier
+            fulfillment.tracking_number = request.tracking_number
+            what = f"{fulfillment.fulfillment_id} " if fulfillment.number > 1 else ""
             detail = f"{what}shipped with {request.carrier} {request.tracking_number}"
-            await journey.deliver(fulfilment, FULFILMENT_SHIPPED, detail)
-            return journey.action_result(fulfilment)
+            await journey.deliver(fulfillment, FulfillmentStatus.SHIPPED, detail)
+            return journey.action_result(fulfillment)
 
     @ship.validator
     def validate_ship(self, request: ShipInput) -> None:
         self._check_ship(request)
 
-    def _check_ship(self, request: ShipInput) -> Fulfilment:
-        return self.journey.fulfilment_in(request.fulfillment_id, "ship", PICKING)
+    def _check_ship(self, request: ShipInput) -> Fulfillment:
+        return check_store_action(self.journey, StoreAction.SHIP, request.fulfillment_id)

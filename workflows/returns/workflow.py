@@ -14,22 +14,20 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.contracts.journeys import (
-    ERROR_INVALID_RECEIPT,
-    ERROR_INVALID_STATE,
-    RECEIVE_UPDATE,
-    REFUND_TO_STORE_CREDIT,
-    RETURN_WORKFLOW,
-    STATUS_QUERY,
-    ReceiveInput,
-    ReturnInput,
-    ReturnLineInput,
-    ReturnStatus,
-    return_workflow_id,
-)
-from workflows.order.journey import refusal, run_activity
+from workflows.order.policies import refusal, run_activity
 
 with workflow.unsafe.imports_passed_through():
+    from omni.words import (
+        ActivityKind,
+        ItemCondition,
+        RefundMethod,
+        RefundStatus,
+        ReturnMethod,
+        ReturnStatus,
+        StockMovementReason,
+        TenderType,
+        TimelineEventKind,
+    )
     from workflows.activities.customers import CustomerActivities
     from workflows.activities.inventory import InventoryActivities
     from workflows.activities.orders import OrderActivities
@@ -38,31 +36,28 @@ with workflow.unsafe.imports_passed_through():
         AdjustStockInput,
         CustomerActivityInput,
         ListPaymentsInput,
-        PaymentInfo,
         PaymentList,
         RefundInput,
         RefundRecord,
         ReturnProgress,
         TimelineEventInput,
     )
+    from workflows.contracts.journeys import (
+        ERROR_INVALID_RECEIPT,
+        ERROR_INVALID_STATE,
+        RECEIVE_UPDATE,
+        RETURN_WORKFLOW,
+        STATUS_QUERY,
+        ReceiveInput,
+        ReturnInput,
+        ReturnLineInput,
+        return_workflow_id,
+    )
+    from workflows.contracts.journeys import ReturnStatus as ReturnStatusView
+    from workflows.order import rules
 
 # How long a mail return may take to arrive before it expires.
 MAIL_RECEIPT_WINDOW = timedelta(days=30)
-
-IN_STORE = "in_store"
-SELLABLE = "sellable"
-CONDITIONS = ("sellable", "damaged")
-
-REQUESTED = "requested"
-AWAITING_RECEIPT = "awaiting_receipt"
-RECEIVED = "received"
-REFUNDED = "refunded"
-EXPIRED = "expired"
-
-
-def refund_order(payments: list[PaymentInfo]) -> list[PaymentInfo]:
-    """Gift cards first, the card last; oldest first within each."""
-    return sorted(payments, key=lambda p: p.tender_type == "card")
 
 
 @workflow.defn(name=RETURN_WORKFLOW)
@@ -71,7 +66,11 @@ class ReturnWorkflow:
     def __init__(self, request: ReturnInput) -> None:
         self.request = request
         # A mail return can be received as soon as it exists, even before run starts.
-        self.status = REQUESTED if request.method == IN_STORE else AWAITING_RECEIPT
+        self.status = (
+            ReturnStatus.REQUESTED
+            if request.method == ReturnMethod.IN_STORE
+            else ReturnStatus.AWAITING_RECEIPT
+        )
         self.receipt: ReceiveInput | None = None
         self.refunds: list[RefundRecord] = []
         # Set once the final state is recorded everywhere.
@@ -82,8 +81,8 @@ class ReturnWorkflow:
         return return_workflow_id(self.request.return_id)
 
     @workflow.run
-    async def run(self, request: ReturnInput) -> ReturnStatus:
-        if request.method == IN_STORE:
+    async def run(self, request: ReturnInput) -> ReturnStatusView:
+        if request.method == ReturnMethod.IN_STORE:
             location_id, lines = request.location_id, request.lines
         else:
             await self._record("awaiting_receipt", "awaiting_receipt", "waiting for the parcel")
@@ -92,38 +91,38 @@ class ReturnWorkflow:
                     lambda: self.receipt is not None, timeout=MAIL_RECEIPT_WINDOW
                 )
             except TimeoutError:
-                self.status = EXPIRED
+                self.status = ReturnStatus.EXPIRED
                 days = MAIL_RECEIPT_WINDOW.days
                 await self._record("expired", "expired", f"nothing received within {days} days")
                 await self._record_customer()
-                await self._milestone("return_expired", "nothing was received")
+                await self._milestone(TimelineEventKind.RETURN_EXPIRED, "nothing was received")
                 self.settled = True
                 return self.view()
             assert self.receipt is not None
             location_id = self.receipt.location_id or request.location_id
             lines = self._received_lines(self.receipt)
 
-        self.status = RECEIVED
+        self.status = ReturnStatus.RECEIVED
         await self._record("received", "received", f"received at {location_id}")
-        await self._milestone("return_received", f"received at {location_id}")
+        await self._milestone(TimelineEventKind.RETURN_RECEIVED, f"received at {location_id}")
         await self._restock(location_id, lines)
         refund_minor = sum(line.unit_price_minor * line.quantity for line in lines)
         shortfall = await self._refund(refund_minor)
-        self.status = REFUNDED
+        self.status = ReturnStatus.REFUNDED
         detail = f"refunded {refund_minor - shortfall} {request.currency}"
         if shortfall:
             detail += f"; {shortfall} could not be refunded to the order's payments"
         await self._record("refunded", "refunded", detail)
         await self._record_customer()
         # The returned items' value: the points they earned are taken back.
-        await self._milestone("refund_issued", detail, refund_minor)
+        await self._milestone(TimelineEventKind.REFUND_ISSUED, detail, refund_minor)
         self.settled = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
 
-    def view(self) -> ReturnStatus:
-        refunded = sum(r.amount_minor for r in self.refunds if r.status == "succeeded")
-        return ReturnStatus(
+    def view(self) -> ReturnStatusView:
+        refunded = sum(r.amount_minor for r in self.refunds if r.status == RefundStatus.SUCCEEDED)
+        return ReturnStatusView(
             return_id=self.request.return_id, status=self.status, refunded_minor=refunded
         )
 
@@ -143,7 +142,7 @@ class ReturnWorkflow:
     async def _restock(self, location_id: str, lines: list[ReturnLineInput]) -> None:
         sellable: dict[str, int] = {}
         for line in lines:
-            if line.condition == SELLABLE and line.quantity > 0:
+            if line.condition == ItemCondition.SELLABLE and line.quantity > 0:
                 sellable[line.sku] = sellable.get(line.sku, 0) + line.quantity
         for sku, quantity in sellable.items():
             await run_activity(
@@ -153,7 +152,7 @@ class ReturnWorkflow:
                     location_id=location_id,
                     sku=sku,
                     delta=quantity,
-                    reason="return_restock",
+                    reason=StockMovementReason.RETURN_RESTOCK,
                     actor=self.workflow_id,
                     reference=self.request.return_id,
                 ),
@@ -167,13 +166,15 @@ class ReturnWorkflow:
         payments: PaymentList = await run_activity(
             PaymentActivities.list_payments, ListPaymentsInput(reference=self.request.order_id)
         )
-        to_store_credit = self.request.refund_method == REFUND_TO_STORE_CREDIT
-        for payment in refund_order(payments.payments):
+        to_store_credit = self.request.refund_method == RefundMethod.STORE_CREDIT
+        kinds = [payment.tender_type for payment in payments.payments]
+        for position in rules.gift_cards_first(kinds):
+            payment = payments.payments[position]
             refundable = payment.captured_minor - payment.refunded_minor
             amount = min(remaining, refundable)
             if amount <= 0:
                 continue
-            status = "succeeded"
+            status = RefundStatus.SUCCEEDED
             try:
                 await run_activity(
                     PaymentActivities.refund,
@@ -189,11 +190,11 @@ class ReturnWorkflow:
                 remaining -= amount
             except ActivityError as error:
                 workflow.logger.error("refund of %s failed: %s", payment.payment_id, refusal(error))
-                status = "failed"
+                status = RefundStatus.FAILED
             self.refunds.append(
                 RefundRecord(
                     payment_id=payment.payment_id,
-                    tender_type=REFUND_TO_STORE_CREDIT if to_store_credit else payment.tender_type,
+                    tender_type=TenderType.STORE_CREDIT if to_store_credit else payment.tender_type,
                     amount_minor=amount,
                     currency=self.request.currency,
                     status=status,
@@ -221,7 +222,7 @@ class ReturnWorkflow:
             CustomerActivities.record_activity,
             CustomerActivityInput(
                 customer_id=self.request.customer_id,
-                kind="return",
+                kind=ActivityKind.RETURN,
                 reference_id=self.request.return_id,
                 channel=self.request.channel,
                 status=self.status,
@@ -248,7 +249,7 @@ class ReturnWorkflow:
     # ---------------------------------------------------------- updates
 
     @workflow.update(name=RECEIVE_UPDATE)
-    async def receive(self, receipt: ReceiveInput) -> ReturnStatus:
+    async def receive(self, receipt: ReceiveInput) -> ReturnStatusView:
         self._check_receipt(receipt)
         self.receipt = receipt
         await workflow.wait_condition(lambda: self.settled)
@@ -259,7 +260,7 @@ class ReturnWorkflow:
         self._check_receipt(receipt)
 
     def _check_receipt(self, receipt: ReceiveInput) -> None:
-        if self.status != AWAITING_RECEIPT or self.receipt is not None:
+        if self.status != ReturnStatus.AWAITING_RECEIPT or self.receipt is not None:
             raise ApplicationError(
                 f"cannot receive a return that is {self.status}",
                 {"status": self.status},
@@ -271,7 +272,7 @@ class ReturnWorkflow:
         for line in receipt.lines:
             if line.sku not in expected:
                 raise _invalid_receipt(f"{line.sku} is not part of this return")
-            if line.condition not in CONDITIONS:
+            if ItemCondition.parse(line.condition) is None:
                 raise _invalid_receipt(f"{line.sku}: condition must be sellable or damaged")
             if line.quantity < 0:
                 raise _invalid_receipt(f"{line.sku}: quantity must not be negative")
@@ -282,7 +283,7 @@ class ReturnWorkflow:
                 )
 
     @workflow.query(name=STATUS_QUERY)
-    def status_query(self) -> ReturnStatus:
+    def status_query(self) -> ReturnStatusView:
         return self.view()
 
 

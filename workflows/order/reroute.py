@@ -1,0 +1,213 @@
+"""Store work that moves an order's lines: a pick (its shortfall goes on) and a
+reject. What a location cannot do goes to the next location that can take it,
+as a new fulfillment, or is cancelled when none can.
+
+Steps of the order journey (see steps.py), run by the update handlers under
+the journey's lock after their checks (updates.py).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+from workflows.order.policies import PERSISTENT_RETRY, refusal, run_activity
+from workflows.order.steps import OrderJourney
+
+with workflow.unsafe.imports_passed_through():
+    from omni.words import FulfillmentStatus, FulfillmentType, TimelineEventKind
+    from workflows.activities.inventory import InventoryActivities
+    from workflows.contracts.activities import (
+        FindSourcesInput,
+        FindSourcesResult,
+        GetLocationInput,
+        LocationInfo,
+        SkuQty,
+    )
+    from workflows.contracts.journeys import (
+        ActionResult,
+        LineInput,
+        PickInput,
+        RejectInput,
+    )
+    from workflows.order.state import Fulfillment
+
+# Runs started before a short pick's remainder was rerouted replay without it.
+REROUTE_SHORT_PICK_PATCH = "reroute-short-pick"
+
+
+async def take_pick(
+    journey: OrderJourney,
+    fulfillment: Fulfillment,
+    request: PickInput,
+    status: FulfillmentStatus,
+    event_type: str,
+    pickup_code: str = "",
+) -> None:
+    """Records a checked pick; what was not on the shelf goes to another
+    location as a new fulfillment, or is cancelled when none has it."""
+    picked = {line.sku: line.quantity for line in request.lines}
+    # A sku left out was not found on the shelf.
+    fulfillment.picked = {
+        line.sku: picked.get(line.sku, 0)
+        for line in fulfillment.lines
+        if picked.get(line.sku, 0) > 0
+    }
+    fulfillment.status = status
+    fulfillment.pickup_code = pickup_code
+    rest, moved = await _reroute_unpicked(journey, fulfillment)
+    journey.status = journey.live_status()
+    await journey.record(
+        fulfillment.step("picked"),
+        event_type,
+        _pick_detail(fulfillment, request.actor) + rest,
+        [fulfillment, *([moved] if moved else [])],
+    )
+    if moved is not None:
+        await _tell_rerouted(journey, fulfillment, moved)
+
+
+def _pick_detail(fulfillment: Fulfillment, actor: str) -> str:
+    short = [
+        f"{line.sku} {fulfillment.picked.get(line.sku, 0)}/{line.quantity}"
+        for line in fulfillment.lines
+        if fulfillment.picked.get(line.sku, 0) < line.quantity
+    ]
+    who = f"{fulfillment.fulfillment_id} " if fulfillment.number > 1 else ""
+    detail = f"{who}picked by {actor or 'store'}"
+    return f"{detail}; short: {', '.join(short)}" if short else detail
+
+
+async def reject_fulfillment(
+    journey: OrderJourney, fulfillment: Fulfillment, request: RejectInput
+) -> ActionResult:
+    """The store cannot fulfill it: its lines go to the next location, or are
+    cancelled (and the order with them when nothing else is left)."""
+    why = (
+        f"{fulfillment.fulfillment_id} rejected at {fulfillment.location_id}"
+        f" by {request.actor or 'store'}: {request.reason or 'no reason given'}"
+    )
+    moved = await _reroute(journey, fulfillment, fulfillment.lines)
+    await journey.release(fulfillment)
+    fulfillment.picked = {}
+    if moved is None:
+        fulfillment.status = FulfillmentStatus.CANCELLED
+        await journey.lines_cancelled(fulfillment, f"{why}; no other location can take it")
+        return journey.action_result(fulfillment)
+    fulfillment.status = FulfillmentStatus.REROUTED
+    journey.status = journey.live_status()
+    await journey.record(
+        fulfillment.step("rerouted"),
+        "rerouted",
+        f"{why}; rerouted to {moved.location_id} as {moved.fulfillment_id}",
+        [fulfillment, moved],
+    )
+    await _tell_rerouted(journey, fulfillment, moved)
+    return journey.action_result(fulfillment)
+
+
+async def _alternatives(
+    journey: OrderJourney, lines: list[LineInput], exclude: list[str]
+) -> list[str]:
+    """Locations that could take `lines`, best first: for a pickup the
+    pickup stores nearest the one the customer chose, for a shipment the
+    shipping rule from the address; never one in `exclude`."""
+    order = journey.order
+    if journey.fulfillment_type == FulfillmentType.PICKUP:
+        try:
+            origin: LocationInfo = await run_activity(
+                InventoryActivities.get_location,
+                GetLocationInput(location_id=order.pickup_location_id),
+            )
+        except ActivityError as error:
+            workflow.logger.warning("no origin to reroute from: %s", refusal(error)[0])
+            return []
+        lat, lon = origin.lat, origin.lon
+    elif order.address is not None:
+        lat, lon = order.address.lat, order.address.lon
+    else:
+        return []
+    try:
+        sources: FindSourcesResult = await run_activity(
+            InventoryActivities.find_sources,
+            FindSourcesInput(
+                lines=[SkuQty(line.sku, line.quantity) for line in lines],
+                lat=lat,
+                lon=lon,
+                fulfillment_type=journey.fulfillment_type,
+                channel=order.channel,
+                max_locations=1,
+                exclude_location_ids=list(exclude),
+            ),
+        )
+    except ActivityError as error:
+        workflow.logger.warning("no sources to reroute to: %s", refusal(error)[0])
+        return []
+    return [location for location in sources.location_ids if location not in exclude]
+
+
+async def _reroute(
+    journey: OrderJourney, origin: Fulfillment, lines: list[LineInput]
+) -> Fulfillment | None:
+    """Holds `lines` at the best location not yet tried and opens a pending
+    fulfillment there; None when none can take them. The origin's own hold
+    is the caller's to settle — after this one is in place, so a failure in
+    between leaves a hold the saga releases, never a line held nowhere."""
+    tried = [*origin.tried, origin.location_id]
+    number = len(journey.fulfillments) + 1
+    for location_id in await _alternatives(journey, lines, tried):
+        try:
+            reservation_id = await journey.hold(number, location_id, lines, PERSISTENT_RETRY)
+        except ActivityError as error:
+            # Someone took the stock since sourcing ranked it: try the next.
+            workflow.logger.warning("reroute to %s refused: %s", location_id, refusal(error)[0])
+            continue
+        moved = Fulfillment(
+            order_id=journey.order.order_id,
+            number=number,
+            type=journey.fulfillment_type,
+            location_id=location_id,
+            lines=[LineInput(line.sku, line.quantity, line.unit_price_minor) for line in lines],
+            reservation_id=reservation_id,
+            status=FulfillmentStatus.PENDING,
+            tried=tried,
+        )
+        journey.fulfillments.append(moved)
+        return moved
+    return None
+
+
+async def _tell_rerouted(journey: OrderJourney, origin: Fulfillment, moved: Fulfillment) -> None:
+    """A pickup moved to another store: the customer is told where (a
+    message that cannot be sent never undoes the reroute)."""
+    if journey.fulfillment_type != FulfillmentType.PICKUP:
+        return
+    try:
+        await journey.record_milestone(
+            TimelineEventKind.PICKUP_REROUTED,
+            f"pickup moved from {origin.location_id} to {moved.location_id}",
+            step=moved.step("rerouted"),
+            from_location=origin.location_id,
+            to_location=moved.location_id,
+            fulfillment_id=moved.fulfillment_id,
+        )
+    except ActivityError as error:
+        workflow.logger.warning("reroute not told: %s", refusal(error)[0])
+
+
+async def _reroute_unpicked(
+    journey: OrderJourney, fulfillment: Fulfillment
+) -> tuple[str, Fulfillment | None]:
+    """A short pick's remainder: rerouted, or cancelled (what was picked is
+    all that will be captured). Returns the words for the pick's event."""
+    rest = fulfillment.unpicked()
+    if not rest or not workflow.patched(REROUTE_SHORT_PICK_PATCH):
+        return "", None
+    names = ", ".join(f"{line.sku} x{line.quantity}" for line in rest)
+    moved = await _reroute(journey, fulfillment, rest)
+    if moved is None:
+        return f"; the rest ({names}) cancelled: no other location has it", None
+    return (
+        f"; the rest ({names}) rerouted to {moved.location_id} as {moved.fulfillment_id}",
+        moved,
+    )

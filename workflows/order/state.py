@@ -1,0 +1,186 @@
+"""An order journey's state in memory: the order, its tenders and fulfillments,
+and the statuses they are in.
+
+Pure and deterministic (no I/O, no Temporal): the steps change it, the update
+validators and the `status` query read it. Statuses are the words of
+omni.words (OrderStatus, FulfillmentStatus), the same strings the histories
+and the orders read model carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from omni.words import FulfillmentStatus, FulfillmentType, OrderStatus
+from workflows.contracts.activities import (
+    FulfillmentLineRecord,
+    FulfillmentRecord,
+    PaymentInfo,
+)
+from workflows.contracts.journeys import (
+    ActionResult,
+    LineInput,
+    OrderInput,
+    PlacementResult,
+    order_workflow_id,
+)
+from workflows.contracts.journeys import OrderStatus as OrderStatusView
+from workflows.order import rules
+
+
+@dataclass
+class Tender:
+    """One authorized tender of the order and what has happened to it."""
+
+    index: int
+    payment: PaymentInfo
+    captured_minor: int = 0
+
+
+def fulfillment_step(number: int, name: str) -> str:
+    """A step of fulfillment `number`: F1 keeps the order's own step names (runs
+    started before reroutes existed replay with them), later ones are prefixed."""
+    return name if number == 1 else f"F{number}/{name}"
+
+
+@dataclass
+class Fulfillment:
+    """One location's share of the order: its lines, its hold, pick and handover."""
+
+    order_id: str
+    number: int
+    type: FulfillmentType
+    location_id: str
+    lines: list[LineInput]
+    reservation_id: str = ""
+    # None until the order is placed.
+    status: FulfillmentStatus | None = None
+    # sku -> quantity picked, once picked.
+    picked: dict[str, int] = field(default_factory=dict)
+    pickup_code: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+    # Where its lines were before (a reroute never sends them back there).
+    tried: list[str] = field(default_factory=list)
+
+    @property
+    def fulfillment_id(self) -> str:
+        return f"{self.order_id}-F{self.number}"
+
+    def step(self, name: str) -> str:
+        return fulfillment_step(self.number, name)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not None and rules.is_open(self.status)
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and rules.is_delivered(self.status)
+
+    @property
+    def picked_total_minor(self) -> int:
+        return sum(line.unit_price_minor * self.picked.get(line.sku, 0) for line in self.lines)
+
+    def unpicked(self) -> list[LineInput]:
+        return [
+            LineInput(line.sku, line.quantity - self.picked.get(line.sku, 0), line.unit_price_minor)
+            for line in self.lines
+            if self.picked.get(line.sku, 0) < line.quantity
+        ]
+
+    def record(self) -> FulfillmentRecord:
+        return FulfillmentRecord(
+            fulfillment_id=self.fulfillment_id,
+            type=self.type,
+            location_id=self.location_id,
+            status=self.status or "",
+            lines=[
+                FulfillmentLineRecord(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    quantity_picked=self.picked.get(line.sku, 0),
+                )
+                for line in self.lines
+            ],
+            pickup_code=self.pickup_code,
+            carrier=self.carrier,
+            tracking_number=self.tracking_number,
+        )
+
+
+@dataclass
+class OrderState:
+    order: OrderInput
+    fulfillment_type: FulfillmentType
+    # PENDING until the placement is answered.
+    status: OrderStatus = OrderStatus.PENDING
+    placement: PlacementResult | None = None
+    tenders: list[Tender] = field(default_factory=list)
+    # F1 first; a reroute or a short pick's remainder opens the next one.
+    fulfillments: list[Fulfillment] = field(default_factory=list)
+
+    @property
+    def workflow_id(self) -> str:
+        return order_workflow_id(self.order.order_id)
+
+    @property
+    def finished(self) -> bool:
+        return rules.is_final(self.status)
+
+    @property
+    def total_minor(self) -> int:
+        return sum(line.unit_price_minor * line.quantity for line in self.order.lines)
+
+    @property
+    def delivered_total_minor(self) -> int:
+        return sum(f.picked_total_minor for f in self.fulfillments if f.delivered)
+
+    def key(self, step: str) -> str:
+        """The idempotency key (or event id) of one step of this order."""
+        return f"{self.workflow_id}/{step}"
+
+    def find(self, fulfillment_id: str) -> Fulfillment | None:
+        for fulfillment in self.fulfillments:
+            if fulfillment.fulfillment_id == fulfillment_id and fulfillment.status:
+                return fulfillment
+        return None
+
+    def open_fulfillments(self) -> list[Fulfillment]:
+        return [f for f in self.fulfillments if f.is_open]
+
+    def live_status(self) -> OrderStatus:
+        """The order's status while some fulfillment is open: ready for pickup only
+        when every open one is; partially shipped once one has gone."""
+        open_now = self.open_fulfillments()
+        delivered = any(f.delivered for f in self.fulfillments)
+        ready = FulfillmentStatus.READY_FOR_PICKUP
+        if self.fulfillment_type == FulfillmentType.PICKUP:
+            if open_now and all(f.status == ready for f in open_now):
+                return OrderStatus.READY_FOR_PICKUP
+            if delivered or any(f.status == ready for f in open_now):
+                return OrderStatus.IN_FULFILLMENT
+            return OrderStatus.PLACED
+        if delivered:
+            return OrderStatus.PARTIALLY_SHIPPED
+        if any(f.status == FulfillmentStatus.PICKING for f in open_now):
+            return OrderStatus.IN_FULFILLMENT
+        return OrderStatus.PLACED
+
+    def action_result(self, fulfillment: Fulfillment | None = None) -> ActionResult:
+        if fulfillment is None:
+            fulfillment = next((f for f in self.fulfillments if f.status), None)
+        if fulfillment is None or fulfillment.status is None:
+            return ActionResult(order_status=self.status)
+        return ActionResult(
+            order_status=self.status,
+            fulfillment_id=fulfillment.fulfillment_id,
+            fulfillment_status=fulfillment.status,
+        )
+
+    def status_view(self) -> OrderStatusView:
+        return OrderStatusView(
+            order_id=self.order.order_id,
+            status=self.status,
+            fulfillments={f.fulfillment_id: f.status for f in self.fulfillments if f.status},
+        )

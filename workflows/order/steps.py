@@ -1,0 +1,405 @@
+"""What BOPIS and ship-from-store share: one order's stock, money and records.
+
+Plain deterministic code run inside the order workflows: every side effect is
+an activity, every idempotency key is derived from the workflow id and step,
+and every forward step pushes its compensation on the saga. Store actions
+that move lines to another location are in reroute.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+from workflows.order.policies import (
+    BEST_EFFORT_RETRY,
+    PLACEMENT_RETRY,
+    refusal,
+    refused_for_good,
+    run_activity,
+)
+from workflows.order.saga import Saga
+
+with workflow.unsafe.imports_passed_through():
+    from omni.words import (
+        ActivityKind,
+        FulfillmentStatus,
+        FulfillmentType,
+        OrderStatus,
+        TimelineEventKind,
+    )
+    from workflows.activities.customers import CustomerActivities
+    from workflows.activities.inventory import InventoryActivities
+    from workflows.activities.orders import OrderActivities
+    from workflows.activities.payments import PaymentActivities
+    from workflows.contracts.activities import (
+        AuthorizeInput,
+        CaptureInput,
+        CheckoutCartInput,
+        CommitReservationInput,
+        CustomerActivityInput,
+        OrderProgress,
+        PaymentInfo,
+        RefundInput,
+        ReleaseReservationInput,
+        ReserveStockInput,
+        SkuQty,
+        TimelineEventInput,
+        VoidInput,
+    )
+    from workflows.contracts.journeys import CancelInput, LineInput, PlacementResult
+    from workflows.order import rules
+    from workflows.order.state import Fulfillment, OrderState, Tender, fulfillment_step
+
+# Workflows started before the checkout step replay without it.
+CHECKOUT_CART_PATCH = "checkout-cart"
+
+
+@dataclass
+class OrderJourney(OrderState):
+    saga: Saga = field(default_factory=Saga)
+    # One store action at a time: a handler re-checks the state under it.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    # ------------------------------------------------------------ records
+
+    async def record(
+        self,
+        step: str,
+        event_type: str,
+        detail: str,
+        changed: list[Fulfillment] | None = None,
+    ) -> None:
+        """Records the order's status, the fulfillments that changed (all by
+        default) and one event."""
+        fulfillments = self.fulfillments if changed is None else changed
+        await run_activity(
+            OrderActivities.record_order_progress,
+            OrderProgress(
+                event_id=self.key(step),
+                order_id=self.order.order_id,
+                status=self.status,
+                fulfillments=[f.record() for f in fulfillments if f.status],
+                event_type=event_type,
+                event_detail=detail,
+            ),
+        )
+
+    async def record_customer(self) -> None:
+        await run_activity(
+            CustomerActivities.record_activity,
+            CustomerActivityInput(
+                customer_id=self.order.customer_id,
+                kind=ActivityKind.ORDER,
+                reference_id=self.order.order_id,
+                channel=self.order.channel,
+                status=self.status,
+            ),
+        )
+
+    async def record_milestone(
+        self,
+        kind: TimelineEventKind,
+        summary: str,
+        amount_minor: int = 0,
+        *,
+        step: str = "",
+        **details: str,
+    ) -> None:
+        """Puts the milestone on the customer's timeline (once per kind, or per
+        `step` when one kind can happen more than once); the customers service
+        adds its loyalty points and tells the customer."""
+        await run_activity(
+            CustomerActivities.record_timeline_event,
+            TimelineEventInput(
+                event_id=self.key(f"timeline/{step or kind}"),
+                customer_id=self.order.customer_id,
+                kind=kind,
+                reference_id=self.order.order_id,
+                order_id=self.order.order_id,
+                channel=self.order.channel,
+                summary=summary,
+                amount_minor=amount_minor,
+                currency=self.order.currency,
+                details=details,
+            ),
+        )
+
+    # ---------------------------------------------------------- placement
+
+    async def hold(
+        self, number: int, location_id: str, lines: list[LineInput], retry: RetryPolicy
+    ) -> str:
+        """Holds every line at `location_id` for fulfillment `number`; returns the
+        reservation id, or raises ActivityError."""
+        reservation_id = self.key(fulfillment_step(number, f"reserve/{location_id}"))
+        saga_step = fulfillment_step(number, "reservation")
+        # Pushed before the call: a reservation that timed out may still exist,
+        # and releasing an unknown one is harmless.
+        self.saga.push(
+            saga_step,
+            lambda: run_activity(
+                InventoryActivities.release_reservation,
+                ReleaseReservationInput(reservation_id=reservation_id),
+            ),
+        )
+        try:
+            await run_activity(
+                InventoryActivities.reserve_stock,
+                ReserveStockInput(
+                    reservation_id=reservation_id,
+                    order_id=self.order.order_id,
+                    location_id=location_id,
+                    lines=[SkuQty(line.sku, line.quantity) for line in lines],
+                    channel=self.order.channel,
+                ),
+                retry=retry,
+            )
+        except ActivityError as error:
+            if refused_for_good(error):
+                # Refused: nothing was held, so nothing to release here.
+                self.saga.drop(saga_step)
+            raise
+        return reservation_id
+
+    async def reserve(self, location_id: str) -> None:
+        """Holds every line at `location_id` (the order's first fulfillment), or
+        raises ActivityError."""
+        reservation_id = await self.hold(1, location_id, self.order.lines, PLACEMENT_RETRY)
+        self.fulfillments = [
+            Fulfillment(
+                order_id=self.order.order_id,
+                number=1,
+                type=self.fulfillment_type,
+                location_id=location_id,
+                lines=list(self.order.lines),
+                reservation_id=reservation_id,
+            )
+        ]
+
+    async def authorize(self) -> None:
+        """Authorizes each tender for its share, in turn, or raises ActivityError."""
+        amounts = rules.tender_amounts(self.order.tenders, self.total_minor)
+        for index, (tender, amount) in enumerate(zip(self.order.tenders, amounts, strict=True)):
+            if amount <= 0:
+                continue
+            payment: PaymentInfo = await run_activity(
+                PaymentActivities.authorize,
+                AuthorizeInput(
+                    idempotency_key=self.key(f"authorize/{index}"),
+                    reference=self.order.order_id,
+                    tender_type=tender.type,
+                    amount_minor=amount,
+                    currency=self.order.currency,
+                    token=tender.token,
+                    code=tender.code,
+                    channel=self.order.channel,
+                ),
+                retry=PLACEMENT_RETRY,
+            )
+            self.tenders.append(Tender(index=index, payment=payment))
+            self.saga.push(f"payment/{index}", self._void(index, payment.payment_id))
+
+    def _void(self, index: int, payment_id: str) -> Any:
+        return lambda: run_activity(
+            PaymentActivities.void,
+            VoidInput(idempotency_key=self.key(f"void/{index}"), payment_id=payment_id),
+        )
+
+    def _refund(self, tender: Tender) -> Any:
+        return lambda: run_activity(
+            PaymentActivities.refund,
+            RefundInput(
+                idempotency_key=self.key(f"refund/{tender.index}"),
+                payment_id=tender.payment.payment_id,
+                amount_minor=tender.captured_minor,
+                currency=self.order.currency,
+            ),
+        )
+
+    async def accept(self) -> None:
+        self.status = OrderStatus.PLACED
+        first = self.fulfillments[0]
+        first.status = FulfillmentStatus.PENDING
+        await self.record("placed", "placed", f"{self.fulfillment_type} from {first.location_id}")
+        await self.record_customer()
+        await self.record_milestone(
+            TimelineEventKind.ORDER_PLACED,
+            f"order placed ({self.fulfillment_type})",
+            self.total_minor,
+        )
+        # Before the placement is answered: the run goes on from `placed` in the
+        # same activation as the answer, so no store action can slip in between.
+        if workflow.patched(CHECKOUT_CART_PATCH):
+            await self.checkout_cart()
+        self.placement = PlacementResult(accepted=True)
+
+    async def checkout_cart(self) -> None:
+        """The ordered skus leave the customer's cart, which ends its reminder.
+        A convenience, not part of the order: after a few tries it is dropped."""
+        try:
+            await run_activity(
+                CustomerActivities.checkout_cart,
+                CheckoutCartInput(
+                    customer_id=self.order.customer_id,
+                    order_id=self.order.order_id,
+                    skus=[line.sku for line in self.order.lines],
+                ),
+                retry=BEST_EFFORT_RETRY,
+            )
+        except ActivityError as error:
+            reason, _, _ = refusal(error)
+            workflow.logger.warning("cart not checked out: %s", reason)
+
+    async def undo_all(self) -> str:
+        """Runs the saga; says what could not be undone (for the order's events)."""
+        try:
+            await self.saga.compensate()
+        except ActivityError as error:
+            reason, message, _ = refusal(error)
+            workflow.logger.error("compensation failed: %s %s", reason, message)
+            return f" (compensation failed: {reason}: {message})"
+        return ""
+
+    async def reject(self, reason: str, message: str, details: dict[str, str]) -> None:
+        """Gives back whatever placement took, then records the refusal."""
+        problem = await self.undo_all()
+        self.status = OrderStatus.REJECTED
+        await self.record("rejected", "rejected", f"{reason}: {message}{problem}")
+        self.placement = PlacementResult(
+            accepted=False, reason=reason, message=message, details=details
+        )
+
+    # -------------------------------------------------------------- settle
+
+    async def capture_delivered(self) -> None:
+        """Captures what was delivered, gift cards first; voids tenders not needed."""
+        amounts = rules.capture_amounts(
+            [(t.payment.tender_type, t.payment.authorized_minor) for t in self.tenders],
+            self.delivered_total_minor,
+        )
+        for position in rules.gift_cards_first([t.payment.tender_type for t in self.tenders]):
+            tender, amount = self.tenders[position], amounts[position]
+            if amount == 0:
+                await self._void(tender.index, tender.payment.payment_id)()
+                self.saga.drop(f"payment/{tender.index}")
+                continue
+            # The order's only capture: final, so what a short pick or cancelled
+            # lines left of the authorization is released (gift card hold back,
+            # card remainder let go).
+            await run_activity(
+                PaymentActivities.capture,
+                CaptureInput(
+                    idempotency_key=self.key(f"capture/{tender.index}"),
+                    payment_id=tender.payment.payment_id,
+                    amount_minor=amount,
+                    currency=self.order.currency,
+                    final=True,
+                ),
+            )
+            tender.captured_minor = amount
+            self.saga.replace(f"payment/{tender.index}", self._refund(tender))
+
+    async def commit(self, fulfillment: Fulfillment) -> None:
+        """Stock leaves the shelf for what was picked; the rest of the hold goes back."""
+        await run_activity(
+            InventoryActivities.commit_reservation,
+            CommitReservationInput(
+                reservation_id=fulfillment.reservation_id,
+                lines=[SkuQty(sku, quantity) for sku, quantity in fulfillment.picked.items()],
+            ),
+        )
+        self.saga.drop(fulfillment.step("reservation"))
+
+    async def release(self, fulfillment: Fulfillment) -> None:
+        await run_activity(
+            InventoryActivities.release_reservation,
+            ReleaseReservationInput(reservation_id=fulfillment.reservation_id),
+        )
+        self.saga.drop(fulfillment.step("reservation"))
+
+    async def deliver(
+        self, fulfillment: Fulfillment, status: FulfillmentStatus, detail: str
+    ) -> None:
+        """`fulfillment` was handed over or shipped: its stock is committed; the
+        last one open settles the money and ends the order."""
+        fulfillment.status = status
+        if not self.open_fulfillments():
+            await self.finish(detail, fulfillment)
+            return
+        await self.commit(fulfillment)
+        self.status = self.live_status()
+        await self.record(fulfillment.step(status), status, detail, [fulfillment])
+        if self.fulfillment_type == FulfillmentType.SHIP:
+            await self.shipped_milestone(fulfillment)
+
+    async def shipped_milestone(self, fulfillment: Fulfillment) -> None:
+        await self.record_milestone(
+            TimelineEventKind.ORDER_SHIPPED,
+            "shipped",
+            fulfillment.picked_total_minor,
+            step=fulfillment.step("order_shipped"),
+            carrier=fulfillment.carrier,
+            tracking_number=fulfillment.tracking_number,
+        )
+
+    async def finish(self, detail: str, last: Fulfillment | None) -> None:
+        """Nothing is open any more and something was delivered: captures it
+        all (once, final) and ends the journey."""
+        await self.capture_delivered()
+        if last is not None:
+            await self.commit(last)
+        ship = self.fulfillment_type == FulfillmentType.SHIP
+        self.status = OrderStatus.SHIPPED if ship else OrderStatus.COMPLETED
+        await self.record(self.status, self.status, detail, [last] if last else None)
+        await self.record_customer()
+        if ship:
+            if last is not None:
+                await self.shipped_milestone(last)
+        else:
+            await self.record_milestone(
+                TimelineEventKind.ORDER_COMPLETED, "picked up", self.delivered_total_minor
+            )
+        # Nothing left to undo: the order is done.
+        self.saga.clear()
+
+    # -------------------------------------------------------------- cancel
+
+    async def lines_cancelled(self, fulfillment: Fulfillment, detail: str) -> None:
+        """`fulfillment` was cancelled: the order goes on with the others, ends
+        with what was delivered, or is cancelled when nothing is left."""
+        if self.open_fulfillments():
+            self.status = self.live_status()
+            await self.record(
+                fulfillment.step("cancelled"), "lines_cancelled", detail, [fulfillment]
+            )
+        elif any(f.delivered for f in self.fulfillments):
+            await self.finish(detail, None)
+        else:
+            await self.cancel(CancelInput(reason=detail))
+
+    async def cancel(self, request: CancelInput) -> None:
+        """Releases stock, voids or refunds payments, records why. When part of
+        the order was already collected, only the rest is cancelled and the
+        collected part is captured."""
+        who = f" by {request.actor}" if request.actor else ""
+        if any(f.delivered for f in self.fulfillments):
+            for fulfillment in self.open_fulfillments():
+                await self.release(fulfillment)
+                fulfillment.status = FulfillmentStatus.CANCELLED
+            await self.finish(f"the rest cancelled{who}: {request.reason}", None)
+            return
+        problem = await self.undo_all()
+        self.status = OrderStatus.CANCELLED
+        for fulfillment in self.open_fulfillments():
+            fulfillment.status = FulfillmentStatus.CANCELLED
+        await self.record("cancelled", "cancelled", f"cancelled{who}: {request.reason}{problem}")
+        await self.record_customer()
+        await self.record_milestone(
+            TimelineEventKind.ORDER_CANCELLED, f"cancelled: {request.reason}"
+        )

@@ -1,0 +1,141 @@
+"""The updates and the query the order workflows answer, and the checks their
+validators run.
+
+The checks ask rules.py and raise the ApplicationError a refused update
+carries back to the orders service (INVALID_STATE, INVALID_PICK); they do no
+I/O, so a validator can run them before the update is accepted, and the
+handler runs them again under the journey's lock before it acts.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from workflows.order.reroute import reject_fulfillment
+from workflows.order.steps import OrderJourney
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.contracts.journeys import (
+        CANCEL_UPDATE,
+        ERROR_INVALID_PICK,
+        ERROR_INVALID_STATE,
+        PLACE_UPDATE,
+        REJECT_UPDATE,
+        STATUS_QUERY,
+        ActionResult,
+        CancelInput,
+        OrderStatus,
+        PickInput,
+        PlacementResult,
+        RejectInput,
+    )
+    from workflows.order import rules
+    from workflows.order.rules import Refusal, StoreAction
+    from workflows.order.state import Fulfillment
+
+
+def invalid_state(refused: Refusal) -> ApplicationError:
+    return ApplicationError(
+        refused.message,
+        {"status": refused.status},
+        type=ERROR_INVALID_STATE,
+        non_retryable=True,
+    )
+
+
+def invalid_pick(message: str) -> ApplicationError:
+    return ApplicationError(message, type=ERROR_INVALID_PICK, non_retryable=True)
+
+
+def check_store_action(
+    journey: OrderJourney, action: StoreAction, fulfillment_id: str
+) -> Fulfillment:
+    """The order's fulfillment `fulfillment_id` if the store may do `action` to
+    it now; raises INVALID_STATE otherwise."""
+    refused = rules.order_refusal(action, journey.status)
+    if refused is not None:
+        raise invalid_state(refused)
+    fulfillment = journey.find(fulfillment_id)
+    if fulfillment is None:
+        raise ApplicationError(
+            f"fulfillment {fulfillment_id} does not belong to order {journey.order.order_id}",
+            {"fulfillment_id": fulfillment_id},
+            type=ERROR_INVALID_STATE,
+            non_retryable=True,
+        )
+    refused = rules.store_action_refusal(
+        action,
+        order_status=journey.status,
+        fulfillment_type=fulfillment.type,
+        fulfillment_status=fulfillment.status or "",
+        fulfillment_id=fulfillment.fulfillment_id,
+    )
+    if refused is not None:
+        raise invalid_state(refused)
+    return fulfillment
+
+
+def check_pick(journey: OrderJourney, request: PickInput) -> Fulfillment:
+    """Rejects a pick the order cannot take: INVALID_STATE for the wrong status,
+    INVALID_PICK for lines that do not fit the fulfillment."""
+    refused = rules.order_refusal(StoreAction.PICK, journey.status)
+    if refused is not None:
+        raise invalid_state(refused)
+    if journey.find(request.fulfillment_id) is None:
+        raise invalid_pick(f"unknown fulfillment {request.fulfillment_id}")
+    fulfillment = check_store_action(journey, StoreAction.PICK, request.fulfillment_id)
+    problem = rules.pick_problem(
+        {line.sku: line.quantity for line in fulfillment.lines}, request.lines
+    )
+    if problem is not None:
+        raise invalid_pick(problem)
+    return fulfillment
+
+
+def check_cancel(journey: OrderJourney) -> None:
+    refused = rules.cancel_refusal(journey.fulfillment_type, journey.status)
+    if refused is not None:
+        raise invalid_state(refused)
+
+
+class OrderUpdates:
+    """The updates and the query that BOPIS and ship-from-store answer alike.
+
+    A workflow class inherits them and sets `journey` in its @workflow.init.
+    """
+
+    journey: OrderJourney
+
+    @workflow.update(name=PLACE_UPDATE)
+    async def place(self) -> PlacementResult:
+        await workflow.wait_condition(lambda: self.journey.placement is not None)
+        assert self.journey.placement is not None
+        return self.journey.placement
+
+    @workflow.update(name=REJECT_UPDATE)
+    async def reject(self, request: RejectInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            fulfillment = check_store_action(journey, StoreAction.REJECT, request.fulfillment_id)
+            return await reject_fulfillment(journey, fulfillment, request)
+
+    @reject.validator
+    def validate_reject(self, request: RejectInput) -> None:
+        check_store_action(self.journey, StoreAction.REJECT, request.fulfillment_id)
+
+    @workflow.update(name=CANCEL_UPDATE)
+    async def cancel(self, request: CancelInput) -> ActionResult:
+        journey = self.journey
+        async with journey.lock:
+            check_cancel(journey)
+            await journey.cancel(request)
+            return journey.action_result()
+
+    @cancel.validator
+    def validate_cancel(self, request: CancelInput) -> None:
+        check_cancel(self.journey)
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> OrderStatus:
+        return self.journey.status_view()
