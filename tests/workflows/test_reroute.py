@@ -1,6 +1,6 @@
-"""Rejected fulfilments and short picks on the time-skipping server: the real
-workflows, fake services. A store that cannot fulfil sends the lines to the
-next location (a new fulfilment) or, with nowhere to go, cancels them."""
+"""Rejected fulfillments and short picks on the time-skipping server: the real
+workflows, fake services. A store that cannot fulfill sends the lines to the
+next location (a new fulfillment) or, with nowhere to go, cancels them."""
 
 from __future__ import annotations
 

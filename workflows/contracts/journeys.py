@@ -3,11 +3,17 @@
 The orders service starts workflows and sends updates by these names with
 these dataclasses; it never imports workflow code. One dataclass in and one
 out per call, so fields can be added compatibly.
+
+Fields that hold a status, type or channel carry the word of its omni.words
+enum (named beside the field), typed `str` so that a payload decodes whatever
+word a history holds; code compares them with the enum's members.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from omni.words import RefundMethod
 
 TASK_QUEUE = "omni-orders"
 
@@ -21,7 +27,7 @@ PICK_UPDATE = "pick"
 HANDOVER_UPDATE = "handover"  # BOPIS only
 SHIP_UPDATE = "ship"  # ship-from-store only
 CANCEL_UPDATE = "cancel"
-REJECT_UPDATE = "reject"  # the store cannot fulfil it: reroute or cancel its lines
+REJECT_UPDATE = "reject"  # the store cannot fulfill it: reroute or cancel its lines
 RECEIVE_UPDATE = "receive"  # returns by mail
 STATUS_QUERY = "status"
 
@@ -33,12 +39,6 @@ ERROR_INVALID_STATE = "INVALID_STATE"  # -> 409
 ERROR_WRONG_PICKUP_CODE = "WRONG_PICKUP_CODE"  # -> 422
 ERROR_INVALID_PICK = "INVALID_PICK"  # -> 400
 ERROR_INVALID_RECEIPT = "INVALID_RECEIPT"  # a mail return's receipt lines do not match -> 400
-
-
-# Where a return's refund goes (ReturnInput.refund_method).
-REFUND_TO_ORIGINAL = "original"
-REFUND_TO_STORE_CREDIT = "store_credit"
-REFUND_METHODS = (REFUND_TO_ORIGINAL, REFUND_TO_STORE_CREDIT)
 
 
 def order_workflow_id(order_id: str) -> str:
@@ -58,7 +58,7 @@ class LineInput:
 
 @dataclass
 class TenderInput:
-    type: str  # "card" | "gift_card"
+    type: str  # TenderType: card | gift_card
     token: str = ""
     code: str = ""
     # Gift cards carry their amount; the card (amount 0) covers the remainder.
@@ -79,11 +79,11 @@ class AddressInput:
 class OrderInput:
     order_id: str
     customer_id: str
-    channel: str
+    channel: str  # Channel
     currency: str
     lines: list[LineInput]
     tenders: list[TenderInput]
-    fulfillment_type: str  # "pickup" | "ship"
+    fulfillment_type: str  # FulfillmentType
     pickup_location_id: str = ""
     address: AddressInput | None = None
 
@@ -121,7 +121,7 @@ class ShipInput:
 
 @dataclass
 class RejectInput:
-    """The store cannot fulfil `fulfillment_id` (pending or picking) and says why."""
+    """The store cannot fulfill `fulfillment_id` (pending or picking) and says why."""
 
     fulfillment_id: str = ""
     reason: str = ""
@@ -138,16 +138,16 @@ class CancelInput:
 class ActionResult:
     """What a store action or cancel left behind (statuses after the change)."""
 
-    order_status: str
+    order_status: str  # OrderStatus
     fulfillment_id: str = ""
-    fulfillment_status: str = ""
+    fulfillment_status: str = ""  # FulfillmentStatus; "" when there is none
 
 
 @dataclass
 class ReturnLineInput:
     sku: str
     quantity: int
-    condition: str  # "sellable" | "damaged"
+    condition: str  # ItemCondition
     unit_price_minor: int = 0
 
 
@@ -156,13 +156,13 @@ class ReturnInput:
     return_id: str
     order_id: str
     customer_id: str
-    channel: str
-    method: str  # "in_store" | "mail"
+    channel: str  # Channel
+    method: str  # ReturnMethod
     location_id: str
     currency: str
     lines: list[ReturnLineInput]
-    # REFUND_TO_ORIGINAL tenders, or everything as store credit to customer_id.
-    refund_method: str = "original"
+    # RefundMethod: the original tenders, or everything as store credit to customer_id.
+    refund_method: str = RefundMethod.ORIGINAL
 
 
 @dataclass
@@ -174,8 +174,11 @@ class ReceiveInput:
 
 @dataclass
 class OrderStatus:
+    """An order journey's state: the `status` query's answer and the run's result."""
+
     order_id: str
-    status: str
+    status: str  # OrderStatus (the word)
+    # fulfillment id -> FulfillmentStatus
     fulfillments: dict[str, str] = field(default_factory=dict)
 
 
@@ -184,5 +187,5 @@ class ReturnStatus:
     """A return journey's state: the `receive` update's answer and its `status` query."""
 
     return_id: str
-    status: str
+    status: str  # ReturnStatus (the word)
     refunded_minor: int = 0
