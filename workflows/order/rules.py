@@ -144,20 +144,6 @@ def store_action_refusal(
     return None
 
 
-def may(
-    action: StoreAction, *, order_status: str, fulfillment_type: str, fulfillment_status: str
-) -> bool:
-    return (
-        store_action_refusal(
-            action,
-            order_status=order_status,
-            fulfillment_type=fulfillment_type,
-            fulfillment_status=fulfillment_status,
-        )
-        is None
-    )
-
-
 class PickedLine(Protocol):
     @property
     def sku(self) -> str: ...
@@ -194,10 +180,6 @@ def cancel_refusal(fulfillment_type: str, order_status: str) -> Refusal | None:
     if kind is not None and order_status in CANCELLABLE_ORDER_STATUSES[kind]:
         return None
     return Refusal(f"cannot cancel an order that is {order_status}", order_status)
-
-
-def may_cancel(fulfillment_type: str, order_status: str) -> bool:
-    return cancel_refusal(fulfillment_type, order_status) is None
 
 
 def may_return(order_status: str, fulfillment_statuses: Iterable[str]) -> bool:
