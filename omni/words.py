@@ -15,7 +15,10 @@ from enum import StrEnum
 from typing import Self, cast
 
 import omni.common.v1.common_pb2 as _omni_common_v1
+import omni.customers.v1.customers_pb2 as _omni_customers_v1
+import omni.inventory.v1.inventory_pb2 as _omni_inventory_v1
 import omni.orders.v1.orders_pb2 as _omni_orders_v1
+import omni.payments.v1.payments_pb2 as _omni_payments_v1
 
 
 class Word(StrEnum):
@@ -66,6 +69,235 @@ class FulfillmentType(Word):
 
 
 _NUMBERS[FulfillmentType] = {"pickup": 1, "ship": 2}
+
+
+class IdentityKind(Word):
+    EMAIL = "email"
+    PHONE = "phone"
+    LOYALTY_CARD = "loyalty_card"
+
+    def to_proto(self) -> _omni_customers_v1.IdentityKind:
+        number = _NUMBERS[IdentityKind][self.value]
+        return cast(_omni_customers_v1.IdentityKind, number)
+
+
+_NUMBERS[IdentityKind] = {"email": 1, "phone": 2, "loyalty_card": 3}
+
+
+class ContactChannel(Word):
+    EMAIL = "email"
+    SMS = "sms"
+
+    def to_proto(self) -> _omni_customers_v1.ContactChannel:
+        number = _NUMBERS[ContactChannel][self.value]
+        return cast(_omni_customers_v1.ContactChannel, number)
+
+
+_NUMBERS[ContactChannel] = {"email": 1, "sms": 2}
+
+
+class ActivityKind(Word):
+    ORDER = "order"
+    RETURN = "return"
+
+    def to_proto(self) -> _omni_customers_v1.ActivityKind:
+        number = _NUMBERS[ActivityKind][self.value]
+        return cast(_omni_customers_v1.ActivityKind, number)
+
+
+_NUMBERS[ActivityKind] = {"order": 1, "return": 2}
+
+
+class TimelineEventKind(Word):
+    ORDER_PLACED = "order_placed"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    ORDER_COMPLETED = "order_completed"
+    ORDER_SHIPPED = "order_shipped"
+    ORDER_CANCELLED = "order_cancelled"
+    PICKUP_REROUTED = "pickup_rerouted"
+    RETURN_REQUESTED = "return_requested"
+    RETURN_RECEIVED = "return_received"
+    REFUND_ISSUED = "refund_issued"
+    RETURN_EXPIRED = "return_expired"
+
+    def to_proto(self) -> _omni_customers_v1.TimelineEventKind:
+        number = _NUMBERS[TimelineEventKind][self.value]
+        return cast(_omni_customers_v1.TimelineEventKind, number)
+
+
+_NUMBERS[TimelineEventKind] = {"order_placed": 1, "ready_for_pickup": 2, "order_completed": 3, "order_shipped": 4, "order_cancelled": 5, "pickup_rerouted": 6, "return_requested": 7, "return_received": 8, "refund_issued": 9, "return_expired": 10}
+
+
+class NotificationKind(Word):
+    PICKUP_READY = "pickup_ready"
+    PICKUP_REMINDER = "pickup_reminder"
+    ORDER_CANCELLED = "order_cancelled"
+    PICKUP_REROUTED = "pickup_rerouted"
+    ORDER_SHIPPED = "order_shipped"
+    REFUND_ISSUED = "refund_issued"
+    CART_REMINDER = "cart_reminder"
+
+    def to_proto(self) -> _omni_customers_v1.NotificationKind:
+        number = _NUMBERS[NotificationKind][self.value]
+        return cast(_omni_customers_v1.NotificationKind, number)
+
+
+_NUMBERS[NotificationKind] = {"pickup_ready": 1, "pickup_reminder": 2, "order_cancelled": 3, "pickup_rerouted": 4, "order_shipped": 5, "refund_issued": 6, "cart_reminder": 7}
+
+
+class NotificationStatus(Word):
+    QUEUED = "queued"
+    SENT = "sent"
+    SUPPRESSED = "suppressed"
+    FAILED = "failed"
+
+    def to_proto(self) -> _omni_customers_v1.NotificationStatus:
+        number = _NUMBERS[NotificationStatus][self.value]
+        return cast(_omni_customers_v1.NotificationStatus, number)
+
+
+_NUMBERS[NotificationStatus] = {"queued": 1, "sent": 2, "suppressed": 3, "failed": 4}
+
+
+class LoyaltyReason(Word):
+    ACCRUAL = "accrual"
+    CLAWBACK = "clawback"
+    MERGE = "merge"
+
+    def to_proto(self) -> _omni_customers_v1.LoyaltyReason:
+        number = _NUMBERS[LoyaltyReason][self.value]
+        return cast(_omni_customers_v1.LoyaltyReason, number)
+
+
+_NUMBERS[LoyaltyReason] = {"accrual": 1, "clawback": 2, "merge": 3}
+
+
+class LocationKind(Word):
+    STORE = "store"
+    WAREHOUSE = "warehouse"
+
+    def to_proto(self) -> _omni_inventory_v1.LocationKind:
+        number = _NUMBERS[LocationKind][self.value]
+        return cast(_omni_inventory_v1.LocationKind, number)
+
+
+_NUMBERS[LocationKind] = {"store": 1, "warehouse": 2}
+
+
+class StockMovementReason(Word):
+    RECEIPT = "receipt"
+    POS_SALE = "pos_sale"
+    CYCLE_COUNT = "cycle_count"
+    DAMAGE = "damage"
+    RETURN_RESTOCK = "return_restock"
+    COMMIT = "commit"
+
+    def to_proto(self) -> _omni_inventory_v1.StockMovementReason:
+        number = _NUMBERS[StockMovementReason][self.value]
+        return cast(_omni_inventory_v1.StockMovementReason, number)
+
+
+_NUMBERS[StockMovementReason] = {"receipt": 1, "pos_sale": 2, "cycle_count": 3, "damage": 4, "return_restock": 5, "commit": 6}
+
+
+class ReservationStatus(Word):
+    ACTIVE = "active"
+    COMMITTED = "committed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+    def to_proto(self) -> _omni_inventory_v1.ReservationStatus:
+        number = _NUMBERS[ReservationStatus][self.value]
+        return cast(_omni_inventory_v1.ReservationStatus, number)
+
+
+_NUMBERS[ReservationStatus] = {"active": 1, "committed": 2, "released": 3, "expired": 4}
+
+
+class TenderType(Word):
+    CARD = "card"
+    GIFT_CARD = "gift_card"
+    STORE_CREDIT = "store_credit"
+    CASH = "cash"
+
+    def to_proto(self) -> _omni_payments_v1.TenderType:
+        number = _NUMBERS[TenderType][self.value]
+        return cast(_omni_payments_v1.TenderType, number)
+
+
+_NUMBERS[TenderType] = {"card": 1, "gift_card": 2, "store_credit": 3, "cash": 4}
+
+
+class PaymentStatus(Word):
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+    DECLINED = "declined"
+
+    def to_proto(self) -> _omni_payments_v1.PaymentStatus:
+        number = _NUMBERS[PaymentStatus][self.value]
+        return cast(_omni_payments_v1.PaymentStatus, number)
+
+
+_NUMBERS[PaymentStatus] = {"authorized": 1, "captured": 2, "refunded": 3, "voided": 4, "expired": 5, "declined": 6}
+
+
+class GiftCardKind(Word):
+    GIFT_CARD = "gift_card"
+    STORE_CREDIT = "store_credit"
+
+    def to_proto(self) -> _omni_payments_v1.GiftCardKind:
+        number = _NUMBERS[GiftCardKind][self.value]
+        return cast(_omni_payments_v1.GiftCardKind, number)
+
+
+_NUMBERS[GiftCardKind] = {"gift_card": 1, "store_credit": 2}
+
+
+class GiftCardEntryKind(Word):
+    ISSUE = "issue"
+    RELOAD = "reload"
+    HOLD = "hold"
+    RELEASE = "release"
+    REDEEM = "redeem"
+    REFUND = "refund"
+
+    def to_proto(self) -> _omni_payments_v1.GiftCardEntryKind:
+        number = _NUMBERS[GiftCardEntryKind][self.value]
+        return cast(_omni_payments_v1.GiftCardEntryKind, number)
+
+
+_NUMBERS[GiftCardEntryKind] = {"issue": 1, "reload": 2, "hold": 3, "release": 4, "redeem": 5, "refund": 6}
+
+
+class ProviderOperationKind(Word):
+    AUTHORIZE = "authorize"
+    CAPTURE = "capture"
+    VOID = "void"
+    REFUND = "refund"
+    RELEASE = "release"
+
+    def to_proto(self) -> _omni_payments_v1.ProviderOperationKind:
+        number = _NUMBERS[ProviderOperationKind][self.value]
+        return cast(_omni_payments_v1.ProviderOperationKind, number)
+
+
+_NUMBERS[ProviderOperationKind] = {"authorize": 1, "capture": 2, "void": 3, "refund": 4, "release": 5}
+
+
+class ProviderOutcome(Word):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    ERROR = "error"
+
+    def to_proto(self) -> _omni_payments_v1.ProviderOutcome:
+        number = _NUMBERS[ProviderOutcome][self.value]
+        return cast(_omni_payments_v1.ProviderOutcome, number)
+
+
+_NUMBERS[ProviderOutcome] = {"approved": 1, "declined": 2, "error": 3}
 
 
 class OrderStatus(Word):

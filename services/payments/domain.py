@@ -14,33 +14,19 @@ is credited back on refund; cash (recorded by a till) is captured at once.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from omni.words import Channel, GiftCardEntryKind, GiftCardKind, PaymentStatus, TenderType
 from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgument
+from services.common.money import Money
 
-AUTHORIZED = "authorized"
-CAPTURED = "captured"  # something captured; may be partly refunded
-REFUNDED = "refunded"  # everything captured was refunded
-VOIDED = "voided"
-EXPIRED = "expired"
-DECLINED = "declined"
-STATUSES = (AUTHORIZED, CAPTURED, REFUNDED, VOIDED, EXPIRED, DECLINED)
-
-CARD = "card"
-GIFT_CARD = "gift_card"
-STORE_CREDIT = "store_credit"
-CASH = "cash"
-TENDER_TYPES = (CARD, GIFT_CARD, STORE_CREDIT, CASH)
 # Tenders drawn from the gift card ledger (store credit is a gift card too).
-LEDGER_TENDERS = (GIFT_CARD, STORE_CREDIT)
-# Refunds go to these first, the card last (then cash).
-REFUND_ORDER = (STORE_CREDIT, GIFT_CARD, CARD, CASH)
+LEDGER_TENDERS = (TenderType.GIFT_CARD, TenderType.STORE_CREDIT)
 
 # The channel whose card payments are card-present.
-CARD_PRESENT_CHANNEL = "pos"
+CARD_PRESENT_CHANNEL = Channel.POS
 
 INVALID_PAYMENT_STATE = "INVALID_PAYMENT_STATE"
 AUTHORIZATION_EXPIRED = "AUTHORIZATION_EXPIRED"
@@ -51,42 +37,25 @@ GIFT_CARD_NOT_FOUND = "GIFT_CARD_NOT_FOUND"
 # can never look like a card number.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-@dataclass(frozen=True)
-class Money:
-    amount_minor: int
-    currency: str
-
-
-def validate_money(money: Money, field: str) -> Money:
-    """Amounts are strictly positive minor units in an ISO 4217 currency."""
-    if money.amount_minor <= 0:
-        raise InvalidArgument.field(f"{field}.amount_minor", "must be greater than zero")
-    if not _CURRENCY.match(money.currency):
-        raise InvalidArgument.field(f"{field}.currency", "must be a 3-letter ISO 4217 code")
-    return money
-
 
 @dataclass(frozen=True)
 class Tender:
-    type: str
+    type: TenderType
     token: str = ""
     code: str = ""
 
     @property
     def identity(self) -> str:
         """What tells this tender apart from another of the same order."""
-        return self.token if self.type == CARD else self.code
+        return self.token if self.type is TenderType.CARD else self.code
 
 
 @dataclass(frozen=True)
 class Payment:
     payment_id: str
     reference: str
-    tender_type: str
-    status: str
+    tender_type: TenderType
+    status: PaymentStatus
     currency: str
     authorized_minor: int
     captured_minor: int = 0
@@ -102,13 +71,13 @@ class Payment:
 
     @property
     def capturable_minor(self) -> int:
-        if self.status not in (AUTHORIZED, CAPTURED):
+        if self.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
             return 0
         return self.authorized_minor - self.captured_minor - self.released_minor
 
     @property
     def refundable_minor(self) -> int:
-        if self.status != CAPTURED:
+        if self.status is not PaymentStatus.CAPTURED:
             return 0
         return self.captured_minor - self.refunded_minor
 
@@ -119,16 +88,16 @@ def authorized_payment(
     reference: str,
     tender: Tender,
     amount: Money,
-    card_brand: str,
-    card_last4: str,
-    provider_reference: str,
+    card_brand: str = "",
+    card_last4: str = "",
+    provider_reference: str = "",
     expires_at: datetime | None = None,
 ) -> Payment:
     return Payment(
         payment_id=payment_id,
         reference=reference,
         tender_type=tender.type,
-        status=AUTHORIZED,
+        status=PaymentStatus.AUTHORIZED,
         currency=amount.currency,
         authorized_minor=amount.amount_minor,
         card_brand=card_brand,
@@ -144,8 +113,8 @@ def recorded_cash(*, payment_id: str, reference: str, amount: Money) -> Payment:
     return Payment(
         payment_id=payment_id,
         reference=reference,
-        tender_type=CASH,
-        status=CAPTURED,
+        tender_type=TenderType.CASH,
+        status=PaymentStatus.CAPTURED,
         currency=amount.currency,
         authorized_minor=amount.amount_minor,
         captured_minor=amount.amount_minor,
@@ -153,9 +122,9 @@ def recorded_cash(*, payment_id: str, reference: str, amount: Money) -> Payment:
 
 
 def authorization_lifetime(
-    channel: str, *, card_present: timedelta, card_not_present: timedelta
+    channel: Channel | None, *, card_present: timedelta, card_not_present: timedelta
 ) -> timedelta:
-    return card_present if channel == CARD_PRESENT_CHANNEL else card_not_present
+    return card_present if channel is CARD_PRESENT_CHANNEL else card_not_present
 
 
 def is_lapsed(payment: Payment, now: datetime) -> bool:
@@ -167,14 +136,18 @@ def needs_renewal(payment: Payment, now: datetime) -> bool:
     """A capture must authorize again first: the payment was marked expired, or
     a card authorization lapsed at the provider (a gift card hold that lapsed
     but was not yet swept still holds its amount)."""
-    if payment.status == EXPIRED:
+    if payment.status is PaymentStatus.EXPIRED:
         return True
-    return payment.tender_type == CARD and is_lapsed(payment, now)
+    return payment.tender_type is TenderType.CARD and is_lapsed(payment, now)
 
 
 def renewed(payment: Payment) -> Payment:
     """The payment as a fresh authorization of its capturable rest would leave it."""
-    return replace(payment, status=AUTHORIZED) if payment.status == EXPIRED else payment
+    return (
+        replace(payment, status=PaymentStatus.AUTHORIZED)
+        if payment.status is PaymentStatus.EXPIRED
+        else payment
+    )
 
 
 def _require_currency(payment: Payment, amount: Money) -> None:
@@ -182,6 +155,37 @@ def _require_currency(payment: Payment, amount: Money) -> None:
         raise InvalidArgument.field(
             "amount.currency", f"must be the payment's currency {payment.currency}"
         )
+
+
+def payment_exists(existing: Payment) -> Conflict:
+    return Conflict(
+        "PAYMENT_ALREADY_EXISTS",
+        "this tender already has a payment for this reference",
+        {"payment_id": existing.payment_id},
+    )
+
+
+def card_declined(reference: str) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        "PAYMENT_DECLINED", "the card was declined", {"reference": reference}
+    )
+
+
+def provider_declined(operation: str, payment_id: str) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        "PROVIDER_DECLINED",
+        f"the payment provider declined the {operation}",
+        {"payment_id": payment_id},
+    )
+
+
+def changed_meanwhile(payment_id: str) -> Conflict:
+    """A change whose condition no longer held: someone else changed the payment first."""
+    return Conflict(
+        INVALID_PAYMENT_STATE,
+        "the payment changed meanwhile; read it again",
+        {"payment_id": payment_id},
+    )
 
 
 def _invalid_state(payment: Payment, action: str, **metadata: str) -> Conflict:
@@ -196,9 +200,9 @@ def capture(payment: Payment, amount: Money, *, final: bool = False) -> Payment:
     """Captures part or all of what is still authorized; a final capture
     releases the rest, so nothing more can be captured."""
     _require_currency(payment, amount)
-    if payment.status == EXPIRED:
+    if payment.status is PaymentStatus.EXPIRED:
         raise expired_refusal(payment, "cannot be captured")
-    if payment.status not in (AUTHORIZED, CAPTURED):
+    if payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
         raise _invalid_state(payment, "capture")
     if amount.amount_minor > payment.capturable_minor:
         raise Conflict(
@@ -209,17 +213,22 @@ def capture(payment: Payment, amount: Money, *, final: bool = False) -> Payment:
     released = payment.capturable_minor - amount.amount_minor if final else 0
     return replace(
         payment,
-        status=CAPTURED,
+        status=PaymentStatus.CAPTURED,
         captured_minor=payment.captured_minor + amount.amount_minor,
         released_minor=payment.released_minor + released,
     )
 
 
+def is_expirable(payment: Payment) -> bool:
+    """An authorization of which nothing was captured: its lapse can mark it expired."""
+    return payment.status is PaymentStatus.AUTHORIZED and payment.captured_minor == 0
+
+
 def expire(payment: Payment) -> Payment:
     """Marks an authorization whose time is up and of which nothing was captured."""
-    if payment.status != AUTHORIZED or payment.captured_minor != 0:
+    if not is_expirable(payment):
         raise _invalid_state(payment, "expire")
-    return replace(payment, status=EXPIRED)
+    return replace(payment, status=PaymentStatus.EXPIRED)
 
 
 def expired_refusal(payment: Payment, why: str) -> BusinessRuleViolation:
@@ -235,17 +244,17 @@ def void(payment: Payment) -> Payment:
     """Releases an authorization of which nothing was captured. An expired one
     is already released: voiding it again changes nothing (so compensation
     that runs after the expiry sweep still succeeds)."""
-    if payment.status == EXPIRED:
+    if payment.status is PaymentStatus.EXPIRED:
         return payment
-    if payment.status != AUTHORIZED or payment.captured_minor != 0:
+    if not is_expirable(payment):
         raise _invalid_state(payment, "void")
-    return replace(payment, status=VOIDED)
+    return replace(payment, status=PaymentStatus.VOIDED)
 
 
 def refund(payment: Payment, amount: Money) -> Payment:
     """Gives back part or all of what was captured and not yet refunded."""
     _require_currency(payment, amount)
-    if payment.status != CAPTURED:
+    if payment.status is not PaymentStatus.CAPTURED:
         raise _invalid_state(payment, "refund")
     if amount.amount_minor > payment.refundable_minor:
         raise Conflict(
@@ -254,7 +263,9 @@ def refund(payment: Payment, amount: Money) -> Payment:
             {"payment_id": payment.payment_id, "refundable_minor": str(payment.refundable_minor)},
         )
     refunded = payment.refunded_minor + amount.amount_minor
-    status = REFUNDED if refunded == payment.captured_minor else CAPTURED
+    status = (
+        PaymentStatus.REFUNDED if refunded == payment.captured_minor else PaymentStatus.CAPTURED
+    )
     return replace(payment, status=status, refunded_minor=refunded)
 
 
@@ -265,7 +276,7 @@ def refund(payment: Payment, amount: Money) -> Payment:
 class GiftCardEntry:
     """One line of a gift card's ledger."""
 
-    kind: str  # issue, reload, hold, release, redeem or refund
+    kind: GiftCardEntryKind
     amount: Money
     reference: str = ""
     at: datetime | None = None
@@ -274,7 +285,7 @@ class GiftCardEntry:
 @dataclass(frozen=True)
 class GiftCard:
     code: str
-    kind: str  # GIFT_CARD or STORE_CREDIT
+    kind: GiftCardKind
     currency: str
     balance_minor: int  # what can be spent, net of holds
     held_minor: int = 0
@@ -293,7 +304,8 @@ class GiftCardBalance:
     """`balance` can be spent; `held` is set aside for authorized payments.
 
     The store applies the same rules as single conditional UPDATEs with CHECK
-    constraints (balance >= 0, held >= 0); this model states them for tests.
+    constraints (balance >= 0, held >= 0); this model states them, and the
+    in-memory store of the unit tests keeps its balances with it.
     """
 
     balance_minor: int
@@ -311,13 +323,13 @@ class GiftCardBalance:
     def redeem(self, amount_minor: int) -> GiftCardBalance:
         """A capture turns (part of) a hold into a redemption."""
         if amount_minor > self.held_minor:
-            raise _hold_too_small(self.held_minor)
+            raise hold_too_small(self.held_minor)
         return replace(self, held_minor=self.held_minor - amount_minor)
 
     def release(self, amount_minor: int) -> GiftCardBalance:
         """A void gives the held amount back to spend."""
         if amount_minor > self.held_minor:
-            raise _hold_too_small(self.held_minor)
+            raise hold_too_small(self.held_minor)
         return GiftCardBalance(self.balance_minor + amount_minor, self.held_minor - amount_minor)
 
 
@@ -329,7 +341,17 @@ def insufficient_balance(balance_minor: int) -> BusinessRuleViolation:
     )
 
 
-def _hold_too_small(held_minor: int) -> Conflict:
+def gift_card_not_found() -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        GIFT_CARD_NOT_FOUND, "no gift card has this code", {"field": "tender.code"}
+    )
+
+
+def wrong_gift_card_currency(currency: str) -> InvalidArgument:
+    return InvalidArgument.field("amount.currency", f"must be the gift card's {currency}")
+
+
+def hold_too_small(held_minor: int) -> Conflict:
     return Conflict(
         INVALID_PAYMENT_STATE,
         "the gift card hold does not cover the amount",

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import timedelta
-
-import grpc
+from typing import Literal
 
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
 from services.common.db import Database
-from services.common.logs import setup_logging
-from services.common.server import serve
+from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
-from services.payments.dev_provider import DevPaymentProvider
-from services.payments.provider import DEFAULT_TIMEOUT_SECONDS
-from services.payments.service import PaymentPolicy, PaymentsServicer
+from services.payments.adapters import dev_provider
+from services.payments.adapters.expiry_sweep import sweep_forever
+from services.payments.adapters.provider import DEFAULT_TIMEOUT_SECONDS
+from services.payments.service import PaymentsServicer
+from services.payments.store import gift_cards, payments, store_credit
+from services.payments.store.transactions import DatabaseTransactions
+from services.payments.use_cases import App, PaymentPolicy
 
 SERVICE_NAME = payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name
+# The dev provider's own pool: its books are written in their own transactions
+# while a payments transaction waits for its answer, so on the service's pool
+# a burst of authorizations would hold every connection and wait forever.
+DEV_PROVIDER_POOL_SIZE = 5
 
 
 class PaymentsSettings(ServiceSettings):
     grpc_port: int = 50054
-    # Only "dev" so far; Stripe or Adyen would plug in behind provider.PaymentProvider.
-    payment_provider: str = "dev"
+    # Required: which provider cards go to. Only "dev" so far (`omni up` and the
+    # tests set it); Stripe or Adyen would plug in behind adapters.provider.
+    payment_provider: Literal["dev"]
     # How long a card authorization lives: card-present (channel pos) and not.
     card_present_authorization_hours: float = 48.0
     card_not_present_authorization_hours: float = 168.0
@@ -51,20 +59,19 @@ class PaymentsSettings(ServiceSettings):
 
 
 async def run(settings: PaymentsSettings) -> None:
-    setup_logging("payments", settings.log_level)
-    if settings.payment_provider != "dev":
-        raise SystemExit(f"unknown PAYMENT_PROVIDER {settings.payment_provider!r}")
     database = Database(settings.database_url)
-    # The dev provider stands for an external system: its own small pool, so
-    # it never waits on connections held by the service's transactions.
-    provider_database = Database(settings.database_url, pool_size=5)
-    servicer = PaymentsServicer(database, DevPaymentProvider(provider_database), settings.policy())
-    sweeper = asyncio.create_task(
-        servicer.expire_lapsed_forever(settings.expiry_sweep_interval_seconds)
+    provider_database = Database(settings.database_url, pool_size=DEV_PROVIDER_POOL_SIZE)
+    await dev_provider.create_books(provider_database)
+    app = App(
+        payments=payments,
+        gift_cards=gift_cards,
+        store_credit=store_credit,
+        transactions=DatabaseTransactions(database),
+        provider=dev_provider.DevPaymentProvider(provider_database),
+        policy=settings.policy(),
     )
-
-    def register(server: grpc.aio.Server) -> None:
-        payments_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
+    servicer = PaymentsServicer(app)
+    sweeper = asyncio.create_task(sweep_forever(app, settings.expiry_sweep_interval_seconds))
 
     async def stop_sweeping() -> None:
         sweeper.cancel()
@@ -74,12 +81,21 @@ async def run(settings: PaymentsSettings) -> None:
     await serve(
         settings=settings,
         database=database,
-        register=register,
+        register=lambda server: payments_pb2_grpc.add_PaymentsServiceServicer_to_server(
+            servicer, server
+        ),
         service_names=[SERVICE_NAME],
         on_stopping=stop_sweeping,
         on_stop=provider_database.dispose,
     )
 
 
+def main() -> None:
+    settings = PaymentsSettings()
+    run_then_exit(
+        "payments", settings.log_level, lambda: run(settings), logging.getLogger(__name__)
+    )
+
+
 if __name__ == "__main__":
-    asyncio.run(run(PaymentsSettings()))  # type: ignore[call-arg]
+    main()

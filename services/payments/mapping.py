@@ -1,86 +1,194 @@
-"""Proto <-> domain conversion for payments, and the card-number guard."""
+"""Proto <-> domain for payments: requests become checked commands, results become messages.
+
+Every field error of a request is reported at once (services.common.validation);
+card numbers never get this far (the server's CardNumberInterceptor).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
+from dataclasses import dataclass
 
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2
-from services.common.errors import FieldViolation, InvalidArgument
-from services.common.pan import looks_like_card_number
+from omni.words import Channel, TenderType
+from services.common.idempotency import MAX_KEY_LENGTH
+from services.common.money import Money, validate_money
+from services.common.timestamps import to_timestamp
+from services.common.validation import Violations
 from services.payments import domain
-from services.payments.domain import GiftCard, Money, Payment, Tender
-from services.payments.provider import ProviderOperation
+from services.payments.adapters.provider import ProviderOperation
+from services.payments.domain import GiftCard, Payment, Tender
+
+MAX_REFERENCE_LENGTH = 200
 
 
-def card_number_fields(message: Message, prefix: str = "") -> list[str]:
-    """Paths of every string field (nested ones too) that holds something like a PAN."""
-    found: list[str] = []
-    for descriptor, value in message.ListFields():
-        path = f"{prefix}{descriptor.name}"
-        values = value if descriptor.is_repeated else [value]
-        for item in values:
-            if descriptor.type == FieldDescriptor.TYPE_STRING and looks_like_card_number(item):
-                found.append(path)
-            elif descriptor.type == FieldDescriptor.TYPE_MESSAGE:
-                found.extend(card_number_fields(item, f"{path}."))
-    return found
+@dataclass(frozen=True)
+class Authorize:
+    key: str
+    reference: str
+    tender: Tender
+    amount: Money
+    channel: Channel | None
 
 
-def reject_card_numbers(request: Message) -> None:
-    """Card numbers never enter Omni; the error names the field, never the value."""
-    fields = card_number_fields(request)
-    if fields:
-        message = "looks like a card number; send a provider token instead"
-        raise InvalidArgument(
-            f"{', '.join(fields)}: {message}", [FieldViolation(f, message) for f in fields]
-        )
+@dataclass(frozen=True)
+class Capture:
+    key: str
+    payment_id: str
+    amount: Money
+    final: bool
 
 
-def money_from_proto(money: common_pb2.Money, field: str) -> Money:
-    return domain.validate_money(Money(money.amount_minor, money.currency), field)
+@dataclass(frozen=True)
+class Void:
+    key: str
+    payment_id: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    key: str
+    payment_id: str
+    amount: Money
+    # Set: refunded as store credit issued to this customer, not to the tender.
+    store_credit_customer_id: str
+
+
+@dataclass(frozen=True)
+class IssueGiftCard:
+    key: str
+    initial_balance: Money
+
+
+@dataclass(frozen=True)
+class ReloadGiftCard:
+    key: str
+    code: str
+    amount: Money
+
+
+def _check_key(violations: Violations, key: str) -> None:
+    violations.check_text("idempotency_key", key, required=True, max_length=MAX_KEY_LENGTH)
+
+
+def _check_name(violations: Violations, field: str, value: str) -> None:
+    """A reference, payment id, gift card code or customer id."""
+    violations.check_text(field, value, required=True, max_length=MAX_REFERENCE_LENGTH)
+
+
+def _money(money: common_pb2.Money, field: str) -> Money:
+    return validate_money(Money(money.amount_minor, money.currency), field)
+
+
+def _tender(tender: payments_pb2.Tender, violations: Violations) -> Tender | None:
+    kind = TenderType.from_proto(tender.type)
+    if kind is None:
+        violations.add("tender.type", "must be one of " + ", ".join(TenderType))
+        return None
+    if kind is TenderType.CARD and not tender.token:
+        violations.add("tender.token", "is required for a card")
+    elif kind in domain.LEDGER_TENDERS and not tender.code:
+        violations.add("tender.code", f"is required for {kind}")
+    return Tender(type=kind, token=tender.token, code=tender.code)
+
+
+def authorize_from_proto(request: payments_pb2.AuthorizePaymentRequest) -> Authorize:
+    violations = Violations()
+    _check_key(violations, request.idempotency_key)
+    _check_name(violations, "reference", request.reference)
+    tender = _tender(request.tender, violations)
+    violations.raise_if_any()
+    assert tender is not None  # else a violation was raised
+    return Authorize(
+        key=request.idempotency_key,
+        reference=request.reference,
+        tender=tender,
+        amount=_money(request.amount, "amount"),
+        channel=Channel.from_proto(request.channel),
+    )
+
+
+def capture_from_proto(request: payments_pb2.CapturePaymentRequest) -> Capture:
+    violations = Violations()
+    _check_key(violations, request.idempotency_key)
+    _check_name(violations, "payment_id", request.payment_id)
+    violations.raise_if_any()
+    return Capture(
+        key=request.idempotency_key,
+        payment_id=request.payment_id,
+        amount=_money(request.amount, "amount"),
+        final=request.final,
+    )
+
+
+def void_from_proto(request: payments_pb2.VoidPaymentRequest) -> Void:
+    violations = Violations()
+    _check_key(violations, request.idempotency_key)
+    _check_name(violations, "payment_id", request.payment_id)
+    violations.raise_if_any()
+    return Void(key=request.idempotency_key, payment_id=request.payment_id)
+
+
+def refund_from_proto(request: payments_pb2.RefundPaymentRequest) -> Refund:
+    violations = Violations()
+    _check_key(violations, request.idempotency_key)
+    _check_name(violations, "payment_id", request.payment_id)
+    if request.to_store_credit:
+        _check_name(violations, "customer_id", request.customer_id)
+    violations.raise_if_any()
+    return Refund(
+        key=request.idempotency_key,
+        payment_id=request.payment_id,
+        amount=_money(request.amount, "amount"),
+        store_credit_customer_id=request.customer_id if request.to_store_credit else "",
+    )
+
+
+def issue_from_proto(request: payments_pb2.IssueGiftCardRequest) -> IssueGiftCard:
+    violations = Violations()
+    _check_key(violations, request.idempotency_key)
+    violations.raise_if_any()
+    return IssueGiftCard(
+        key=request.idempotency_key,
+        initial_balance=_money(request.initial_balance, "initial_balance"),
+    )
+
+
+def reload_from_proto(request: payments_pb2.ReloadGiftCardRequest) -> ReloadGiftCard:
+    violations = Violations()
+    _check_key(violations, request.idempotency_key)
+    _check_name(violations, "code", request.code)
+    violations.raise_if_any()
+    return ReloadGiftCard(
+        key=request.idempotency_key, code=request.code, amount=_money(request.amount, "amount")
+    )
+
+
+def name_from_proto(field: str, value: str) -> str:
+    """The one name a read asks by (payment_id, reference, code, customer_id)."""
+    violations = Violations()
+    _check_name(violations, field, value)
+    violations.raise_if_any()
+    return value
 
 
 def money_to_proto(amount_minor: int, currency: str) -> common_pb2.Money:
     return common_pb2.Money(amount_minor=amount_minor, currency=currency)
 
 
-def tender_from_proto(tender: payments_pb2.Tender) -> Tender:
-    if tender.type not in domain.TENDER_TYPES:
-        raise InvalidArgument.field(
-            "tender.type", f"must be one of {', '.join(domain.TENDER_TYPES)}"
-        )
-    if tender.type == domain.CARD and not tender.token:
-        raise InvalidArgument.field("tender.token", "is required for a card")
-    if tender.type in domain.LEDGER_TENDERS and not tender.code:
-        raise InvalidArgument.field("tender.code", f"is required for {tender.type}")
-    return Tender(type=tender.type, token=tender.token, code=tender.code)
-
-
-def timestamp(at: datetime | None) -> Timestamp:
-    stamp = Timestamp()
-    if at is not None:
-        stamp.FromDatetime(at)
-    return stamp
-
-
 def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
     return payments_pb2.Payment(
         payment_id=payment.payment_id,
         reference=payment.reference,
-        tender_type=payment.tender_type,
-        status=payment.status,
+        tender_type=payment.tender_type.to_proto(),
+        status=payment.status.to_proto(),
         authorized=money_to_proto(payment.authorized_minor, payment.currency),
         captured=money_to_proto(payment.captured_minor, payment.currency),
         refunded=money_to_proto(payment.refunded_minor, payment.currency),
         card_brand=payment.card_brand,
         card_last4=payment.card_last4,
-        created_at=timestamp(payment.created_at),
-        expires_at=timestamp(payment.expires_at) if payment.expires_at else None,
+        created_at=to_timestamp(payment.created_at),
+        expires_at=to_timestamp(payment.expires_at) if payment.expires_at else None,
         gift_card_code=payment.gift_card_code,
         released=money_to_proto(payment.released_minor, payment.currency),
     )
@@ -91,25 +199,25 @@ def gift_card_to_proto(card: GiftCard) -> payments_pb2.GiftCard:
         code=card.code,
         balance=money_to_proto(card.balance_minor, card.currency),
         held=money_to_proto(card.held_minor, card.currency),
-        kind=card.kind,
+        kind=card.kind.to_proto(),
         customer_id=card.customer_id,
         history=[
             payments_pb2.GiftCardEntry(
-                kind=entry.kind,
+                kind=entry.kind.to_proto(),
                 amount=money_to_proto(entry.amount.amount_minor, entry.amount.currency),
                 reference=entry.reference,
-                at=timestamp(entry.at),
+                at=to_timestamp(entry.at),
             )
             for entry in card.history
         ],
-        created_at=timestamp(card.created_at),
+        created_at=to_timestamp(card.created_at),
     )
 
 
 def provider_operation_to_proto(operation: ProviderOperation) -> payments_pb2.ProviderOperation:
     return payments_pb2.ProviderOperation(
-        operation=operation.operation,
+        operation=operation.operation.to_proto(),
         amount=money_to_proto(operation.amount.amount_minor, operation.amount.currency),
-        outcome=operation.outcome,
-        at=timestamp(operation.at),
+        outcome=operation.outcome.to_proto(),
+        at=to_timestamp(operation.at),
     )

@@ -6,17 +6,20 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import grpc
 import pytest
 
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
+from omni.words import PaymentStatus, ProviderOperationKind, ProviderOutcome, TenderType
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
-from services.payments.dev_provider import DevPaymentProvider
-from services.payments.domain import Money
+from services.common.money import Money
+from services.payments.adapters.dev_provider import DevPaymentProvider
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
 
@@ -33,7 +36,7 @@ def payments_address(payments_database_url: str, logs_dir: Path) -> Iterator[str
     port = free_port()
     process = start_module(
         "services.payments.main",
-        {"DATABASE_URL": payments_database_url, "GRPC_PORT": str(port)},
+        {"DATABASE_URL": payments_database_url, "GRPC_PORT": str(port), "PAYMENT_PROVIDER": "dev"},
         logs_dir / "payments.log",
     )
     try:
@@ -55,6 +58,9 @@ def usd(amount_minor: int) -> common_pb2.Money:
     return common_pb2.Money(amount_minor=amount_minor, currency="USD")
 
 
+CARD = TenderType.CARD.to_proto()
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -66,7 +72,7 @@ async def authorize(
         payments_pb2.AuthorizePaymentRequest(
             idempotency_key=unique("auth"),
             reference=reference or unique("order"),
-            tender=payments_pb2.Tender(type="card", token=token),
+            tender=payments_pb2.Tender(type=CARD, token=token),
             amount=usd(amount_minor),
         )
     )
@@ -82,19 +88,53 @@ async def capture(payments: Stub, payment_id: str, amount_minor: int) -> payment
     return reply.payment
 
 
-def amounts(payment: payments_pb2.Payment) -> tuple[str, int, int, int]:
+def amounts(payment: payments_pb2.Payment) -> tuple[str | None, int, int, int]:
     return (
-        payment.status,
+        PaymentStatus.from_proto(payment.status),
         payment.authorized.amount_minor,
         payment.captured.amount_minor,
         payment.refunded.amount_minor,
     )
 
 
+@dataclass(frozen=True)
+class ProviderOperation:
+    """One of ListProviderOperations' answers, in the words REST shows."""
+
+    operation: ProviderOperationKind | None
+    amount: common_pb2.Money
+    outcome: ProviderOutcome | None
+
+
+@dataclass(frozen=True)
+class ProviderOperations:
+    operations: list[ProviderOperation]
+
+
+async def provider_operations(payments: Stub, reference: str) -> ProviderOperations:
+    reply = await payments.ListProviderOperations(
+        payments_pb2.ListProviderOperationsRequest(reference=reference)
+    )
+    return ProviderOperations(
+        [
+            ProviderOperation(
+                ProviderOperationKind.from_proto(op.operation),
+                op.amount,
+                ProviderOutcome.from_proto(op.outcome),
+            )
+            for op in reply.operations
+        ]
+    )
+
+
 async def test_authorize_capture_refund_happy_path(payments: Stub) -> None:
     payment = await authorize(payments, 1000)
     assert amounts(payment) == ("authorized", 1000, 0, 0)
-    assert (payment.card_brand, payment.card_last4, payment.tender_type) == ("visa", "4242", "card")
+    assert (payment.card_brand, payment.card_last4, TenderType.from_proto(payment.tender_type)) == (
+        "visa",
+        "4242",
+        "card",
+    )
 
     assert amounts(await capture(payments, payment.payment_id, 400)) == ("captured", 1000, 400, 0)
     assert amounts(await capture(payments, payment.payment_id, 600)) == ("captured", 1000, 1000, 0)
@@ -120,9 +160,7 @@ async def test_authorize_capture_refund_happy_path(payments: Stub) -> None:
         payments_pb2.ListPaymentsRequest(reference=payment.reference)
     )
     assert [p.payment_id for p in listed.payments] == [payment.payment_id]
-    operations = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=payment.reference)
-    )
+    operations = await provider_operations(payments, payment.reference)
     assert [(op.operation, op.amount.amount_minor, op.outcome) for op in operations.operations] == [
         ("authorize", 1000, "approved"),
         ("capture", 400, "approved"),
@@ -154,9 +192,7 @@ async def test_decline_is_failed_precondition_payment_declined(payments: Stub) -
     assert describe_rpc_error(refused.value).reason == "PAYMENT_DECLINED"
     listed = await payments.ListPayments(payments_pb2.ListPaymentsRequest(reference=reference))
     assert list(listed.payments) == []
-    operations = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=reference)
-    )
+    operations = await provider_operations(payments, reference)
     assert [(op.operation, op.outcome) for op in operations.operations] == [
         ("authorize", "declined")
     ]
@@ -167,7 +203,7 @@ async def test_flaky_provider_two_unavailable_then_one_authorization(payments: S
     request = payments_pb2.AuthorizePaymentRequest(
         idempotency_key=unique("auth"),
         reference=reference,
-        tender=payments_pb2.Tender(type="card", token="tok_flaky"),
+        tender=payments_pb2.Tender(type=CARD, token="tok_flaky"),
         amount=usd(1500),
     )
     for _ in range(2):
@@ -176,12 +212,10 @@ async def test_flaky_provider_two_unavailable_then_one_authorization(payments: S
         assert unavailable.value.code() == grpc.StatusCode.UNAVAILABLE
     first = await payments.AuthorizePayment(request)
     again = await payments.AuthorizePayment(request)
-    assert first.payment.status == "authorized"
+    assert PaymentStatus.from_proto(first.payment.status) == "authorized"
     assert again.payment == first.payment
 
-    operations = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=reference)
-    )
+    operations = await provider_operations(payments, reference)
     outcomes = [(op.operation, op.outcome) for op in operations.operations]
     assert outcomes == [("authorize", "error"), ("authorize", "error"), ("authorize", "approved")]
 
@@ -194,9 +228,7 @@ async def test_flaky_provider_two_unavailable_then_one_authorization(payments: S
         assert unavailable.value.code() == grpc.StatusCode.UNAVAILABLE
     captured = await payments.CapturePayment(capture_request)
     assert amounts(captured.payment) == ("captured", 1500, 1500, 0)
-    operations = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=reference)
-    )
+    operations = await provider_operations(payments, reference)
     captures = [op.outcome for op in operations.operations if op.operation == "capture"]
     assert captures == ["error", "error", "approved"]
 
@@ -205,7 +237,7 @@ async def test_repeated_key_returns_the_same_payment(payments: Stub) -> None:
     request = payments_pb2.AuthorizePaymentRequest(
         idempotency_key=unique("auth"),
         reference=unique("order"),
-        tender=payments_pb2.Tender(type="card", token="tok_approve"),
+        tender=payments_pb2.Tender(type=CARD, token="tok_approve"),
         amount=usd(700),
     )
     first = await payments.AuthorizePayment(request)
@@ -228,7 +260,7 @@ async def test_same_key_different_amount_is_refused(payments: Stub) -> None:
     request = payments_pb2.AuthorizePaymentRequest(
         idempotency_key=unique("auth"),
         reference=unique("order"),
-        tender=payments_pb2.Tender(type="card", token="tok_approve"),
+        tender=payments_pb2.Tender(type=CARD, token="tok_approve"),
         amount=usd(700),
     )
     await payments.AuthorizePayment(request)
@@ -265,9 +297,7 @@ async def test_concurrent_refunds_of_the_last_amount_only_one_wins(payments: Stu
         payments_pb2.GetPaymentRequest(payment_id=payment.payment_id)
     )
     assert amounts(fetched.payment) == ("refunded", 1000, 1000, 1000)
-    operations = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=payment.reference)
-    )
+    operations = await provider_operations(payments, payment.reference)
     refunds = [op.amount.amount_minor for op in operations.operations if op.operation == "refund"]
     assert refunds == [400, 600]
 
@@ -279,7 +309,7 @@ async def test_card_number_in_token_is_rejected_and_nothing_stored(payments: Stu
             payments_pb2.AuthorizePaymentRequest(
                 idempotency_key=unique("auth"),
                 reference=reference,
-                tender=payments_pb2.Tender(type="card", token="4111 1111 1111 1111"),
+                tender=payments_pb2.Tender(type=CARD, token="4111 1111 1111 1111"),
                 amount=usd(100),
             )
         )
@@ -288,20 +318,18 @@ async def test_card_number_in_token_is_rejected_and_nothing_stored(payments: Stu
     assert [v.field for v in info.violations] == ["tender.token"]
     assert "4111" not in (refused.value.details() or "")
     listed = await payments.ListPayments(payments_pb2.ListPaymentsRequest(reference=reference))
-    operations = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=reference)
-    )
+    operations = await provider_operations(payments, reference)
     assert (len(listed.payments), len(operations.operations)) == (0, 0)
 
 
 @pytest.mark.parametrize(
     ("tender", "amount", "field"),
     [
-        (payments_pb2.Tender(type="card", token="tok_unknown"), usd(100), "tender.token"),
-        (payments_pb2.Tender(type="cheque"), usd(100), "tender.type"),
-        (payments_pb2.Tender(type="card", token="tok_approve"), usd(0), "amount.amount_minor"),
+        (payments_pb2.Tender(type=CARD, token="tok_unknown"), usd(100), "tender.token"),
+        (payments_pb2.Tender(type=cast(payments_pb2.TenderType, 99)), usd(100), "tender.type"),
+        (payments_pb2.Tender(type=CARD, token="tok_approve"), usd(0), "amount.amount_minor"),
         (
-            payments_pb2.Tender(type="card", token="tok_approve"),
+            payments_pb2.Tender(type=CARD, token="tok_approve"),
             common_pb2.Money(amount_minor=100, currency="dollars"),
             "amount.currency",
         ),
@@ -350,7 +378,7 @@ async def test_slow_token_takes_its_time_then_approves(payments: Stub) -> None:
     started = time.monotonic()
     payment = await authorize(payments, 300, token="tok_slow")
     assert time.monotonic() - started >= 3.0
-    assert payment.status == "authorized"
+    assert PaymentStatus.from_proto(payment.status) == "authorized"
 
 
 async def test_one_tender_gets_one_payment_even_with_different_keys(payments: Stub) -> None:
@@ -361,13 +389,11 @@ async def test_one_tender_gets_one_payment_even_with_different_keys(payments: St
             payment = await authorize(payments, 900, reference=reference)
         except grpc.aio.AioRpcError as error:
             return describe_rpc_error(error).reason
-        return payment.status
+        return str(PaymentStatus.from_proto(payment.status))
 
     outcomes = await asyncio.gather(*(authorize_code() for _ in range(3)))
     assert sorted(outcomes) == ["PAYMENT_ALREADY_EXISTS", "PAYMENT_ALREADY_EXISTS", "authorized"]
-    operations = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=reference)
-    )
+    operations = await provider_operations(payments, reference)
     assert [op.operation for op in operations.operations] == ["authorize"]
 
 
@@ -398,7 +424,5 @@ async def test_retry_after_an_ambiguous_failure_does_not_capture_twice(
         )
     )
     assert amounts(captured.payment) == ("captured", 1000, 1000, 0)
-    operations = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=payment.reference)
-    )
+    operations = await provider_operations(payments, payment.reference)
     assert [op.operation for op in operations.operations] == ["authorize", "capture"]

@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from omni.payments.v1 import payments_pb2
+from omni.words import PaymentStatus
 from services.common.grpc_errors import describe_rpc_error
 from tests.integration.test_payments_service import (
     Stub,
@@ -27,6 +28,7 @@ from tests.integration.test_payments_service import (
 from tests.integration.test_payments_tenders import (
     balance,
     gift_card_request,
+    history,
     issue,
     operations,
     payments_process,
@@ -68,9 +70,9 @@ def capture_request(
     )
 
 
-async def status_of(payments: Stub, payment_id: str) -> str:
+async def status_of(payments: Stub, payment_id: str) -> PaymentStatus | None:
     reply = await payments.GetPayment(payments_pb2.GetPaymentRequest(payment_id=payment_id))
-    return reply.payment.status
+    return PaymentStatus.from_proto(reply.payment.status)
 
 
 async def wait_until_expired(payments: Stub, *payment_ids: str) -> None:
@@ -105,7 +107,7 @@ async def test_a_final_partial_capture_gives_the_rest_of_a_gift_card_hold_back(
     assert await balance(payments, code) == (3200, 0)
 
     card = (await payments.GetGiftCard(payments_pb2.GetGiftCardRequest(code=code))).gift_card
-    assert [(e.kind, e.amount.amount_minor) for e in card.history] == [
+    assert history(card) == [
         ("issue", 5000),
         ("hold", 3000),
         ("redeem", 1800),
@@ -175,8 +177,8 @@ async def test_the_sweep_expires_uncaptured_authorizations_and_gives_holds_back(
     await wait_until_expired(sweeping, held.payment_id, card.payment_id)
 
     assert await balance(sweeping, code) == (1000, 0)
-    history = (await sweeping.GetGiftCard(payments_pb2.GetGiftCardRequest(code=code))).gift_card
-    assert [(e.kind, e.amount.amount_minor) for e in history.history] == [
+    swept = (await sweeping.GetGiftCard(payments_pb2.GetGiftCardRequest(code=code))).gift_card
+    assert history(swept) == [
         ("issue", 1000),
         ("hold", 700),
         ("release", 700),
@@ -188,7 +190,7 @@ async def test_the_sweep_expires_uncaptured_authorizations_and_gives_holds_back(
     voided = await sweeping.VoidPayment(
         payments_pb2.VoidPaymentRequest(idempotency_key=unique("void"), payment_id=held.payment_id)
     )
-    assert voided.payment.status == "expired"
+    assert PaymentStatus.from_proto(voided.payment.status) == "expired"
     assert await balance(sweeping, code) == (1000, 0)
 
 

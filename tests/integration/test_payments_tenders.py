@@ -12,8 +12,10 @@ import grpc
 import pytest
 
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
+from omni.words import Channel, GiftCardEntryKind, GiftCardKind, PaymentStatus, TenderType
 from services.common.grpc_errors import describe_rpc_error
 from tests.integration.test_payments_service import (
+    CARD,
     Stub,
     amounts,
     authorize,
@@ -21,6 +23,7 @@ from tests.integration.test_payments_service import (
     payments,
     payments_address,
     payments_database_url,
+    provider_operations,
     unique,
     usd,
 )
@@ -36,7 +39,7 @@ def payments_process(database_url: str, logs: Path, **env: str) -> Iterator[str]
     port = free_port()
     process = start_module(
         "services.payments.main",
-        {"DATABASE_URL": database_url, "GRPC_PORT": str(port), **env},
+        {"DATABASE_URL": database_url, "GRPC_PORT": str(port), "PAYMENT_PROVIDER": "dev", **env},
         logs,
     )
     try:
@@ -125,12 +128,17 @@ async def balance(payments: Stub, code: str) -> tuple[int, int]:
 
 
 def gift_card_request(
-    code: str, amount_minor: int, reference: str = "", tender_type: str = "gift_card"
+    code: str,
+    amount_minor: int,
+    reference: str = "",
+    tender_type: TenderType = TenderType.GIFT_CARD,
 ) -> payments_pb2.AuthorizePaymentRequest:
     return payments_pb2.AuthorizePaymentRequest(
         idempotency_key=unique("auth"),
         reference=reference or unique("order"),
-        tender=payments_pb2.Tender(type=tender_type, code=code, amount_minor=amount_minor),
+        tender=payments_pb2.Tender(
+            type=tender_type.to_proto(), code=code, amount_minor=amount_minor
+        ),
         amount=usd(amount_minor),
     )
 
@@ -143,11 +151,14 @@ async def refused(call: Callable[[], object]) -> grpc.aio.AioRpcError:
     raise AssertionError("the call was not refused")
 
 
-async def operations(payments: Stub, reference: str) -> list[tuple[str, int, str]]:
-    reply = await payments.ListProviderOperations(
-        payments_pb2.ListProviderOperationsRequest(reference=reference)
-    )
+async def operations(payments: Stub, reference: str) -> list[tuple[str | None, int, str | None]]:
+    reply = await provider_operations(payments, reference)
     return [(op.operation, op.amount.amount_minor, op.outcome) for op in reply.operations]
+
+
+def history(card: payments_pb2.GiftCard) -> list[tuple[str | None, int]]:
+    """The card's ledger in the words REST shows: (kind, amount_minor), oldest first."""
+    return [(GiftCardEntryKind.from_proto(e.kind), e.amount.amount_minor) for e in card.history]
 
 
 # --------------------------------------------------------------- gift cards
@@ -159,7 +170,8 @@ async def test_gift_card_hold_capture_refund_and_void(payments: Stub) -> None:
 
     held = await payments.AuthorizePayment(gift_card_request(code, 3000))
     assert amounts(held.payment) == ("authorized", 3000, 0, 0)
-    assert (held.payment.tender_type, held.payment.gift_card_code) == ("gift_card", code)
+    tender_type = TenderType.from_proto(held.payment.tender_type)
+    assert (tender_type, held.payment.gift_card_code) == ("gift_card", code)
     assert not held.payment.HasField("expires_at")  # holds do not lapse
     assert await balance(payments, code) == (2000, 3000)
 
@@ -180,11 +192,11 @@ async def test_gift_card_hold_capture_refund_and_void(payments: Stub) -> None:
             idempotency_key=unique("void"), payment_id=other.payment.payment_id
         )
     )
-    assert voided.payment.status == "voided"
+    assert PaymentStatus.from_proto(voided.payment.status) == "voided"
     assert await balance(payments, code) == (3000, 0)
 
     card = (await payments.GetGiftCard(payments_pb2.GetGiftCardRequest(code=code))).gift_card
-    assert [(e.kind, e.amount.amount_minor) for e in card.history] == [
+    assert history(card) == [
         ("issue", 5000),
         ("hold", 3000),
         ("redeem", 3000),
@@ -276,7 +288,8 @@ async def test_refund_as_store_credit_then_spend_it(payments: Stub) -> None:
     )
     assert amounts(refunded.payment) == ("captured", 2000, 2000, 800)
     credit = refunded.store_credit
-    assert (credit.kind, credit.customer_id, credit.balance.amount_minor) == (
+    kind = GiftCardKind.from_proto(credit.kind)
+    assert (kind, credit.customer_id, credit.balance.amount_minor) == (
         "store_credit",
         customer_id,
         800,
@@ -293,9 +306,13 @@ async def test_refund_as_store_credit_then_spend_it(payments: Stub) -> None:
     assert [(c.code, c.balance.amount_minor) for c in listed.store_credit] == [(credit.code, 800)]
 
     spent = await payments.AuthorizePayment(
-        gift_card_request(credit.code, 500, tender_type="store_credit")
+        gift_card_request(credit.code, 500, tender_type=TenderType.STORE_CREDIT)
     )
-    assert (spent.payment.tender_type, spent.payment.status) == ("store_credit", "authorized")
+    spent_with = TenderType.from_proto(spent.payment.tender_type)
+    assert (spent_with, PaymentStatus.from_proto(spent.payment.status)) == (
+        "store_credit",
+        "authorized",
+    )
     assert await balance(payments, credit.code) == (300, 500)
 
 
@@ -305,9 +322,9 @@ async def test_cash_is_captured_as_it_is_recorded(payments: Stub) -> None:
         payments_pb2.AuthorizePaymentRequest(
             idempotency_key=unique("cash"),
             reference=reference,
-            tender=payments_pb2.Tender(type="cash"),
+            tender=payments_pb2.Tender(type=TenderType.CASH.to_proto()),
             amount=usd(1250),
-            channel="pos",
+            channel=Channel.POS.to_proto(),
         )
     )
     assert amounts(recorded.payment) == ("captured", 1250, 1250, 0)
@@ -327,7 +344,7 @@ async def test_a_repeated_decline_answers_the_same_without_asking_again(payments
     request = payments_pb2.AuthorizePaymentRequest(
         idempotency_key=unique("auth"),
         reference=unique("order"),
-        tender=payments_pb2.Tender(type="card", token="tok_decline"),
+        tender=payments_pb2.Tender(type=CARD, token="tok_decline"),
         amount=usd(900),
     )
 
@@ -351,7 +368,7 @@ async def test_concurrent_declines_under_one_key_reach_the_provider_once(payment
     request = payments_pb2.AuthorizePaymentRequest(
         idempotency_key=unique("auth"),
         reference=unique("order"),
-        tender=payments_pb2.Tender(type="card", token="tok_decline"),
+        tender=payments_pb2.Tender(type=CARD, token="tok_decline"),
         amount=usd(400),
     )
     errors = await asyncio.gather(
@@ -365,7 +382,7 @@ async def test_concurrent_repeats_authorize_once(payments: Stub) -> None:
     request = payments_pb2.AuthorizePaymentRequest(
         idempotency_key=unique("auth"),
         reference=unique("order"),
-        tender=payments_pb2.Tender(type="card", token="tok_approve"),
+        tender=payments_pb2.Tender(type=CARD, token="tok_approve"),
         amount=usd(650),
     )
     replies = await asyncio.gather(*(payments.AuthorizePayment(request) for _ in range(5)))
@@ -415,22 +432,22 @@ async def test_a_card_number_in_any_field_is_refused(payments: Stub, field: str)
 
 
 async def test_lifetimes_follow_the_channel(impatient: Stub) -> None:
-    async def lifetime_hours(channel: str) -> float:
+    async def lifetime_hours(channel: Channel) -> float:
         reply = await impatient.AuthorizePayment(
             payments_pb2.AuthorizePaymentRequest(
                 idempotency_key=unique("auth"),
                 reference=unique("order"),
-                tender=payments_pb2.Tender(type="card", token="tok_approve"),
+                tender=payments_pb2.Tender(type=CARD, token="tok_approve"),
                 amount=usd(100),
-                channel=channel,
+                channel=channel.to_proto(),
             )
         )
         payment = reply.payment
         lived = payment.expires_at.ToDatetime() - payment.created_at.ToDatetime()
         return round(lived.total_seconds() / 3600)
 
-    assert await lifetime_hours("pos") == 1
-    assert await lifetime_hours("web") == 2
+    assert await lifetime_hours(Channel.POS) == 1
+    assert await lifetime_hours(Channel.WEB) == 2
 
 
 async def test_capturing_a_lapsed_authorization_renews_it_first(lapsing: Stub) -> None:
@@ -470,7 +487,7 @@ async def test_without_renewal_a_lapsed_authorization_expires(no_renewal: Stub) 
 async def test_a_timeout_after_the_provider_acted_is_resolved_by_lookup(impatient: Stub) -> None:
     # tok_slow authorizes at once but answers after 3 s; this process waits 0.5 s.
     payment = await authorize(impatient, 800, token="tok_slow")
-    assert payment.status == "authorized"
+    assert PaymentStatus.from_proto(payment.status) == "authorized"
     assert (payment.card_brand, payment.card_last4) == ("visa", "4242")
     captured = await capture(impatient, payment.payment_id, 800)
     assert amounts(captured) == ("captured", 800, 800, 0)

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2
 from omni.payments.v1 import payments_pb2
+from omni.words import GiftCardEntryKind
 from services.common.errors import NotFound
 from tests.unit.gateway_fakes import FakeStub, bearer, fake_clients, make_app, rpc_error
 
@@ -22,7 +23,9 @@ def card(code: str, balance_minor: int, *history: tuple[str, int]) -> payments_p
         code=code,
         balance=usd(balance_minor),
         history=[
-            payments_pb2.GiftCardEntry(kind=kind, amount=usd(amount), reference="ord_1")
+            payments_pb2.GiftCardEntry(
+                kind=GiftCardEntryKind(kind).to_proto(), amount=usd(amount), reference="ord_1"
+            )
             for kind, amount in history
         ],
     )

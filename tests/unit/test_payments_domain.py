@@ -9,17 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from omni.words import Channel, TenderType
 from services.common.errors import BusinessRuleViolation, Conflict, DomainError, InvalidArgument
+from services.common.money import Money, validate_money
 from services.common.pan import looks_like_card_number
 from services.payments import domain
-from services.payments.domain import Money, Payment, Tender
+from services.payments.domain import Payment, Tender
 
 
 def authorized(amount_minor: int = 1000, currency: str = "USD") -> Payment:
     return domain.authorized_payment(
         payment_id="pay-1",
         reference="order-1",
-        tender=Tender(type=domain.CARD, token="tok_approve"),
+        tender=Tender(type=TenderType.CARD, token="tok_approve"),
         amount=Money(amount_minor, currency),
         card_brand="visa",
         card_last4="4242",
@@ -86,7 +88,7 @@ def test_a_lapsed_gift_card_hold_is_still_held_until_swept() -> None:
     hold = domain.authorized_payment(
         payment_id="p",
         reference="o",
-        tender=Tender(type=domain.GIFT_CARD, code="GC-A"),
+        tender=Tender(type=TenderType.GIFT_CARD, code="GC-A"),
         amount=usd(100),
         card_brand="",
         card_last4="",
@@ -159,7 +161,7 @@ def test_currency_must_match_the_payment() -> None:
 )
 def test_amounts_must_be_positive_in_an_iso_currency(money: Money, field: str) -> None:
     with pytest.raises(InvalidArgument) as refused:
-        domain.validate_money(money, "amount")
+        validate_money(money, "amount")
     assert refused.value.violations[0].field == field
 
 
@@ -178,9 +180,9 @@ def test_an_expired_authorization_is_never_captured() -> None:
 
 def test_card_present_authorizations_live_shorter() -> None:
     lifetimes = {"card_present": timedelta(days=2), "card_not_present": timedelta(days=7)}
-    assert domain.authorization_lifetime("pos", **lifetimes) == timedelta(days=2)
-    assert domain.authorization_lifetime("web", **lifetimes) == timedelta(days=7)
-    assert domain.authorization_lifetime("", **lifetimes) == timedelta(days=7)
+    assert domain.authorization_lifetime(Channel.POS, **lifetimes) == timedelta(days=2)
+    assert domain.authorization_lifetime(Channel.WEB, **lifetimes) == timedelta(days=7)
+    assert domain.authorization_lifetime(None, **lifetimes) == timedelta(days=7)
 
 
 def test_only_authorizations_with_an_expiry_lapse() -> None:
@@ -190,7 +192,7 @@ def test_only_authorizations_with_an_expiry_lapse() -> None:
     dated = domain.authorized_payment(
         payment_id="p",
         reference="o",
-        tender=Tender(type=domain.CARD, token="tok_approve"),
+        tender=Tender(type=TenderType.CARD, token="tok_approve"),
         amount=usd(100),
         card_brand="visa",
         card_last4="4242",

@@ -6,6 +6,7 @@ from temporalio import activity
 
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
+from omni.words import Channel, PaymentStatus, TenderType
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
 from workflows.contracts.activities import (
     AuthorizeInput,
@@ -19,15 +20,27 @@ from workflows.contracts.activities import (
 
 
 def _payment(payment: payments_pb2.Payment) -> PaymentInfo:
+    # Workflow payloads carry the words (a StrEnum serialises as its string).
     return PaymentInfo(
         payment_id=payment.payment_id,
-        tender_type=payment.tender_type,
-        status=payment.status,
+        tender_type=TenderType.from_proto(payment.tender_type) or "",
+        status=PaymentStatus.from_proto(payment.status) or "",
         currency=payment.authorized.currency,
         authorized_minor=payment.authorized.amount_minor,
         captured_minor=payment.captured.amount_minor,
         refunded_minor=payment.refunded.amount_minor,
     )
+
+
+def _tender_type(word: str) -> payments_pb2.TenderType:
+    """The wire number of a tender word; unspecified (refused by payments) if unknown."""
+    tender_type = TenderType.parse(word)
+    return tender_type.to_proto() if tender_type else payments_pb2.TENDER_TYPE_UNSPECIFIED
+
+
+def _channel(word: str) -> common_pb2.Channel:
+    channel = Channel.parse(word)
+    return channel.to_proto() if channel else common_pb2.CHANNEL_UNSPECIFIED
 
 
 class PaymentActivities:
@@ -42,12 +55,14 @@ class PaymentActivities:
                     idempotency_key=request.idempotency_key,
                     reference=request.reference,
                     tender=payments_pb2.Tender(
-                        type=request.tender_type, token=request.token, code=request.code
+                        type=_tender_type(request.tender_type),
+                        token=request.token,
+                        code=request.code,
                     ),
                     amount=common_pb2.Money(
                         amount_minor=request.amount_minor, currency=request.currency
                     ),
-                    channel=request.channel,
+                    channel=_channel(request.channel),
                 ),
                 timeout=RPC_TIMEOUT_SECONDS,
             )

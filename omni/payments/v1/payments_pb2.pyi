@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from omni.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -10,17 +11,99 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class TenderType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TENDER_TYPE_UNSPECIFIED: _ClassVar[TenderType]
+    TENDER_TYPE_CARD: _ClassVar[TenderType]
+    TENDER_TYPE_GIFT_CARD: _ClassVar[TenderType]
+    TENDER_TYPE_STORE_CREDIT: _ClassVar[TenderType]
+    TENDER_TYPE_CASH: _ClassVar[TenderType]
+
+class PaymentStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PAYMENT_STATUS_UNSPECIFIED: _ClassVar[PaymentStatus]
+    PAYMENT_STATUS_AUTHORIZED: _ClassVar[PaymentStatus]
+    PAYMENT_STATUS_CAPTURED: _ClassVar[PaymentStatus]
+    PAYMENT_STATUS_REFUNDED: _ClassVar[PaymentStatus]
+    PAYMENT_STATUS_VOIDED: _ClassVar[PaymentStatus]
+    PAYMENT_STATUS_EXPIRED: _ClassVar[PaymentStatus]
+    PAYMENT_STATUS_DECLINED: _ClassVar[PaymentStatus]
+
+class GiftCardKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GIFT_CARD_KIND_UNSPECIFIED: _ClassVar[GiftCardKind]
+    GIFT_CARD_KIND_GIFT_CARD: _ClassVar[GiftCardKind]
+    GIFT_CARD_KIND_STORE_CREDIT: _ClassVar[GiftCardKind]
+
+class GiftCardEntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GIFT_CARD_ENTRY_KIND_UNSPECIFIED: _ClassVar[GiftCardEntryKind]
+    GIFT_CARD_ENTRY_KIND_ISSUE: _ClassVar[GiftCardEntryKind]
+    GIFT_CARD_ENTRY_KIND_RELOAD: _ClassVar[GiftCardEntryKind]
+    GIFT_CARD_ENTRY_KIND_HOLD: _ClassVar[GiftCardEntryKind]
+    GIFT_CARD_ENTRY_KIND_RELEASE: _ClassVar[GiftCardEntryKind]
+    GIFT_CARD_ENTRY_KIND_REDEEM: _ClassVar[GiftCardEntryKind]
+    GIFT_CARD_ENTRY_KIND_REFUND: _ClassVar[GiftCardEntryKind]
+
+class ProviderOperationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROVIDER_OPERATION_KIND_UNSPECIFIED: _ClassVar[ProviderOperationKind]
+    PROVIDER_OPERATION_KIND_AUTHORIZE: _ClassVar[ProviderOperationKind]
+    PROVIDER_OPERATION_KIND_CAPTURE: _ClassVar[ProviderOperationKind]
+    PROVIDER_OPERATION_KIND_VOID: _ClassVar[ProviderOperationKind]
+    PROVIDER_OPERATION_KIND_REFUND: _ClassVar[ProviderOperationKind]
+    PROVIDER_OPERATION_KIND_RELEASE: _ClassVar[ProviderOperationKind]
+
+class ProviderOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROVIDER_OUTCOME_UNSPECIFIED: _ClassVar[ProviderOutcome]
+    PROVIDER_OUTCOME_APPROVED: _ClassVar[ProviderOutcome]
+    PROVIDER_OUTCOME_DECLINED: _ClassVar[ProviderOutcome]
+    PROVIDER_OUTCOME_ERROR: _ClassVar[ProviderOutcome]
+TENDER_TYPE_UNSPECIFIED: TenderType
+TENDER_TYPE_CARD: TenderType
+TENDER_TYPE_GIFT_CARD: TenderType
+TENDER_TYPE_STORE_CREDIT: TenderType
+TENDER_TYPE_CASH: TenderType
+PAYMENT_STATUS_UNSPECIFIED: PaymentStatus
+PAYMENT_STATUS_AUTHORIZED: PaymentStatus
+PAYMENT_STATUS_CAPTURED: PaymentStatus
+PAYMENT_STATUS_REFUNDED: PaymentStatus
+PAYMENT_STATUS_VOIDED: PaymentStatus
+PAYMENT_STATUS_EXPIRED: PaymentStatus
+PAYMENT_STATUS_DECLINED: PaymentStatus
+GIFT_CARD_KIND_UNSPECIFIED: GiftCardKind
+GIFT_CARD_KIND_GIFT_CARD: GiftCardKind
+GIFT_CARD_KIND_STORE_CREDIT: GiftCardKind
+GIFT_CARD_ENTRY_KIND_UNSPECIFIED: GiftCardEntryKind
+GIFT_CARD_ENTRY_KIND_ISSUE: GiftCardEntryKind
+GIFT_CARD_ENTRY_KIND_RELOAD: GiftCardEntryKind
+GIFT_CARD_ENTRY_KIND_HOLD: GiftCardEntryKind
+GIFT_CARD_ENTRY_KIND_RELEASE: GiftCardEntryKind
+GIFT_CARD_ENTRY_KIND_REDEEM: GiftCardEntryKind
+GIFT_CARD_ENTRY_KIND_REFUND: GiftCardEntryKind
+PROVIDER_OPERATION_KIND_UNSPECIFIED: ProviderOperationKind
+PROVIDER_OPERATION_KIND_AUTHORIZE: ProviderOperationKind
+PROVIDER_OPERATION_KIND_CAPTURE: ProviderOperationKind
+PROVIDER_OPERATION_KIND_VOID: ProviderOperationKind
+PROVIDER_OPERATION_KIND_REFUND: ProviderOperationKind
+PROVIDER_OPERATION_KIND_RELEASE: ProviderOperationKind
+PROVIDER_OUTCOME_UNSPECIFIED: ProviderOutcome
+PROVIDER_OUTCOME_APPROVED: ProviderOutcome
+PROVIDER_OUTCOME_DECLINED: ProviderOutcome
+PROVIDER_OUTCOME_ERROR: ProviderOutcome
+
 class Tender(_message.Message):
     __slots__ = ("type", "token", "code", "amount_minor")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
-    type: str
+    type: TenderType
     token: str
     code: str
     amount_minor: int
-    def __init__(self, type: _Optional[str] = ..., token: _Optional[str] = ..., code: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
+    def __init__(self, type: _Optional[_Union[TenderType, str]] = ..., token: _Optional[str] = ..., code: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
 
 class Payment(_message.Message):
     __slots__ = ("payment_id", "reference", "tender_type", "status", "authorized", "captured", "refunded", "card_brand", "card_last4", "created_at", "expires_at", "gift_card_code", "released")
@@ -39,8 +122,8 @@ class Payment(_message.Message):
     RELEASED_FIELD_NUMBER: _ClassVar[int]
     payment_id: str
     reference: str
-    tender_type: str
-    status: str
+    tender_type: TenderType
+    status: PaymentStatus
     authorized: _common_pb2.Money
     captured: _common_pb2.Money
     refunded: _common_pb2.Money
@@ -50,7 +133,7 @@ class Payment(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     gift_card_code: str
     released: _common_pb2.Money
-    def __init__(self, payment_id: _Optional[str] = ..., reference: _Optional[str] = ..., tender_type: _Optional[str] = ..., status: _Optional[str] = ..., authorized: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., captured: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., card_brand: _Optional[str] = ..., card_last4: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gift_card_code: _Optional[str] = ..., released: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    def __init__(self, payment_id: _Optional[str] = ..., reference: _Optional[str] = ..., tender_type: _Optional[_Union[TenderType, str]] = ..., status: _Optional[_Union[PaymentStatus, str]] = ..., authorized: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., captured: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., card_brand: _Optional[str] = ..., card_last4: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gift_card_code: _Optional[str] = ..., released: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class AuthorizePaymentRequest(_message.Message):
     __slots__ = ("idempotency_key", "reference", "tender", "amount", "channel")
@@ -63,8 +146,8 @@ class AuthorizePaymentRequest(_message.Message):
     reference: str
     tender: Tender
     amount: _common_pb2.Money
-    channel: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., reference: _Optional[str] = ..., tender: _Optional[_Union[Tender, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., channel: _Optional[str] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    def __init__(self, idempotency_key: _Optional[str] = ..., reference: _Optional[str] = ..., tender: _Optional[_Union[Tender, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
 
 class AuthorizePaymentResponse(_message.Message):
     __slots__ = ("payment",)
@@ -156,11 +239,11 @@ class ProviderOperation(_message.Message):
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
-    operation: str
+    operation: ProviderOperationKind
     amount: _common_pb2.Money
-    outcome: str
+    outcome: ProviderOutcome
     at: _timestamp_pb2.Timestamp
-    def __init__(self, operation: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., outcome: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, operation: _Optional[_Union[ProviderOperationKind, str]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., outcome: _Optional[_Union[ProviderOutcome, str]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListProviderOperationsRequest(_message.Message):
     __slots__ = ("reference",)
@@ -180,11 +263,11 @@ class GiftCardEntry(_message.Message):
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
-    kind: str
+    kind: GiftCardEntryKind
     amount: _common_pb2.Money
     reference: str
     at: _timestamp_pb2.Timestamp
-    def __init__(self, kind: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., reference: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[GiftCardEntryKind, str]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., reference: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GiftCard(_message.Message):
     __slots__ = ("code", "balance", "held", "kind", "customer_id", "history", "created_at")
@@ -198,11 +281,11 @@ class GiftCard(_message.Message):
     code: str
     balance: _common_pb2.Money
     held: _common_pb2.Money
-    kind: str
+    kind: GiftCardKind
     customer_id: str
     history: _containers.RepeatedCompositeFieldContainer[GiftCardEntry]
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, code: _Optional[str] = ..., balance: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., held: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., kind: _Optional[str] = ..., customer_id: _Optional[str] = ..., history: _Optional[_Iterable[_Union[GiftCardEntry, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, code: _Optional[str] = ..., balance: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., held: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., kind: _Optional[_Union[GiftCardKind, str]] = ..., customer_id: _Optional[str] = ..., history: _Optional[_Iterable[_Union[GiftCardEntry, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class IssueGiftCardRequest(_message.Message):
     __slots__ = ("idempotency_key", "initial_balance")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2
+from omni.words import GiftCardEntryKind
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
@@ -46,7 +47,7 @@ def gift_card(card: payments_pb2.GiftCard, *, with_history: bool) -> dict[str, A
     if with_history:
         body["history"] = [
             {
-                "kind": entry.kind,
+                "kind": mapping.word(GiftCardEntryKind, entry.kind),
                 "amount": mapping.money(entry.amount),
                 "reference": entry.reference,
                 "at": mapping.timestamp(entry.at),

@@ -1,4 +1,7 @@
-"""Payments, the idempotency keys and the development provider's books.
+"""Payments and the idempotency keys.
+
+(It once also made the development provider's books, dev_provider_operations;
+that table now lives in the dev provider's own schema: see 0004.)
 
 Revision ID: 0001
 Revises:
@@ -71,42 +74,8 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("status <> 'declined'"),
     )
-    op.create_table(
-        "dev_provider_operations",
-        sa.Column("operation_id", sa.BigInteger, primary_key=True, autoincrement=True),
-        sa.Column("reference", sa.String(200), nullable=False),
-        sa.Column("merchant_reference", sa.String(200), nullable=False),
-        sa.Column("provider_reference", sa.String(200), nullable=False),
-        sa.Column("operation", sa.String(20), nullable=False),
-        sa.Column("behaviour", sa.String(20), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger, nullable=False),
-        sa.Column("currency", sa.String(3), nullable=False),
-        sa.Column("outcome", sa.String(20), nullable=False),
-        sa.Column("card_brand", sa.String(40), nullable=False, server_default=""),
-        sa.Column("card_last4", sa.String(4), nullable=False, server_default=""),
-        sa.Column(
-            "at",
-            sa.DateTime(timezone=True),
-            nullable=False,
-            server_default=sa.func.clock_timestamp(),
-        ),
-    )
-    op.create_index(
-        "ix_dev_provider_operations_reference", "dev_provider_operations", ["reference"]
-    )
-    op.create_index(
-        "ix_dev_provider_operations_merchant_reference",
-        "dev_provider_operations",
-        ["merchant_reference"],
-    )
-    op.create_index(
-        "ix_dev_provider_operations_provider_reference",
-        "dev_provider_operations",
-        ["provider_reference"],
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("dev_provider_operations")
     op.drop_table("payments")
     op.drop_table("idempotency_keys")

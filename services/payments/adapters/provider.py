@@ -11,25 +11,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
+from omni.words import ProviderOperationKind, ProviderOutcome
 from services.common.errors import Unavailable
-from services.payments.domain import Money
-
-AUTHORIZE = "authorize"
-CAPTURE = "capture"
-VOID = "void"
-REFUND = "refund"
-# What a final capture gives back of the authorization (the dev provider's books).
-RELEASE = "release"
-
-APPROVED = "approved"
-DECLINED = "declined"
-UNAVAILABLE = "unavailable"
+from services.common.money import Money
 
 
 @dataclass(frozen=True)
 class ProviderResult:
-    outcome: str  # APPROVED, DECLINED or UNAVAILABLE
+    # ERROR: unavailable, nothing done; the same merchant reference may try again.
+    outcome: ProviderOutcome
     provider_reference: str = ""
     card_brand: str = ""
     card_last4: str = ""
@@ -39,9 +31,9 @@ class ProviderResult:
 class ProviderOperation:
     """One thing the provider did, as its own records show it."""
 
-    operation: str
+    operation: ProviderOperationKind
     amount: Money
-    outcome: str  # "approved", "declined" or "error"
+    outcome: ProviderOutcome
     at: datetime
 
 
@@ -102,7 +94,7 @@ async def perform_once(
 
     A call that times out is ambiguous (the provider may have acted before the
     answer was lost), so it is resolved by looking the merchant reference up,
-    never guessed. UNAVAILABLE, or a timeout the lookup cannot resolve, becomes
+    never guessed. ERROR, or a timeout the lookup cannot resolve, becomes
     Unavailable: the caller's unit of work rolls back (its idempotency key is
     not kept) and a retry with the same key looks up first, then tries again.
     """
@@ -118,6 +110,56 @@ async def perform_once(
         raise Unavailable(
             "the payment provider did not answer in time; retry with the same key"
         ) from None
-    if result.outcome == UNAVAILABLE:
+    if result.outcome is ProviderOutcome.ERROR:
         raise Unavailable("the payment provider is unavailable; retry with the same key")
     return result
+
+
+async def authorize_once(
+    provider: PaymentProvider,
+    *,
+    merchant_reference: str,
+    reference: str,
+    token: str,
+    amount: Money,
+    timeout_seconds: float,
+) -> ProviderResult:
+    return await perform_once(
+        provider,
+        merchant_reference,
+        lambda: provider.authorize(
+            merchant_reference=merchant_reference, reference=reference, token=token, amount=amount
+        ),
+        timeout_seconds=timeout_seconds,
+    )
+
+
+async def follow_up_once(
+    provider: PaymentProvider,
+    operation: ProviderOperationKind,
+    *,
+    merchant_reference: str,
+    reference: str,
+    provider_reference: str,
+    amount: Money,
+    final: bool = False,
+    timeout_seconds: float,
+) -> ProviderResult:
+    """Capture, void or refund of an authorization, once per merchant reference."""
+    calls: dict[ProviderOperationKind, Callable[..., Awaitable[ProviderResult]]] = {
+        ProviderOperationKind.CAPTURE: partial(provider.capture, final=final),
+        ProviderOperationKind.VOID: provider.void,
+        ProviderOperationKind.REFUND: provider.refund,
+    }
+    call = calls[operation]
+    return await perform_once(
+        provider,
+        merchant_reference,
+        lambda: call(
+            merchant_reference=merchant_reference,
+            reference=reference,
+            provider_reference=provider_reference,
+            amount=amount,
+        ),
+        timeout_seconds=timeout_seconds,
+    )
