@@ -14,8 +14,11 @@ from services.common.db import Database
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
 from services.common.telemetry import temporal_interceptors
-from services.orders.journeys import Journeys
+from services.orders.adapters.journeys import TemporalJourneys
+from services.orders.adapters.products import InventoryProducts
 from services.orders.service import OrdersServicer
+from services.orders.store import PostgresStorage
+from services.orders.use_cases import Dependencies
 
 
 class OrdersSettings(ServiceSettings):
@@ -39,13 +42,17 @@ async def run(settings: OrdersSettings) -> None:
             interceptors=temporal_interceptors(),
         )
 
-    journeys = Journeys(
+    journeys = TemporalJourneys(
         connect,
         place_timeout=timedelta(seconds=settings.place_timeout_seconds),
         action_timeout=timedelta(seconds=settings.action_timeout_seconds),
     )
     servicer = OrdersServicer(
-        database, inventory_pb2_grpc.InventoryServiceStub(inventory_channel), journeys
+        Dependencies(
+            storage=PostgresStorage(database),
+            journeys=journeys,
+            products=InventoryProducts(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
+        )
     )
 
     async def on_stop() -> None:
@@ -63,7 +70,7 @@ async def run(settings: OrdersSettings) -> None:
 
 
 def main() -> None:
-    settings = OrdersSettings()  # type: ignore[call-arg]  # DATABASE_URL from the env
+    settings = OrdersSettings()  # DATABASE_URL from the env
     run_then_exit("orders", settings.log_level, lambda: run(settings), logging.getLogger(__name__))
 
 

@@ -28,7 +28,20 @@ from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from omni.payments.v1 import payments_pb2
-from services.common.grpc_errors import describe_rpc_error
+from omni.words import (
+    Channel,
+    FulfillmentStatus,
+    FulfillmentType,
+    ItemCondition,
+    OrderStatus,
+    ReturnMethod,
+    ReturnStatus,
+    TaskType,
+    TenderType,
+    Word,
+)
+from services.common.errors import NotFound
+from services.common.grpc_errors import abort_with, describe_rpc_error
 from stack.temporal import TemporalDevServer
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
@@ -60,12 +73,22 @@ CATALOG = {
 # ---------------------------------------------------------------- fake inventory
 
 
+def wire(kind: type[Word], word: str) -> Any:
+    """The wire number of a word; 99 (a number no enum has) for a word `kind` lacks."""
+    found = kind.parse(word)
+    return found.to_proto() if found is not None else 99  # type: ignore[attr-defined]
+
+
 class CatalogOnly(inventory_pb2_grpc.InventoryServiceServicer):
     async def GetProducts(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        """As inventory answers: NOT_FOUND names the unknown SKUs (ResourceInfo)."""
+        unknown = [sku for sku in request.skus if sku not in CATALOG]
+        if unknown:
+            await abort_with(
+                context, NotFound(f"unknown sku {unknown[0]}", resource_type="product", ids=unknown)
+            )
         products = []
         for sku in request.skus:
-            if sku not in CATALOG:
-                await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown sku {sku}")
             price, days = CATALOG[sku]
             products.append(
                 inventory_pb2.Product(
@@ -108,15 +131,17 @@ class OrdersActivities:
     @activity.defn(name="test_record_order_progress")
     async def record(self, progress: Progress) -> None:
         request = orders_pb2.RecordOrderProgressRequest(
-            event_id=progress.event_id, order_id=progress.order_id, status=progress.status
+            event_id=progress.event_id,
+            order_id=progress.order_id,
+            status=wire(OrderStatus, progress.status),
         )
         if progress.fulfillment_id:
             request.fulfillments.append(
                 orders_pb2.Fulfillment(
                     fulfillment_id=progress.fulfillment_id,
-                    type="pickup",
+                    type=FulfillmentType.PICKUP.to_proto(),
                     location_id=progress.location_id,
-                    status=progress.fulfillment_status,
+                    status=wire(FulfillmentStatus, progress.fulfillment_status),
                     pickup_code=progress.pickup_code,
                     lines=[
                         orders_pb2.FulfillmentLine(sku=s, quantity=q, quantity_picked=p)
@@ -143,7 +168,7 @@ class OrdersActivities:
             orders_pb2.RecordReturnProgressRequest(
                 event_id=progress.event_id,
                 return_id=progress.return_id,
-                status=progress.status,
+                status=wire(ReturnStatus, progress.status),
                 event=orders_pb2.OrderEvent(type="return_" + progress.status),
             )
         )
@@ -361,10 +386,12 @@ def place_request(
     return orders_pb2.PlaceOrderRequest(
         idempotency_key=key or unique("key"),
         customer_id=customer_id or unique("cust"),
-        channel="web",
+        channel=Channel.WEB.to_proto(),
         lines=[common_pb2.SkuQuantity(sku=s, quantity=q) for s, q in (lines or [("TEE-1", 2)])],
-        fulfillment=orders_pb2.FulfillmentRequest(type="pickup", location_id=store_id),
-        tenders=[payments_pb2.Tender(type="card", token=token)],
+        fulfillment=orders_pb2.FulfillmentRequest(
+            type=FulfillmentType.PICKUP.to_proto(), location_id=store_id
+        ),
+        tenders=[payments_pb2.Tender(type=TenderType.CARD.to_proto(), token=token)],
     )
 
 
@@ -385,10 +412,11 @@ async def complete(stack: Stack, order: orders_pb2.Order) -> orders_pb2.Order:
         orders_pb2.RecordOrderProgressRequest(
             event_id=unique("evt"),
             order_id=order.order_id,
-            status="completed",
+            status=OrderStatus.COMPLETED.to_proto(),
             fulfillments=[
                 orders_pb2.Fulfillment(
-                    fulfillment_id=order.fulfillments[0].fulfillment_id, status="picked_up"
+                    fulfillment_id=order.fulfillments[0].fulfillment_id,
+                    status=FulfillmentStatus.PICKED_UP.to_proto(),
                 )
             ],
             event=orders_pb2.OrderEvent(type="order_completed"),
@@ -401,8 +429,11 @@ def return_request(order_id: str, lines: list[tuple[str, int]], **kwargs: Any) -
     return orders_pb2.CreateReturnRequest(
         idempotency_key=kwargs.pop("key", None) or unique("rkey"),
         order_id=order_id,
-        lines=[orders_pb2.ReturnLine(sku=s, quantity=q, condition="sellable") for s, q in lines],
-        method=kwargs.pop("method", "in_store"),
+        lines=[
+            orders_pb2.ReturnLine(sku=s, quantity=q, condition=ItemCondition.SELLABLE.to_proto())
+            for s, q in lines
+        ],
+        method=wire(ReturnMethod, kwargs.pop("method", "in_store")),
         location_id=kwargs.pop("location_id", "S-RETURNS"),
         **kwargs,
     )
@@ -417,7 +448,7 @@ async def test_place_order_answers_with_the_placed_order(stack: Stack) -> None:
 
     order = (await stack.orders.PlaceOrder(request)).order
 
-    assert order.status == "placed"
+    assert OrderStatus.from_proto(order.status) == "placed"
     assert order.workflow_id == f"order-{order.order_id}"
     assert order.order_id.startswith("ord_")
     assert [(line.sku, line.quantity) for line in order.lines] == [("TEE-1", 3), ("MUG-1", 1)]
@@ -426,10 +457,12 @@ async def test_place_order_answers_with_the_placed_order(stack: Stack) -> None:
     assert order.total.amount_minor == 3 * 2500 + 1200
     assert order.total.currency == "USD"
     assert order.fulfillment_request.location_id == store_id
-    assert [(f.status, f.location_id) for f in order.fulfillments] == [("pending", store_id)]
+    assert [
+        (FulfillmentStatus.from_proto(f.status), f.location_id) for f in order.fulfillments
+    ] == [("pending", store_id)]
     assert [e.type for e in order.events] == ["order_placed"]
     fetched = await stack.orders.GetOrder(orders_pb2.GetOrderRequest(order_id=order.order_id))
-    assert fetched.order.status == "placed"
+    assert OrderStatus.from_proto(fetched.order.status) == "placed"
 
 
 async def test_place_order_retry_returns_the_same_order_and_reused_key_conflicts(
@@ -445,7 +478,7 @@ async def test_place_order_retry_returns_the_same_order_and_reused_key_conflicts
     changed.CopyFrom(request)
     changed.lines[0].quantity = 5
     info = await rpc_error(stack.orders.PlaceOrder(changed))
-    assert info.code == grpc.StatusCode.ABORTED
+    assert info.code == grpc.StatusCode.FAILED_PRECONDITION
     assert info.reason == "IDEMPOTENCY_KEY_REUSED"
 
 
@@ -503,11 +536,11 @@ async def test_record_order_progress_is_idempotent_and_upserts_fulfillments(stac
     request = orders_pb2.RecordOrderProgressRequest(
         event_id=unique("evt"),
         order_id=order.order_id,
-        status="in_fulfillment",
+        status=OrderStatus.IN_FULFILLMENT.to_proto(),
         fulfillments=[
             orders_pb2.Fulfillment(
                 fulfillment_id=fulfillment_id,
-                status="picking",
+                status=FulfillmentStatus.PICKING.to_proto(),
                 lines=[orders_pb2.FulfillmentLine(sku="TEE-1", quantity=2, quantity_picked=1)],
             )
         ],
@@ -518,23 +551,27 @@ async def test_record_order_progress_is_idempotent_and_upserts_fulfillments(stac
 
     assert [e.type for e in second.events] == ["order_placed", "picking_started"]
     assert second == first
-    assert second.status == "in_fulfillment"
+    assert OrderStatus.from_proto(second.status) == "in_fulfillment"
     assert len(second.fulfillments) == 1
-    assert second.fulfillments[0].status == "picking"
+    assert FulfillmentStatus.from_proto(second.fulfillments[0].status) == "picking"
     assert second.fulfillments[0].lines[0].quantity_picked == 1
     assert second.fulfillments[0].pickup_code == PICKUP_CODE  # kept when not resent
 
     later = orders_pb2.RecordOrderProgressRequest(
         event_id=unique("evt"),
         order_id=order.order_id,
-        fulfillments=[orders_pb2.Fulfillment(fulfillment_id=fulfillment_id, status="rerouted")],
+        fulfillments=[
+            orders_pb2.Fulfillment(
+                fulfillment_id=fulfillment_id, status=FulfillmentStatus.REROUTED.to_proto()
+            )
+        ],
     )
     third = (await stack.orders.RecordOrderProgress(later)).order
-    assert third.status == "in_fulfillment"
-    assert [f.status for f in third.fulfillments] == ["rerouted"]
+    assert OrderStatus.from_proto(third.status) == "in_fulfillment"
+    assert [FulfillmentStatus.from_proto(f.status) for f in third.fulfillments] == ["rerouted"]
 
     bad = orders_pb2.RecordOrderProgressRequest(
-        event_id=unique("evt"), order_id=order.order_id, status="teleported"
+        event_id=unique("evt"), order_id=order.order_id, status=wire(OrderStatus, "teleported")
     )
     info = await rpc_error(stack.orders.RecordOrderProgress(bad))
     assert [v.field for v in info.violations] == ["status"]
@@ -562,15 +599,21 @@ async def test_list_store_tasks_filters_by_store_and_type_and_pages(stack: Stack
 
     async def tasks(store_id: str, task_type: str = "", **kw: Any) -> Any:
         return await stack.orders.ListStoreTasks(
-            orders_pb2.ListStoreTasksRequest(store_id=store_id, type=task_type, **kw)
+            orders_pb2.ListStoreTasksRequest(
+                store_id=store_id, type=wire(TaskType, task_type) if task_type else None, **kw
+            )
         )
 
     picks = (await tasks(store_a, "pick")).tasks
-    assert [(t.type, t.order_id) for t in picks] == [("pick", to_pick.order_id)]
+    assert [(TaskType.from_proto(t.type), t.order_id) for t in picks] == [
+        ("pick", to_pick.order_id)
+    ]
     pickups = (await tasks(store_a, "pickup")).tasks
-    assert [(t.type, t.order_id) for t in pickups] == [("pickup", to_collect.order_id)]
+    assert [(TaskType.from_proto(t.type), t.order_id) for t in pickups] == [
+        ("pickup", to_collect.order_id)
+    ]
     return_tasks = (await tasks(store_a, "return")).tasks
-    assert [(t.type, t.return_id) for t in return_tasks] == [
+    assert [(TaskType.from_proto(t.type), t.return_id) for t in return_tasks] == [
         ("return", getattr(created, "return").return_id)
     ]
     assert [t.order_id for t in (await tasks(store_b)).tasks] == [elsewhere.order_id]
@@ -623,7 +666,7 @@ async def test_pick_and_handover_go_through_the_journey(stack: Stack) -> None:
             lines=[common_pb2.SkuQuantity(sku="TEE-1", quantity=2)],
         )
     )
-    assert picked.fulfillment.status == "ready_for_pickup"
+    assert FulfillmentStatus.from_proto(picked.fulfillment.status) == "ready_for_pickup"
     assert picked.fulfillment.lines[0].quantity_picked == 2
 
     info = await rpc_error(
@@ -638,7 +681,7 @@ async def test_pick_and_handover_go_through_the_journey(stack: Stack) -> None:
             fulfillment_id=fulfillment_id, pickup_code=PICKUP_CODE
         )
     )
-    assert handed.fulfillment.status == "picked_up"
+    assert FulfillmentStatus.from_proto(handed.fulfillment.status) == "picked_up"
 
     info = await rpc_error(
         stack.orders.CancelOrder(orders_pb2.CancelOrderRequest(order_id=order.order_id))
@@ -658,8 +701,10 @@ async def test_cancel_order_goes_through_the_journey(stack: Stack) -> None:
     cancelled = await stack.orders.CancelOrder(
         orders_pb2.CancelOrderRequest(order_id=order.order_id, reason="changed mind")
     )
-    assert cancelled.order.status == "cancelled"
-    assert [f.status for f in cancelled.order.fulfillments] == ["cancelled"]
+    assert OrderStatus.from_proto(cancelled.order.status) == "cancelled"
+    assert [FulfillmentStatus.from_proto(f.status) for f in cancelled.order.fulfillments] == [
+        "cancelled"
+    ]
 
     info = await rpc_error(
         stack.orders.CancelOrder(orders_pb2.CancelOrderRequest(order_id="ord_missing"))
@@ -681,10 +726,10 @@ async def test_create_return_refunds_captured_prices_and_starts_its_journey(
 
     assert again.return_id == created.return_id
     assert created.return_id.startswith("ret_")
-    assert created.status == "requested"
+    assert ReturnStatus.from_proto(created.status) == "requested"
     assert created.refund.amount_minor == 2500
     assert created.customer_id == order.customer_id
-    assert created.channel == "web"
+    assert Channel.from_proto(created.channel) == "web"
     assert created.workflow_id == return_workflow_id(created.return_id)
     handle = stack.temporal.get_workflow_handle(created.workflow_id)
     assert await handle.result() == created.return_id
@@ -692,7 +737,7 @@ async def test_create_return_refunds_captured_prices_and_starts_its_journey(
         await stack.orders.GetReturn(orders_pb2.GetReturnRequest(return_id=created.return_id)),
         "return",
     )
-    assert fetched.status == "awaiting_receipt"
+    assert ReturnStatus.from_proto(fetched.status) == "awaiting_receipt"
     assert [e.type for e in fetched.events] == ["return_awaiting_receipt"]
     reread = await stack.orders.GetOrder(orders_pb2.GetOrderRequest(order_id=order.order_id))
     assert reread.order.lines[0].returned_quantity == 1
@@ -713,7 +758,9 @@ async def test_return_quantities_are_held_and_given_back_when_rejected(stack: St
     )
 
     rejected = orders_pb2.RecordReturnProgressRequest(
-        event_id=unique("evt"), return_id=first.return_id, status="rejected"
+        event_id=unique("evt"),
+        return_id=first.return_id,
+        status=ReturnStatus.REJECTED.to_proto(),
     )
     await stack.orders.RecordReturnProgress(rejected)
     await stack.orders.RecordReturnProgress(rejected)  # a repeat gives nothing back twice
@@ -786,7 +833,7 @@ async def test_place_order_without_temporal_is_unavailable_and_leaves_nothing_vi
         stop_process(process)
     # The key kept the order id: the retry, with Temporal back, places that order.
     order = (await stack.orders.PlaceOrder(request)).order
-    assert order.status == "placed"
+    assert OrderStatus.from_proto(order.status) == "placed"
     again = (await stack.orders.PlaceOrder(request)).order
     assert again.order_id == order.order_id
 
@@ -868,7 +915,10 @@ async def test_receive_return_checks_the_return_and_the_parcel(stack: Stack) -> 
             orders_pb2.ReceiveReturnRequest(
                 return_id=return_id,
                 location_id=location_id,
-                lines=[orders_pb2.ReturnLine(sku=s, quantity=q, condition=c) for s, q, c in lines],
+                lines=[
+                    orders_pb2.ReturnLine(sku=s, quantity=q, condition=wire(ItemCondition, c))
+                    for s, q, c in lines
+                ],
             )
         )
 

@@ -1,6 +1,6 @@
 """Alembic environment for the orders database."""
 
 from services.common.migrations import run_env
-from services.orders.store import metadata
+from services.orders.store.tables import metadata
 
 run_env(metadata)

@@ -1,7 +1,9 @@
 """The orders service's side of Temporal: start journeys and send them updates.
 
-Only the names and dataclasses of workflows/contracts.py cross this line; no
-workflow code is imported. Temporal failures become domain errors here.
+Only the names and dataclasses of workflows/contracts/journeys.py cross this
+line; no workflow code is imported. Temporal failures become domain errors
+here: a validator's refusal (INVALID_STATE) is the same 409 the caller saw
+when the orders service checked it itself.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from omni.words import FulfillmentType
 from services.common.errors import (
     BusinessRuleViolation,
     Conflict,
@@ -37,27 +40,40 @@ from services.common.errors import (
     Unavailable,
 )
 from services.common.telemetry import ORDER_ID, current_traceparent, span_linked_to, tag_span
-from services.orders.domain import OrderRecord, RequestedTender, ReturnRecord
+from services.orders.domain.placing import RequestedTender
+from services.orders.domain.records import FulfillmentRecord, OrderRecord, ReturnRecord
+from services.orders.domain.returns import ReturnRequestLine
+from services.orders.domain.store_work import PickedLine
 from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
+    CANCEL_UPDATE,
     ERROR_INVALID_PICK,
     ERROR_INVALID_RECEIPT,
     ERROR_INVALID_STATE,
     ERROR_WRONG_PICKUP_CODE,
+    HANDOVER_UPDATE,
+    PICK_UPDATE,
     PLACE_UPDATE,
     RECEIVE_UPDATE,
+    REJECT_UPDATE,
     RETURN_WORKFLOW,
     SHIP_FROM_STORE_WORKFLOW,
+    SHIP_UPDATE,
     TASK_QUEUE,
     ActionResult,
     AddressInput,
+    CancelInput,
+    HandoverInput,
     LineInput,
     OrderInput,
+    PickInput,
     PlacementResult,
     ReceiveInput,
+    RejectInput,
     ReturnInput,
     ReturnLineInput,
     ReturnStatus,
+    ShipInput,
     TenderInput,
     order_workflow_id,
     return_workflow_id,
@@ -101,7 +117,7 @@ def order_input(order: OrderRecord, tenders: list[RequestedTender]) -> OrderInpu
         order_id=order.order_id,
         customer_id=order.customer_id,
         channel=order.channel,
-        currency=order.currency,
+        currency=order.total.currency,
         lines=[LineInput(line.sku, line.quantity, line.unit_price_minor) for line in order.lines],
         tenders=[TenderInput(t.type, t.token, t.code, t.amount_minor) for t in tenders],
         fulfillment_type=order.fulfillment_type,
@@ -118,7 +134,7 @@ def return_input(record: ReturnRecord) -> ReturnInput:
         channel=record.channel,
         method=record.method,
         location_id=record.location_id,
-        currency=record.currency,
+        currency=record.refund.currency,
         lines=[
             ReturnLineInput(line.sku, line.quantity, line.condition, line.unit_price_minor)
             for line in record.lines
@@ -164,8 +180,8 @@ async def _placement_traceparent(handle: WorkflowHandle[Any, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
-class Journeys:
-    """A lazily connected Temporal client with the calls the servicer needs."""
+class TemporalJourneys:
+    """A lazily connected Temporal client with the calls the use cases need."""
 
     def __init__(
         self,
@@ -208,7 +224,9 @@ class Journeys:
         """Starts (or finds) `order-<id>` and returns the answer of its `place` update."""
         tag_span(order_id=order.order_id, store_id=store_id, channel=order.channel)
         workflow = (
-            BOPIS_WORKFLOW if order.fulfillment_type == "pickup" else SHIP_FROM_STORE_WORKFLOW
+            BOPIS_WORKFLOW
+            if order.fulfillment_type == FulfillmentType.PICKUP
+            else SHIP_FROM_STORE_WORKFLOW
         )
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             workflow,
@@ -240,7 +258,53 @@ class Journeys:
 
         return await self._call(call)
 
-    async def act(self, order_id: str, update: str, argument: Any) -> ActionResult:
+    async def cancel(self, order_id: str, reason: str, actor: str) -> None:
+        await self._act(order_id, CANCEL_UPDATE, CancelInput(reason=reason, actor=actor))
+
+    async def pick(
+        self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str
+    ) -> None:
+        await self._act(
+            fulfillment.order_id,
+            PICK_UPDATE,
+            PickInput(
+                fulfillment_id=fulfillment.fulfillment_id,
+                lines=[LineInput(line.sku, line.quantity_picked) for line in lines],
+                actor=actor,
+            ),
+        )
+
+    async def hand_over(self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str) -> None:
+        await self._act(
+            fulfillment.order_id,
+            HANDOVER_UPDATE,
+            HandoverInput(
+                fulfillment_id=fulfillment.fulfillment_id, pickup_code=pickup_code, actor=actor
+            ),
+        )
+
+    async def ship(
+        self, fulfillment: FulfillmentRecord, carrier: str, tracking_number: str, actor: str
+    ) -> None:
+        await self._act(
+            fulfillment.order_id,
+            SHIP_UPDATE,
+            ShipInput(
+                fulfillment_id=fulfillment.fulfillment_id,
+                carrier=carrier,
+                tracking_number=tracking_number,
+                actor=actor,
+            ),
+        )
+
+    async def reject(self, fulfillment: FulfillmentRecord, reason: str, actor: str) -> None:
+        await self._act(
+            fulfillment.order_id,
+            REJECT_UPDATE,
+            RejectInput(fulfillment_id=fulfillment.fulfillment_id, reason=reason, actor=actor),
+        )
+
+    async def _act(self, order_id: str, update: str, argument: Any) -> ActionResult:
         """Sends a store action or a cancel to `order-<id>` and waits for its answer."""
 
         async def call(client: Client) -> ActionResult:
@@ -255,7 +319,7 @@ class Journeys:
 
         return await self._call(call)
 
-    async def start_return(self, record: ReturnRecord, store_id: str) -> None:
+    async def start_return(self, record: ReturnRecord) -> None:
         """Starts `return-<id>`; a retry finds the same run and changes nothing."""
 
         async def call(client: Client) -> None:
@@ -268,7 +332,7 @@ class Journeys:
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     task_queue=TASK_QUEUE,
                     search_attributes=search_attributes(
-                        record.order_id, record.customer_id, store_id, record.channel
+                        record.order_id, record.customer_id, record.location_id, record.channel
                     ),
                 )
             except WorkflowAlreadyStartedError:
@@ -277,14 +341,26 @@ class Journeys:
 
         await self._call(call)
 
-    async def receive_return(self, return_id: str, receipt: ReceiveInput) -> ReturnStatus:
-        """Sends `receive` to `return-<id>`; answers once the return is settled."""
+    async def receive_return(
+        self, record: ReturnRecord, location_id: str, lines: list[ReturnRequestLine], actor: str
+    ) -> None:
+        """Sends `receive` to `return-<id>`; answers once the return is settled.
+        Each line carries the price the order paid for it."""
+        prices = {line.sku: line.unit_price_minor for line in record.lines}
+        receipt = ReceiveInput(
+            location_id=location_id,
+            lines=[
+                ReturnLineInput(line.sku, line.quantity, line.condition or "", prices[line.sku])
+                for line in lines
+            ],
+            actor=actor,
+        )
 
         async def call(client: Client) -> ReturnStatus:
-            handle = client.get_workflow_handle(return_workflow_id(return_id))
+            handle = client.get_workflow_handle(return_workflow_id(record.return_id))
             result: ReturnStatus = await handle.execute_update(
                 RECEIVE_UPDATE, receipt, result_type=ReturnStatus, rpc_timeout=self._action_timeout
             )
             return result
 
-        return await self._call(call)
+        await self._call(call)

@@ -1,0 +1,163 @@
+"""What the orders database holds, as plain values; the store maps rows to these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from omni.words import (
+    Channel,
+    FulfillmentStatus,
+    FulfillmentType,
+    ItemCondition,
+    OrderStatus,
+    RefundMethod,
+    RefundStatus,
+    ReturnMethod,
+    ReturnStatus,
+    TaskType,
+)
+from services.common.money import Money
+
+# PENDING (key stored, journey not yet answered) and REJECTED (placement
+# refused) are internal: such orders are invisible to readers.
+HIDDEN_ORDER_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.REJECTED})
+
+
+@dataclass
+class Event:
+    at: datetime
+    type: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    lat: float
+    lon: float
+
+
+@dataclass
+class FulfillmentLineRecord:
+    sku: str
+    quantity: int
+    quantity_picked: int = 0
+
+
+@dataclass
+class FulfillmentRecord:
+    fulfillment_id: str
+    order_id: str
+    type: FulfillmentType
+    location_id: str
+    status: FulfillmentStatus
+    lines: list[FulfillmentLineRecord]
+    pickup_code: str
+    carrier: str
+    tracking_number: str
+    updated_at: datetime
+    # Curbside: set once, when the customer says they are outside.
+    arrived_at: datetime | None = None
+    arrival_note: str = ""
+
+
+@dataclass
+class OrderLineRecord:
+    sku: str
+    quantity: int
+    unit_price_minor: int
+    returnable_days: int
+    returned_quantity: int
+
+
+@dataclass
+class OrderRecord:
+    order_id: str
+    customer_id: str
+    channel: Channel
+    status: OrderStatus
+    total: Money
+    fulfillment_type: FulfillmentType
+    location_id: str
+    address: Address | None
+    associate_id: str
+    store_id: str
+    referral_associate_id: str
+    workflow_id: str
+    created_at: datetime
+    completed_at: datetime | None
+    rejection_reason: str = ""
+    rejection_message: str = ""
+    rejection_details: dict[str, str] = field(default_factory=dict)
+    lines: list[OrderLineRecord] = field(default_factory=list)
+    fulfillments: list[FulfillmentRecord] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def visible(self) -> bool:
+        return self.status not in HIDDEN_ORDER_STATUSES
+
+
+@dataclass
+class RefundRecord:
+    payment_id: str
+    tender_type: str
+    amount: Money
+    status: RefundStatus | None
+
+
+@dataclass
+class ReturnLineRecord:
+    sku: str
+    quantity: int
+    condition: ItemCondition
+    unit_price_minor: int = 0
+
+
+@dataclass
+class ReturnRecord:
+    return_id: str
+    order_id: str
+    customer_id: str
+    channel: Channel
+    status: ReturnStatus
+    method: ReturnMethod
+    location_id: str
+    refund: Money
+    lines: list[ReturnLineRecord]
+    refunds: list[RefundRecord]
+    workflow_id: str
+    created_at: datetime
+    events: list[Event] = field(default_factory=list)
+    refund_method: RefundMethod = RefundMethod.ORIGINAL
+
+
+@dataclass(frozen=True)
+class StoreTaskRecord:
+    type: TaskType
+    task_id: str
+    order_id: str
+    # The fulfillment's status for a pick or pickup, the return's for a return.
+    status: FulfillmentStatus | ReturnStatus
+    lines: list[FulfillmentLineRecord]
+    since: datetime
+    arrived_at: datetime | None = None
+    arrival_note: str = ""
+
+    @property
+    def rank(self) -> int:
+        """0: a pickup whose customer has arrived (listed first); 1: everything else."""
+        return 0 if self.type == TaskType.PICKUP and self.arrived_at is not None else 1
+
+
+@dataclass(frozen=True)
+class TaskCursor:
+    """Where a page of store tasks ends: its last task's sort key."""
+
+    rank: int
+    since: datetime
+    task_id: str

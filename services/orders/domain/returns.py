@@ -1,0 +1,269 @@
+"""Returns: what a valid return is, what it refunds, and what a mail return's
+parcel may hold. Whether anything of the order can be returned yet is the
+order's rule (workflows/order/rules.py)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from omni.words import (
+    Channel,
+    FulfillmentStatus,
+    ItemCondition,
+    OrderStatus,
+    RefundMethod,
+    ReturnMethod,
+    ReturnStatus,
+)
+from services.common.errors import BusinessRuleViolation, Conflict
+from services.common.money import Money
+from services.common.validation import Violations
+from services.orders.domain.records import OrderRecord, ReturnLineRecord, ReturnRecord
+from workflows.order import rules
+
+# A mail return's journey takes its parcel from the moment it starts.
+RECEIVABLE_RETURN_STATUSES = frozenset({ReturnStatus.REQUESTED, ReturnStatus.AWAITING_RECEIPT})
+
+
+def new_return_id() -> str:
+    return "ret_" + secrets.token_urlsafe(15)
+
+
+@dataclass(frozen=True)
+class ReturnRequestLine:
+    sku: str
+    quantity: int
+    # None: a word the request does not name.
+    condition: ItemCondition | None
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    order_id: str
+    lines: list[ReturnRequestLine]
+    method: ReturnMethod | None
+    location_id: str
+    # None: the order's channel.
+    channel: Channel | None = None
+    # None: the original tenders.
+    refund_method: RefundMethod | None = None
+
+
+@dataclass(frozen=True)
+class BoughtLine:
+    sku: str
+    quantity: int
+    returned_quantity: int
+    unit_price_minor: int
+    returnable_days: int
+
+
+@dataclass(frozen=True)
+class ReturnPlan:
+    lines: list[ReturnRequestLine]
+    refund_minor: int
+    unit_prices: dict[str, int] = field(default_factory=dict)
+
+
+def returnable_quantity(bought: int, already_returned: int) -> int:
+    return max(bought - already_returned, 0)
+
+
+def return_window_closes(reference: datetime, returnable_days: int) -> datetime:
+    return reference + timedelta(days=returnable_days)
+
+
+def _check_lines(lines: list[ReturnRequestLine], bad: Violations) -> None:
+    if not lines:
+        bad.add("lines", "at least one line is required")
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        if not line.sku:
+            bad.add(f"lines[{index}].sku", "is required")
+        elif line.sku in seen:
+            bad.add(f"lines[{index}].sku", "is listed twice")
+        seen.add(line.sku)
+        if line.quantity < 1:
+            bad.add(f"lines[{index}].quantity", "must be at least 1")
+        if line.condition is None:
+            bad.add(f"lines[{index}].condition", "must be sellable or damaged")
+
+
+def validate_return_shape(
+    method: ReturnMethod | None, location_id: str, lines: list[ReturnRequestLine]
+) -> None:
+    bad = Violations()
+    if method is None:
+        bad.add("method", "must be in_store or mail")
+    elif method == ReturnMethod.IN_STORE and not location_id:
+        bad.add("location_id", "is required for an in-store return")
+    _check_lines(lines, bad)
+    bad.raise_if_any()
+
+
+def validate_return_request(request: ReturnRequest) -> None:
+    bad = Violations()
+    bad.require("order_id", request.order_id)
+    bad.raise_if_any()
+    validate_return_shape(request.method, request.location_id, request.lines)
+
+
+def bought_lines(order: OrderRecord) -> dict[str, BoughtLine]:
+    return {
+        line.sku: BoughtLine(
+            line.sku,
+            line.quantity,
+            line.returned_quantity,
+            line.unit_price_minor,
+            line.returnable_days,
+        )
+        for line in order.lines
+    }
+
+
+def plan_return(
+    *,
+    order_status: OrderStatus,
+    fulfillment_statuses: Iterable[FulfillmentStatus],
+    bought: dict[str, BoughtLine],
+    lines: list[ReturnRequestLine],
+    window_reference: datetime,
+    now: datetime,
+) -> ReturnPlan:
+    """Checks a well-formed return against the order; returns the refund due."""
+    if not rules.may_return(order_status, fulfillment_statuses):
+        raise Conflict(
+            "INVALID_STATE",
+            f"an order that is {order_status} has nothing to return yet",
+            {"status": order_status},
+        )
+    unknown = Violations()
+    for index, line in enumerate(lines):
+        if line.sku not in bought:
+            unknown.add(f"lines[{index}].sku", f"{line.sku} was not bought in this order")
+    unknown.raise_if_any()
+    for line in lines:
+        item = bought[line.sku]
+        closes = return_window_closes(window_reference, item.returnable_days)
+        if now > closes:
+            raise BusinessRuleViolation(
+                "RETURN_WINDOW_CLOSED",
+                f"{line.sku} could be returned until {closes.isoformat()}",
+                {"sku": line.sku, "closed_at": closes.isoformat()},
+            )
+        left = returnable_quantity(item.quantity, item.returned_quantity)
+        if line.quantity > left:
+            raise return_quantity_exceeded(line.sku, line.quantity, left)
+    refund = sum(bought[line.sku].unit_price_minor * line.quantity for line in lines)
+    prices = {line.sku: bought[line.sku].unit_price_minor for line in lines}
+    return ReturnPlan(lines=lines, refund_minor=refund, unit_prices=prices)
+
+
+def plan_return_of(order: OrderRecord, lines: list[ReturnRequestLine], now: datetime) -> ReturnPlan:
+    """plan_return for a stored order: its window counts from completion."""
+    return plan_return(
+        order_status=order.status,
+        fulfillment_statuses=[f.status for f in order.fulfillments],
+        bought=bought_lines(order),
+        lines=lines,
+        window_reference=order.completed_at or order.created_at,
+        now=now,
+    )
+
+
+def new_return(
+    request: ReturnRequest,
+    order: OrderRecord,
+    plan: ReturnPlan,
+    *,
+    return_id: str,
+    workflow_id: str,
+    now: datetime,
+) -> ReturnRecord:
+    """The return as first stored: requested, its lines at the prices the order paid."""
+    return ReturnRecord(
+        return_id=return_id,
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        channel=request.channel or order.channel,
+        status=ReturnStatus.REQUESTED,
+        method=request.method or ReturnMethod.IN_STORE,
+        location_id=request.location_id if request.method == ReturnMethod.IN_STORE else "",
+        refund=Money(plan.refund_minor, order.total.currency),
+        lines=[
+            ReturnLineRecord(
+                line.sku,
+                line.quantity,
+                line.condition or ItemCondition.SELLABLE,
+                plan.unit_prices[line.sku],
+            )
+            for line in plan.lines
+        ],
+        refunds=[],
+        workflow_id=workflow_id,
+        created_at=now,
+        refund_method=request.refund_method or RefundMethod.ORIGINAL,
+    )
+
+
+def return_quantity_exceeded(sku: str, asked: int, left: int | None) -> BusinessRuleViolation:
+    """`left` is None when a concurrent return took the rest and the figure is stale."""
+    if left is None:
+        return BusinessRuleViolation(
+            "RETURN_QUANTITY_EXCEEDED",
+            f"{asked} of {sku} can no longer be returned",
+            {"sku": sku, "requested": str(asked)},
+        )
+    return BusinessRuleViolation(
+        "RETURN_QUANTITY_EXCEEDED",
+        f"only {left} of {sku} can still be returned",
+        {"sku": sku, "requested": str(asked), "returnable": str(left)},
+    )
+
+
+# ---------------------------------------------------------------- mail receipts
+
+
+def check_receivable(method: ReturnMethod, status: ReturnStatus) -> None:
+    """Only a mail return still waiting for its parcel can be received."""
+    if method != ReturnMethod.MAIL:
+        raise Conflict("INVALID_STATE", "only a mail return is received")
+    if status not in RECEIVABLE_RETURN_STATUSES:
+        raise Conflict(
+            "INVALID_STATE", f"cannot receive a return that is {status}", {"status": status}
+        )
+
+
+def validate_receipt(
+    location_id: str, returned: dict[str, int], lines: list[ReturnRequestLine]
+) -> None:
+    """What arrived: lines of the return, each sku at most the quantity returned
+    (one line per sku and condition, so a sku may arrive part sellable, part damaged)."""
+    bad = Violations()
+    bad.require("location_id", location_id)
+    if not lines:
+        bad.add("lines", "at least one line is required")
+    seen: set[tuple[str, ItemCondition | None]] = set()
+    arrived: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        if line.sku not in returned:
+            bad.add(f"lines[{index}].sku", "is not part of this return")
+            continue
+        if line.condition is None:
+            bad.add(f"lines[{index}].condition", "must be sellable or damaged")
+        elif (line.sku, line.condition) in seen:
+            bad.add(f"lines[{index}].sku", "is listed twice")
+        seen.add((line.sku, line.condition))
+        if line.quantity < 1:
+            bad.add(f"lines[{index}].quantity", "must be at least 1")
+            continue
+        arrived[line.sku] = arrived.get(line.sku, 0) + line.quantity
+        if arrived[line.sku] > returned[line.sku]:
+            bad.add(
+                f"lines[{index}].quantity",
+                f"{line.sku}: {arrived[line.sku]} received, {returned[line.sku]} returned",
+            )
+    bad.raise_if_any()

@@ -1,0 +1,44 @@
+"""The order and return timelines: append-only, read oldest first."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.domain.records import Event
+from services.orders.store.tables import order_events, return_events
+
+
+async def _append(
+    session: AsyncSession, table: Table, key: str, owner_id: str, event: Event
+) -> None:
+    await session.execute(
+        table.insert().values(
+            {key: owner_id, "at": event.at, "type": event.type, "detail": event.detail}
+        )
+    )
+
+
+async def _history(session: AsyncSession, table: Table, key: str, owner_id: str) -> list[Event]:
+    rows = await session.execute(
+        select(table.c.at, table.c.type, table.c.detail)
+        .where(table.c[key] == owner_id)
+        .order_by(table.c.at, table.c.id)
+    )
+    return [Event(at=e.at, type=e.type, detail=e.detail) for e in rows]
+
+
+async def append_order_event(session: AsyncSession, order_id: str, event: Event) -> None:
+    await _append(session, order_events, "order_id", order_id, event)
+
+
+async def order_history(session: AsyncSession, order_id: str) -> list[Event]:
+    return await _history(session, order_events, "order_id", order_id)
+
+
+async def append_return_event(session: AsyncSession, return_id: str, event: Event) -> None:
+    await _append(session, return_events, "return_id", return_id, event)
+
+
+async def return_history(session: AsyncSession, return_id: str) -> list[Event]:
+    return await _history(session, return_events, "return_id", return_id)

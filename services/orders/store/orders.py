@@ -1,0 +1,227 @@
+"""The order aggregate: the order row, its lines (with returned quantities),
+and, when loaded, its fulfillments and timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omni.words import Channel, FulfillmentType, OrderStatus
+from services.common.errors import BusinessRuleViolation
+from services.common.money import Money
+from services.orders.domain.placing import OrderRequest, PricedOrder
+from services.orders.domain.records import (
+    HIDDEN_ORDER_STATUSES,
+    Address,
+    OrderLineRecord,
+    OrderRecord,
+)
+from services.orders.store import events, fulfillments
+from services.orders.store.tables import order_lines, orders, returns
+
+
+def _address_json(address: Address | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    return {
+        "line1": address.line1,
+        "city": address.city,
+        "postal_code": address.postal_code,
+        "country": address.country,
+        "lat": address.lat,
+        "lon": address.lon,
+    }
+
+
+async def insert_pending_order(
+    session: AsyncSession,
+    order_id: str,
+    workflow_id: str,
+    request: OrderRequest,
+    priced: PricedOrder,
+) -> None:
+    pickup = request.fulfillment_type == FulfillmentType.PICKUP
+    await session.execute(
+        insert(orders)
+        .values(
+            order_id=order_id,
+            customer_id=request.customer_id,
+            channel=request.channel,
+            status=OrderStatus.PENDING,
+            currency=priced.total.currency,
+            total_minor=priced.total.amount_minor,
+            fulfillment_type=request.fulfillment_type,
+            location_id=request.location_id if pickup else "",
+            address=None if pickup else _address_json(request.address),
+            associate_id=request.associate_id,
+            store_id=request.store_id,
+            referral_associate_id=request.referral_associate_id,
+            workflow_id=workflow_id,
+        )
+        .on_conflict_do_nothing(index_elements=["order_id"])
+    )
+    await session.execute(
+        insert(order_lines)
+        .values(
+            [
+                {
+                    "order_id": order_id,
+                    "sku": line.sku,
+                    "position": position,
+                    "quantity": line.quantity,
+                    "unit_price_minor": line.unit_price_minor,
+                    "returnable_days": line.returnable_days,
+                }
+                for position, line in enumerate(priced.lines)
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["order_id", "sku"])
+    )
+
+
+async def mark_rejected(
+    session: AsyncSession, order_id: str, refusal: BusinessRuleViolation
+) -> None:
+    """Keeps a refusal so a retry of the same key answers the same way."""
+    await session.execute(
+        orders.update()
+        .where(orders.c.order_id == order_id, orders.c.status.in_(sorted(HIDDEN_ORDER_STATUSES)))
+        .values(
+            status=OrderStatus.REJECTED,
+            rejection_reason=refusal.reason,
+            rejection_message=refusal.message,
+            rejection_details=refusal.metadata,
+            updated_at=func.now(),
+        )
+    )
+
+
+async def set_order_status(session: AsyncSession, order_id: str, status: OrderStatus) -> None:
+    values: dict[str, Any] = {"status": status, "updated_at": func.now()}
+    if status == OrderStatus.COMPLETED:
+        values["completed_at"] = func.coalesce(orders.c.completed_at, func.now())
+    await session.execute(orders.update().where(orders.c.order_id == order_id).values(**values))
+
+
+async def erase_addresses(session: AsyncSession, customer_ids: list[str]) -> int:
+    """Blanks the street, city, postal code and coordinates of these customers'
+    shipping addresses, keeping the country (tax and accounting need no more).
+    Returns how many orders changed: a repeat changes none."""
+    blanked = func.jsonb_build_object(
+        "line1",
+        "",
+        "city",
+        "",
+        "postal_code",
+        "",
+        "country",
+        func.coalesce(orders.c.address["country"].astext, ""),
+        "lat",
+        0.0,
+        "lon",
+        0.0,
+    )
+    result = await session.execute(
+        orders.update()
+        .where(
+            orders.c.customer_id.in_(customer_ids),
+            orders.c.address.is_not(None),
+            orders.c.address.is_distinct_from(blanked),
+        )
+        .values(address=blanked, updated_at=func.now())
+        .returning(orders.c.order_id)
+    )
+    return len(result.all())
+
+
+async def load_order(
+    session: AsyncSession, order_id: str, *, for_update: bool = False
+) -> OrderRecord | None:
+    """The whole order (lines, fulfillments, events oldest first), whatever its status."""
+    query = select(orders).where(orders.c.order_id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    order = OrderRecord(
+        order_id=row.order_id,
+        customer_id=row.customer_id,
+        channel=Channel(row.channel),
+        status=OrderStatus(row.status),
+        total=Money(row.total_minor, row.currency),
+        fulfillment_type=FulfillmentType(row.fulfillment_type),
+        location_id=row.location_id,
+        address=Address(**row.address) if row.address else None,
+        associate_id=row.associate_id,
+        store_id=row.store_id,
+        referral_associate_id=row.referral_associate_id,
+        workflow_id=row.workflow_id,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+        rejection_reason=row.rejection_reason,
+        rejection_message=row.rejection_message,
+        rejection_details=dict(row.rejection_details or {}),
+    )
+    line_rows = await session.execute(
+        select(order_lines)
+        .where(order_lines.c.order_id == order_id)
+        .order_by(order_lines.c.position)
+    )
+    order.lines = [
+        OrderLineRecord(
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price_minor=line.unit_price_minor,
+            returnable_days=line.returnable_days,
+            returned_quantity=line.returned_quantity,
+        )
+        for line in line_rows
+    ]
+    order.fulfillments = await fulfillments.of_order(session, order_id)
+    order.events = await events.order_history(session, order_id)
+    return order
+
+
+async def reserve_returned_quantity(
+    session: AsyncSession, order_id: str, sku: str, quantity: int
+) -> bool:
+    """Holds `quantity` of a line for a return; False when not that many are left."""
+    updated = await session.execute(
+        order_lines.update()
+        .where(
+            order_lines.c.order_id == order_id,
+            order_lines.c.sku == sku,
+            order_lines.c.quantity - order_lines.c.returned_quantity >= quantity,
+        )
+        .values(returned_quantity=order_lines.c.returned_quantity + quantity)
+        .returning(order_lines.c.sku)
+    )
+    return updated.first() is not None
+
+
+async def release_returned_quantities(session: AsyncSession, return_id: str) -> None:
+    """Gives a rejected or expired return's quantities back to its order, once."""
+    released = (
+        await session.execute(
+            returns.update()
+            .where(returns.c.return_id == return_id, returns.c.quantities_released.is_(False))
+            .values(quantities_released=True)
+            .returning(returns.c.order_id, returns.c.lines)
+        )
+    ).first()
+    if released is None:
+        return
+    for line in released.lines:
+        await session.execute(
+            order_lines.update()
+            .where(order_lines.c.order_id == released.order_id, order_lines.c.sku == line["sku"])
+            .values(
+                returned_quantity=func.greatest(
+                    order_lines.c.returned_quantity - int(line["quantity"]), 0
+                )
+            )
+        )

@@ -1,0 +1,143 @@
+"""The orders database's tables. Status, type and channel columns hold the
+words of omni.words (the REST strings), so the enums never need a data migration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from services.common.idempotency import idempotency_table
+
+metadata = MetaData()
+
+
+def _timestamps() -> list[Column[Any]]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+# PlaceOrder and CreateReturn keys, and the journeys' progress event ids.
+idempotency_keys = idempotency_table(metadata)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("customer_id", String(128), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("fulfillment_type", String(16), nullable=False),
+    Column("location_id", String(128), nullable=False, server_default=""),
+    Column("address", JSONB, nullable=True),
+    Column("associate_id", String(128), nullable=False, server_default=""),
+    Column("store_id", String(128), nullable=False, server_default=""),
+    Column("referral_associate_id", String(128), nullable=False, server_default=""),
+    Column("workflow_id", String(128), nullable=False),
+    Column("rejection_reason", String(64), nullable=False, server_default=""),
+    Column("rejection_message", Text, nullable=False, server_default=""),
+    Column("rejection_details", JSONB, nullable=False, server_default="{}"),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    *_timestamps(),
+    Index("ix_orders_customer_id", "customer_id"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(64), ForeignKey("orders.order_id"), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False),
+    Column("returnable_days", Integer, nullable=False),
+    # Held by returns that are not rejected or expired.
+    Column("returned_quantity", BigInteger, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("order_id", "sku"),
+    CheckConstraint(
+        "returned_quantity >= 0 AND returned_quantity <= quantity",
+        name="ck_order_lines_returned_quantity",
+    ),
+)
+
+fulfillments = Table(
+    "fulfillments",
+    metadata,
+    Column("fulfillment_id", String(128), primary_key=True),
+    Column("order_id", String(64), ForeignKey("orders.order_id"), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("location_id", String(128), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("lines", JSONB, nullable=False),
+    Column("pickup_code", String(64), nullable=False, server_default=""),
+    Column("carrier", String(128), nullable=False, server_default=""),
+    Column("tracking_number", String(128), nullable=False, server_default=""),
+    Column("arrived_at", DateTime(timezone=True), nullable=True),
+    Column("arrival_note", Text, nullable=False, server_default=""),
+    *_timestamps(),
+    Index("ix_fulfillments_order_id", "order_id"),
+    Index("ix_fulfillments_location_status", "location_id", "status"),
+)
+
+
+def _events_table(name: str, owner: Table, key: str) -> Table:
+    """The append-only history of one kind of resource, keyed by the owner's `key`."""
+    return Table(
+        name,
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column(key, String(64), ForeignKey(owner.c[key]), nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("type", String(64), nullable=False),
+        Column("detail", Text, nullable=False, server_default=""),
+        Index(f"ix_{name}_{key}", key),
+    )
+
+
+order_events = _events_table("order_events", orders, "order_id")
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("return_id", String(64), primary_key=True),
+    Column("order_id", String(64), ForeignKey("orders.order_id"), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("location_id", String(128), nullable=False, server_default=""),
+    Column("currency", String(3), nullable=False),
+    Column("refund_minor", BigInteger, nullable=False),
+    Column("lines", JSONB, nullable=False),
+    Column("refunds", JSONB, nullable=False, server_default="[]"),
+    Column("workflow_id", String(128), nullable=False),
+    # Set once a rejected/expired return has given its quantities back.
+    Column("quantities_released", Boolean, nullable=False, server_default="false"),
+    # "original" tenders or "store_credit".
+    Column("refund_method", String(16), nullable=False, server_default="original"),
+    *_timestamps(),
+    Index("ix_returns_order_id", "order_id"),
+    Index("ix_returns_location_status", "location_id", "status"),
+)
+
+return_events = _events_table("return_events", returns, "return_id")

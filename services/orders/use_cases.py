@@ -1,0 +1,482 @@
+"""The orders service's application layer: one short function per RPC.
+
+Each validates, loads, asks the domain (or the journey, for what the order's
+workflow decides), and saves, inside one unit of work or `run_once` for keyed
+writes. Storage, the journeys and the catalog come in through the small
+protocols below, so the unit tests run these on in-memory fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from google.protobuf.message import Message
+
+from omni.words import OrderStatus, ReturnStatus, TaskType
+from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgument, NotFound
+from services.common.idempotency import validate_key
+from services.common.paging import Page, cut_page, decode_cursor, page_size
+from services.common.validation import Violations
+from services.orders.domain import placing, progress, returns, store_work
+from services.orders.domain.placing import Catalog, OrderRequest, PricedOrder, RequestedTender
+from services.orders.domain.progress import OrderProgress, ReturnProgress
+from services.orders.domain.records import (
+    Event,
+    FulfillmentRecord,
+    OrderRecord,
+    RefundRecord,
+    ReturnRecord,
+    StoreTaskRecord,
+    TaskCursor,
+)
+from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
+from services.orders.domain.store_work import PickedLine
+from workflows.contracts.journeys import PlacementResult, order_workflow_id, return_workflow_id
+from workflows.order.rules import StoreAction
+
+# Progress event ids share the key table with request keys, apart.
+PROGRESS_KEY_PREFIX = "progress:"
+# A customer and the ids merged into it; orders.customer_id is String(128).
+MAX_ERASE_IDS = 100
+MAX_CUSTOMER_ID_LENGTH = 128
+
+
+# ---------------------------------------------------------------- what the use cases need
+
+
+class Records(Protocol):
+    """The store, bound to one unit of work (store/ over PostgreSQL; a fake in unit tests)."""
+
+    async def load_order(
+        self, order_id: str, *, for_update: bool = False
+    ) -> OrderRecord | None: ...
+    async def insert_pending_order(
+        self, order_id: str, workflow_id: str, request: OrderRequest, priced: PricedOrder
+    ) -> None: ...
+    async def mark_rejected(self, order_id: str, refusal: BusinessRuleViolation) -> None: ...
+    async def set_order_status(self, order_id: str, status: OrderStatus) -> None: ...
+    async def upsert_fulfillment(self, fulfillment: FulfillmentRecord) -> None: ...
+    async def append_order_event(self, order_id: str, event: Event) -> None: ...
+    async def erase_addresses(self, customer_ids: list[str]) -> int: ...
+    async def load_fulfillment(self, fulfillment_id: str) -> FulfillmentRecord | None: ...
+    async def mark_customer_arrived(self, fulfillment_id: str, note: str, at: datetime) -> bool: ...
+    async def list_store_tasks(
+        self, store_id: str, types: frozenset[TaskType], after: TaskCursor | None, limit: int
+    ) -> list[StoreTaskRecord]: ...
+    async def insert_return(self, record: ReturnRecord) -> None: ...
+    async def load_return(self, return_id: str) -> ReturnRecord | None: ...
+    async def reserve_returned_quantity(self, order_id: str, sku: str, quantity: int) -> bool: ...
+    async def release_returned_quantities(self, return_id: str) -> None: ...
+    async def claim_receiving_location(self, return_id: str, location_id: str) -> bool: ...
+    async def set_return_status(self, return_id: str, status: ReturnStatus) -> None: ...
+    async def replace_refunds(self, return_id: str, refunds: list[RefundRecord]) -> None: ...
+    async def append_return_event(self, return_id: str, event: Event) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """Rolls back unless `commit()` is called."""
+
+    @property
+    def records(self) -> Records: ...
+    async def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """An idempotency key and the request it fingerprints."""
+
+    key: str
+    request: Message
+
+
+class Storage(Protocol):
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    async def run_once(self, keyed: Keyed, work: Callable[[Records], Awaitable[str]]) -> str:
+        """services.common.idempotency.run_once: `work` returns the id of what
+        it created or changed; a repeat of the key returns that id (or raises
+        the first refusal again)."""
+        ...
+
+
+class Journeys(Protocol):
+    """The order and return workflows (adapters/journeys.py over Temporal)."""
+
+    async def place(
+        self, order: OrderRecord, tenders: list[RequestedTender], store_id: str
+    ) -> PlacementResult: ...
+    async def cancel(self, order_id: str, reason: str, actor: str) -> None: ...
+    async def pick(
+        self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str
+    ) -> None: ...
+    async def hand_over(
+        self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str
+    ) -> None: ...
+    async def ship(
+        self, fulfillment: FulfillmentRecord, carrier: str, tracking_number: str, actor: str
+    ) -> None: ...
+    async def reject(self, fulfillment: FulfillmentRecord, reason: str, actor: str) -> None: ...
+    async def start_return(self, record: ReturnRecord) -> None: ...
+    async def receive_return(
+        self, record: ReturnRecord, location_id: str, lines: list[ReturnRequestLine], actor: str
+    ) -> None: ...
+
+
+class Products(Protocol):
+    """The product catalog (adapters/products.py over inventory's GetProducts)."""
+
+    async def prices(self, skus: list[str]) -> Catalog: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    storage: Storage
+    journeys: Journeys
+    products: Products
+    now: Callable[[], datetime] = field(default=_utc_now)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _required(**values: str) -> None:
+    bad = Violations()
+    for name, value in values.items():
+        bad.require(name, value)
+    bad.raise_if_any()
+
+
+async def _order(records: Records, order_id: str, *, visible_only: bool = True) -> OrderRecord:
+    order = await records.load_order(order_id)
+    if order is None or (visible_only and not order.visible):
+        raise NotFound(f"order {order_id} not found", resource_type="order", ids=[order_id])
+    return order
+
+
+async def _fulfillment(records: Records, fulfillment_id: str) -> FulfillmentRecord:
+    fulfillment = await records.load_fulfillment(fulfillment_id)
+    if fulfillment is None:
+        raise NotFound(
+            f"fulfillment {fulfillment_id} not found",
+            resource_type="fulfillment",
+            ids=[fulfillment_id],
+        )
+    return fulfillment
+
+
+async def _return(records: Records, return_id: str) -> ReturnRecord:
+    record = await records.load_return(return_id)
+    if record is None:
+        raise NotFound(f"return {return_id} not found", resource_type="return", ids=[return_id])
+    return record
+
+
+async def _read_order(
+    deps: Dependencies, order_id: str, *, visible_only: bool = True
+) -> OrderRecord:
+    async with deps.storage.unit_of_work() as uow:
+        return await _order(uow.records, order_id, visible_only=visible_only)
+
+
+async def _read_fulfillment(deps: Dependencies, fulfillment_id: str) -> FulfillmentRecord:
+    _required(fulfillment_id=fulfillment_id)
+    async with deps.storage.unit_of_work() as uow:
+        return await _fulfillment(uow.records, fulfillment_id)
+
+
+async def _read_return(deps: Dependencies, return_id: str) -> ReturnRecord:
+    async with deps.storage.unit_of_work() as uow:
+        return await _return(uow.records, return_id)
+
+
+async def get_order(deps: Dependencies, order_id: str) -> OrderRecord:
+    _required(order_id=order_id)
+    return await _read_order(deps, order_id)
+
+
+async def get_fulfillment(deps: Dependencies, fulfillment_id: str) -> FulfillmentRecord:
+    return await _read_fulfillment(deps, fulfillment_id)
+
+
+async def get_return(deps: Dependencies, return_id: str) -> ReturnRecord:
+    _required(return_id=return_id)
+    return await _read_return(deps, return_id)
+
+
+def _task_key(task: StoreTaskRecord) -> tuple[int, str, str]:
+    return (task.rank, task.since.isoformat(), task.task_id)
+
+
+def _task_cursor(token: str) -> TaskCursor | None:
+    key = decode_cursor(token, arity=3, field="page_token")
+    if key is None:
+        return None
+    rank, since, task_id = key
+    try:
+        return TaskCursor(int(str(rank)), datetime.fromisoformat(str(since)), str(task_id))
+    except ValueError:
+        raise InvalidArgument.field("page_token", "is not a cursor this service issued") from None
+
+
+async def list_store_tasks(
+    deps: Dependencies, store_id: str, task_type: TaskType | None, limit: int, page_token: str
+) -> Page[StoreTaskRecord]:
+    """Open work at a store, every type when `task_type` is None."""
+    _required(store_id=store_id)
+    size = page_size(limit, field="limit")
+    after = _task_cursor(page_token)
+    types = frozenset({task_type}) if task_type is not None else frozenset(TaskType)
+    async with deps.storage.unit_of_work() as uow:
+        tasks = await uow.records.list_store_tasks(store_id, types, after, size + 1)
+    return cut_page(tasks, size, _task_key)
+
+
+# ---------------------------------------------------------------- placing
+
+
+async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) -> OrderRecord:
+    """Answers once the journey has reserved and authorized (or refused) it.
+
+    The key claims a pending order first and commits, so a retry or a
+    concurrent duplicate finds the same order id, and the journey (started
+    with the same id and update id) gives it the same answer."""
+    validate_key(keyed.key)
+    wanted = placing.validate_order_request(wanted)
+    catalog = await deps.products.prices([line.sku for line in wanted.lines])
+    priced = placing.price_order(wanted.lines, catalog)
+    placing.check_tenders_pay(wanted.tenders, priced.total)
+
+    async def claim(records: Records) -> str:
+        order_id = placing.new_order_id()
+        await records.insert_pending_order(order_id, order_workflow_id(order_id), wanted, priced)
+        return order_id
+
+    order_id = await deps.storage.run_once(keyed, claim)
+    order = await _read_order(deps, order_id, visible_only=False)
+    if order.status == OrderStatus.REJECTED:
+        raise placing.placement_refused(
+            order.rejection_reason, order.rejection_message, order.rejection_details
+        )
+    if order.status == OrderStatus.PENDING:
+        result = await deps.journeys.place(
+            order, wanted.tenders, order.location_id or wanted.store_id
+        )
+        if not result.accepted:
+            refusal = placing.placement_refused(result.reason, result.message, result.details)
+            async with deps.storage.unit_of_work() as uow:
+                await uow.records.mark_rejected(order_id, refusal)
+                await uow.commit()
+            raise refusal
+        order = await _read_order(deps, order_id, visible_only=False)
+    return order
+
+
+# ---------------------------------------------------------------- actions forwarded to the journey
+
+
+async def cancel_order(deps: Dependencies, order_id: str, reason: str, actor: str) -> OrderRecord:
+    """The journey decides whether it may still be cancelled (409 when not)."""
+    _required(order_id=order_id)
+    await _read_order(deps, order_id)
+    await deps.journeys.cancel(order_id, reason or "cancelled", actor)
+    return await _read_order(deps, order_id)
+
+
+async def pick_fulfillment(
+    deps: Dependencies, fulfillment_id: str, picked: list[PickedLine], actor: str
+) -> FulfillmentRecord:
+    fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    store_work.validate_pick({line.sku: line.quantity for line in fulfillment.lines}, picked)
+    await deps.journeys.pick(fulfillment, picked, actor)
+    return await _read_fulfillment(deps, fulfillment_id)
+
+
+async def hand_over_fulfillment(
+    deps: Dependencies, fulfillment_id: str, pickup_code: str, actor: str
+) -> FulfillmentRecord:
+    _required(pickup_code=pickup_code)
+    fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    store_work.check_kind(StoreAction.HAND_OVER, fulfillment.type)
+    await deps.journeys.hand_over(fulfillment, pickup_code, actor)
+    return await _read_fulfillment(deps, fulfillment_id)
+
+
+async def ship_fulfillment(
+    deps: Dependencies, fulfillment_id: str, carrier: str, tracking_number: str, actor: str
+) -> FulfillmentRecord:
+    _required(carrier=carrier, tracking_number=tracking_number)
+    fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    store_work.check_kind(StoreAction.SHIP, fulfillment.type)
+    await deps.journeys.ship(fulfillment, carrier, tracking_number, actor)
+    return await _read_fulfillment(deps, fulfillment_id)
+
+
+async def reject_fulfillment(
+    deps: Dependencies, fulfillment_id: str, reason: str, actor: str
+) -> FulfillmentRecord:
+    """The store cannot do it: the journey reroutes or cancels its lines."""
+    store_work.validate_reject_reason(reason)
+    fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    await deps.journeys.reject(fulfillment, reason, actor)
+    return await _read_fulfillment(deps, fulfillment_id)
+
+
+async def mark_customer_arrived(
+    deps: Dependencies, fulfillment_id: str, note: str
+) -> FulfillmentRecord:
+    """Curbside: recorded once (a repeat answers the same), no journey involved."""
+    fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    store_work.check_arrival(fulfillment.type, fulfillment.status, note)
+    now = deps.now()
+    async with deps.storage.unit_of_work() as uow:
+        if await uow.records.mark_customer_arrived(fulfillment_id, note, now):
+            detail = f"at {fulfillment.location_id}" + (f": {note}" if note else "")
+            await uow.records.append_order_event(
+                fulfillment.order_id, Event(now, "customer_arrived", detail)
+            )
+            await uow.commit()
+    fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    if fulfillment.arrived_at is None:
+        # It left ready_for_pickup between the check and the write.
+        store_work.check_arrival(fulfillment.type, fulfillment.status, note)
+    return fulfillment
+
+
+# ---------------------------------------------------------------- returns
+
+
+async def create_return(deps: Dependencies, wanted: ReturnRequest, keyed: Keyed) -> ReturnRecord:
+    """Holds the returned quantities on the order and starts the return's journey."""
+    validate_key(keyed.key)
+    returns.validate_return_request(wanted)
+
+    async def create(records: Records) -> str:
+        order = await _order(records, wanted.order_id)
+        plan = returns.plan_return_of(order, wanted.lines, deps.now())
+        return_id = returns.new_return_id()
+        record = returns.new_return(
+            wanted,
+            order,
+            plan,
+            return_id=return_id,
+            workflow_id=return_workflow_id(return_id),
+            now=deps.now(),
+        )
+        await records.insert_return(record)
+        # Conditional updates: two concurrent returns cannot over-return.
+        for line in plan.lines:
+            if not await records.reserve_returned_quantity(order.order_id, line.sku, line.quantity):
+                raise returns.return_quantity_exceeded(line.sku, line.quantity, None)
+        return return_id
+
+    record = await _read_return(deps, await deps.storage.run_once(keyed, create))
+    if record.status == ReturnStatus.REQUESTED:
+        await deps.journeys.start_return(record)
+    return record
+
+
+async def receive_return(
+    deps: Dependencies,
+    return_id: str,
+    location_id: str,
+    lines: list[ReturnRequestLine],
+    actor: str,
+) -> ReturnRecord:
+    """A mail return's parcel arrived: the journey restocks and refunds it."""
+    _required(return_id=return_id)
+    async with deps.storage.unit_of_work() as uow:
+        record = await _return(uow.records, return_id)
+        returns.check_receivable(record.method, record.status)
+        returns.validate_receipt(
+            location_id, {line.sku: line.quantity for line in record.lines}, lines
+        )
+        if not await uow.records.claim_receiving_location(return_id, location_id):
+            raise Conflict(
+                "INVALID_STATE", "this return is already being received at another location"
+            )
+        await uow.commit()
+    await deps.journeys.receive_return(record, location_id, lines, actor)
+    return await _read_return(deps, return_id)
+
+
+# ---------------------------------------------------------------- progress from the journeys
+
+
+def _progress_key(event_id: str, request: Message) -> Keyed:
+    return Keyed(PROGRESS_KEY_PREFIX + event_id, request)
+
+
+async def record_order_progress(
+    deps: Dependencies, change: OrderProgress, request: Message
+) -> OrderRecord:
+    """Applies a journey's change once per event id; a repeat changes nothing."""
+    progress.validate_order_progress(change)
+    now = deps.now()
+
+    async def apply(records: Records) -> str:
+        order = await records.load_order(change.order_id, for_update=True)
+        if order is None:
+            raise NotFound(
+                f"order {change.order_id} not found", resource_type="order", ids=[change.order_id]
+            )
+        if change.status is not None:
+            await records.set_order_status(order.order_id, change.status)
+        for reported in change.fulfillments:
+            await records.upsert_fulfillment(progress.fulfillment_of(order, reported, now))
+        if change.event is not None:
+            await records.append_order_event(order.order_id, change.event)
+        return order.order_id
+
+    order_id = await deps.storage.run_once(_progress_key(change.event_id, request), apply)
+    return await _read_order(deps, order_id, visible_only=False)
+
+
+async def record_return_progress(
+    deps: Dependencies, change: ReturnProgress, request: Message
+) -> ReturnRecord:
+    progress.validate_return_progress(change)
+
+    async def apply(records: Records) -> str:
+        record = await _return(records, change.return_id)
+        if change.status is not None:
+            await records.set_return_status(record.return_id, change.status)
+            if progress.releases_quantities(change.status):
+                await records.release_returned_quantities(record.return_id)
+        if change.refunds:
+            await records.replace_refunds(
+                record.return_id, progress.in_currency(change.refunds, record.refund.currency)
+            )
+        if change.event is not None:
+            await records.append_return_event(record.return_id, change.event)
+        return record.return_id
+
+    return_id = await deps.storage.run_once(_progress_key(change.event_id, request), apply)
+    return await _read_return(deps, return_id)
+
+
+# ---------------------------------------------------------------- privacy
+
+
+async def erase_personal_data(deps: Dependencies, customer_ids: list[str]) -> int:
+    unique = list(dict.fromkeys(customer_ids))
+    bad = Violations()
+    if not unique:
+        bad.add("customer_ids", "at least one is required")
+    if len(unique) > MAX_ERASE_IDS:
+        bad.add("customer_ids", f"at most {MAX_ERASE_IDS} ids")
+    for index, customer_id in enumerate(unique):
+        if not customer_id or len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
+            bad.add(f"customer_ids[{index}]", f"must be 1 to {MAX_CUSTOMER_ID_LENGTH} characters")
+    bad.raise_if_any()
+    async with deps.storage.unit_of_work() as uow:
+        erased = await uow.records.erase_addresses(unique)
+        await uow.commit()
+    return erased
