@@ -12,10 +12,12 @@ from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from services.common.db import Database
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
+from services.customers import store
+from services.customers.adapters.outbox import DevelopmentSender, OutboxDrainer
+from services.customers.adapters.reminders import CartReminders
 from services.customers.domain import DeliveryRetry
-from services.customers.outbox import DevelopmentSender, OutboxDrainer
-from services.customers.reminders import CartReminders
 from services.customers.service import CustomersServicer
+from services.customers.use_cases import Dependencies
 
 SERVICE_NAME = customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].full_name
 
@@ -47,27 +49,30 @@ async def run(settings: CustomersSettings) -> None:
             settings.temporal_address, namespace=settings.temporal_namespace
         )
 
-    sender = DevelopmentSender()
     retry = DeliveryRetry(
         base_seconds=settings.notification_retry_base_seconds,
         max_seconds=settings.notification_retry_max_seconds,
         max_attempts=settings.notification_max_attempts,
     )
+    drainer = OutboxDrainer(
+        database, DevelopmentSender(), retry, poll_seconds=settings.outbox_poll_seconds
+    )
     servicer = CustomersServicer(
-        database,
-        reminders=CartReminders(
-            connect if settings.cart_reminders else None,
-            settings.cart_reminder_idle_hours * 3600,
-        ),
-        sender=sender,
-        points_per_unit=settings.loyalty_points_per_unit,
-        retry=retry,
+        Dependencies(
+            database=database,
+            store=store,
+            reminders=CartReminders(
+                connect if settings.cart_reminders else None,
+                settings.cart_reminder_idle_hours * 3600,
+            ),
+            deliver=drainer.deliver,
+            points_per_unit=settings.loyalty_points_per_unit,
+        )
     )
 
     def register(server: grpc.aio.Server) -> None:
         customers_pb2_grpc.add_CustomersServiceServicer_to_server(servicer, server)
 
-    drainer = OutboxDrainer(database, sender, retry, poll_seconds=settings.outbox_poll_seconds)
     stop_draining = asyncio.Event()
     draining = asyncio.create_task(drainer.run(stop_draining))
 
@@ -89,7 +94,7 @@ async def run(settings: CustomersSettings) -> None:
 
 
 def main() -> None:
-    settings = CustomersSettings()  # type: ignore[call-arg]  # DATABASE_URL from the env
+    settings = CustomersSettings()  # DATABASE_URL from the env
     run_then_exit(
         "customers", settings.log_level, lambda: run(settings), logging.getLogger(__name__)
     )

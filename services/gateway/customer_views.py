@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from omni.words import (
+    Channel,
+    ContactChannel,
+    LoyaltyReason,
+    NotificationKind,
+    NotificationStatus,
+    TimelineEventKind,
+)
 from services.gateway import mapping
-from services.gateway.mapping import timestamp
+from services.gateway.mapping import timestamp, word
 
 
 def money(amount_minor: int, currency: str) -> dict[str, Any]:
@@ -16,7 +24,7 @@ def cart(value: Any) -> dict[str, Any]:
     return {
         "customer_id": value.customer_id,
         "lines": [{"sku": line.sku, "quantity": line.quantity} for line in value.lines],
-        "channel": value.channel,
+        "channel": word(Channel, value.channel),
         "version": value.version,
         "updated_at": timestamp(value.updated_at),
     }
@@ -29,10 +37,10 @@ def etag(version: int) -> str:
 def event(value: Any) -> dict[str, Any]:
     return {
         "event_id": value.event_id,
-        "kind": value.kind,
+        "kind": word(TimelineEventKind, value.kind),
         "reference_id": value.reference_id,
         "order_id": value.order_id or None,
-        "channel": value.channel,
+        "channel": word(Channel, value.channel),
         "summary": value.summary,
         "amount": money(value.amount_minor, value.currency) if value.currency else None,
         "at": timestamp(value.at),
@@ -42,11 +50,11 @@ def event(value: Any) -> dict[str, Any]:
 def notification(value: Any) -> dict[str, Any]:
     return {
         "notification_id": value.notification_id,
-        "kind": value.kind,
-        "channel": value.channel or None,
+        "kind": word(NotificationKind, value.kind),
+        "channel": word(ContactChannel, value.channel) or None,
         "subject": value.subject,
         "body": value.body,
-        "status": value.status,
+        "status": word(NotificationStatus, value.status),
         "marketing": value.marketing,
         "reference_id": value.reference_id or None,
         "created_at": timestamp(value.created_at),
@@ -56,7 +64,7 @@ def notification(value: Any) -> dict[str, Any]:
 def loyalty_entry(value: Any) -> dict[str, Any]:
     return {
         "entry_id": value.entry_id,
-        "reason": value.reason,
+        "reason": word(LoyaltyReason, value.reason),
         "reference_id": value.reference_id,
         "points": value.points,
         "balance_after": value.balance_after,
@@ -73,8 +81,10 @@ def customer(value: Any) -> dict[str, Any]:
         "loyalty_debt": value.loyalty_debt,
         "erased": value.erased,
         "preferences": {
-            "channels": list(value.preferences.channels),
-            "marketing_consent": list(value.preferences.marketing_consent),
+            "channels": [word(ContactChannel, c) for c in value.preferences.channels],
+            "marketing_consent": [
+                word(ContactChannel, c) for c in value.preferences.marketing_consent
+            ],
         },
     }
 

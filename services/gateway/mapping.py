@@ -9,9 +9,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from omni.common.v1 import common_pb2
 from omni.words import (
+    ActivityKind,
     Channel,
     FulfillmentStatus,
     FulfillmentType,
+    IdentityKind,
     ItemCondition,
     OrderStatus,
     RefundMethod,
@@ -108,20 +110,22 @@ def customer(value: Any) -> dict[str, Any]:
         "name": value.name,
         "email": value.email,
         "phone": value.phone,
-        "identities": [{"kind": i.kind, "value": i.value} for i in value.identities],
+        "identities": [
+            {"kind": word(IdentityKind, i.kind), "value": i.value} for i in value.identities
+        ],
         "loyalty_points": value.loyalty_points,
         "created_at": timestamp(value.created_at),
     }
 
 
 def activity(value: Any) -> dict[str, Any]:
-    is_return = value.kind == "return"
+    is_return = ActivityKind.from_proto(value.kind) is ActivityKind.RETURN
     return {
-        "kind": value.kind,
+        "kind": word(ActivityKind, value.kind),
         "reference_id": value.reference_id,
         "order_id": value.order_id if is_return else value.reference_id,
         "return_id": value.reference_id if is_return else None,
-        "channel": value.channel,
+        "channel": word(Channel, value.channel),
         "status": value.status,
         "occurred_at": timestamp(value.occurred_at),
     }

@@ -13,6 +13,16 @@ import grpc
 import pytest
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
+from omni.words import (
+    ActivityKind,
+    Channel,
+    ContactChannel,
+    IdentityKind,
+    LoyaltyReason,
+    NotificationKind,
+    NotificationStatus,
+    TimelineEventKind,
+)
 from services.common.grpc_errors import describe_rpc_error
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
@@ -59,10 +69,10 @@ async def new_customer(customers: Stub, name: str = "Ada Shopper", **fields: str
 def event(kind: str, reference: str, amount_minor: int = 0, **details: str) -> pb.TimelineEvent:
     return pb.TimelineEvent(
         event_id=f"{reference}/{kind}",
-        kind=kind,
+        kind=TimelineEventKind(kind).to_proto(),
         reference_id=reference,
         order_id=reference,
-        channel="web",
+        channel=Channel.WEB.to_proto(),
         summary=kind,
         amount_minor=amount_minor,
         currency="USD",
@@ -84,7 +94,7 @@ async def put_cart(
         pb.PutCartRequest(
             customer_id=customer_id,
             lines=[pb.CartLine(sku=sku, quantity=q) for sku, q in lines.items()],
-            channel="web",
+            channel=Channel.WEB.to_proto(),
             expected_version=expected or 0,
             check_version=expected is not None,
         )
@@ -108,7 +118,8 @@ async def test_the_same_event_recorded_twice_appears_once(customers: Stub) -> No
     assert await record(customers, customer_id, event("order_shipped", order_id, 4200)) is True
     assert await record(customers, customer_id, event("order_shipped", order_id, 4200)) is False
     timeline = await customers.ListTimeline(pb.ListTimelineRequest(customer_id=customer_id))
-    assert [e.kind for e in timeline.events] == ["order_shipped", "order_placed"]
+    kinds = [TimelineEventKind.from_proto(e.kind) for e in timeline.events]
+    assert kinds == ["order_shipped", "order_placed"]
     # Points once, too: 42.00 USD completed is 42 points.
     assert (await profile(customers, customer_id)).loyalty_points == 42
 
@@ -125,7 +136,11 @@ async def test_a_clawback_beyond_the_balance_becomes_debt(customers: Stub) -> No
     history = await customers.ListLoyaltyHistory(
         pb.ListLoyaltyHistoryRequest(customer_id=customer_id)
     )
-    assert [(e.reason, e.points, e.balance_after, e.debt_after) for e in history.entries] == [
+    entries = [
+        (LoyaltyReason.from_proto(e.reason), e.points, e.balance_after, e.debt_after)
+        for e in history.entries
+    ]
+    assert entries == [
         ("accrual", 10, 10, 0),
         ("clawback", -30, 0, 20),
         ("accrual", 25, 5, 0),
@@ -158,7 +173,9 @@ async def test_a_guest_cart_merges_into_the_customers_cart(customers: Stub) -> N
     customer_id = await new_customer(customers)
     await put_cart(customers, customer_id, {"SKU-A": 1, "SKU-B": 2})
     guest = [pb.CartLine(sku="SKU-B", quantity=1), pb.CartLine(sku="SKU-C", quantity=3)]
-    request = pb.MergeGuestCartRequest(customer_id=customer_id, lines=guest, channel="app")
+    request = pb.MergeGuestCartRequest(
+        customer_id=customer_id, lines=guest, channel=Channel.APP.to_proto()
+    )
     merged = (await customers.MergeGuestCart(request)).cart
     assert lines_of(merged) == {"SKU-A": 1, "SKU-B": 2, "SKU-C": 3}
     again = (await customers.MergeGuestCart(request)).cart
@@ -174,7 +191,9 @@ async def test_merge_moves_history_points_and_cart_and_keeps_an_alias(customers:
         await customers.RecordActivity(
             pb.RecordActivityRequest(
                 customer_id=customer_id,
-                activity=pb.Activity(kind="order", reference_id=order_id, status="completed"),
+                activity=pb.Activity(
+                    kind=ActivityKind.ORDER.to_proto(), reference_id=order_id, status="completed"
+                ),
             )
         )
     await put_cart(customers, online, {"SKU-1": 1})
@@ -189,7 +208,7 @@ async def test_merge_moves_history_points_and_cart_and_keeps_an_alias(customers:
     survivor = merged.customer
     assert survivor.customer_id == online
     assert survivor.loyalty_points == 35
-    assert {i.kind for i in survivor.identities} == {"email", "phone"}
+    assert {IdentityKind.from_proto(i.kind) for i in survivor.identities} == {"email", "phone"}
     # The old id answers as the survivor, which lists it as an alias.
     assert (await profile(customers, in_store)).customer_id == online
     looked_up = await customers.GetCustomer(pb.GetCustomerRequest(customer_id=online))
@@ -244,25 +263,35 @@ async def test_messages_follow_preferences_and_marketing_consent(customers: Stub
             pb.SendNotificationRequest(
                 customer_id=customer_id,
                 notification_id=notification_id,
-                kind="cart_reminder",
+                kind=NotificationKind.CART_REMINDER.to_proto(),
                 details={"items": "2"},
             )
         )
         return reply.notification
 
     # No marketing consent yet: the reminder is kept but not sent.
-    assert (await send_cart_reminder("r-1")).status == "suppressed"
+    assert NotificationStatus.from_proto((await send_cart_reminder("r-1")).status) == "suppressed"
     await customers.UpdatePreferences(
         pb.UpdatePreferencesRequest(
             customer_id=customer_id,
-            preferences=pb.Preferences(channels=["email"], marketing_consent=["email"]),
+            preferences=pb.Preferences(
+                channels=[ContactChannel.EMAIL.to_proto()],
+                marketing_consent=[ContactChannel.EMAIL.to_proto()],
+            ),
         )
     )
     sent = await send_cart_reminder("r-2")
-    assert (sent.status, sent.channel) == ("sent", "email")
+    status, channel = (
+        NotificationStatus.from_proto(sent.status),
+        ContactChannel.from_proto(sent.channel),
+    )
+    assert (status, channel) == ("sent", "email")
     assert (await send_cart_reminder("r-2")).notification_id == "r-2"
     listed = await customers.ListNotifications(pb.ListNotificationsRequest(customer_id=customer_id))
-    assert [(n.notification_id, n.status) for n in listed.notifications] == [
+    statuses = [
+        (n.notification_id, NotificationStatus.from_proto(n.status)) for n in listed.notifications
+    ]
+    assert statuses == [
         ("r-2", "sent"),
         ("r-1", "suppressed"),
         ("ord-p/ready_for_pickup/notify", "sent"),

@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from omni.words import IdentityKind, NotificationKind, NotificationStatus
 from services.common.db import Database
 from services.customers import domain, store
+from services.customers.adapters.outbox import OutboxDrainer, deliver
 from services.customers.domain import DeliveryRetry, Identity, Notification
-from services.customers.outbox import OutboxDrainer, deliver
+from services.customers.store import notifications
 
 RETRY = DeliveryRetry(base_seconds=30, max_seconds=3600, max_attempts=4)
 
@@ -51,20 +53,24 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 async def queued_message(database: Database) -> tuple[domain.Customer, Notification]:
     """A customer with an email, and one queued (not yet delivered) message."""
     email = f"outbox.{uuid.uuid4().hex[:10]}@example.com"
-    async with database.transaction() as session:
-        customer, _ = await store.create_or_match(session, [Identity(domain.EMAIL, email)], "Ada")
+    customer_id = str(uuid.uuid4())
+    async with database.unit_of_work() as uow:
+        identity = Identity(IdentityKind.EMAIL, email)
+        assert await store.insert_customer(uow.session, customer_id, "Ada", [identity])
+        customer = await store.get_customer(uow.session, customer_id)
         message = domain.compose_notification(
-            f"test/{uuid.uuid4().hex}", domain.PICKUP_READY, "ord-1", {}, customer
+            f"test/{uuid.uuid4().hex}", NotificationKind.PICKUP_READY, "ord-1", {}, customer
         )
-        stored = await store.notifications.queue(session, customer.customer_id, message)
-    assert stored.status == domain.QUEUED
+        stored = await store.queue_notification(uow.session, customer.customer_id, message)
+        await uow.commit()
+    assert stored.status == NotificationStatus.QUEUED
     return customer, stored
 
 
 async def status_of(database: Database, customer_id: str, notification_id: str) -> Notification:
-    async with database.transaction() as session:
-        messages, _ = await store.notifications.list_notifications(session, customer_id, 200, None)
-    [message] = [m for m in messages if m.notification_id == notification_id]
+    async with database.unit_of_work() as uow:
+        page = await store.list_notifications(uow.session, customer_id, 200, None)
+    [message] = [m for m in page.items if m.notification_id == notification_id]
     return message
 
 
@@ -87,19 +93,19 @@ async def test_a_refused_message_is_retried_with_backoff_until_delivered(
     start = datetime.now(UTC)
 
     first = await deliver(database, sender, customer, message, RETRY, start)
-    assert (first.status, first.attempts) == (domain.QUEUED, 1)
+    assert (first.status, first.attempts) == (NotificationStatus.QUEUED, 1)
     # Not due yet: the first retry waits 30 s.
     assert only(await drainer.drain_once(start + timedelta(seconds=20)), message) == []
     [second] = only(await drainer.drain_once(start + timedelta(seconds=31)), message)
-    assert (second.status, second.attempts) == (domain.QUEUED, 2)
+    assert (second.status, second.attempts) == (NotificationStatus.QUEUED, 2)
     # The second retry waits 60 s after the second attempt.
     assert only(await drainer.drain_once(start + timedelta(seconds=80)), message) == []
     [third] = only(await drainer.drain_once(start + timedelta(seconds=92)), message)
-    assert third.status == domain.SENT
+    assert third.status == NotificationStatus.SENT
 
     stored = await status_of(database, customer.customer_id, message.notification_id)
-    assert (stored.status, stored.attempts) == (domain.SENT, 2)
-    assert sender.delivered == [(customer.first(domain.EMAIL), message.notification_id)]
+    assert (stored.status, stored.attempts) == (NotificationStatus.SENT, 2)
+    assert sender.delivered == [(customer.first(IdentityKind.EMAIL), message.notification_id)]
     # Sent: nothing left to drain, however late.
     assert only(await drainer.drain_once(start + timedelta(days=30)), message) == []
     assert sender.attempts == 3
@@ -116,7 +122,7 @@ async def test_a_message_the_sender_always_refuses_ends_failed(database: Databas
         await drainer.drain_once(at)
 
     stored = await status_of(database, customer.customer_id, message.notification_id)
-    assert (stored.status, stored.attempts) == (domain.FAILED, RETRY.max_attempts)
+    assert (stored.status, stored.attempts) == (NotificationStatus.FAILED, RETRY.max_attempts)
     assert sender.attempts == RETRY.max_attempts
     assert sender.delivered == []
 
@@ -132,7 +138,7 @@ async def test_two_drainers_deliver_a_due_message_once(database: Database) -> No
     due = at + timedelta(seconds=31)
     rounds = await asyncio.gather(*(replica.drain_once(due) for replica in replicas))
 
-    assert [m.status for batch in rounds for m in only(batch, message)] == [domain.SENT]
+    assert [m.status for batch in rounds for m in only(batch, message)] == [NotificationStatus.SENT]
     assert [n for _, n in sender.delivered].count(message.notification_id) == 1
 
 
@@ -143,5 +149,7 @@ async def test_the_request_path_has_a_head_start_before_the_drainer(database: Da
     # Just queued: the request that queued it is delivering it now.
     assert only(await drainer.drain_once(datetime.now(UTC)), message) == []
     # A request that died before delivering: the drainer takes over after the lease.
-    later = datetime.now(UTC) + store.notifications.INLINE_DELIVERY_LEASE + timedelta(seconds=1)
-    assert [m.status for m in only(await drainer.drain_once(later), message)] == [domain.SENT]
+    later = datetime.now(UTC) + notifications.INLINE_DELIVERY_LEASE + timedelta(seconds=1)
+    assert [m.status for m in only(await drainer.drain_once(later), message)] == [
+        NotificationStatus.SENT
+    ]

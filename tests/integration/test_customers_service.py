@@ -13,6 +13,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
+from omni.words import ActivityKind, Channel, IdentityKind
 from services.common.grpc_errors import describe_rpc_error
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
@@ -85,7 +86,7 @@ async def test_phone_in_different_formats_matches_and_adds_the_new_email(custome
     fetched = await customers.GetCustomer(
         customers_pb2.GetCustomerRequest(customer_id=first.customer.customer_id)
     )
-    identities = {(i.kind, i.value) for i in fetched.customer.identities}
+    identities = {(IdentityKind.from_proto(i.kind), i.value) for i in fetched.customer.identities}
     assert identities == {("phone", e164), ("email", email)}
     assert (fetched.customer.phone, fetched.customer.email) == (e164, email)
 
@@ -124,9 +125,9 @@ async def test_recording_an_activity_twice_keeps_one_entry(customers: Stub) -> N
         customers_pb2.RecordActivityRequest(
             customer_id=customer_id,
             activity=customers_pb2.Activity(
-                kind="order",
+                kind=ActivityKind.ORDER.to_proto(),
                 reference_id=order_id,
-                channel="web",
+                channel=Channel.WEB.to_proto(),
                 status="placed",
                 occurred_at=at(placed_at),
             ),
@@ -136,7 +137,7 @@ async def test_recording_an_activity_twice_keeps_one_entry(customers: Stub) -> N
         customers_pb2.RecordActivityRequest(
             customer_id=customer_id,
             activity=customers_pb2.Activity(
-                kind="order",
+                kind=ActivityKind.ORDER.to_proto(),
                 reference_id=order_id,
                 status="picked_up",
                 occurred_at=at(placed_at + timedelta(days=1)),
@@ -144,7 +145,8 @@ async def test_recording_an_activity_twice_keeps_one_entry(customers: Stub) -> N
         )
     )
     assert first.activity.status == "placed"
-    assert (second.activity.status, second.activity.channel) == ("picked_up", "web")
+    channel = Channel.from_proto(second.activity.channel)
+    assert (second.activity.status, channel) == ("picked_up", "web")
     assert second.activity.occurred_at.ToDatetime(tzinfo=UTC) == placed_at
 
     listed = await customers.ListActivities(
@@ -165,7 +167,7 @@ async def test_activities_list_newest_first_across_pages(customers: Stub) -> Non
             customers_pb2.RecordActivityRequest(
                 customer_id=customer_id,
                 activity=customers_pb2.Activity(
-                    kind=kind,
+                    kind=ActivityKind(kind).to_proto(),
                     reference_id=reference_id,
                     status="placed",
                     occurred_at=at(start + timedelta(days=day)),
@@ -192,7 +194,9 @@ async def test_activity_for_unknown_customer_or_kind_is_refused(customers: Stub)
         await customers.RecordActivity(
             customers_pb2.RecordActivityRequest(
                 customer_id=str(uuid.uuid4()),
-                activity=customers_pb2.Activity(kind="order", reference_id="o1", status="placed"),
+                activity=customers_pb2.Activity(
+                    kind=ActivityKind.ORDER.to_proto(), reference_id="o1", status="placed"
+                ),
             )
         )
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
@@ -202,7 +206,10 @@ async def test_activity_for_unknown_customer_or_kind_is_refused(customers: Stub)
         await customers.RecordActivity(
             customers_pb2.RecordActivityRequest(
                 customer_id=customer_id,
-                activity=customers_pb2.Activity(kind="refund", reference_id="r1"),
+                # No kind this service knows (the wire's unspecified).
+                activity=customers_pb2.Activity(
+                    kind=customers_pb2.ACTIVITY_KIND_UNSPECIFIED, reference_id="r1"
+                ),
             )
         )
     assert wrong_kind.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -1,4 +1,4 @@
-"""Customer identity normalization, activity validation and paging."""
+"""Customer identity normalization, activity validation and the history cursor."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from omni.customers.v1 import customers_pb2
+from omni.words import ActivityKind, IdentityKind
 from services.common.errors import InvalidArgument
-from services.customers import domain
-from services.customers.domain import Activity, Identity, PageCursor
+from services.common.paging import encode_cursor
+from services.customers import domain, mapping
+from services.customers.domain import Activity, HistoryKey, Identity
 
 
 @pytest.mark.parametrize(
@@ -51,13 +54,14 @@ def test_identities_need_an_email_or_a_phone() -> None:
     with pytest.raises(InvalidArgument):
         domain.identities_from(" ", "")
     assert domain.identities_from("A@B.io", "(415) 555-2671") == [
-        Identity("email", "a@b.io"),
-        Identity("phone", "+14155552671"),
+        Identity(IdentityKind.EMAIL, "a@b.io"),
+        Identity(IdentityKind.PHONE, "+14155552671"),
     ]
 
 
 def test_the_first_known_identity_chooses_the_customer() -> None:
-    email, phone = Identity("email", "a@b.io"), Identity("phone", "+14155552671")
+    email = Identity(IdentityKind.EMAIL, "a@b.io")
+    phone = Identity(IdentityKind.PHONE, "+14155552671")
     assert domain.choose_match([email, phone], {phone: "c2", email: "c1"}) == "c1"
     assert domain.choose_match([email, phone], {phone: "c2"}) == "c2"
     assert domain.choose_match([email, phone], {}) is None
@@ -66,9 +70,11 @@ def test_the_first_known_identity_chooses_the_customer() -> None:
 @pytest.mark.parametrize(
     ("activity", "field"),
     [
-        (Activity(kind="refund", reference_id="r1"), "activity.kind"),
-        (Activity(kind="order", reference_id=""), "activity.reference_id"),
-        (Activity(kind="order", reference_id="r1", status="x" * 201), "activity.status"),
+        (Activity(kind=ActivityKind.ORDER, reference_id=""), "activity.reference_id"),
+        (
+            Activity(kind=ActivityKind.ORDER, reference_id="r1", status="x" * 201),
+            "activity.status",
+        ),
     ],
 )
 def test_invalid_activities_name_the_field(activity: Activity, field: str) -> None:
@@ -77,19 +83,18 @@ def test_invalid_activities_name_the_field(activity: Activity, field: str) -> No
     assert refused.value.violations[0].field == field
 
 
-@pytest.mark.parametrize(("limit", "size"), [(0, 50), (10, 10), (200, 200), (5000, 200)])
-def test_page_size_defaults_and_caps(limit: int, size: int) -> None:
-    assert domain.page_size(limit) == size
-
-
-def test_negative_limit_is_invalid() -> None:
-    with pytest.raises(InvalidArgument):
-        domain.page_size(-1)
-
-
-def test_page_cursor_round_trips_and_rejects_garbage() -> None:
-    cursor = PageCursor(datetime(2025, 3, 1, 12, 30, tzinfo=UTC), 42)
-    assert PageCursor.decode(cursor.encode()) == cursor
+def test_an_activity_of_no_known_kind_names_the_field() -> None:
+    # "refund" is no ActivityKind: on the wire it can only arrive as unspecified.
     with pytest.raises(InvalidArgument) as refused:
-        PageCursor.decode("not-a-token")
-    assert refused.value.violations[0].field == "page_token"
+        mapping.activity_from_proto(customers_pb2.Activity(reference_id="r1"))
+    assert refused.value.violations[0].field == "activity.kind"
+
+
+def test_history_cursor_round_trips_and_rejects_garbage() -> None:
+    key = HistoryKey(datetime(2025, 3, 1, 12, 30, tzinfo=UTC), 42)
+    assert HistoryKey.from_cursor(encode_cursor(key.cursor_key())) == key
+    assert HistoryKey.from_cursor("") is None
+    for garbage in ("not-a-token", encode_cursor(["yesterday", 1]), encode_cursor([1, 2])):
+        with pytest.raises(InvalidArgument) as refused:
+            HistoryKey.from_cursor(garbage)
+        assert refused.value.violations[0].field == "page_token"

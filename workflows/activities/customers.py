@@ -1,12 +1,24 @@
 """Customer activities: keep each customer's cross-channel history current,
-and tell them what happened."""
+and tell them what happened.
+
+Workflow payloads carry the words; here they cross to the customers enums. A
+word that is no member goes as unspecified, and the service refuses it
+(INVALID_ARGUMENT, not retried)."""
 
 from __future__ import annotations
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 
+from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
+from omni.words import (
+    ActivityKind,
+    Channel,
+    NotificationKind,
+    NotificationStatus,
+    TimelineEventKind,
+)
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
 from workflows.contracts.activities import (
     CheckoutCartInput,
@@ -14,6 +26,26 @@ from workflows.contracts.activities import (
     NotificationInput,
     TimelineEventInput,
 )
+
+
+def _channel(word: str) -> common_pb2.Channel:
+    channel = Channel.parse(word)
+    return channel.to_proto() if channel else common_pb2.CHANNEL_UNSPECIFIED
+
+
+def _activity_kind(word: str) -> customers_pb2.ActivityKind:
+    kind = ActivityKind.parse(word)
+    return kind.to_proto() if kind else customers_pb2.ACTIVITY_KIND_UNSPECIFIED
+
+
+def _event_kind(word: str) -> customers_pb2.TimelineEventKind:
+    kind = TimelineEventKind.parse(word)
+    return kind.to_proto() if kind else customers_pb2.TIMELINE_EVENT_KIND_UNSPECIFIED
+
+
+def _notification_kind(word: str) -> customers_pb2.NotificationKind:
+    kind = NotificationKind.parse(word)
+    return kind.to_proto() if kind else customers_pb2.NOTIFICATION_KIND_UNSPECIFIED
 
 
 class CustomerActivities:
@@ -27,9 +59,9 @@ class CustomerActivities:
                 customers_pb2.RecordActivityRequest(
                     customer_id=request.customer_id,
                     activity=customers_pb2.Activity(
-                        kind=request.kind,
+                        kind=_activity_kind(request.kind),
                         reference_id=request.reference_id,
-                        channel=request.channel,
+                        channel=_channel(request.channel),
                         status=request.status,
                         order_id=request.order_id,
                     ),
@@ -50,10 +82,10 @@ class CustomerActivities:
                     customer_id=request.customer_id,
                     event=customers_pb2.TimelineEvent(
                         event_id=request.event_id,
-                        kind=request.kind,
+                        kind=_event_kind(request.kind),
                         reference_id=request.reference_id,
                         order_id=request.order_id,
-                        channel=request.channel,
+                        channel=_channel(request.channel),
                         summary=request.summary,
                         at=at,
                         amount_minor=request.amount_minor,
@@ -74,14 +106,15 @@ class CustomerActivities:
                 customers_pb2.SendNotificationRequest(
                     customer_id=request.customer_id,
                     notification_id=request.notification_id,
-                    kind=request.kind,
+                    kind=_notification_kind(request.kind),
                     reference_id=request.reference_id,
                     details=request.details,
                 ),
                 timeout=RPC_TIMEOUT_SECONDS,
             )
         )
-        return str(reply.notification.status)
+        status = NotificationStatus.from_proto(reply.notification.status)
+        return status.value if status else ""
 
     @activity.defn(name="customers.checkout_cart")
     async def checkout_cart(self, request: CheckoutCartInput) -> bool:

@@ -1,7 +1,9 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from omni.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -9,13 +11,110 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class IdentityKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IDENTITY_KIND_UNSPECIFIED: _ClassVar[IdentityKind]
+    IDENTITY_KIND_EMAIL: _ClassVar[IdentityKind]
+    IDENTITY_KIND_PHONE: _ClassVar[IdentityKind]
+    IDENTITY_KIND_LOYALTY_CARD: _ClassVar[IdentityKind]
+
+class ContactChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTACT_CHANNEL_UNSPECIFIED: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_EMAIL: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_SMS: _ClassVar[ContactChannel]
+
+class ActivityKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACTIVITY_KIND_UNSPECIFIED: _ClassVar[ActivityKind]
+    ACTIVITY_KIND_ORDER: _ClassVar[ActivityKind]
+    ACTIVITY_KIND_RETURN: _ClassVar[ActivityKind]
+
+class TimelineEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TIMELINE_EVENT_KIND_UNSPECIFIED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_ORDER_PLACED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_READY_FOR_PICKUP: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_ORDER_COMPLETED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_ORDER_SHIPPED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_ORDER_CANCELLED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_PICKUP_REROUTED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_RETURN_REQUESTED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_RETURN_RECEIVED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_REFUND_ISSUED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_RETURN_EXPIRED: _ClassVar[TimelineEventKind]
+
+class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_KIND_UNSPECIFIED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_PICKUP_READY: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_PICKUP_REMINDER: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_ORDER_CANCELLED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_PICKUP_REROUTED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_ORDER_SHIPPED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_REFUND_ISSUED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_CART_REMINDER: _ClassVar[NotificationKind]
+
+class NotificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_STATUS_UNSPECIFIED: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_QUEUED: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_SENT: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_SUPPRESSED: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_FAILED: _ClassVar[NotificationStatus]
+
+class LoyaltyReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOYALTY_REASON_UNSPECIFIED: _ClassVar[LoyaltyReason]
+    LOYALTY_REASON_ACCRUAL: _ClassVar[LoyaltyReason]
+    LOYALTY_REASON_CLAWBACK: _ClassVar[LoyaltyReason]
+    LOYALTY_REASON_MERGE: _ClassVar[LoyaltyReason]
+IDENTITY_KIND_UNSPECIFIED: IdentityKind
+IDENTITY_KIND_EMAIL: IdentityKind
+IDENTITY_KIND_PHONE: IdentityKind
+IDENTITY_KIND_LOYALTY_CARD: IdentityKind
+CONTACT_CHANNEL_UNSPECIFIED: ContactChannel
+CONTACT_CHANNEL_EMAIL: ContactChannel
+CONTACT_CHANNEL_SMS: ContactChannel
+ACTIVITY_KIND_UNSPECIFIED: ActivityKind
+ACTIVITY_KIND_ORDER: ActivityKind
+ACTIVITY_KIND_RETURN: ActivityKind
+TIMELINE_EVENT_KIND_UNSPECIFIED: TimelineEventKind
+TIMELINE_EVENT_KIND_ORDER_PLACED: TimelineEventKind
+TIMELINE_EVENT_KIND_READY_FOR_PICKUP: TimelineEventKind
+TIMELINE_EVENT_KIND_ORDER_COMPLETED: TimelineEventKind
+TIMELINE_EVENT_KIND_ORDER_SHIPPED: TimelineEventKind
+TIMELINE_EVENT_KIND_ORDER_CANCELLED: TimelineEventKind
+TIMELINE_EVENT_KIND_PICKUP_REROUTED: TimelineEventKind
+TIMELINE_EVENT_KIND_RETURN_REQUESTED: TimelineEventKind
+TIMELINE_EVENT_KIND_RETURN_RECEIVED: TimelineEventKind
+TIMELINE_EVENT_KIND_REFUND_ISSUED: TimelineEventKind
+TIMELINE_EVENT_KIND_RETURN_EXPIRED: TimelineEventKind
+NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
+NOTIFICATION_KIND_PICKUP_READY: NotificationKind
+NOTIFICATION_KIND_PICKUP_REMINDER: NotificationKind
+NOTIFICATION_KIND_ORDER_CANCELLED: NotificationKind
+NOTIFICATION_KIND_PICKUP_REROUTED: NotificationKind
+NOTIFICATION_KIND_ORDER_SHIPPED: NotificationKind
+NOTIFICATION_KIND_REFUND_ISSUED: NotificationKind
+NOTIFICATION_KIND_CART_REMINDER: NotificationKind
+NOTIFICATION_STATUS_UNSPECIFIED: NotificationStatus
+NOTIFICATION_STATUS_QUEUED: NotificationStatus
+NOTIFICATION_STATUS_SENT: NotificationStatus
+NOTIFICATION_STATUS_SUPPRESSED: NotificationStatus
+NOTIFICATION_STATUS_FAILED: NotificationStatus
+LOYALTY_REASON_UNSPECIFIED: LoyaltyReason
+LOYALTY_REASON_ACCRUAL: LoyaltyReason
+LOYALTY_REASON_CLAWBACK: LoyaltyReason
+LOYALTY_REASON_MERGE: LoyaltyReason
+
 class Identity(_message.Message):
     __slots__ = ("kind", "value")
     KIND_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
-    kind: str
+    kind: IdentityKind
     value: str
-    def __init__(self, kind: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[IdentityKind, str]] = ..., value: _Optional[str] = ...) -> None: ...
 
 class Customer(_message.Message):
     __slots__ = ("customer_id", "name", "email", "phone", "identities", "loyalty_points", "created_at", "loyalty_debt", "erased", "loyalty_card", "preferences")
@@ -47,9 +146,9 @@ class Preferences(_message.Message):
     __slots__ = ("channels", "marketing_consent")
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
     MARKETING_CONSENT_FIELD_NUMBER: _ClassVar[int]
-    channels: _containers.RepeatedScalarFieldContainer[str]
-    marketing_consent: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, channels: _Optional[_Iterable[str]] = ..., marketing_consent: _Optional[_Iterable[str]] = ...) -> None: ...
+    channels: _containers.RepeatedScalarFieldContainer[ContactChannel]
+    marketing_consent: _containers.RepeatedScalarFieldContainer[ContactChannel]
+    def __init__(self, channels: _Optional[_Iterable[_Union[ContactChannel, str]]] = ..., marketing_consent: _Optional[_Iterable[_Union[ContactChannel, str]]] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
     __slots__ = ("email", "phone", "name", "loyalty_card")
@@ -93,13 +192,13 @@ class Activity(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
-    kind: str
+    kind: ActivityKind
     reference_id: str
-    channel: str
+    channel: _common_pb2.Channel
     status: str
     order_id: str
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, kind: _Optional[str] = ..., reference_id: _Optional[str] = ..., channel: _Optional[str] = ..., status: _Optional[str] = ..., order_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[ActivityKind, str]] = ..., reference_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., status: _Optional[str] = ..., order_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RecordActivityRequest(_message.Message):
     __slots__ = ("customer_id", "activity")
@@ -171,16 +270,16 @@ class TimelineEvent(_message.Message):
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
     DETAILS_FIELD_NUMBER: _ClassVar[int]
     event_id: str
-    kind: str
+    kind: TimelineEventKind
     reference_id: str
     order_id: str
-    channel: str
+    channel: _common_pb2.Channel
     summary: str
     at: _timestamp_pb2.Timestamp
     amount_minor: int
     currency: str
     details: _containers.ScalarMap[str, str]
-    def __init__(self, event_id: _Optional[str] = ..., kind: _Optional[str] = ..., reference_id: _Optional[str] = ..., order_id: _Optional[str] = ..., channel: _Optional[str] = ..., summary: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, event_id: _Optional[str] = ..., kind: _Optional[_Union[TimelineEventKind, str]] = ..., reference_id: _Optional[str] = ..., order_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., summary: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RecordTimelineEventRequest(_message.Message):
     __slots__ = ("customer_id", "event")
@@ -233,10 +332,10 @@ class Cart(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     lines: _containers.RepeatedCompositeFieldContainer[CartLine]
-    channel: str
+    channel: _common_pb2.Channel
     version: int
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[str] = ..., version: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., version: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetCartRequest(_message.Message):
     __slots__ = ("customer_id",)
@@ -259,10 +358,10 @@ class PutCartRequest(_message.Message):
     CHECK_VERSION_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     lines: _containers.RepeatedCompositeFieldContainer[CartLine]
-    channel: str
+    channel: _common_pb2.Channel
     expected_version: int
     check_version: bool
-    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[str] = ..., expected_version: _Optional[int] = ..., check_version: _Optional[bool] = ...) -> None: ...
+    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., expected_version: _Optional[int] = ..., check_version: _Optional[bool] = ...) -> None: ...
 
 class PutCartResponse(_message.Message):
     __slots__ = ("cart",)
@@ -277,8 +376,8 @@ class MergeGuestCartRequest(_message.Message):
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     lines: _containers.RepeatedCompositeFieldContainer[CartLine]
-    channel: str
-    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[str] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
 
 class MergeGuestCartResponse(_message.Message):
     __slots__ = ("cart",)
@@ -317,16 +416,16 @@ class Notification(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     notification_id: str
-    kind: str
-    channel: str
+    kind: NotificationKind
+    channel: ContactChannel
     subject: str
     body: str
-    status: str
+    status: NotificationStatus
     marketing: bool
     reference_id: str
     created_at: _timestamp_pb2.Timestamp
     attempts: int
-    def __init__(self, notification_id: _Optional[str] = ..., kind: _Optional[str] = ..., channel: _Optional[str] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ..., status: _Optional[str] = ..., marketing: _Optional[bool] = ..., reference_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ...) -> None: ...
+    def __init__(self, notification_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., channel: _Optional[_Union[ContactChannel, str]] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ..., status: _Optional[_Union[NotificationStatus, str]] = ..., marketing: _Optional[bool] = ..., reference_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ...) -> None: ...
 
 class SendNotificationRequest(_message.Message):
     __slots__ = ("customer_id", "notification_id", "kind", "reference_id", "details")
@@ -344,10 +443,10 @@ class SendNotificationRequest(_message.Message):
     DETAILS_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     notification_id: str
-    kind: str
+    kind: NotificationKind
     reference_id: str
     details: _containers.ScalarMap[str, str]
-    def __init__(self, customer_id: _Optional[str] = ..., notification_id: _Optional[str] = ..., kind: _Optional[str] = ..., reference_id: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, customer_id: _Optional[str] = ..., notification_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., reference_id: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class SendNotificationResponse(_message.Message):
     __slots__ = ("notification",)
@@ -397,13 +496,13 @@ class LoyaltyEntry(_message.Message):
     DEBT_AFTER_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
     entry_id: str
-    reason: str
+    reason: LoyaltyReason
     reference_id: str
     points: int
     balance_after: int
     debt_after: int
     at: _timestamp_pb2.Timestamp
-    def __init__(self, entry_id: _Optional[str] = ..., reason: _Optional[str] = ..., reference_id: _Optional[str] = ..., points: _Optional[int] = ..., balance_after: _Optional[int] = ..., debt_after: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, entry_id: _Optional[str] = ..., reason: _Optional[_Union[LoyaltyReason, str]] = ..., reference_id: _Optional[str] = ..., points: _Optional[int] = ..., balance_after: _Optional[int] = ..., debt_after: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListLoyaltyHistoryRequest(_message.Message):
     __slots__ = ("customer_id",)

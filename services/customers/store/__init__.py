@@ -1,30 +1,53 @@
-"""The customers service's SQL, one module per concern: customers (identities,
-history), timeline (events, loyalty ledger), carts, notifications, lifecycle
-(merge, erase). `tables` holds the schema."""
+"""The customers service's SQL, one module per aggregate: customers (and their
+identities), activities, timeline, loyalty, carts, notifications, merges;
+`history` pages them newest first, `tables` holds the schema.
 
-from services.customers.store import carts, lifecycle, notifications, timeline
+Every function takes the session of the caller's unit of work. This package,
+as a module, is the `Store` the use cases are given (services/customers/use_cases.py).
+"""
+
+from services.customers.store.activities import list_activities, record_activity
+from services.customers.store.carts import delete_cart, get_cart, put_cart, record_checkout
 from services.customers.store.customers import (
-    create_or_match,
+    add_identities,
+    aliases_of,
+    erase_customer,
     get_customer,
-    list_activities,
-    record_activity,
-    require_customer,
+    identity_owners,
+    insert_customer,
     resolve,
     update_preferences,
 )
+from services.customers.store.loyalty import loyalty_history, record_loyalty_entry
+from services.customers.store.merges import absorb, merge_record, merges_into, move_history
+from services.customers.store.notifications import list_notifications, queue_notification
 from services.customers.store.tables import metadata
+from services.customers.store.timeline import list_events, record_event
 
 __all__ = [
-    "carts",
-    "create_or_match",
+    "absorb",
+    "add_identities",
+    "aliases_of",
+    "delete_cart",
+    "erase_customer",
+    "get_cart",
     "get_customer",
-    "lifecycle",
+    "identity_owners",
+    "insert_customer",
     "list_activities",
+    "list_events",
+    "list_notifications",
+    "loyalty_history",
+    "merge_record",
+    "merges_into",
     "metadata",
-    "notifications",
+    "move_history",
+    "put_cart",
+    "queue_notification",
     "record_activity",
-    "require_customer",
+    "record_checkout",
+    "record_event",
+    "record_loyalty_entry",
     "resolve",
-    "timeline",
     "update_preferences",
 ]

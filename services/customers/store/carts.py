@@ -10,19 +10,16 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.errors import Conflict
-from services.customers import domain
-from services.customers.domain import Cart, CartLine
+from omni.words import Channel
+from services.customers.domain import Cart, CartLine, version_mismatch
 from services.customers.store.tables import cart_checkouts, carts
-
-CART_VERSION_MISMATCH = "CART_VERSION_MISMATCH"
 
 
 def _cart(row: Row[Any]) -> Cart:
     return Cart(
         customer_id=row.customer_id,
         lines=[CartLine(line["sku"], int(line["quantity"])) for line in row.lines],
-        channel=row.channel,
+        channel=Channel.parse(row.channel),
         version=row.version,
         updated_at=row.updated_at,
     )
@@ -43,11 +40,11 @@ async def put_cart(
     session: AsyncSession,
     customer_id: str,
     lines: list[CartLine],
-    channel: str,
+    channel: Channel | None,
     expected_version: int | None,
 ) -> Cart:
     """Replaces the lines; with `expected_version`, only if nobody wrote since."""
-    values = {"lines": _lines(lines), "channel": channel, "updated_at": func.now()}
+    values = {"lines": _lines(lines), "channel": channel or "", "updated_at": func.now()}
     if expected_version is None:
         statement = insert(carts).values(customer_id=customer_id, version=1, **values)
         row = (
@@ -80,11 +77,7 @@ async def put_cart(
         ).first()
     if found is None:
         current = await get_cart(session, customer_id)
-        raise Conflict(
-            CART_VERSION_MISMATCH,
-            f"the cart changed since version {expected_version}; it is at {current.version}",
-            {"expected_version": str(expected_version), "current_version": str(current.version)},
-        )
+        raise version_mismatch(expected_version, current)
     return _cart(found)
 
 
@@ -92,11 +85,8 @@ async def delete_cart(session: AsyncSession, customer_id: str) -> None:
     await session.execute(carts.delete().where(carts.c.customer_id == customer_id))
 
 
-async def checkout(
-    session: AsyncSession, customer_id: str, order_id: str, ordered_skus: list[str]
-) -> tuple[Cart, bool]:
-    """Takes the order's skus out of the cart, once per order. (the cart,
-    True when it changed); a repeat leaves a line put back since alone."""
+async def record_checkout(session: AsyncSession, customer_id: str, order_id: str) -> bool:
+    """Notes that the order's lines leave the cart; False when it was noted before."""
     first_time = (
         await session.execute(
             insert(cart_checkouts)
@@ -105,10 +95,4 @@ async def checkout(
             .returning(cart_checkouts.c.order_id)
         )
     ).first()
-    current = await get_cart(session, customer_id, lock=True)
-    if first_time is None:
-        return current, False
-    lines = domain.without_ordered(current.lines, ordered_skus)
-    if lines == current.lines:
-        return current, False
-    return await put_cart(session, customer_id, lines, current.channel, None), True
+    return first_time is not None

@@ -15,9 +15,10 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.customers import domain
-from services.customers.domain import DeliveryRetry, Notification, PageCursor
-from services.customers.store.paging import newest_first
+from omni.words import ContactChannel, NotificationKind, NotificationStatus
+from services.common.paging import Page
+from services.customers.domain import HistoryKey, Notification
+from services.customers.store.history import newest_first
 from services.customers.store.tables import notifications
 
 # How long the request that queued a message has to deliver it before the
@@ -28,11 +29,11 @@ INLINE_DELIVERY_LEASE = timedelta(seconds=60)
 def _notification(row: Row[Any]) -> Notification:
     return Notification(
         notification_id=row.notification_id,
-        kind=row.kind,
-        channel=row.channel,
+        kind=NotificationKind(row.kind),
+        channel=ContactChannel.parse(row.channel),
         subject=row.subject,
         body=row.body,
-        status=row.status,
+        status=NotificationStatus(row.status),
         marketing=row.marketing,
         reference_id=row.reference_id,
         created_at=row.created_at,
@@ -40,23 +41,24 @@ def _notification(row: Row[Any]) -> Notification:
     )
 
 
-async def queue(session: AsyncSession, customer_id: str, message: Notification) -> Notification:
+async def queue_notification(
+    session: AsyncSession, customer_id: str, message: Notification
+) -> Notification:
     """Stores the message once per notification_id; returns the stored one."""
+    queued = message.status == NotificationStatus.QUEUED
     await session.execute(
         insert(notifications)
         .values(
             notification_id=message.notification_id,
             customer_id=customer_id,
             kind=message.kind,
-            channel=message.channel,
+            channel=message.channel or "",
             subject=message.subject,
             body=message.body,
             status=message.status,
             marketing=message.marketing,
             reference_id=message.reference_id,
-            next_attempt_at=(
-                func.now() + INLINE_DELIVERY_LEASE if message.status == domain.QUEUED else None
-            ),
+            next_attempt_at=func.now() + INLINE_DELIVERY_LEASE if queued else None,
         )
         .on_conflict_do_nothing(index_elements=["notification_id"])
     )
@@ -68,18 +70,16 @@ async def queue(session: AsyncSession, customer_id: str, message: Notification) 
     return _notification(row)
 
 
-async def mark(session: AsyncSession, notification_id: str, status: str) -> None:
+async def mark_sent(session: AsyncSession, notification_id: str) -> None:
     await session.execute(
         notifications.update()
         .where(notifications.c.notification_id == notification_id)
-        .values(status=status)
+        .values(status=NotificationStatus.SENT)
     )
 
 
-async def record_failure(
-    session: AsyncSession, notification_id: str, retry: DeliveryRetry, now: datetime
-) -> Notification:
-    """Counts a refused delivery; schedules the next try, or gives up (failed)."""
+async def count_attempt(session: AsyncSession, notification_id: str) -> int:
+    """Counts a refused delivery; the attempts so far."""
     attempts = (
         await session.execute(
             notifications.update()
@@ -88,11 +88,17 @@ async def record_failure(
             .returning(notifications.c.attempts)
         )
     ).scalar_one()
-    delay = retry.delay_after(attempts)
+    return int(attempts)
+
+
+async def retry_at(
+    session: AsyncSession, notification_id: str, at: datetime | None
+) -> Notification:
+    """Schedules the next try at `at`; None: no more tries, the message failed."""
     values: dict[str, Any] = (
-        {"status": domain.FAILED, "next_attempt_at": None}
-        if delay is None
-        else {"next_attempt_at": now + timedelta(seconds=delay)}
+        {"status": NotificationStatus.FAILED, "next_attempt_at": None}
+        if at is None
+        else {"next_attempt_at": at}
     )
     row = (
         await session.execute(
@@ -112,7 +118,10 @@ async def claim_due(
     until `now + lease`; rows another drainer holds are skipped."""
     due = (
         select(notifications.c.notification_id)
-        .where(notifications.c.status == domain.QUEUED, notifications.c.next_attempt_at <= now)
+        .where(
+            notifications.c.status == NotificationStatus.QUEUED,
+            notifications.c.next_attempt_at <= now,
+        )
         .order_by(notifications.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -127,11 +136,11 @@ async def claim_due(
 
 
 async def list_notifications(
-    session: AsyncSession, customer_id: str, limit: int, after: PageCursor | None
-) -> tuple[list[Notification], PageCursor | None]:
+    session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+) -> Page[Notification]:
     """Newest first."""
     table = notifications
-    page, cursor = await newest_first(
+    page = await newest_first(
         session, table, customer_id, table.c.created_at, table.c.seq, limit, after
     )
-    return [_notification(row) for row in page], cursor
+    return Page([_notification(row) for row in page.items], page.next_cursor)

@@ -15,9 +15,11 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt
 
+from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2
+from omni.words import Channel
 from services.gateway import customer_views
-from services.gateway.auth import Caller
+from services.gateway.auth import Caller, Principal
 from services.gateway.clients import call
 from services.gateway.problems import bad_request
 from services.gateway.routes.customer_access import check_own_customer
@@ -54,6 +56,16 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(tag)
 
 
+def _channel(body: CartIn, principal: Principal) -> common_pb2.Channel:
+    """The body's channel word, else the token's; unspecified when neither names one."""
+    channel = principal.channel
+    if body.channel:
+        channel = Channel.parse(body.channel)
+        if channel is None:
+            raise bad_request("channel", "must be one of " + ", ".join(Channel))
+    return channel.to_proto() if channel is not None else common_pb2.CHANNEL_UNSPECIFIED
+
+
 def _lines(body: CartIn) -> list[customers_pb2.CartLine]:
     return [customers_pb2.CartLine(sku=line.sku, quantity=line.quantity) for line in body.lines]
 
@@ -85,7 +97,7 @@ async def put_cart(
         customers_pb2.PutCartRequest(
             customer_id=customer_id,
             lines=_lines(body),
-            channel=body.channel or principal.channel,
+            channel=_channel(body, principal),
             expected_version=expected or 0,
             check_version=expected is not None,
         ),
@@ -105,7 +117,7 @@ async def merge_guest_cart(
         customers_pb2.MergeGuestCartRequest(
             customer_id=customer_id,
             lines=_lines(body),
-            channel=body.channel or principal.channel,
+            channel=_channel(body, principal),
         ),
         deadline=settings_of(request).write_timeout_seconds,
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from omni.customers.v1 import customers_pb2
 from omni.orders.v1 import orders_pb2
+from omni.words import ContactChannel
 from services.gateway import customer_views
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
@@ -28,6 +29,12 @@ class PreferencesIn(BaseModel):
     marketing_consent: list[str] = Field(default_factory=list, max_length=5)
 
 
+def _contact_channels(words: list[str]) -> list[customers_pb2.ContactChannel]:
+    """Unspecified for a word that is no channel: the customers service names the field."""
+    channels = [ContactChannel.parse(word) for word in words]
+    return [c.to_proto() if c else customers_pb2.CONTACT_CHANNEL_UNSPECIFIED for c in channels]
+
+
 def _read(request: Request) -> float:
     return settings_of(request).read_timeout_seconds
 
@@ -40,7 +47,7 @@ def _write(request: Request) -> float:
 async def timeline(
     customer_id: str, request: Request, principal: Caller, paging: Paging
 ) -> dict[str, Any]:
-    """Every order, fulfilment milestone, return and refund, newest first."""
+    """Every order, fulfillment milestone, return and refund, newest first."""
     reply = await own_customer_page(
         request,
         principal,
@@ -107,7 +114,8 @@ async def put_preferences(
         customers_pb2.UpdatePreferencesRequest(
             customer_id=customer_id,
             preferences=customers_pb2.Preferences(
-                channels=body.channels, marketing_consent=body.marketing_consent
+                channels=_contact_channels(body.channels),
+                marketing_consent=_contact_channels(body.marketing_consent),
             ),
         ),
         deadline=_write(request),

@@ -59,8 +59,7 @@ class CartReminders:
         client = await self._get_client()
         if client is None:
             return
-        items = sum(line.quantity for line in cart.lines)
-        change = CartChange(version=cart.version, items=items, closed=items == 0)
+        change = CartChange(version=cart.version, items=cart.items, closed=cart.items == 0)
         workflow_id = cart_workflow_id(cart.customer_id)
         if change.closed:
             # Nothing to remind about: only a running reminder needs to hear it.

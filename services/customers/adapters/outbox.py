@@ -19,10 +19,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from omni.words import NotificationStatus
 from services.common.db import Database
-from services.customers import domain
-from services.customers.domain import Customer, DeliveryRetry, Notification
-from services.customers.store import get_customer, notifications
+from services.customers.domain import Customer, DeliveryRetry, Notification, address_for
+from services.customers.store import get_customer
+from services.customers.store.notifications import claim_due, count_attempt, mark_sent, retry_at
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +43,6 @@ class DevelopmentSender:
         )
 
 
-def address_for(customer: Customer, channel: str) -> str:
-    kinds = {name: kind for kind, name in domain.NOTIFY_CHANNELS.items()}
-    return customer.first(kinds.get(channel, ""))
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -56,12 +52,12 @@ async def deliver(
     sender: Sender,
     customer: Customer,
     message: Notification,
-    retry: DeliveryRetry | None = None,
+    retry: DeliveryRetry,
     now: datetime | None = None,
 ) -> Notification:
     """Sends a queued message and marks it sent; a refusal is counted and the
     message stays queued for the drainer (or, out of attempts, is failed)."""
-    if message.status != domain.QUEUED:
+    if message.status != NotificationStatus.QUEUED:
         return message
     try:
         await sender.send(address_for(customer, message.channel), message)
@@ -71,17 +67,22 @@ async def deliver(
             message.notification_id,
             type(error).__name__,
         )
-        async with database.transaction() as session:
-            return await notifications.record_failure(
-                session, message.notification_id, retry or DeliveryRetry(), now or _now()
-            )
-    async with database.transaction() as session:
-        await notifications.mark(session, message.notification_id, domain.SENT)
-    return Notification(**{**message.__dict__, "status": domain.SENT})
+        async with database.unit_of_work() as uow:
+            attempts = await count_attempt(uow.session, message.notification_id)
+            delay = retry.delay_after(attempts)
+            at = None if delay is None else (now or _now()) + timedelta(seconds=delay)
+            stored = await retry_at(uow.session, message.notification_id, at)
+            await uow.commit()
+        return stored
+    async with database.unit_of_work() as uow:
+        await mark_sent(uow.session, message.notification_id)
+        await uow.commit()
+    return message.sent()
 
 
 class OutboxDrainer:
-    """Re-sends queued messages whose retry time has come.
+    """Delivers messages: once right after they are queued (`deliver`), and
+    again, in the background, when a refused one's retry time has come.
 
     Each round leases a batch (rows other replicas hold are skipped), so any
     number of customers service replicas may drain the same outbox.
@@ -104,15 +105,20 @@ class OutboxDrainer:
         self._batch_size = batch_size
         self._lease = lease
 
+    async def deliver(self, customer: Customer, message: Notification) -> Notification:
+        """The first delivery of a message just queued (the use cases' `Deliver`)."""
+        return await deliver(self._database, self._sender, customer, message, self._retry)
+
     async def drain_once(self, now: datetime | None = None) -> list[Notification]:
         """One round: every message due by `now`, tried once. Returns them as they ended."""
         at = now or _now()
-        async with self._database.transaction() as session:
-            due = await notifications.claim_due(session, at, self._batch_size, self._lease)
+        async with self._database.unit_of_work() as uow:
+            due = await claim_due(uow.session, at, self._batch_size, self._lease)
+            await uow.commit()
         delivered: list[Notification] = []
         for customer_id, message in due:
-            async with self._database.transaction() as session:
-                customer = await get_customer(session, customer_id)
+            async with self._database.unit_of_work() as uow:
+                customer = await get_customer(uow.session, customer_id)
             delivered.append(
                 await deliver(self._database, self._sender, customer, message, self._retry, at)
             )
