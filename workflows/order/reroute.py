@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.contracts.journeys import (
         ActionResult,
+        CancelInput,
         LineInput,
         PickInput,
         RejectInput,
@@ -92,7 +93,7 @@ async def reject_fulfillment(
     fulfillment.picked = {}
     if moved is None:
         fulfillment.status = FulfillmentStatus.CANCELLED
-        await journey.lines_cancelled(fulfillment, f"{why}; no other location can take it")
+        await _lines_cancelled(journey, fulfillment, f"{why}; no other location can take it")
         return journey.action_result(fulfillment)
     fulfillment.status = FulfillmentStatus.REROUTED
     journey.status = journey.live_status()
@@ -104,6 +105,20 @@ async def reject_fulfillment(
     )
     await _tell_rerouted(journey, fulfillment, moved)
     return journey.action_result(fulfillment)
+
+
+async def _lines_cancelled(journey: OrderJourney, fulfillment: Fulfillment, detail: str) -> None:
+    """`fulfillment` was cancelled: the order goes on with the others, ends
+    with what was delivered, or is cancelled when nothing is left."""
+    if journey.open_fulfillments():
+        journey.status = journey.live_status()
+        await journey.record(
+            fulfillment.step("cancelled"), "lines_cancelled", detail, [fulfillment]
+        )
+    elif any(f.delivered for f in journey.fulfillments):
+        await journey.finish(detail, None)
+    else:
+        await journey.cancel(CancelInput(reason=detail))
 
 
 async def _alternatives(

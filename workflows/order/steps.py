@@ -370,19 +370,6 @@ class OrderJourney(OrderState):
 
     # -------------------------------------------------------------- cancel
 
-    async def lines_cancelled(self, fulfillment: Fulfillment, detail: str) -> None:
-        """`fulfillment` was cancelled: the order goes on with the others, ends
-        with what was delivered, or is cancelled when nothing is left."""
-        if self.open_fulfillments():
-            self.status = self.live_status()
-            await self.record(
-                fulfillment.step("cancelled"), "lines_cancelled", detail, [fulfillment]
-            )
-        elif any(f.delivered for f in self.fulfillments):
-            await self.finish(detail, None)
-        else:
-            await self.cancel(CancelInput(reason=detail))
-
     async def cancel(self, request: CancelInput) -> None:
         """Releases stock, voids or refunds payments, records why. When part of
         the order was already collected, only the rest is cancelled and the
