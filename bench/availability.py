@@ -17,6 +17,7 @@ from bench.processes import BenchHome, free_port, inventory_service, running, wa
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
+from omni.words import LocationKind, StockMovementReason
 from services.gateway.auth import mint_token
 
 CALLERS = 32
@@ -49,7 +50,7 @@ async def _setup(address: str) -> None:
                     location=pb.Location(
                         location_id=location_id,
                         name=location_id,
-                        kind="store",
+                        kind=LocationKind.STORE.to_proto(),
                         point=common_pb2.GeoPoint(
                             lat=CENTRE[0] + rng.uniform(-0.1, 0.1),
                             lon=CENTRE[1] + rng.uniform(-0.1, 0.1),
@@ -66,7 +67,7 @@ async def _setup(address: str) -> None:
                         location_id=location_id,
                         sku=sku,
                         delta=rng.randint(0, 50) + 1,
-                        reason="receipt",
+                        reason=StockMovementReason.RECEIPT.to_proto(),
                         actor="bench",
                     )
                 )

@@ -23,8 +23,9 @@ from bench.processes import BenchHome, RunningService, inventory_service
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
+from omni.words import Channel, LocationKind, StockMovementReason
 from services.inventory.main import InventorySettings
-from services.inventory.store import create_hot_pool
+from services.inventory.store.fast_path import create_hot_pool
 
 CALLERS = 64
 SECONDS = 10.0
@@ -38,7 +39,7 @@ SERVER_PROCESSES = 2
 PLENTY = 100_000_000
 SCARCE = 100
 SCARCE_ATTEMPTS_PER_CALLER = 10
-CHANNELS = ("web", "app", "pos", "call_center", "marketplace")
+CHANNELS = tuple(Channel)
 LOCATION = "BENCH-STORE"
 POOL_SIZE = InventorySettings.model_fields["database_pool_size"].default
 
@@ -58,7 +59,7 @@ async def _setup(stub: inventory_pb2_grpc.InventoryServiceStub, stock: dict[str,
             location=pb.Location(
                 location_id=LOCATION,
                 name="Bench store",
-                kind="store",
+                kind=LocationKind.STORE.to_proto(),
                 point=common_pb2.GeoPoint(lat=40.0, lon=-74.0),
                 pickup_enabled=True,
                 ship_from_enabled=True,
@@ -79,7 +80,7 @@ async def _setup(stub: inventory_pb2_grpc.InventoryServiceStub, stock: dict[str,
                 location_id=LOCATION,
                 sku=sku,
                 delta=quantity,
-                reason="receipt",
+                reason=StockMovementReason.RECEIPT.to_proto(),
                 actor="bench",
             )
         )
@@ -96,7 +97,7 @@ def _reserve_one(stub: inventory_pb2_grpc.InventoryServiceStub, sku: str) -> Ope
                     order_id="bench",
                     location_id=LOCATION,
                     lines=[common_pb2.SkuQuantity(sku=sku, quantity=1)],
-                    channel=next(channels),
+                    channel=next(channels).to_proto(),
                 )
             )
         except grpc.aio.AioRpcError as error:

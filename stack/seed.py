@@ -7,6 +7,7 @@ import grpc
 from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from omni.words import LocationKind, StockMovementReason
 
 # (location_id, name, kind, lat, lon, pickup, ship_from)
 DEMO_LOCATIONS = [
@@ -48,7 +49,7 @@ def seed_demo(addresses: dict[str, str]) -> None:
             location = inventory_pb2.Location(
                 location_id=location_id,
                 name=name,
-                kind=kind,
+                kind=LocationKind(kind).to_proto(),
                 point=common_pb2.GeoPoint(lat=lat, lon=lon),
                 pickup_enabled=pickup,
                 ship_from_enabled=ship,
@@ -79,7 +80,7 @@ def seed_demo(addresses: dict[str, str]) -> None:
                         location_id=location_id,
                         sku=sku,
                         delta=quantity,
-                        reason="receipt",
+                        reason=StockMovementReason.RECEIPT.to_proto(),
                         actor="omni-seed",
                         reference="demo",
                     )

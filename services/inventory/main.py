@@ -12,9 +12,12 @@ from services.common.db import Database
 from services.common.logs import setup_logging
 from services.common.server import serve
 from services.common.settings import ServiceSettings
-from services.inventory.changes import StockChanges
-from services.inventory.service import InventoryService
-from services.inventory.store import create_hot_pool
+from services.inventory import store
+from services.inventory.adapters.stock_changes import StockChanges
+from services.inventory.service import InventoryServicer
+from services.inventory.store.fast_path import HotPath, create_hot_pool, plain_postgres_url
+from services.inventory.store.keys import IdempotencyKeys
+from services.inventory.use_cases import Inventory, sweep_expired_holds_forever
 
 SERVICE_NAME = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
 
@@ -29,15 +32,23 @@ class InventorySettings(ServiceSettings):
 async def run(settings: InventorySettings) -> None:
     database = Database(settings.database_url, pool_size=settings.database_pool_size)
     hot_pool = await create_hot_pool(settings.database_url, settings.database_pool_size)
-    changes = StockChanges(settings.database_url)
+    changes = StockChanges(plain_postgres_url(settings.database_url))
     await changes.start()
-    servicer = InventoryService(database, hot_pool, changes)
+    inventory = Inventory(
+        units=database,
+        store=store,
+        hot_path=HotPath(hot_pool, database.engine.url.database or ""),
+        run_once=IdempotencyKeys(database),
+        changes=changes,
+    )
     sweeper = asyncio.create_task(
-        servicer.sweep_expired_holds_forever(settings.hold_sweep_interval_seconds)
+        sweep_expired_holds_forever(inventory, settings.hold_sweep_interval_seconds)
     )
 
     def register(server: grpc.aio.Server) -> None:
-        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(servicer, server)
+        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
+            InventoryServicer(inventory), server
+        )
 
     async def stop_background_work() -> None:
         sweeper.cancel()
@@ -59,7 +70,7 @@ async def run(settings: InventorySettings) -> None:
 
 
 def main() -> None:
-    settings = InventorySettings()  # type: ignore[call-arg]  # DATABASE_URL from the env
+    settings = InventorySettings()  # DATABASE_URL from the environment
     setup_logging("inventory", settings.log_level)
     asyncio.run(run(settings))
 

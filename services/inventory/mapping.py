@@ -9,6 +9,9 @@ from google.protobuf.message import Message
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
+from omni.words import Channel, FulfillmentType, LocationKind, StockMovementReason
+from services.common.money import Money
+from services.common.timestamps import to_timestamp
 from services.inventory import domain
 
 
@@ -38,7 +41,7 @@ def location_from_proto(message: pb.Location) -> tuple[domain.Location, bool]:
     location = domain.Location(
         location_id=message.location_id,
         name=message.name,
-        kind=message.kind,
+        kind=LocationKind.from_proto(message.kind),
         point=point or domain.GeoPoint(0.0, 0.0),
         pickup_enabled=message.pickup_enabled,
         ship_from_enabled=message.ship_from_enabled,
@@ -50,10 +53,9 @@ def location_from_proto(message: pb.Location) -> tuple[domain.Location, bool]:
 
 
 def location_to_proto(location: domain.Location) -> pb.Location:
-    return pb.Location(
+    message = pb.Location(
         location_id=location.location_id,
         name=location.name,
-        kind=location.kind,
         point=point_to_proto(location.point),
         pickup_enabled=location.pickup_enabled,
         ship_from_enabled=location.ship_from_enabled,
@@ -61,13 +63,27 @@ def location_to_proto(location: domain.Location) -> pb.Location:
         pickup_window_hours=location.pickup_window_hours,
         pick_sla_minutes=location.pick_sla_minutes,
     )
+    if location.kind is not None:
+        message.kind = location.kind.to_proto()
+    return message
+
+
+def locations_to_proto(
+    page: Iterable[domain.LocationWithDistance],
+) -> list[pb.LocationWithDistance]:
+    return [
+        pb.LocationWithDistance(
+            location=location_to_proto(item.location), distance_km=item.distance_km
+        )
+        for item in page
+    ]
 
 
 def product_from_proto(message: pb.Product) -> domain.Product:
     return domain.Product(
         sku=message.sku,
         name=message.name,
-        price=domain.Money(message.price.amount_minor, message.price.currency),
+        price=Money(message.price.amount_minor, message.price.currency),
         returnable_days=message.returnable_days,
     )
 
@@ -83,6 +99,27 @@ def product_to_proto(product: domain.Product) -> pb.Product:
     )
 
 
+def adjustment_from_proto(request: pb.AdjustStockRequest) -> domain.Adjustment:
+    return domain.Adjustment(
+        idempotency_key=request.idempotency_key,
+        location_id=request.location_id,
+        sku=request.sku,
+        delta=request.delta,
+        reason=StockMovementReason.from_proto(request.reason),
+        actor=request.actor,
+        reference=request.reference,
+    )
+
+
+def safety_stock_from_proto(request: pb.SetSafetyStockRequest) -> domain.SafetyStock:
+    return domain.SafetyStock(
+        location_id=request.location_id,
+        sku=request.sku,
+        channel=Channel.from_proto(request.channel),
+        quantity=request.quantity,
+    )
+
+
 def stock_to_proto(level: domain.StockLevel) -> pb.StockRecord:
     return pb.StockRecord(
         location_id=level.location_id,
@@ -90,24 +127,21 @@ def stock_to_proto(level: domain.StockLevel) -> pb.StockRecord:
         on_hand=level.on_hand,
         reserved=level.reserved,
         available=level.available,
-        safety_stock=level.safety_stock,
+        safety_stock={str(channel): quantity for channel, quantity in level.safety_stock.items()},
     )
 
 
-def reservation_to_proto(reservation: domain.Reservation | None) -> pb.Reservation:
-    """An empty message for a reservation that was never made."""
-    if reservation is None:
-        return pb.Reservation()
-    message = pb.Reservation(
-        reservation_id=reservation.reservation_id,
-        order_id=reservation.order_id,
-        location_id=reservation.location_id,
-        lines=lines_to_proto(reservation.lines),
-        status=reservation.status,
+def adjust_stock_response(level: domain.StockLevel) -> pb.AdjustStockResponse:
+    return pb.AdjustStockResponse(stock=stock_to_proto(level))
+
+
+def availability_query_from_proto(request: pb.GetAvailabilityRequest) -> domain.AvailabilityQuery:
+    return domain.AvailabilityQuery(
+        skus=tuple(request.skus),
+        near=point_from_proto(request, "near"),
+        radius_km=request.radius_km,
+        channel=Channel.from_proto(request.channel),
     )
-    if reservation.expires_at is not None:
-        message.expires_at.FromDatetime(reservation.expires_at)
-    return message
 
 
 def availability_to_proto(item: domain.SkuAvailability) -> pb.SkuAvailability:
@@ -124,6 +158,49 @@ def availability_to_proto(item: domain.SkuAvailability) -> pb.SkuAvailability:
             for location in item.locations
         ],
     )
+
+
+def reservation_request_from_proto(request: pb.ReserveStockRequest) -> domain.ReservationRequest:
+    return domain.ReservationRequest(
+        reservation_id=request.reservation_id,
+        order_id=request.order_id,
+        location_id=request.location_id,
+        lines=lines_from_proto(request.lines),
+        channel=Channel.from_proto(request.channel),
+        ttl_seconds=request.ttl_seconds,
+    )
+
+
+def reservation_to_proto(reservation: domain.Reservation | None) -> pb.Reservation:
+    """An empty message for a reservation that was never made."""
+    if reservation is None:
+        return pb.Reservation()
+    message = pb.Reservation(
+        reservation_id=reservation.reservation_id,
+        order_id=reservation.order_id,
+        location_id=reservation.location_id,
+        lines=lines_to_proto(reservation.lines),
+        status=reservation.status.to_proto(),
+    )
+    if reservation.expires_at is not None:
+        message.expires_at.CopyFrom(to_timestamp(reservation.expires_at))
+    return message
+
+
+def sourcing_request_from_proto(
+    request: pb.FindSourcesRequest,
+) -> tuple[domain.SourcingRequest, bool]:
+    """The request, and whether its destination was given at all."""
+    destination = point_from_proto(request, "destination")
+    sourcing = domain.SourcingRequest(
+        lines=lines_from_proto(request.lines),
+        destination=destination or domain.GeoPoint(0.0, 0.0),
+        fulfillment_type=FulfillmentType.from_proto(request.fulfillment_type),
+        channel=Channel.from_proto(request.channel),
+        exclude_location_ids=frozenset(request.exclude_location_ids),
+        max_locations=request.max_locations,
+    )
+    return sourcing, destination is not None
 
 
 def sourcing_option_to_proto(option: domain.SourcingOption) -> pb.SourcingOption:
@@ -150,12 +227,13 @@ def violation_to_proto(violation: domain.InvariantViolation) -> pb.InvariantViol
 
 
 def availability_change_to_proto(
-    key: tuple[str, str], available: int, *, current: bool
+    change: domain.AvailabilityChange,
 ) -> pb.WatchAvailabilityResponse:
-    """`key` is (location_id, sku); `at` is when the value was read."""
-    location_id, sku = key
-    message = pb.WatchAvailabilityResponse(
-        sku=sku, location_id=location_id, available=available, current=current
+    """`at` is when the value was read."""
+    return pb.WatchAvailabilityResponse(
+        sku=change.sku,
+        location_id=change.location_id,
+        available=change.available,
+        at=to_timestamp(datetime.now(UTC)),
+        current=change.current,
     )
-    message.at.FromDatetime(datetime.now(UTC))
-    return message

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import text
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
+from omni.words import Channel
 from services.common.db import Database
 from tests.support.inventory import (
     RunningInventory,
@@ -22,6 +22,7 @@ from tests.support.inventory import (
     receive,
     reserve_request,
     running_inventory,
+    sql,
     stock_of,
 )
 
@@ -47,7 +48,9 @@ async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
 
 async def _available_at(stub: Stub, location_id: str, sku: str, near: common_pb2.GeoPoint) -> int:
     reply = await stub.GetAvailability(
-        pb.GetAvailabilityRequest(skus=[sku], near=near, radius_km=25, channel="web")
+        pb.GetAvailabilityRequest(
+            skus=[sku], near=near, radius_km=25, channel=Channel.WEB.to_proto()
+        )
     )
     [item] = reply.items
     return {entry.location_id: entry.available for entry in item.locations}[location_id]
@@ -65,14 +68,12 @@ async def test_an_expired_hold_stops_counting_at_the_next_availability_read(
 
     database = Database(inventory.database_url, pool_size=1)
     try:
-        async with database.transaction() as session:
-            await session.execute(
-                text(
-                    "UPDATE reservations SET expires_at = now() - interval '1 second'"
-                    " WHERE reservation_id = :id"
-                ),
-                {"id": held.reservation_id},
-            )
+        await sql(
+            database,
+            "UPDATE reservations SET expires_at = now() - interval '1 second'"
+            " WHERE reservation_id = :id",
+            id=held.reservation_id,
+        )
     finally:
         await database.dispose()
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import text
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
+from omni.words import Channel, FulfillmentType, ReservationStatus, StockMovementReason
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
 from tests.support.inventory import (
@@ -28,6 +28,7 @@ from tests.support.inventory import (
     receive,
     reserve_request,
     running_inventory,
+    sql,
     stocked,
     unique,
 )
@@ -91,11 +92,12 @@ async def reserve_outcome(stub: Stub, request: pb.ReserveStockRequest) -> str:
 
 async def reserved_in_database(database: Database, location_id: str, sku: str) -> int:
     """Read straight from the table: no RPC, so no lazy sweep runs."""
-    async with database.transaction() as session:
-        reserved = await session.scalar(
-            text("SELECT reserved FROM stock WHERE location_id = :location_id AND sku = :sku"),
-            {"location_id": location_id, "sku": sku},
-        )
+    reserved = await sql(
+        database,
+        "SELECT reserved FROM stock WHERE location_id = :location_id AND sku = :sku",
+        location_id=location_id,
+        sku=sku,
+    )
     return int(reserved)
 
 
@@ -231,7 +233,7 @@ async def test_pos_sale_below_zero_is_refused_and_changes_nothing(stub: Stub):
                 location_id=location_id,
                 sku=sku,
                 delta=-3,
-                reason="pos_sale",
+                reason=StockMovementReason.POS_SALE.to_proto(),
                 actor="till-1",
             )
         )
@@ -251,24 +253,24 @@ async def test_check_invariants_reports_a_row_that_disagrees_with_its_ledger(
     await stub.ReserveStock(reserve_request(location_id, {sku: 2}))
     assert await violations_of(stub, sku) == []
 
-    async with database.transaction() as session:  # a bug or a hand edit
-        await session.execute(
-            text("UPDATE stock SET on_hand = 9 WHERE location_id = :location_id AND sku = :sku"),
-            {"location_id": location_id, "sku": sku},
-        )
+    await sql(  # a bug or a hand edit
+        database,
+        "UPDATE stock SET on_hand = 9 WHERE location_id = :location_id AND sku = :sku",
+        location_id=location_id,
+        sku=sku,
+    )
     try:
         found = await violations_of(stub, sku)
         assert [(v.location_id, v.sku, v.rule, v.actual, v.expected) for v in found] == [
             (location_id, sku, "ON_HAND_NOT_LEDGER_SUM", 9, 7)
         ]
     finally:
-        async with database.transaction() as session:
-            await session.execute(
-                text(
-                    "UPDATE stock SET on_hand = 7 WHERE location_id = :location_id AND sku = :sku"
-                ),
-                {"location_id": location_id, "sku": sku},
-            )
+        await sql(
+            database,
+            "UPDATE stock SET on_hand = 7 WHERE location_id = :location_id AND sku = :sku",
+            location_id=location_id,
+            sku=sku,
+        )
 
 
 # --- soft holds expire on their own ------------------------------------------------
@@ -279,7 +281,7 @@ async def test_soft_hold_stops_counting_after_its_ttl_without_any_read(
 ):
     location_id, sku = await stocked(stub, 5)
     held = await stub.ReserveStock(reserve_request(location_id, {sku: 4}, ttl_seconds=1))
-    assert held.reservation.status == "active"
+    assert ReservationStatus.from_proto(held.reservation.status) == "active"
     assert await reserved_in_database(database, location_id, sku) == 4
 
     # Only direct table reads from here: the background sweep must do it.
@@ -287,11 +289,11 @@ async def test_soft_hold_stops_counting_after_its_ttl_without_any_read(
         return await reserved_in_database(database, location_id, sku) == 0
 
     await poll_until(released, within=5.0, what="the soft hold expired by the sweep")
-    async with database.transaction() as session:
-        status = await session.scalar(
-            text("SELECT status FROM reservations WHERE reservation_id = :rid"),
-            {"rid": held.reservation.reservation_id},
-        )
+    status = await sql(
+        database,
+        "SELECT status FROM reservations WHERE reservation_id = :rid",
+        rid=held.reservation.reservation_id,
+    )
     assert status == "expired"
     assert await violations_of(stub, sku) == []
 
@@ -336,13 +338,15 @@ async def test_watch_sends_current_values_then_each_change_within_a_second(
     location_id, sku = await stocked(stub, 10)
     other_location = await create_location(stub, random_point())  # never stocked
     await stub.SetSafetyStock(
-        pb.SetSafetyStockRequest(location_id=location_id, sku=sku, channel="web", quantity=1)
+        pb.SetSafetyStockRequest(
+            location_id=location_id, sku=sku, channel=Channel.WEB.to_proto(), quantity=1
+        )
     )
     # Watch through one replica, change stock through the other.
     watch = Watch(
         replica_stub,
         pb.WatchAvailabilityRequest(
-            skus=[sku], location_ids=[location_id, other_location], channel="web"
+            skus=[sku], location_ids=[location_id, other_location], channel=Channel.WEB.to_proto()
         ),
     )
     try:
@@ -363,7 +367,7 @@ async def test_watch_sends_current_values_then_each_change_within_a_second(
                 location_id=location_id,
                 sku=sku,
                 delta=-2,
-                reason="pos_sale",
+                reason=StockMovementReason.POS_SALE.to_proto(),
                 actor="till-7",
             )
         )
@@ -382,7 +386,7 @@ async def test_watch_sends_current_values_then_each_change_within_a_second(
 async def test_watch_of_unknown_sku_or_location_is_not_found(stub: Stub):
     location_id, sku = await stocked(stub, 1)
     for request in (
-        pb.WatchAvailabilityRequest(skus=[unique("NOSUCH")], channel="web"),
+        pb.WatchAvailabilityRequest(skus=[unique("NOSUCH")], channel=Channel.WEB.to_proto()),
         pb.WatchAvailabilityRequest(skus=[sku], location_ids=[unique("NOWHERE")]),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as raised:
@@ -409,15 +413,15 @@ async def test_find_sources_puts_a_store_whose_capacity_is_used_up_today_last(st
     request = pb.FindSourcesRequest(
         lines=[common_pb2.SkuQuantity(sku=sku, quantity=1)],
         destination=destination,
-        fulfillment_type="ship",
-        channel="web",
+        fulfillment_type=FulfillmentType.SHIP.to_proto(),
+        channel=Channel.WEB.to_proto(),
     )
 
     def ranked(reply: pb.FindSourcesResponse) -> list[str]:
         return [option.allocations[0].location_id for option in reply.options]
 
     assert ranked(await stub.FindSources(request))[:2] == [near_full, far_free]
-    # A soft (cart) hold is not a fulfilment; an order's hold is.
+    # A soft (cart) hold is not a fulfillment; an order's hold is.
     await stub.ReserveStock(reserve_request(near_full, {sku: 1}, ttl_seconds=600))
     assert ranked(await stub.FindSources(request))[:2] == [near_full, far_free]
     await stub.ReserveStock(reserve_request(near_full, {sku: 1}))

@@ -10,10 +10,16 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from sqlalchemy import text
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
+from omni.words import (
+    Channel,
+    FulfillmentType,
+    LocationKind,
+    ReservationStatus,
+    StockMovementReason,
+)
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
 from tests.support.inventory import (
@@ -27,6 +33,7 @@ from tests.support.inventory import (
     receive,
     reserve_request,
     running_inventory,
+    sql,
     stock_of,
     stocked,
     unique,
@@ -92,7 +99,7 @@ async def test_create_location_applies_defaults_and_refuses_duplicates(stub: Stu
     fractional = pb.Location(
         location_id=unique("LOC"),
         name="Quick pickup",
-        kind="warehouse",
+        kind=LocationKind.WAREHOUSE.to_proto(),
         point=point,
         pickup_window_hours=0.002,
         pick_sla_minutes=1.5,
@@ -111,7 +118,9 @@ async def test_create_location_applies_defaults_and_refuses_duplicates(stub: Stu
 
 
 async def test_bad_location_names_each_field(stub: Stub):
-    bad = pb.Location(location_id="", name="", kind="kiosk", pick_sla_minutes=-1)
+    bad = pb.Location(
+        location_id="", name="", kind=pb.LOCATION_KIND_UNSPECIFIED, pick_sla_minutes=-1
+    )
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.CreateLocation(pb.CreateLocationRequest(location=bad))
     info = describe_rpc_error(raised.value)
@@ -208,7 +217,7 @@ async def test_adjust_stock_records_the_ledger_and_is_idempotent(stub: Stub, dat
         location_id=location_id,
         sku=sku,
         delta=12,
-        reason="receipt",
+        reason=StockMovementReason.RECEIPT.to_proto(),
         actor="admin",
         reference="po-7",
     )
@@ -222,7 +231,7 @@ async def test_adjust_stock_records_the_ledger_and_is_idempotent(stub: Stub, dat
             location_id=location_id,
             sku=sku,
             delta=-2,
-            reason="pos_sale",
+            reason=StockMovementReason.POS_SALE.to_proto(),
             actor="till-3",
         )
     )
@@ -246,7 +255,7 @@ async def test_concurrent_repeats_of_one_adjustment_apply_once(stub: Stub):
         location_id=location_id,
         sku=sku,
         delta=5,
-        reason="return_restock",
+        reason=StockMovementReason.RETURN_RESTOCK.to_proto(),
     )
     replies = await asyncio.gather(*(stub.AdjustStock(request) for _ in range(10)))
     assert {reply.stock.on_hand for reply in replies} == {6}
@@ -262,7 +271,7 @@ async def test_adjustment_below_zero_is_refused_and_changes_nothing(stub: Stub, 
                 location_id=location_id,
                 sku=sku,
                 delta=-4,
-                reason="damage",
+                reason=StockMovementReason.DAMAGE.to_proto(),
             )
         )
     info = describe_rpc_error(raised.value)
@@ -283,7 +292,7 @@ async def test_adjustment_below_reserved_is_refused(stub: Stub):
                 location_id=location_id,
                 sku=sku,
                 delta=-2,
-                reason="cycle_count",
+                reason=StockMovementReason.CYCLE_COUNT.to_proto(),
             )
         )
     info = describe_rpc_error(raised.value)
@@ -298,7 +307,7 @@ async def test_adjustment_below_reserved_is_refused(stub: Stub):
             location_id=location_id,
             sku=sku,
             delta=-1,
-            reason="cycle_count",
+            reason=StockMovementReason.CYCLE_COUNT.to_proto(),
         )
     )
     assert (await stock_of(stub, location_id, sku)).on_hand == 4
@@ -308,7 +317,12 @@ async def test_bad_adjustments_are_invalid_or_not_found(stub: Stub):
     location_id, sku = await stocked(stub, 1)
     with pytest.raises(grpc.aio.AioRpcError) as invalid:
         await stub.AdjustStock(
-            pb.AdjustStockRequest(location_id=location_id, sku=sku, delta=0, reason="theft")
+            pb.AdjustStockRequest(
+                location_id=location_id,
+                sku=sku,
+                delta=0,
+                reason=pb.STOCK_MOVEMENT_REASON_UNSPECIFIED,
+            )
         )
     info = describe_rpc_error(invalid.value)
     assert info.code == grpc.StatusCode.INVALID_ARGUMENT
@@ -321,7 +335,7 @@ async def test_bad_adjustments_are_invalid_or_not_found(stub: Stub):
                 location_id=location_id,
                 sku=unique("SKU"),
                 delta=1,
-                reason="receipt",
+                reason=StockMovementReason.RECEIPT.to_proto(),
             )
         )
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
@@ -338,7 +352,7 @@ async def test_reserve_release_and_commit_move_stock_levels(stub: Stub, database
     location_id, sku = await stocked(stub, 10)
 
     held = (await stub.ReserveStock(reserve_request(location_id, {sku: 3}))).reservation
-    assert held.status == "active"
+    assert ReservationStatus.from_proto(held.status) == "active"
     assert [(line.sku, line.quantity) for line in held.lines] == [(sku, 3)]
     assert not held.HasField("expires_at")
     level = await stock_of(stub, location_id, sku)
@@ -347,20 +361,20 @@ async def test_reserve_release_and_commit_move_stock_levels(stub: Stub, database
     released = await stub.ReleaseReservation(
         pb.ReleaseReservationRequest(reservation_id=held.reservation_id)
     )
-    assert released.reservation.status == "released"
+    assert ReservationStatus.from_proto(released.reservation.status) == "released"
     level = await stock_of(stub, location_id, sku)
     assert (level.on_hand, level.reserved) == (10, 0)
     again = await stub.ReleaseReservation(
         pb.ReleaseReservationRequest(reservation_id=held.reservation_id)
     )
-    assert again.reservation.status == "released"
+    assert ReservationStatus.from_proto(again.reservation.status) == "released"
     assert (await stock_of(stub, location_id, sku)).reserved == 0
 
     sold = (await stub.ReserveStock(reserve_request(location_id, {sku: 4}))).reservation
     committed = await stub.CommitReservation(
         pb.CommitReservationRequest(reservation_id=sold.reservation_id)
     )
-    assert committed.reservation.status == "committed"
+    assert ReservationStatus.from_proto(committed.reservation.status) == "committed"
     level = await stock_of(stub, location_id, sku)
     assert (level.on_hand, level.reserved, level.available) == (6, 0, 6)
     repeat = await stub.CommitReservation(
@@ -370,7 +384,7 @@ async def test_reserve_release_and_commit_move_stock_levels(stub: Stub, database
     after_release = await stub.ReleaseReservation(
         pb.ReleaseReservationRequest(reservation_id=sold.reservation_id)
     )
-    assert after_release.reservation.status == "committed"
+    assert ReservationStatus.from_proto(after_release.reservation.status) == "committed"
     level = await stock_of(stub, location_id, sku)
     assert (level.on_hand, level.reserved) == (6, 0)
     assert await ledger_sum(database, location_id, sku) == 6
@@ -389,7 +403,7 @@ async def test_partial_commit_sells_some_and_releases_the_rest(stub: Stub):
             lines=[common_pb2.SkuQuantity(sku=first, quantity=3)],
         )
     )
-    assert committed.reservation.status == "committed"
+    assert ReservationStatus.from_proto(committed.reservation.status) == "committed"
     assert [(line.sku, line.quantity) for line in committed.reservation.lines] == [(first, 3)]
     one = await stock_of(stub, location_id, first)
     two = await stock_of(stub, location_id, second)
@@ -442,7 +456,7 @@ async def test_insufficient_stock_reserves_nothing(stub: Stub):
     # The id was not used up: the same id can hold once the stock is there.
     await receive(stub, location_id, scarce, 2)
     held = await stub.ReserveStock(request)
-    assert held.reservation.status == "active"
+    assert ReservationStatus.from_proto(held.reservation.status) == "active"
     assert (await stock_of(stub, location_id, scarce)).reserved == 5
 
 
@@ -548,14 +562,16 @@ async def test_bad_reservation_is_invalid_argument(stub: Stub):
 async def test_safety_stock_holds_back_only_its_channel(stub: Stub):
     location_id, sku = await stocked(stub, 5)
     reply = await stub.SetSafetyStock(
-        pb.SetSafetyStockRequest(location_id=location_id, sku=sku, channel="web", quantity=3)
+        pb.SetSafetyStockRequest(
+            location_id=location_id, sku=sku, channel=Channel.WEB.to_proto(), quantity=3
+        )
     )
     assert dict(reply.stock.safety_stock) == {"web": 3}
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.ReserveStock(reserve_request(location_id, {sku: 3}, channel="web"))
     assert describe_rpc_error(raised.value).metadata[f"sku:{sku}"] == "available=2 requested=3"
     held = await stub.ReserveStock(reserve_request(location_id, {sku: 3}, channel="pos"))
-    assert held.reservation.status == "active"
+    assert ReservationStatus.from_proto(held.reservation.status) == "active"
     assert (await stock_of(stub, location_id, sku)).reserved == 3
 
 
@@ -567,23 +583,21 @@ async def test_expired_soft_hold_stops_counting(stub: Stub, database: Database):
     assert held.HasField("expires_at")
     assert (await stock_of(stub, location_id, sku)).reserved == 3
     # Let the hold run out without waiting for it.
-    async with database.transaction() as session:
-        await session.execute(
-            text(
-                "UPDATE reservations SET expires_at = now() - interval '1 second'"
-                " WHERE reservation_id = :id"
-            ),
-            {"id": held.reservation_id},
-        )
+    await sql(
+        database,
+        "UPDATE reservations SET expires_at = now() - interval '1 second'"
+        " WHERE reservation_id = :id",
+        id=held.reservation_id,
+    )
     assert (await stock_of(stub, location_id, sku)).reserved == 0
     committed = await stub.CommitReservation(
         pb.CommitReservationRequest(reservation_id=held.reservation_id)
     )
-    assert committed.reservation.status == "expired"
+    assert ReservationStatus.from_proto(committed.reservation.status) == "expired"
     level = await stock_of(stub, location_id, sku)
     assert (level.on_hand, level.reserved) == (4, 0)
     again = await stub.ReserveStock(reserve_request(location_id, {sku: 4}))
-    assert again.reservation.status == "active"
+    assert ReservationStatus.from_proto(again.reservation.status) == "active"
 
 
 # --- availability and sourcing ---------------------------------------------------------
@@ -600,11 +614,15 @@ async def test_availability_near_a_point_reflects_reservations(stub: Stub):
     await receive(stub, far_warehouse, sku, 50)
     await stub.ReserveStock(reserve_request(empty_store, {sku: 1}))
     await stub.SetSafetyStock(
-        pb.SetSafetyStockRequest(location_id=far_warehouse, sku=sku, channel="web", quantity=10)
+        pb.SetSafetyStockRequest(
+            location_id=far_warehouse, sku=sku, channel=Channel.WEB.to_proto(), quantity=10
+        )
     )
 
     reply = await stub.GetAvailability(
-        pb.GetAvailabilityRequest(skus=[sku], near=center, radius_km=25, channel="web")
+        pb.GetAvailabilityRequest(
+            skus=[sku], near=center, radius_km=25, channel=Channel.WEB.to_proto()
+        )
     )
     [item] = reply.items
     assert item.sku == sku
@@ -619,7 +637,9 @@ async def test_availability_near_a_point_reflects_reservations(stub: Stub):
 
     await stub.ReserveStock(reserve_request(near_store, {sku: 3}, channel="web"))
     after = await stub.GetAvailability(
-        pb.GetAvailabilityRequest(skus=[sku], near=center, radius_km=25, channel="web")
+        pb.GetAvailabilityRequest(
+            skus=[sku], near=center, radius_km=25, channel=Channel.WEB.to_proto()
+        )
     )
     assert after.items[0].locations[0].available == 1
 
@@ -647,15 +667,17 @@ async def test_find_sources_prefers_one_location_then_splits(stub: Stub):
         pb.FindSourcesRequest(
             lines=[*lines(**{first: 2}), *lines(**{second: 1})],
             destination=destination,
-            fulfillment_type="ship",
-            channel="web",
+            fulfillment_type=FulfillmentType.SHIP.to_proto(),
+            channel=Channel.WEB.to_proto(),
         )
     )
     assert [[a.location_id for a in o.allocations] for o in whole.options] == [[farther]]
 
     one_sku = await stub.FindSources(
         pb.FindSourcesRequest(
-            lines=lines(**{first: 2}), destination=destination, fulfillment_type="ship"
+            lines=lines(**{first: 2}),
+            destination=destination,
+            fulfillment_type=FulfillmentType.SHIP.to_proto(),
         )
     )
     assert [o.allocations[0].location_id for o in one_sku.options] == [near, farther]
@@ -664,7 +686,7 @@ async def test_find_sources_prefers_one_location_then_splits(stub: Stub):
         pb.FindSourcesRequest(
             lines=lines(**{first: 7}),
             destination=destination,
-            fulfillment_type="ship",
+            fulfillment_type=FulfillmentType.SHIP.to_proto(),
             max_locations=2,
         )
     )
@@ -678,7 +700,7 @@ async def test_find_sources_prefers_one_location_then_splits(stub: Stub):
         pb.FindSourcesRequest(
             lines=lines(**{first: 7}),
             destination=destination,
-            fulfillment_type="pickup",
+            fulfillment_type=FulfillmentType.PICKUP.to_proto(),
             exclude_location_ids=[],
         )
     )

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
+from omni.words import Channel, LocationKind, StockMovementReason
 from services.common.db import Database
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
@@ -68,7 +70,7 @@ async def create_location(
     stub: Stub,
     point: common_pb2.GeoPoint,
     *,
-    kind: str = "store",
+    kind: str = "store",  # a LocationKind word
     pickup: bool = True,
     ship: bool = True,
     daily_order_capacity: int = 50,
@@ -79,7 +81,7 @@ async def create_location(
             location=pb.Location(
                 location_id=location_id,
                 name=f"Store {location_id}",
-                kind=kind,
+                kind=LocationKind(kind).to_proto(),
                 point=point,
                 pickup_enabled=pickup,
                 ship_from_enabled=ship,
@@ -112,7 +114,7 @@ async def receive(stub: Stub, location_id: str, sku: str, quantity: int) -> pb.S
             location_id=location_id,
             sku=sku,
             delta=quantity,
-            reason="receipt",
+            reason=StockMovementReason.RECEIPT.to_proto(),
             actor="test",
             reference="po-1",
         )
@@ -129,7 +131,7 @@ def reserve_request(
     lines: dict[str, int],
     *,
     reservation_id: str | None = None,
-    channel: str = "web",
+    channel: str = "web",  # a Channel word
     ttl_seconds: int = 0,
 ) -> pb.ReserveStockRequest:
     return pb.ReserveStockRequest(
@@ -137,7 +139,7 @@ def reserve_request(
         order_id=unique("ORD"),
         location_id=location_id,
         lines=[common_pb2.SkuQuantity(sku=sku, quantity=q) for sku, q in lines.items()],
-        channel=channel,
+        channel=Channel(channel).to_proto(),
         ttl_seconds=ttl_seconds,
     )
 
@@ -150,13 +152,22 @@ async def stocked(stub: Stub, quantity: int) -> tuple[str, str]:
     return location_id, sku
 
 
+async def sql(database: Database, statement: str, **params: object) -> Any:
+    """Runs one statement straight on the database and commits: the first
+    column of its first row, or None for a statement that returns no rows."""
+    async with database.unit_of_work() as uow:
+        result = cast(CursorResult[Any], await uow.session.execute(text(statement), params))
+        value = result.scalar() if result.returns_rows else None
+        await uow.commit()
+    return value
+
+
 async def ledger_sum(database: Database, location_id: str, sku: str) -> int:
-    async with database.transaction() as session:
-        total = await session.scalar(
-            text(
-                "SELECT coalesce(sum(delta), 0) FROM stock_movements"
-                " WHERE location_id = :location_id AND sku = :sku"
-            ),
-            {"location_id": location_id, "sku": sku},
-        )
+    total = await sql(
+        database,
+        "SELECT coalesce(sum(delta), 0) FROM stock_movements"
+        " WHERE location_id = :location_id AND sku = :sku",
+        location_id=location_id,
+        sku=sku,
+    )
     return int(total or 0)

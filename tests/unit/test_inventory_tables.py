@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from omni.words import Channel, FulfillmentType, LocationKind
 from services.inventory import domain
 from services.inventory.domain import (
     GeoPoint,
@@ -15,7 +16,6 @@ from services.inventory.domain import (
     SourcingRequest,
     StockAtLocation,
     StockAudit,
-    StockLevel,
 )
 
 DESTINATION = GeoPoint(40.0, -74.0)
@@ -28,7 +28,7 @@ def store(
     return Location(
         location_id=location_id,
         name=location_id,
-        kind="store",
+        kind=LocationKind.STORE,
         point=GeoPoint(DESTINATION.lat + km_north / KM_PER_DEGREE_LAT, DESTINATION.lon),
         pickup_enabled=pickup,
         ship_from_enabled=ship,
@@ -39,36 +39,17 @@ def store(
 
 
 # --- availability -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("on_hand", "reserved", "safety", "channel", "expected"),
-    [
-        pytest.param(10, 0, {}, "web", 10, id="nothing-held"),
-        pytest.param(10, 4, {}, "web", 6, id="reserved-counts"),
-        pytest.param(10, 4, {"web": 3}, "web", 3, id="safety-of-the-channel"),
-        pytest.param(10, 4, {"web": 3}, "pos", 6, id="safety-of-another-channel-ignored"),
-        pytest.param(10, 4, {"web": 3, "pos": 1}, "pos", 5, id="each-channel-its-own"),
-        pytest.param(10, 8, {"web": 5}, "web", 0, id="never-negative"),
-        pytest.param(0, 0, {"web": 2}, "web", 0, id="empty-shelf"),
-        pytest.param(5, 5, {}, "", 0, id="all-held-no-channel"),
-    ],
-)
-def test_available_for_a_channel(
-    on_hand: int, reserved: int, safety: dict[str, int], channel: str, expected: int
-):
-    level = StockLevel("S1", "A", on_hand, reserved, safety)
-    assert level.available_for(channel) == expected
-    stock_row = StockAtLocation(store("S1", 1), "A", on_hand, reserved, safety.get(channel, 0))
-    assert stock_row.available == expected
+# What a channel may sell is the SQL function stock_available(): its table test
+# runs on PostgreSQL (tests/integration/test_inventory_available.py).
 
 
 def test_online_total_counts_only_ship_from_locations_and_lists_zero_rows():
     rows = [
-        StockAtLocation(store("SHIPS", 2), "A", 10, 2, 3),
-        StockAtLocation(store("PICKUP-ONLY", 1, ship=False), "A", 7, 0, 0),
-        StockAtLocation(store("SOLD-OUT", 3), "A", 4, 4, 0),
-        StockAtLocation(store("FAR", 500), "A", 9, 0, 0),
+        # Available for the channel: 10 on hand - 2 reserved - 3 safety, 7, 4 - 4, 9.
+        StockAtLocation(store("SHIPS", 2), "A", 5),
+        StockAtLocation(store("PICKUP-ONLY", 1, ship=False), "A", 7),
+        StockAtLocation(store("SOLD-OUT", 3), "A", 0),
+        StockAtLocation(store("FAR", 500), "A", 9),
     ]
     [item] = domain.summarize_availability(["A"], rows, DESTINATION, radius_km=25)
     assert item.online_available == 5 + 0 + 9
@@ -87,7 +68,7 @@ class Case:
     candidates: list[SourceCandidate]
     lines: tuple[Line, ...]
     expected: list[list[str]]  # option by option: the location ids used
-    fulfillment: str = "ship"
+    fulfillment: FulfillmentType = FulfillmentType.SHIP
     max_locations: int = 1
     exclude: frozenset[str] = field(default_factory=frozenset)
 
@@ -176,7 +157,7 @@ SOURCING_CASES = {
         ],
         (Line("A", 1),),
         [["PICKUP"]],
-        fulfillment="pickup",
+        fulfillment=FulfillmentType.PICKUP,
     ),
     "whole-order-beats-nearer-split": Case(
         [
@@ -241,7 +222,7 @@ def test_find_sources(case: Case):
         lines=case.lines,
         destination=DESTINATION,
         fulfillment_type=case.fulfillment,
-        channel="web",
+        channel=Channel.WEB,
         exclude_location_ids=case.exclude,
         max_locations=case.max_locations,
     )

@@ -19,6 +19,7 @@ from omni.customers.v1 import customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2_grpc
 from omni.payments.v1 import payments_pb2_grpc
+from omni.words import ReservationStatus
 from services.common.errors import BusinessRuleViolation, InvalidArgument, Unavailable
 from services.common.grpc_errors import ErrorInterceptor
 from tests.support.ports import free_port
@@ -50,7 +51,7 @@ class ScriptedInventory(inventory_pb2_grpc.InventoryServiceServicer):
             reservation=inventory_pb2.Reservation(
                 reservation_id=request.reservation_id,
                 location_id=request.location_id,
-                status="active",
+                status=inventory_pb2.RESERVATION_STATUS_ACTIVE,
                 lines=request.lines,
             )
         )

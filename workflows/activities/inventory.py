@@ -6,6 +6,7 @@ from temporalio import activity
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from omni.words import Channel, FulfillmentType, ReservationStatus, StockMovementReason
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
 from workflows.contracts.activities import (
     AdjustStockInput,
@@ -26,11 +27,31 @@ def _lines(lines: list[SkuQty]) -> list[common_pb2.SkuQuantity]:
     return [common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity) for line in lines]
 
 
+def _channel(word: str) -> common_pb2.Channel:
+    """The order's channel on the wire; unspecified for "" (no channel)."""
+    channel = Channel.parse(word)
+    return channel.to_proto() if channel is not None else common_pb2.CHANNEL_UNSPECIFIED
+
+
+def _fulfillment_type(word: str) -> common_pb2.FulfillmentType:
+    """Unspecified for a word inventory does not know: it refuses, naming the field."""
+    kind = FulfillmentType.parse(word)
+    return kind.to_proto() if kind is not None else common_pb2.FULFILLMENT_TYPE_UNSPECIFIED
+
+
+def _reason(word: str) -> inventory_pb2.StockMovementReason:
+    reason = StockMovementReason.parse(word)
+    return (
+        reason.to_proto() if reason is not None else inventory_pb2.STOCK_MOVEMENT_REASON_UNSPECIFIED
+    )
+
+
 def _reservation(reservation: inventory_pb2.Reservation) -> ReservationInfo:
     return ReservationInfo(
         reservation_id=reservation.reservation_id,
         location_id=reservation.location_id,
-        status=reservation.status,
+        # The word ("active"); "" for a reservation that was never made.
+        status=ReservationStatus.from_proto(reservation.status) or "",
     )
 
 
@@ -47,7 +68,7 @@ class InventoryActivities:
                     order_id=request.order_id,
                     location_id=request.location_id,
                     lines=_lines(request.lines),
-                    channel=request.channel,
+                    channel=_channel(request.channel),
                 ),
                 timeout=RPC_TIMEOUT_SECONDS,
             )
@@ -83,8 +104,8 @@ class InventoryActivities:
                 inventory_pb2.FindSourcesRequest(
                     lines=_lines(request.lines),
                     destination=common_pb2.GeoPoint(lat=request.lat, lon=request.lon),
-                    fulfillment_type=request.fulfillment_type,
-                    channel=request.channel,
+                    fulfillment_type=_fulfillment_type(request.fulfillment_type),
+                    channel=_channel(request.channel),
                     max_locations=request.max_locations,
                     exclude_location_ids=request.exclude_location_ids,
                 ),
@@ -125,7 +146,7 @@ class InventoryActivities:
                     location_id=request.location_id,
                     sku=request.sku,
                     delta=request.delta,
-                    reason=request.reason,
+                    reason=_reason(request.reason),
                     actor=request.actor,
                     reference=request.reference,
                 ),

@@ -3,12 +3,52 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from omni.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class LocationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOCATION_KIND_UNSPECIFIED: _ClassVar[LocationKind]
+    LOCATION_KIND_STORE: _ClassVar[LocationKind]
+    LOCATION_KIND_WAREHOUSE: _ClassVar[LocationKind]
+
+class StockMovementReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STOCK_MOVEMENT_REASON_UNSPECIFIED: _ClassVar[StockMovementReason]
+    STOCK_MOVEMENT_REASON_RECEIPT: _ClassVar[StockMovementReason]
+    STOCK_MOVEMENT_REASON_POS_SALE: _ClassVar[StockMovementReason]
+    STOCK_MOVEMENT_REASON_CYCLE_COUNT: _ClassVar[StockMovementReason]
+    STOCK_MOVEMENT_REASON_DAMAGE: _ClassVar[StockMovementReason]
+    STOCK_MOVEMENT_REASON_RETURN_RESTOCK: _ClassVar[StockMovementReason]
+    STOCK_MOVEMENT_REASON_COMMIT: _ClassVar[StockMovementReason]
+
+class ReservationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESERVATION_STATUS_UNSPECIFIED: _ClassVar[ReservationStatus]
+    RESERVATION_STATUS_ACTIVE: _ClassVar[ReservationStatus]
+    RESERVATION_STATUS_COMMITTED: _ClassVar[ReservationStatus]
+    RESERVATION_STATUS_RELEASED: _ClassVar[ReservationStatus]
+    RESERVATION_STATUS_EXPIRED: _ClassVar[ReservationStatus]
+LOCATION_KIND_UNSPECIFIED: LocationKind
+LOCATION_KIND_STORE: LocationKind
+LOCATION_KIND_WAREHOUSE: LocationKind
+STOCK_MOVEMENT_REASON_UNSPECIFIED: StockMovementReason
+STOCK_MOVEMENT_REASON_RECEIPT: StockMovementReason
+STOCK_MOVEMENT_REASON_POS_SALE: StockMovementReason
+STOCK_MOVEMENT_REASON_CYCLE_COUNT: StockMovementReason
+STOCK_MOVEMENT_REASON_DAMAGE: StockMovementReason
+STOCK_MOVEMENT_REASON_RETURN_RESTOCK: StockMovementReason
+STOCK_MOVEMENT_REASON_COMMIT: StockMovementReason
+RESERVATION_STATUS_UNSPECIFIED: ReservationStatus
+RESERVATION_STATUS_ACTIVE: ReservationStatus
+RESERVATION_STATUS_COMMITTED: ReservationStatus
+RESERVATION_STATUS_RELEASED: ReservationStatus
+RESERVATION_STATUS_EXPIRED: ReservationStatus
 
 class Location(_message.Message):
     __slots__ = ("location_id", "name", "kind", "point", "pickup_enabled", "ship_from_enabled", "daily_order_capacity", "pickup_window_hours", "pick_sla_minutes")
@@ -23,14 +63,14 @@ class Location(_message.Message):
     PICK_SLA_MINUTES_FIELD_NUMBER: _ClassVar[int]
     location_id: str
     name: str
-    kind: str
+    kind: LocationKind
     point: _common_pb2.GeoPoint
     pickup_enabled: bool
     ship_from_enabled: bool
     daily_order_capacity: int
     pickup_window_hours: float
     pick_sla_minutes: float
-    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., point: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., pickup_enabled: _Optional[bool] = ..., ship_from_enabled: _Optional[bool] = ..., daily_order_capacity: _Optional[int] = ..., pickup_window_hours: _Optional[float] = ..., pick_sla_minutes: _Optional[float] = ...) -> None: ...
+    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., point: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., pickup_enabled: _Optional[bool] = ..., ship_from_enabled: _Optional[bool] = ..., daily_order_capacity: _Optional[int] = ..., pickup_window_hours: _Optional[float] = ..., pick_sla_minutes: _Optional[float] = ...) -> None: ...
 
 class Product(_message.Message):
     __slots__ = ("sku", "name", "price", "returnable_days")
@@ -158,10 +198,10 @@ class AdjustStockRequest(_message.Message):
     location_id: str
     sku: str
     delta: int
-    reason: str
+    reason: StockMovementReason
     actor: str
     reference: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., location_id: _Optional[str] = ..., sku: _Optional[str] = ..., delta: _Optional[int] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+    def __init__(self, idempotency_key: _Optional[str] = ..., location_id: _Optional[str] = ..., sku: _Optional[str] = ..., delta: _Optional[int] = ..., reason: _Optional[_Union[StockMovementReason, str]] = ..., actor: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class AdjustStockResponse(_message.Message):
     __slots__ = ("stock",)
@@ -177,9 +217,9 @@ class SetSafetyStockRequest(_message.Message):
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     location_id: str
     sku: str
-    channel: str
+    channel: _common_pb2.Channel
     quantity: int
-    def __init__(self, location_id: _Optional[str] = ..., sku: _Optional[str] = ..., channel: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+    def __init__(self, location_id: _Optional[str] = ..., sku: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., quantity: _Optional[int] = ...) -> None: ...
 
 class SetSafetyStockResponse(_message.Message):
     __slots__ = ("stock",)
@@ -210,8 +250,8 @@ class GetAvailabilityRequest(_message.Message):
     skus: _containers.RepeatedScalarFieldContainer[str]
     near: _common_pb2.GeoPoint
     radius_km: float
-    channel: str
-    def __init__(self, skus: _Optional[_Iterable[str]] = ..., near: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., radius_km: _Optional[float] = ..., channel: _Optional[str] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    def __init__(self, skus: _Optional[_Iterable[str]] = ..., near: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., radius_km: _Optional[float] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
 
 class LocationAvailability(_message.Message):
     __slots__ = ("location_id", "distance_km", "available", "pickup_enabled")
@@ -253,9 +293,9 @@ class Reservation(_message.Message):
     order_id: str
     location_id: str
     lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
-    status: str
+    status: ReservationStatus
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, reservation_id: _Optional[str] = ..., order_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., status: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, reservation_id: _Optional[str] = ..., order_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., status: _Optional[_Union[ReservationStatus, str]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ReserveStockRequest(_message.Message):
     __slots__ = ("reservation_id", "order_id", "location_id", "lines", "channel", "ttl_seconds")
@@ -269,9 +309,9 @@ class ReserveStockRequest(_message.Message):
     order_id: str
     location_id: str
     lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
-    channel: str
+    channel: _common_pb2.Channel
     ttl_seconds: int
-    def __init__(self, reservation_id: _Optional[str] = ..., order_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., channel: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+    def __init__(self, reservation_id: _Optional[str] = ..., order_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
 
 class ReserveStockResponse(_message.Message):
     __slots__ = ("reservation",)
@@ -315,11 +355,11 @@ class FindSourcesRequest(_message.Message):
     MAX_LOCATIONS_FIELD_NUMBER: _ClassVar[int]
     lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
     destination: _common_pb2.GeoPoint
-    fulfillment_type: str
-    channel: str
+    fulfillment_type: _common_pb2.FulfillmentType
+    channel: _common_pb2.Channel
     exclude_location_ids: _containers.RepeatedScalarFieldContainer[str]
     max_locations: int
-    def __init__(self, lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., destination: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., fulfillment_type: _Optional[str] = ..., channel: _Optional[str] = ..., exclude_location_ids: _Optional[_Iterable[str]] = ..., max_locations: _Optional[int] = ...) -> None: ...
+    def __init__(self, lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., destination: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., fulfillment_type: _Optional[_Union[_common_pb2.FulfillmentType, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., exclude_location_ids: _Optional[_Iterable[str]] = ..., max_locations: _Optional[int] = ...) -> None: ...
 
 class SourceAllocation(_message.Message):
     __slots__ = ("location_id", "distance_km", "lines")
@@ -378,8 +418,8 @@ class WatchAvailabilityRequest(_message.Message):
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     skus: _containers.RepeatedScalarFieldContainer[str]
     location_ids: _containers.RepeatedScalarFieldContainer[str]
-    channel: str
-    def __init__(self, skus: _Optional[_Iterable[str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., channel: _Optional[str] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    def __init__(self, skus: _Optional[_Iterable[str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
 
 class WatchAvailabilityResponse(_message.Message):
     __slots__ = ("sku", "location_id", "available", "at", "current")

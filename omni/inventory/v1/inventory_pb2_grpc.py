@@ -197,9 +197,9 @@ class InventoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def FindSources(self, request, context):
-        """Ranks locations that can fulfil an order's lines: whole-order locations
+        """Ranks locations that can fulfill an order's lines: whole-order locations
         before splits; those with capacity left today (daily_order_capacity, 0: no
-        limit, less the fulfilments assigned today) before those without; then by
+        limit, less the fulfillments assigned today) before those without; then by
         distance, more capacity left, more stock net of safety stock, and id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

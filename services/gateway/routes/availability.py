@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from omni.inventory.v1 import inventory_pb2
+from omni.words import Channel
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
@@ -49,7 +50,7 @@ async def get_availability(
     grpc_request = inventory_pb2.GetAvailabilityRequest(
         skus=parse_list(skus, "skus"),
         radius_km=radius_km,
-        channel=channel or principal.channel or "web",
+        channel=Channel(channel or principal.channel or Channel.WEB).to_proto(),
     )
     point = parse_near(near)
     if point is not None:
@@ -106,7 +107,7 @@ async def stream_availability(
         inventory_pb2.WatchAvailabilityRequest(
             skus=parse_list(skus, "skus"),
             location_ids=parse_list(location_ids, "location_ids") if location_ids else [],
-            channel=channel or principal.channel or "web",
+            channel=Channel(channel or principal.channel or Channel.WEB).to_proto(),
         ),
         metadata=outgoing_metadata(),
     )

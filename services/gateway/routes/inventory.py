@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from omni.inventory.v1 import inventory_pb2
+from omni.words import Channel, StockMovementReason
 from services.gateway import mapping
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
@@ -34,7 +35,7 @@ async def adjust_stock(body: AdjustmentIn, request: Request, principal: Caller) 
             location_id=body.location_id,
             sku=body.sku,
             delta=body.delta,
-            reason=body.reason,
+            reason=StockMovementReason(body.reason).to_proto(),
             actor=principal.sub,
             reference=body.reference or "",
         ),
@@ -53,7 +54,7 @@ async def set_safety_stock(
         inventory_pb2.SetSafetyStockRequest(
             location_id=body.location_id,
             sku=body.sku,
-            channel=body.channel,
+            channel=Channel(body.channel).to_proto(),
             quantity=body.quantity,
         ),
         deadline=settings_of(request).write_timeout_seconds,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2
+from omni.words import LocationKind
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
@@ -27,7 +28,7 @@ async def create_location(body: LocationIn, request: Request, principal: Caller)
     location = inventory_pb2.Location(
         location_id=body.location_id,
         name=body.name,
-        kind=body.kind,
+        kind=LocationKind(body.kind).to_proto(),
         point=common_pb2.GeoPoint(lat=body.lat, lon=body.lon),
         pickup_enabled=body.pickup_enabled,
         ship_from_enabled=body.ship_from_enabled,

@@ -1,4 +1,4 @@
-"""Stock change notifications (LISTEN/NOTIFY) and today's fulfilments per location.
+"""Stock change notifications (LISTEN/NOTIFY) and today's fulfillments per location.
 
 Revision ID: 0002
 Revises: 0001

@@ -20,20 +20,12 @@ from typing import Any
 
 import asyncpg
 
+from services.inventory.domain import StockKey
+
 logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "stock_changed"
 RECONNECT_DELAY_SECONDS = 1.0
-
-StockKey = tuple[str, str]  # (location_id, sku)
-
-
-def plain_postgres_url(url: str) -> str:
-    """asyncpg wants postgresql://, the services are configured with a SQLAlchemy URL."""
-    for prefix in ("postgresql+asyncpg://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix) :]
-    return url
 
 
 @dataclass(eq=False)
@@ -78,8 +70,9 @@ class Subscription:
 class StockChanges:
     """One LISTEN connection per process, reconnecting when it is lost."""
 
-    def __init__(self, database_url: str) -> None:
-        self.url = plain_postgres_url(database_url)
+    def __init__(self, postgres_url: str) -> None:
+        """`postgres_url` as asyncpg takes it (postgresql://...)."""
+        self.url = postgres_url
         self._subscriptions: set[Subscription] = set()
         self._connection: Any = None
         self._lost = asyncio.Event()
@@ -114,9 +107,9 @@ class StockChanges:
         finally:
             self._subscriptions.discard(subscription)
 
-    def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: object) -> None:
         try:
-            body = json.loads(payload)
+            body = json.loads(str(payload))
             key = (str(body["location_id"]), str(body["sku"]))
         except (ValueError, KeyError, TypeError):
             logger.warning("ignored a malformed %s payload: %r", NOTIFY_CHANNEL, payload)

@@ -1,0 +1,48 @@
+"""The inventory store: the only place with SQL.
+
+tables.py holds the schema; each other module holds the functions of one
+aggregate, each taking the unit of work's session. This package is what the
+use cases receive as their `Store` (a fake stands in for it in unit tests).
+"""
+
+from services.inventory.store.locations import (
+    get_location,
+    insert_location,
+    known_location_ids,
+    list_locations,
+)
+from services.inventory.store.products import get_products, insert_product, known_skus
+from services.inventory.store.reservations import (
+    expire_due_holds,
+    fulfillments_assigned_today,
+    has_expired_holds,
+    load_reservation,
+    save_settlement,
+)
+from services.inventory.store.stock import (
+    apply_adjustment,
+    audit_stock,
+    get_stock,
+    set_safety_stock,
+    stock_with_locations,
+)
+
+__all__ = [
+    "apply_adjustment",
+    "audit_stock",
+    "expire_due_holds",
+    "fulfillments_assigned_today",
+    "get_location",
+    "get_products",
+    "get_stock",
+    "has_expired_holds",
+    "insert_location",
+    "insert_product",
+    "known_location_ids",
+    "known_skus",
+    "list_locations",
+    "load_reservation",
+    "save_settlement",
+    "set_safety_stock",
+    "stock_with_locations",
+]

@@ -1,0 +1,150 @@
+"""Reservations and their lines: holds, how they end, and the expiry sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omni.words import ReservationStatus
+from services.inventory.domain import HeldReservation, ReservedLine, Settlement
+from services.inventory.store.movements import record_movement
+from services.inventory.store.stock import change_held
+from services.inventory.store.tables import reservation_lines, reservations
+
+# Expired holds released per sweep; the next call picks up any rest.
+SWEEP_BATCH = 500
+
+
+async def load_reservation(
+    session: AsyncSession, reservation_id: str, *, lock: bool
+) -> HeldReservation | None:
+    """The reservation with its lines (locked for the transaction when `lock`)."""
+    query = select(
+        reservations,
+        func.coalesce(reservations.c.expires_at <= func.now(), False).label("expired"),
+    ).where(reservations.c.reservation_id == reservation_id)
+    if lock:
+        query = query.with_for_update(of=reservations)
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    line_rows = await session.execute(
+        select(reservation_lines)
+        .where(reservation_lines.c.reservation_id == reservation_id)
+        .order_by(reservation_lines.c.sku)
+    )
+    return HeldReservation(
+        reservation_id=row.reservation_id,
+        order_id=row.order_id,
+        location_id=row.location_id,
+        status=ReservationStatus(row.status),
+        fingerprint=row.fingerprint,
+        lines=tuple(
+            ReservedLine(r.sku, int(r.quantity), int(r.committed_quantity)) for r in line_rows
+        ),
+        expires_at=row.expires_at,
+        expired=bool(row.expired),
+    )
+
+
+async def save_settlement(
+    session: AsyncSession, held: HeldReservation, settlement: Settlement
+) -> None:
+    """Gives back and sells what the settlement says (in sku order: the lock
+    order), records the sales in the ledger and moves the reservation on."""
+    for sku in settlement.sold:
+        sold = settlement.sold[sku]
+        unheld = sold + settlement.released[sku]
+        if unheld:
+            await change_held(session, held.location_id, sku, sold=sold, unheld=unheld)
+    for movement in settlement.movements(held):
+        await record_movement(session, movement)
+    if settlement.status is ReservationStatus.COMMITTED:
+        for sku, sold in settlement.sold.items():
+            await session.execute(
+                update(reservation_lines)
+                .where(
+                    reservation_lines.c.reservation_id == held.reservation_id,
+                    reservation_lines.c.sku == sku,
+                )
+                .values(committed_quantity=sold)
+            )
+    await session.execute(
+        update(reservations)
+        .where(reservations.c.reservation_id == held.reservation_id)
+        .values(status=settlement.status, updated_at=func.now())
+    )
+
+
+async def has_expired_holds(session: AsyncSession) -> bool:
+    """Cheap check (partial index) so most calls skip the sweep's write transaction."""
+    found = await session.scalar(
+        select(literal(True))
+        .where(
+            reservations.c.status == ReservationStatus.ACTIVE,
+            reservations.c.expires_at <= func.now(),
+        )
+        .limit(1)
+    )
+    return bool(found)
+
+
+async def expire_due_holds(session: AsyncSession) -> int:
+    """Expires active soft holds whose time is up and gives their stock back.
+
+    Holds another transaction is finishing right now are skipped, not waited for.
+    """
+    due = (
+        select(reservations.c.reservation_id)
+        .where(
+            reservations.c.status == ReservationStatus.ACTIVE,
+            reservations.c.expires_at <= func.now(),
+        )
+        .order_by(reservations.c.expires_at)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(await session.scalars(due))
+    if not ids:
+        return 0
+    await session.execute(
+        update(reservations)
+        .where(reservations.c.reservation_id.in_(ids))
+        .values(status=ReservationStatus.EXPIRED, updated_at=func.now())
+    )
+    freed = await session.execute(
+        select(
+            reservations.c.location_id,
+            reservation_lines.c.sku,
+            func.sum(reservation_lines.c.quantity).label("quantity"),
+        )
+        .select_from(reservation_lines.join(reservations))
+        .where(reservations.c.reservation_id.in_(ids))
+        .group_by(reservations.c.location_id, reservation_lines.c.sku)
+        .order_by(reservations.c.location_id, reservation_lines.c.sku)
+    )
+    for row in freed:
+        await change_held(session, row.location_id, row.sku, sold=0, unheld=int(row.quantity))
+    return len(ids)
+
+
+async def fulfillments_assigned_today(
+    session: AsyncSession, location_ids: Sequence[str]
+) -> dict[str, int]:
+    """Per location: reservations without a TTL (order fulfillments, not cart
+    holds) made since midnight (database time zone) and not given back."""
+    if not location_ids:
+        return {}
+    rows = await session.execute(
+        select(reservations.c.location_id, func.count().label("assigned"))
+        .where(
+            reservations.c.location_id.in_(location_ids),
+            reservations.c.ttl_seconds == 0,
+            reservations.c.created_at >= func.date_trunc("day", func.now()),
+            reservations.c.status.in_([ReservationStatus.ACTIVE, ReservationStatus.COMMITTED]),
+        )
+        .group_by(reservations.c.location_id)
+    )
+    return {row.location_id: int(row.assigned) for row in rows}

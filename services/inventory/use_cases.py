@@ -1,0 +1,496 @@
+"""Inventory's use cases: one short function per RPC.
+
+Each validates its input, then loads, decides (services.inventory.domain) and
+saves in one unit of work — or under run_once, for the keyed AdjustStock. They
+reach the database only through `Inventory` (the store functions, the
+one-statement hot path, the key table), so unit tests hand them fakes.
+
+Longer than 400 lines for a reason: fifteen RPCs, and the protocols of what
+they run against sit here, beside their only user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Generic, Protocol
+
+from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omni.words import Channel
+from services.common.errors import AlreadyExists, InvalidArgument, NotFound
+from services.common.idempotency import ResponseT
+from services.common.paging import Page, cut_page, decode_cursor, page_size
+from services.common.validation import Violations
+from services.inventory import domain
+from services.inventory.domain import (
+    Adjustment,
+    AvailabilityChange,
+    AvailabilityQuery,
+    AvailabilitySnapshot,
+    GeoPoint,
+    HeldReservation,
+    InvariantViolation,
+    Line,
+    Location,
+    LocationWithDistance,
+    Product,
+    Reservation,
+    ReservationRequest,
+    ReserveOutcome,
+    SafetyStock,
+    Settlement,
+    SkuAvailability,
+    SourcingOption,
+    SourcingRequest,
+    StockAtLocation,
+    StockAudit,
+    StockKey,
+    StockLevel,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- what the use cases run against ------------------------------------------------
+
+
+class Store(Protocol):
+    """The store functions (the services.inventory.store package, or a fake)."""
+
+    async def insert_location(
+        self, session: AsyncSession, location: Location
+    ) -> Location | None: ...
+    async def get_location(self, session: AsyncSession, location_id: str) -> Location | None: ...
+    async def known_location_ids(
+        self, session: AsyncSession, location_ids: Sequence[str]
+    ) -> set[str]: ...
+    async def list_locations(
+        self, session: AsyncSession, *, pickup_enabled_only: bool
+    ) -> list[Location]: ...
+    async def insert_product(self, session: AsyncSession, product: Product) -> Product | None: ...
+    async def get_products(
+        self, session: AsyncSession, skus: Sequence[str]
+    ) -> dict[str, Product]: ...
+    async def known_skus(self, session: AsyncSession, skus: Sequence[str]) -> set[str]: ...
+    async def get_stock(self, session: AsyncSession, location_id: str, sku: str) -> StockLevel: ...
+    async def apply_adjustment(self, session: AsyncSession, adjustment: Adjustment) -> bool: ...
+    async def set_safety_stock(self, session: AsyncSession, safety: SafetyStock) -> None: ...
+    async def stock_with_locations(
+        self,
+        session: AsyncSession,
+        skus: Sequence[str],
+        channel: Channel | None,
+        location_ids: Sequence[str] = ...,
+    ) -> list[StockAtLocation]: ...
+    async def audit_stock(self, session: AsyncSession, skus: Sequence[str]) -> list[StockAudit]: ...
+    async def load_reservation(
+        self, session: AsyncSession, reservation_id: str, *, lock: bool
+    ) -> HeldReservation | None: ...
+    async def save_settlement(
+        self, session: AsyncSession, held: HeldReservation, settlement: Settlement
+    ) -> None: ...
+    async def has_expired_holds(self, session: AsyncSession) -> bool: ...
+    async def expire_due_holds(self, session: AsyncSession) -> int: ...
+    async def fulfillments_assigned_today(
+        self, session: AsyncSession, location_ids: Sequence[str]
+    ) -> dict[str, int]: ...
+
+
+class HotPath(Protocol):
+    """ReserveStock and GetAvailability in one autocommitted statement each."""
+
+    async def reserve(self, request: ReservationRequest) -> ReserveOutcome: ...
+    async def read_availability(
+        self, skus: Sequence[str], channel: Channel | None
+    ) -> AvailabilitySnapshot: ...
+
+
+class Work(Protocol):
+    """A unit of work (services.common.db.UnitOfWork): rolled back unless committed."""
+
+    session: AsyncSession
+
+    async def commit(self) -> None: ...
+
+
+class Units(Protocol):
+    def unit_of_work(self) -> AbstractAsyncContextManager[Work]: ...
+
+
+class RunOnce(Protocol):
+    """services.common.idempotency.run_once on inventory's key table."""
+
+    async def __call__(
+        self,
+        key: str,
+        request: Message,
+        response_type: type[ResponseT],
+        work: Callable[[AsyncSession], Awaitable[ResponseT]],
+    ) -> ResponseT: ...
+
+
+class Subscription(Protocol):
+    async def next_changes(self) -> tuple[set[StockKey], bool] | None: ...
+
+
+class Changes(Protocol):
+    """Stock change notifications (adapters.stock_changes.StockChanges)."""
+
+    def subscribe(
+        self, skus: Sequence[str], location_ids: Sequence[str]
+    ) -> AbstractAsyncContextManager[Subscription]: ...
+
+
+@dataclass(frozen=True)
+class Inventory:
+    units: Units
+    store: Store
+    hot_path: HotPath
+    run_once: RunOnce
+    changes: Changes | None = None
+
+
+@dataclass(frozen=True)
+class KeyedReply(Generic[ResponseT]):
+    """How a keyed write answers: the request run_once fingerprints, and the
+    response it stores under the key and sends again to every repeat."""
+
+    request: Message
+    response_type: type[ResponseT]
+    build: Callable[[StockLevel], ResponseT]
+
+
+# --- shared steps ---------------------------------------------------------------------
+
+
+async def release_expired_holds(inventory: Inventory) -> None:
+    """Expired soft holds stop counting: run before anything changes stock."""
+    async with inventory.units.unit_of_work() as uow:
+        if await inventory.store.has_expired_holds(uow.session):
+            await inventory.store.expire_due_holds(uow.session)
+            await uow.commit()
+
+
+async def sweep_expired_holds_forever(inventory: Inventory, interval_seconds: float) -> None:
+    """Expires soft holds on time even when nobody calls; every replica may run
+    it, since the sweep skips holds another one has locked."""
+    while True:
+        try:
+            await release_expired_holds(inventory)
+        except Exception:
+            logger.exception("expired-hold sweep failed; trying again")
+        await asyncio.sleep(interval_seconds)
+
+
+@asynccontextmanager
+async def _fresh_read(inventory: Inventory) -> AsyncIterator[AsyncSession]:
+    """A read in which expired soft holds no longer count: one index lookup,
+    and only when a hold is due the sweep commits on its own first, which the
+    read then sees (READ COMMITTED)."""
+    async with inventory.units.unit_of_work() as uow:
+        if await inventory.store.has_expired_holds(uow.session):
+            await release_expired_holds(inventory)
+        yield uow.session
+
+
+async def _require(
+    inventory: Inventory,
+    session: AsyncSession,
+    location_ids: Sequence[str] = (),
+    skus: Sequence[str] = (),
+) -> None:
+    """NotFound (with the ids) for an unknown location, then for unknown skus."""
+    if location_ids:
+        found = await inventory.store.known_location_ids(session, location_ids)
+        domain.require_all_found(location_ids, found, "location")
+    if skus:
+        domain.require_all_found(skus, await inventory.store.known_skus(session, skus), "sku")
+
+
+def _check_ids(**ids: str) -> None:
+    violations = Violations()
+    for field_name, value in ids.items():
+        violations.check_id(field_name, value)
+    violations.raise_if_any()
+
+
+# --- locations and products --------------------------------------------------------
+
+
+async def create_location(
+    inventory: Inventory, location: Location, *, point_given: bool
+) -> Location:
+    violations = Violations()
+    domain.check_location(location, violations, point_given=point_given)
+    violations.raise_if_any()
+    async with inventory.units.unit_of_work() as uow:
+        created = await inventory.store.insert_location(
+            uow.session, domain.with_default_durations(location)
+        )
+        if created is None:
+            raise AlreadyExists(f"location {location.location_id} already exists")
+        await uow.commit()
+    return created
+
+
+async def get_location(inventory: Inventory, location_id: str) -> Location:
+    _check_ids(location_id=location_id)
+    async with inventory.units.unit_of_work() as uow:
+        found = await inventory.store.get_location(uow.session, location_id)
+    if found is None:
+        raise NotFound(
+            f"unknown location: {location_id}", resource_type="location", ids=[location_id]
+        )
+    return found
+
+
+async def list_locations(
+    inventory: Inventory,
+    *,
+    near: GeoPoint | None,
+    radius_km: float,
+    pickup_enabled_only: bool,
+    limit: int,
+    page_token: str,
+) -> Page[LocationWithDistance]:
+    """Nearest first (by id when no point), a page at a time."""
+    violations = Violations()
+    if near is not None:
+        domain.check_point(violations, "near", near)
+    domain.check_radius(violations, "radius_km", radius_km)
+    violations.raise_if_any()
+    size = page_size(limit, field="limit")
+    after = decode_cursor(page_token, arity=2, field="page_token")
+    async with inventory.units.unit_of_work() as uow:
+        found = await inventory.store.list_locations(
+            uow.session, pickup_enabled_only=pickup_enabled_only
+        )
+    ranked = domain.after_key(domain.locations_near(found, near, radius_km), after)
+    if ranked is None:
+        raise InvalidArgument.field("page_token", "is not a cursor this service issued")
+    return cut_page(ranked[: size + 1], size, domain.page_key)
+
+
+async def create_product(inventory: Inventory, product: Product) -> Product:
+    violations = Violations()
+    domain.check_product(product, violations)
+    violations.raise_if_any()
+    async with inventory.units.unit_of_work() as uow:
+        created = await inventory.store.insert_product(uow.session, product)
+        if created is None:
+            raise AlreadyExists(f"product {product.sku} already exists")
+        await uow.commit()
+    return created
+
+
+async def get_products(inventory: Inventory, skus: Sequence[str]) -> list[Product]:
+    """In the order asked; NotFound names every unknown sku."""
+    violations = Violations()
+    domain.check_skus(violations, skus, required=False)
+    violations.raise_if_any()
+    if not skus:
+        return []
+    async with inventory.units.unit_of_work() as uow:
+        found = await inventory.store.get_products(uow.session, skus)
+    domain.require_all_found(skus, found, "sku")
+    return [found[sku] for sku in skus]
+
+
+# --- stock -----------------------------------------------------------------------------
+
+
+async def adjust_stock(
+    inventory: Inventory, adjustment: Adjustment, reply: KeyedReply[ResponseT]
+) -> ResponseT:
+    """On hand changes by the delta, with its ledger entry, once per key."""
+    domain.check_adjustment(adjustment)
+    await release_expired_holds(inventory)
+    store = inventory.store
+
+    async def adjust(session: AsyncSession) -> ResponseT:
+        await _require(inventory, session, [adjustment.location_id], [adjustment.sku])
+        if not await store.apply_adjustment(session, adjustment):
+            level = await store.get_stock(session, adjustment.location_id, adjustment.sku)
+            raise domain.adjustment_refused(level, adjustment.delta)
+        return reply.build(await store.get_stock(session, adjustment.location_id, adjustment.sku))
+
+    return await inventory.run_once(
+        adjustment.idempotency_key, reply.request, reply.response_type, adjust
+    )
+
+
+async def set_safety_stock(inventory: Inventory, safety: SafetyStock) -> StockLevel:
+    domain.check_safety_stock(safety)
+    async with inventory.units.unit_of_work() as uow:
+        await _require(inventory, uow.session, [safety.location_id], [safety.sku])
+        await inventory.store.set_safety_stock(uow.session, safety)
+        level = await inventory.store.get_stock(uow.session, safety.location_id, safety.sku)
+        await uow.commit()
+    return level
+
+
+async def get_stock(inventory: Inventory, location_id: str, sku: str) -> StockLevel:
+    _check_ids(location_id=location_id, sku=sku)
+    async with _fresh_read(inventory) as session:
+        await _require(inventory, session, [location_id], [sku])
+        return await inventory.store.get_stock(session, location_id, sku)
+
+
+async def get_availability(inventory: Inventory, query: AvailabilityQuery) -> list[SkuAvailability]:
+    skus = domain.unique_in_order(query.skus)
+    violations = Violations()
+    domain.check_skus(violations, skus, required=True)
+    if query.near is not None:
+        domain.check_point(violations, "near", query.near)
+    domain.check_radius(violations, "radius_km", query.radius_km)
+    violations.raise_if_any()
+    snapshot = await inventory.hot_path.read_availability(skus, query.channel)
+    if snapshot.holds_due:
+        await release_expired_holds(inventory)
+        snapshot = await inventory.hot_path.read_availability(skus, query.channel)
+    domain.require_all_found(skus, snapshot.known_skus, "sku")
+    return domain.summarize_availability(skus, snapshot.stock, query.near, query.radius_km)
+
+
+# --- reservations -------------------------------------------------------------------
+
+
+async def reserve_stock(inventory: Inventory, request: ReservationRequest) -> Reservation:
+    """All lines held at the location, or none; a retry with the same id and
+    parameters gets the same reservation."""
+    domain.check_reservation_request(request)
+    # One round trip; holds past their TTL are given back by the sweeps.
+    outcome = await inventory.hot_path.reserve(request)
+    if outcome.created:
+        return domain.new_reservation(request, outcome.expires_at)
+    skus = [line.sku for line in domain.merge_lines(request.lines)]
+    async with _fresh_read(inventory) as session:
+        if outcome.unknown_reference:
+            await _require(inventory, session, [request.location_id], skus)
+        if outcome.short_skus:
+            rows = await inventory.store.stock_with_locations(
+                session, outcome.short_skus, request.channel, [request.location_id]
+            )
+            available = {row.sku: row.available for row in rows}
+            raise domain.insufficient_stock(request, outcome.short_skus, available)
+        held = await inventory.store.load_reservation(session, request.reservation_id, lock=False)
+    return domain.existing_reservation(request, held)
+
+
+async def release_reservation(inventory: Inventory, reservation_id: str) -> Reservation | None:
+    """None for an unknown id; a final reservation comes back as it is."""
+    domain.check_reservation_id(reservation_id)
+    return await _settle(inventory, reservation_id, domain.settle_release)
+
+
+async def commit_reservation(
+    inventory: Inventory, reservation_id: str, lines: Sequence[Line]
+) -> Reservation | None:
+    """Sells the lines (all when none) and releases the rest; None for an
+    unknown id; a final or run-out hold comes back as it is (expired now)."""
+    domain.check_commit_lines(reservation_id, lines)
+    return await _settle(inventory, reservation_id, lambda held: domain.settle_commit(held, lines))
+
+
+async def _settle(
+    inventory: Inventory,
+    reservation_id: str,
+    decide: Callable[[HeldReservation], Settlement | None],
+) -> Reservation | None:
+    async with inventory.units.unit_of_work() as uow:
+        held = await inventory.store.load_reservation(uow.session, reservation_id, lock=True)
+        if held is None:
+            return None
+        settlement = decide(held)
+        if settlement is None:
+            return domain.shown(held)
+        await inventory.store.save_settlement(uow.session, held, settlement)
+        await uow.commit()
+    return domain.settled(held, settlement)
+
+
+# --- sourcing, invariants, live availability ---------------------------------------------
+
+
+async def find_sources(
+    inventory: Inventory, request: SourcingRequest, *, destination_given: bool
+) -> list[SourcingOption]:
+    domain.check_sourcing_request(request, destination_given=destination_given)
+    skus = [line.sku for line in domain.merge_lines(request.lines)]
+    async with _fresh_read(inventory) as session:
+        await _require(inventory, session, skus=skus)
+        stock = await inventory.store.stock_with_locations(session, skus, request.channel)
+        assigned = await inventory.store.fulfillments_assigned_today(
+            session, sorted({row.location.location_id for row in stock})
+        )
+    return domain.find_sources(request, domain.candidates_from(stock, assigned))
+
+
+async def check_invariants(
+    inventory: Inventory, skus: Sequence[str]
+) -> tuple[list[InvariantViolation], int]:
+    """What is wrong, and how many stock rows were checked."""
+    skus = domain.unique_in_order(skus)
+    violations = Violations()
+    domain.check_skus(violations, skus, required=False)
+    violations.raise_if_any()
+    async with inventory.units.unit_of_work() as uow:
+        audits = await inventory.store.audit_stock(uow.session, skus)
+    return domain.invariant_violations(audits), len(audits)
+
+
+async def watch_availability(
+    inventory: Inventory,
+    skus: Sequence[str],
+    location_ids: Sequence[str],
+    channel: Channel | None,
+) -> AsyncIterator[AvailabilityChange]:
+    """The current values, then each change, until the caller stops or the
+    service does."""
+    skus = domain.unique_in_order(skus)
+    location_ids = domain.unique_in_order(location_ids)
+    violations = Violations()
+    domain.check_skus(violations, skus, required=True)
+    domain.check_location_ids(violations, location_ids)
+    violations.raise_if_any()
+    if inventory.changes is None:
+        raise RuntimeError("this server was started without stock change notifications")
+    async with inventory.changes.subscribe(skus, location_ids) as subscription:
+        # Subscribed first, then read: a change in between is sent, never lost.
+        async with inventory.units.unit_of_work() as uow:
+            await _require(inventory, uow.session, location_ids, skus)
+        current = domain.watched_values(
+            await _available(inventory, skus, location_ids, channel), skus, location_ids
+        )
+        last_sent: dict[StockKey, int] = {}
+        for key, available_now in sorted(current.items()):
+            last_sent[key] = available_now
+            yield AvailabilityChange(key[0], key[1], available_now, current=True)
+        while (changes := await subscription.next_changes()) is not None:
+            changed, resync = changes
+            keys = set(current) | changed if resync else changed
+            fresh = await _available(
+                inventory,
+                sorted({sku for _, sku in keys}),
+                sorted({location_id for location_id, _ in keys}),
+                channel,
+            )
+            for key in sorted(keys):
+                available_now = fresh.get(key, 0)
+                if last_sent.get(key) != available_now:
+                    last_sent[key] = available_now
+                    yield AvailabilityChange(key[0], key[1], available_now, current=False)
+
+
+async def _available(
+    inventory: Inventory, skus: Sequence[str], location_ids: Sequence[str], channel: Channel | None
+) -> dict[StockKey, int]:
+    """Available for the channel per (location, sku) that has a stock row."""
+    async with inventory.units.unit_of_work() as uow:
+        rows = await inventory.store.stock_with_locations(uow.session, skus, channel, location_ids)
+    return {(row.location.location_id, row.sku): row.available for row in rows}
