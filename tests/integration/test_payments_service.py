@@ -12,6 +12,7 @@ from typing import cast
 
 import grpc
 import pytest
+from sqlalchemy import text
 
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -426,3 +427,27 @@ async def test_retry_after_an_ambiguous_failure_does_not_capture_twice(
     assert amounts(captured.payment) == ("captured", 1000, 1000, 0)
     operations = await provider_operations(payments, payment.reference)
     assert [op.operation for op in operations.operations] == ["authorize", "capture"]
+
+
+async def test_only_the_dev_provider_makes_its_books(
+    payments: Stub, payments_database_url: str, migrated_database: Callable[[str], str]
+) -> None:
+    async def found(url: str) -> tuple[object, ...]:
+        database = Database(url, pool_size=1)
+        try:
+            async with database.unit_of_work() as uow:
+                row = await uow.session.execute(
+                    text(
+                        "SELECT to_regclass('public.dev_provider_operations'),"
+                        " to_regnamespace('dev_provider'), to_regclass('dev_provider.operations')"
+                    )
+                )
+                return tuple(row.one())
+        finally:
+            await database.dispose()
+
+    # The payments migrations alone: no trace of the development provider.
+    fresh = await asyncio.to_thread(migrated_database, "payments")
+    assert await found(fresh) == (None, None, None)
+    # A payments process with PAYMENT_PROVIDER=dev made its schema and table.
+    assert await found(payments_database_url) == (None, "dev_provider", "dev_provider.operations")
