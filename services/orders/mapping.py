@@ -159,7 +159,9 @@ def return_progress(
         refunds=[
             RefundRecord(
                 payment_id=r.payment_id,
-                tender_type=r.tender_type,
+                tender_type=optional_word(
+                    TenderType, r.tender_type, f"refunds[{index}].tender_type"
+                ),
                 # A refund that does not say its currency is in the return's.
                 amount=Money(r.amount.amount_minor, r.amount.currency),
                 status=optional_word(RefundStatus, r.status, f"refunds[{index}].status"),
@@ -270,7 +272,7 @@ def return_proto(record: ReturnRecord) -> orders_pb2.Return:
         refunds=[
             orders_pb2.Refund(
                 payment_id=r.payment_id,
-                tender_type=r.tender_type,
+                tender_type=r.tender_type.to_proto() if r.tender_type is not None else None,
                 amount=money(r.amount),
                 status=r.status.to_proto() if r.status is not None else None,
             )

@@ -738,7 +738,7 @@ async def test_a_rejected_return_gives_its_quantities_back_once(world: World) ->
         "evt-refund",
         record.return_id,
         ReturnStatus.REFUNDED,
-        refunds=[RefundRecord("pay_1", "card", Money(5000, ""), None)],
+        refunds=[RefundRecord("pay_1", TenderType.CARD, Money(5000, ""), None)],
     )
     after = await use_cases.record_return_progress(world.deps, refunded, request)
     assert after.refunds[0].amount == Money(5000, "USD")

@@ -8,7 +8,14 @@ from temporalio import activity
 
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
-from omni.words import FulfillmentStatus, FulfillmentType, OrderStatus, RefundStatus, ReturnStatus
+from omni.words import (
+    FulfillmentStatus,
+    FulfillmentType,
+    OrderStatus,
+    RefundStatus,
+    ReturnStatus,
+    TenderType,
+)
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
 from workflows.contracts.activities import FulfillmentRecord, OrderProgress, ReturnProgress
 
@@ -82,7 +89,7 @@ class OrderActivities:
                     refunds=[
                         orders_pb2.Refund(
                             payment_id=r.payment_id,
-                            tender_type=r.tender_type,
+                            tender_type=_wire(TenderType.parse(r.tender_type)),
                             amount=common_pb2.Money(
                                 amount_minor=r.amount_minor, currency=r.currency
                             ),

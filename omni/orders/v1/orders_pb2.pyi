@@ -441,10 +441,10 @@ class Refund(_message.Message):
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     payment_id: str
-    tender_type: str
+    tender_type: _payments_pb2.TenderType
     amount: _common_pb2.Money
     status: RefundStatus
-    def __init__(self, payment_id: _Optional[str] = ..., tender_type: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., status: _Optional[_Union[RefundStatus, str]] = ...) -> None: ...
+    def __init__(self, payment_id: _Optional[str] = ..., tender_type: _Optional[_Union[_payments_pb2.TenderType, str]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., status: _Optional[_Union[RefundStatus, str]] = ...) -> None: ...
 
 class Return(_message.Message):
     __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at", "refund_method")

@@ -16,6 +16,7 @@ from omni.words import (
     ReturnMethod,
     ReturnStatus,
     TaskType,
+    TenderType,
 )
 from services.common.money import Money
 
@@ -105,7 +106,7 @@ class OrderRecord:
 @dataclass
 class RefundRecord:
     payment_id: str
-    tender_type: str
+    tender_type: TenderType | None
     amount: Money
     status: RefundStatus | None
 

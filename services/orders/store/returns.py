@@ -14,6 +14,7 @@ from omni.words import (
     RefundStatus,
     ReturnMethod,
     ReturnStatus,
+    TenderType,
 )
 from services.common.money import Money
 from services.orders.domain.records import RefundRecord, ReturnLineRecord, ReturnRecord
@@ -37,7 +38,7 @@ def _refunds_json(refunds: list[RefundRecord]) -> list[dict[str, Any]]:
     return [
         {
             "payment_id": r.payment_id,
-            "tender_type": r.tender_type,
+            "tender_type": r.tender_type or "",
             "amount_minor": r.amount.amount_minor,
             "currency": r.amount.currency,
             "status": r.status or "",
@@ -91,7 +92,7 @@ async def load_return(session: AsyncSession, return_id: str) -> ReturnRecord | N
         refunds=[
             RefundRecord(
                 payment_id=str(item.get("payment_id", "")),
-                tender_type=str(item.get("tender_type", "")),
+                tender_type=TenderType.parse(str(item.get("tender_type", ""))),
                 amount=Money(
                     int(item.get("amount_minor", 0)), str(item.get("currency", row.currency))
                 ),
