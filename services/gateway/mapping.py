@@ -21,6 +21,7 @@ from omni.words import (
     ReturnMethod,
     ReturnStatus,
     TaskType,
+    TenderType,
     Word,
 )
 
@@ -248,7 +249,7 @@ def return_(value: Any) -> dict[str, Any]:
         "refunds": [
             {
                 "payment_id": r.payment_id or None,
-                "tender_type": r.tender_type,
+                "tender_type": word(TenderType, r.tender_type),
                 "amount": _money_if(r, "amount"),
                 "status": word(RefundStatus, r.status),
             }
