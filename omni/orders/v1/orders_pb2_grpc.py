@@ -180,7 +180,7 @@ class OrdersServiceServicer:
         """The store cannot fulfill it (pending, or picked and not yet shipped): the
         journey reroutes its lines to another location as a new fulfillment, or
         cancels them (and the order, when nothing else is left). Answers with
-        this fulfilment, then "rerouted" or "cancelled"; ABORTED in another state.
+        this fulfillment, then "rerouted" or "cancelled"; ABORTED in another state.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

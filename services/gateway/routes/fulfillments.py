@@ -39,7 +39,7 @@ async def _act(
     request: Request, principal: Principal, rpc: Callable[..., Awaitable[Any]], message: Message
 ) -> dict[str, Any]:
     """Hands a store action to the order's journey (through the orders service)
-    and answers with the fulfilment as it left it."""
+    and answers with the fulfillment as it left it."""
     reply = await call(rpc, message, deadline=settings_of(request).journey_timeout_seconds)
     return _out(principal, reply.fulfillment)
 
@@ -116,9 +116,9 @@ async def reject(
     fulfillment_id: str, body: RejectIn, request: Request, principal: Caller
 ) -> dict[str, Any]:
     """The store cannot do it: the lines go to another location as a new
-    fulfilment (a pickup to the nearest other pickup store with the stock, the
+    fulfillment (a pickup to the nearest other pickup store with the stock, the
     customer told), or are cancelled and refunded. Answers with this
-    fulfilment, now `rerouted` (or `cancelled`); 409 unless pending or picking."""
+    fulfillment, now `rerouted` (or `cancelled`); 409 unless pending or picking."""
     await _check_fulfillment(request, principal, fulfillment_id)
     return await _act(
         request,
