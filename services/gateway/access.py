@@ -3,20 +3,12 @@ when the role may, but this resource is not the caller's to see."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
 
+from omni.orders.v1 import orders_pb2
 from services.gateway.auth import Principal, require_role
 from services.gateway.customer_identity import same_customer
 from services.gateway.problems import not_found
-
-
-def check_customer(principal: Principal, customer_id: str) -> None:
-    """A customer sees only their own record; agents and admins any."""
-    require_role(principal, "customer", "agent", "admin")
-    if principal.is_("customer") and principal.customer_id != customer_id:
-        raise not_found("customer")
 
 
 async def _own(request: Request, principal: Principal, owner_id: str) -> bool:
@@ -26,7 +18,7 @@ async def _own(request: Request, principal: Principal, owner_id: str) -> bool:
     )
 
 
-async def check_order(request: Request, principal: Principal, order: Any) -> None:
+async def check_order(request: Request, principal: Principal, order: orders_pb2.Order) -> None:
     """Customers: their own orders (a merged duplicate's included). Associates:
     orders placed in or fulfilled from their store. Agents and admins: any."""
     if principal.is_("agent", "admin"):
@@ -45,7 +37,7 @@ async def check_order(request: Request, principal: Principal, order: Any) -> Non
     raise not_found("order")
 
 
-async def check_return(request: Request, principal: Principal, return_: Any) -> None:
+async def check_return(request: Request, principal: Principal, return_: orders_pb2.Return) -> None:
     if principal.is_("agent", "admin"):
         return
     if await _own(request, principal, return_.customer_id):

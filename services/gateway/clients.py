@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -20,6 +20,9 @@ from services.common.channels import open_channel
 from services.gateway.problems import problem_from_rpc_error
 from services.gateway.settings import GatewaySettings
 from services.gateway.tracing import outgoing_metadata
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +45,10 @@ async def call(
 class Clients:
     """The stubs the routes use. Tests build it from small fakes."""
 
-    inventory: Any
-    orders: Any
-    customers: Any
-    payments: Any
+    inventory: inventory_pb2_grpc.InventoryServiceStub
+    orders: orders_pb2_grpc.OrdersServiceStub
+    customers: customers_pb2_grpc.CustomersServiceStub
+    payments: payments_pb2_grpc.PaymentsServiceStub
     health: HealthCheck
     close: Callable[[], Awaitable[None]] = field(default=lambda: _nothing())
 
@@ -60,7 +63,7 @@ class _TemporalHealth:
     def __init__(self, address: str, namespace: str) -> None:
         self.address = address
         self.namespace = namespace
-        self._client: Any = None
+        self._client: Client | None = None
 
     async def check(self) -> None:
         from temporalio.client import Client

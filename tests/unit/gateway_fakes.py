@@ -8,7 +8,7 @@ import inspect
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import grpc
 
@@ -16,7 +16,7 @@ from services.common.errors import DomainError
 from services.common.grpc_errors import to_status_proto
 from services.gateway.app import create_app
 from services.gateway.auth import mint_token
-from services.gateway.clients import Clients
+from services.gateway.clients import Clients, HealthCheck
 from services.gateway.idempotency import Claim, IdempotencyStore, PreviousUse
 from services.gateway.settings import GatewaySettings
 
@@ -86,16 +86,24 @@ class MemoryIdempotencyStore:
         return 0
 
 
-def fake_clients(**stubs: FakeStub) -> Clients:
+def fake_clients(
+    *,
+    inventory: FakeStub | None = None,
+    orders: FakeStub | None = None,
+    customers: FakeStub | None = None,
+    payments: FakeStub | None = None,
+    health: HealthCheck | None = None,
+) -> Clients:
     async def healthy() -> dict[str, str]:
         return {"inventory": "ok", "orders": "ok", "customers": "ok", "payments": "ok"}
 
+    # A FakeStub stands in for a generated stub: it answers the same calls.
     return Clients(
-        inventory=stubs.get("inventory", FakeStub()),
-        orders=stubs.get("orders", FakeStub()),
-        customers=stubs.get("customers", FakeStub()),
-        payments=stubs.get("payments", FakeStub()),
-        health=stubs.get("health", healthy),  # type: ignore[arg-type]
+        inventory=cast(Any, inventory or FakeStub()),
+        orders=cast(Any, orders or FakeStub()),
+        customers=cast(Any, customers or FakeStub()),
+        payments=cast(Any, payments or FakeStub()),
+        health=health or healthy,
     )
 
 
@@ -189,6 +197,7 @@ def orders_stub(**extra: Callable[[Any], Any]) -> FakeStub:
 def payments_stub() -> FakeStub:
     from omni.common.v1 import common_pb2
     from omni.payments.v1 import payments_pb2
+    from omni.words import PaymentStatus, TenderType
 
     def list_payments(request: Any) -> Any:
         usd = common_pb2.Money(amount_minor=2500, currency="USD")
@@ -197,8 +206,8 @@ def payments_stub() -> FakeStub:
                 payments_pb2.Payment(
                     payment_id="P1",
                     reference=request.reference,
-                    tender_type="card",
-                    status="authorized",
+                    tender_type=TenderType.CARD.to_proto(),
+                    status=PaymentStatus.AUTHORIZED.to_proto(),
                     authorized=usd,
                     captured=common_pb2.Money(currency="USD"),
                     refunded=common_pb2.Money(currency="USD"),

@@ -165,7 +165,7 @@ def test_healthz_reports_each_dependency() -> None:
 
     up = TestClient(make_app(fake_clients()))
     assert up.get("/healthz").json()["status"] == "ok"
-    down = TestClient(make_app(fake_clients(health=partly_down)))  # type: ignore[arg-type]
+    down = TestClient(make_app(fake_clients(health=partly_down)))
     response = down.get("/healthz")
     assert response.status_code == 503
     assert response.json()["dependencies"]["temporal"] == "unavailable"
