@@ -4,6 +4,10 @@ Each validates, loads, asks the domain (or the journey, for what the order's
 workflow decides), and saves, inside one unit of work or `run_once` for keyed
 writes. Storage, the journeys and the catalog come in through the small
 protocols below, so the unit tests run these on in-memory fakes.
+
+Longer than 400 lines because it is the whole application layer of sixteen
+RPCs plus the protocols they are written against; split, a reader would
+need two files to follow one RPC.
 """
 
 from __future__ import annotations
