@@ -47,11 +47,10 @@ def _lines(lines: list[ReturnLineIn]) -> list[orders_pb2.ReturnLine]:
     ]
 
 
-def _channel(principal: Principal) -> common_pb2.Channel | None:
-    """The token's channel (an associate's default "pos", else "web"); None
-    (unset) for a word that is no channel: the orders service names the field."""
-    channel = Channel.parse(principal.channel or ("pos" if principal.is_("associate") else "web"))
-    return channel.to_proto() if channel is not None else None
+def _channel(principal: Principal) -> common_pb2.Channel:
+    """The token's channel (an associate's default "pos", else "web")."""
+    default = Channel.POS if principal.is_("associate") else Channel.WEB
+    return (principal.channel or default).to_proto()
 
 
 @router.post("", status_code=201, response_model=ReturnOut)
