@@ -9,6 +9,10 @@ provider: they are ledger entries in the same transaction.
 
 The store comes in through the protocols of services.payments.store (its
 modules in production, an in-memory fake in tests/unit/test_payments_use_cases.py).
+
+A little over 400 lines: eleven RPCs and the sweep, and capture's renewal of
+a lapsed authorization; kept together because they share one story (claim
+the key, lock the payment, call the domain, then the provider or the ledger).
 """
 
 from __future__ import annotations
