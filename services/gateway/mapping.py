@@ -15,6 +15,7 @@ from omni.words import (
     FulfillmentType,
     IdentityKind,
     ItemCondition,
+    LocationKind,
     OrderStatus,
     RefundMethod,
     RefundStatus,
@@ -50,7 +51,7 @@ def location(value: Any, distance_km: float | None = None) -> dict[str, Any]:
     out = {
         "location_id": value.location_id,
         "name": value.name,
-        "kind": value.kind,
+        "kind": word(LocationKind, value.kind),
         "lat": value.point.lat,
         "lon": value.point.lon,
         "pickup_enabled": value.pickup_enabled,
