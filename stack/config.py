@@ -42,6 +42,8 @@ class StackSettings(BaseSettings):
     # Test clusters skip fsync; a developer's data is kept durable.
     omni_pg_durable: bool = True
     omni_seed: bool = True
+    # Where payments sends cards: the development provider and its test tokens.
+    payment_provider: str = "dev"
 
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")

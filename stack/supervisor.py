@@ -121,6 +121,8 @@ class Supervisor:
             **{f"{s.upper()}_ADDR": self.settings.address_of(s) for s in SERVICES},
             "TEMPORAL_ADDRESS": temporal_address,
             "TEMPORAL_NAMESPACE": self.settings.temporal_namespace,
+            # Payments' provider; "dev" also makes the dev provider's own books.
+            "PAYMENT_PROVIDER": self.settings.payment_provider,
         }
         for service in SERVICES:
             self._spawn(
