@@ -73,7 +73,7 @@ def order(
 async def place(
     client: Client, workflow: str, order_input: OrderInput, task_queue: str
 ) -> tuple[PlacementResult, WorkflowHandle[Any, Any]]:
-    """Update-with-start, as services/orders/journeys.py sends it.
+    """Update-with-start, as services/orders/adapters/journeys.py sends it.
 
     (The test server has no custom search attributes, so none are set here.)
     """
