@@ -19,7 +19,6 @@ from omni.customers.v1 import customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2_grpc
 from omni.payments.v1 import payments_pb2_grpc
-from omni.words import ReservationStatus
 from services.common.errors import BusinessRuleViolation, InvalidArgument, Unavailable
 from services.common.grpc_errors import ErrorInterceptor
 from tests.support.ports import free_port
