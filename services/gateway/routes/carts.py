@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StrictInt
 
 from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2
@@ -21,21 +20,12 @@ from omni.words import Channel
 from services.gateway import customer_views
 from services.gateway.auth import Caller, Principal
 from services.gateway.clients import call
+from services.gateway.models import CartIn
 from services.gateway.problems import bad_request
 from services.gateway.routes.customer_access import check_own_customer
 from services.gateway.routes.deps import clients_of, settings_of
 
 router = APIRouter(prefix="/v1/customers", tags=["carts"])
-
-
-class CartLineIn(BaseModel):
-    sku: str = Field(min_length=1, max_length=64)
-    quantity: StrictInt = Field(ge=1, le=999)
-
-
-class CartIn(BaseModel):
-    lines: list[CartLineIn] = Field(max_length=100)
-    channel: str | None = Field(default=None, max_length=40)
 
 
 def _cart_response(cart: Any, status_code: int = 200) -> JSONResponse:

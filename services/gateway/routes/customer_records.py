@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from omni.customers.v1 import customers_pb2
 from omni.orders.v1 import orders_pb2
@@ -14,19 +13,11 @@ from omni.words import ContactChannel
 from services.gateway import customer_views
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
+from services.gateway.models import MergeIn, PreferencesIn
 from services.gateway.routes.customer_access import check_own_customer, own_customer_page
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
-
-
-class MergeIn(BaseModel):
-    duplicate_customer_id: str = Field(min_length=1, max_length=36)
-
-
-class PreferencesIn(BaseModel):
-    channels: list[str] = Field(default_factory=list, max_length=5)
-    marketing_consent: list[str] = Field(default_factory=list, max_length=5)
 
 
 def _contact_channels(words: list[str]) -> list[customers_pb2.ContactChannel]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2
@@ -19,27 +18,10 @@ from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
 from services.gateway.idempotency import downstream_key
-from services.gateway.models import Money
+from services.gateway.models import GiftCardIn, GiftCardOut
 from services.gateway.routes.deps import clients_of, settings_of
 
 router = APIRouter(prefix="/v1/gift-cards", tags=["gift cards"])
-
-
-class GiftCardIn(BaseModel):
-    initial_balance: Money
-
-
-class GiftCardEntryOut(BaseModel):
-    kind: str = Field(description="issue, reload, hold, release, redeem or refund")
-    amount: Money
-    reference: str = Field(description="the order, for holds, redemptions and refunds")
-    at: str | None = None
-
-
-class GiftCardOut(BaseModel):
-    code: str
-    balance: Money = Field(description="what can still be spent, net of holds")
-    history: list[GiftCardEntryOut] | None = None
 
 
 def gift_card(card: payments_pb2.GiftCard, *, with_history: bool) -> dict[str, Any]:

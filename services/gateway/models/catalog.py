@@ -1,0 +1,107 @@
+"""Locations, products, stock and availability (API.md: Locations, Catalog, Stock, Availability)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt
+
+from omni.words import Channel, LocationKind, StockMovementReason
+from services.gateway.models.common import Money, OneOf
+
+# What an associate or an admin may record by hand (`commit` is the stock
+# service's own, when a reservation is taken).
+ADJUSTMENT_REASONS = (
+    StockMovementReason.RECEIPT,
+    StockMovementReason.POS_SALE,
+    StockMovementReason.CYCLE_COUNT,
+    StockMovementReason.DAMAGE,
+    StockMovementReason.RETURN_RESTOCK,
+)
+
+
+class LocationIn(BaseModel):
+    location_id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1)
+    kind: LocationKind
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    pickup_enabled: StrictBool = False
+    ship_from_enabled: StrictBool = False
+    daily_order_capacity: StrictInt = Field(default=0, ge=0)
+    pickup_window_hours: float = Field(default=72.0, gt=0)
+    pick_sla_minutes: float = Field(default=120.0, gt=0)
+
+
+class LocationOut(BaseModel):
+    location_id: str
+    name: str
+    kind: str
+    lat: float
+    lon: float
+    pickup_enabled: bool
+    ship_from_enabled: bool
+    daily_order_capacity: int
+    pickup_window_hours: float
+    pick_sla_minutes: float
+    distance_km: float | None = None
+
+
+class LocationList(BaseModel):
+    items: list[LocationOut]
+    next_cursor: str | None = None
+
+
+class ProductIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1)
+    price: Money
+    returnable_days: StrictInt = Field(default=30, ge=0)
+
+
+class ProductOut(BaseModel):
+    sku: str
+    name: str
+    price: Money
+    returnable_days: int
+
+
+class AdjustmentIn(BaseModel):
+    location_id: str = Field(min_length=1)
+    sku: str = Field(min_length=1)
+    delta: StrictInt
+    reason: Annotated[StockMovementReason, OneOf(*ADJUSTMENT_REASONS)]
+    reference: str | None = None
+
+
+class SafetyStockIn(BaseModel):
+    location_id: str = Field(min_length=1)
+    sku: str = Field(min_length=1)
+    channel: Channel
+    quantity: StrictInt = Field(ge=0)
+
+
+class StockOut(BaseModel):
+    location_id: str
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    safety_stock: dict[str, int]
+
+
+class LocationAvailabilityOut(BaseModel):
+    location_id: str
+    distance_km: float
+    available: int
+    pickup_enabled: bool
+
+
+class SkuAvailabilityOut(BaseModel):
+    sku: str
+    online_available: int
+    locations: list[LocationAvailabilityOut]
+
+
+class AvailabilityOut(BaseModel):
+    items: list[SkuAvailabilityOut]

@@ -1,0 +1,126 @@
+"""Orders: placing, reading, cancelling (API.md: Orders)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictInt
+
+from omni.words import Channel, FulfillmentType, TenderType
+from services.gateway.models.common import Money, OneOf
+
+
+class OrderLineIn(BaseModel):
+    sku: str = Field(min_length=1)
+    quantity: StrictInt = Field(gt=0)
+
+
+class AddressIn(BaseModel):
+    line1: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    postal_code: str = ""
+    country: str = Field(min_length=2, max_length=2)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class FulfillmentIn(BaseModel):
+    type: FulfillmentType
+    location_id: str | None = None
+    address: AddressIn | None = None
+
+
+class TenderIn(BaseModel):
+    # A channel pays by card or gift card; store credit and cash are the
+    # services' own tenders.
+    type: Annotated[TenderType, OneOf(TenderType.CARD, TenderType.GIFT_CARD)]
+    token: str | None = None
+    code: str | None = None
+    amount_minor: StrictInt | None = Field(default=None, gt=0)
+
+
+class PaymentIn(BaseModel):
+    tenders: list[TenderIn] = Field(min_length=1)
+
+
+class OrderIn(BaseModel):
+    customer_id: str | None = None
+    channel: Channel | None = None
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
+    fulfillment: FulfillmentIn
+    payment: PaymentIn
+    referral_associate_id: str | None = None
+
+
+class FulfillmentLineOut(BaseModel):
+    sku: str
+    quantity: int
+    quantity_picked: int
+
+
+class TrackingOut(BaseModel):
+    carrier: str
+    tracking_number: str
+
+
+class FulfillmentOut(BaseModel):
+    fulfillment_id: str
+    order_id: str
+    type: str
+    location_id: str
+    status: str
+    lines: list[FulfillmentLineOut]
+    pickup_code: str | None = None
+    tracking: TrackingOut | None = None
+    updated_at: str | None = None
+    # Curbside: when the customer said they are outside, and their note.
+    arrived_at: str | None = None
+    arrival_note: str | None = None
+
+
+class OrderLineOut(BaseModel):
+    sku: str
+    quantity: int
+    unit_price: Money | None = None
+    returnable_days: int
+    returned_quantity: int
+
+
+class EventOut(BaseModel):
+    at: str | None = None
+    type: str
+    detail: str
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    tender_type: str
+    status: str
+    authorized: Money | None = None
+    captured: Money | None = None
+    refunded: Money | None = None
+    # What a final capture gave back of the authorization (after a short pick).
+    released: Money | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    customer_id: str
+    channel: str
+    status: str
+    lines: list[OrderLineOut]
+    fulfillments: list[FulfillmentOut]
+    payments: list[PaymentOut]
+    events: list[EventOut]
+    workflow_id: str
+    total: Money | None = None
+    associate_id: str | None = None
+    store_id: str | None = None
+    referral_associate_id: str | None = None
+    created_at: str | None = None
+
+
+class CancelIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,60 @@
+"""Returns, in any channel and any store (API.md: Returns)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, StrictInt
+
+from omni.words import ItemCondition, RefundMethod, ReturnMethod
+from services.gateway.models.common import Money
+from services.gateway.models.orders import EventOut
+
+
+class ReturnLineIn(BaseModel):
+    sku: str = Field(min_length=1)
+    quantity: StrictInt = Field(gt=0)
+    condition: ItemCondition
+
+
+class ReturnIn(BaseModel):
+    order_id: str = Field(min_length=1)
+    lines: list[ReturnLineIn] = Field(min_length=1)
+    method: ReturnMethod
+    location_id: str | None = None
+    # "original": to the order's tenders; "store_credit": all of it as store
+    # credit to the order's customer.
+    refund_method: RefundMethod = RefundMethod.ORIGINAL
+
+
+class ReceiveIn(BaseModel):
+    location_id: str = Field(min_length=1, max_length=128)
+    lines: list[ReturnLineIn] = Field(min_length=1)
+
+
+class ReturnLineOut(BaseModel):
+    sku: str
+    quantity: int
+    condition: str
+
+
+class RefundOut(BaseModel):
+    payment_id: str | None = None
+    tender_type: str
+    amount: Money | None = None
+    status: str
+
+
+class ReturnOut(BaseModel):
+    return_id: str
+    order_id: str
+    customer_id: str
+    status: str
+    method: str
+    location_id: str | None = None
+    lines: list[ReturnLineOut]
+    refund: Money | None = None
+    refunds: list[RefundOut]
+    events: list[EventOut]
+    workflow_id: str
+    channel: str
+    created_at: str | None = None
+    refund_method: str = "original"
