@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from omni.words import Channel
 from stack.config import DATABASES, SERVICES, StackSettings, database_name, database_url_for
 
 
@@ -76,9 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", default=None, help="subject; defaults to one made from the role")
     token.add_argument("--customer-id", default=None)
     token.add_argument("--store-id", default=None)
-    token.add_argument(
-        "--channel", default=None, choices=["web", "app", "pos", "call_center", "marketplace"]
-    )
+    token.add_argument("--channel", default=None, choices=[channel.value for channel in Channel])
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
     token.set_defaults(handler=_token)
 

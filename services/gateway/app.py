@@ -66,7 +66,7 @@ async def _purge_forever(store: IdempotencyStore, hours: float) -> None:
 def _document_idempotency_key(app: FastAPI) -> None:
     """The header is handled by middleware, so OpenAPI learns of it here."""
 
-    def build() -> dict[str, Any]:
+    def build() -> dict[str, Any]:  # the OpenAPI document: any JSON
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title,

@@ -37,6 +37,14 @@ _ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
 _STATE_KEY = "authentication"
 
 
+# The channel a token without one acts in: a store associate sells at the
+# POS, an agent in the call centre, anyone else on the web.
+DEFAULT_CHANNEL_BY_ROLE: dict[Role, Channel] = {
+    "associate": Channel.POS,
+    "agent": Channel.CALL_CENTER,
+}
+
+
 @dataclass(frozen=True)
 class Principal:
     sub: str
@@ -47,6 +55,11 @@ class Principal:
 
     def is_(self, *roles: Role) -> bool:
         return self.role in roles
+
+    @property
+    def home_channel(self) -> Channel:
+        """The token's channel, or its role's default (DEFAULT_CHANNEL_BY_ROLE)."""
+        return self.channel or DEFAULT_CHANNEL_BY_ROLE.get(self.role, Channel.WEB)
 
 
 class InvalidToken(Exception):

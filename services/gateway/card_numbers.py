@@ -16,7 +16,8 @@ MAX_BODY_BYTES = 1_000_000
 
 
 def card_number_fields(value: Any, path: str = "") -> list[str]:
-    """Paths (`payment.tenders[0].token`) of every value that looks like a card number."""
+    """Paths (`payment.tenders[0].token`) of every value that looks like a card
+    number. `value` is any parsed JSON (an object, a list, a scalar)."""
     found: list[str] = []
     if isinstance(value, dict):
         for key, item in value.items():

@@ -70,6 +70,7 @@ class Problem(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
+        # A JSON object: strings, a number, lists of objects.
         body: dict[str, Any] = {
             "type": type_uri(self.slug),
             "title": _TITLES.get(self.status, "Error"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -42,6 +42,14 @@ def _headers_of(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
+@dataclass
+class _Answer:
+    """The response status as it went out (500 until one did)."""
+
+    code: int = 500
+    sent: bool = False
+
+
 class TracingMiddleware:
     """Outermost layer: span, traceparent header, access log, last-resort 500."""
 
@@ -56,7 +64,7 @@ class TracingMiddleware:
         method = scope["method"]
         path = scope["path"]
         started = time.monotonic()
-        status: dict[str, Any] = {"code": 500, "sent": False}
+        status = _Answer()
         with tracer("omni.gateway").start_as_current_span(
             f"{method} {path}", context=parent, kind=SpanKind.SERVER
         ) as span:
@@ -64,8 +72,8 @@ class TracingMiddleware:
 
             async def send_traced(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    status["code"] = message["status"]
-                    status["sent"] = True
+                    status.code = message["status"]
+                    status.sent = True
                     headers = [
                         (k, v) for k, v in message.get("headers", []) if k.lower() != b"traceparent"
                     ]
@@ -76,21 +84,21 @@ class TracingMiddleware:
                 await self.app(scope, receive, send_traced)
             except Exception:
                 logger.exception("unhandled error on %s %s", method, path)
-                if status["sent"]:
+                if status.sent:
                     raise
                 await Problem(500, "internal error", slug="internal-error").response()(
                     scope, receive, send_traced
                 )
             span.set_attribute("http.request.method", method)
             span.set_attribute("url.path", path)
-            span.set_attribute("http.response.status_code", status["code"])
-            if status["code"] >= 500:
+            span.set_attribute("http.response.status_code", status.code)
+            if status.code >= 500:
                 span.set_status(Status(StatusCode.ERROR))
             # The route template (/v1/orders/{order_id}), never the ids in the path.
             route = getattr(scope.get("route"), "path", "unmatched")
             span.set_attribute("http.route", route)
             tag_span(span, order_id=scope.get("path_params", {}).get("order_id", ""))
-            HTTP_DURATION.labels(method, route, str(status["code"])).observe(
+            HTTP_DURATION.labels(method, route, str(status.code)).observe(
                 time.monotonic() - started
             )
             # Path only: a query string could carry something a caller should not have sent.
@@ -98,7 +106,7 @@ class TracingMiddleware:
                 "%s %s %s %.1fms trace=%032x",
                 method,
                 path,
-                status["code"],
+                status.code,
                 (time.monotonic() - started) * 1000,
                 span.get_span_context().trace_id,
             )

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import grpc
 from fastapi import APIRouter, Query, Request
@@ -25,11 +25,10 @@ from services.gateway.tracing import outgoing_metadata
 
 router = APIRouter(tags=["availability"])
 
-ChannelName = Literal["web", "app", "pos", "call_center", "marketplace"]
 # A comment line this often keeps proxies and load balancers from closing a quiet stream.
 HEARTBEAT_SECONDS = 15.0
 SkuList = Annotated[str, Query(description="comma-separated SKUs", examples=["SKU-MUG,SKU-CAP"])]
-ChannelQuery = Annotated[ChannelName | None, Query(description="default: the token's channel")]
+ChannelQuery = Annotated[Channel | None, Query(description="default: the token's channel")]
 
 
 @router.get("/v1/availability", response_model=AvailabilityOut)
@@ -50,7 +49,7 @@ async def get_availability(
     grpc_request = inventory_pb2.GetAvailabilityRequest(
         skus=parse_list(skus, "skus"),
         radius_km=radius_km,
-        channel=Channel(channel or principal.channel or Channel.WEB).to_proto(),
+        channel=(channel or principal.home_channel).to_proto(),
     )
     point = parse_near(near)
     if point is not None:
@@ -107,7 +106,7 @@ async def stream_availability(
         inventory_pb2.WatchAvailabilityRequest(
             skus=parse_list(skus, "skus"),
             location_ids=parse_list(location_ids, "location_ids") if location_ids else [],
-            channel=Channel(channel or principal.channel or Channel.WEB).to_proto(),
+            channel=(channel or principal.home_channel).to_proto(),
         ),
         metadata=outgoing_metadata(),
     )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
-from omni.words import Channel, ItemCondition, RefundMethod, ReturnMethod
+from omni.words import ItemCondition, RefundMethod, ReturnMethod
 from services.gateway import mapping
 from services.gateway.access import check_order, check_return
 from services.gateway.auth import Caller, Principal, require_role
@@ -48,9 +48,8 @@ def _lines(lines: list[ReturnLineIn]) -> list[orders_pb2.ReturnLine]:
 
 
 def _channel(principal: Principal) -> common_pb2.Channel:
-    """The token's channel (an associate's default "pos", else "web")."""
-    default = Channel.POS if principal.is_("associate") else Channel.WEB
-    return (principal.channel or default).to_proto()
+    """The token's channel, else its role's default."""
+    return principal.home_channel.to_proto()
 
 
 @router.post("", status_code=201, response_model=ReturnOut)
