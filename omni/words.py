@@ -12,13 +12,16 @@ REST bodies and workflow payloads carry the words, and `to_proto()` /
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self, cast
+from typing import TYPE_CHECKING, Self, cast
 
-import omni.common.v1.common_pb2 as _omni_common_v1
-import omni.customers.v1.customers_pb2 as _omni_customers_v1
-import omni.inventory.v1.inventory_pb2 as _omni_inventory_v1
-import omni.orders.v1.orders_pb2 as _omni_orders_v1
-import omni.payments.v1.payments_pb2 as _omni_payments_v1
+# The pb2 modules are imported for types only, so a pure domain that
+# compares words never imports protobuf.
+if TYPE_CHECKING:
+    import omni.common.v1.common_pb2 as _omni_common_v1
+    import omni.customers.v1.customers_pb2 as _omni_customers_v1
+    import omni.inventory.v1.inventory_pb2 as _omni_inventory_v1
+    import omni.orders.v1.orders_pb2 as _omni_orders_v1
+    import omni.payments.v1.payments_pb2 as _omni_payments_v1
 
 
 class Word(StrEnum):
@@ -53,7 +56,7 @@ class Channel(Word):
 
     def to_proto(self) -> _omni_common_v1.Channel:
         number = _NUMBERS[Channel][self.value]
-        return cast(_omni_common_v1.Channel, number)
+        return cast("_omni_common_v1.Channel", number)
 
 
 _NUMBERS[Channel] = {"web": 1, "app": 2, "pos": 3, "call_center": 4, "marketplace": 5}
@@ -65,7 +68,7 @@ class FulfillmentType(Word):
 
     def to_proto(self) -> _omni_common_v1.FulfillmentType:
         number = _NUMBERS[FulfillmentType][self.value]
-        return cast(_omni_common_v1.FulfillmentType, number)
+        return cast("_omni_common_v1.FulfillmentType", number)
 
 
 _NUMBERS[FulfillmentType] = {"pickup": 1, "ship": 2}
@@ -78,7 +81,7 @@ class IdentityKind(Word):
 
     def to_proto(self) -> _omni_customers_v1.IdentityKind:
         number = _NUMBERS[IdentityKind][self.value]
-        return cast(_omni_customers_v1.IdentityKind, number)
+        return cast("_omni_customers_v1.IdentityKind", number)
 
 
 _NUMBERS[IdentityKind] = {"email": 1, "phone": 2, "loyalty_card": 3}
@@ -90,7 +93,7 @@ class ContactChannel(Word):
 
     def to_proto(self) -> _omni_customers_v1.ContactChannel:
         number = _NUMBERS[ContactChannel][self.value]
-        return cast(_omni_customers_v1.ContactChannel, number)
+        return cast("_omni_customers_v1.ContactChannel", number)
 
 
 _NUMBERS[ContactChannel] = {"email": 1, "sms": 2}
@@ -102,7 +105,7 @@ class ActivityKind(Word):
 
     def to_proto(self) -> _omni_customers_v1.ActivityKind:
         number = _NUMBERS[ActivityKind][self.value]
-        return cast(_omni_customers_v1.ActivityKind, number)
+        return cast("_omni_customers_v1.ActivityKind", number)
 
 
 _NUMBERS[ActivityKind] = {"order": 1, "return": 2}
@@ -122,7 +125,7 @@ class TimelineEventKind(Word):
 
     def to_proto(self) -> _omni_customers_v1.TimelineEventKind:
         number = _NUMBERS[TimelineEventKind][self.value]
-        return cast(_omni_customers_v1.TimelineEventKind, number)
+        return cast("_omni_customers_v1.TimelineEventKind", number)
 
 
 _NUMBERS[TimelineEventKind] = {"order_placed": 1, "ready_for_pickup": 2, "order_completed": 3, "order_shipped": 4, "order_cancelled": 5, "pickup_rerouted": 6, "return_requested": 7, "return_received": 8, "refund_issued": 9, "return_expired": 10}
@@ -139,7 +142,7 @@ class NotificationKind(Word):
 
     def to_proto(self) -> _omni_customers_v1.NotificationKind:
         number = _NUMBERS[NotificationKind][self.value]
-        return cast(_omni_customers_v1.NotificationKind, number)
+        return cast("_omni_customers_v1.NotificationKind", number)
 
 
 _NUMBERS[NotificationKind] = {"pickup_ready": 1, "pickup_reminder": 2, "order_cancelled": 3, "pickup_rerouted": 4, "order_shipped": 5, "refund_issued": 6, "cart_reminder": 7}
@@ -153,7 +156,7 @@ class NotificationStatus(Word):
 
     def to_proto(self) -> _omni_customers_v1.NotificationStatus:
         number = _NUMBERS[NotificationStatus][self.value]
-        return cast(_omni_customers_v1.NotificationStatus, number)
+        return cast("_omni_customers_v1.NotificationStatus", number)
 
 
 _NUMBERS[NotificationStatus] = {"queued": 1, "sent": 2, "suppressed": 3, "failed": 4}
@@ -166,7 +169,7 @@ class LoyaltyReason(Word):
 
     def to_proto(self) -> _omni_customers_v1.LoyaltyReason:
         number = _NUMBERS[LoyaltyReason][self.value]
-        return cast(_omni_customers_v1.LoyaltyReason, number)
+        return cast("_omni_customers_v1.LoyaltyReason", number)
 
 
 _NUMBERS[LoyaltyReason] = {"accrual": 1, "clawback": 2, "merge": 3}
@@ -178,7 +181,7 @@ class LocationKind(Word):
 
     def to_proto(self) -> _omni_inventory_v1.LocationKind:
         number = _NUMBERS[LocationKind][self.value]
-        return cast(_omni_inventory_v1.LocationKind, number)
+        return cast("_omni_inventory_v1.LocationKind", number)
 
 
 _NUMBERS[LocationKind] = {"store": 1, "warehouse": 2}
@@ -194,7 +197,7 @@ class StockMovementReason(Word):
 
     def to_proto(self) -> _omni_inventory_v1.StockMovementReason:
         number = _NUMBERS[StockMovementReason][self.value]
-        return cast(_omni_inventory_v1.StockMovementReason, number)
+        return cast("_omni_inventory_v1.StockMovementReason", number)
 
 
 _NUMBERS[StockMovementReason] = {"receipt": 1, "pos_sale": 2, "cycle_count": 3, "damage": 4, "return_restock": 5, "commit": 6}
@@ -208,7 +211,7 @@ class ReservationStatus(Word):
 
     def to_proto(self) -> _omni_inventory_v1.ReservationStatus:
         number = _NUMBERS[ReservationStatus][self.value]
-        return cast(_omni_inventory_v1.ReservationStatus, number)
+        return cast("_omni_inventory_v1.ReservationStatus", number)
 
 
 _NUMBERS[ReservationStatus] = {"active": 1, "committed": 2, "released": 3, "expired": 4}
@@ -222,7 +225,7 @@ class TenderType(Word):
 
     def to_proto(self) -> _omni_payments_v1.TenderType:
         number = _NUMBERS[TenderType][self.value]
-        return cast(_omni_payments_v1.TenderType, number)
+        return cast("_omni_payments_v1.TenderType", number)
 
 
 _NUMBERS[TenderType] = {"card": 1, "gift_card": 2, "store_credit": 3, "cash": 4}
@@ -238,7 +241,7 @@ class PaymentStatus(Word):
 
     def to_proto(self) -> _omni_payments_v1.PaymentStatus:
         number = _NUMBERS[PaymentStatus][self.value]
-        return cast(_omni_payments_v1.PaymentStatus, number)
+        return cast("_omni_payments_v1.PaymentStatus", number)
 
 
 _NUMBERS[PaymentStatus] = {"authorized": 1, "captured": 2, "refunded": 3, "voided": 4, "expired": 5, "declined": 6}
@@ -250,7 +253,7 @@ class GiftCardKind(Word):
 
     def to_proto(self) -> _omni_payments_v1.GiftCardKind:
         number = _NUMBERS[GiftCardKind][self.value]
-        return cast(_omni_payments_v1.GiftCardKind, number)
+        return cast("_omni_payments_v1.GiftCardKind", number)
 
 
 _NUMBERS[GiftCardKind] = {"gift_card": 1, "store_credit": 2}
@@ -266,7 +269,7 @@ class GiftCardEntryKind(Word):
 
     def to_proto(self) -> _omni_payments_v1.GiftCardEntryKind:
         number = _NUMBERS[GiftCardEntryKind][self.value]
-        return cast(_omni_payments_v1.GiftCardEntryKind, number)
+        return cast("_omni_payments_v1.GiftCardEntryKind", number)
 
 
 _NUMBERS[GiftCardEntryKind] = {"issue": 1, "reload": 2, "hold": 3, "release": 4, "redeem": 5, "refund": 6}
@@ -281,7 +284,7 @@ class ProviderOperationKind(Word):
 
     def to_proto(self) -> _omni_payments_v1.ProviderOperationKind:
         number = _NUMBERS[ProviderOperationKind][self.value]
-        return cast(_omni_payments_v1.ProviderOperationKind, number)
+        return cast("_omni_payments_v1.ProviderOperationKind", number)
 
 
 _NUMBERS[ProviderOperationKind] = {"authorize": 1, "capture": 2, "void": 3, "refund": 4, "release": 5}
@@ -294,7 +297,7 @@ class ProviderOutcome(Word):
 
     def to_proto(self) -> _omni_payments_v1.ProviderOutcome:
         number = _NUMBERS[ProviderOutcome][self.value]
-        return cast(_omni_payments_v1.ProviderOutcome, number)
+        return cast("_omni_payments_v1.ProviderOutcome", number)
 
 
 _NUMBERS[ProviderOutcome] = {"approved": 1, "declined": 2, "error": 3}
@@ -313,7 +316,7 @@ class OrderStatus(Word):
 
     def to_proto(self) -> _omni_orders_v1.OrderStatus:
         number = _NUMBERS[OrderStatus][self.value]
-        return cast(_omni_orders_v1.OrderStatus, number)
+        return cast("_omni_orders_v1.OrderStatus", number)
 
 
 _NUMBERS[OrderStatus] = {"placed": 1, "in_fulfillment": 2, "ready_for_pickup": 3, "partially_shipped": 4, "shipped": 5, "completed": 6, "cancelled": 7, "pending": 8, "rejected": 9}
@@ -330,7 +333,7 @@ class FulfillmentStatus(Word):
 
     def to_proto(self) -> _omni_orders_v1.FulfillmentStatus:
         number = _NUMBERS[FulfillmentStatus][self.value]
-        return cast(_omni_orders_v1.FulfillmentStatus, number)
+        return cast("_omni_orders_v1.FulfillmentStatus", number)
 
 
 _NUMBERS[FulfillmentStatus] = {"pending": 1, "picking": 2, "ready_for_pickup": 3, "picked_up": 4, "shipped": 5, "cancelled": 6, "rerouted": 7}
@@ -346,7 +349,7 @@ class ReturnStatus(Word):
 
     def to_proto(self) -> _omni_orders_v1.ReturnStatus:
         number = _NUMBERS[ReturnStatus][self.value]
-        return cast(_omni_orders_v1.ReturnStatus, number)
+        return cast("_omni_orders_v1.ReturnStatus", number)
 
 
 _NUMBERS[ReturnStatus] = {"requested": 1, "awaiting_receipt": 2, "received": 3, "refunded": 4, "rejected": 5, "expired": 6}
@@ -358,7 +361,7 @@ class ReturnMethod(Word):
 
     def to_proto(self) -> _omni_orders_v1.ReturnMethod:
         number = _NUMBERS[ReturnMethod][self.value]
-        return cast(_omni_orders_v1.ReturnMethod, number)
+        return cast("_omni_orders_v1.ReturnMethod", number)
 
 
 _NUMBERS[ReturnMethod] = {"in_store": 1, "mail": 2}
@@ -370,7 +373,7 @@ class ItemCondition(Word):
 
     def to_proto(self) -> _omni_orders_v1.ItemCondition:
         number = _NUMBERS[ItemCondition][self.value]
-        return cast(_omni_orders_v1.ItemCondition, number)
+        return cast("_omni_orders_v1.ItemCondition", number)
 
 
 _NUMBERS[ItemCondition] = {"sellable": 1, "damaged": 2}
@@ -382,7 +385,7 @@ class RefundMethod(Word):
 
     def to_proto(self) -> _omni_orders_v1.RefundMethod:
         number = _NUMBERS[RefundMethod][self.value]
-        return cast(_omni_orders_v1.RefundMethod, number)
+        return cast("_omni_orders_v1.RefundMethod", number)
 
 
 _NUMBERS[RefundMethod] = {"original": 1, "store_credit": 2}
@@ -395,7 +398,7 @@ class RefundStatus(Word):
 
     def to_proto(self) -> _omni_orders_v1.RefundStatus:
         number = _NUMBERS[RefundStatus][self.value]
-        return cast(_omni_orders_v1.RefundStatus, number)
+        return cast("_omni_orders_v1.RefundStatus", number)
 
 
 _NUMBERS[RefundStatus] = {"pending": 1, "succeeded": 2, "failed": 3}
@@ -408,7 +411,7 @@ class TaskType(Word):
 
     def to_proto(self) -> _omni_orders_v1.TaskType:
         number = _NUMBERS[TaskType][self.value]
-        return cast(_omni_orders_v1.TaskType, number)
+        return cast("_omni_orders_v1.TaskType", number)
 
 
 _NUMBERS[TaskType] = {"pick": 1, "pickup": 2, "return": 3}

@@ -76,7 +76,7 @@ def _write_words(out_dir: Path, well_known: str, files: list[str]) -> None:
             continue
         module = file.name.removesuffix(".proto").replace("/", ".") + "_pb2"
         alias = "_" + file.package.replace(".", "_")
-        imports.append(f"import {module} as {alias}")
+        imports.append(f"    import {module} as {alias}")
         for enum in file.enum_type:
             if enum.name in seen:
                 raise RuntimeError(f"enum {enum.name} in {file.package} and {seen[enum.name]}")
@@ -92,7 +92,7 @@ def _write_words(out_dir: Path, well_known: str, files: list[str]) -> None:
                         "",
                         f"    def to_proto(self) -> {alias}.{enum.name}:",
                         f"        number = _NUMBERS[{enum.name}][self.value]",
-                        f"        return cast({alias}.{enum.name}, number)",
+                        f'        return cast("{alias}.{enum.name}", number)',
                         "",
                         "",
                         f"_NUMBERS[{enum.name}] = {{{numbers}}}",
@@ -117,8 +117,11 @@ REST bodies and workflow payloads carry the words, and `to_proto()` /
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self, cast
+from typing import TYPE_CHECKING, Self, cast
 
+# The pb2 modules are imported for types only, so a pure domain that
+# compares words never imports protobuf.
+if TYPE_CHECKING:
 # imports
 
 
