@@ -711,3 +711,24 @@ async def test_find_sources_prefers_one_location_then_splits(stub: Stub):
     info = describe_rpc_error(raised.value)
     assert info.code == grpc.StatusCode.INVALID_ARGUMENT
     assert {v.field for v in info.violations} == {"destination", "fulfillment_type"}
+
+
+async def test_not_found_names_the_unknown_skus_and_locations_in_its_details(stub: Stub):
+    location_id, sku = await stocked(stub, 1)
+    missing = [unique("SKU"), unique("SKU")]
+    with pytest.raises(grpc.aio.AioRpcError) as products:
+        await stub.GetProducts(pb.GetProductsRequest(skus=[sku, *missing]))
+    with pytest.raises(grpc.aio.AioRpcError) as reserved:
+        await stub.ReserveStock(reserve_request(location_id, {sku: 1, missing[0]: 1}))
+    for raised in (products, reserved):
+        info = describe_rpc_error(raised.value)
+        assert info.code == grpc.StatusCode.NOT_FOUND
+        assert info.resource_type == "product"
+    assert describe_rpc_error(products.value).missing_ids == missing
+    assert describe_rpc_error(reserved.value).missing_ids == missing[:1]
+
+    nowhere = unique("LOC")
+    with pytest.raises(grpc.aio.AioRpcError) as location:
+        await stub.ReserveStock(reserve_request(nowhere, {sku: 1}))
+    info = describe_rpc_error(location.value)
+    assert (info.resource_type, info.missing_ids) == ("location", [nowhere])

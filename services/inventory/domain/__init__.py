@@ -22,11 +22,9 @@ from services.inventory.domain.locations import (
     locations_near,
     page_key,
     with_default_durations,
-    within_radius,
 )
 from services.inventory.domain.products import Product, check_product
 from services.inventory.domain.reservations import (
-    CommitPlan,
     HeldReservation,
     Reservation,
     ReservationRequest,
@@ -90,7 +88,6 @@ __all__ = [
     "AvailabilityChange",
     "AvailabilityQuery",
     "AvailabilitySnapshot",
-    "CommitPlan",
     "GeoPoint",
     "HeldReservation",
     "InvariantViolation",
@@ -151,5 +148,4 @@ __all__ = [
     "unique_in_order",
     "watched_values",
     "with_default_durations",
-    "within_radius",
 ]
