@@ -105,3 +105,17 @@ class SkuAvailabilityOut(BaseModel):
 
 class AvailabilityOut(BaseModel):
     items: list[SkuAvailabilityOut]
+
+
+class InvariantViolationOut(BaseModel):
+    location_id: str
+    sku: str
+    rule: str
+    actual: int
+    expected: int
+
+
+class InvariantsOut(BaseModel):
+    healthy: bool
+    rows_checked: int
+    violations: list[InvariantViolationOut]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, StrictInt
 
+from omni.words import Channel
 from services.gateway.models.common import Money
 
 
@@ -63,7 +64,8 @@ class CartLineIn(BaseModel):
 
 class CartIn(BaseModel):
     lines: list[CartLineIn] = Field(max_length=100)
-    channel: str | None = Field(default=None, max_length=40)
+    # Default: the token's channel.
+    channel: Channel | None = None
 
 
 class MergeIn(BaseModel):
@@ -73,3 +75,103 @@ class MergeIn(BaseModel):
 class PreferencesIn(BaseModel):
     channels: list[str] = Field(default_factory=list, max_length=5)
     marketing_consent: list[str] = Field(default_factory=list, max_length=5)
+
+
+class PreferencesOut(BaseModel):
+    channels: list[str]
+    marketing_consent: list[str]
+
+
+class CustomerRecordOut(CustomerOut):
+    """The profile with what only the customers service knows beyond API.md's
+    fields (answers to preferences, merge, erase and export)."""
+
+    erased: bool
+    preferences: PreferencesOut
+
+
+class MergedCustomerOut(CustomerRecordOut):
+    merge_id: str
+
+
+class CartLineOut(BaseModel):
+    sku: str
+    quantity: int
+
+
+class CartOut(BaseModel):
+    customer_id: str
+    lines: list[CartLineOut]
+    channel: str
+    version: int
+    updated_at: str | None = None
+
+
+class TimelineEventOut(BaseModel):
+    event_id: str
+    kind: str
+    reference_id: str
+    order_id: str | None = None
+    channel: str
+    summary: str
+    amount: Money | None = None
+    at: str | None = None
+
+
+class TimelineList(BaseModel):
+    items: list[TimelineEventOut]
+    next_cursor: str | None = None
+
+
+class NotificationOut(BaseModel):
+    notification_id: str
+    kind: str
+    channel: str | None = None
+    subject: str
+    body: str
+    status: str
+    marketing: bool
+    reference_id: str | None = None
+    created_at: str | None = None
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None = None
+
+
+class LoyaltyEntryOut(BaseModel):
+    entry_id: str
+    reason: str
+    reference_id: str
+    points: int
+    balance_after: int
+    debt_after: int
+    at: str | None = None
+
+
+class LoyaltyOut(BaseModel):
+    loyalty_points: int
+    loyalty_debt: int
+    history: list[LoyaltyEntryOut]
+
+
+class MergeRecordOut(BaseModel):
+    merge_id: str
+    survivor_customer_id: str
+    duplicate_customer_id: str
+    actor: str
+    at: str | None = None
+
+
+class ExportOut(BaseModel):
+    """Everything Omni holds about the customer."""
+
+    customer: CustomerRecordOut
+    aliases: list[str]
+    orders: list[ActivityOut]
+    timeline: list[TimelineEventOut]
+    cart: CartOut
+    loyalty_history: list[LoyaltyEntryOut]
+    notifications: list[NotificationOut]
+    merges: list[MergeRecordOut]

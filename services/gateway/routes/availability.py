@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Annotated
 
 import grpc
 from fastapi import APIRouter, Query, Request
@@ -18,7 +18,7 @@ from omni.words import Channel
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
-from services.gateway.models import AvailabilityOut
+from services.gateway.models import AvailabilityOut, InvariantsOut
 from services.gateway.problems import problem_from_rpc_error
 from services.gateway.routes.deps import clients_of, parse_list, parse_near, settings_of
 from services.gateway.tracing import outgoing_metadata
@@ -64,17 +64,14 @@ async def get_availability(
 
 
 def _sse_event(change: inventory_pb2.WatchAvailabilityResponse) -> bytes:
-    body = {
-        "sku": change.sku,
-        "location_id": change.location_id,
-        "available": change.available,
-        "at": change.at.ToDatetime().isoformat() + "Z",
-        "current": change.current,
-    }
-    return f"event: availability\ndata: {json.dumps(body)}\n\n".encode()
+    body = json.dumps(mapping.availability_change(change))
+    return f"event: availability\ndata: {body}\n\n".encode()
 
 
-async def _relay(stream: Any, queue: asyncio.Queue[bytes | None]) -> None:
+async def _relay(
+    stream: AsyncIterable[inventory_pb2.WatchAvailabilityResponse],
+    queue: asyncio.Queue[bytes | None],
+) -> None:
     """Copies the gRPC stream into the queue; None marks its end."""
     try:
         async for change in stream:
@@ -145,12 +142,12 @@ async def stream_availability(
     )
 
 
-@router.get("/v1/inventory/invariants", tags=["stock"])
+@router.get("/v1/inventory/invariants", tags=["stock"], response_model=InvariantsOut)
 async def check_invariants(
     request: Request,
     principal: Caller,
     skus: Annotated[str | None, Query(description="comma-separated SKUs; default: all")] = None,
-) -> dict[str, Any]:
+) -> InvariantsOut:
     """Admin only. On hand = ledger sum, reserved = active holds, nothing
     negative: `healthy` with an empty `violations` list when all hold."""
     require_role(principal, "admin")
@@ -159,17 +156,4 @@ async def check_invariants(
         inventory_pb2.CheckInvariantsRequest(skus=parse_list(skus, "skus") if skus else []),
         deadline=settings_of(request).read_timeout_seconds * 10,
     )
-    return {
-        "healthy": not reply.violations,
-        "rows_checked": reply.rows_checked,
-        "violations": [
-            {
-                "location_id": v.location_id,
-                "sku": v.sku,
-                "rule": v.rule,
-                "actual": v.actual,
-                "expected": v.expected,
-            }
-            for v in reply.violations
-        ],
-    }
+    return mapping.invariants(reply)

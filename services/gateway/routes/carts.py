@@ -9,18 +9,17 @@ merge changes nothing.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2
-from omni.words import Channel
-from services.gateway import customer_views
+from services.gateway import mapping
 from services.gateway.auth import Caller, Principal
 from services.gateway.clients import call
-from services.gateway.models import CartIn
+from services.gateway.models import CartIn, CartOut
 from services.gateway.problems import bad_request
 from services.gateway.routes.customer_access import check_own_customer
 from services.gateway.routes.deps import clients_of, settings_of
@@ -28,11 +27,10 @@ from services.gateway.routes.deps import clients_of, settings_of
 router = APIRouter(prefix="/v1/customers", tags=["carts"])
 
 
-def _cart_response(cart: Any, status_code: int = 200) -> JSONResponse:
+def _cart_response(cart: customers_pb2.Cart) -> JSONResponse:
     return JSONResponse(
-        customer_views.cart(cart),
-        status_code=status_code,
-        headers={"ETag": customer_views.etag(cart.version)},
+        mapping.cart(cart).model_dump(mode="json"),
+        headers={"ETag": mapping.etag(cart.version)},
     )
 
 
@@ -47,12 +45,8 @@ def _expected_version(if_match: str | None) -> int | None:
 
 
 def _channel(body: CartIn, principal: Principal) -> common_pb2.Channel:
-    """The body's channel word, else the token's; unspecified when neither names one."""
-    channel = principal.channel
-    if body.channel:
-        channel = Channel.parse(body.channel)
-        if channel is None:
-            raise bad_request("channel", "must be one of " + ", ".join(Channel))
+    """The body's channel, else the token's; unspecified when neither names one."""
+    channel = body.channel or principal.channel
     return channel.to_proto() if channel is not None else common_pb2.CHANNEL_UNSPECIFIED
 
 
@@ -60,7 +54,7 @@ def _lines(body: CartIn) -> list[customers_pb2.CartLine]:
     return [customers_pb2.CartLine(sku=line.sku, quantity=line.quantity) for line in body.lines]
 
 
-@router.get("/{customer_id}/cart")
+@router.get("/{customer_id}/cart", response_model=CartOut)
 async def get_cart(customer_id: str, request: Request, principal: Caller) -> JSONResponse:
     await check_own_customer(request, principal, customer_id)
     reply = await call(
@@ -71,7 +65,11 @@ async def get_cart(customer_id: str, request: Request, principal: Caller) -> JSO
     return _cart_response(reply.cart)
 
 
-@router.put("/{customer_id}/cart", responses={409: {"description": "stale If-Match"}})
+@router.put(
+    "/{customer_id}/cart",
+    response_model=CartOut,
+    responses={409: {"description": "stale If-Match"}},
+)
 async def put_cart(
     customer_id: str,
     body: CartIn,
@@ -96,7 +94,7 @@ async def put_cart(
     return _cart_response(reply.cart)
 
 
-@router.post("/{customer_id}/cart/merge")
+@router.post("/{customer_id}/cart/merge", response_model=CartOut)
 async def merge_guest_cart(
     customer_id: str, body: CartIn, request: Request, principal: Caller
 ) -> JSONResponse:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from omni.orders.v1 import orders_pb2
-from services.gateway import mapping
-from services.gateway.access import check_order, shows_pickup_code
+from services.gateway.access import check_order
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
 from services.gateway.models import ArrivedIn, FulfillmentOut
 from services.gateway.routes.deps import clients_of, settings_of
+from services.gateway.routes.fulfillments import act
 
 router = APIRouter(prefix="/v1/fulfillments", tags=["store work"])
 
@@ -22,7 +20,7 @@ router = APIRouter(prefix="/v1/fulfillments", tags=["store work"])
 )
 async def arrived(
     fulfillment_id: str, body: ArrivedIn, request: Request, principal: Caller
-) -> dict[str, Any]:
+) -> FulfillmentOut:
     """The order's customer (or an agent for them) is outside: the pickup moves
     to the top of the store's tasks. Only for a pickup that is ready (409
     otherwise); saying it again changes nothing."""
@@ -40,11 +38,12 @@ async def arrived(
         deadline=settings.read_timeout_seconds,
     )
     await check_order(request, principal, order.order)
-    reply = await call(
+    return await act(
+        request,
+        principal,
         clients.orders.MarkCustomerArrived,
         orders_pb2.MarkCustomerArrivedRequest(
             fulfillment_id=fulfillment_id, note=body.note, actor=principal.sub
         ),
         deadline=settings.write_timeout_seconds,
     )
-    return mapping.fulfillment(reply.fulfillment, show_pickup_code=shows_pickup_code(principal))

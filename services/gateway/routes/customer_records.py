@@ -3,17 +3,24 @@ rights (API.md, Customers)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from omni.customers.v1 import customers_pb2
 from omni.orders.v1 import orders_pb2
 from omni.words import ContactChannel
-from services.gateway import customer_views
+from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
-from services.gateway.models import MergeIn, PreferencesIn
+from services.gateway.models import (
+    CustomerRecordOut,
+    ExportOut,
+    LoyaltyOut,
+    MergedCustomerOut,
+    MergeIn,
+    NotificationList,
+    PreferencesIn,
+    TimelineList,
+)
 from services.gateway.routes.customer_access import check_own_customer, own_customer_page
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
 
@@ -34,10 +41,12 @@ def _write(request: Request) -> float:
     return settings_of(request).write_timeout_seconds
 
 
-@router.get("/{customer_id}/timeline")
+@router.get(
+    "/{customer_id}/timeline", response_model=TimelineList, response_model_exclude_unset=True
+)
 async def timeline(
     customer_id: str, request: Request, principal: Caller, paging: Paging
-) -> dict[str, Any]:
+) -> TimelineList:
     """Every order, fulfillment milestone, return and refund, newest first."""
     reply = await own_customer_page(
         request,
@@ -47,16 +56,20 @@ async def timeline(
         clients_of(request).customers.ListTimeline,
         customers_pb2.ListTimelineRequest,
     )
-    return {
-        "items": [customer_views.event(e) for e in reply.events],
-        "next_cursor": next_cursor(reply.next_page_token),
-    }
+    return TimelineList(
+        items=[mapping.timeline_event(e) for e in reply.events],
+        next_cursor=next_cursor(reply.next_page_token),
+    )
 
 
-@router.get("/{customer_id}/notifications")
+@router.get(
+    "/{customer_id}/notifications",
+    response_model=NotificationList,
+    response_model_exclude_unset=True,
+)
 async def notifications(
     customer_id: str, request: Request, principal: Caller, paging: Paging
-) -> dict[str, Any]:
+) -> NotificationList:
     """Messages sent (or, without an allowed channel, suppressed), newest first."""
     reply = await own_customer_page(
         request,
@@ -66,14 +79,14 @@ async def notifications(
         clients_of(request).customers.ListNotifications,
         customers_pb2.ListNotificationsRequest,
     )
-    return {
-        "items": [customer_views.notification(n) for n in reply.notifications],
-        "next_cursor": next_cursor(reply.next_page_token),
-    }
+    return NotificationList(
+        items=[mapping.notification(n) for n in reply.notifications],
+        next_cursor=next_cursor(reply.next_page_token),
+    )
 
 
-@router.get("/{customer_id}/loyalty")
-async def loyalty(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+@router.get("/{customer_id}/loyalty", response_model=LoyaltyOut, response_model_exclude_unset=True)
+async def loyalty(customer_id: str, request: Request, principal: Caller) -> LoyaltyOut:
     """The points balance, any debt, and every change with its cause."""
     await check_own_customer(request, principal, customer_id)
     clients = clients_of(request)
@@ -87,17 +100,21 @@ async def loyalty(customer_id: str, request: Request, principal: Caller) -> dict
         customers_pb2.ListLoyaltyHistoryRequest(customer_id=customer_id),
         deadline=_read(request),
     )
-    return {
-        "loyalty_points": profile.customer.loyalty_points,
-        "loyalty_debt": profile.customer.loyalty_debt,
-        "history": [customer_views.loyalty_entry(e) for e in history.entries],
-    }
+    return LoyaltyOut(
+        loyalty_points=profile.customer.loyalty_points,
+        loyalty_debt=profile.customer.loyalty_debt,
+        history=[mapping.loyalty_entry(e) for e in history.entries],
+    )
 
 
-@router.put("/{customer_id}/preferences")
+@router.put(
+    "/{customer_id}/preferences",
+    response_model=CustomerRecordOut,
+    response_model_exclude_unset=True,
+)
 async def put_preferences(
     customer_id: str, body: PreferencesIn, request: Request, principal: Caller
-) -> dict[str, Any]:
+) -> CustomerRecordOut:
     """Channels in order of preference ("email", "sms") and marketing consent per channel."""
     await check_own_customer(request, principal, customer_id)
     reply = await call(
@@ -111,13 +128,15 @@ async def put_preferences(
         ),
         deadline=_write(request),
     )
-    return customer_views.customer(reply.customer)
+    return mapping.customer(reply.customer)
 
 
-@router.post("/{customer_id}/merge")
+@router.post(
+    "/{customer_id}/merge", response_model=MergedCustomerOut, response_model_exclude_unset=True
+)
 async def merge(
     customer_id: str, body: MergeIn, request: Request, principal: Caller
-) -> dict[str, Any]:
+) -> MergedCustomerOut:
     """Agents and admins: the duplicate's orders, returns, points and cart move
     here; its id keeps answering as this customer. Idempotent."""
     require_role(principal, "agent", "admin")
@@ -130,11 +149,11 @@ async def merge(
         ),
         deadline=_write(request),
     )
-    return {**customer_views.customer(reply.customer), "merge_id": reply.merge_id}
+    return mapping.merged_customer(reply)
 
 
-@router.get("/{customer_id}/export")
-async def export(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+@router.get("/{customer_id}/export", response_model=ExportOut, response_model_exclude_unset=True)
+async def export(customer_id: str, request: Request, principal: Caller) -> ExportOut:
     """Everything Omni holds about the customer."""
     await check_own_customer(request, principal, customer_id)
     reply = await call(
@@ -142,11 +161,13 @@ async def export(customer_id: str, request: Request, principal: Caller) -> dict[
         customers_pb2.ExportCustomerRequest(customer_id=customer_id),
         deadline=_read(request),
     )
-    return customer_views.export(reply)
+    return mapping.export(reply)
 
 
-@router.post("/{customer_id}/erase")
-async def erase(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+@router.post(
+    "/{customer_id}/erase", response_model=CustomerRecordOut, response_model_exclude_unset=True
+)
+async def erase(customer_id: str, request: Request, principal: Caller) -> CustomerRecordOut:
     """Removes name, email, phone, card and preferences, and the street, city
     and postal code of every shipping address; orders stay under the
     (pseudonymous) customer id. Each service erases what it owns; both steps
@@ -166,4 +187,4 @@ async def erase(customer_id: str, request: Request, principal: Caller) -> dict[s
         ),
         deadline=_write(request),
     )
-    return customer_views.customer(reply.customer)
+    return mapping.customer(reply.customer)

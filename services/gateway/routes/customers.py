@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from omni.customers.v1 import customers_pb2
-from services.gateway import customer_views, mapping
+from services.gateway import mapping
 from services.gateway.auth import Caller
 from services.gateway.clients import call
 from services.gateway.models import ActivityList, CustomerIn, CustomerOut
@@ -46,14 +44,14 @@ async def create_customer(body: CustomerIn, request: Request, _principal: Caller
         ),
         deadline=settings_of(request).write_timeout_seconds,
     )
-    content = CustomerOut.model_validate(customer_views.customer(reply.customer)).model_dump(
-        mode="json"
-    )
+    # API.md's profile fields only, every one of them.
+    profile = CustomerOut.model_validate(mapping.customer(reply.customer).model_dump())
+    content = profile.model_dump(mode="json")
     return JSONResponse(content, status_code=201 if reply.created else 200)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
-async def get_customer(customer_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+async def get_customer(customer_id: str, request: Request, principal: Caller) -> CustomerOut:
     await check_own_customer(request, principal, customer_id)
     reply = await call(
         clients_of(request).customers.GetCustomer,
@@ -62,8 +60,11 @@ async def get_customer(customer_id: str, request: Request, principal: Caller) ->
     )
     # Credit issued under a merged duplicate's id belongs to the survivor too.
     owners = [reply.customer.customer_id or customer_id, *reply.aliases]
-    credit = [card for owner in owners for card in await store_credit_of(request, owner)]
-    return {**customer_views.customer(reply.customer), "store_credit": credit}
+    profile = mapping.customer(reply.customer)
+    profile.store_credit = [
+        card for owner in owners for card in await store_credit_of(request, owner)
+    ]
+    return profile
 
 
 @router.get("/{customer_id}/orders", response_model=ActivityList)
@@ -72,7 +73,7 @@ async def list_customer_orders(
     request: Request,
     principal: Caller,
     paging: Paging,
-) -> dict[str, Any]:
+) -> ActivityList:
     """Every order and return of the customer, across channels, newest first."""
     reply = await own_customer_page(
         request,
@@ -82,7 +83,7 @@ async def list_customer_orders(
         clients_of(request).customers.ListActivities,
         customers_pb2.ListActivitiesRequest,
     )
-    return {
-        "items": [mapping.activity(a) for a in reply.activities],
-        "next_cursor": next_cursor(reply.next_page_token),
-    }
+    return ActivityList(
+        items=[mapping.activity(a) for a in reply.activities],
+        next_cursor=next_cursor(reply.next_page_token),
+    )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
@@ -19,7 +19,7 @@ async def provider_operations(
     request: Request,
     principal: Caller,
     reference: Annotated[str, Query(min_length=1, description="an order_id")],
-) -> list[dict[str, Any]]:
+) -> list[ProviderOperationOut]:
     """What the development payment provider actually did for an order (admin)."""
     require_role(principal, "admin")
     reply = await call(

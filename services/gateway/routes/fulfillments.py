@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import APIRouter, Request
 from google.protobuf.message import Message
@@ -31,17 +30,30 @@ async def _check_fulfillment(request: Request, principal: Principal, fulfillment
     check_store(principal, reply.fulfillment.location_id)
 
 
-def _out(principal: Principal, fulfillment: Any) -> dict[str, Any]:
-    return mapping.fulfillment(fulfillment, show_pickup_code=shows_pickup_code(principal))
+# Every fulfillment action answers with the fulfillment as it is now.
+FulfillmentReply = (
+    orders_pb2.PickFulfillmentResponse
+    | orders_pb2.HandoverFulfillmentResponse
+    | orders_pb2.ShipFulfillmentResponse
+    | orders_pb2.RejectFulfillmentResponse
+    | orders_pb2.MarkCustomerArrivedResponse
+)
 
 
-async def _act(
-    request: Request, principal: Principal, rpc: Callable[..., Awaitable[Any]], message: Message
-) -> dict[str, Any]:
-    """Hands a store action to the order's journey (through the orders service)
-    and answers with the fulfillment as it left it."""
-    reply = await call(rpc, message, deadline=settings_of(request).journey_timeout_seconds)
-    return _out(principal, reply.fulfillment)
+async def act(
+    request: Request,
+    principal: Principal,
+    rpc: Callable[..., Awaitable[FulfillmentReply]],
+    message: Message,
+    *,
+    deadline: float | None = None,
+) -> FulfillmentOut:
+    """The tail of every fulfillment action: hands it to the order's journey
+    (through the orders service; the journey's deadline unless told) and
+    answers with the fulfillment as it left it, as the caller may see it."""
+    timeout = settings_of(request).journey_timeout_seconds if deadline is None else deadline
+    reply = await call(rpc, message, deadline=timeout)
+    return mapping.fulfillment(reply.fulfillment, show_pickup_code=shows_pickup_code(principal))
 
 
 @router.post(
@@ -49,10 +61,10 @@ async def _act(
 )
 async def pick(
     fulfillment_id: str, body: PickIn, request: Request, principal: Caller
-) -> dict[str, Any]:
+) -> FulfillmentOut:
     """A short pick is allowed: the rest is rerouted or cancelled and refunded."""
     await _check_fulfillment(request, principal, fulfillment_id)
-    return await _act(
+    return await act(
         request,
         principal,
         clients_of(request).orders.PickFulfillment,
@@ -75,10 +87,10 @@ async def handover(
     body: HandoverIn,
     request: Request,
     principal: Caller,
-) -> dict[str, Any]:
+) -> FulfillmentOut:
     """The customer collected: payment captured. A wrong code is a 422."""
     await _check_fulfillment(request, principal, fulfillment_id)
-    return await _act(
+    return await act(
         request,
         principal,
         clients_of(request).orders.HandoverFulfillment,
@@ -93,10 +105,10 @@ async def handover(
 )
 async def ship(
     fulfillment_id: str, body: ShipIn, request: Request, principal: Caller
-) -> dict[str, Any]:
+) -> FulfillmentOut:
     """Shipped: payment for those lines captured."""
     await _check_fulfillment(request, principal, fulfillment_id)
-    return await _act(
+    return await act(
         request,
         principal,
         clients_of(request).orders.ShipFulfillment,
@@ -114,13 +126,13 @@ async def ship(
 )
 async def reject(
     fulfillment_id: str, body: RejectIn, request: Request, principal: Caller
-) -> dict[str, Any]:
+) -> FulfillmentOut:
     """The store cannot do it: the lines go to another location as a new
     fulfillment (a pickup to the nearest other pickup store with the stock, the
     customer told), or are cancelled and refunded. Answers with this
     fulfillment, now `rerouted` (or `cancelled`); 409 unless pending or picking."""
     await _check_fulfillment(request, principal, fulfillment_id)
-    return await _act(
+    return await act(
         request,
         principal,
         clients_of(request).orders.RejectFulfillment,

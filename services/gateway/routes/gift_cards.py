@@ -7,40 +7,22 @@ the customer (`store_credit` in GET /v1/customers/{id}), see
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2
-from omni.words import GiftCardEntryKind
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
 from services.gateway.idempotency import downstream_key
-from services.gateway.models import GiftCardIn, GiftCardOut
+from services.gateway.models import GiftCardIn, GiftCardOut, StoreCreditOut
 from services.gateway.routes.deps import clients_of, settings_of
 
 router = APIRouter(prefix="/v1/gift-cards", tags=["gift cards"])
 
 
-def gift_card(card: payments_pb2.GiftCard, *, with_history: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": card.code, "balance": mapping.money(card.balance)}
-    if with_history:
-        body["history"] = [
-            {
-                "kind": mapping.word(GiftCardEntryKind, entry.kind),
-                "amount": mapping.money(entry.amount),
-                "reference": entry.reference,
-                "at": mapping.timestamp(entry.at),
-            }
-            for entry in card.history
-        ]
-    return body
-
-
 @router.post("", status_code=201, response_model=GiftCardOut, response_model_exclude_none=True)
-async def issue_gift_card(body: GiftCardIn, request: Request, principal: Caller) -> dict[str, Any]:
+async def issue_gift_card(body: GiftCardIn, request: Request, principal: Caller) -> GiftCardOut:
     """Admin. A new card holding `initial_balance`; its code is what spends it."""
     require_role(principal, "admin")
     reply = await call(
@@ -54,25 +36,25 @@ async def issue_gift_card(body: GiftCardIn, request: Request, principal: Caller)
         ),
         deadline=settings_of(request).write_timeout_seconds,
     )
-    return gift_card(reply.gift_card, with_history=False)
+    return mapping.gift_card(reply.gift_card, with_history=False)
 
 
 @router.get("/{code}", response_model=GiftCardOut)
-async def get_gift_card(code: str, request: Request, principal: Caller) -> dict[str, Any]:
+async def get_gift_card(code: str, request: Request, principal: Caller) -> GiftCardOut:
     """Any role: holding the code is what entitles one to see it."""
     reply = await call(
         clients_of(request).payments.GetGiftCard,
         payments_pb2.GetGiftCardRequest(code=code),
         deadline=settings_of(request).read_timeout_seconds,
     )
-    return gift_card(reply.gift_card, with_history=True)
+    return mapping.gift_card(reply.gift_card, with_history=True)
 
 
-async def store_credit_of(request: Request, customer_id: str) -> list[dict[str, Any]]:
+async def store_credit_of(request: Request, customer_id: str) -> list[StoreCreditOut]:
     """The customer's store credit accounts, for GET /v1/customers/{id}."""
     reply = await call(
         clients_of(request).payments.ListStoreCredit,
         payments_pb2.ListStoreCreditRequest(customer_id=customer_id),
         deadline=settings_of(request).read_timeout_seconds,
     )
-    return [gift_card(card, with_history=False) for card in reply.store_credit]
+    return [mapping.store_credit(card) for card in reply.store_credit]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from omni.inventory.v1 import inventory_pb2
@@ -25,7 +23,7 @@ def _check_location(principal: Principal, location_id: str) -> None:
 
 
 @router.post("/adjustments", status_code=201, response_model=StockOut)
-async def adjust_stock(body: AdjustmentIn, request: Request, principal: Caller) -> dict[str, Any]:
+async def adjust_stock(body: AdjustmentIn, request: Request, principal: Caller) -> StockOut:
     """A negative delta below zero on hand, or below what is reserved, is a 422."""
     _check_location(principal, body.location_id)
     reply = await call(
@@ -45,9 +43,7 @@ async def adjust_stock(body: AdjustmentIn, request: Request, principal: Caller) 
 
 
 @router.put("/safety-stock", response_model=StockOut)
-async def set_safety_stock(
-    body: SafetyStockIn, request: Request, principal: Caller
-) -> dict[str, Any]:
+async def set_safety_stock(body: SafetyStockIn, request: Request, principal: Caller) -> StockOut:
     require_role(principal, "admin")
     reply = await call(
         clients_of(request).inventory.SetSafetyStock,

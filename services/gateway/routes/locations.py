@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/locations", tags=["locations"])
 
 
 @router.post("", status_code=201, response_model=LocationOut)
-async def create_location(body: LocationIn, request: Request, principal: Caller) -> dict[str, Any]:
+async def create_location(body: LocationIn, request: Request, principal: Caller) -> LocationOut:
     require_role(principal, "admin")
     location = inventory_pb2.Location(
         location_id=body.location_id,
@@ -52,7 +52,7 @@ async def list_locations(
     near: Annotated[str | None, Query(description="LAT,LON", examples=["40.71,-74.00"])] = None,
     radius_km: Annotated[float, Query(gt=0, le=20_000)] = 25.0,
     pickup_enabled: Annotated[bool | None, Query(description="true: only pickup locations")] = None,
-) -> dict[str, Any]:
+) -> LocationList:
     """Any role, guest included. With `near`: within `radius_km`, nearest first."""
     point = parse_near(near)
     grpc_request = inventory_pb2.ListLocationsRequest(
@@ -68,10 +68,10 @@ async def list_locations(
         grpc_request,
         deadline=settings_of(request).read_timeout_seconds,
     )
-    return {
-        "items": [
+    return LocationList(
+        items=[
             mapping.location(entry.location, entry.distance_km if point is not None else None)
             for entry in reply.locations
         ],
-        "next_cursor": next_cursor(reply.next_page_token),
-    }
+        next_cursor=next_cursor(reply.next_page_token),
+    )

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import APIRouter, Request
 
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
 from omni.payments.v1 import payments_pb2
-from omni.words import Channel, FulfillmentType
+from omni.words import FulfillmentType, TenderType
 from services.gateway import mapping
 from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
@@ -23,16 +22,11 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
-_DEFAULT_CHANNEL_BY_ROLE = {"associate": "pos", "agent": "call_center"}
 
-
-def _channel(principal: Principal, body: OrderIn) -> common_pb2.Channel | None:
-    """An order's channel is the token's; a token without one falls back.
-    None (unset) for a word that is no channel: the orders service names the field."""
-    channel = Channel.parse(
-        principal.channel or body.channel or _DEFAULT_CHANNEL_BY_ROLE.get(principal.role, "web")
-    )
-    return channel.to_proto() if channel is not None else None
+def _channel(principal: Principal, body: OrderIn) -> common_pb2.Channel:
+    """An order's channel is the token's; a token without one takes the
+    body's, else its role's default."""
+    return (principal.channel or body.channel or principal.home_channel).to_proto()
 
 
 def _customer_id(principal: Principal, body: OrderIn) -> str:
@@ -85,14 +79,14 @@ def _fulfillment(body: OrderIn) -> orders_pb2.FulfillmentRequest:
 
 def _tender(tender: TenderIn, index: int) -> payments_pb2.Tender:
     field = f"payment.tenders[{index}]"
-    if tender.type == "card" and not tender.token:
+    if tender.type is TenderType.CARD and not tender.token:
         raise Problem(
             400,
             "a card tender needs a token",
             slug="validation-error",
             errors=[(f"{field}.token", "is required for a card")],
         )
-    if tender.type == "gift_card" and not tender.code:
+    if tender.type is TenderType.GIFT_CARD and not tender.code:
         raise Problem(
             400,
             "a gift card tender needs a code",
@@ -100,7 +94,7 @@ def _tender(tender: TenderIn, index: int) -> payments_pb2.Tender:
             errors=[(f"{field}.code", "is required for a gift card")],
         )
     return payments_pb2.Tender(
-        type=tender.type,
+        type=tender.type.to_proto(),
         token=tender.token or "",
         code=tender.code or "",
         amount_minor=tender.amount_minor or 0,
@@ -109,7 +103,7 @@ def _tender(tender: TenderIn, index: int) -> payments_pb2.Tender:
 
 async def _payments_of(
     clients: Clients, settings: GatewaySettings, order_id: str, *, required: bool
-) -> list[Any]:
+) -> list[payments_pb2.Payment]:
     try:
         reply = await call(
             clients.payments.ListPayments,
@@ -125,8 +119,18 @@ async def _payments_of(
     return list(reply.payments)
 
 
+async def _answer(
+    request: Request, principal: Principal, order: orders_pb2.Order, *, payments_required: bool
+) -> OrderOut:
+    """The order as its caller may see it, with its payments."""
+    payments = await _payments_of(
+        clients_of(request), settings_of(request), order.order_id, required=payments_required
+    )
+    return mapping.order(order, payments, show_pickup_code=shows_pickup_code(principal))
+
+
 @router.post("", status_code=201, response_model=OrderOut, response_model_exclude_unset=True)
-async def place_order(body: OrderIn, request: Request, principal: Caller) -> dict[str, Any]:
+async def place_order(body: OrderIn, request: Request, principal: Caller) -> OrderOut:
     """201 once stock is reserved and payment authorized; 422 when stock or
     payment fails (and nothing is left held). Send an Idempotency-Key."""
     require_role(principal, "customer", "associate", "agent", "admin")
@@ -143,16 +147,15 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> dic
         store_id=principal.store_id if principal.is_("associate") else "",
         referral_associate_id=body.referral_associate_id or "",
     )
-    clients = clients_of(request)
-    settings = settings_of(request)
     reply = await call(
-        clients.orders.PlaceOrder, grpc_request, deadline=settings.journey_timeout_seconds
+        clients_of(request).orders.PlaceOrder,
+        grpc_request,
+        deadline=settings_of(request).journey_timeout_seconds,
     )
-    payments = await _payments_of(clients, settings, reply.order.order_id, required=False)
-    return mapping.order(reply.order, payments, show_pickup_code=shows_pickup_code(principal))
+    return await _answer(request, principal, reply.order, payments_required=False)
 
 
-async def _visible_order(request: Request, principal: Principal, order_id: str) -> Any:
+async def _visible_order(request: Request, principal: Principal, order_id: str) -> orders_pb2.Order:
     reply = await call(
         clients_of(request).orders.GetOrder,
         orders_pb2.GetOrderRequest(order_id=order_id),
@@ -163,13 +166,10 @@ async def _visible_order(request: Request, principal: Principal, order_id: str) 
 
 
 @router.get("/{order_id}", response_model=OrderOut, response_model_exclude_unset=True)
-async def get_order(order_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+async def get_order(order_id: str, request: Request, principal: Caller) -> OrderOut:
     require_role(principal, "customer", "associate", "agent", "admin")
     order = await _visible_order(request, principal, order_id)
-    payments = await _payments_of(
-        clients_of(request), settings_of(request), order.order_id, required=True
-    )
-    return mapping.order(order, payments, show_pickup_code=shows_pickup_code(principal))
+    return await _answer(request, principal, order, payments_required=True)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderOut, response_model_exclude_unset=True)
@@ -178,21 +178,18 @@ async def cancel_order(
     request: Request,
     principal: Caller,
     body: CancelIn | None = None,
-) -> dict[str, Any]:
+) -> OrderOut:
     """Allowed until picked up or shipped (409 after): stock released, payment
     voided or refunded."""
     require_role(principal, "customer", "associate", "agent", "admin")
     await _visible_order(request, principal, order_id)
-    clients = clients_of(request)
-    settings = settings_of(request)
     reply = await call(
-        clients.orders.CancelOrder,
+        clients_of(request).orders.CancelOrder,
         orders_pb2.CancelOrderRequest(
             order_id=order_id,
             reason=(body.reason if body and body.reason else "cancelled by " + principal.role),
             actor=principal.sub,
         ),
-        deadline=settings.journey_timeout_seconds,
+        deadline=settings_of(request).journey_timeout_seconds,
     )
-    payments = await _payments_of(clients, settings, order_id, required=False)
-    return mapping.order(reply.order, payments, show_pickup_code=shows_pickup_code(principal))
+    return await _answer(request, principal, reply.order, payments_required=False)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from omni.common.v1 import common_pb2
@@ -16,7 +14,7 @@ router = APIRouter(prefix="/v1/products", tags=["catalog"])
 
 
 @router.post("", status_code=201, response_model=ProductOut)
-async def create_product(body: ProductIn, request: Request, principal: Caller) -> dict[str, Any]:
+async def create_product(body: ProductIn, request: Request, principal: Caller) -> ProductOut:
     require_role(principal, "admin")
     product = inventory_pb2.Product(
         sku=body.sku,

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
-from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
-from omni.words import ItemCondition, RefundMethod, ReturnMethod
+from omni.words import ReturnMethod
 from services.gateway import mapping
 from services.gateway.access import check_order, check_return
 from services.gateway.auth import Caller, Principal, require_role
@@ -21,7 +18,7 @@ router = APIRouter(prefix="/v1/returns", tags=["returns"])
 
 def _location(principal: Principal, body: ReturnIn) -> str:
     """In store: the store taking the items back (an associate's own store)."""
-    if body.method == ReturnMethod.MAIL:
+    if body.method is ReturnMethod.MAIL:
         return body.location_id or ""
     location_id = body.location_id or (principal.store_id if principal.is_("associate") else "")
     if not location_id:
@@ -41,19 +38,14 @@ def _lines(lines: list[ReturnLineIn]) -> list[orders_pb2.ReturnLine]:
         orders_pb2.ReturnLine(
             sku=line.sku,
             quantity=line.quantity,
-            condition=ItemCondition(line.condition).to_proto(),
+            condition=line.condition.to_proto(),
         )
         for line in lines
     ]
 
 
-def _channel(principal: Principal) -> common_pb2.Channel:
-    """The token's channel, else its role's default."""
-    return principal.home_channel.to_proto()
-
-
 @router.post("", status_code=201, response_model=ReturnOut)
-async def create_return(body: ReturnIn, request: Request, principal: Caller) -> dict[str, Any]:
+async def create_return(body: ReturnIn, request: Request, principal: Caller) -> ReturnOut:
     """Any channel, any store. Quantities already returned, or past the
     product's returnable_days, are a 422. Send an Idempotency-Key."""
     require_role(principal, "customer", "associate", "agent", "admin")
@@ -73,10 +65,10 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
             idempotency_key=downstream_key(request, principal.sub),
             order_id=body.order_id,
             lines=_lines(body.lines),
-            method=ReturnMethod(body.method).to_proto(),
+            method=body.method.to_proto(),
             location_id=location_id,
-            refund_method=RefundMethod(body.refund_method).to_proto(),
-            channel=_channel(principal),
+            refund_method=body.refund_method.to_proto(),
+            channel=principal.home_channel.to_proto(),
             actor=principal.sub,
         ),
         deadline=settings.journey_timeout_seconds,
@@ -85,7 +77,7 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
 
 
 @router.get("/{return_id}", response_model=ReturnOut)
-async def get_return(return_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+async def get_return(return_id: str, request: Request, principal: Caller) -> ReturnOut:
     require_role(principal, "customer", "associate", "agent", "admin")
     reply = await call(
         clients_of(request).orders.GetReturn,
@@ -100,7 +92,7 @@ async def get_return(return_id: str, request: Request, principal: Caller) -> dic
 @router.post("/{return_id}/receive", response_model=ReturnOut)
 async def receive_return(
     return_id: str, body: ReceiveIn, request: Request, principal: Caller
-) -> dict[str, Any]:
+) -> ReturnOut:
     """A mail return's parcel arrived at `location_id` (an associate's own
     store or warehouse, or any location for an admin): sellable lines go back
     into stock there and the refund is issued before this answers. A return

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
@@ -22,21 +22,21 @@ async def list_store_tasks(
     request: Request,
     principal: Caller,
     paging: Paging,
-    type: Annotated[Literal["pick", "pickup", "return"] | None, Query()] = None,
-) -> dict[str, Any]:
+    type: Annotated[TaskType | None, Query()] = None,
+) -> TaskList:
     """Open work at the store: associates of that store (and admins)."""
     check_store(principal, store_id)
     reply = await call(
         clients_of(request).orders.ListStoreTasks,
         orders_pb2.ListStoreTasksRequest(
             store_id=store_id,
-            type=TaskType(type).to_proto() if type else None,
+            type=type.to_proto() if type else None,
             limit=paging.limit,
             page_token=paging.cursor,
         ),
         deadline=settings_of(request).read_timeout_seconds,
     )
-    return {
-        "items": [mapping.task(t) for t in reply.tasks],
-        "next_cursor": next_cursor(reply.next_page_token),
-    }
+    return TaskList(
+        items=[mapping.task(t) for t in reply.tasks],
+        next_cursor=next_cursor(reply.next_page_token),
+    )
