@@ -112,6 +112,12 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         )
         return pb.CommitReservationResponse(reservation=mapping.reservation_to_proto(reservation))
 
+    async def ConfirmReservation(
+        self, request: pb.ConfirmReservationRequest, context: Context
+    ) -> pb.ConfirmReservationResponse:
+        reservation = await use_cases.confirm_reservation(self.inventory, request.reservation_id)
+        return pb.ConfirmReservationResponse(reservation=mapping.reservation_to_proto(reservation))
+
     async def FindSources(
         self, request: pb.FindSourcesRequest, context: Context
     ) -> pb.FindSourcesResponse:

@@ -12,6 +12,7 @@ they run against sit here, beside their only user.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -21,7 +22,7 @@ from typing import Generic, Protocol
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omni.words import Channel
+from omni.words import Channel, ReservationStatus
 from services.common.errors import AlreadyExists, InvalidArgument, NotFound
 from services.common.idempotency import ResponseT
 from services.common.paging import Page, cut_page, decode_cursor, page_size
@@ -94,6 +95,7 @@ class Store(Protocol):
     async def save_settlement(
         self, session: AsyncSession, held: HeldReservation, settlement: Settlement
     ) -> None: ...
+    async def confirm_hold(self, session: AsyncSession, reservation_id: str) -> None: ...
     async def has_expired_holds(self, session: AsyncSession) -> bool: ...
     async def expire_due_holds(self, session: AsyncSession) -> int: ...
     async def fulfillments_assigned_today(
@@ -395,6 +397,28 @@ async def commit_reservation(
     unknown id; a final or run-out hold comes back as it is (expired now)."""
     domain.check_commit_lines(reservation_id, lines)
     return await _settle(inventory, reservation_id, lambda held: domain.settle_commit(held, lines))
+
+
+async def confirm_reservation(inventory: Inventory, reservation_id: str) -> Reservation | None:
+    """A soft hold becomes a reservation held until released or committed; None
+    for an unknown id; a hold whose time ran out expires now (its stock goes
+    back); a final or already confirmed one comes back as it is."""
+    domain.check_reservation_id(reservation_id)
+    async with inventory.units.unit_of_work() as uow:
+        held = await inventory.store.load_reservation(uow.session, reservation_id, lock=True)
+        if held is None:
+            return None
+        if held.status is not ReservationStatus.ACTIVE or held.expires_at is None:
+            return domain.shown(held)
+        if held.expired:
+            settlement = domain.settle_release(held)
+            assert settlement is not None
+            await inventory.store.save_settlement(uow.session, held, settlement)
+            await uow.commit()
+            return domain.settled(held, settlement)
+        await inventory.store.confirm_hold(uow.session, reservation_id)
+        await uow.commit()
+    return dataclasses.replace(domain.shown(held), expires_at=None)
 
 
 async def _settle(

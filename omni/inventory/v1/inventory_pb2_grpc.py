@@ -96,6 +96,11 @@ class InventoryServiceStub:
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.SerializeToString,
                 response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.FromString,
                 _registered_method=True)
+        self.ConfirmReservation = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/ConfirmReservation',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ConfirmReservationRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ConfirmReservationResponse.FromString,
+                _registered_method=True)
         self.FindSources = channel.unary_unary(
                 '/omni.inventory.v1.InventoryService/FindSources',
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.FindSourcesRequest.SerializeToString,
@@ -196,6 +201,15 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConfirmReservation(self, request, context):
+        """Makes a soft hold (ttl_seconds > 0) a reservation held until released or
+        committed. Safe to repeat; a hold whose time ran out comes back expired,
+        and a final or unknown one as it is (empty when unknown).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def FindSources(self, request, context):
         """Ranks locations that can fulfill an order's lines: whole-order locations
         before splits; those with capacity left today (daily_order_capacity, 0: no
@@ -284,6 +298,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.CommitReservation,
                     request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.FromString,
                     response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.SerializeToString,
+            ),
+            'ConfirmReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmReservation,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ConfirmReservationRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ConfirmReservationResponse.SerializeToString,
             ),
             'FindSources': grpc.unary_unary_rpc_method_handler(
                     servicer.FindSources,
@@ -627,6 +646,33 @@ class InventoryService:
             '/omni.inventory.v1.InventoryService/CommitReservation',
             omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.SerializeToString,
             omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/ConfirmReservation',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.ConfirmReservationRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.ConfirmReservationResponse.FromString,
             options,
             channel_credentials,
             insecure,

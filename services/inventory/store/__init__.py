@@ -13,6 +13,7 @@ from services.inventory.store.locations import (
 )
 from services.inventory.store.products import get_products, insert_product, known_skus
 from services.inventory.store.reservations import (
+    confirm_hold,
     expire_due_holds,
     fulfillments_assigned_today,
     has_expired_holds,
@@ -30,6 +31,7 @@ from services.inventory.store.stock import (
 __all__ = [
     "apply_adjustment",
     "audit_stock",
+    "confirm_hold",
     "expire_due_holds",
     "fulfillments_assigned_today",
     "get_location",

@@ -78,6 +78,18 @@ async def save_settlement(
     )
 
 
+async def confirm_hold(session: AsyncSession, reservation_id: str) -> None:
+    """The soft hold no longer expires: held until released or committed."""
+    await session.execute(
+        update(reservations)
+        .where(
+            reservations.c.reservation_id == reservation_id,
+            reservations.c.status == ReservationStatus.ACTIVE,
+        )
+        .values(expires_at=None, ttl_seconds=0, updated_at=func.now())
+    )
+
+
 async def has_expired_holds(session: AsyncSession) -> bool:
     """Cheap check (partial index) so most calls skip the sweep's write transaction."""
     found = await session.scalar(
