@@ -303,6 +303,18 @@ class ProviderOutcome(Word):
 _NUMBERS[ProviderOutcome] = {"approved": 1, "declined": 2, "error": 3}
 
 
+class PromotionKind(Word):
+    PERCENT_OFF = "percent_off"
+    AMOUNT_OFF = "amount_off"
+
+    def to_proto(self) -> _omni_orders_v1.PromotionKind:
+        number = _NUMBERS[PromotionKind][self.value]
+        return cast("_omni_orders_v1.PromotionKind", number)
+
+
+_NUMBERS[PromotionKind] = {"percent_off": 1, "amount_off": 2}
+
+
 class OrderStatus(Word):
     PLACED = "placed"
     IN_FULFILLMENT = "in_fulfillment"

@@ -24,23 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bomni/common/v1/common.proto\x12\x0eomni.common.v1\"/\n\x05Money\x12\x14\n\x0c\x61mount_minor\x18\x01 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"$\n\x08GeoPoint\x12\x0b\n\x03lat\x18\x01 \x01(\x01\x12\x0b\n\x03lon\x18\x02 \x01(\x01\",\n\x0bSkuQuantity\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\"u\n\x07\x41\x64\x64ress\x12\r\n\x05line1\x18\x01 \x01(\t\x12\x0c\n\x04\x63ity\x18\x02 \x01(\t\x12\x13\n\x0bpostal_code\x18\x03 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x04 \x01(\t\x12\'\n\x05point\x18\x05 \x01(\x0b\x32\x18.omni.common.v1.GeoPoint*\x87\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x43HANNEL_WEB\x10\x01\x12\x0f\n\x0b\x43HANNEL_APP\x10\x02\x12\x0f\n\x0b\x43HANNEL_POS\x10\x03\x12\x17\n\x13\x43HANNEL_CALL_CENTER\x10\x04\x12\x17\n\x13\x43HANNEL_MARKETPLACE\x10\x05*k\n\x0f\x46ulfillmentType\x12 \n\x1c\x46ULFILLMENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x46ULFILLMENT_TYPE_PICKUP\x10\x01\x12\x19\n\x15\x46ULFILLMENT_TYPE_SHIP\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bomni/common/v1/common.proto\x12\x0eomni.common.v1\"/\n\x05Money\x12\x14\n\x0c\x61mount_minor\x18\x01 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"$\n\x08GeoPoint\x12\x0b\n\x03lat\x18\x01 \x01(\x01\x12\x0b\n\x03lon\x18\x02 \x01(\x01\",\n\x0bSkuQuantity\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\"\x85\x01\n\x07\x41\x64\x64ress\x12\r\n\x05line1\x18\x01 \x01(\t\x12\x0c\n\x04\x63ity\x18\x02 \x01(\t\x12\x13\n\x0bpostal_code\x18\x03 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x04 \x01(\t\x12\'\n\x05point\x18\x05 \x01(\x0b\x32\x18.omni.common.v1.GeoPoint\x12\x0e\n\x06region\x18\x06 \x01(\t*\x87\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x43HANNEL_WEB\x10\x01\x12\x0f\n\x0b\x43HANNEL_APP\x10\x02\x12\x0f\n\x0b\x43HANNEL_POS\x10\x03\x12\x17\n\x13\x43HANNEL_CALL_CENTER\x10\x04\x12\x17\n\x13\x43HANNEL_MARKETPLACE\x10\x05*k\n\x0f\x46ulfillmentType\x12 \n\x1c\x46ULFILLMENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x46ULFILLMENT_TYPE_PICKUP\x10\x01\x12\x19\n\x15\x46ULFILLMENT_TYPE_SHIP\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'omni.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=300
-  _globals['_CHANNEL']._serialized_end=435
-  _globals['_FULFILLMENTTYPE']._serialized_start=437
-  _globals['_FULFILLMENTTYPE']._serialized_end=544
+  _globals['_CHANNEL']._serialized_start=317
+  _globals['_CHANNEL']._serialized_end=452
+  _globals['_FULFILLMENTTYPE']._serialized_start=454
+  _globals['_FULFILLMENTTYPE']._serialized_end=561
   _globals['_MONEY']._serialized_start=47
   _globals['_MONEY']._serialized_end=94
   _globals['_GEOPOINT']._serialized_start=96
   _globals['_GEOPOINT']._serialized_end=132
   _globals['_SKUQUANTITY']._serialized_start=134
   _globals['_SKUQUANTITY']._serialized_end=178
-  _globals['_ADDRESS']._serialized_start=180
-  _globals['_ADDRESS']._serialized_end=297
+  _globals['_ADDRESS']._serialized_start=181
+  _globals['_ADDRESS']._serialized_end=314
 # @@protoc_insertion_point(module_scope)

@@ -55,15 +55,17 @@ class SkuQuantity(_message.Message):
     def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
 
 class Address(_message.Message):
-    __slots__ = ("line1", "city", "postal_code", "country", "point")
+    __slots__ = ("line1", "city", "postal_code", "country", "point", "region")
     LINE1_FIELD_NUMBER: _ClassVar[int]
     CITY_FIELD_NUMBER: _ClassVar[int]
     POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
     line1: str
     city: str
     postal_code: str
     country: str
     point: GeoPoint
-    def __init__(self, line1: _Optional[str] = ..., city: _Optional[str] = ..., postal_code: _Optional[str] = ..., country: _Optional[str] = ..., point: _Optional[_Union[GeoPoint, _Mapping]] = ...) -> None: ...
+    region: str
+    def __init__(self, line1: _Optional[str] = ..., city: _Optional[str] = ..., postal_code: _Optional[str] = ..., country: _Optional[str] = ..., point: _Optional[_Union[GeoPoint, _Mapping]] = ..., region: _Optional[str] = ...) -> None: ...

@@ -51,7 +51,7 @@ RESERVATION_STATUS_RELEASED: ReservationStatus
 RESERVATION_STATUS_EXPIRED: ReservationStatus
 
 class Location(_message.Message):
-    __slots__ = ("location_id", "name", "kind", "point", "pickup_enabled", "ship_from_enabled", "daily_order_capacity", "pickup_window_hours", "pick_sla_minutes")
+    __slots__ = ("location_id", "name", "kind", "point", "pickup_enabled", "ship_from_enabled", "daily_order_capacity", "pickup_window_hours", "pick_sla_minutes", "tax_region")
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +61,7 @@ class Location(_message.Message):
     DAILY_ORDER_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     PICKUP_WINDOW_HOURS_FIELD_NUMBER: _ClassVar[int]
     PICK_SLA_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    TAX_REGION_FIELD_NUMBER: _ClassVar[int]
     location_id: str
     name: str
     kind: LocationKind
@@ -70,19 +71,31 @@ class Location(_message.Message):
     daily_order_capacity: int
     pickup_window_hours: float
     pick_sla_minutes: float
-    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., point: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., pickup_enabled: _Optional[bool] = ..., ship_from_enabled: _Optional[bool] = ..., daily_order_capacity: _Optional[int] = ..., pickup_window_hours: _Optional[float] = ..., pick_sla_minutes: _Optional[float] = ...) -> None: ...
+    tax_region: str
+    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., point: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., pickup_enabled: _Optional[bool] = ..., ship_from_enabled: _Optional[bool] = ..., daily_order_capacity: _Optional[int] = ..., pickup_window_hours: _Optional[float] = ..., pick_sla_minutes: _Optional[float] = ..., tax_region: _Optional[str] = ...) -> None: ...
 
 class Product(_message.Message):
-    __slots__ = ("sku", "name", "price", "returnable_days")
+    __slots__ = ("sku", "name", "price", "returnable_days", "active", "channel_prices")
+    class ChannelPricesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _common_pb2.Money
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
     SKU_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PRICE_FIELD_NUMBER: _ClassVar[int]
     RETURNABLE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_PRICES_FIELD_NUMBER: _ClassVar[int]
     sku: str
     name: str
     price: _common_pb2.Money
     returnable_days: int
-    def __init__(self, sku: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ...) -> None: ...
+    active: bool
+    channel_prices: _containers.MessageMap[str, _common_pb2.Money]
+    def __init__(self, sku: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., active: _Optional[bool] = ..., channel_prices: _Optional[_Mapping[str, _common_pb2.Money]] = ...) -> None: ...
 
 class StockRecord(_message.Message):
     __slots__ = ("location_id", "sku", "on_hand", "reserved", "available", "safety_stock")
@@ -174,16 +187,88 @@ class CreateProductResponse(_message.Message):
     def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ...) -> None: ...
 
 class GetProductsRequest(_message.Message):
-    __slots__ = ("skus",)
+    __slots__ = ("skus", "channel")
     SKUS_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
     skus: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, skus: _Optional[_Iterable[str]] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    def __init__(self, skus: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
 
 class GetProductsResponse(_message.Message):
     __slots__ = ("products",)
     PRODUCTS_FIELD_NUMBER: _ClassVar[int]
     products: _containers.RepeatedCompositeFieldContainer[Product]
     def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ...) -> None: ...
+
+class ListProductsRequest(_message.Message):
+    __slots__ = ("query", "channel", "limit", "page_token")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    channel: _common_pb2.Channel
+    limit: int
+    page_token: str
+    def __init__(self, query: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListProductsResponse(_message.Message):
+    __slots__ = ("products", "next_page_token")
+    PRODUCTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    products: _containers.RepeatedCompositeFieldContainer[Product]
+    next_page_token: str
+    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateProductRequest(_message.Message):
+    __slots__ = ("sku", "name", "price", "returnable_days", "active")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    RETURNABLE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    name: str
+    price: _common_pb2.Money
+    returnable_days: int
+    active: bool
+    def __init__(self, sku: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class UpdateProductResponse(_message.Message):
+    __slots__ = ("product",)
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    product: Product
+    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ...) -> None: ...
+
+class SetChannelPriceRequest(_message.Message):
+    __slots__ = ("sku", "channel", "price")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    channel: _common_pb2.Channel
+    price: _common_pb2.Money
+    def __init__(self, sku: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class SetChannelPriceResponse(_message.Message):
+    __slots__ = ("product",)
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    product: Product
+    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ...) -> None: ...
+
+class DeleteChannelPriceRequest(_message.Message):
+    __slots__ = ("sku", "channel")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    channel: _common_pb2.Channel
+    def __init__(self, sku: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
+
+class DeleteChannelPriceResponse(_message.Message):
+    __slots__ = ("product",)
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    product: Product
+    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ...) -> None: ...
 
 class AdjustStockRequest(_message.Message):
     __slots__ = ("idempotency_key", "location_id", "sku", "delta", "reason", "actor", "reference")

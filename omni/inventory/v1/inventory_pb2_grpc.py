@@ -61,6 +61,26 @@ class InventoryServiceStub:
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.GetProductsRequest.SerializeToString,
                 response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.GetProductsResponse.FromString,
                 _registered_method=True)
+        self.ListProducts = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/ListProducts',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListProductsRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListProductsResponse.FromString,
+                _registered_method=True)
+        self.UpdateProduct = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/UpdateProduct',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateProductRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateProductResponse.FromString,
+                _registered_method=True)
+        self.SetChannelPrice = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/SetChannelPrice',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.SetChannelPriceRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.SetChannelPriceResponse.FromString,
+                _registered_method=True)
+        self.DeleteChannelPrice = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/DeleteChannelPrice',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.DeleteChannelPriceRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.DeleteChannelPriceResponse.FromString,
+                _registered_method=True)
         self.AdjustStock = channel.unary_unary(
                 '/omni.inventory.v1.InventoryService/AdjustStock',
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.AdjustStockRequest.SerializeToString,
@@ -149,6 +169,35 @@ class InventoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetProducts(self, request, context):
+        """Products by sku, each priced for the channel asked (its own price when it
+        has one, else the product's).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProducts(self, request, context):
+        """Products whose name contains the query or whose sku starts with it, by sku.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateProduct(self, request, context):
+        """Changes name, price, return window or active; orders keep the prices they have.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetChannelPrice(self, request, context):
+        """A channel's own price for a product; without one the channel pays the product's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteChannelPrice(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -263,6 +312,26 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.GetProducts,
                     request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.GetProductsRequest.FromString,
                     response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.GetProductsResponse.SerializeToString,
+            ),
+            'ListProducts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProducts,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListProductsRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListProductsResponse.SerializeToString,
+            ),
+            'UpdateProduct': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProduct,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateProductRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateProductResponse.SerializeToString,
+            ),
+            'SetChannelPrice': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetChannelPrice,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.SetChannelPriceRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.SetChannelPriceResponse.SerializeToString,
+            ),
+            'DeleteChannelPrice': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteChannelPrice,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.DeleteChannelPriceRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.DeleteChannelPriceResponse.SerializeToString,
             ),
             'AdjustStock': grpc.unary_unary_rpc_method_handler(
                     servicer.AdjustStock,
@@ -457,6 +526,114 @@ class InventoryService:
             '/omni.inventory.v1.InventoryService/GetProducts',
             omni_dot_inventory_dot_v1_dot_inventory__pb2.GetProductsRequest.SerializeToString,
             omni_dot_inventory_dot_v1_dot_inventory__pb2.GetProductsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProducts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/ListProducts',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.ListProductsRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.ListProductsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProduct(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/UpdateProduct',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateProductRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateProductResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetChannelPrice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/SetChannelPrice',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.SetChannelPriceRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.SetChannelPriceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteChannelPrice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/DeleteChannelPrice',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.DeleteChannelPriceRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.DeleteChannelPriceResponse.FromString,
             options,
             channel_credentials,
             insecure,

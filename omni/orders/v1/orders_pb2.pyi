@@ -12,6 +12,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PromotionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROMOTION_KIND_UNSPECIFIED: _ClassVar[PromotionKind]
+    PROMOTION_KIND_PERCENT_OFF: _ClassVar[PromotionKind]
+    PROMOTION_KIND_AMOUNT_OFF: _ClassVar[PromotionKind]
+
 class OrderStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ORDER_STATUS_UNSPECIFIED: _ClassVar[OrderStatus]
@@ -77,6 +83,9 @@ class TaskType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_TYPE_PICK: _ClassVar[TaskType]
     TASK_TYPE_PICKUP: _ClassVar[TaskType]
     TASK_TYPE_RETURN: _ClassVar[TaskType]
+PROMOTION_KIND_UNSPECIFIED: PromotionKind
+PROMOTION_KIND_PERCENT_OFF: PromotionKind
+PROMOTION_KIND_AMOUNT_OFF: PromotionKind
 ORDER_STATUS_UNSPECIFIED: OrderStatus
 ORDER_STATUS_PLACED: OrderStatus
 ORDER_STATUS_IN_FULFILLMENT: OrderStatus
@@ -121,28 +130,64 @@ TASK_TYPE_PICKUP: TaskType
 TASK_TYPE_RETURN: TaskType
 
 class OrderLine(_message.Message):
-    __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity")
+    __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity", "discount", "tax", "total")
     SKU_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
     RETURNABLE_DAYS_FIELD_NUMBER: _ClassVar[int]
     RETURNED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    TAX_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
     sku: str
     quantity: int
     unit_price: _common_pb2.Money
     returnable_days: int
     returned_quantity: int
-    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., returned_quantity: _Optional[int] = ...) -> None: ...
+    discount: _common_pb2.Money
+    tax: _common_pb2.Money
+    total: _common_pb2.Money
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., returned_quantity: _Optional[int] = ..., discount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class Totals(_message.Message):
+    __slots__ = ("subtotal", "discount", "shipping", "tax", "total", "shipping_tax")
+    SUBTOTAL_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_FIELD_NUMBER: _ClassVar[int]
+    TAX_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_TAX_FIELD_NUMBER: _ClassVar[int]
+    subtotal: _common_pb2.Money
+    discount: _common_pb2.Money
+    shipping: _common_pb2.Money
+    tax: _common_pb2.Money
+    total: _common_pb2.Money
+    shipping_tax: _common_pb2.Money
+    def __init__(self, subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., discount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., shipping: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., shipping_tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class AppliedPromotion(_message.Message):
+    __slots__ = ("promotion_id", "name", "code", "discount")
+    PROMOTION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    promotion_id: str
+    name: str
+    code: str
+    discount: _common_pb2.Money
+    def __init__(self, promotion_id: _Optional[str] = ..., name: _Optional[str] = ..., code: _Optional[str] = ..., discount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class FulfillmentRequest(_message.Message):
-    __slots__ = ("type", "location_id", "address")
+    __slots__ = ("type", "location_id", "address", "shipping_method")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_METHOD_FIELD_NUMBER: _ClassVar[int]
     type: _common_pb2.FulfillmentType
     location_id: str
     address: _common_pb2.Address
-    def __init__(self, type: _Optional[_Union[_common_pb2.FulfillmentType, str]] = ..., location_id: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.Address, _Mapping]] = ...) -> None: ...
+    shipping_method: str
+    def __init__(self, type: _Optional[_Union[_common_pb2.FulfillmentType, str]] = ..., location_id: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.Address, _Mapping]] = ..., shipping_method: _Optional[str] = ...) -> None: ...
 
 class FulfillmentLine(_message.Message):
     __slots__ = ("sku", "quantity", "quantity_picked")
@@ -199,7 +244,7 @@ class OrderEvent(_message.Message):
     def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "customer_id", "channel", "status", "lines", "fulfillment_request", "fulfillments", "events", "workflow_id", "total", "associate_id", "store_id", "referral_associate_id", "created_at")
+    __slots__ = ("order_id", "customer_id", "channel", "status", "lines", "fulfillment_request", "fulfillments", "events", "workflow_id", "total", "associate_id", "store_id", "referral_associate_id", "created_at", "totals", "promotions_applied", "tax_rule", "shipping_method", "coupon_codes")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -214,6 +259,11 @@ class Order(_message.Message):
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     REFERRAL_ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    PROMOTIONS_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    TAX_RULE_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_METHOD_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CODES_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     customer_id: str
     channel: _common_pb2.Channel
@@ -228,10 +278,15 @@ class Order(_message.Message):
     store_id: str
     referral_associate_id: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    totals: Totals
+    promotions_applied: _containers.RepeatedCompositeFieldContainer[AppliedPromotion]
+    tax_rule: str
+    shipping_method: str
+    coupon_codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., totals: _Optional[_Union[Totals, _Mapping]] = ..., promotions_applied: _Optional[_Iterable[_Union[AppliedPromotion, _Mapping]]] = ..., tax_rule: _Optional[str] = ..., shipping_method: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PlaceOrderRequest(_message.Message):
-    __slots__ = ("idempotency_key", "customer_id", "channel", "lines", "fulfillment", "tenders", "associate_id", "store_id", "referral_associate_id")
+    __slots__ = ("idempotency_key", "customer_id", "channel", "lines", "fulfillment", "tenders", "associate_id", "store_id", "referral_associate_id", "coupon_codes")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -241,6 +296,7 @@ class PlaceOrderRequest(_message.Message):
     ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     REFERRAL_ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CODES_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     customer_id: str
     channel: _common_pb2.Channel
@@ -250,7 +306,8 @@ class PlaceOrderRequest(_message.Message):
     associate_id: str
     store_id: str
     referral_associate_id: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., fulfillment: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., tenders: _Optional[_Iterable[_Union[_payments_pb2.Tender, _Mapping]]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ...) -> None: ...
+    coupon_codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., fulfillment: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., tenders: _Optional[_Iterable[_Union[_payments_pb2.Tender, _Mapping]]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PlaceOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -581,3 +638,181 @@ class ErasePersonalDataResponse(_message.Message):
     ORDERS_ERASED_FIELD_NUMBER: _ClassVar[int]
     orders_erased: int
     def __init__(self, orders_erased: _Optional[int] = ...) -> None: ...
+
+class Promotion(_message.Message):
+    __slots__ = ("promotion_id", "name", "kind", "value", "currency", "skus", "channels", "code", "min_subtotal", "starts_at", "ends_at", "ended_at")
+    PROMOTION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    SKUS_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MIN_SUBTOTAL_FIELD_NUMBER: _ClassVar[int]
+    STARTS_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDS_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    promotion_id: str
+    name: str
+    kind: PromotionKind
+    value: int
+    currency: str
+    skus: _containers.RepeatedScalarFieldContainer[str]
+    channels: _containers.RepeatedScalarFieldContainer[_common_pb2.Channel]
+    code: str
+    min_subtotal: _common_pb2.Money
+    starts_at: _timestamp_pb2.Timestamp
+    ends_at: _timestamp_pb2.Timestamp
+    ended_at: _timestamp_pb2.Timestamp
+    def __init__(self, promotion_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[PromotionKind, str]] = ..., value: _Optional[int] = ..., currency: _Optional[str] = ..., skus: _Optional[_Iterable[str]] = ..., channels: _Optional[_Iterable[_Union[_common_pb2.Channel, str]]] = ..., code: _Optional[str] = ..., min_subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TaxRegion(_message.Message):
+    __slots__ = ("region", "name", "rate_bps")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RATE_BPS_FIELD_NUMBER: _ClassVar[int]
+    region: str
+    name: str
+    rate_bps: int
+    def __init__(self, region: _Optional[str] = ..., name: _Optional[str] = ..., rate_bps: _Optional[int] = ...) -> None: ...
+
+class ShippingMethod(_message.Message):
+    __slots__ = ("method_id", "name", "price", "free_over", "countries")
+    METHOD_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    FREE_OVER_FIELD_NUMBER: _ClassVar[int]
+    COUNTRIES_FIELD_NUMBER: _ClassVar[int]
+    method_id: str
+    name: str
+    price: _common_pb2.Money
+    free_over: _common_pb2.Money
+    countries: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, method_id: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., free_over: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., countries: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class QuotedLine(_message.Message):
+    __slots__ = ("sku", "quantity", "unit_price", "discount", "tax", "total")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    TAX_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    quantity: int
+    unit_price: _common_pb2.Money
+    discount: _common_pb2.Money
+    tax: _common_pb2.Money
+    total: _common_pb2.Money
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., discount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class Quote(_message.Message):
+    __slots__ = ("lines", "totals", "promotions_applied", "tax_rule", "shipping_method")
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    PROMOTIONS_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    TAX_RULE_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_METHOD_FIELD_NUMBER: _ClassVar[int]
+    lines: _containers.RepeatedCompositeFieldContainer[QuotedLine]
+    totals: Totals
+    promotions_applied: _containers.RepeatedCompositeFieldContainer[AppliedPromotion]
+    tax_rule: str
+    shipping_method: str
+    def __init__(self, lines: _Optional[_Iterable[_Union[QuotedLine, _Mapping]]] = ..., totals: _Optional[_Union[Totals, _Mapping]] = ..., promotions_applied: _Optional[_Iterable[_Union[AppliedPromotion, _Mapping]]] = ..., tax_rule: _Optional[str] = ..., shipping_method: _Optional[str] = ...) -> None: ...
+
+class QuoteBasketRequest(_message.Message):
+    __slots__ = ("customer_id", "channel", "lines", "fulfillment", "coupon_codes")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CODES_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    channel: _common_pb2.Channel
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
+    fulfillment: FulfillmentRequest
+    coupon_codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., fulfillment: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., coupon_codes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class QuoteBasketResponse(_message.Message):
+    __slots__ = ("quote",)
+    QUOTE_FIELD_NUMBER: _ClassVar[int]
+    quote: Quote
+    def __init__(self, quote: _Optional[_Union[Quote, _Mapping]] = ...) -> None: ...
+
+class CreatePromotionRequest(_message.Message):
+    __slots__ = ("promotion", "idempotency_key")
+    PROMOTION_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    promotion: Promotion
+    idempotency_key: str
+    def __init__(self, promotion: _Optional[_Union[Promotion, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class CreatePromotionResponse(_message.Message):
+    __slots__ = ("promotion",)
+    PROMOTION_FIELD_NUMBER: _ClassVar[int]
+    promotion: Promotion
+    def __init__(self, promotion: _Optional[_Union[Promotion, _Mapping]] = ...) -> None: ...
+
+class ListPromotionsRequest(_message.Message):
+    __slots__ = ("limit", "page_token")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    page_token: str
+    def __init__(self, limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPromotionsResponse(_message.Message):
+    __slots__ = ("promotions", "next_page_token")
+    PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    promotions: _containers.RepeatedCompositeFieldContainer[Promotion]
+    next_page_token: str
+    def __init__(self, promotions: _Optional[_Iterable[_Union[Promotion, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class EndPromotionRequest(_message.Message):
+    __slots__ = ("promotion_id",)
+    PROMOTION_ID_FIELD_NUMBER: _ClassVar[int]
+    promotion_id: str
+    def __init__(self, promotion_id: _Optional[str] = ...) -> None: ...
+
+class EndPromotionResponse(_message.Message):
+    __slots__ = ("promotion",)
+    PROMOTION_FIELD_NUMBER: _ClassVar[int]
+    promotion: Promotion
+    def __init__(self, promotion: _Optional[_Union[Promotion, _Mapping]] = ...) -> None: ...
+
+class PutTaxRegionRequest(_message.Message):
+    __slots__ = ("tax_region",)
+    TAX_REGION_FIELD_NUMBER: _ClassVar[int]
+    tax_region: TaxRegion
+    def __init__(self, tax_region: _Optional[_Union[TaxRegion, _Mapping]] = ...) -> None: ...
+
+class PutTaxRegionResponse(_message.Message):
+    __slots__ = ("tax_region",)
+    TAX_REGION_FIELD_NUMBER: _ClassVar[int]
+    tax_region: TaxRegion
+    def __init__(self, tax_region: _Optional[_Union[TaxRegion, _Mapping]] = ...) -> None: ...
+
+class CreateShippingMethodRequest(_message.Message):
+    __slots__ = ("shipping_method",)
+    SHIPPING_METHOD_FIELD_NUMBER: _ClassVar[int]
+    shipping_method: ShippingMethod
+    def __init__(self, shipping_method: _Optional[_Union[ShippingMethod, _Mapping]] = ...) -> None: ...
+
+class CreateShippingMethodResponse(_message.Message):
+    __slots__ = ("shipping_method",)
+    SHIPPING_METHOD_FIELD_NUMBER: _ClassVar[int]
+    shipping_method: ShippingMethod
+    def __init__(self, shipping_method: _Optional[_Union[ShippingMethod, _Mapping]] = ...) -> None: ...
+
+class ListShippingMethodsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListShippingMethodsResponse(_message.Message):
+    __slots__ = ("shipping_methods",)
+    SHIPPING_METHODS_FIELD_NUMBER: _ClassVar[int]
+    shipping_methods: _containers.RepeatedCompositeFieldContainer[ShippingMethod]
+    def __init__(self, shipping_methods: _Optional[_Iterable[_Union[ShippingMethod, _Mapping]]] = ...) -> None: ...

@@ -117,6 +117,41 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataResponse.FromString,
                 _registered_method=True)
+        self.QuoteBasket = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/QuoteBasket',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.QuoteBasketRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.QuoteBasketResponse.FromString,
+                _registered_method=True)
+        self.CreatePromotion = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/CreatePromotion',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreatePromotionRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreatePromotionResponse.FromString,
+                _registered_method=True)
+        self.ListPromotions = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/ListPromotions',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListPromotionsRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListPromotionsResponse.FromString,
+                _registered_method=True)
+        self.EndPromotion = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/EndPromotion',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.EndPromotionRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.EndPromotionResponse.FromString,
+                _registered_method=True)
+        self.PutTaxRegion = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/PutTaxRegion',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.PutTaxRegionRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.PutTaxRegionResponse.FromString,
+                _registered_method=True)
+        self.CreateShippingMethod = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/CreateShippingMethod',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateShippingMethodRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateShippingMethodResponse.FromString,
+                _registered_method=True)
+        self.ListShippingMethods = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/ListShippingMethods',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsResponse.FromString,
+                _registered_method=True)
 
 
 class OrdersServiceServicer:
@@ -236,6 +271,51 @@ class OrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QuoteBasket(self, request, context):
+        """Prices a basket exactly as PlaceOrder would (services/orders/domain/pricing.py):
+        FAILED_PRECONDITION naming a coupon that is unknown, expired or not for the channel.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePromotion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPromotions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndPromotion(self, request, context):
+        """Ends a promotion now (it stays listed); a repeat changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutTaxRegion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateShippingMethod(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListShippingMethods(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrdersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -318,6 +398,41 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.ErasePersonalData,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataResponse.SerializeToString,
+            ),
+            'QuoteBasket': grpc.unary_unary_rpc_method_handler(
+                    servicer.QuoteBasket,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.QuoteBasketRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.QuoteBasketResponse.SerializeToString,
+            ),
+            'CreatePromotion': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePromotion,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreatePromotionRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreatePromotionResponse.SerializeToString,
+            ),
+            'ListPromotions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPromotions,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListPromotionsRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListPromotionsResponse.SerializeToString,
+            ),
+            'EndPromotion': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndPromotion,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.EndPromotionRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.EndPromotionResponse.SerializeToString,
+            ),
+            'PutTaxRegion': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutTaxRegion,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.PutTaxRegionRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.PutTaxRegionResponse.SerializeToString,
+            ),
+            'CreateShippingMethod': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateShippingMethod,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateShippingMethodRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateShippingMethodResponse.SerializeToString,
+            ),
+            'ListShippingMethods': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListShippingMethods,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -755,6 +870,195 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/ErasePersonalData',
             omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.ErasePersonalDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QuoteBasket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/QuoteBasket',
+            omni_dot_orders_dot_v1_dot_orders__pb2.QuoteBasketRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.QuoteBasketResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePromotion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/CreatePromotion',
+            omni_dot_orders_dot_v1_dot_orders__pb2.CreatePromotionRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.CreatePromotionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPromotions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/ListPromotions',
+            omni_dot_orders_dot_v1_dot_orders__pb2.ListPromotionsRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.ListPromotionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndPromotion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/EndPromotion',
+            omni_dot_orders_dot_v1_dot_orders__pb2.EndPromotionRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.EndPromotionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutTaxRegion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/PutTaxRegion',
+            omni_dot_orders_dot_v1_dot_orders__pb2.PutTaxRegionRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.PutTaxRegionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateShippingMethod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/CreateShippingMethod',
+            omni_dot_orders_dot_v1_dot_orders__pb2.CreateShippingMethodRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.CreateShippingMethodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListShippingMethods(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/ListShippingMethods',
+            omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsResponse.FromString,
             options,
             channel_credentials,
             insecure,
