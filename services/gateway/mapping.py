@@ -1,7 +1,9 @@
-"""Proto messages → the bodies of API.md (services/gateway/models): snake_case,
-Money objects, ISO-8601 UTC timestamps, and every proto enum number as its
-REST word (`word`). One module on purpose, though past 400 lines: it is the
-one place where the services' messages become the REST contract.
+"""REST ⇄ gRPC: proto messages → the bodies of API.md (services/gateway/models:
+snake_case, Money objects, ISO-8601 UTC timestamps, every enum number as its
+REST word), and REST bodies → the gRPC messages (every word as its number).
+One module on purpose, though past 400 lines: it is the one place where the
+services' messages and the REST contract meet, so a word crosses here or
+nowhere.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from omni.words import (
     Word,
 )
 from services.gateway import models
+from services.gateway.problems import Problem
 
 
 def money(value: common_pb2.Money) -> models.Money:
@@ -453,3 +456,169 @@ def export(value: customers_pb2.ExportCustomerResponse) -> models.ExportOut:
 def merged_customer(value: customers_pb2.MergeCustomersResponse) -> models.MergedCustomerOut:
     record = customer(value.customer).model_dump(exclude_unset=True)
     return models.MergedCustomerOut(**record, merge_id=value.merge_id)
+
+
+# ---- REST bodies → gRPC messages: every REST word becomes its enum number here
+
+
+def channel(value: Channel | None) -> common_pb2.Channel:
+    """A channel's wire number; unspecified for none."""
+    return value.to_proto() if value is not None else common_pb2.CHANNEL_UNSPECIFIED
+
+
+def contact_channels(words: Iterable[str]) -> list[customers_pb2.ContactChannel]:
+    """Unspecified for a word that is no channel: the customers service names the field."""
+    found = [ContactChannel.parse(w) for w in words]
+    return [c.to_proto() if c else customers_pb2.CONTACT_CHANNEL_UNSPECIFIED for c in found]
+
+
+def money_message(value: models.Money) -> common_pb2.Money:
+    return common_pb2.Money(amount_minor=value.amount_minor, currency=value.currency)
+
+
+def location_message(body: models.LocationIn) -> inventory_pb2.Location:
+    return inventory_pb2.Location(
+        location_id=body.location_id,
+        name=body.name,
+        kind=body.kind.to_proto(),
+        point=common_pb2.GeoPoint(lat=body.lat, lon=body.lon),
+        pickup_enabled=body.pickup_enabled,
+        ship_from_enabled=body.ship_from_enabled,
+        daily_order_capacity=body.daily_order_capacity,
+        pickup_window_hours=body.pickup_window_hours,
+        pick_sla_minutes=body.pick_sla_minutes,
+    )
+
+
+def product_message(body: models.ProductIn) -> inventory_pb2.Product:
+    return inventory_pb2.Product(
+        sku=body.sku,
+        name=body.name,
+        price=money_message(body.price),
+        returnable_days=body.returnable_days,
+    )
+
+
+def _required(field: str, detail: str, message: str) -> Problem:
+    return Problem(400, detail, slug="validation-error", errors=[(field, message)])
+
+
+def fulfillment_request(wanted: models.FulfillmentIn) -> orders_pb2.FulfillmentRequest:
+    """400 naming the field a pickup (a location) or a shipment (an address) lacks."""
+    if wanted.type is FulfillmentType.PICKUP:
+        if not wanted.location_id:
+            raise _required(
+                "fulfillment.location_id",
+                "a pickup needs fulfillment.location_id",
+                "is required for pickup",
+            )
+        return orders_pb2.FulfillmentRequest(
+            type=wanted.type.to_proto(), location_id=wanted.location_id
+        )
+    if wanted.address is None:
+        raise _required(
+            "fulfillment.address", "a shipment needs fulfillment.address", "is required for ship"
+        )
+    address = wanted.address
+    return orders_pb2.FulfillmentRequest(
+        type=wanted.type.to_proto(),
+        address=common_pb2.Address(
+            line1=address.line1,
+            city=address.city,
+            postal_code=address.postal_code,
+            country=address.country,
+            point=common_pb2.GeoPoint(lat=address.lat, lon=address.lon),
+        ),
+    )
+
+
+def tender(value: models.TenderIn, index: int) -> payments_pb2.Tender:
+    """400 when a card comes without its token or a gift card without its code."""
+    field = f"payment.tenders[{index}]"
+    if value.type is TenderType.CARD and not value.token:
+        raise _required(f"{field}.token", "a card tender needs a token", "is required for a card")
+    if value.type is TenderType.GIFT_CARD and not value.code:
+        raise _required(
+            f"{field}.code", "a gift card tender needs a code", "is required for a gift card"
+        )
+    return payments_pb2.Tender(
+        type=value.type.to_proto(),
+        token=value.token or "",
+        code=value.code or "",
+        amount_minor=value.amount_minor or 0,
+    )
+
+
+def order_lines(lines: Iterable[models.OrderLineIn]) -> list[common_pb2.SkuQuantity]:
+    return [common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity) for line in lines]
+
+
+def picked_lines(lines: Iterable[models.PickLineIn]) -> list[common_pb2.SkuQuantity]:
+    return [common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity_picked) for line in lines]
+
+
+def return_lines(lines: Iterable[models.ReturnLineIn]) -> list[orders_pb2.ReturnLine]:
+    return [
+        orders_pb2.ReturnLine(
+            sku=line.sku, quantity=line.quantity, condition=line.condition.to_proto()
+        )
+        for line in lines
+    ]
+
+
+def cart_lines(lines: Iterable[models.CartLineIn]) -> list[customers_pb2.CartLine]:
+    return [customers_pb2.CartLine(sku=line.sku, quantity=line.quantity) for line in lines]
+
+
+def create_return_request(
+    body: models.ReturnIn,
+    *,
+    idempotency_key: str,
+    location_id: str,
+    channel: Channel,
+    actor: str,
+) -> orders_pb2.CreateReturnRequest:
+    return orders_pb2.CreateReturnRequest(
+        idempotency_key=idempotency_key,
+        order_id=body.order_id,
+        lines=return_lines(body.lines),
+        method=body.method.to_proto(),
+        location_id=location_id,
+        refund_method=body.refund_method.to_proto(),
+        channel=channel.to_proto(),
+        actor=actor,
+    )
+
+
+def adjust_stock_request(
+    body: models.AdjustmentIn, *, idempotency_key: str, actor: str
+) -> inventory_pb2.AdjustStockRequest:
+    return inventory_pb2.AdjustStockRequest(
+        idempotency_key=idempotency_key,
+        location_id=body.location_id,
+        sku=body.sku,
+        delta=body.delta,
+        reason=body.reason.to_proto(),
+        actor=actor,
+        reference=body.reference or "",
+    )
+
+
+def safety_stock_request(body: models.SafetyStockIn) -> inventory_pb2.SetSafetyStockRequest:
+    return inventory_pb2.SetSafetyStockRequest(
+        location_id=body.location_id,
+        sku=body.sku,
+        channel=body.channel.to_proto(),
+        quantity=body.quantity,
+    )
+
+
+def store_tasks_request(
+    store_id: str, task_type: TaskType | None, *, limit: int, cursor: str
+) -> orders_pb2.ListStoreTasksRequest:
+    return orders_pb2.ListStoreTasksRequest(
+        store_id=store_id,
+        type=task_type.to_proto() if task_type else None,
+        limit=limit,
+        page_token=cursor,
+    )

@@ -49,7 +49,7 @@ async def get_availability(
     grpc_request = inventory_pb2.GetAvailabilityRequest(
         skus=parse_list(skus, "skus"),
         radius_km=radius_km,
-        channel=(channel or principal.home_channel).to_proto(),
+        channel=mapping.channel(channel or principal.home_channel),
     )
     point = parse_near(near)
     if point is not None:
@@ -103,7 +103,7 @@ async def stream_availability(
         inventory_pb2.WatchAvailabilityRequest(
             skus=parse_list(skus, "skus"),
             location_ids=parse_list(location_ids, "location_ids") if location_ids else [],
-            channel=(channel or principal.home_channel).to_proto(),
+            channel=mapping.channel(channel or principal.home_channel),
         ),
         metadata=outgoing_metadata(),
     )

@@ -46,12 +46,7 @@ def _expected_version(if_match: str | None) -> int | None:
 
 def _channel(body: CartIn, principal: Principal) -> common_pb2.Channel:
     """The body's channel, else the token's; unspecified when neither names one."""
-    channel = body.channel or principal.channel
-    return channel.to_proto() if channel is not None else common_pb2.CHANNEL_UNSPECIFIED
-
-
-def _lines(body: CartIn) -> list[customers_pb2.CartLine]:
-    return [customers_pb2.CartLine(sku=line.sku, quantity=line.quantity) for line in body.lines]
+    return mapping.channel(body.channel or principal.channel)
 
 
 @router.get("/{customer_id}/cart", response_model=CartOut)
@@ -84,7 +79,7 @@ async def put_cart(
         clients_of(request).customers.PutCart,
         customers_pb2.PutCartRequest(
             customer_id=customer_id,
-            lines=_lines(body),
+            lines=mapping.cart_lines(body.lines),
             channel=_channel(body, principal),
             expected_version=expected or 0,
             check_version=expected is not None,
@@ -104,7 +99,7 @@ async def merge_guest_cart(
         clients_of(request).customers.MergeGuestCart,
         customers_pb2.MergeGuestCartRequest(
             customer_id=customer_id,
-            lines=_lines(body),
+            lines=mapping.cart_lines(body.lines),
             channel=_channel(body, principal),
         ),
         deadline=settings_of(request).write_timeout_seconds,

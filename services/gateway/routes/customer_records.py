@@ -7,7 +7,6 @@ from fastapi import APIRouter, Request
 
 from omni.customers.v1 import customers_pb2
 from omni.orders.v1 import orders_pb2
-from omni.words import ContactChannel
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
@@ -25,12 +24,6 @@ from services.gateway.routes.customer_access import check_own_customer, own_cust
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
-
-
-def _contact_channels(words: list[str]) -> list[customers_pb2.ContactChannel]:
-    """Unspecified for a word that is no channel: the customers service names the field."""
-    channels = [ContactChannel.parse(word) for word in words]
-    return [c.to_proto() if c else customers_pb2.CONTACT_CHANNEL_UNSPECIFIED for c in channels]
 
 
 def _read(request: Request) -> float:
@@ -122,8 +115,8 @@ async def put_preferences(
         customers_pb2.UpdatePreferencesRequest(
             customer_id=customer_id,
             preferences=customers_pb2.Preferences(
-                channels=_contact_channels(body.channels),
-                marketing_consent=_contact_channels(body.marketing_consent),
+                channels=mapping.contact_channels(body.channels),
+                marketing_consent=mapping.contact_channels(body.marketing_consent),
             ),
         ),
         deadline=_write(request),

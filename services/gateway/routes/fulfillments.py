@@ -5,7 +5,6 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from google.protobuf.message import Message
 
-from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
 from services.gateway import mapping
 from services.gateway.access import check_store, shows_pickup_code
@@ -70,10 +69,7 @@ async def pick(
         clients_of(request).orders.PickFulfillment,
         orders_pb2.PickFulfillmentRequest(
             fulfillment_id=fulfillment_id,
-            lines=[
-                common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity_picked)
-                for line in body.lines
-            ],
+            lines=mapping.picked_lines(body.lines),
             actor=principal.sub,
         ),
     )

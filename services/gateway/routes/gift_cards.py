@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
@@ -29,10 +28,7 @@ async def issue_gift_card(body: GiftCardIn, request: Request, principal: Caller)
         clients_of(request).payments.IssueGiftCard,
         payments_pb2.IssueGiftCardRequest(
             idempotency_key=downstream_key(request, principal.sub),
-            initial_balance=common_pb2.Money(
-                amount_minor=body.initial_balance.amount_minor,
-                currency=body.initial_balance.currency,
-            ),
+            initial_balance=mapping.money_message(body.initial_balance),
         ),
         deadline=settings_of(request).write_timeout_seconds,
     )

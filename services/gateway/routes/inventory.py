@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from omni.inventory.v1 import inventory_pb2
-from omni.words import Channel, StockMovementReason
 from services.gateway import mapping
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
@@ -28,14 +26,8 @@ async def adjust_stock(body: AdjustmentIn, request: Request, principal: Caller) 
     _check_location(principal, body.location_id)
     reply = await call(
         clients_of(request).inventory.AdjustStock,
-        inventory_pb2.AdjustStockRequest(
-            idempotency_key=downstream_key(request, principal.sub),
-            location_id=body.location_id,
-            sku=body.sku,
-            delta=body.delta,
-            reason=StockMovementReason(body.reason).to_proto(),
-            actor=principal.sub,
-            reference=body.reference or "",
+        mapping.adjust_stock_request(
+            body, idempotency_key=downstream_key(request, principal.sub), actor=principal.sub
         ),
         deadline=settings_of(request).write_timeout_seconds,
     )
@@ -47,12 +39,7 @@ async def set_safety_stock(body: SafetyStockIn, request: Request, principal: Cal
     require_role(principal, "admin")
     reply = await call(
         clients_of(request).inventory.SetSafetyStock,
-        inventory_pb2.SetSafetyStockRequest(
-            location_id=body.location_id,
-            sku=body.sku,
-            channel=Channel(body.channel).to_proto(),
-            quantity=body.quantity,
-        ),
+        mapping.safety_stock_request(body),
         deadline=settings_of(request).write_timeout_seconds,
     )
     return mapping.stock(reply.stock)

@@ -4,9 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2
-from omni.words import LocationKind
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
@@ -25,20 +23,9 @@ router = APIRouter(prefix="/v1/locations", tags=["locations"])
 @router.post("", status_code=201, response_model=LocationOut)
 async def create_location(body: LocationIn, request: Request, principal: Caller) -> LocationOut:
     require_role(principal, "admin")
-    location = inventory_pb2.Location(
-        location_id=body.location_id,
-        name=body.name,
-        kind=LocationKind(body.kind).to_proto(),
-        point=common_pb2.GeoPoint(lat=body.lat, lon=body.lon),
-        pickup_enabled=body.pickup_enabled,
-        ship_from_enabled=body.ship_from_enabled,
-        daily_order_capacity=body.daily_order_capacity,
-        pickup_window_hours=body.pickup_window_hours,
-        pick_sla_minutes=body.pick_sla_minutes,
-    )
     reply = await call(
         clients_of(request).inventory.CreateLocation,
-        inventory_pb2.CreateLocationRequest(location=location),
+        inventory_pb2.CreateLocationRequest(location=mapping.location_message(body)),
         deadline=settings_of(request).write_timeout_seconds,
     )
     return mapping.location(reply.location)

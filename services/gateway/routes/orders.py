@@ -7,13 +7,12 @@ from fastapi import APIRouter, Request
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
 from omni.payments.v1 import payments_pb2
-from omni.words import FulfillmentType, TenderType
 from services.gateway import mapping
 from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import Clients, call
 from services.gateway.idempotency import downstream_key
-from services.gateway.models import CancelIn, OrderIn, OrderOut, TenderIn
+from services.gateway.models import CancelIn, OrderIn, OrderOut
 from services.gateway.problems import Problem, forbidden
 from services.gateway.routes.deps import clients_of, settings_of
 from services.gateway.settings import GatewaySettings
@@ -26,7 +25,7 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 def _channel(principal: Principal, body: OrderIn) -> common_pb2.Channel:
     """An order's channel is the token's; a token without one takes the
     body's, else its role's default."""
-    return (principal.channel or body.channel or principal.home_channel).to_proto()
+    return mapping.channel(principal.channel or body.channel or principal.home_channel)
 
 
 def _customer_id(principal: Principal, body: OrderIn) -> str:
@@ -42,63 +41,6 @@ def _customer_id(principal: Principal, body: OrderIn) -> str:
             errors=[("customer_id", "is required")],
         )
     return body.customer_id
-
-
-def _fulfillment(body: OrderIn) -> orders_pb2.FulfillmentRequest:
-    wanted = body.fulfillment
-    if wanted.type == FulfillmentType.PICKUP:
-        if not wanted.location_id:
-            raise Problem(
-                400,
-                "a pickup needs fulfillment.location_id",
-                slug="validation-error",
-                errors=[("fulfillment.location_id", "is required for pickup")],
-            )
-        return orders_pb2.FulfillmentRequest(
-            type=FulfillmentType.PICKUP.to_proto(), location_id=wanted.location_id
-        )
-    if wanted.address is None:
-        raise Problem(
-            400,
-            "a shipment needs fulfillment.address",
-            slug="validation-error",
-            errors=[("fulfillment.address", "is required for ship")],
-        )
-    address = wanted.address
-    return orders_pb2.FulfillmentRequest(
-        type=FulfillmentType.SHIP.to_proto(),
-        address=common_pb2.Address(
-            line1=address.line1,
-            city=address.city,
-            postal_code=address.postal_code,
-            country=address.country,
-            point=common_pb2.GeoPoint(lat=address.lat, lon=address.lon),
-        ),
-    )
-
-
-def _tender(tender: TenderIn, index: int) -> payments_pb2.Tender:
-    field = f"payment.tenders[{index}]"
-    if tender.type is TenderType.CARD and not tender.token:
-        raise Problem(
-            400,
-            "a card tender needs a token",
-            slug="validation-error",
-            errors=[(f"{field}.token", "is required for a card")],
-        )
-    if tender.type is TenderType.GIFT_CARD and not tender.code:
-        raise Problem(
-            400,
-            "a gift card tender needs a code",
-            slug="validation-error",
-            errors=[(f"{field}.code", "is required for a gift card")],
-        )
-    return payments_pb2.Tender(
-        type=tender.type.to_proto(),
-        token=tender.token or "",
-        code=tender.code or "",
-        amount_minor=tender.amount_minor or 0,
-    )
 
 
 async def _payments_of(
@@ -140,9 +82,9 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> Ord
         idempotency_key=downstream_key(request, principal.sub),
         customer_id=_customer_id(principal, body),
         channel=_channel(principal, body),
-        lines=[common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity) for line in body.lines],
-        fulfillment=_fulfillment(body),
-        tenders=[_tender(t, i) for i, t in enumerate(body.payment.tenders)],
+        lines=mapping.order_lines(body.lines),
+        fulfillment=mapping.fulfillment_request(body.fulfillment),
+        tenders=[mapping.tender(t, i) for i, t in enumerate(body.payment.tenders)],
         associate_id=principal.sub if principal.is_("associate") else "",
         store_id=principal.store_id if principal.is_("associate") else "",
         referral_associate_id=body.referral_associate_id or "",

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
@@ -16,15 +15,9 @@ router = APIRouter(prefix="/v1/products", tags=["catalog"])
 @router.post("", status_code=201, response_model=ProductOut)
 async def create_product(body: ProductIn, request: Request, principal: Caller) -> ProductOut:
     require_role(principal, "admin")
-    product = inventory_pb2.Product(
-        sku=body.sku,
-        name=body.name,
-        price=common_pb2.Money(amount_minor=body.price.amount_minor, currency=body.price.currency),
-        returnable_days=body.returnable_days,
-    )
     reply = await call(
         clients_of(request).inventory.CreateProduct,
-        inventory_pb2.CreateProductRequest(product=product),
+        inventory_pb2.CreateProductRequest(product=mapping.product_message(body)),
         deadline=settings_of(request).write_timeout_seconds,
     )
     return mapping.product(reply.product)

@@ -9,7 +9,7 @@ from services.gateway.access import check_order, check_return
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
 from services.gateway.idempotency import downstream_key
-from services.gateway.models import ReceiveIn, ReturnIn, ReturnLineIn, ReturnOut
+from services.gateway.models import ReceiveIn, ReturnIn, ReturnOut
 from services.gateway.problems import Problem, not_found
 from services.gateway.routes.deps import clients_of, settings_of
 
@@ -33,17 +33,6 @@ def _location(principal: Principal, body: ReturnIn) -> str:
     return location_id
 
 
-def _lines(lines: list[ReturnLineIn]) -> list[orders_pb2.ReturnLine]:
-    return [
-        orders_pb2.ReturnLine(
-            sku=line.sku,
-            quantity=line.quantity,
-            condition=line.condition.to_proto(),
-        )
-        for line in lines
-    ]
-
-
 @router.post("", status_code=201, response_model=ReturnOut)
 async def create_return(body: ReturnIn, request: Request, principal: Caller) -> ReturnOut:
     """Any channel, any store. Quantities already returned, or past the
@@ -61,14 +50,11 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
         await check_order(request, principal, order.order)
     reply = await call(
         clients.orders.CreateReturn,
-        orders_pb2.CreateReturnRequest(
+        mapping.create_return_request(
+            body,
             idempotency_key=downstream_key(request, principal.sub),
-            order_id=body.order_id,
-            lines=_lines(body.lines),
-            method=body.method.to_proto(),
             location_id=location_id,
-            refund_method=body.refund_method.to_proto(),
-            channel=principal.home_channel.to_proto(),
+            channel=principal.home_channel,
             actor=principal.sub,
         ),
         deadline=settings.journey_timeout_seconds,
@@ -105,7 +91,7 @@ async def receive_return(
         orders_pb2.ReceiveReturnRequest(
             return_id=return_id,
             location_id=body.location_id,
-            lines=_lines(body.lines),
+            lines=mapping.return_lines(body.lines),
             actor=principal.sub,
         ),
         deadline=settings_of(request).journey_timeout_seconds,

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from omni.orders.v1 import orders_pb2
 from omni.words import TaskType
 from services.gateway import mapping
 from services.gateway.access import check_store
@@ -28,12 +27,7 @@ async def list_store_tasks(
     check_store(principal, store_id)
     reply = await call(
         clients_of(request).orders.ListStoreTasks,
-        orders_pb2.ListStoreTasksRequest(
-            store_id=store_id,
-            type=type.to_proto() if type else None,
-            limit=paging.limit,
-            page_token=paging.cursor,
-        ),
+        mapping.store_tasks_request(store_id, type, limit=paging.limit, cursor=paging.cursor),
         deadline=settings_of(request).read_timeout_seconds,
     )
     return TaskList(
