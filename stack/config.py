@@ -42,6 +42,11 @@ class StackSettings(BaseSettings):
     # Test clusters skip fsync; a developer's data is kept durable.
     omni_pg_durable: bool = True
     omni_seed: bool = True
+    # Start a child that dies again instead of stopping the stack (the fault suite).
+    omni_restart: bool = False
+    # Processes per service (sharing its port) and Temporal worker processes.
+    omni_replicas: int = 1
+    omni_workers: int = 1
     # Where payments sends cards: the development provider and its test tokens.
     payment_provider: str = "dev"
 

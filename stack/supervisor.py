@@ -25,6 +25,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.common.migrations import upgrade
 from services.common.telemetry import JSONL_EXPORTER, TRACES_FILE_ENV
 from stack.config import DATABASES, SERVICES, StackSettings, database_name, database_url_for
+from stack.identity import stack_identity_key
 from stack.postgres import PostgresServer, ensure_database
 from stack.processes import child_options, die_with_parent
 from stack.seed import seed_demo
@@ -47,6 +48,10 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    # How to start it again (OMNI_RESTART): the module and its own environment.
+    module: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    restarts: int = 0
 
 
 @dataclass
@@ -96,14 +101,33 @@ class Supervisor:
             raise StopRequested
 
     def _watch(self) -> int:
-        while not self.stop_requested.wait(0.5):
+        while not self.stop_requested.wait(0.2 if self.settings.omni_restart else 0.5):
             for child in self.children:
                 if child.process.poll() is not None:
+                    if self.settings.omni_restart and self._restart(child):
+                        continue
                     say(f"{child.name} exited with {child.process.returncode}; stopping")
                     self._print_log_tail(child)
                     return 1
         say("stopping")
         return 0
+
+    def _restart(self, child: Child) -> bool:
+        """OMNI_RESTART: starts a child that died again (the fault suite kills
+        them on purpose). PostgreSQL restarts on its data directory; the
+        Temporal dev server is not restarted (its state is the journeys')."""
+        status = child.process.returncode
+        if child.name == "postgres" and self.postgres is not None:
+            child.process = self.postgres.start(
+                child.log_path, durable=self.settings.omni_pg_durable
+            )
+        elif child.module:
+            child.process = self._popen(child.module, child.env, child.log_path)
+        else:
+            return False
+        child.restarts += 1
+        say(f"{child.name} exited with {status}; restarted (pid {child.process.pid})")
+        return True
 
     # -- start -----------------------------------------------------------
 
@@ -123,26 +147,34 @@ class Supervisor:
             "TEMPORAL_NAMESPACE": self.settings.temporal_namespace,
             # Payments' provider; "dev" also makes the dev provider's own books.
             "PAYMENT_PROVIDER": self.settings.payment_provider,
+            # Signs the caller on every gRPC call (services/common/identity.py).
+            "OMNI_IDENTITY_KEY": stack_identity_key(self.home),
         }
+        # OMNI_REPLICAS copies of each service share its port (gRPC sets
+        # SO_REUSEPORT on Linux); only the first serves /metrics on its port.
         for service in SERVICES:
-            self._spawn(
-                service,
-                f"services.{service}.main",
-                {
-                    **common_env,
-                    "DATABASE_URL": urls[service],
-                    "GRPC_PORT": str(self.settings.port_of(service)),
-                    "METRICS_PORT": str(self.settings.metrics_port_of(service)),
-                },
-            )
+            for replica in range(1, self.settings.omni_replicas + 1):
+                metrics = {"METRICS_PORT": str(self.settings.metrics_port_of(service))}
+                self._spawn(
+                    service if replica == 1 else f"{service}-{replica}",
+                    f"services.{service}.main",
+                    {
+                        **common_env,
+                        "DATABASE_URL": urls[service],
+                        "GRPC_PORT": str(self.settings.port_of(service)),
+                        **(metrics if replica == 1 else {}),
+                    },
+                )
         for service in SERVICES:
             self._wait_grpc(service, self.settings.address_of(service))
         say("services healthy")
-        self._spawn(
-            "worker",
-            "workflows.worker",
-            {**common_env, "METRICS_PORT": str(self.settings.metrics_port_of("worker"))},
-        )
+        for replica in range(1, self.settings.omni_workers + 1):
+            metrics = {"METRICS_PORT": str(self.settings.metrics_port_of("worker"))}
+            self._spawn(
+                "worker" if replica == 1 else f"worker-{replica}",
+                "workflows.worker",
+                {**common_env, **(metrics if replica == 1 else {})},
+            )
         self._spawn(
             "gateway",
             "services.gateway.main",
@@ -190,21 +222,25 @@ class Supervisor:
         log_path = self.logs / f"{name}.log"
         # Spans go to one JSON-lines file unless OTEL_TRACES_EXPORTER says otherwise.
         tracing_env = {
-            "OTEL_SERVICE_NAME": f"omni-{name}",
+            "OTEL_SERVICE_NAME": f"omni-{name.split('-')[0]}",
             "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", JSONL_EXPORTER),
             TRACES_FILE_ENV: str(self.home / "traces.jsonl"),
         }
+        own_env = {**tracing_env, **env}
+        process = self._popen(module, own_env, log_path)
+        self.children.append(Child(name, process, log_path, module, own_env))
+
+    def _popen(self, module: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
         with log_path.open("ab") as log:
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 [sys.executable, "-m", module],
                 cwd=ROOT,
-                env={**os.environ, **tracing_env, **env},
+                env={**os.environ, **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 **child_options(),
             )
-        self.children.append(Child(name, process, log_path))
 
     def _child(self, name: str) -> Child:
         return next(c for c in self.children if c.name == name)
@@ -251,7 +287,10 @@ class Supervisor:
         marker = self.home / "seeded"
         if marker.exists():
             return
-        seed_demo({s: self.settings.address_of(s) for s in SERVICES})
+        seed_demo(
+            {s: self.settings.address_of(s) for s in SERVICES},
+            stack_identity_key(self.home).encode(),
+        )
         marker.write_text("demo data loaded\n")
         say("demo data seeded")
 
@@ -284,7 +323,7 @@ class Supervisor:
         """Stops children newest first: gateway, worker, services, Temporal, PostgreSQL."""
         tiers: list[list[Child]] = []
         for name_group in (("gateway",), ("worker",), SERVICES, ("temporal",), ("postgres",)):
-            tier = [c for c in self.children if c.name in name_group]
+            tier = [c for c in self.children if c.name.split("-")[0] in name_group]
             if tier:
                 tiers.append(tier)
         for tier in tiers:
