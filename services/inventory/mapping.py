@@ -48,6 +48,7 @@ def location_from_proto(message: pb.Location) -> tuple[domain.Location, bool]:
         daily_order_capacity=message.daily_order_capacity,
         pickup_window_hours=message.pickup_window_hours,
         pick_sla_minutes=message.pick_sla_minutes,
+        tax_region=message.tax_region,
     )
     return location, point is not None
 
@@ -62,6 +63,7 @@ def location_to_proto(location: domain.Location) -> pb.Location:
         daily_order_capacity=location.daily_order_capacity,
         pickup_window_hours=location.pickup_window_hours,
         pick_sla_minutes=location.pick_sla_minutes,
+        tax_region=location.tax_region,
     )
     if location.kind is not None:
         message.kind = location.kind.to_proto()
@@ -88,14 +90,33 @@ def product_from_proto(message: pb.Product) -> domain.Product:
     )
 
 
+def money_from_proto(message: common_pb2.Money) -> Money:
+    return Money(message.amount_minor, message.currency)
+
+
+def money_to_proto(money: Money) -> common_pb2.Money:
+    return common_pb2.Money(amount_minor=money.amount_minor, currency=money.currency)
+
+
 def product_to_proto(product: domain.Product) -> pb.Product:
-    return pb.Product(
+    message = pb.Product(
         sku=product.sku,
         name=product.name,
-        price=common_pb2.Money(
-            amount_minor=product.price.amount_minor, currency=product.price.currency
-        ),
+        price=money_to_proto(product.price),
         returnable_days=product.returnable_days,
+        active=product.active,
+    )
+    for channel, price in product.channel_prices.items():
+        message.channel_prices[channel].CopyFrom(money_to_proto(price))
+    return message
+
+
+def product_changes_from_proto(request: pb.UpdateProductRequest) -> domain.ProductChanges:
+    return domain.ProductChanges(
+        name=request.name if request.HasField("name") else None,
+        price=money_from_proto(request.price) if request.HasField("price") else None,
+        returnable_days=request.returnable_days if request.HasField("returnable_days") else None,
+        active=request.active if request.HasField("active") else None,
     )
 
 

@@ -61,8 +61,52 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     async def GetProducts(
         self, request: pb.GetProductsRequest, context: Context
     ) -> pb.GetProductsResponse:
-        found = await use_cases.get_products(self.inventory, list(request.skus))
+        found = await use_cases.get_products(
+            self.inventory, list(request.skus), Channel.from_proto(request.channel)
+        )
         return pb.GetProductsResponse(products=[mapping.product_to_proto(p) for p in found])
+
+    async def ListProducts(
+        self, request: pb.ListProductsRequest, context: Context
+    ) -> pb.ListProductsResponse:
+        page = await use_cases.list_products(
+            self.inventory,
+            request.query,
+            Channel.from_proto(request.channel),
+            request.limit,
+            request.page_token,
+        )
+        return pb.ListProductsResponse(
+            products=[mapping.product_to_proto(p) for p in page.items],
+            next_page_token=page.next_cursor,
+        )
+
+    async def UpdateProduct(
+        self, request: pb.UpdateProductRequest, context: Context
+    ) -> pb.UpdateProductResponse:
+        changed = await use_cases.update_product(
+            self.inventory, request.sku, mapping.product_changes_from_proto(request)
+        )
+        return pb.UpdateProductResponse(product=mapping.product_to_proto(changed))
+
+    async def SetChannelPrice(
+        self, request: pb.SetChannelPriceRequest, context: Context
+    ) -> pb.SetChannelPriceResponse:
+        product = await use_cases.set_channel_price(
+            self.inventory,
+            request.sku,
+            Channel.from_proto(request.channel),
+            mapping.money_from_proto(request.price) if request.HasField("price") else None,
+        )
+        return pb.SetChannelPriceResponse(product=mapping.product_to_proto(product))
+
+    async def DeleteChannelPrice(
+        self, request: pb.DeleteChannelPriceRequest, context: Context
+    ) -> pb.DeleteChannelPriceResponse:
+        product = await use_cases.delete_channel_price(
+            self.inventory, request.sku, Channel.from_proto(request.channel)
+        )
+        return pb.DeleteChannelPriceResponse(product=mapping.product_to_proto(product))
 
     async def AdjustStock(
         self, request: pb.AdjustStockRequest, context: Context

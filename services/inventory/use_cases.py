@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omni.words import Channel, ReservationStatus
 from services.common.errors import AlreadyExists, InvalidArgument, NotFound
 from services.common.idempotency import ResponseT
+from services.common.money import Money
 from services.common.paging import Page, cut_page, decode_cursor, page_size
 from services.common.validation import Violations
 from services.inventory import domain
@@ -40,6 +41,7 @@ from services.inventory.domain import (
     Location,
     LocationWithDistance,
     Product,
+    ProductChanges,
     Reservation,
     ReservationRequest,
     ReserveOutcome,
@@ -53,6 +55,7 @@ from services.inventory.domain import (
     StockKey,
     StockLevel,
 )
+from services.inventory.domain.locations import MAX_TEXT
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +81,17 @@ class Store(Protocol):
         self, session: AsyncSession, skus: Sequence[str]
     ) -> dict[str, Product]: ...
     async def known_skus(self, session: AsyncSession, skus: Sequence[str]) -> set[str]: ...
+    async def lock_product(self, session: AsyncSession, sku: str) -> Product | None: ...
+    async def save_product(self, session: AsyncSession, product: Product) -> None: ...
+    async def set_channel_price(
+        self, session: AsyncSession, sku: str, channel: Channel, price: Money
+    ) -> None: ...
+    async def delete_channel_price(
+        self, session: AsyncSession, sku: str, channel: Channel
+    ) -> None: ...
+    async def list_products(
+        self, session: AsyncSession, query: str, after_sku: str | None, limit: int
+    ) -> list[Product]: ...
     async def get_stock(self, session: AsyncSession, location_id: str, sku: str) -> StockLevel: ...
     async def apply_adjustment(self, session: AsyncSession, adjustment: Adjustment) -> bool: ...
     async def set_safety_stock(self, session: AsyncSession, safety: SafetyStock) -> None: ...
@@ -290,8 +304,10 @@ async def create_product(inventory: Inventory, product: Product) -> Product:
     return created
 
 
-async def get_products(inventory: Inventory, skus: Sequence[str]) -> list[Product]:
-    """In the order asked; NotFound names every unknown sku."""
+async def get_products(
+    inventory: Inventory, skus: Sequence[str], channel: Channel | None = None
+) -> list[Product]:
+    """In the order asked, each priced for `channel`; NotFound names every unknown sku."""
     violations = Violations()
     domain.check_skus(violations, skus, required=False)
     violations.raise_if_any()
@@ -300,7 +316,84 @@ async def get_products(inventory: Inventory, skus: Sequence[str]) -> list[Produc
     async with inventory.units.unit_of_work() as uow:
         found = await inventory.store.get_products(uow.session, skus)
     domain.require_all_found(skus, found, "sku")
-    return [found[sku] for sku in skus]
+    return [found[sku].as_seen_in(channel) for sku in skus]
+
+
+def _unknown_product(sku: str) -> NotFound:
+    return NotFound(f"unknown sku: {sku}", resource_type="product", ids=[sku])
+
+
+async def list_products(
+    inventory: Inventory, query: str, channel: Channel | None, limit: int, page_token: str
+) -> Page[Product]:
+    """By sku: those starting with `query` or whose name contains it."""
+    violations = Violations()
+    violations.check_text("query", query, required=False, max_length=MAX_TEXT)
+    violations.raise_if_any()
+    size = page_size(limit, field="limit")
+    after = decode_cursor(page_token, arity=1, field="page_token")
+    after_sku = str(after[0]) if after is not None else None
+    async with inventory.units.unit_of_work() as uow:
+        found = await inventory.store.list_products(uow.session, query.strip(), after_sku, size + 1)
+    page = cut_page(found, size, lambda product: [product.sku])
+    return Page([product.as_seen_in(channel) for product in page.items], page.next_cursor)
+
+
+async def update_product(inventory: Inventory, sku: str, changes: ProductChanges) -> Product:
+    """Changes what a PATCH names, under the product's row lock. Orders keep
+    the prices they were placed with: nothing here reaches them."""
+    _check_ids(sku=sku)
+    async with inventory.units.unit_of_work() as uow:
+        product = await inventory.store.lock_product(uow.session, sku)
+        if product is None:
+            raise _unknown_product(sku)
+        changed = domain.changed_product(product, changes)
+        violations = Violations()
+        domain.check_product(changed, violations, prefix="product")
+        domain.check_currency_kept(product, changed, violations)
+        violations.raise_if_any()
+        await inventory.store.save_product(uow.session, changed)
+        await uow.commit()
+    return changed
+
+
+async def set_channel_price(
+    inventory: Inventory, sku: str, channel: Channel | None, price: Money | None
+) -> Product:
+    _check_ids(sku=sku)
+    async with inventory.units.unit_of_work() as uow:
+        product = await inventory.store.lock_product(uow.session, sku)
+        if product is None:
+            raise _unknown_product(sku)
+        violations = Violations()
+        if price is None:
+            violations.add("price", "is required")
+        else:
+            domain.check_channel_price(product, channel, price, violations)
+        violations.raise_if_any()
+        assert channel is not None and price is not None
+        await inventory.store.set_channel_price(uow.session, sku, channel, price)
+        await uow.commit()
+    return Product(
+        product.sku, product.name, product.price, product.returnable_days, product.active,
+        {**product.channel_prices, channel: price},
+    )  # fmt: skip
+
+
+async def delete_channel_price(inventory: Inventory, sku: str, channel: Channel | None) -> Product:
+    _check_ids(sku=sku)
+    if channel is None:
+        raise InvalidArgument.field("channel", "must be one of " + ", ".join(Channel))
+    async with inventory.units.unit_of_work() as uow:
+        product = await inventory.store.lock_product(uow.session, sku)
+        if product is None:
+            raise _unknown_product(sku)
+        await inventory.store.delete_channel_price(uow.session, sku, channel)
+        await uow.commit()
+    prices = {c: p for c, p in product.channel_prices.items() if c != channel}
+    return Product(
+        product.sku, product.name, product.price, product.returnable_days, product.active, prices
+    )
 
 
 # --- stock -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from omni.words import Channel, ReservationStatus
 from services.common.errors import BusinessRuleViolation, Conflict
 from services.common.idempotency import key_reused, request_fingerprint, validate_key
+from services.common.money import Money
 from services.inventory import domain
 from services.inventory.domain import (
     Adjustment,
@@ -96,6 +97,38 @@ class FakeStore:
 
     async def known_skus(self, session: Any, skus: Sequence[str]) -> set[str]:
         return set(skus) & set(self.state.products)
+
+    async def lock_product(self, session: Any, sku: str) -> Product | None:
+        return self.state.products.get(sku)
+
+    async def save_product(self, session: Any, product: Product) -> None:
+        kept = self.state.products[product.sku].channel_prices
+        self.state.products[product.sku] = replace(product, channel_prices=kept)
+
+    async def set_channel_price(
+        self, session: Any, sku: str, channel: Channel, price: Money
+    ) -> None:
+        product = self.state.products[sku]
+        prices = {**product.channel_prices, channel: price}
+        self.state.products[sku] = replace(product, channel_prices=prices)
+
+    async def delete_channel_price(self, session: Any, sku: str, channel: Channel) -> None:
+        product = self.state.products[sku]
+        prices = {c: p for c, p in product.channel_prices.items() if c != channel}
+        self.state.products[sku] = replace(product, channel_prices=prices)
+
+    async def list_products(
+        self, session: Any, query: str, after_sku: str | None, limit: int
+    ) -> list[Product]:
+        found = sorted(
+            (
+                p
+                for p in self.state.products.values()
+                if not query or p.sku.startswith(query) or query.lower() in p.name.lower()
+            ),
+            key=lambda p: p.sku,
+        )
+        return [p for p in found if after_sku is None or p.sku > after_sku][:limit]
 
     async def get_stock(self, session: Any, location_id: str, sku: str) -> StockLevel:
         safety = {

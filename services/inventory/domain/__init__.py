@@ -23,7 +23,14 @@ from services.inventory.domain.locations import (
     page_key,
     with_default_durations,
 )
-from services.inventory.domain.products import Product, check_product
+from services.inventory.domain.products import (
+    Product,
+    ProductChanges,
+    changed_product,
+    check_channel_price,
+    check_currency_kept,
+    check_product,
+)
 from services.inventory.domain.reservations import (
     HeldReservation,
     Reservation,
@@ -96,6 +103,7 @@ __all__ = [
     "LocationAvailability",
     "LocationWithDistance",
     "Product",
+    "ProductChanges",
     "Reservation",
     "ReservationRequest",
     "ReserveOutcome",
@@ -116,8 +124,11 @@ __all__ = [
     "after_key",
     "available",
     "candidates_from",
+    "changed_product",
     "check_adjustment",
+    "check_channel_price",
     "check_commit_lines",
+    "check_currency_kept",
     "check_location",
     "check_location_ids",
     "check_point",

@@ -33,6 +33,8 @@ class Location:
     daily_order_capacity: int
     pickup_window_hours: float
     pick_sla_minutes: float
+    # Where a sale at or a pickup from here is taxed ("US-CA"); "" none.
+    tax_region: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,16 @@ from services.inventory.store.locations import (
     known_location_ids,
     list_locations,
 )
-from services.inventory.store.products import get_products, insert_product, known_skus
+from services.inventory.store.products import (
+    delete_channel_price,
+    get_products,
+    insert_product,
+    known_skus,
+    list_products,
+    lock_product,
+    save_product,
+    set_channel_price,
+)
 from services.inventory.store.reservations import (
     confirm_hold,
     expire_due_holds,
@@ -32,6 +41,7 @@ __all__ = [
     "apply_adjustment",
     "audit_stock",
     "confirm_hold",
+    "delete_channel_price",
     "expire_due_holds",
     "fulfillments_assigned_today",
     "get_location",
@@ -43,8 +53,12 @@ __all__ = [
     "known_location_ids",
     "known_skus",
     "list_locations",
+    "list_products",
     "load_reservation",
+    "lock_product",
+    "save_product",
     "save_settlement",
+    "set_channel_price",
     "set_safety_stock",
     "stock_with_locations",
 ]

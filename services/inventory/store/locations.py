@@ -26,6 +26,7 @@ def location_from_row(row: Any) -> Location:
         daily_order_capacity=row.daily_order_capacity,
         pickup_window_hours=row.pickup_window_hours,
         pick_sla_minutes=row.pick_sla_minutes,
+        tax_region=row.tax_region,
     )
 
 
@@ -43,6 +44,7 @@ async def insert_location(session: AsyncSession, location: Location) -> Location
                 pickup_enabled=location.pickup_enabled,
                 ship_from_enabled=location.ship_from_enabled,
                 daily_order_capacity=location.daily_order_capacity,
+                tax_region=location.tax_region,
                 pickup_window_hours=location.pickup_window_hours,
                 pick_sla_minutes=location.pick_sla_minutes,
             )

@@ -51,6 +51,7 @@ locations = Table(
     Column("daily_order_capacity", Integer, nullable=False),
     Column("pickup_window_hours", Float, nullable=False),
     Column("pick_sla_minutes", Float, nullable=False),
+    Column("tax_region", String(32), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint(_one_of("kind", LocationKind), name="locations_kind"),
 )
@@ -64,8 +65,22 @@ products = Table(
     Column("price_currency", String(3), nullable=False),
     Column("returnable_days", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("price_amount_minor > 0", name="products_price_positive"),
     CheckConstraint("returnable_days >= 0", name="products_returnable_days"),
+)
+
+# A channel's own price for a product (a marketplace surcharge); without a row
+# the channel pays the product's price.
+product_channel_prices = Table(
+    "product_channel_prices",
+    metadata,
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("price_amount_minor", BigInteger, nullable=False),
+    Column("price_currency", String(3), nullable=False),
+    CheckConstraint("price_amount_minor > 0", name="product_channel_prices_positive"),
 )
 
 stock = Table(
