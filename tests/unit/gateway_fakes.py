@@ -8,7 +8,7 @@ import inspect
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 
@@ -19,6 +19,9 @@ from services.gateway.auth import mint_token
 from services.gateway.clients import Clients, HealthCheck
 from services.gateway.idempotency import Claim, IdempotencyStore, PreviousUse
 from services.gateway.settings import GatewaySettings
+
+if TYPE_CHECKING:
+    from omni.orders.v1 import orders_pb2
 
 SECRET = "unit-test-secret-0123456789abcdef0123"
 
@@ -137,7 +140,7 @@ def sample_order(
     location_id: str = "S1",
     store_id: str = "",
     pickup_code: str = "123456",
-) -> Any:
+) -> orders_pb2.Order:
     from omni.common.v1 import common_pb2
     from omni.orders.v1 import orders_pb2
     from omni.words import Channel, FulfillmentStatus, FulfillmentType, OrderStatus
