@@ -58,8 +58,8 @@ class TemporalDevServer:
             args.append("--ui-disable-news-fetch")
         if self.db_file is not None:
             args += ["--db-filename", str(self.db_file)]
-        for name in SEARCH_ATTRIBUTES:
-            args += ["--search-attribute", f"{name}=Keyword"]
+        for name, kind in SEARCH_ATTRIBUTES.items():
+            args += ["--search-attribute", f"{name}={kind}"]
         log = log_path.open("ab")
         self.process = subprocess.Popen(
             args,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from omni.words import RefundMethod
+from omni.words import FulfillmentType, RefundMethod
 
 TASK_QUEUE = "omni-orders"
 
@@ -31,8 +31,20 @@ REJECT_UPDATE = "reject"  # the store cannot fulfill it: reroute or cancel its l
 RECEIVE_UPDATE = "receive"  # returns by mail
 STATUS_QUERY = "status"
 
-# Search attributes registered on the Temporal server (Keyword).
-SEARCH_ATTRIBUTES = ("OrderId", "CustomerId", "StoreId", "Channel")
+# Search attributes registered on the Temporal server (name -> its indexed
+# value type), set at start and upserted by workflows/order/visibility.py.
+# None holds personal data: ids and words only.
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "OrderId": "Keyword",
+    "CustomerId": "Keyword",
+    "Channel": "Keyword",
+    # The location doing the work: the pickup store, or the shipping location.
+    "StoreId": "Keyword",
+    "FulfillmentType": "Keyword",
+    "OrderStatus": "Keyword",
+    # True while a compensation keeps failing (an operator must look).
+    "NeedsAttention": "Bool",
+}
 
 # ApplicationError types a failed update carries, for the orders service to map.
 ERROR_INVALID_STATE = "INVALID_STATE"  # -> 409
@@ -86,6 +98,19 @@ class OrderInput:
     fulfillment_type: str  # FulfillmentType
     pickup_location_id: str = ""
     address: AddressInput | None = None
+
+
+def order_summary(order: OrderInput, store_id: str = "") -> str:
+    """The one line the Temporal UI shows for an order's workflow, e.g.
+    "BOPIS · 3 items · store S1 · web" (ids and words only, no personal data)."""
+    kind = "BOPIS" if order.fulfillment_type == FulfillmentType.PICKUP else "ship from store"
+    items = sum(line.quantity for line in order.lines)
+    parts = [kind, f"{items} item{'' if items == 1 else 's'}"]
+    store = store_id or order.pickup_location_id
+    if store:
+        parts.append(f"store {store}")
+    parts.append(order.channel)
+    return " · ".join(parts)
 
 
 @dataclass

@@ -15,6 +15,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.order.visibility import activity_summary
+
 # Long enough for the payment provider's deliberately slow test token (3 s).
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
@@ -69,6 +71,8 @@ async def run_activity(
         argument,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
         retry_policy=retry,
+        # The line the UI shows for the call (ids only).
+        summary=activity_summary(activity, argument),
     )
 
 

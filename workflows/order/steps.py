@@ -16,6 +16,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows.order import visibility
 from workflows.order.policies import (
     BEST_EFFORT_RETRY,
     PLACEMENT_RETRY,
@@ -78,6 +79,8 @@ class OrderJourney(OrderState):
         """Records the order's status, the fulfillments that changed (all by
         default) and one event."""
         fulfillments = self.fulfillments if changed is None else changed
+        # Temporal's visibility follows every change the read model is told of.
+        visibility.show_order(self)
         await run_activity(
             OrderActivities.record_order_progress,
             OrderProgress(
