@@ -55,10 +55,14 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _seed(_args: argparse.Namespace) -> int:
+    from stack.identity import stack_identity_key
     from stack.seed import seed_demo
 
     settings = StackSettings()
-    seed_demo({s: settings.address_of(s) for s in SERVICES})
+    seed_demo(
+        {s: settings.address_of(s) for s in SERVICES},
+        stack_identity_key(settings.omni_home.resolve()).encode(),
+    )
     print("demo data seeded")
     return 0
 

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 STARTUP_TIMEOUT_SECONDS = 180.0
 E2E_JWT_SECRET = "e2e-only-signing-secret-not-for-production"
+# The key every process of a harness's stack signs callers with (identity.py).
+E2E_IDENTITY_KEY = "e2e-only-identity-key-not-for-production-0123456789"
 
 
 def token(role: str, **claims: str) -> str:
@@ -63,6 +65,7 @@ def stack_env(home: Path) -> dict[str, str]:
         "TEMPORAL_UI_PORT": str(free_port()),
         "GATEWAY_PORT": str(free_port()),
         "JWT_SECRET": E2E_JWT_SECRET,
+        "OMNI_IDENTITY_KEY": E2E_IDENTITY_KEY,
     }
     for service in ("inventory", "orders", "customers", "payments"):
         env[f"{service.upper()}_PORT"] = str(free_port())

@@ -8,6 +8,11 @@ from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.words import LocationKind, StockMovementReason
+from services.common.channels import channel_credentials, tls_from_env
+from services.common.identity import CallerIdentity, Role, identified_sync_channel
+
+# Seeding writes locations, the catalog and stock: an admin's work.
+SEED_CALLER = CallerIdentity(sub="omni-seed", role=Role.ADMIN)
 
 # (location_id, name, kind, lat, lon, pickup, ship_from)
 DEMO_LOCATIONS = [
@@ -41,9 +46,20 @@ def _ignore_exists(call: grpc.RpcError) -> None:
         raise call
 
 
-def seed_demo(addresses: dict[str, str]) -> None:
-    """Loads the demo data; safe to run again (creates are matched, keys reused)."""
-    with grpc.insecure_channel(addresses["inventory"]) as channel:
+def _channel(address: str, identity_key: bytes) -> grpc.Channel:
+    tls = tls_from_env()
+    plain = (
+        grpc.insecure_channel(address)
+        if tls is None
+        else grpc.secure_channel(address, channel_credentials(tls))
+    )
+    return identified_sync_channel(plain, SEED_CALLER, identity_key)
+
+
+def seed_demo(addresses: dict[str, str], identity_key: bytes) -> None:
+    """Loads the demo data as SEED_CALLER; safe to run again (creates are
+    matched, keys reused)."""
+    with _channel(addresses["inventory"], identity_key) as channel:
         inventory = inventory_pb2_grpc.InventoryServiceStub(channel)
         for location_id, name, kind, lat, lon, pickup, ship in DEMO_LOCATIONS:
             location = inventory_pb2.Location(
@@ -85,7 +101,7 @@ def seed_demo(addresses: dict[str, str]) -> None:
                         reference="demo",
                     )
                 )
-    with grpc.insecure_channel(addresses["customers"]) as channel:
+    with _channel(addresses["customers"], identity_key) as channel:
         customers = customers_pb2_grpc.CustomersServiceStub(channel)
         for name, email, phone in DEMO_CUSTOMERS:
             customers.CreateCustomer(

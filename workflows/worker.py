@@ -32,6 +32,7 @@ from workflows.activities.customers import CustomerActivities
 from workflows.activities.inventory import InventoryActivities
 from workflows.activities.orders import OrderActivities
 from workflows.activities.payments import PaymentActivities
+from workflows.activities.rpc import workflow_caller
 from workflows.carts.reminder import CartReminderWorkflow
 from workflows.contracts.journeys import TASK_QUEUE
 from workflows.order.bopis import BopisWorkflow
@@ -98,7 +99,7 @@ async def run(settings: WorkerSettings) -> None:
         runtime=temporal_runtime(settings.metrics_host, settings.metrics_port),
     )
     channels = {
-        name: open_channel(address)
+        name: open_channel(address, workflow_caller)
         for name, address in (
             ("inventory", settings.inventory_addr),
             ("orders", settings.orders_addr),

@@ -1,7 +1,9 @@
 """gRPC server bootstrap shared by every service.
 
-Health (grpc.health.v1), reflection (so grpcurl works), the tracing, error and
-metrics interceptors, /metrics on METRICS_PORT, and a graceful stop on
+Health (grpc.health.v1), reflection (so grpcurl works), the tracing, error,
+metrics, identity (the caller, signed, checked against the service's access
+table: identity.py, access.py) and card-number interceptors, TLS when
+certificates are configured (channels.py), /metrics on METRICS_PORT, and a graceful stop on
 SIGTERM/SIGINT: health turns NOT_SERVING first, then in-flight calls get
 `shutdown_grace_seconds` to finish.
 
@@ -25,9 +27,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.common.access import AccessTable
 from services.common.card_numbers import CardNumberInterceptor
+from services.common.channels import TlsFiles, server_credentials, tls_from_env
 from services.common.db import Database
 from services.common.grpc_errors import ErrorInterceptor
+from services.common.identity import IdentityInterceptor, identity_key
 from services.common.logs import setup_logging
 from services.common.metrics import MetricsInterceptor, start_metrics_server
 from services.common.settings import ServiceSettings
@@ -76,20 +81,26 @@ async def serve(
     database: Database,
     register: Register,
     service_names: Sequence[str],
+    access: AccessTable,
     on_stop: Callable[[], Awaitable[None]] | None = None,
     on_stopping: Callable[[], Awaitable[None]] | None = None,
+    tls: TlsFiles | None = None,
 ) -> None:
     """Runs the server until SIGTERM or SIGINT, then stops it gracefully.
 
+    `access` is the service's table of who may call what (services/<name>/access.py).
     `on_stopping` runs before in-flight calls get their grace (to end
-    long-lived streams); `on_stop` after the server has stopped."""
+    long-lived streams); `on_stop` after the server has stopped. `tls`
+    (else OMNI_TLS_* in the environment): listen with TLS only."""
     # Outermost first: the server span, then domain errors → status, then
-    # metrics, then the card-number guard every service applies to every request.
+    # metrics, then who is calling (refused before any request is read), then
+    # the card-number guard every service applies to every request.
     server = grpc.aio.server(
         interceptors=[
             grpc_server_interceptor(),
             ErrorInterceptor(),
             MetricsInterceptor(),
+            IdentityInterceptor(access, identity_key()),
             CardNumberInterceptor(),
         ]
     )
@@ -100,14 +111,19 @@ async def serve(
         [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
     address = f"{settings.grpc_host}:{settings.grpc_port}"
-    if server.add_insecure_port(address) == 0:
+    files = tls or tls_from_env()
+    if files is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, server_credentials(files))
+    if port == 0:
         raise RuntimeError(f"cannot listen on {address}")
     await database.ping()
     await server.start()
     readiness_names = ["", *service_names]
     for name in [*readiness_names, LIVENESS_SERVICE]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    logger.info("listening on %s", address)
+    logger.info("listening on %s (%s)", address, "plaintext" if files is None else "TLS")
     stop_metrics = None
     if settings.metrics_port is not None:
         stop_metrics = start_metrics_server(settings.grpc_host, settings.metrics_port)

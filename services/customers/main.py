@@ -12,7 +12,7 @@ from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from services.common.db import Database
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
-from services.customers import store
+from services.customers import access, store
 from services.customers.adapters.outbox import DevelopmentSender, OutboxDrainer
 from services.customers.adapters.reminders import CartReminders
 from services.customers.domain import DeliveryRetry
@@ -87,6 +87,7 @@ async def run(settings: CustomersSettings) -> None:
             database=database,
             register=register,
             service_names=[SERVICE_NAME],
+            access=access.table(database),
             on_stopping=stop_drainer,
         )
     finally:

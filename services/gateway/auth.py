@@ -23,6 +23,7 @@ from jwt.types import Options
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omni.words import Channel
+from services.gateway.clients import forward_caller
 from services.gateway.problems import forbidden, unauthorized
 from services.gateway.settings import DEV_JWT_SECRET, GatewaySettings
 
@@ -206,6 +207,8 @@ class AuthenticationMiddleware:
             verifier: TokenVerifier = scope["app"].state.verifier
             state = scope.setdefault("state", {})
             state[_STATE_KEY] = authenticate_headers(verifier, authorization)
+            # The services check again who is calling (signed gRPC metadata).
+            forward_caller(state[_STATE_KEY].principal)
         await self.app(scope, receive, send)
 
 

@@ -1,10 +1,16 @@
-"""gRPC stubs of the four services, one call helper, and dependency health."""
+"""gRPC stubs of the four services, one call helper, and dependency health.
+
+Every call carries the request's caller (the verified token's sub, role,
+customer_id, store_id and channel) as signed metadata (services/common/identity.py):
+AuthenticationMiddleware hands the principal to `forward_caller`, and the
+channels sign it for each RPC, so no route can forget it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -17,6 +23,7 @@ from omni.inventory.v1 import inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2_grpc
 from omni.payments.v1 import payments_pb2_grpc
 from services.common.channels import open_channel
+from services.common.identity import CallerIdentity, Role
 from services.gateway.problems import problem_from_rpc_error
 from services.gateway.settings import GatewaySettings
 from services.gateway.tracing import outgoing_metadata
@@ -24,11 +31,36 @@ from services.gateway.tracing import outgoing_metadata
 if TYPE_CHECKING:
     from temporalio.client import Client
 
+    from services.gateway.auth import Principal
+
 logger = logging.getLogger(__name__)
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 HealthCheck = Callable[[], Awaitable[dict[str, str]]]
 SERVICES = ("inventory", "orders", "customers", "payments")
+
+
+_caller: ContextVar[CallerIdentity | None] = ContextVar("gateway_caller", default=None)
+
+
+def forward_caller(principal: Principal | None) -> None:
+    """Makes `principal` the caller of this request's RPCs (None: no identity,
+    and the services refuse)."""
+    _caller.set(
+        None
+        if principal is None
+        else CallerIdentity(
+            sub=principal.sub,
+            role=Role(principal.role),
+            customer_id=principal.customer_id,
+            store_id=principal.store_id,
+            channel=str(principal.channel or ""),
+        )
+    )
+
+
+def forwarded_caller(_method: str) -> CallerIdentity | None:
+    return _caller.get()
 
 
 async def call(
@@ -84,7 +116,9 @@ def connect(settings: GatewaySettings) -> Clients:
         "customers": settings.customers_addr,
         "payments": settings.payments_addr,
     }
-    channels = {name: open_channel(address) for name, address in addresses.items()}
+    channels = {
+        name: open_channel(address, forwarded_caller) for name, address in addresses.items()
+    }
     temporal = _TemporalHealth(settings.temporal_address, settings.temporal_namespace)
     timeout = settings.health_timeout_seconds
 

@@ -13,6 +13,7 @@ from services.common.logs import setup_logging
 from services.common.server import serve
 from services.common.settings import ServiceSettings
 from services.inventory import store
+from services.inventory.access import ACCESS
 from services.inventory.adapters.stock_changes import StockChanges
 from services.inventory.service import InventoryServicer
 from services.inventory.store.fast_path import HotPath, create_hot_pool, plain_postgres_url
@@ -64,6 +65,7 @@ async def run(settings: InventorySettings) -> None:
         database=database,
         register=register,
         service_names=[SERVICE_NAME],
+        access=ACCESS,
         on_stopping=stop_background_work,
         on_stop=close_hot_pool,
     )

@@ -11,13 +11,18 @@ from omni.inventory.v1 import inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from services.common.channels import open_channel
 from services.common.db import Database
+from services.common.identity import always, service_identity
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
 from services.common.telemetry import temporal_interceptors
+from services.orders.access import ACCESS
+from services.orders.adapters.catalog import InventoryCatalog
 from services.orders.adapters.journeys import TemporalJourneys
 from services.orders.adapters.products import InventoryProducts
+from services.orders.quoting import Pricing
 from services.orders.service import OrdersServicer
 from services.orders.store import PostgresStorage
+from services.orders.store.pricing import PostgresPricingTables
 from services.orders.use_cases import Dependencies
 
 
@@ -33,7 +38,7 @@ class OrdersSettings(ServiceSettings):
 
 async def run(settings: OrdersSettings) -> None:
     database = Database(settings.database_url)
-    inventory_channel = open_channel(settings.inventory_addr)
+    inventory_channel = open_channel(settings.inventory_addr, always(service_identity("orders")))
 
     async def connect() -> Client:
         return await Client.connect(
@@ -42,6 +47,8 @@ async def run(settings: OrdersSettings) -> None:
             interceptors=temporal_interceptors(),
         )
 
+    # The table of tax rates is the default TaxProvider.
+    pricing_tables = PostgresPricingTables(database)
     journeys = TemporalJourneys(
         connect,
         place_timeout=timedelta(seconds=settings.place_timeout_seconds),
@@ -52,6 +59,13 @@ async def run(settings: OrdersSettings) -> None:
             storage=PostgresStorage(database),
             journeys=journeys,
             products=InventoryProducts(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
+            pricing=Pricing(
+                catalog=InventoryCatalog(
+                    inventory_pb2_grpc.InventoryServiceStub(inventory_channel)
+                ),
+                tables=pricing_tables,
+                tax=pricing_tables,
+            ),
         )
     )
 
@@ -65,6 +79,7 @@ async def run(settings: OrdersSettings) -> None:
             servicer, server
         ),
         service_names=[orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name],
+        access=ACCESS,
         on_stop=on_stop,
     )
 

@@ -12,6 +12,7 @@ from omni.payments.v1 import payments_pb2, payments_pb2_grpc
 from services.common.db import Database
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
+from services.payments.access import ACCESS
 from services.payments.adapters import dev_provider
 from services.payments.adapters.expiry_sweep import sweep_forever
 from services.payments.adapters.provider import DEFAULT_TIMEOUT_SECONDS
@@ -87,6 +88,7 @@ async def run(settings: PaymentsSettings) -> None:
             servicer, server
         ),
         service_names=[SERVICE_NAME],
+        access=ACCESS,
         on_stopping=stop_sweeping,
         on_stop=provider_database.dispose,
     )

@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import Client
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from services.common.identity import identified_sync_channel
 from stack.harness import StackProcess
 from tests.e2e.api import Caller, token, unique
 from tests.e2e.test_journeys import (
@@ -27,6 +28,7 @@ from tests.e2e.test_journeys import (
     place_bopis,
     receive_stock,
 )
+from tests.support.identity import ADMIN
 from workflows.carts.reminder import CLOSED
 from workflows.contracts.carts import cart_workflow_id
 
@@ -251,7 +253,11 @@ def test_after_a_merge_both_ids_see_the_orders_and_returns_placed_under_either(
 
 def orders_stub(stack: StackProcess) -> tuple[grpc.Channel, orders_pb2_grpc.OrdersServiceStub]:
     """The orders service itself: the address is not part of GET /v1/orders/{id}."""
-    channel = grpc.insecure_channel(f"127.0.0.1:{stack.env['ORDERS_PORT']}")
+    channel = identified_sync_channel(
+        grpc.insecure_channel(f"127.0.0.1:{stack.env['ORDERS_PORT']}"),
+        ADMIN,
+        stack.env["OMNI_IDENTITY_KEY"].encode(),
+    )
     return channel, orders_pb2_grpc.OrdersServiceStub(channel)
 
 

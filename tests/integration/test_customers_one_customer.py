@@ -24,6 +24,7 @@ from omni.words import (
     TimelineEventKind,
 )
 from services.common.grpc_errors import describe_rpc_error
+from tests.support.identity import trusted_channel
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
 
@@ -54,7 +55,7 @@ def customers_address(database_url: str, logs_dir: Path) -> Iterator[str]:
 
 @pytest.fixture
 async def customers(customers_address: str) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(customers_address) as channel:
+    async with trusted_channel(customers_address) as channel:
         yield customers_pb2_grpc.CustomersServiceStub(channel)
 
 

@@ -15,6 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from omni.words import ActivityKind, Channel, IdentityKind
 from services.common.grpc_errors import describe_rpc_error
+from tests.support.identity import trusted_channel
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
 
@@ -39,7 +40,7 @@ def customers_address(migrated_database: Callable[[str], str], logs_dir: Path) -
 
 @pytest.fixture
 async def customers(customers_address: str) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(customers_address) as channel:
+    async with trusted_channel(customers_address) as channel:
         yield customers_pb2_grpc.CustomersServiceStub(channel)
 
 

@@ -13,6 +13,7 @@ from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import Channel
 from services.common.db import Database
+from tests.support.identity import trusted_channel
 from tests.support.inventory import (
     RunningInventory,
     Stub,
@@ -42,7 +43,7 @@ def inventory(
 
 @pytest.fixture
 async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(inventory.address) as channel:
+    async with trusted_channel(inventory.address) as channel:
         yield Stub(channel)
 
 

@@ -18,6 +18,7 @@ from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import Channel, FulfillmentType, ReservationStatus, StockMovementReason
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
+from tests.support.identity import trusted_channel
 from tests.support.inventory import (
     RunningInventory,
     Stub,
@@ -57,13 +58,13 @@ def replica(database_url: str, logs_dir: Path) -> Iterator[RunningInventory]:
 
 @pytest.fixture
 async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(inventory.address) as channel:
+    async with trusted_channel(inventory.address) as channel:
         yield Stub(channel)
 
 
 @pytest.fixture
 async def replica_stub(replica: RunningInventory) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(replica.address) as channel:
+    async with trusted_channel(replica.address) as channel:
         yield Stub(channel)
 
 

@@ -22,6 +22,7 @@ from omni.words import (
 )
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
+from tests.support.identity import trusted_channel
 from tests.support.inventory import (
     RunningInventory,
     Stub,
@@ -50,7 +51,7 @@ def inventory(
 
 @pytest.fixture
 async def channel(inventory: RunningInventory) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(inventory.address) as opened:
+    async with trusted_channel(inventory.address) as opened:
         yield opened
 
 

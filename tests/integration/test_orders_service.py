@@ -43,6 +43,7 @@ from omni.words import (
 from services.common.errors import NotFound
 from services.common.grpc_errors import abort_with, describe_rpc_error
 from stack.temporal import TemporalDevServer
+from tests.support.identity import trusted_channel
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
 from workflows.contracts.journeys import (
@@ -346,7 +347,7 @@ async def stack(database_url: str, logs_dir: Path) -> AsyncIterator[Stack]:
             logs_dir / "orders-service.log",
         )
         wait_grpc_healthy(orders_addr, orders_process)
-        channel = grpc.aio.insecure_channel(orders_addr)
+        channel = trusted_channel(orders_addr)
         stub = orders_pb2_grpc.OrdersServiceStub(channel)
         client = await Client.connect(temporal.address)
         worker = Worker(
@@ -824,7 +825,7 @@ async def test_place_order_without_temporal_is_unavailable_and_leaves_nothing_vi
     )
     try:
         wait_grpc_healthy(address, process)
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with trusted_channel(address) as channel:
             orders = orders_pb2_grpc.OrdersServiceStub(channel)
             request = place_request(unique("S"))
             info = await rpc_error(orders.PlaceOrder(request))

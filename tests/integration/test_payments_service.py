@@ -21,6 +21,7 @@ from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
 from services.common.money import Money
 from services.payments.adapters.dev_provider import DevPaymentProvider
+from tests.support.identity import trusted_channel
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
 
@@ -51,7 +52,7 @@ def payments_address(payments_database_url: str, logs_dir: Path) -> Iterator[str
 @pytest.fixture
 async def payments(payments_address: str) -> AsyncIterator[Stub]:
     # A plain channel: no client-side retries, so each UNAVAILABLE is seen.
-    async with grpc.aio.insecure_channel(payments_address) as channel:
+    async with trusted_channel(payments_address) as channel:
         yield payments_pb2_grpc.PaymentsServiceStub(channel)
 
 

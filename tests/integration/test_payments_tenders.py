@@ -27,6 +27,7 @@ from tests.integration.test_payments_service import (
     unique,
     usd,
 )
+from tests.support.identity import trusted_channel
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
 
@@ -88,7 +89,7 @@ def impatient_address(payments_database_url: str, logs_dir: Path) -> Iterator[st
 
 
 async def stub_for(address: str) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with trusted_channel(address) as channel:
         yield payments_pb2_grpc.PaymentsServiceStub(channel)
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tests.support.identity import IDENTITY_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,7 +39,8 @@ def start_module(module: str, env: dict[str, str], log_path: Path) -> subprocess
     process = subprocess.Popen(
         [sys.executable, "-m", module],
         cwd=ROOT,
-        env={**os.environ, **env},
+        # The identity key the test clients sign with (tests/support/identity.py).
+        env={**os.environ, **IDENTITY_ENV, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

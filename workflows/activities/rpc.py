@@ -4,6 +4,9 @@ Transient failures stay retryable; a business refusal (FAILED_PRECONDITION
 with an ErrorInfo reason), bad input or a missing thing becomes a
 non-retryable ApplicationError whose type is the reason, with the reason's
 metadata as its one detail, so the workflow can decide and explain.
+
+And who an activity's calls say is calling: `workflow_caller`, the workflow
+identity the worker's channels sign on every RPC.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import grpc
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.common.grpc_errors import describe_rpc_error
+from services.common.identity import CallerIdentity, workflow_identity
 
 T = TypeVar("T")
 
@@ -54,3 +59,9 @@ async def call(rpc: Awaitable[T]) -> T:
         return await rpc
     except grpc.aio.AioRpcError as error:
         raise to_application_error(error) from None
+
+
+def workflow_caller(_method: str) -> CallerIdentity:
+    """Who the worker's channels say is calling: the workflow whose activity
+    runs now (services/common/identity.py signs it on every RPC)."""
+    return workflow_identity(activity.info().workflow_id or "" if activity.in_activity() else "")

@@ -1,0 +1,38 @@
+"""Who may call which InventoryService RPC (services/common/access.py says how
+a rule reads). Stock moves only for the workflows (and the orders service
+placing an order); adjustments by an associate only at their own store;
+catalog, locations and safety stock are written by admins."""
+
+from __future__ import annotations
+
+from omni.inventory.v1 import inventory_pb2
+from services.common.access import PEOPLE, STAFF, AccessTable, allow
+from services.common.identity import Role
+
+_MACHINES = (Role.WORKFLOW,)
+
+ACCESS = AccessTable(
+    inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"],
+    {
+        "CreateLocation": allow(Role.ADMIN),
+        "GetLocation": allow(*STAFF, *_MACHINES, services=("orders",)),
+        "ListLocations": allow(*PEOPLE, *_MACHINES, services=("orders",)),
+        "CreateProduct": allow(Role.ADMIN),
+        "GetProducts": allow(*PEOPLE, *_MACHINES, services=("orders",)),
+        "AdjustStock": allow(Role.ASSOCIATE, Role.ADMIN, *_MACHINES, own_store="location_id"),
+        "SetSafetyStock": allow(Role.ADMIN),
+        "GetStock": allow(Role.ASSOCIATE, Role.ADMIN, *_MACHINES, own_store="location_id"),
+        "GetAvailability": allow(*PEOPLE, *_MACHINES, services=("orders",)),
+        "ReserveStock": allow(*_MACHINES, services=("orders",)),
+        "ReleaseReservation": allow(*_MACHINES, services=("orders",)),
+        "CommitReservation": allow(*_MACHINES, services=("orders",)),
+        "ConfirmReservation": allow(*_MACHINES, services=("orders",)),
+        "FindSources": allow(*_MACHINES, services=("orders",)),
+        "CheckInvariants": allow(Role.ADMIN),
+        "ListProducts": allow(*PEOPLE, *_MACHINES, services=("orders",)),
+        "UpdateProduct": allow(Role.ADMIN),
+        "SetChannelPrice": allow(Role.ADMIN),
+        "DeleteChannelPrice": allow(Role.ADMIN),
+        "WatchAvailability": allow(*PEOPLE, *_MACHINES),
+    },
+)

@@ -1,0 +1,39 @@
+"""Who may call which PaymentsService RPC (services/common/access.py says how
+a rule reads). Money moves (authorize, capture, void, refund) only for the
+workflows and the orders service; gift cards are issued and reloaded by
+admins (and refunds); a customer reads only their own store credit."""
+
+from __future__ import annotations
+
+from omni.payments.v1 import payments_pb2
+from services.common.access import PEOPLE, AccessTable, allow
+from services.common.identity import Role
+
+_MONEY = allow(Role.WORKFLOW, services=("orders",))
+
+ACCESS = AccessTable(
+    payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"],
+    {
+        "AuthorizePayment": _MONEY,
+        "CapturePayment": _MONEY,
+        "VoidPayment": _MONEY,
+        "RefundPayment": _MONEY,
+        "GetPayment": allow(Role.AGENT, Role.ADMIN, Role.WORKFLOW, services=("orders",)),
+        # The gateway shows an order's payments once it let the caller see the order.
+        "ListPayments": allow(
+            Role.CUSTOMER,
+            Role.ASSOCIATE,
+            Role.AGENT,
+            Role.ADMIN,
+            Role.WORKFLOW,
+            services=("orders",),
+        ),
+        "ListProviderOperations": allow(Role.ADMIN),
+        "IssueGiftCard": allow(Role.ADMIN),
+        "ReloadGiftCard": allow(Role.ADMIN, Role.WORKFLOW),
+        "GetGiftCard": allow(*PEOPLE, Role.WORKFLOW, services=("orders",)),
+        "ListStoreCredit": allow(
+            Role.CUSTOMER, Role.AGENT, Role.ADMIN, Role.WORKFLOW, own_customer="customer_id"
+        ),
+    },
+)

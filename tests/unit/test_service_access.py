@@ -1,0 +1,175 @@
+"""Each service's one access table (services/<name>/access.py): every RPC of
+its proto has a line (a new RPC without one fails here), and the lines that
+guard money, stock and personal data refuse the callers they must."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+
+from services.common.access import AccessTable, allow
+from services.common.identity import CallerIdentity, Role, service_identity, workflow_identity
+from services.customers.access import ACCESS as CUSTOMERS
+from services.inventory.access import ACCESS as INVENTORY
+from services.orders.access import ACCESS as ORDERS
+from services.payments.access import ACCESS as PAYMENTS
+
+TABLES = {"inventory": INVENTORY, "orders": ORDERS, "customers": CUSTOMERS, "payments": PAYMENTS}
+
+GUEST = CallerIdentity("g", Role.GUEST)
+ALICE = CallerIdentity("alice", Role.CUSTOMER, customer_id="C-A")
+CLERK_S1 = CallerIdentity("clerk", Role.ASSOCIATE, store_id="S1")
+AGENT = CallerIdentity("agent", Role.AGENT)
+ADMIN = CallerIdentity("admin", Role.ADMIN)
+WORKFLOW = workflow_identity("order-1")
+ORDERS_SERVICE = service_identity("orders")
+PEOPLE = [GUEST, ALICE, CLERK_S1, AGENT, ADMIN]
+
+DENIED = grpc.StatusCode.PERMISSION_DENIED
+HIDDEN = grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_every_rpc_of_the_proto_has_exactly_one_rule(name: str) -> None:
+    table = TABLES[name]
+    assert table.missing_rules() == [], f"{name}/access.py has no rule for these RPCs"
+    assert table.stale_rules() == [], f"{name}/access.py names RPCs its proto lacks"
+
+
+def test_a_new_rpc_without_a_rule_is_reported_and_closed() -> None:
+    rules = dict(PAYMENTS.rules)
+    del rules["RefundPayment"]
+    table = AccessTable(PAYMENTS.service, rules)
+    assert table.missing_rules() == ["RefundPayment"]
+
+
+class _Request:
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+
+async def refusal(table: AccessTable, rpc: str, caller: CallerIdentity, **fields: Any) -> Any:
+    found = await table.refusal(f"/{table.service.full_name}/{rpc}", caller, _Request(**fields))
+    return None if found is None else found.code
+
+
+MONEY = ["AuthorizePayment", "CapturePayment", "VoidPayment", "RefundPayment"]
+
+
+@pytest.mark.parametrize("rpc", MONEY)
+async def test_money_moves_only_for_workflows_and_the_orders_service(rpc: str) -> None:
+    for person in PEOPLE:
+        assert await refusal(PAYMENTS, rpc, person) == DENIED, person
+    assert await refusal(PAYMENTS, rpc, service_identity("customers")) == DENIED
+    assert await refusal(PAYMENTS, rpc, WORKFLOW) is None
+    assert await refusal(PAYMENTS, rpc, ORDERS_SERVICE) is None
+
+
+async def test_gift_cards_are_issued_by_admins_and_store_credit_read_by_its_owner() -> None:
+    for person in (GUEST, ALICE, CLERK_S1, AGENT):
+        assert await refusal(PAYMENTS, "IssueGiftCard", person) == DENIED
+        assert await refusal(PAYMENTS, "ReloadGiftCard", person) == DENIED
+    assert await refusal(PAYMENTS, "IssueGiftCard", ADMIN) is None
+    assert await refusal(PAYMENTS, "ListStoreCredit", ALICE, customer_id="C-B") == HIDDEN
+    assert await refusal(PAYMENTS, "ListStoreCredit", ALICE, customer_id="C-A") is None
+    assert await refusal(PAYMENTS, "ListProviderOperations", AGENT) == DENIED
+
+
+@pytest.mark.parametrize(
+    "rpc", ["ReserveStock", "ReleaseReservation", "CommitReservation", "ConfirmReservation"]
+)
+async def test_reservations_only_for_workflows_and_the_orders_service(rpc: str) -> None:
+    for person in PEOPLE:
+        assert await refusal(INVENTORY, rpc, person) == DENIED, person
+    assert await refusal(INVENTORY, rpc, WORKFLOW) is None
+    assert await refusal(INVENTORY, rpc, ORDERS_SERVICE) is None
+
+
+async def test_stock_adjustments_only_at_the_associates_store() -> None:
+    assert await refusal(INVENTORY, "AdjustStock", CLERK_S1, location_id="S1") is None
+    assert await refusal(INVENTORY, "AdjustStock", CLERK_S1, location_id="S2") == HIDDEN
+    for caller in (GUEST, ALICE, AGENT):
+        assert await refusal(INVENTORY, "AdjustStock", caller, location_id="S1") == DENIED
+    assert await refusal(INVENTORY, "AdjustStock", ADMIN, location_id="S2") is None
+    assert await refusal(INVENTORY, "AdjustStock", WORKFLOW, location_id="S2") is None
+
+
+@pytest.mark.parametrize(
+    "rpc", ["CreateLocation", "CreateProduct", "SetSafetyStock", "CheckInvariants"]
+)
+async def test_catalog_locations_and_safety_stock_are_admin_writes(rpc: str) -> None:
+    for caller in (GUEST, ALICE, CLERK_S1, AGENT, WORKFLOW, ORDERS_SERVICE):
+        assert await refusal(INVENTORY, rpc, caller) == DENIED, caller
+    assert await refusal(INVENTORY, rpc, ADMIN) is None
+
+
+async def test_orders_for_oneself_and_store_work_at_ones_store() -> None:
+    place = {"customer_id": "C-A", "store_id": ""}
+    assert await refusal(ORDERS, "PlaceOrder", ALICE, **place) is None
+    assert await refusal(ORDERS, "PlaceOrder", ALICE, customer_id="C-B", store_id="") == HIDDEN
+    assert await refusal(ORDERS, "PlaceOrder", GUEST, **place) == DENIED
+    assert await refusal(ORDERS, "PlaceOrder", CLERK_S1, customer_id="C-B", store_id="S2") == (
+        HIDDEN
+    )
+    assert await refusal(ORDERS, "ListStoreTasks", CLERK_S1, store_id="S2") == HIDDEN
+    assert await refusal(ORDERS, "ReceiveReturn", CLERK_S1, location_id="S2") == HIDDEN
+    assert await refusal(ORDERS, "ReceiveReturn", ALICE, location_id="S1") == DENIED
+    for rpc in ("PickFulfillment", "HandoverFulfillment", "ShipFulfillment", "RejectFulfillment"):
+        assert await refusal(ORDERS, rpc, ALICE) == DENIED
+        assert await refusal(ORDERS, rpc, AGENT) == DENIED
+    for rpc in ("RecordOrderProgress", "RecordReturnProgress"):
+        for person in PEOPLE:
+            assert await refusal(ORDERS, rpc, person) == DENIED
+        assert await refusal(ORDERS, rpc, WORKFLOW) is None
+    assert await refusal(ORDERS, "ErasePersonalData", ALICE, customer_ids=["C-B"]) == HIDDEN
+    assert await refusal(ORDERS, "ErasePersonalData", CLERK_S1, customer_ids=["C-B"]) == DENIED
+
+
+@pytest.mark.parametrize(
+    "rpc",
+    [
+        "GetCustomer",
+        "ListActivities",
+        "ListTimeline",
+        "GetCart",
+        "PutCart",
+        "MergeGuestCart",
+        "ListNotifications",
+        "UpdatePreferences",
+        "ListLoyaltyHistory",
+        "ExportCustomer",
+        "EraseCustomer",
+    ],
+)
+async def test_a_customer_record_is_its_owners_and_staffs(rpc: str) -> None:
+    assert await refusal(CUSTOMERS, rpc, ALICE, customer_id="C-A") is None
+    assert await refusal(CUSTOMERS, rpc, ALICE, customer_id="C-B") == HIDDEN
+    assert await refusal(CUSTOMERS, rpc, GUEST, customer_id="C-A") == DENIED
+    assert await refusal(CUSTOMERS, rpc, CLERK_S1, customer_id="C-A") == DENIED
+    assert await refusal(CUSTOMERS, rpc, AGENT, customer_id="C-B") is None
+
+
+async def test_merges_are_for_agents_and_admins_and_records_for_workflows() -> None:
+    for caller in (GUEST, ALICE, CLERK_S1, WORKFLOW):
+        assert await refusal(CUSTOMERS, "MergeCustomers", caller) == DENIED
+    assert await refusal(CUSTOMERS, "MergeCustomers", AGENT) is None
+    for rpc in ("RecordActivity", "RecordTimelineEvent", "SendNotification", "CheckoutCart"):
+        for person in PEOPLE:
+            assert await refusal(CUSTOMERS, rpc, person, customer_id="C-A") == DENIED
+
+
+async def test_a_merged_duplicates_id_counts_as_the_customers_own() -> None:
+    async def same(mine: str, theirs: str) -> bool:
+        return {mine, theirs} == {"C-A", "C-A-old"}
+
+    table = CUSTOMERS.with_same_customer(same)
+    assert await refusal(table, "ExportCustomer", ALICE, customer_id="C-A-old") is None
+    assert await refusal(table, "ExportCustomer", ALICE, customer_id="C-B") == HIDDEN
+
+
+def test_allow_names_service_callers() -> None:
+    rule = allow(Role.ADMIN, services=("orders",))
+    assert rule.roles == {Role.ADMIN, Role.SERVICE}
+    assert rule.services == {"orders"}
