@@ -8,12 +8,19 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import grpc
 import httpx
 
 from bench.cpu import CpuMeter, Side, per_operation_line
 from bench.load import Operation, drive_in_processes
-from bench.processes import BenchHome, free_port, inventory_service, running, wait_http
+from bench.processes import (
+    BENCH_ADMIN,
+    BenchHome,
+    free_port,
+    inventory_service,
+    running,
+    signed_channel,
+    wait_http,
+)
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
@@ -33,7 +40,7 @@ JWT_SECRET = "bench-only-signing-secret-0123456789abcdef"
 async def _setup(address: str) -> None:
     """20 stores within about 15 km of the centre, each stocking the 10 SKUs."""
     rng = random.Random(7)
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with signed_channel(address, BENCH_ADMIN) as channel:
         stub = inventory_pb2_grpc.InventoryServiceStub(channel)
         for sku in SKUS:
             await stub.CreateProduct(

@@ -19,7 +19,14 @@ import grpc
 
 from bench.cpu import CpuMeter, Side, per_operation_line
 from bench.load import Operation, OperationFactory, Outcome, drive_in_processes
-from bench.processes import BenchHome, RunningService, inventory_service
+from bench.processes import (
+    BENCH_ADMIN,
+    BENCH_WORKFLOW,
+    BenchHome,
+    RunningService,
+    inventory_service,
+    signed_channel,
+)
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
@@ -132,7 +139,7 @@ async def _floor_operation(database_url: str, sku: str, pool_size: int) -> Async
 async def _service_operation(address: str, sku: str, connections: int) -> AsyncIterator[Operation]:
     # Separate connections (no shared subchannel), so several server processes get calls.
     grpc_channels = [
-        grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+        signed_channel(address, BENCH_WORKFLOW, options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range(connections)
     ]
     reserves = itertools.cycle(
@@ -165,7 +172,7 @@ def _measure(label: str, factory: OperationFactory, sides: Sequence[Side]) -> tu
 
 
 async def _prepare(address: str) -> None:
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with signed_channel(address, BENCH_ADMIN) as channel:
         stub = inventory_pb2_grpc.InventoryServiceStub(channel)
         await _setup(
             stub,
@@ -175,7 +182,7 @@ async def _prepare(address: str) -> None:
 
 async def _audit(service: RunningService, database_url: str) -> bool:
     """Zero oversell and clean invariants; prints the verdict."""
-    async with grpc.aio.insecure_channel(service.address) as channel:
+    async with signed_channel(service.address, BENCH_ADMIN) as channel:
         stub = inventory_pb2_grpc.InventoryServiceStub(channel)
         # Far more callers than units of a scarce SKU, over every server process.
         async with _service_operation(

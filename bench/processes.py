@@ -17,6 +17,13 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.identity import (
+    CallerIdentity,
+    Role,
+    aio_identity_interceptors,
+    always,
+    workflow_identity,
+)
 from services.common.migrations import upgrade
 from stack.ports import free_port
 from stack.postgres import PostgresServer
@@ -63,6 +70,25 @@ def bench_home() -> Iterator[BenchHome]:
             server.stop()
 
 
+# The identity key of the processes a benchmark starts (services/common/identity.py).
+BENCH_IDENTITY_KEY = "bench-only-identity-key-not-for-production-0123456789"
+# Who the benchmarks' direct gRPC calls say is calling: setting up and auditing
+# is an admin's work; reserving stock a workflow's, as in production.
+BENCH_ADMIN = CallerIdentity(sub="bench-admin", role=Role.ADMIN)
+BENCH_WORKFLOW = workflow_identity("bench")
+
+
+def signed_channel(
+    address: str, caller: CallerIdentity, options: list[tuple[str, int]] | None = None
+) -> grpc.aio.Channel:
+    """A plaintext channel whose every call carries `caller`, signed."""
+    return grpc.aio.insecure_channel(
+        address,
+        options=options,
+        interceptors=aio_identity_interceptors(always(caller), BENCH_IDENTITY_KEY.encode()),
+    )
+
+
 @contextlib.contextmanager
 def running(module: str, env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m module` with extra environment; SIGTERM (then kill) on the way out."""
@@ -70,7 +96,7 @@ def running(module: str, env: dict[str, str], log_path: Path) -> Iterator[subpro
         process = subprocess.Popen(
             [sys.executable, "-m", module],
             cwd=ROOT,
-            env={**os.environ, **env},
+            env={**os.environ, "OMNI_IDENTITY_KEY": BENCH_IDENTITY_KEY, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
