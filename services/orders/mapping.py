@@ -18,6 +18,7 @@ from omni.words import (
     FulfillmentType,
     ItemCondition,
     OrderStatus,
+    PromotionKind,
     RefundMethod,
     RefundStatus,
     ReturnMethod,
@@ -29,7 +30,9 @@ from omni.words import (
 from services.common.errors import InvalidArgument
 from services.common.money import Money
 from services.common.timestamps import from_timestamp, to_timestamp
+from services.common.validation import Violations
 from services.orders.domain.placing import OrderRequest, RequestedLine, RequestedTender
+from services.orders.domain.pricing import PricedBasket, Promotion, ShippingMethod
 from services.orders.domain.progress import FulfillmentProgress, OrderProgress, ReturnProgress
 from services.orders.domain.records import (
     Address,
@@ -40,9 +43,11 @@ from services.orders.domain.records import (
     RefundRecord,
     ReturnRecord,
     StoreTaskRecord,
+    TaxRegionRecord,
 )
 from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
 from services.orders.domain.store_work import PickedLine
+from services.orders.quoting import BasketRequest
 
 W = TypeVar("W", bound=Word)
 
@@ -69,7 +74,9 @@ def order_request(request: orders_pb2.PlaceOrderRequest) -> OrderRequest:
     address = None
     if fulfillment.HasField("address"):
         a = fulfillment.address
-        address = Address(a.line1, a.city, a.postal_code, a.country, a.point.lat, a.point.lon)
+        address = Address(
+            a.line1, a.city, a.postal_code, a.country, a.point.lat, a.point.lon, a.region
+        )
     return OrderRequest(
         customer_id=request.customer_id,
         channel=Channel.from_proto(request.channel),
@@ -89,6 +96,8 @@ def order_request(request: orders_pb2.PlaceOrderRequest) -> OrderRequest:
         associate_id=request.associate_id,
         store_id=request.store_id,
         referral_associate_id=request.referral_associate_id,
+        coupon_codes=list(request.coupon_codes),
+        shipping_method=fulfillment.shipping_method,
     )
 
 
@@ -211,6 +220,20 @@ def fulfillment_proto(fulfillment: FulfillmentRecord) -> orders_pb2.Fulfillment:
     return proto
 
 
+def totals_proto(
+    currency: str, *, subtotal: int, discount: int, shipping: int, tax: int, shipping_tax: int,
+    total: int,
+) -> orders_pb2.Totals:  # fmt: skip
+    return orders_pb2.Totals(
+        subtotal=money(Money(subtotal, currency)),
+        discount=money(Money(discount, currency)),
+        shipping=money(Money(shipping, currency)),
+        tax=money(Money(tax, currency)),
+        shipping_tax=money(Money(shipping_tax, currency)),
+        total=money(Money(total, currency)),
+    )
+
+
 def order_proto(order: OrderRecord) -> orders_pb2.Order:
     request = orders_pb2.FulfillmentRequest(
         type=order.fulfillment_type.to_proto(), location_id=order.location_id
@@ -224,8 +247,10 @@ def order_proto(order: OrderRecord) -> orders_pb2.Order:
                 postal_code=a.postal_code,
                 country=a.country,
                 point=common_pb2.GeoPoint(lat=a.lat, lon=a.lon),
+                region=a.region,
             )
         )
+    request.shipping_method = order.shipping_method
     currency = order.total.currency
     return orders_pb2.Order(
         order_id=order.order_id,
@@ -239,9 +264,33 @@ def order_proto(order: OrderRecord) -> orders_pb2.Order:
                 unit_price=money(Money(line.unit_price_minor, currency)),
                 returnable_days=line.returnable_days,
                 returned_quantity=line.returned_quantity,
+                discount=money(Money(line.discount_minor, currency)),
+                tax=money(Money(line.tax_minor, currency)),
+                total=money(Money(line.total_minor, currency)),
             )
             for line in order.lines
         ],
+        totals=totals_proto(
+            currency,
+            subtotal=order.subtotal_minor,
+            discount=order.discount_minor,
+            shipping=order.shipping_minor,
+            tax=order.tax_minor,
+            shipping_tax=order.shipping_tax_minor,
+            total=order.total.amount_minor,
+        ),
+        promotions_applied=[
+            orders_pb2.AppliedPromotion(
+                promotion_id=p.promotion_id,
+                name=p.name,
+                code=p.code,
+                discount=money(Money(p.discount_minor, currency)),
+            )
+            for p in order.promotions_applied
+        ],
+        tax_rule=order.tax_rule,
+        shipping_method=order.shipping_method,
+        coupon_codes=order.coupon_codes,
         fulfillment_request=request,
         fulfillments=[fulfillment_proto(f) for f in order.fulfillments],
         events=[_event_proto(e) for e in order.events],
@@ -303,3 +352,158 @@ def store_task_proto(task: StoreTaskRecord) -> orders_pb2.StoreTask:
     if task.arrived_at is not None:
         proto.arrived_at.CopyFrom(to_timestamp(task.arrived_at))
     return proto
+
+
+# ---------------------------------------------------------------- pricing (issue 13)
+
+
+def _address(message: common_pb2.Address) -> Address:
+    return Address(
+        message.line1,
+        message.city,
+        message.postal_code,
+        message.country,
+        message.point.lat,
+        message.point.lon,
+        message.region,
+    )
+
+
+def basket_request(request: orders_pb2.QuoteBasketRequest) -> BasketRequest:
+    fulfillment = request.fulfillment
+    return BasketRequest(
+        channel=Channel.from_proto(request.channel),
+        lines=[RequestedLine(line.sku, line.quantity) for line in request.lines],
+        fulfillment_type=FulfillmentType.from_proto(fulfillment.type),
+        location_id=fulfillment.location_id,
+        address=_address(fulfillment.address) if fulfillment.HasField("address") else None,
+        coupon_codes=list(request.coupon_codes),
+        shipping_method=fulfillment.shipping_method,
+        customer_id=request.customer_id,
+    )
+
+
+def quote_proto(basket: PricedBasket) -> orders_pb2.Quote:
+    currency = basket.totals.currency
+    t = basket.totals
+    return orders_pb2.Quote(
+        lines=[
+            orders_pb2.QuotedLine(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=money(Money(line.unit_price_minor, currency)),
+                discount=money(Money(line.discount_minor, currency)),
+                tax=money(Money(line.tax_minor, currency)),
+                total=money(Money(line.total_minor, currency)),
+            )
+            for line in basket.lines
+        ],
+        totals=totals_proto(
+            currency,
+            subtotal=t.subtotal_minor,
+            discount=t.discount_minor,
+            shipping=t.shipping_minor,
+            tax=t.tax_minor,
+            shipping_tax=t.shipping_tax_minor,
+            total=t.total_minor,
+        ),
+        promotions_applied=[
+            orders_pb2.AppliedPromotion(
+                promotion_id=p.promotion_id,
+                name=p.name,
+                code=p.code,
+                discount=money(Money(p.discount_minor, currency)),
+            )
+            for p in basket.promotions_applied
+        ],
+        tax_rule=basket.tax_rule,
+        shipping_method=basket.shipping_method,
+    )
+
+
+def promotion_from_proto(message: orders_pb2.Promotion, promotion_id: str) -> Promotion:
+    starts = from_timestamp(message.starts_at) if message.HasField("starts_at") else None
+    ends = from_timestamp(message.ends_at) if message.HasField("ends_at") else None
+    bad = Violations()
+    if starts is None:
+        bad.add("promotion.starts_at", "is required")
+    if ends is None:
+        bad.add("promotion.ends_at", "is required")
+    channels = [Channel.from_proto(c) for c in message.channels]
+    if any(c is None for c in channels):
+        bad.add("promotion.channels", "must be channels: " + ", ".join(Channel))
+    bad.raise_if_any()
+    assert starts is not None and ends is not None
+    kind = PromotionKind.from_proto(message.kind)
+    return Promotion(
+        promotion_id=promotion_id,
+        name=message.name,
+        kind=kind,  # type: ignore[arg-type]  # validate_promotion refuses None
+        value=message.value,
+        starts_at=starts,
+        ends_at=ends,
+        currency=message.currency,
+        skus=frozenset(message.skus),
+        channels=frozenset(c for c in channels if c is not None),
+        code=message.code,
+        min_subtotal_minor=message.min_subtotal.amount_minor,
+        min_subtotal_currency=message.min_subtotal.currency,
+    )
+
+
+def promotion_proto(promotion: Promotion) -> orders_pb2.Promotion:
+    message = orders_pb2.Promotion(
+        promotion_id=promotion.promotion_id,
+        name=promotion.name,
+        kind=promotion.kind.to_proto(),
+        value=promotion.value,
+        currency=promotion.currency,
+        skus=sorted(promotion.skus),
+        channels=[c.to_proto() for c in sorted(promotion.channels)],
+        code=promotion.code,
+        starts_at=to_timestamp(promotion.starts_at),
+        ends_at=to_timestamp(promotion.ends_at),
+    )
+    if promotion.min_subtotal_minor:
+        message.min_subtotal.CopyFrom(
+            money(Money(promotion.min_subtotal_minor, promotion.min_subtotal_currency))
+        )
+    if promotion.ended_at is not None:
+        message.ended_at.CopyFrom(to_timestamp(promotion.ended_at))
+    return message
+
+
+def tax_region_from_proto(message: orders_pb2.TaxRegion) -> TaxRegionRecord:
+    return TaxRegionRecord(message.region, message.name, message.rate_bps)
+
+
+def tax_region_proto(region: TaxRegionRecord) -> orders_pb2.TaxRegion:
+    return orders_pb2.TaxRegion(region=region.region, name=region.name, rate_bps=region.rate_bps)
+
+
+def shipping_method_from_proto(message: orders_pb2.ShippingMethod) -> ShippingMethod:
+    free_over = message.free_over.amount_minor if message.HasField("free_over") else None
+    if message.HasField("free_over") and message.free_over.currency != message.price.currency:
+        raise InvalidArgument.field(
+            "shipping_method.free_over.currency", "must be the price's currency"
+        )
+    return ShippingMethod(
+        method_id=message.method_id,
+        name=message.name,
+        price_minor=message.price.amount_minor,
+        currency=message.price.currency,
+        countries=frozenset(c.strip().upper() for c in message.countries),
+        free_over_minor=free_over,
+    )
+
+
+def shipping_method_proto(method: ShippingMethod) -> orders_pb2.ShippingMethod:
+    message = orders_pb2.ShippingMethod(
+        method_id=method.method_id,
+        name=method.name,
+        price=money(Money(method.price_minor, method.currency)),
+        countries=sorted(method.countries),
+    )
+    if method.free_over_minor is not None:
+        message.free_over.CopyFrom(money(Money(method.free_over_minor, method.currency)))
+    return message

@@ -6,7 +6,9 @@ from __future__ import annotations
 import grpc
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
-from services.orders import mapping, use_cases
+from services.common.errors import Unavailable
+from services.orders import mapping, quoting, use_cases
+from services.orders.quoting import Pricing
 from services.orders.use_cases import Dependencies, Keyed
 
 
@@ -158,3 +160,66 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     ) -> orders_pb2.ErasePersonalDataResponse:
         erased = await use_cases.erase_personal_data(self._deps, list(request.customer_ids))
         return orders_pb2.ErasePersonalDataResponse(orders_erased=erased)
+
+    # ------------------------------------------------------------ pricing (issue 13)
+
+    def _pricing(self) -> Pricing:
+        if self._deps.pricing is None:
+            raise Unavailable("pricing is not configured in this orders service")
+        return self._deps.pricing
+
+    async def QuoteBasket(
+        self, request: orders_pb2.QuoteBasketRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.QuoteBasketResponse:
+        basket = await quoting.price_basket(self._pricing(), mapping.basket_request(request))
+        return orders_pb2.QuoteBasketResponse(quote=mapping.quote_proto(basket))
+
+    async def CreatePromotion(
+        self, request: orders_pb2.CreatePromotionRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.CreatePromotionResponse:
+        promotion = mapping.promotion_from_proto(
+            request.promotion, quoting.promotion_id_for(request.idempotency_key)
+        )
+        created = await quoting.create_promotion(self._pricing(), promotion)
+        return orders_pb2.CreatePromotionResponse(promotion=mapping.promotion_proto(created))
+
+    async def ListPromotions(
+        self, request: orders_pb2.ListPromotionsRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.ListPromotionsResponse:
+        page = await quoting.list_promotions(self._pricing(), request.limit, request.page_token)
+        return orders_pb2.ListPromotionsResponse(
+            promotions=[mapping.promotion_proto(p) for p in page.items],
+            next_page_token=page.next_cursor,
+        )
+
+    async def EndPromotion(
+        self, request: orders_pb2.EndPromotionRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.EndPromotionResponse:
+        ended = await quoting.end_promotion(self._pricing(), request.promotion_id)
+        return orders_pb2.EndPromotionResponse(promotion=mapping.promotion_proto(ended))
+
+    async def PutTaxRegion(
+        self, request: orders_pb2.PutTaxRegionRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.PutTaxRegionResponse:
+        region = await quoting.put_tax_region(
+            self._pricing(), mapping.tax_region_from_proto(request.tax_region)
+        )
+        return orders_pb2.PutTaxRegionResponse(tax_region=mapping.tax_region_proto(region))
+
+    async def CreateShippingMethod(
+        self, request: orders_pb2.CreateShippingMethodRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.CreateShippingMethodResponse:
+        method = await quoting.create_shipping_method(
+            self._pricing(), mapping.shipping_method_from_proto(request.shipping_method)
+        )
+        return orders_pb2.CreateShippingMethodResponse(
+            shipping_method=mapping.shipping_method_proto(method)
+        )
+
+    async def ListShippingMethods(
+        self, request: orders_pb2.ListShippingMethodsRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.ListShippingMethodsResponse:
+        methods = await quoting.list_shipping_methods(self._pricing())
+        return orders_pb2.ListShippingMethodsResponse(
+            shipping_methods=[mapping.shipping_method_proto(m) for m in methods]
+        )

@@ -25,6 +25,7 @@ from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgum
 from services.common.idempotency import validate_key
 from services.common.paging import Page, cut_page, decode_cursor, page_size
 from services.common.validation import Violations
+from services.orders import quoting
 from services.orders.domain import placing, progress, returns, store_work
 from services.orders.domain.placing import Catalog, OrderRequest, PricedOrder, RequestedTender
 from services.orders.domain.progress import OrderProgress, ReturnProgress
@@ -39,6 +40,7 @@ from services.orders.domain.records import (
 )
 from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
 from services.orders.domain.store_work import PickedLine
+from services.orders.quoting import Pricing
 from workflows.contracts.journeys import PlacementResult, order_workflow_id, return_workflow_id
 from workflows.order.rules import StoreAction
 
@@ -146,6 +148,9 @@ class Dependencies:
     journeys: Journeys
     products: Products
     now: Callable[[], datetime] = field(default=_utc_now)
+    # The pricing function's inputs (services/orders/quoting.py); None prices
+    # orders at their catalog prices alone (unit tests that predate pricing).
+    pricing: Pricing | None = None
 
 
 # ---------------------------------------------------------------- reading
@@ -254,8 +259,12 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
     with the same id and update id) gives it the same answer."""
     validate_key(keyed.key)
     wanted = placing.validate_order_request(wanted)
-    catalog = await deps.products.prices([line.sku for line in wanted.lines])
-    priced = placing.price_order(wanted.lines, catalog)
+    if deps.pricing is not None:
+        # The one pricing function: the total authorized is the quote's total.
+        priced = await quoting.price_placement(deps.pricing, wanted)
+    else:
+        catalog = await deps.products.prices([line.sku for line in wanted.lines])
+        priced = placing.price_order(wanted.lines, catalog)
     placing.check_tenders_pay(wanted.tenders, priced.total)
 
     async def claim(records: Records) -> str:

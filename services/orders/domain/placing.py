@@ -13,6 +13,7 @@ from omni.words import Channel, FulfillmentType, TenderType
 from services.common.errors import BusinessRuleViolation, InvalidArgument
 from services.common.money import Money
 from services.common.validation import Violations
+from services.orders.domain.pricing import PricedBasket
 from services.orders.domain.records import Address
 from workflows.order import rules
 
@@ -53,6 +54,9 @@ class OrderRequest:
     associate_id: str = ""
     store_id: str = ""
     referral_associate_id: str = ""
+    coupon_codes: list[str] = field(default_factory=list)
+    # For ship: the shipping method's id ("" when exactly one fits).
+    shipping_method: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,21 @@ class PricedLine:
 class PricedOrder:
     lines: list[PricedLine]
     total: Money
+    # The pricing function's answer (services/orders/domain/pricing.py), line
+    # for line with `lines`; None only where no pricing tables are wired.
+    basket: PricedBasket | None = None
+
+
+def priced_order(basket: PricedBasket) -> PricedOrder:
+    """The order's price from the one pricing function: total is what is authorized."""
+    return PricedOrder(
+        lines=[
+            PricedLine(line.sku, line.quantity, line.unit_price_minor, line.returnable_days)
+            for line in basket.lines
+        ],
+        total=Money(basket.totals.total_minor, basket.totals.currency),
+        basket=basket,
+    )
 
 
 def merge_lines(lines: list[RequestedLine]) -> list[RequestedLine]:

@@ -40,6 +40,8 @@ class Address:
     country: str
     lat: float
     lon: float
+    # State or province; with country it names the tax region ("US-CA").
+    region: str = ""
 
 
 @dataclass
@@ -73,6 +75,32 @@ class OrderLineRecord:
     unit_price_minor: int
     returnable_days: int
     returned_quantity: int
+    # What the line was priced at: discount off quantity x unit price, tax on the rest.
+    discount_minor: int = 0
+    tax_minor: int = 0
+
+    @property
+    def subtotal_minor(self) -> int:
+        return self.unit_price_minor * self.quantity
+
+    @property
+    def total_minor(self) -> int:
+        return self.subtotal_minor - self.discount_minor + self.tax_minor
+
+
+@dataclass(frozen=True)
+class AppliedPromotionRecord:
+    promotion_id: str
+    name: str
+    code: str
+    discount_minor: int
+
+
+@dataclass(frozen=True)
+class TaxRegionRecord:
+    region: str
+    name: str
+    rate_bps: int
 
 
 @dataclass
@@ -97,6 +125,16 @@ class OrderRecord:
     lines: list[OrderLineRecord] = field(default_factory=list)
     fulfillments: list[FulfillmentRecord] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    # The totals it was priced at (total = subtotal - discount + shipping + tax).
+    subtotal_minor: int = 0
+    discount_minor: int = 0
+    shipping_minor: int = 0
+    shipping_tax_minor: int = 0
+    tax_minor: int = 0
+    tax_rule: str = ""
+    shipping_method: str = ""
+    coupon_codes: list[str] = field(default_factory=list)
+    promotions_applied: list[AppliedPromotionRecord] = field(default_factory=list)
 
     @property
     def visible(self) -> bool:

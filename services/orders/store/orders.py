@@ -16,6 +16,7 @@ from services.orders.domain.placing import OrderRequest, PricedOrder
 from services.orders.domain.records import (
     HIDDEN_ORDER_STATUSES,
     Address,
+    AppliedPromotionRecord,
     OrderLineRecord,
     OrderRecord,
 )
@@ -33,6 +34,7 @@ def _address_json(address: Address | None) -> dict[str, Any] | None:
         "country": address.country,
         "lat": address.lat,
         "lon": address.lon,
+        "region": address.region,
     }
 
 
@@ -44,6 +46,28 @@ async def insert_pending_order(
     priced: PricedOrder,
 ) -> None:
     pickup = request.fulfillment_type == FulfillmentType.PICKUP
+    basket = priced.basket
+    totals: dict[str, Any] = {"subtotal_minor": priced.total.amount_minor}
+    if basket is not None:
+        totals = {
+            "subtotal_minor": basket.totals.subtotal_minor,
+            "discount_minor": basket.totals.discount_minor,
+            "shipping_minor": basket.totals.shipping_minor,
+            "shipping_tax_minor": basket.totals.shipping_tax_minor,
+            "tax_minor": basket.totals.tax_minor,
+            "tax_rule": basket.tax_rule,
+            "shipping_method": basket.shipping_method,
+            "coupon_codes": list(request.coupon_codes),
+            "promotions_applied": [
+                {
+                    "promotion_id": p.promotion_id,
+                    "name": p.name,
+                    "code": p.code,
+                    "discount_minor": p.discount_minor,
+                }
+                for p in basket.promotions_applied
+            ],
+        }
     await session.execute(
         insert(orders)
         .values(
@@ -60,6 +84,7 @@ async def insert_pending_order(
             store_id=request.store_id,
             referral_associate_id=request.referral_associate_id,
             workflow_id=workflow_id,
+            **totals,
         )
         .on_conflict_do_nothing(index_elements=["order_id"])
     )
@@ -74,6 +99,8 @@ async def insert_pending_order(
                     "quantity": line.quantity,
                     "unit_price_minor": line.unit_price_minor,
                     "returnable_days": line.returnable_days,
+                    "discount_minor": basket.lines[position].discount_minor if basket else 0,
+                    "tax_minor": basket.lines[position].tax_minor if basket else 0,
                 }
                 for position, line in enumerate(priced.lines)
             ]
@@ -165,6 +192,15 @@ async def load_order(
         rejection_reason=row.rejection_reason,
         rejection_message=row.rejection_message,
         rejection_details=dict(row.rejection_details or {}),
+        subtotal_minor=row.subtotal_minor,
+        discount_minor=row.discount_minor,
+        shipping_minor=row.shipping_minor,
+        shipping_tax_minor=row.shipping_tax_minor,
+        tax_minor=row.tax_minor,
+        tax_rule=row.tax_rule,
+        shipping_method=row.shipping_method,
+        coupon_codes=list(row.coupon_codes or []),
+        promotions_applied=[AppliedPromotionRecord(**p) for p in row.promotions_applied or []],
     )
     line_rows = await session.execute(
         select(order_lines)
@@ -178,6 +214,8 @@ async def load_order(
             unit_price_minor=line.unit_price_minor,
             returnable_days=line.returnable_days,
             returned_quantity=line.returned_quantity,
+            discount_minor=line.discount_minor,
+            tax_minor=line.tax_minor,
         )
         for line in line_rows
     ]

@@ -58,6 +58,17 @@ orders = Table(
     Column("rejection_message", Text, nullable=False, server_default=""),
     Column("rejection_details", JSONB, nullable=False, server_default="{}"),
     Column("completed_at", DateTime(timezone=True), nullable=True),
+    # What the order was priced at (services/orders/domain/pricing.py), kept for
+    # its whole life: total_minor = subtotal - discount + shipping + tax.
+    Column("subtotal_minor", BigInteger, nullable=False, server_default="0"),
+    Column("discount_minor", BigInteger, nullable=False, server_default="0"),
+    Column("shipping_minor", BigInteger, nullable=False, server_default="0"),
+    Column("shipping_tax_minor", BigInteger, nullable=False, server_default="0"),
+    Column("tax_minor", BigInteger, nullable=False, server_default="0"),
+    Column("tax_rule", String(128), nullable=False, server_default=""),
+    Column("shipping_method", String(64), nullable=False, server_default=""),
+    Column("coupon_codes", JSONB, nullable=False, server_default="[]"),
+    Column("promotions_applied", JSONB, nullable=False, server_default="[]"),
     *_timestamps(),
     Index("ix_orders_customer_id", "customer_id"),
 )
@@ -73,6 +84,8 @@ order_lines = Table(
     Column("returnable_days", Integer, nullable=False),
     # Held by returns that are not rejected or expired.
     Column("returned_quantity", BigInteger, nullable=False, server_default="0"),
+    Column("discount_minor", BigInteger, nullable=False, server_default="0"),
+    Column("tax_minor", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("order_id", "sku"),
     CheckConstraint(
         "returned_quantity >= 0 AND returned_quantity <= quantity",
@@ -141,3 +154,52 @@ returns = Table(
 )
 
 return_events = _events_table("return_events", returns, "return_id")
+
+# The pricing tables (issue 13): what services/orders/domain/pricing.py is fed.
+promotions = Table(
+    "promotions",
+    metadata,
+    Column("promotion_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False, server_default=""),
+    Column("skus", JSONB, nullable=False, server_default="[]"),
+    Column("channels", JSONB, nullable=False, server_default="[]"),
+    # "" for automatic promotions; stored upper-case.
+    Column("code", String(64), nullable=False, server_default=""),
+    Column("min_subtotal_minor", BigInteger, nullable=False, server_default="0"),
+    Column("min_subtotal_currency", String(3), nullable=False, server_default=""),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    *_timestamps(),
+    CheckConstraint("value > 0", name="ck_promotions_value"),
+    CheckConstraint("kind IN ('percent_off', 'amount_off')", name="ck_promotions_kind"),
+    CheckConstraint("kind <> 'percent_off' OR value <= 100", name="ck_promotions_percent"),
+    CheckConstraint("starts_at < ends_at", name="ck_promotions_window"),
+    Index("ix_promotions_code", "code"),
+)
+
+tax_regions = Table(
+    "tax_regions",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("rate_bps", Integer, nullable=False),
+    *_timestamps(),
+    CheckConstraint("rate_bps >= 0 AND rate_bps <= 10000", name="ck_tax_regions_rate"),
+)
+
+shipping_methods = Table(
+    "shipping_methods",
+    metadata,
+    Column("method_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("free_over_minor", BigInteger, nullable=True),
+    Column("countries", JSONB, nullable=False),
+    *_timestamps(),
+    CheckConstraint("price_minor >= 0", name="ck_shipping_methods_price"),
+)
