@@ -37,6 +37,8 @@ class StackSettings(BaseSettings):
     customers_metrics_port: int = 9103
     payments_metrics_port: int = 9104
     worker_metrics_port: int = 9105
+    # The codec server (services/codec_server.py) the Temporal UI decodes with.
+    codec_server_port: int = 8089
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     # Test clusters skip fsync; a developer's data is kept durable.
@@ -60,6 +62,10 @@ class StackSettings(BaseSettings):
 
     def address_of(self, service: str) -> str:
         return f"127.0.0.1:{self.port_of(service)}"
+
+    @property
+    def codec_server_url(self) -> str:
+        return f"http://127.0.0.1:{self.codec_server_port}"
 
     @property
     def gateway_url(self) -> str:

@@ -27,6 +27,10 @@ STARTUP_TIMEOUT_SECONDS = 180.0
 E2E_JWT_SECRET = "e2e-only-signing-secret-not-for-production"
 # The key every process of a harness's stack signs callers with (identity.py).
 E2E_IDENTITY_KEY = "e2e-only-identity-key-not-for-production-0123456789"
+# The payload key and codec-server token of test stacks (32 bytes, base64):
+# the tests decode histories with them.
+E2E_CODEC_KEY = "ZTJlLW9ubHktY29kZWMta2V5LW5vdC1mb3ItcHJvZCE="
+E2E_CODEC_TOKEN = "e2e-only-codec-token"
 
 
 def token(role: str, **claims: str) -> str:
@@ -66,6 +70,9 @@ def stack_env(home: Path) -> dict[str, str]:
         "GATEWAY_PORT": str(free_port()),
         "JWT_SECRET": E2E_JWT_SECRET,
         "OMNI_IDENTITY_KEY": E2E_IDENTITY_KEY,
+        "OMNI_CODEC_KEY": E2E_CODEC_KEY,
+        "OMNI_CODEC_AUTH_TOKEN": E2E_CODEC_TOKEN,
+        "CODEC_SERVER_PORT": str(free_port()),
     }
     for service in ("inventory", "orders", "customers", "payments"):
         env[f"{service.upper()}_PORT"] = str(free_port())

@@ -1,7 +1,8 @@
 """`omni up`: the whole dev stack as supervised child processes.
 
-Order of start: PostgreSQL → Temporal → migrations → the four services → the
-worker → the gateway → seed (once). Stop is the reverse, on SIGINT, SIGTERM or
+Order of start: PostgreSQL → Temporal (its UI decoding through the codec
+server) → the codec server → migrations → the four services → the worker →
+the gateway → seed (once). Stop is the reverse, on SIGINT, SIGTERM or
 SIGHUP, and also when any child dies on its own (then the exit status is 1).
 """
 
@@ -24,6 +25,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.migrations import upgrade
 from services.common.telemetry import JSONL_EXPORTER, TRACES_FILE_ENV
+from services.common.temporal_codec import KEY_ENV as CODEC_KEY_ENV
+from stack.codec import TOKEN_ENV as CODEC_TOKEN_ENV
+from stack.codec import stack_codec_key, stack_codec_token
 from stack.config import DATABASES, SERVICES, StackSettings, database_name, database_url_for
 from stack.identity import stack_identity_key
 from stack.postgres import PostgresServer, ensure_database
@@ -136,6 +140,9 @@ class Supervisor:
         self._check_stop()
         temporal_address = self._start_temporal()
         self._check_stop()
+        # Only the processes that talk to Temporal hold the payload key.
+        codec_env = {CODEC_KEY_ENV: stack_codec_key(self.home)}
+        self._start_codec_server(codec_env)
         urls = {name: database_url_for(server_url, database_name(name)) for name in DATABASES}
         for name in DATABASES:
             ensure_database(server_url, database_name(name))
@@ -160,6 +167,7 @@ class Supervisor:
                     f"services.{service}.main",
                     {
                         **common_env,
+                        **(codec_env if service in ("orders", "customers") else {}),
                         "DATABASE_URL": urls[service],
                         "GRPC_PORT": str(self.settings.port_of(service)),
                         **(metrics if replica == 1 else {}),
@@ -173,7 +181,7 @@ class Supervisor:
             self._spawn(
                 "worker" if replica == 1 else f"worker-{replica}",
                 "workflows.worker",
-                {**common_env, **(metrics if replica == 1 else {})},
+                {**common_env, **codec_env, **(metrics if replica == 1 else {})},
             )
         self._spawn(
             "gateway",
@@ -211,12 +219,34 @@ class Supervisor:
             port=self.settings.temporal_port,
             ui_port=self.settings.temporal_ui_port,
             db_file=self.home / "temporal.db",
+            ui_codec_endpoint=self.settings.codec_server_url,
         )
         process = self.temporal.start(self.logs / "temporal.log")
         self.children.append(Child("temporal", process, self.logs / "temporal.log"))
         self.temporal.wait_ready()
         say(f"temporal ready on {self.temporal.address}")
         return self.temporal.address
+
+    def _start_codec_server(self, codec_env: dict[str, str]) -> None:
+        """The codec server the UI and `temporal workflow show` decode with.
+        The dev server's UI cannot send a token: its origin is trusted, on
+        loopback, with this stack's own key."""
+        ui = [
+            f"http://{host}:{self.settings.temporal_ui_port}" for host in ("127.0.0.1", "localhost")
+        ]
+        self._spawn(
+            "codec",
+            "services.codec_server",
+            {
+                **codec_env,
+                CODEC_TOKEN_ENV: stack_codec_token(self.home),
+                "CODEC_SERVER_PORT": str(self.settings.codec_server_port),
+                "OMNI_CODEC_ALLOWED_ORIGINS": ",".join(ui),
+                "OMNI_CODEC_TRUSTED_ORIGINS": ",".join(ui) if self.temporal is not None else "",
+            },
+        )
+        self._wait_http(f"{self.settings.codec_server_url}/healthz", "codec")
+        say(f"codec server ready on {self.settings.codec_server_url}")
 
     def _spawn(self, name: str, module: str, env: dict[str, str]) -> None:
         log_path = self.logs / f"{name}.log"
@@ -273,7 +303,7 @@ class Supervisor:
 
             self._wait_until(name, serving)
 
-    def _wait_http(self, url: str) -> None:
+    def _wait_http(self, url: str, name: str = "gateway") -> None:
         def healthy() -> bool:
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
@@ -281,7 +311,7 @@ class Supervisor:
             except (urllib.error.URLError, OSError):
                 return False
 
-        self._wait_until("gateway", healthy)
+        self._wait_until(name, healthy)
 
     def _seed_once(self) -> None:
         marker = self.home / "seeded"
@@ -302,6 +332,10 @@ class Supervisor:
         ]
         if self.temporal is not None:
             lines.append(f"  Temporal UI  http://127.0.0.1:{self.settings.temporal_ui_port}")
+        lines.append(
+            f"  Codec server {self.settings.codec_server_url}"
+            f"  (token in {self.home / 'codec.token'}; docs/tracing-an-order.md)"
+        )
         lines += [
             f"  Logs         {self.logs}/",
             f"  Traces       {self.home / 'traces.jsonl'}  (docs/tracing.md)",
@@ -322,7 +356,14 @@ class Supervisor:
     def _stop_everything(self) -> None:
         """Stops children newest first: gateway, worker, services, Temporal, PostgreSQL."""
         tiers: list[list[Child]] = []
-        for name_group in (("gateway",), ("worker",), SERVICES, ("temporal",), ("postgres",)):
+        for name_group in (
+            ("gateway",),
+            ("worker",),
+            SERVICES,
+            ("codec",),
+            ("temporal",),
+            ("postgres",),
+        ):
             tier = [c for c in self.children if c.name.split("-")[0] in name_group]
             if tier:
                 tiers.append(tier)

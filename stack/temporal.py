@@ -32,6 +32,10 @@ class TemporalDevServer:
     db_file: Path | None = None
     host: str = "127.0.0.1"
     headless: bool = False
+    # Registers SEARCH_ATTRIBUTES at start (a test turns it off to see the worker refuse).
+    search_attributes: bool = True
+    # The codec server the UI decodes payloads with ("" for none).
+    ui_codec_endpoint: str = ""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -56,9 +60,11 @@ class TemporalDevServer:
             args.append("--headless")
         else:
             args.append("--ui-disable-news-fetch")
+            if self.ui_codec_endpoint:
+                args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         if self.db_file is not None:
             args += ["--db-filename", str(self.db_file)]
-        for name, kind in SEARCH_ATTRIBUTES.items():
+        for name, kind in SEARCH_ATTRIBUTES.items() if self.search_attributes else ():
             args += ["--search-attribute", f"{name}={kind}"]
         log = log_path.open("ab")
         self.process = subprocess.Popen(

@@ -15,8 +15,14 @@ from pathlib import Path
 import pytest
 
 from services.common.migrations import upgrade
+from services.common.temporal_codec import KEY_ENV as CODEC_KEY_ENV
+from stack.harness import E2E_CODEC_KEY
 from stack.postgres import PostgresServer
 from tests.support.ports import free_port
+
+# Every Temporal client and worker needs a payload key (temporal_codec.py):
+# the tests' own clients and the processes they start share the test key.
+os.environ.setdefault(CODEC_KEY_ENV, E2E_CODEC_KEY)
 
 _exit_status: list[int] = []
 

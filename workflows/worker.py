@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -28,13 +30,14 @@ from services.common.channels import open_channel
 from services.common.logs import setup_logging
 from services.common.metrics import temporal_runtime
 from services.common.telemetry import shutdown_telemetry, temporal_interceptors
+from services.common.temporal_codec import CodecError, data_converter
 from workflows.activities.customers import CustomerActivities
 from workflows.activities.inventory import InventoryActivities
 from workflows.activities.orders import OrderActivities
 from workflows.activities.payments import PaymentActivities
 from workflows.activities.rpc import workflow_caller
 from workflows.carts.reminder import CartReminderWorkflow
-from workflows.contracts.journeys import TASK_QUEUE
+from workflows.contracts.journeys import SEARCH_ATTRIBUTES, TASK_QUEUE
 from workflows.order.bopis import BopisWorkflow
 from workflows.order.ship_from_store import ShipFromStoreWorkflow
 from workflows.returns.workflow import ReturnWorkflow
@@ -90,14 +93,48 @@ def activities_for(
     ]
 
 
+class MissingSearchAttributes(Exception):
+    """The namespace lacks search attributes the journeys upsert: every
+    workflow task that upserts one would fail, so the worker does not start."""
+
+
+async def check_search_attributes(client: Client, namespace: str) -> None:
+    """Raises MissingSearchAttributes naming each of SEARCH_ATTRIBUTES that is
+    not registered in `namespace` with its type."""
+    response = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    registered = {
+        name: IndexedValueType.Name(kind).removeprefix("INDEXED_VALUE_TYPE_").lower()
+        for name, kind in response.custom_attributes.items()
+    }
+    wrong = [
+        name for name, kind in SEARCH_ATTRIBUTES.items() if registered.get(name) != kind.lower()
+    ]
+    if wrong:
+        commands = "; ".join(
+            f"temporal operator search-attribute create --namespace {namespace}"
+            f" --name {name} --type {SEARCH_ATTRIBUTES[name]}"
+            for name in wrong
+        )
+        named = ", ".join(f"{name} ({SEARCH_ATTRIBUTES[name]})" for name in wrong)
+        raise MissingSearchAttributes(
+            f"namespace {namespace!r} lacks the search attributes {named}:"
+            f" `make run` registers them; elsewhere run {commands}"
+        )
+
+
 async def run(settings: WorkerSettings) -> None:
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
+        # Every payload encrypted (OMNI_CODEC_KEY; services/common/temporal_codec.py).
+        data_converter=data_converter(),
         # Traces each workflow, update and activity; the worker inherits them.
         interceptors=temporal_interceptors(),
         runtime=temporal_runtime(settings.metrics_host, settings.metrics_port),
     )
+    await check_search_attributes(client, settings.temporal_namespace)
     channels = {
         name: open_channel(address, workflow_caller)
         for name, address in (
@@ -152,6 +189,9 @@ def main() -> int:
     setup_logging("worker", settings.log_level)
     try:
         asyncio.run(run(settings))
+    except (MissingSearchAttributes, CodecError) as error:
+        logger.error("worker cannot start: %s", error)
+        return 2
     except Exception:
         logger.exception("worker failed")
         return 1

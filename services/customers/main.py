@@ -7,11 +7,13 @@ import logging
 
 import grpc
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from services.common.db import Database
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
+from services.common.temporal_codec import data_converter
 from services.customers import access, store
 from services.customers.adapters.outbox import DevelopmentSender, OutboxDrainer
 from services.customers.adapters.reminders import CartReminders
@@ -44,9 +46,15 @@ class CustomersSettings(ServiceSettings):
 async def run(settings: CustomersSettings) -> None:
     database = Database(settings.database_url)
 
+    # Built before serving: reminders without OMNI_CODEC_KEY do not start
+    # (services/common/temporal_codec.py).
+    converter = data_converter() if settings.cart_reminders else DataConverter.default
+
     async def connect() -> Client:
         return await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=converter,
         )
 
     retry = DeliveryRetry(

@@ -15,6 +15,7 @@ from services.common.identity import always, service_identity
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
 from services.common.telemetry import temporal_interceptors
+from services.common.temporal_codec import data_converter
 from services.orders.access import ACCESS
 from services.orders.adapters.catalog import InventoryCatalog
 from services.orders.adapters.journeys import TemporalJourneys
@@ -40,11 +41,15 @@ async def run(settings: OrdersSettings) -> None:
     database = Database(settings.database_url)
     inventory_channel = open_channel(settings.inventory_addr, always(service_identity("orders")))
 
+    # Built before serving: no OMNI_CODEC_KEY, no start (services/common/temporal_codec.py).
+    converter = data_converter()
+
     async def connect() -> Client:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             interceptors=temporal_interceptors(),
+            data_converter=converter,
         )
 
     # The table of tax rates is the default TaxProvider.

@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from services.common.identity import identified_sync_channel
+from services.common.temporal_codec import data_converter
 from stack.harness import StackProcess
 from tests.e2e.api import Caller, token, unique
 from tests.e2e.test_journeys import (
@@ -337,7 +338,7 @@ def test_placing_an_order_takes_its_items_out_of_the_cart(
 
 
 async def cart_reminder_result(stack: StackProcess, customer_id: str) -> str:
-    client = await Client.connect(stack.temporal_address)
+    client = await Client.connect(stack.temporal_address, data_converter=data_converter())
     handle = client.get_workflow_handle(cart_workflow_id(customer_id), result_type=str)
     return await asyncio.wait_for(handle.result(), DEADLINE_SECONDS)
 

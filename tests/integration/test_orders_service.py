@@ -42,6 +42,7 @@ from omni.words import (
 )
 from services.common.errors import NotFound
 from services.common.grpc_errors import abort_with, describe_rpc_error
+from services.common.temporal_codec import data_converter
 from stack.temporal import TemporalDevServer
 from tests.support.identity import trusted_channel
 from tests.support.ports import free_port
@@ -349,7 +350,7 @@ async def stack(database_url: str, logs_dir: Path) -> AsyncIterator[Stack]:
         wait_grpc_healthy(orders_addr, orders_process)
         channel = trusted_channel(orders_addr)
         stub = orders_pb2_grpc.OrdersServiceStub(channel)
-        client = await Client.connect(temporal.address)
+        client = await Client.connect(temporal.address, data_converter=data_converter())
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,

@@ -16,6 +16,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from services.common.temporal_codec import data_converter
 from workflows.contracts.journeys import SEARCH_ATTRIBUTES
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
@@ -38,7 +39,9 @@ def _attributes() -> dict[str, IndexedValueType.ValueType]:
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER)
+        test_server_existing_path=str(TEST_SERVER),
+        # The journeys run through the payload codec, as in production.
+        data_converter=data_converter(),
     )
     try:
         await environment.client.operator_service.add_search_attributes(

@@ -76,4 +76,6 @@ class CartReminders:
             task_queue=TASK_QUEUE,
             start_signal=CART_CHANGED_SIGNAL,
             start_signal_args=[change],
+            # What the Temporal UI lists it as (ids only).
+            static_summary=f"cart reminder · customer {cart.customer_id}",
         )

@@ -75,6 +75,7 @@ from workflows.contracts.journeys import (
     ReturnStatus,
     ShipInput,
     TenderInput,
+    order_summary,
     order_workflow_id,
     return_workflow_id,
 )
@@ -141,6 +142,13 @@ def return_input(record: ReturnRecord) -> ReturnInput:
         ],
         refund_method=record.refund_method,
     )
+
+
+def return_summary(record: ReturnRecord) -> str:
+    """What the Temporal UI lists a return as, e.g. "return · 2 items · mail · order ord_1"."""
+    items = sum(line.quantity for line in record.lines)
+    count = f"{items} item{'' if items == 1 else 's'}"
+    return f"return · {count} · {record.method} · order {record.order_id}"
 
 
 def update_failure(error: WorkflowUpdateFailedError) -> DomainError:
@@ -228,9 +236,10 @@ class TemporalJourneys:
             if order.fulfillment_type == FulfillmentType.PICKUP
             else SHIP_FROM_STORE_WORKFLOW
         )
+        journey_input = order_input(order, tenders)
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             workflow,
-            order_input(order, tenders),
+            journey_input,
             id=order_workflow_id(order.order_id),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             # An order id never gets a second run, even after the first ended.
@@ -241,6 +250,8 @@ class TemporalJourneys:
             ),
             # Later actions on the order link their traces to this one.
             memo={TRACEPARENT_MEMO: current_traceparent()},
+            # What the Temporal UI lists it as: "BOPIS · 3 items · store S1 · web".
+            static_summary=order_summary(journey_input, store_id),
         )
 
         async def call(client: Client) -> PlacementResult:
@@ -334,6 +345,7 @@ class TemporalJourneys:
                     search_attributes=search_attributes(
                         record.order_id, record.customer_id, record.location_id, record.channel
                     ),
+                    static_summary=return_summary(record),
                 )
             except WorkflowAlreadyStartedError:
                 # It ran and ended already: the return's journey is not repeated.
