@@ -85,6 +85,7 @@ def location(value: inventory_pb2.Location, distance_km: float | None = None) ->
         daily_order_capacity=value.daily_order_capacity,
         pickup_window_hours=value.pickup_window_hours,
         pick_sla_minutes=value.pick_sla_minutes,
+        tax_region=value.tax_region,
     )
     if distance_km is not None:
         out.distance_km = round(distance_km, 3)
@@ -97,6 +98,7 @@ def product(value: inventory_pb2.Product) -> models.ProductOut:
         name=value.name,
         price=money(value.price),
         returnable_days=value.returnable_days,
+        active=value.active,
     )
 
 
@@ -240,6 +242,16 @@ def payment(value: payments_pb2.Payment) -> models.PaymentOut:
     )
 
 
+def order_totals(value: orders_pb2.Totals) -> models.OrderTotalsOut:
+    return models.OrderTotalsOut(
+        subtotal=money(value.subtotal),
+        discount=money(value.discount),
+        shipping=money(value.shipping),
+        tax=money(value.tax),
+        total=money(value.total),
+    )
+
+
 def order(
     value: orders_pb2.Order,
     payments: Iterable[payments_pb2.Payment],
@@ -258,9 +270,25 @@ def order(
                 unit_price=_money_if(line, "unit_price"),
                 returnable_days=line.returnable_days,
                 returned_quantity=line.returned_quantity,
+                discount=_money_if(line, "discount"),
+                tax=_money_if(line, "tax"),
+                total=_money_if(line, "total"),
             )
             for line in value.lines
         ],
+        totals=order_totals(value.totals) if value.HasField("totals") else None,
+        promotions_applied=[
+            models.OrderPromotionOut(
+                promotion_id=p.promotion_id,
+                name=p.name,
+                code=p.code or None,
+                discount=money(p.discount),
+            )
+            for p in value.promotions_applied
+        ],
+        tax_rule=value.tax_rule or None,
+        shipping_method=value.shipping_method or None,
+        coupon_codes=list(value.coupon_codes),
         fulfillments=[
             fulfillment(f, show_pickup_code=show_pickup_code) for f in value.fulfillments
         ],
@@ -487,6 +515,7 @@ def location_message(body: models.LocationIn) -> inventory_pb2.Location:
         daily_order_capacity=body.daily_order_capacity,
         pickup_window_hours=body.pickup_window_hours,
         pick_sla_minutes=body.pick_sla_minutes,
+        tax_region=body.tax_region,
     )
 
 
@@ -513,7 +542,9 @@ def fulfillment_request(wanted: models.FulfillmentIn) -> orders_pb2.FulfillmentR
                 "is required for pickup",
             )
         return orders_pb2.FulfillmentRequest(
-            type=wanted.type.to_proto(), location_id=wanted.location_id
+            type=wanted.type.to_proto(),
+            location_id=wanted.location_id,
+            shipping_method=wanted.shipping_method or "",
         )
     if wanted.address is None:
         raise _required(
@@ -528,7 +559,9 @@ def fulfillment_request(wanted: models.FulfillmentIn) -> orders_pb2.FulfillmentR
             postal_code=address.postal_code,
             country=address.country,
             point=common_pb2.GeoPoint(lat=address.lat, lon=address.lon),
+            region=address.region,
         ),
+        shipping_method=wanted.shipping_method or "",
     )
 
 
@@ -622,3 +655,24 @@ def store_tasks_request(
         limit=limit,
         page_token=cursor,
     )
+
+
+def price_cart(out: models.CartOut, quote: orders_pb2.Quote) -> None:
+    """Puts a quote's prices on the cart's lines (the quote lists them merged, by sku)."""
+    priced = {line.sku: line for line in quote.lines}
+    for line in out.lines:
+        found = priced.get(line.sku)
+        if found is None:
+            continue
+        line.unit_price = money(found.unit_price)
+        line.discount = money(found.discount)
+        line.total = money(found.total)
+    out.totals = models.CartTotalsOut(
+        subtotal=money(quote.totals.subtotal),
+        discount=money(quote.totals.discount),
+        total=money(quote.totals.total),
+    )
+    out.promotions_applied = [
+        {"promotion_id": p.promotion_id, "name": p.name, "discount": money(p.discount).model_dump()}
+        for p in quote.promotions_applied
+    ]

@@ -146,7 +146,7 @@ def validate_basket(request: BasketRequest) -> BasketRequest:
     elif request.fulfillment_type == FulfillmentType.SHIP:
         if request.address is None or not request.address.country:
             bad.add("fulfillment.address.country", "is required for ship")
-    else:
+    elif request.fulfillment_type is not None:
         bad.add("fulfillment.type", "must be pickup or ship")
     for index, code in enumerate(request.coupon_codes):
         bad.check_text(f"coupon_codes[{index}]", code, required=True, max_length=MAX_CODE)
@@ -169,10 +169,10 @@ def validate_basket(request: BasketRequest) -> BasketRequest:
 
 
 async def price_basket(deps: Pricing, request: BasketRequest) -> PricedBasket:
-    """The one price of a basket: quotes, carts and orders all come here."""
+    """The one price of a basket: quotes, carts and orders all come here. A
+    basket without a fulfillment (a cart) is priced without tax or shipping."""
     request = validate_basket(request)
     assert isinstance(request.channel, Channel)
-    assert isinstance(request.fulfillment_type, FulfillmentType)
     now = deps.now()
     codes = [pricing.normalize_code(code) for code in request.coupon_codes if code.strip()]
     items = await deps.catalog.items([line.sku for line in request.lines], request.channel)
@@ -184,12 +184,15 @@ async def price_basket(deps: Pricing, request: BasketRequest) -> PricedBasket:
         shipping = pricing.choose_shipping_method(
             await deps.tables.shipping_methods(), request.shipping_method, request.address.country
         )
-    else:
+    elif request.fulfillment_type == FulfillmentType.PICKUP:
         region = await deps.catalog.tax_region_of(request.location_id)
+    else:
+        # A cart without a fulfillment yet: goods and discounts; no tax or shipping.
+        region = ""
     rate = await deps.tax.rate_for(region)
     basket = pricing.Basket(
         request.channel,
-        request.fulfillment_type,
+        request.fulfillment_type or FulfillmentType.PICKUP,
         [pricing.BasketLine(line.sku, line.quantity) for line in request.lines],
         codes,
     )

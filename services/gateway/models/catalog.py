@@ -31,6 +31,8 @@ class LocationIn(BaseModel):
     daily_order_capacity: StrictInt = Field(default=0, ge=0)
     pickup_window_hours: float = Field(default=72.0, gt=0)
     pick_sla_minutes: float = Field(default=120.0, gt=0)
+    # Where a sale here or a pickup from here is taxed ("US-CA").
+    tax_region: str = Field(default="", max_length=32)
 
 
 class LocationOut(BaseModel):
@@ -45,6 +47,7 @@ class LocationOut(BaseModel):
     pickup_window_hours: float
     pick_sla_minutes: float
     distance_km: float | None = None
+    tax_region: str | None = None
 
 
 class LocationList(BaseModel):
@@ -64,6 +67,7 @@ class ProductOut(BaseModel):
     name: str
     price: Money
     returnable_days: int
+    active: bool = True
 
 
 class AdjustmentIn(BaseModel):

@@ -97,6 +97,17 @@ class MergedCustomerOut(CustomerRecordOut):
 class CartLineOut(BaseModel):
     sku: str
     quantity: int
+    # Priced by the orders service's one pricing function for the cart's
+    # channel (tax and shipping come with a fulfillment, at quote or checkout).
+    unit_price: Money | None = None
+    discount: Money | None = None
+    total: Money | None = None
+
+
+class CartTotalsOut(BaseModel):
+    subtotal: Money
+    discount: Money
+    total: Money
 
 
 class CartOut(BaseModel):
@@ -105,6 +116,10 @@ class CartOut(BaseModel):
     channel: str
     version: int
     updated_at: str | None = None
+    totals: CartTotalsOut | None = None
+    promotions_applied: list[dict[str, object]] | None = None
+    # Why the cart has no prices (a sku no longer sold), when it has none.
+    pricing_problem: str | None = None
 
 
 class TimelineEventOut(BaseModel):
@@ -175,3 +190,17 @@ class ExportOut(BaseModel):
     loyalty_history: list[LoyaltyEntryOut]
     notifications: list[NotificationOut]
     merges: list[MergeRecordOut]
+
+
+class CustomerIdOut(BaseModel):
+    """What a guest (or another customer) learns from POST /v1/customers."""
+
+    customer_id: str
+
+
+class CustomerContactOut(CustomerIdOut):
+    """What an associate sees of a customer: name and contact only."""
+
+    name: str
+    email: str
+    phone: str

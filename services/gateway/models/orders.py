@@ -22,12 +22,16 @@ class AddressIn(BaseModel):
     country: str = Field(min_length=2, max_length=2)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+    # State or province: with country, the tax region ("US" + "CA").
+    region: str = Field(default="", max_length=16)
 
 
 class FulfillmentIn(BaseModel):
     type: FulfillmentType
     location_id: str | None = None
     address: AddressIn | None = None
+    # For ship: a shipping method's id (may be left out when only one fits).
+    shipping_method: str | None = Field(default=None, max_length=64)
 
 
 class TenderIn(BaseModel):
@@ -50,6 +54,7 @@ class OrderIn(BaseModel):
     fulfillment: FulfillmentIn
     payment: PaymentIn
     referral_associate_id: str | None = None
+    coupon_codes: list[str] | None = Field(default=None, max_length=5)
 
 
 class FulfillmentLineOut(BaseModel):
@@ -84,6 +89,26 @@ class OrderLineOut(BaseModel):
     unit_price: Money | None = None
     returnable_days: int
     returned_quantity: int
+    # As priced at placement (kept for the order's life): discount off
+    # quantity x unit price, tax on the rest, and what the line cost.
+    discount: Money | None = None
+    tax: Money | None = None
+    total: Money | None = None
+
+
+class OrderTotalsOut(BaseModel):
+    subtotal: Money
+    discount: Money
+    shipping: Money
+    tax: Money
+    total: Money
+
+
+class OrderPromotionOut(BaseModel):
+    promotion_id: str
+    name: str
+    code: str | None = None
+    discount: Money
 
 
 class EventOut(BaseModel):
@@ -120,6 +145,12 @@ class OrderOut(BaseModel):
     store_id: str | None = None
     referral_associate_id: str | None = None
     created_at: str | None = None
+    totals: OrderTotalsOut | None = None
+    promotions_applied: list[OrderPromotionOut] | None = None
+    # Which tax rule applied ("US-CA 725 bps", "US-ZZ: no rate, 0").
+    tax_rule: str | None = None
+    shipping_method: str | None = None
+    coupon_codes: list[str] | None = None
 
 
 class CancelIn(BaseModel):

@@ -16,11 +16,12 @@ from fastapi.responses import JSONResponse
 
 from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2
+from omni.orders.v1 import orders_pb2
 from services.gateway import mapping
 from services.gateway.auth import Caller, Principal
 from services.gateway.clients import call
 from services.gateway.models import CartIn, CartOut
-from services.gateway.problems import bad_request
+from services.gateway.problems import Problem, bad_request
 from services.gateway.routes.customer_access import check_own_customer
 from services.gateway.routes.deps import clients_of, settings_of
 
@@ -57,7 +58,41 @@ async def get_cart(customer_id: str, request: Request, principal: Caller) -> JSO
         customers_pb2.GetCartRequest(customer_id=customer_id),
         deadline=settings_of(request).read_timeout_seconds,
     )
-    return _cart_response(reply.cart)
+    return await _priced_cart_response(request, principal, reply.cart)
+
+
+async def _priced_cart_response(
+    request: Request, principal: Principal, cart: customers_pb2.Cart
+) -> JSONResponse:
+    """The cart with its prices: the orders service's quote of its lines for the
+    cart's channel (the one pricing function; tax and shipping come with a
+    fulfillment). A cart holding a sku that can no longer be sold shows why."""
+    out = mapping.cart(cart)
+    if cart.lines:
+        channel = cart.channel or mapping.channel(principal.home_channel)
+        try:
+            reply = await call(
+                clients_of(request).orders.QuoteBasket,
+                orders_pb2.QuoteBasketRequest(
+                    customer_id=cart.customer_id,
+                    channel=channel,
+                    lines=[
+                        common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity)
+                        for line in cart.lines
+                    ],
+                ),
+                deadline=settings_of(request).read_timeout_seconds,
+            )
+        except Problem as problem:
+            if problem.status >= 500:
+                raise
+            out.pricing_problem = problem.detail
+        else:
+            mapping.price_cart(out, reply.quote)
+    return JSONResponse(
+        out.model_dump(mode="json"),
+        headers={"ETag": mapping.etag(cart.version)},
+    )
 
 
 @router.put(

@@ -88,6 +88,7 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> Ord
         associate_id=principal.sub if principal.is_("associate") else "",
         store_id=principal.store_id if principal.is_("associate") else "",
         referral_associate_id=body.referral_associate_id or "",
+        coupon_codes=body.coupon_codes or [],
     )
     reply = await call(
         clients_of(request).orders.PlaceOrder,
