@@ -143,7 +143,9 @@ def clear_needs_attention() -> None:
 def activity_summary(activity: Any, argument: Any) -> str:
     """The one line shown on an activity's event in the UI: its name and the
     step key or reference it acts on (ids only, never a token or code)."""
-    name = getattr(activity, "__name__", None) or str(activity)
+    # The name the activity is registered under (e.g. inventory.reserve_stock).
+    definition = getattr(activity, "__temporal_activity_definition", None)
+    name = getattr(definition, "name", None) or getattr(activity, "__name__", str(activity))
     for field_name in (
         "idempotency_key",
         "reservation_id",
