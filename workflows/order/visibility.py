@@ -145,7 +145,7 @@ def activity_summary(activity: Any, argument: Any) -> str:
     step key or reference it acts on (ids only, never a token or code)."""
     # The name the activity is registered under (e.g. inventory.reserve_stock).
     definition = getattr(activity, "__temporal_activity_definition", None)
-    name = getattr(definition, "name", None) or getattr(activity, "__name__", str(activity))
+    name = str(getattr(definition, "name", None) or getattr(activity, "__name__", activity))
     for field_name in (
         "idempotency_key",
         "reservation_id",
