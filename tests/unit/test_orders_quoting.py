@@ -162,11 +162,25 @@ async def test_bad_baskets_name_their_fields(pricing: Pricing) -> None:
         "channel",
         "lines[0].sku",
         "lines[0].quantity",
-        "fulfillment.type",
         "coupon_codes[0]",
     } <= fields
     with pytest.raises(InvalidArgument):
         await quoting.price_basket(pricing, ship(("TEE-1", 1), address=replace(HOME, country="")))
+
+
+async def test_a_cart_without_a_fulfillment_is_priced_without_tax_or_shipping(
+    pricing: Pricing,
+) -> None:
+    await quoting.put_tax_region(pricing, TaxRegionRecord("US-NY", "New York", 800))
+    await a_promotion(pricing)
+    cart = await quoting.price_basket(
+        pricing, BasketRequest(Channel.WEB, [RequestedLine("TEE-1", 2)], None)
+    )
+    assert (cart.totals.total_minor, cart.totals.tax_minor, cart.tax_rule) == (
+        3600,
+        0,
+        "no tax region: 0",
+    )
 
 
 async def test_an_unknown_expired_or_other_channels_code_is_a_422_naming_it(
@@ -325,3 +339,30 @@ async def test_a_price_change_racing_a_placement_prices_the_order_one_way_or_the
     catalog.prices["TEE-1"] = 9999
     again = await use_cases.get_order(deps, order.order_id)
     assert again.total == order.total
+
+
+async def test_a_return_refunds_what_was_paid_and_shipping_only_with_the_whole_order() -> None:
+    from omni.words import FulfillmentStatus, ItemCondition, OrderStatus
+    from services.common.money import Money
+    from services.orders.domain import returns
+    from services.orders.domain.records import FulfillmentRecord, OrderLineRecord, OrderRecord
+    from services.orders.domain.returns import ReturnRequestLine
+
+    order = OrderRecord(
+        "o1", "C1", Channel.WEB, OrderStatus.COMPLETED, Money(5869, "USD"),
+        FulfillmentType.SHIP, "", HOME, "", "", "", "order-o1", NOW, NOW,
+        lines=[OrderLineRecord("TEE-1", 3, 2000, 30, 0, discount_minor=600, tax_minor=392)],
+        fulfillments=[FulfillmentRecord("o1-F1", "o1", FulfillmentType.SHIP, "W1",
+                                        FulfillmentStatus.SHIPPED, [], "", "", "", NOW)],
+        subtotal_minor=6000, discount_minor=600, shipping_minor=72, shipping_tax_minor=5,
+        tax_minor=397,
+    )  # fmt: skip
+    one = returns.plan_return_of(
+        order, [ReturnRequestLine("TEE-1", 1, ItemCondition.SELLABLE)], NOW
+    )
+    assert one.refund_minor == 1931  # (6000 - 600 + 392) / 3, half to even
+    order.lines[0].returned_quantity = 1
+    rest = returns.plan_return_of(
+        order, [ReturnRequestLine("TEE-1", 2, ItemCondition.SELLABLE)], NOW
+    )
+    assert one.refund_minor + rest.refund_minor == order.total.amount_minor

@@ -98,6 +98,11 @@ class OrderInput:
     fulfillment_type: str  # FulfillmentType
     pickup_location_id: str = ""
     address: AddressInput | None = None
+    # What the order costs as priced (lines after discounts, shipping, tax:
+    # services/orders/domain/pricing.py): authorized, and captured in
+    # proportion to what is delivered. 0 (orders placed before pricing): the
+    # lines' unit prices alone.
+    total_minor: int = 0
 
 
 def order_summary(order: OrderInput, store_id: str = "") -> str:
@@ -188,6 +193,10 @@ class ReturnInput:
     lines: list[ReturnLineInput]
     # RefundMethod: the original tenders, or everything as store credit to customer_id.
     refund_method: str = RefundMethod.ORIGINAL
+    # What the return gives back when all of it arrives (what was paid for the
+    # units after discounts, plus their tax; shipping when the whole order
+    # comes back). 0 (returns started before pricing): the lines' unit prices.
+    refund_minor: int = 0
 
 
 @dataclass

@@ -129,12 +129,35 @@ class OrderState:
         return rules.is_final(self.status)
 
     @property
-    def total_minor(self) -> int:
+    def listed_total_minor(self) -> int:
+        """The lines at their unit prices (before discounts, shipping and tax)."""
         return sum(line.unit_price_minor * line.quantity for line in self.order.lines)
 
     @property
+    def total_minor(self) -> int:
+        """What is authorized: the order's priced total (0 in orders placed
+        before pricing: the lines at their unit prices)."""
+        return self.order.total_minor or self.listed_total_minor
+
+    def priced_share(self, listed_minor: int) -> int:
+        """The priced total's share for goods worth `listed_minor` at unit
+        prices (half to even); all of it when everything is delivered."""
+        listed = self.listed_total_minor
+        if not self.order.total_minor or listed <= 0:
+            return listed_minor
+        if listed_minor >= listed:
+            return self.order.total_minor
+        quotient, remainder = divmod(self.order.total_minor * listed_minor, listed)
+        if 2 * remainder > listed or (2 * remainder == listed and quotient % 2 == 1):
+            quotient += 1
+        return quotient
+
+    @property
     def delivered_total_minor(self) -> int:
-        return sum(f.picked_total_minor for f in self.fulfillments if f.delivered)
+        """What is captured: the priced share of the goods delivered."""
+        return self.priced_share(
+            sum(f.picked_total_minor for f in self.fulfillments if f.delivered)
+        )
 
     def key(self, step: str) -> str:
         """The idempotency key (or event id) of one step of this order."""

@@ -106,7 +106,7 @@ class ReturnWorkflow:
         await self._record("received", "received", f"received at {location_id}")
         await self._milestone(TimelineEventKind.RETURN_RECEIVED, f"received at {location_id}")
         await self._restock(location_id, lines)
-        refund_minor = sum(line.unit_price_minor * line.quantity for line in lines)
+        refund_minor = self._refund_due(lines)
         shortfall = await self._refund(refund_minor)
         self.status = ReturnStatus.REFUNDED
         detail = f"refunded {refund_minor - shortfall} {request.currency}"
@@ -125,6 +125,21 @@ class ReturnWorkflow:
         return ReturnStatusView(
             return_id=self.request.return_id, status=self.status, refunded_minor=refunded
         )
+
+    def _refund_due(self, lines: list[ReturnLineInput]) -> int:
+        """What the received lines give back: the return's priced refund
+        (request.refund_minor) for all of it, its share (half to even, by unit
+        prices) for part; the unit prices alone for returns started before pricing."""
+        listed = sum(line.unit_price_minor * line.quantity for line in lines)
+        asked = sum(line.unit_price_minor * line.quantity for line in self.request.lines)
+        if not self.request.refund_minor or asked <= 0:
+            return listed
+        if listed >= asked:
+            return self.request.refund_minor
+        quotient, remainder = divmod(self.request.refund_minor * listed, asked)
+        if 2 * remainder > asked or (2 * remainder == asked and quotient % 2 == 1):
+            quotient += 1
+        return quotient
 
     def _received_lines(self, receipt: ReceiveInput) -> list[ReturnLineInput]:
         """What arrived, priced as the return was; nothing listed means all of it."""

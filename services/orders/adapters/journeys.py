@@ -124,6 +124,7 @@ def order_input(order: OrderRecord, tenders: list[RequestedTender]) -> OrderInpu
         fulfillment_type=order.fulfillment_type,
         pickup_location_id=order.location_id,
         address=address,
+        total_minor=order.total.amount_minor,
     )
 
 
@@ -141,6 +142,7 @@ def return_input(record: ReturnRecord) -> ReturnInput:
             for line in record.lines
         ],
         refund_method=record.refund_method,
+        refund_minor=record.refund.amount_minor,
     )
 
 

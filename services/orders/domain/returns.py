@@ -21,6 +21,7 @@ from omni.words import (
 from services.common.errors import BusinessRuleViolation, Conflict
 from services.common.money import Money
 from services.common.validation import Violations
+from services.orders.domain import pricing
 from services.orders.domain.records import OrderRecord, ReturnLineRecord, ReturnRecord
 from workflows.order import rules
 
@@ -59,6 +60,9 @@ class BoughtLine:
     returned_quantity: int
     unit_price_minor: int
     returnable_days: int
+    # As priced at placement: the line's discount and tax.
+    discount_minor: int = 0
+    tax_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ def bought_lines(order: OrderRecord) -> dict[str, BoughtLine]:
             line.returned_quantity,
             line.unit_price_minor,
             line.returnable_days,
+            line.discount_minor,
+            line.tax_minor,
         )
         for line in order.lines
     }
@@ -132,8 +138,12 @@ def plan_return(
     lines: list[ReturnRequestLine],
     window_reference: datetime,
     now: datetime,
+    shipping_with_tax_minor: int = 0,
 ) -> ReturnPlan:
-    """Checks a well-formed return against the order; returns the refund due."""
+    """Checks a well-formed return against the order; returns the refund due:
+    what was paid for those units after discounts plus their tax, and the
+    shipping (with its tax) when this return brings the whole order back
+    (services/orders/domain/pricing.py)."""
     if not rules.may_return(order_status, fulfillment_statuses):
         raise Conflict(
             "INVALID_STATE",
@@ -157,7 +167,21 @@ def plan_return(
         left = returnable_quantity(item.quantity, item.returned_quantity)
         if line.quantity > left:
             raise return_quantity_exceeded(line.sku, line.quantity, left)
-    refund = sum(bought[line.sku].unit_price_minor * line.quantity for line in lines)
+    refund = pricing.refund_for_return(
+        [
+            pricing.PaidLine(
+                item.sku,
+                item.quantity,
+                item.unit_price_minor * item.quantity,
+                item.discount_minor,
+                item.tax_minor,
+            )
+            for item in bought.values()
+        ],
+        {item.sku: item.returned_quantity for item in bought.values()},
+        {line.sku: line.quantity for line in lines},
+        shipping_with_tax_minor,
+    )
     prices = {line.sku: bought[line.sku].unit_price_minor for line in lines}
     return ReturnPlan(lines=lines, refund_minor=refund, unit_prices=prices)
 
@@ -171,6 +195,7 @@ def plan_return_of(order: OrderRecord, lines: list[ReturnRequestLine], now: date
         lines=lines,
         window_reference=order.completed_at or order.created_at,
         now=now,
+        shipping_with_tax_minor=order.shipping_minor + order.shipping_tax_minor,
     )
 
 
