@@ -118,8 +118,17 @@ async def serve(
         port = server.add_secure_port(address, server_credentials(files))
     if port == 0:
         raise RuntimeError(f"cannot listen on {address}")
+    health_server = None
+    if files is not None and settings.health_port is not None:
+        # Only grpc.health.v1 on this port, in plaintext, for the kubelet's probes.
+        health_server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, health_server)
+        if health_server.add_insecure_port(f"{settings.grpc_host}:{settings.health_port}") == 0:
+            raise RuntimeError(f"cannot listen on health port {settings.health_port}")
     await database.ping()
     await server.start()
+    if health_server is not None:
+        await health_server.start()
     readiness_names = ["", *service_names]
     for name in [*readiness_names, LIVENESS_SERVICE]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -144,6 +153,8 @@ async def serve(
     if on_stopping is not None:
         await on_stopping()
     await server.stop(settings.shutdown_grace_seconds)
+    if health_server is not None:
+        await health_server.stop(None)
     if on_stop is not None:
         await on_stop()
     await database.dispose()

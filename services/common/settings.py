@@ -18,6 +18,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # Unset: no Prometheus endpoint (tests); `omni up` and Kubernetes set it.
     metrics_port: int | None = None
+    # With TLS on (OMNI_TLS_*), health alone is also served in plaintext here:
+    # the kubelet's gRPC probes cannot speak TLS. Unset: no such port.
+    health_port: int | None = None
     # Readiness turns NOT_SERVING while the database does not answer.
     db_check_interval_seconds: float = 5.0
     db_check_timeout_seconds: float = 2.0

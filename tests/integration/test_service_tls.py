@@ -134,12 +134,13 @@ def tls_services(
     started: list[subprocess.Popen[bytes]] = []
     try:
         for name, extra in (("inventory", {}), ("customers", {"CART_REMINDERS": "false"})):
-            port = free_port()
+            port, health_port = free_port(), free_port()
             process = start_module(
                 f"services.{name}.main",
                 {
                     "DATABASE_URL": migrated_database(name),
                     "GRPC_PORT": str(port),
+                    "HEALTH_PORT": str(health_port),
                     **IDENTITY_ENV,
                     **pki.env(),
                     **extra,
@@ -148,6 +149,7 @@ def tls_services(
             )
             started.append(process)
             addresses[name] = f"127.0.0.1:{port}"
+            addresses[f"{name}-health"] = f"127.0.0.1:{health_port}"
             _wait_tls_healthy(addresses[name], pki, process)
         yield addresses
     finally:
@@ -194,3 +196,20 @@ async def test_plaintext_and_certificateless_calls_are_refused(
                 request, timeout=5
             )
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+@pytest.mark.parametrize("service", ["inventory", "customers"])
+async def test_the_plaintext_health_port_serves_health_and_nothing_else(
+    tls_services: dict[str, str], service: str
+) -> None:
+    """The kubelet's gRPC probes cannot speak TLS: HEALTH_PORT answers them."""
+    async with grpc.aio.insecure_channel(tls_services[f"{service}-health"]) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for name in ("", "omni.liveness"):
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=name))
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await customers_pb2_grpc.CustomersServiceStub(channel).GetCustomer(
+                customers_pb2.GetCustomerRequest(customer_id="C-1")
+            )
+        assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
