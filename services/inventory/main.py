@@ -28,6 +28,12 @@ class InventorySettings(ServiceSettings):
     # How late at most a soft hold stops counting when nothing reads it.
     hold_sweep_interval_seconds: float = 1.0
     database_pool_size: int = 20
+    # Concurrent reservations of the same rows go in one statement (store/fast_path.py,
+    # ReserveBatcher): at most this many (1: each alone), after waiting this long
+    # for more (0: those that arrived in the same event-loop tick). Chosen by
+    # bench/inventory_reserve.py's window sweep (bench/README.md).
+    reserve_batch_max: int = 64
+    reserve_batch_window_ms: float = 0.0
 
 
 async def run(settings: InventorySettings) -> None:
@@ -38,7 +44,12 @@ async def run(settings: InventorySettings) -> None:
     inventory = Inventory(
         units=database,
         store=store,
-        hot_path=HotPath(hot_pool, database.engine.url.database or ""),
+        hot_path=HotPath(
+            hot_pool,
+            database.engine.url.database or "",
+            batch_window=settings.reserve_batch_window_ms / 1000,
+            batch_max=settings.reserve_batch_max,
+        ),
         run_once=IdempotencyKeys(database),
         changes=changes,
     )

@@ -112,6 +112,8 @@ class World:
     lat: float = field(default_factory=lambda: random.uniform(-50, 50))
     lon: float = field(default_factory=lambda: random.uniform(-150, 150))
     skus: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    shipping_method: str | None = None
 
     @property
     def admin(self) -> Channel:
@@ -198,6 +200,8 @@ class World:
         )
         if response.status_code == 201:
             self.checker.acknowledge({**response.json(), "customer_id": customer_id}, key)
+        else:
+            self.refusals.append(f"{response.status_code} {response.text[:300]}")
         return response
 
     def _fulfillment_of(self, caller: Channel, order_id: str) -> dict[str, Any]:
@@ -244,8 +248,24 @@ class World:
                 return str(code)
             time.sleep(0.3)
 
+    def _ensure_shipping_method(self) -> None:
+        if self.shipping_method is None:
+            method_id = unique("ground").lower()
+            response = self.admin.post(
+                "/v1/shipping-methods",
+                {
+                    "method_id": method_id,
+                    "name": "Ground",
+                    "price": {"amount_minor": 500, "currency": "USD"},
+                    "countries": ["US"],
+                },
+            )
+            assert response.status_code == 201, response.text
+            self.shipping_method = method_id
+
     def ship(self, sku: str, card: str = "tok_approve") -> str | None:
         """Ship-from-store: place for an address near the stores, pick, ship."""
+        self._ensure_shipping_method()
         customer_id, customer = self.customer()
         address = {
             "line1": "1 Main St",
@@ -255,9 +275,8 @@ class World:
             "lat": self.lat,
             "lon": self.lon,
         }
-        placed = self.place(
-            customer, customer_id, sku, 1, {"type": "ship", "address": address}, card
-        )
+        fulfillment = {"type": "ship", "address": address, "shipping_method": self.shipping_method}
+        placed = self.place(customer, customer_id, sku, 1, fulfillment, card)
         if placed.status_code != 201:
             assert placed.status_code == 422, placed.text
             return None

@@ -79,7 +79,7 @@ def test_worker_killed_at_random_moments_during_journeys(world: World, checker: 
             kill(world.stack, checker, "workflows.worker")
 
     results = run_concurrently(journeys, faults)
-    assert all(results), "every journey had stock and an approving card"
+    assert all(results), f"every journey had stock and an approving card: {world.refusals}"
     _no_bad_answers(world)
     _audit(world, checker)
 
@@ -94,7 +94,7 @@ def test_each_service_killed_in_turn_mid_journey(world: World, checker: Checker)
             kill(world.stack, checker, module)
 
     results = run_concurrently(journeys, faults)
-    assert all(results)
+    assert all(results), world.refusals
     # While a service restarts the gateway answers 503 with Retry-After, never a 500.
     _no_bad_answers(world)
     _audit(world, checker)
@@ -111,7 +111,7 @@ def test_postgres_restarted_mid_journey(world: World, checker: Checker) -> None:
             kill(world.stack, checker, "postgres", signal.SIGINT)
 
     results = run_concurrently(journeys, faults)
-    assert all(results)
+    assert all(results), world.refusals
     _no_bad_answers(world)
     _audit(world, checker)
 

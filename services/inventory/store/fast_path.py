@@ -12,7 +12,9 @@ by hand. What a channel may sell is still the SQL function stock_available().
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -22,6 +24,7 @@ from opentelemetry.trace import SpanKind
 from omni.words import Channel, ReservationStatus
 from services.inventory.domain import (
     AvailabilitySnapshot,
+    Line,
     Location,
     ReservationRequest,
     ReserveOutcome,
@@ -36,6 +39,13 @@ INSUFFICIENT_STOCK_SQLSTATE = "OM001"
 _RESERVE_STOCK = (
     "SELECT out_created, out_expires_at FROM reserve_stock($1, $2, $3, $4, $5, $6, $7, $8)"
 )
+# Many reservations of the same location and skus (migration 0006).
+_RESERVE_STOCK_BATCH = (
+    "SELECT out_created, out_expires_at, out_short, out_unknown"
+    " FROM reserve_stock_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
+# PostgreSQL could take far more; past this a batch only adds latency to its first members.
+DEFAULT_BATCH_MAX = 64
 
 # Every asked sku (known or not), each stock row of the known ones with its
 # location and what the channel may sell, and whether any soft hold is past
@@ -43,7 +53,7 @@ _RESERVE_STOCK = (
 _AVAILABILITY = f"""
 SELECT asked.sku, p.sku IS NOT NULL AS known,
        l.location_id, l.name, l.kind, l.lat, l.lon, l.pickup_enabled, l.ship_from_enabled,
-       l.daily_order_capacity, l.pickup_window_hours, l.pick_sla_minutes,
+       l.daily_order_capacity, l.pickup_window_hours, l.pick_sla_minutes, l.tax_region,
        stock_available(s.on_hand, s.reserved, ss.quantity) AS available,
        EXISTS (SELECT 1 FROM reservations r
                WHERE r.status = '{ReservationStatus.ACTIVE}' AND r.expires_at <= now()) AS holds_due
@@ -107,38 +117,177 @@ class _RowAttributes:
         return self._record[name]
 
 
-class HotPath:
-    """The two one-statement calls, on a pool of their own."""
+@dataclass
+class _Member:
+    request: ReservationRequest
+    lines: list[Line]
+    answer: asyncio.Future[ReserveOutcome]
 
-    def __init__(self, pool: asyncpg.Pool, database_name: str = "") -> None:
+
+@dataclass
+class ReserveBatcher:
+    """Groups concurrent reservations of the same location and skus into one
+    reserve_stock_batch() statement: the hot row is locked and committed once
+    per batch, not once per buyer.
+
+    Per key, at most one statement is in flight; reservations that arrive
+    while it runs wait for it (they would wait for its row lock anyway) and go
+    together in the next one, after `window` seconds (0: the same event-loop
+    tick). A lone reservation goes alone through reserve_stock(), as before.
+    When a batch fails as a whole (an unknown location or sku is a foreign
+    key violation; a deadlock), each member is tried alone, so each gets its
+    own answer."""
+
+    pool: asyncpg.Pool
+    database_name: str
+    window: float = 0.0
+    max_size: int = DEFAULT_BATCH_MAX
+    _waiting: dict[tuple[str, tuple[str, ...]], list[_Member]] = field(default_factory=dict)
+    _draining: set[asyncio.Task[None]] = field(default_factory=set)
+    _keys_in_flight: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    # How many reservations each statement carried (bench and tests read it).
+    sizes: list[int] = field(default_factory=list)
+
+    async def reserve(self, request: ReservationRequest, lines: list[Line]) -> ReserveOutcome:
+        key = (request.location_id, tuple(line.sku for line in lines))
+        answer: asyncio.Future[ReserveOutcome] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append(_Member(request, lines, answer))
+        if key not in self._keys_in_flight:
+            self._keys_in_flight.add(key)
+            task = asyncio.create_task(self._drain(key))
+            self._draining.add(task)
+            task.add_done_callback(self._draining.discard)
+        # Shielded: a caller that gives up does not cancel the others' statement.
+        return await asyncio.shield(answer)
+
+    async def _drain(self, key: tuple[str, tuple[str, ...]]) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.window)
+                members = self._waiting.pop(key, [])
+                if not members:
+                    return
+                if len(members) > self.max_size:
+                    self._waiting[key] = members[self.max_size :]
+                    members = members[: self.max_size]
+                await self._send(members)
+        finally:
+            self._keys_in_flight.discard(key)
+
+    async def _send(self, members: list[_Member]) -> None:
+        self.sizes.append(len(members))
+        outcomes: list[ReserveOutcome | BaseException]
+        try:
+            if len(members) == 1:
+                outcomes = [await self._alone(members[0])]
+            else:
+                outcomes = list(await self._reserve_together(members))
+        except asyncpg.PostgresError:
+            outcomes = list(
+                await asyncio.gather(*(self._alone(m) for m in members), return_exceptions=True)
+            )
+        except BaseException as error:
+            for member in members:
+                if not member.answer.done():
+                    member.answer.set_exception(error)
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            return
+        for member, outcome in zip(members, outcomes, strict=True):
+            if member.answer.done():
+                continue
+            if isinstance(outcome, BaseException):
+                member.answer.set_exception(outcome)
+            else:
+                member.answer.set_result(outcome)
+
+    async def _alone(self, member: _Member) -> ReserveOutcome:
+        return await _reserve_alone(self.pool, self.database_name, member.request, member.lines)
+
+    async def _reserve_together(self, members: list[_Member]) -> list[ReserveOutcome]:
+        first_line = [1]
+        for member in members:
+            first_line.append(first_line[-1] + len(member.lines))
+        with _sql_span(_RESERVE_STOCK_BATCH, self.database_name) as span:
+            span.set_attribute("omni.batch_size", len(members))
+            rows = await self.pool.fetch(
+                _RESERVE_STOCK_BATCH,
+                members[0].request.location_id,
+                [m.request.reservation_id for m in members],
+                [m.request.order_id for m in members],
+                [m.request.channel or "" for m in members],
+                [m.request.ttl_seconds for m in members],
+                [m.request.fingerprint() for m in members],
+                first_line,
+                [line.sku for m in members for line in m.lines],
+                [line.quantity for m in members for line in m.lines],
+            )
+        assert len(rows) == len(members)
+        return [
+            ReserveOutcome(created=False, unknown_reference=True)
+            if row["out_unknown"]
+            else ReserveOutcome(
+                created=row["out_created"],
+                expires_at=row["out_expires_at"],
+                short_skus=tuple(row["out_short"].split(",")) if row["out_short"] else (),
+            )
+            for row in rows
+        ]
+
+
+async def _reserve_alone(
+    pool: asyncpg.Pool, database_name: str, request: ReservationRequest, lines: list[Line]
+) -> ReserveOutcome:
+    try:
+        with _sql_span(_RESERVE_STOCK, database_name):
+            row = await pool.fetchrow(
+                _RESERVE_STOCK,
+                request.reservation_id,
+                request.order_id,
+                request.location_id,
+                request.channel or "",
+                request.ttl_seconds,
+                request.fingerprint(),
+                [line.sku for line in lines],
+                [line.quantity for line in lines],
+            )
+    except asyncpg.ForeignKeyViolationError:
+        return ReserveOutcome(created=False, unknown_reference=True)
+    except asyncpg.PostgresError as error:
+        if error.sqlstate != INSUFFICIENT_STOCK_SQLSTATE:
+            raise
+        detail = getattr(error, "detail", "") or ""
+        return ReserveOutcome(created=False, short_skus=tuple(detail.split(",")))
+    assert row is not None
+    return ReserveOutcome(created=row["out_created"], expires_at=row["out_expires_at"])
+
+
+class HotPath:
+    """The two one-statement calls, on a pool of their own.
+
+    `batch_max` > 1 groups concurrent reservations of the same rows
+    (`ReserveBatcher`, waiting `batch_window` seconds); 1 sends each alone."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        database_name: str = "",
+        *,
+        batch_window: float = 0.0,
+        batch_max: int = 1,
+    ) -> None:
         self.pool = pool
         self.database_name = database_name
+        self.batcher = (
+            ReserveBatcher(pool, database_name, batch_window, batch_max) if batch_max > 1 else None
+        )
 
     async def reserve(self, request: ReservationRequest) -> ReserveOutcome:
         """Every line held, or none, in one autocommitted statement."""
         lines = merge_lines(request.lines)  # sku order: the lock order
-        try:
-            with _sql_span(_RESERVE_STOCK, self.database_name):
-                row = await self.pool.fetchrow(
-                    _RESERVE_STOCK,
-                    request.reservation_id,
-                    request.order_id,
-                    request.location_id,
-                    request.channel or "",
-                    request.ttl_seconds,
-                    request.fingerprint(),
-                    [line.sku for line in lines],
-                    [line.quantity for line in lines],
-                )
-        except asyncpg.ForeignKeyViolationError:
-            return ReserveOutcome(created=False, unknown_reference=True)
-        except asyncpg.PostgresError as error:
-            if error.sqlstate != INSUFFICIENT_STOCK_SQLSTATE:
-                raise
-            detail = getattr(error, "detail", "") or ""
-            return ReserveOutcome(created=False, short_skus=tuple(detail.split(",")))
-        assert row is not None
-        return ReserveOutcome(created=row["out_created"], expires_at=row["out_expires_at"])
+        if self.batcher is not None:
+            return await self.batcher.reserve(request, lines)
+        return await _reserve_alone(self.pool, self.database_name, request, lines)
 
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None
