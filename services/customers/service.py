@@ -25,7 +25,12 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
         self, request: pb.CreateCustomerRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateCustomerResponse:
         customer, created = await use_cases.create_customer(
-            self._deps, request.email, request.phone, request.loyalty_card, request.name
+            self._deps,
+            request.email,
+            request.phone,
+            request.loyalty_card,
+            request.name,
+            leave_matched_unchanged=request.leave_matched_unchanged,
         )
         return pb.CreateCustomerResponse(
             customer=mapping.customer_to_proto(customer), created=created

@@ -166,26 +166,43 @@ class Dependencies:
 
 
 async def create_customer(
-    deps: Dependencies, email: str, phone: str, loyalty_card: str, name: str
+    deps: Dependencies,
+    email: str,
+    phone: str,
+    loyalty_card: str,
+    name: str,
+    *,
+    leave_matched_unchanged: bool = False,
 ) -> tuple[Customer, bool]:
-    """The customer holding one of the identities, or a new one; True when created."""
+    """The customer holding one of the identities, or a new one; True when
+    created. `leave_matched_unchanged`: a match gets none of the new identities
+    (a guest's or another customer's call must not change someone's record)."""
     identities = domain.identities_from(email, phone, loyalty_card)
     name = domain.validate_name(name)
     async with deps.database.unit_of_work() as uow:
-        found = await _match_or_create(deps, uow.session, identities, name)
+        found = await _match_or_create(
+            deps, uow.session, identities, name, attach=not leave_matched_unchanged
+        )
         await uow.commit()
     return found
 
 
 async def _match_or_create(
-    deps: Dependencies, session: AsyncSession, identities: list[Identity], name: str
+    deps: Dependencies,
+    session: AsyncSession,
+    identities: list[Identity],
+    name: str,
+    *,
+    attach: bool = True,
 ) -> tuple[Customer, bool]:
     store = deps.store
     for _ in range(CREATE_ATTEMPTS):
         owners = await store.identity_owners(session, identities)
         matched = domain.choose_match(identities, owners)
         if matched is not None:
-            await store.add_identities(session, matched, [i for i in identities if i not in owners])
+            if attach:
+                new = [i for i in identities if i not in owners]
+                await store.add_identities(session, matched, new)
             return await store.get_customer(session, matched), False
         customer_id = deps.new_id()
         # A concurrent create may win an identity: then match theirs.

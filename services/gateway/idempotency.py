@@ -19,7 +19,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.auth import authentication_of
-from services.gateway.card_numbers import read_body, replaying
+from services.gateway.card_numbers import checked_body
 from services.gateway.problems import Problem
 
 HEADER = "idempotency-key"
@@ -138,8 +138,7 @@ class IdempotencyMiddleware:
             )
             await problem.response()(scope, receive, send)
             return
-        body, messages = await read_body(receive)
-        receive = replaying(messages, receive)
+        body, receive = await checked_body(scope, receive)
         store: IdempotencyStore = scope["app"].state.idempotency
         print_ = fingerprint(scope["method"], scope["path"], body)
         recorder = _Recorder()

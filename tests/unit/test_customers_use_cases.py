@@ -415,6 +415,22 @@ async def test_the_same_email_in_another_case_is_the_same_customer_and_adds_the_
     }
 
 
+async def test_a_guests_match_attaches_nothing_to_the_matched_customer(world: World) -> None:
+    # Issue 12: a guest naming someone's email must not add a phone to their record.
+    first, _ = await use_cases.create_customer(world.deps, "ada@example.com", "", "", "Ada")
+    again, created = await use_cases.create_customer(
+        world.deps, "ada@example.com", "(415) 555-2671", "", "Mallory", leave_matched_unchanged=True
+    )
+    assert (again.customer_id, created) == (first.customer_id, False)
+    assert {(i.kind, i.value) for i in again.identities} == {
+        (IdentityKind.EMAIL, "ada@example.com")
+    }
+    third, created = await use_cases.create_customer(
+        world.deps, "", "(415) 555-2671", "", "", leave_matched_unchanged=True
+    )
+    assert created and third.customer_id != first.customer_id
+
+
 async def test_a_create_reports_every_malformed_identity_and_writes_nothing(
     world: World,
 ) -> None:

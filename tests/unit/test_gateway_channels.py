@@ -54,12 +54,13 @@ def test_the_role_default_is_one_table() -> None:
     assert set(DEFAULT_CHANNEL_BY_ROLE) == {"associate", "agent"}
 
 
-def test_an_order_takes_the_token_channel_then_the_body_then_the_role() -> None:
+def test_an_order_takes_the_token_channel_then_the_role_never_the_body() -> None:
+    # Issue 12: the body's channel no longer applies (it picked the safety stock).
     client = _client()
     placed = _stub(client, "orders")
     body = {**ORDER_BODY, "channel": "marketplace"}
     assert client.post("/v1/orders", json=body, headers=bearer("agent")).status_code == 201
-    assert Channel.from_proto(placed.called("PlaceOrder")[-1].channel) is Channel.MARKETPLACE
+    assert Channel.from_proto(placed.called("PlaceOrder")[-1].channel) is Channel.CALL_CENTER
     assert client.post("/v1/orders", json=ORDER_BODY, headers=bearer("agent")).status_code == 201
     assert Channel.from_proto(placed.called("PlaceOrder")[-1].channel) is Channel.CALL_CENTER
     app_token = bearer("agent", channel="app")

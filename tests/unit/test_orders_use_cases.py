@@ -234,7 +234,10 @@ class FakeRecords:
 
     async def claim_receiving_location(self, return_id: str, location_id: str) -> bool:
         record = self.state.returns[return_id]
-        if record.method != ReturnMethod.MAIL or record.status not in RECEIVABLE_RETURN_STATUSES:
+        if (
+            record.method not in (ReturnMethod.MAIL, ReturnMethod.IN_STORE)
+            or record.status not in RECEIVABLE_RETURN_STATUSES
+        ):
             return False
         if record.location_id not in ("", location_id):
             return False
@@ -672,12 +675,17 @@ async def test_a_mail_return_is_received_at_one_location(world: World) -> None:
     received = await use_cases.receive_return(world.deps, by_mail.return_id, "W2", arrived, "A1")
     assert received.status == ReturnStatus.REFUNDED
 
+    # Issue 12: an in-store return waits at its store (S2) until an associate
+    # there receives it; no other location can.
     other = await completed(world, ("TEE-1", 1))
     in_store = await use_cases.create_return(
         world.deps, return_request(other.order_id, 1), keyed("r2")
     )
+    one = [ReturnRequestLine("TEE-1", 1, SELLABLE)]
     with pytest.raises(Conflict):
-        await use_cases.receive_return(world.deps, in_store.return_id, "W1", arrived[:1], "A1")
+        await use_cases.receive_return(world.deps, in_store.return_id, "W1", one, "A1")
+    received = await use_cases.receive_return(world.deps, in_store.return_id, "S2", one, "A2")
+    assert received.status == ReturnStatus.REFUNDED
 
 
 # ---------------------------------------------------------------- progress

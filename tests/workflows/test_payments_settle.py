@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.workflows.fakes import FakeServices
 from tests.workflows.journeys import order, place, running_worker
 from tests.workflows.test_bopis import pickup_code
-from tests.workflows.test_returns import a_return, captured, start
+from tests.workflows.test_returns import a_return, captured, hand_over, start
 from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     HANDOVER_UPDATE,
@@ -108,6 +108,7 @@ async def test_a_return_asking_for_store_credit_refunds_everything_to_the_custom
     request.refund_method = "store_credit"
     async with running_worker(env.client, fakes) as queue:
         handle = await start(env.client, request, queue)
+        await hand_over(handle, request)
         final = await handle.result()
 
     assert final["status"] == "refunded"
@@ -129,7 +130,9 @@ async def test_a_return_refunds_the_original_tenders_by_default(env: WorkflowEnv
     request = a_return("in_store", [ReturnLineInput("SKU-A", 1, "sellable", 400)])
     assert request.refund_method == "original"
     async with running_worker(env.client, fakes) as queue:
-        await (await start(env.client, request, queue)).result()
+        handle = await start(env.client, request, queue)
+        await hand_over(handle, request)
+        await handle.result()
 
     [refund] = fakes.called("refund")
     assert (refund.to_store_credit, refund.customer_id, refund.amount_minor) == (False, "", 400)

@@ -48,6 +48,18 @@ async def start(client: Client, request: ReturnInput, queue: str) -> WorkflowHan
     )
 
 
+async def hand_over(handle: WorkflowHandle[Any, Any], request: ReturnInput) -> None:
+    """An associate of the store receives every line of an in-store return."""
+    await handle.execute_update(
+        RECEIVE_UPDATE,
+        ReceiveInput(
+            request.location_id,
+            [ReturnLineInput(line.sku, line.quantity, line.condition) for line in request.lines],
+        ),
+        result_type=ReturnStatus,
+    )
+
+
 async def test_in_store_return_restocks_sellable_lines_and_refunds_the_card(
     env: WorkflowEnvironment,
 ) -> None:
@@ -59,6 +71,7 @@ async def test_in_store_return_restocks_sellable_lines_and_refunds_the_card(
     rid = request.return_id
     async with running_worker(env.client, fakes) as queue:
         handle = await start(env.client, request, queue)
+        await hand_over(handle, request)
         final = await handle.result()
 
     assert final["status"] == "refunded"
@@ -74,8 +87,8 @@ async def test_in_store_return_restocks_sellable_lines_and_refunds_the_card(
     [refund] = fakes.called("refund")
     assert (refund.payment_id, refund.amount_minor) == ("pay-card", 1300)
     assert refund.idempotency_key == f"return-{rid}/refund/pay-card"
-    assert [p.status for p in fakes.return_progress] == ["received", "refunded"]
-    assert [p.event_id for p in fakes.return_progress] == [
+    assert [p.status for p in fakes.return_progress] == ["awaiting_receipt", "received", "refunded"]
+    assert [p.event_id for p in fakes.return_progress][1:] == [
         f"return-{rid}/received",
         f"return-{rid}/refunded",
     ]
@@ -102,6 +115,7 @@ async def test_split_tender_refund_goes_to_the_gift_card_first(env: WorkflowEnvi
     request = a_return("in_store", [ReturnLineInput("SKU-A", 3, "sellable", 400)])
     async with running_worker(env.client, fakes) as queue:
         handle = await start(env.client, request, queue)
+        await hand_over(handle, request)
         await handle.result()
 
     assert [(r.payment_id, r.amount_minor) for r in fakes.called("refund")] == [
@@ -151,3 +165,27 @@ async def test_mail_return_expires_when_nothing_arrives(env: WorkflowEnvironment
     assert final["status"] == "expired"
     assert fakes.called("refund") == [] and fakes.called("adjust_stock") == []
     assert fakes.return_progress[-1].status == "expired"
+
+
+async def test_in_store_return_waits_at_the_store_and_refunds_nothing_until_received(
+    env: WorkflowEnvironment,
+) -> None:
+    # Issue 12: a customer or agent starting an in-store return gets no refund
+    # until an associate of that store receives the goods.
+    fakes = FakeServices(payments={"pay-card": captured("pay-card", "card", 5000)})
+    request = a_return("in_store", [ReturnLineInput("SKU-A", 2, "sellable", 500)])
+    async with running_worker(env.client, fakes) as queue:
+        handle = await start(env.client, request, queue)
+        await env.sleep(timedelta(days=1))
+        assert fakes.called("refund") == [] and fakes.called("adjust_stock") == []
+        assert [p.status for p in fakes.return_progress] == ["awaiting_receipt"]
+        status = await handle.execute_update(
+            RECEIVE_UPDATE,
+            ReceiveInput("store-2", [ReturnLineInput("SKU-A", 2, "sellable")]),
+            result_type=ReturnStatus,
+        )
+        await handle.result()
+    assert status == ReturnStatus(request.return_id, "refunded", 1000)
+    [restock] = fakes.called("adjust_stock")
+    assert (restock.location_id, restock.delta) == ("store-2", 2)
+    assert [p.status for p in fakes.return_progress] == ["awaiting_receipt", "received", "refunded"]

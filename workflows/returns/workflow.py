@@ -1,6 +1,7 @@
 """Cross-channel returns: receive, restock what can be sold again, refund.
 
-in_store -> received at once; mail -> awaiting_receipt until `receive`
+in_store and mail -> awaiting_receipt until `receive` (an associate of the
+store, goods in hand, receives an in-store return right after creating it)
 (or "expired" when nothing arrives in time). Then sellable lines go back on
 the receiving location's shelf, and the returned lines' value is refunded to
 the order's payments, gift cards first and the card last — or, when the
@@ -56,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts.journeys import ReturnStatus as ReturnStatusView
     from workflows.order import rules
 
+IN_STORE_WAITS_FOR_RECEIPT = "in-store-return-waits-for-receipt"
 # How long a mail return may take to arrive before it expires.
 MAIL_RECEIPT_WINDOW = timedelta(days=30)
 
@@ -82,10 +84,20 @@ class ReturnWorkflow:
 
     @workflow.run
     async def run(self, request: ReturnInput) -> ReturnStatusView:
-        if request.method == ReturnMethod.IN_STORE:
+        # Issue 12: an in-store return waits at its store too, until an
+        # associate there receives the goods (runs started before kept the
+        # old "received at once").
+        if request.method == ReturnMethod.IN_STORE and not workflow.patched(
+            IN_STORE_WAITS_FOR_RECEIPT
+        ):
             location_id, lines = request.location_id, request.lines
         else:
-            await self._record("awaiting_receipt", "awaiting_receipt", "waiting for the parcel")
+            if request.method == ReturnMethod.IN_STORE:
+                self.status = ReturnStatus.AWAITING_RECEIPT
+                waiting_for = "waiting for the goods at " + request.location_id
+            else:
+                waiting_for = "waiting for the parcel"
+            await self._record("awaiting_receipt", "awaiting_receipt", waiting_for)
             try:
                 await workflow.wait_condition(
                     lambda: self.receipt is not None, timeout=MAIL_RECEIPT_WINDOW
@@ -275,7 +287,11 @@ class ReturnWorkflow:
         self._check_receipt(receipt)
 
     def _check_receipt(self, receipt: ReceiveInput) -> None:
-        if self.status != ReturnStatus.AWAITING_RECEIPT or self.receipt is not None:
+        waiting = self.status == ReturnStatus.AWAITING_RECEIPT or (
+            # An in-store return is receivable from its start.
+            self.status == ReturnStatus.REQUESTED and self.request.method == ReturnMethod.IN_STORE
+        )
+        if not waiting or self.receipt is not None:
             raise ApplicationError(
                 f"cannot receive a return that is {self.status}",
                 {"status": self.status},

@@ -151,16 +151,18 @@ class Preferences(_message.Message):
     def __init__(self, channels: _Optional[_Iterable[_Union[ContactChannel, str]]] = ..., marketing_consent: _Optional[_Iterable[_Union[ContactChannel, str]]] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
-    __slots__ = ("email", "phone", "name", "loyalty_card")
+    __slots__ = ("email", "phone", "name", "loyalty_card", "leave_matched_unchanged")
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     LOYALTY_CARD_FIELD_NUMBER: _ClassVar[int]
+    LEAVE_MATCHED_UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     email: str
     phone: str
     name: str
     loyalty_card: str
-    def __init__(self, email: _Optional[str] = ..., phone: _Optional[str] = ..., name: _Optional[str] = ..., loyalty_card: _Optional[str] = ...) -> None: ...
+    leave_matched_unchanged: bool
+    def __init__(self, email: _Optional[str] = ..., phone: _Optional[str] = ..., name: _Optional[str] = ..., loyalty_card: _Optional[str] = ..., leave_matched_unchanged: _Optional[bool] = ...) -> None: ...
 
 class CreateCustomerResponse(_message.Message):
     __slots__ = ("customer", "created")

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from omni.words import Channel, LocationKind, StockMovementReason
-from services.gateway.models.common import Money, OneOf
+from services.gateway.models.common import Body, Money, OneOf
 
 # What an associate or an admin may record by hand (`commit` is the stock
 # service's own, when a reservation is taken).
@@ -20,7 +20,7 @@ ADJUSTMENT_REASONS = (
 )
 
 
-class LocationIn(BaseModel):
+class LocationIn(Body):
     location_id: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1)
     kind: LocationKind
@@ -55,7 +55,7 @@ class LocationList(BaseModel):
     next_cursor: str | None = None
 
 
-class ProductIn(BaseModel):
+class ProductIn(Body):
     sku: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1)
     price: Money
@@ -70,7 +70,7 @@ class ProductOut(BaseModel):
     active: bool = True
 
 
-class AdjustmentIn(BaseModel):
+class AdjustmentIn(Body):
     location_id: str = Field(min_length=1)
     sku: str = Field(min_length=1)
     delta: StrictInt
@@ -78,7 +78,7 @@ class AdjustmentIn(BaseModel):
     reference: str | None = None
 
 
-class SafetyStockIn(BaseModel):
+class SafetyStockIn(Body):
     location_id: str = Field(min_length=1)
     sku: str = Field(min_length=1)
     channel: Channel

@@ -3,14 +3,31 @@ that take only some of a proto enum's words."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictInt,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from omni.words import Word
 
+# Every string a client sends is capped; fields with a tighter limit say so.
+MAX_TEXT_LENGTH = 1000
 
-class Money(BaseModel):
+
+class Body(BaseModel):
+    """A request body: unknown fields are ignored (never applied) and every
+    string is at most MAX_TEXT_LENGTH characters (lists carry their own caps)."""
+
+    model_config = ConfigDict(extra="ignore", str_max_length=MAX_TEXT_LENGTH)
+
+
+class Money(Body):
     amount_minor: StrictInt
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, StrictInt
 
 from omni.words import Channel
-from services.gateway.models.common import Money
+from services.gateway.models.common import Body, Money
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(Body):
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
     name: str | None = Field(default=None, max_length=200)
@@ -57,22 +57,22 @@ class ActivityList(BaseModel):
     next_cursor: str | None = None
 
 
-class CartLineIn(BaseModel):
+class CartLineIn(Body):
     sku: str = Field(min_length=1, max_length=64)
     quantity: StrictInt = Field(ge=1, le=999)
 
 
-class CartIn(BaseModel):
+class CartIn(Body):
     lines: list[CartLineIn] = Field(max_length=100)
     # Default: the token's channel.
     channel: Channel | None = None
 
 
-class MergeIn(BaseModel):
+class MergeIn(Body):
     duplicate_customer_id: str = Field(min_length=1, max_length=36)
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(Body):
     channels: list[str] = Field(default_factory=list, max_length=5)
     marketing_consent: list[str] = Field(default_factory=list, max_length=5)
 

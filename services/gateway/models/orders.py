@@ -7,15 +7,15 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StrictInt
 
 from omni.words import Channel, FulfillmentType, TenderType
-from services.gateway.models.common import Money, OneOf
+from services.gateway.models.common import Body, Money, OneOf
 
 
-class OrderLineIn(BaseModel):
+class OrderLineIn(Body):
     sku: str = Field(min_length=1)
     quantity: StrictInt = Field(gt=0)
 
 
-class AddressIn(BaseModel):
+class AddressIn(Body):
     line1: str = Field(min_length=1)
     city: str = Field(min_length=1)
     postal_code: str = ""
@@ -26,7 +26,7 @@ class AddressIn(BaseModel):
     region: str = Field(default="", max_length=16)
 
 
-class FulfillmentIn(BaseModel):
+class FulfillmentIn(Body):
     type: FulfillmentType
     location_id: str | None = None
     address: AddressIn | None = None
@@ -34,7 +34,7 @@ class FulfillmentIn(BaseModel):
     shipping_method: str | None = Field(default=None, max_length=64)
 
 
-class TenderIn(BaseModel):
+class TenderIn(Body):
     # A channel pays by card or gift card; store credit and cash are the
     # services' own tenders.
     type: Annotated[TenderType, OneOf(TenderType.CARD, TenderType.GIFT_CARD)]
@@ -43,11 +43,11 @@ class TenderIn(BaseModel):
     amount_minor: StrictInt | None = Field(default=None, gt=0)
 
 
-class PaymentIn(BaseModel):
-    tenders: list[TenderIn] = Field(min_length=1)
+class PaymentIn(Body):
+    tenders: list[TenderIn] = Field(min_length=1, max_length=10)
 
 
-class OrderIn(BaseModel):
+class OrderIn(Body):
     customer_id: str | None = None
     channel: Channel | None = None
     lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
@@ -153,5 +153,5 @@ class OrderOut(BaseModel):
     coupon_codes: list[str] | None = None
 
 
-class CancelIn(BaseModel):
+class CancelIn(Body):
     reason: str | None = Field(default=None, max_length=500)

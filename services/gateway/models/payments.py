@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from services.gateway.models.common import Money
+from services.gateway.models.common import Body, Money
 
 
-class GiftCardIn(BaseModel):
+class GiftCardIn(Body):
     initial_balance: Money
 
 

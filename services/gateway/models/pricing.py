@@ -8,18 +8,18 @@ from datetime import datetime
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from omni.words import Channel, PromotionKind
-from services.gateway.models.common import Money
+from services.gateway.models.common import Body, Money
 from services.gateway.models.orders import FulfillmentIn, OrderLineIn
 
 
-class ProductPatchIn(BaseModel):
+class ProductPatchIn(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     price: Money | None = None
     returnable_days: StrictInt | None = Field(default=None, ge=0)
     active: StrictBool | None = None
 
 
-class ChannelPriceIn(BaseModel):
+class ChannelPriceIn(Body):
     price: Money
 
 
@@ -39,14 +39,14 @@ class ProductPage(BaseModel):
     next_cursor: str | None = None
 
 
-class PromotionIn(BaseModel):
+class PromotionIn(Body):
     name: str = Field(min_length=1, max_length=200)
     kind: PromotionKind
     # percent_off: a whole percent (1..100); amount_off: minor units of `currency`.
     value: StrictInt = Field(gt=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     skus: list[str] | None = Field(default=None, max_length=1000)
-    channels: list[Channel] | None = None
+    channels: list[Channel] | None = Field(default=None, max_length=10)
     code: str | None = Field(default=None, min_length=1, max_length=64)
     min_subtotal: Money | None = None
     starts_at: datetime
@@ -73,7 +73,7 @@ class PromotionList(BaseModel):
     next_cursor: str | None = None
 
 
-class TaxRegionIn(BaseModel):
+class TaxRegionIn(Body):
     name: str = Field(min_length=1, max_length=200)
     rate_bps: StrictInt = Field(ge=0, le=10000)
 
@@ -84,7 +84,7 @@ class TaxRegionOut(BaseModel):
     rate_bps: int
 
 
-class ShippingMethodIn(BaseModel):
+class ShippingMethodIn(Body):
     method_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     price: Money
@@ -104,7 +104,7 @@ class ShippingMethodList(BaseModel):
     items: list[ShippingMethodOut]
 
 
-class QuoteIn(BaseModel):
+class QuoteIn(Body):
     customer_id: str | None = None
     channel: Channel | None = None
     lines: list[OrderLineIn] = Field(min_length=1, max_length=200)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, StrictInt
 
 from omni.words import ItemCondition, RefundMethod, ReturnMethod
-from services.gateway.models.common import Money
+from services.gateway.models.common import Body, Money
 from services.gateway.models.orders import EventOut
 
 
-class ReturnLineIn(BaseModel):
+class ReturnLineIn(Body):
     sku: str = Field(min_length=1)
     quantity: StrictInt = Field(gt=0)
     condition: ItemCondition
 
 
-class ReturnIn(BaseModel):
+class ReturnIn(Body):
     order_id: str = Field(min_length=1)
-    lines: list[ReturnLineIn] = Field(min_length=1)
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
     method: ReturnMethod
     location_id: str | None = None
     # "original": to the order's tenders; "store_credit": all of it as store
@@ -25,9 +25,9 @@ class ReturnIn(BaseModel):
     refund_method: RefundMethod = RefundMethod.ORIGINAL
 
 
-class ReceiveIn(BaseModel):
+class ReceiveIn(Body):
     location_id: str = Field(min_length=1, max_length=128)
-    lines: list[ReturnLineIn] = Field(min_length=1)
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
 
 
 class ReturnLineOut(BaseModel):

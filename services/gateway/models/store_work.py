@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, StrictInt
 
+from services.gateway.models.common import Body
 from services.gateway.models.orders import FulfillmentLineOut
 
 
@@ -25,27 +26,27 @@ class TaskList(BaseModel):
     next_cursor: str | None = None
 
 
-class PickLineIn(BaseModel):
+class PickLineIn(Body):
     sku: str = Field(min_length=1)
     quantity_picked: StrictInt = Field(ge=0)
 
 
-class PickIn(BaseModel):
-    lines: list[PickLineIn] = Field(min_length=1)
+class PickIn(Body):
+    lines: list[PickLineIn] = Field(min_length=1, max_length=200)
 
 
-class HandoverIn(BaseModel):
+class HandoverIn(Body):
     pickup_code: str = Field(min_length=1, max_length=50)
 
 
-class ArrivedIn(BaseModel):
+class ArrivedIn(Body):
     note: str = Field(default="", max_length=500)
 
 
-class ShipIn(BaseModel):
+class ShipIn(Body):
     carrier: str = Field(min_length=1, max_length=100)
     tracking_number: str = Field(min_length=1, max_length=100)
 
 
-class RejectIn(BaseModel):
+class RejectIn(Body):
     reason: str = Field(min_length=1, max_length=500)

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from omni.customers.v1 import customers_pb2
 from services.gateway import mapping
-from services.gateway.auth import Caller
+from services.gateway.auth import Caller, Principal
 from services.gateway.clients import call
-from services.gateway.models import ActivityList, CustomerIn, CustomerOut
+from services.gateway.customer_identity import same_customer
+from services.gateway.models import (
+    ActivityList,
+    CustomerContactOut,
+    CustomerIdOut,
+    CustomerIn,
+    CustomerOut,
+)
 from services.gateway.problems import Problem
 from services.gateway.routes.customer_access import check_own_customer, own_customer_page
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
@@ -19,13 +28,21 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
 @router.post(
     "",
     status_code=201,
-    response_model=CustomerOut,
-    responses={200: {"model": CustomerOut, "description": "an existing customer matched"}},
+    response_model=CustomerOut | CustomerContactOut | CustomerIdOut,
+    responses={
+        200: {
+            "model": CustomerOut | CustomerContactOut | CustomerIdOut,
+            "description": "an existing customer matched",
+        }
+    },
 )
-async def create_customer(body: CustomerIn, request: Request, _principal: Caller) -> JSONResponse:
+async def create_customer(body: CustomerIn, request: Request, principal: Caller) -> JSONResponse:
     """Any role. The same email (any case), phone (E.164) or loyalty card
     returns the existing customer with 200, so one shopper is one customer on
-    every channel (a card scanned at the till finds the online account)."""
+    every channel (a card scanned at the till finds the online account).
+    A guest (or another customer) gets only `{customer_id}` and adds nothing
+    to a matched record; an associate sees name and contact; the customer
+    themselves, agents and admins the profile."""
     if not (body.email or body.phone or body.loyalty_card):
         message = "email, phone or loyalty_card is required"
         raise Problem(
@@ -41,13 +58,36 @@ async def create_customer(body: CustomerIn, request: Request, _principal: Caller
             phone=body.phone or "",
             name=body.name or "",
             loyalty_card=body.loyalty_card or "",
+            # Only staff may add identities to a customer they matched.
+            leave_matched_unchanged=principal.is_("guest", "customer"),
         ),
         deadline=settings_of(request).write_timeout_seconds,
     )
-    # API.md's profile fields only, every one of them.
-    profile = CustomerOut.model_validate(mapping.customer(reply.customer).model_dump())
-    content = profile.model_dump(mode="json")
+    content = await _view_of_match(request, principal, reply.customer)
     return JSONResponse(content, status_code=201 if reply.created else 200)
+
+
+async def _view_of_match(
+    request: Request, principal: Principal, customer: customers_pb2.Customer
+) -> dict[str, Any]:
+    """Personal data only for the customer themselves, agents, admins and
+    (name and contact) associates: anyone else learns the id."""
+    if principal.is_("agent", "admin") or (
+        principal.is_("customer")
+        and await same_customer(request, principal.customer_id, customer.customer_id)
+    ):
+        # API.md's profile fields only, every one of them.
+        profile = CustomerOut.model_validate(mapping.customer(customer).model_dump())
+        return profile.model_dump(mode="json")
+    if principal.is_("associate"):
+        contact = CustomerContactOut(
+            customer_id=customer.customer_id,
+            name=customer.name,
+            email=customer.email,
+            phone=customer.phone,
+        )
+        return contact.model_dump(mode="json")
+    return CustomerIdOut(customer_id=customer.customer_id).model_dump(mode="json")
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)

@@ -22,10 +22,23 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 
-def _channel(principal: Principal, body: OrderIn) -> common_pb2.Channel:
-    """An order's channel is the token's; a token without one takes the
-    body's, else its role's default."""
-    return mapping.channel(principal.channel or body.channel or principal.home_channel)
+def _channel(principal: Principal) -> common_pb2.Channel:
+    """An order's channel is always the token's (its role's default for a
+    token without one): the body cannot pick the safety stock that applies."""
+    return mapping.channel(principal.home_channel)
+
+
+def _refuse_referral(body: OrderIn) -> None:
+    """`referral_associate_id` must name an active associate of the registry
+    (issue 14); until the registry exists, staff credit cannot be claimed."""
+    if body.referral_associate_id:
+        raise Problem(
+            422,
+            "referral_associate_id names no active associate",
+            slug="unknown-associate",
+            reason="UNKNOWN_ASSOCIATE",
+            errors=[("referral_associate_id", "is not an active associate")],
+        )
 
 
 def _customer_id(principal: Principal, body: OrderIn) -> str:
@@ -78,16 +91,16 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> Ord
     require_role(principal, "customer", "associate", "agent", "admin")
     if principal.is_("associate") and not principal.store_id:
         raise forbidden("an associate token needs a store_id")
+    _refuse_referral(body)
     grpc_request = orders_pb2.PlaceOrderRequest(
         idempotency_key=downstream_key(request, principal.sub),
         customer_id=_customer_id(principal, body),
-        channel=_channel(principal, body),
+        channel=_channel(principal),
         lines=mapping.order_lines(body.lines),
         fulfillment=mapping.fulfillment_request(body.fulfillment),
         tenders=[mapping.tender(t, i) for i, t in enumerate(body.payment.tenders)],
         associate_id=principal.sub if principal.is_("associate") else "",
         store_id=principal.store_id if principal.is_("associate") else "",
-        referral_associate_id=body.referral_associate_id or "",
         coupon_codes=body.coupon_codes or [],
     )
     reply = await call(
@@ -122,9 +135,9 @@ async def cancel_order(
     principal: Caller,
     body: CancelIn | None = None,
 ) -> OrderOut:
-    """Allowed until picked up or shipped (409 after): stock released, payment
-    voided or refunded."""
-    require_role(principal, "customer", "associate", "agent", "admin")
+    """The customer, an agent or admin; allowed until picked up or shipped
+    (409 after): stock released, payment voided or refunded."""
+    require_role(principal, "customer", "agent", "admin")
     await _visible_order(request, principal, order_id)
     reply = await call(
         clients_of(request).orders.CancelOrder,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from omni.orders.v1 import orders_pb2
-from omni.words import ReturnMethod
+from omni.words import ReturnMethod, ReturnStatus
 from services.gateway import mapping
 from services.gateway.access import check_order, check_return
 from services.gateway.auth import Caller, Principal, require_role
@@ -35,7 +35,9 @@ def _location(principal: Principal, body: ReturnIn) -> str:
 
 @router.post("", status_code=201, response_model=ReturnOut)
 async def create_return(body: ReturnIn, request: Request, principal: Caller) -> ReturnOut:
-    """Any channel, any store. Quantities already returned, or past the
+    """Any channel, any store. In store, an associate of `location_id` (goods
+    in hand) receives it at once; a customer's or agent's waits
+    `awaiting_receipt` there. Quantities already returned, or past the
     product's returnable_days, are a 422. Send an Idempotency-Key."""
     require_role(principal, "customer", "associate", "agent", "admin")
     clients = clients_of(request)
@@ -59,7 +61,35 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
         ),
         deadline=settings.journey_timeout_seconds,
     )
-    return mapping.return_(getattr(reply, "return"))
+    created = getattr(reply, "return")
+    if not _goods_in_hand(principal, body, location_id, created):
+        # Nothing is refunded before an associate of the store receives it.
+        return mapping.return_(created)
+    received = await call(
+        clients.orders.ReceiveReturn,
+        orders_pb2.ReceiveReturnRequest(
+            return_id=created.return_id,
+            location_id=location_id,
+            lines=mapping.return_lines(body.lines),
+            actor=principal.sub,
+        ),
+        deadline=settings.journey_timeout_seconds,
+    )
+    return mapping.return_(getattr(received, "return"))
+
+
+def _goods_in_hand(
+    principal: Principal, body: ReturnIn, location_id: str, created: orders_pb2.Return
+) -> bool:
+    """Only an associate of the store, the goods at the counter, makes an
+    in-store return `received` at once (a retry finds it received already)."""
+    return (
+        body.method is ReturnMethod.IN_STORE
+        and principal.is_("associate")
+        and location_id == principal.store_id
+        and ReturnStatus.from_proto(created.status)
+        in (ReturnStatus.REQUESTED, ReturnStatus.AWAITING_RECEIPT)
+    )
 
 
 @router.get("/{return_id}", response_model=ReturnOut)
@@ -79,10 +109,11 @@ async def get_return(return_id: str, request: Request, principal: Caller) -> Ret
 async def receive_return(
     return_id: str, body: ReceiveIn, request: Request, principal: Caller
 ) -> ReturnOut:
-    """A mail return's parcel arrived at `location_id` (an associate's own
-    store or warehouse, or any location for an admin): sellable lines go back
-    into stock there and the refund is issued before this answers. A return
-    that is not waiting for its parcel is a 409. Send an Idempotency-Key."""
+    """A mail return's parcel, or an in-store return's goods, arrived at
+    `location_id` (an associate's own store or warehouse, or any location for
+    an admin; an in-store return only at its own store): sellable lines go
+    back into stock there and the refund is issued before this answers. A
+    return that is not waiting for its goods is a 409. Send an Idempotency-Key."""
     require_role(principal, "associate", "admin")
     if principal.is_("associate") and body.location_id != principal.store_id:
         raise not_found("location")

@@ -253,9 +253,11 @@ def return_quantity_exceeded(sku: str, asked: int, left: int | None) -> Business
 
 
 def check_receivable(method: ReturnMethod, status: ReturnStatus) -> None:
-    """Only a mail return still waiting for its parcel can be received."""
-    if method != ReturnMethod.MAIL:
-        raise Conflict("INVALID_STATE", "only a mail return is received")
+    """A mail return waiting for its parcel, or an in-store return waiting at
+    its store (the receiving location is then the return's own: the claim
+    refuses any other), can be received."""
+    if method not in (ReturnMethod.MAIL, ReturnMethod.IN_STORE):
+        raise Conflict("INVALID_STATE", "only a mail or in-store return is received")
     if status not in RECEIVABLE_RETURN_STATUSES:
         raise Conflict(
             "INVALID_STATE", f"cannot receive a return that is {status}", {"status": status}

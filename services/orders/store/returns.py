@@ -120,7 +120,8 @@ async def claim_receiving_location(
         returns.update()
         .where(
             returns.c.return_id == return_id,
-            returns.c.method == ReturnMethod.MAIL,
+            # An in-store return already names its store: only that one matches.
+            returns.c.method.in_((ReturnMethod.MAIL, ReturnMethod.IN_STORE)),
             returns.c.status.in_(sorted(receivable)),
             returns.c.location_id.in_(("", location_id)),
         )
