@@ -153,7 +153,9 @@ def test_grpc_probes_split_readiness_from_liveness(overlay: str) -> None:
             if d["metadata"]["name"] == process
         ]
         (container,) = pod_spec(deployment)["containers"]
-        port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
+        # With TLS (prod) the probes ask the plaintext health port (server.py).
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        port = ports.get("grpc-health", ports["grpc"])
         assert container["readinessProbe"]["grpc"] == {"port": port}
         assert container["livenessProbe"]["grpc"] == {"port": port, "service": "omni.liveness"}
 
@@ -194,9 +196,10 @@ def test_secrets_are_only_referenced(overlay: str) -> None:
     for workload in objects(f"overlays/{overlay}", *WORKLOAD_KINDS):
         for container in containers(workload):
             for env in container.get("env", []):
+                # A *_FILE names where a mounted Secret is (OMNI_TLS_KEY_FILE).
                 secret_like = any(
                     w in env["name"] for w in ("DATABASE_URL", "JWT", "KEY", "PASSWORD")
-                )
+                ) and not env["name"].endswith("_FILE")
                 if secret_like:
                     assert "valueFrom" in env, f"{name_of(workload)}: {env['name']} is a literal"
     config = objects(f"overlays/{overlay}", "ConfigMap")
@@ -303,3 +306,40 @@ def test_dev_runs_one_replica_with_postgres_and_a_temporal_dev_server() -> None:
         c for c in objects("overlays/dev", "ConfigMap") if c["metadata"]["name"] == "omni-config"
     ]
     assert config["data"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_process_signs_callers_with_the_identity_secret(overlay: str) -> None:
+    """OMNI_IDENTITY_KEY (services/common/identity.py) comes from a Secret that
+    must exist: a process without it refuses to start, never runs keyless."""
+    for deployment in objects(f"overlays/{overlay}", "Deployment"):
+        if deployment["metadata"]["name"] not in OMNI_PROCESSES:
+            continue
+        (container,) = pod_spec(deployment)["containers"]
+        (key,) = [e for e in container["env"] if e["name"] == "OMNI_IDENTITY_KEY"]
+        assert key["valueFrom"]["secretKeyRef"] == {"name": "omni-identity", "key": "key"}
+
+
+def test_prod_speaks_grpc_over_tls_from_a_mounted_secret() -> None:
+    for deployment in objects("overlays/prod", "Deployment"):
+        name = deployment["metadata"]["name"]
+        if name not in OMNI_PROCESSES:
+            continue
+        spec = pod_spec(deployment)
+        (volume,) = [v for v in spec["volumes"] if v["name"] == "grpc-tls"]
+        assert volume["secret"]["secretName"] == "omni-grpc-tls"
+        (container,) = spec["containers"]
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == "grpc-tls"]
+        assert mount["readOnly"] is True
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        for variable, file in (
+            ("OMNI_TLS_CERT_FILE", "tls.crt"),
+            ("OMNI_TLS_KEY_FILE", "tls.key"),
+            ("OMNI_TLS_CA_FILE", "ca.crt"),
+        ):
+            assert env[variable] == f"{mount['mountPath']}/{file}", (name, variable)
+        if name in ("inventory", "orders", "customers", "payments"):
+            health = next(p for p in container["ports"] if p["name"] == "grpc-health")
+            assert env["HEALTH_PORT"] == str(health["containerPort"])
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                assert container[probe]["grpc"]["port"] == health["containerPort"], (name, probe)
