@@ -198,6 +198,18 @@ def current_caller() -> CallerIdentity:
     return caller
 
 
+def actor_of(claimed: str) -> str:
+    """Who a record says acted. A person is who their signed identity says,
+    whatever the request's `actor` field claims; a workflow or a service acts
+    for someone it names (or, naming nobody, for itself)."""
+    caller = _current.get()
+    if caller is None:
+        return claimed
+    if caller.role in (Role.WORKFLOW, Role.SERVICE):
+        return claimed or caller.sub
+    return caller.sub
+
+
 @contextmanager
 def acting_as(caller: CallerIdentity) -> Iterator[None]:
     """Makes `caller` the current caller (the interceptor; use-case unit tests)."""
@@ -275,9 +287,8 @@ def _method_name(method: str | bytes) -> str:
     return method.decode() if isinstance(method, bytes) else method
 
 
-def _with_identity(metadata: Any, value: str) -> grpc.aio.Metadata:
-    pairs = [(k, v) for k, v in (metadata or ()) if k != METADATA_KEY]
-    return grpc.aio.Metadata(*pairs, (METADATA_KEY, value))
+def _has_identity(metadata: Any) -> bool:
+    return any(k == METADATA_KEY for k, _ in (metadata or ()))
 
 
 class _AioIdentity:
@@ -288,13 +299,14 @@ class _AioIdentity:
     def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         method = _method_name(details.method)
         caller = self._source(method)
-        if caller is None:
+        # A call that carries a signed identity already keeps it (tests acting as someone).
+        if caller is None or _has_identity(details.metadata):
             return details
         value = sign(caller, method, self._key)
         return grpc.aio.ClientCallDetails(
             details.method,
             details.timeout,
-            _with_identity(details.metadata, value),
+            grpc.aio.Metadata(*(details.metadata or ()), (METADATA_KEY, value)),
             details.credentials,
             details.wait_for_ready,
         )

@@ -11,6 +11,7 @@ import grpc
 from omni.customers.v1 import customers_pb2 as pb
 from omni.customers.v1 import customers_pb2_grpc
 from omni.words import Channel, NotificationKind
+from services.common.identity import actor_of
 from services.customers import mapping, use_cases
 from services.customers.use_cases import Dependencies
 
@@ -46,7 +47,10 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
         self, request: pb.MergeCustomersRequest, context: grpc.aio.ServicerContext
     ) -> pb.MergeCustomersResponse:
         customer, merge = await use_cases.merge_customers(
-            self._deps, request.survivor_customer_id, request.duplicate_customer_id, request.actor
+            self._deps,
+            request.survivor_customer_id,
+            request.duplicate_customer_id,
+            actor_of(request.actor),
         )
         return pb.MergeCustomersResponse(
             customer=mapping.customer_to_proto(customer), merge_id=merge.merge_id

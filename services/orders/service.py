@@ -7,6 +7,7 @@ import grpc
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from services.common.errors import Unavailable
+from services.common.identity import actor_of
 from services.orders import mapping, quoting, use_cases
 from services.orders.quoting import Pricing
 from services.orders.use_cases import Dependencies, Keyed
@@ -34,7 +35,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.CancelOrderRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.CancelOrderResponse:
         order = await use_cases.cancel_order(
-            self._deps, request.order_id, request.reason, request.actor
+            self._deps, request.order_id, request.reason, actor_of(request.actor)
         )
         return orders_pb2.CancelOrderResponse(order=mapping.order_proto(order))
 
@@ -63,7 +64,10 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.PickFulfillmentRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.PickFulfillmentResponse:
         fulfillment = await use_cases.pick_fulfillment(
-            self._deps, request.fulfillment_id, mapping.picked_lines(request), request.actor
+            self._deps,
+            request.fulfillment_id,
+            mapping.picked_lines(request),
+            actor_of(request.actor),
         )
         return orders_pb2.PickFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -73,7 +77,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.HandoverFulfillmentRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.HandoverFulfillmentResponse:
         fulfillment = await use_cases.hand_over_fulfillment(
-            self._deps, request.fulfillment_id, request.pickup_code, request.actor
+            self._deps, request.fulfillment_id, request.pickup_code, actor_of(request.actor)
         )
         return orders_pb2.HandoverFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -87,7 +91,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             request.fulfillment_id,
             request.carrier,
             request.tracking_number,
-            request.actor,
+            actor_of(request.actor),
         )
         return orders_pb2.ShipFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -97,7 +101,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.RejectFulfillmentRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.RejectFulfillmentResponse:
         fulfillment = await use_cases.reject_fulfillment(
-            self._deps, request.fulfillment_id, request.reason, request.actor
+            self._deps, request.fulfillment_id, request.reason, actor_of(request.actor)
         )
         return orders_pb2.RejectFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -135,7 +139,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             request.return_id,
             request.location_id,
             mapping.return_lines(list(request.lines)),
-            request.actor,
+            actor_of(request.actor),
         )
         return orders_pb2.ReceiveReturnResponse(**{"return": mapping.return_proto(record)})
 

@@ -24,7 +24,8 @@ from omni.words import (
     TimelineEventKind,
 )
 from services.common.grpc_errors import describe_rpc_error
-from tests.support.identity import trusted_channel
+from services.common.identity import CallerIdentity, Role
+from tests.support.identity import signed_metadata, trusted_channel
 from tests.support.ports import free_port
 from tests.support.processes import start_module, stop_process, wait_grpc_healthy
 
@@ -203,8 +204,13 @@ async def test_merge_moves_history_points_and_cart_and_keeps_an_alias(customers:
     request = pb.MergeCustomersRequest(
         survivor_customer_id=online, duplicate_customer_id=in_store, actor="agent-7"
     )
-    merged = await customers.MergeCustomers(request)
-    again = await customers.MergeCustomers(request)
+    # The merge records who the signed identity says acted (agent-7).
+    as_agent = signed_metadata(
+        "/omni.customers.v1.CustomersService/MergeCustomers",
+        CallerIdentity("agent-7", Role.AGENT),
+    )
+    merged = await customers.MergeCustomers(request, metadata=as_agent)
+    again = await customers.MergeCustomers(request, metadata=as_agent)
     assert again.merge_id == merged.merge_id
     survivor = merged.customer
     assert survivor.customer_id == online

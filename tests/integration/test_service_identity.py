@@ -24,6 +24,7 @@ from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
 from omni.words import StockMovementReason
+from services.common.db import Database
 from services.common.identity import METADATA_KEY, CallerIdentity, Role, sign
 from tests.support.identity import ADMIN, TEST_IDENTITY_KEY, WORKFLOW, trusted_channel
 from tests.support.inventory import (
@@ -31,6 +32,7 @@ from tests.support.inventory import (
     random_point,
     receive,
     running_inventory,
+    sql,
     stock_of,
     stocked,
     unique,
@@ -52,6 +54,7 @@ HIDDEN = grpc.StatusCode.NOT_FOUND
 @dataclass
 class Services:
     inventory: str
+    inventory_database_url: str
     orders: str
     customers: str
     payments: str
@@ -90,7 +93,11 @@ def services(migrated_database: Callable[[str], str], logs_dir: Path) -> Iterato
                 addresses[name] = f"127.0.0.1:{port}"
                 wait_grpc_healthy(addresses[name], process)
             yield Services(
-                inv.address, addresses["orders"], addresses["customers"], addresses["payments"]
+                inv.address,
+                inv.database_url,
+                addresses["orders"],
+                addresses["customers"],
+                addresses["payments"],
             )
         finally:
             for process in started:
@@ -253,7 +260,7 @@ async def test_an_associate_moves_stock_only_at_their_store(
         mine, sku = await stocked(admin, 5)
         theirs = await create_location(admin, random_point())
         await receive(admin, theirs, sku, 5)
-        clerk = CallerIdentity("clerk", Role.ASSOCIATE, store_id=mine)
+        clerk = CallerIdentity("clerk-77", Role.ASSOCIATE, store_id=mine)
         method = f"/{SERVICE_NAMES['inventory']}/AdjustStock"
 
         def adjust(location_id: str) -> inventory_pb2.AdjustStockRequest:
@@ -263,7 +270,7 @@ async def test_an_associate_moves_stock_only_at_their_store(
                 sku=sku,
                 delta=-1,
                 reason=StockMovementReason.DAMAGE.to_proto(),
-                actor="clerk",
+                actor="someone-else",  # claimed: the ledger records the signed caller
             )
 
         stub = plain["inventory"]
@@ -286,6 +293,16 @@ async def test_an_associate_moves_stock_only_at_their_store(
             await code_of(stub.AdjustStock(adjust(mine), metadata=metadata(method, clerk))) is None
         )
         assert (await stock_of(admin, mine, sku)).on_hand == 4
+        database = Database(services.inventory_database_url)
+        try:
+            recorded = await sql(
+                database,
+                "SELECT actor FROM stock_movements WHERE location_id = :l AND delta = -1",
+                l=mine,
+            )
+        finally:
+            await database.dispose()
+        assert recorded == "clerk-77"
 
 
 async def test_a_customer_reads_only_their_own_record_merged_ids_included(
