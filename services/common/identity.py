@@ -198,6 +198,11 @@ def current_caller() -> CallerIdentity:
     return caller
 
 
+def caller_or_none() -> CallerIdentity | None:
+    """The verified caller inside an RPC; None outside one (use-case unit tests)."""
+    return _current.get()
+
+
 def actor_of(claimed: str) -> str:
     """Who a record says acted. A person is who their signed identity says,
     whatever the request's `actor` field claims; a workflow or a service acts

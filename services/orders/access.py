@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from omni.orders.v1 import orders_pb2
 from services.common.access import PEOPLE, AccessTable, allow
-from services.common.identity import Role
+from services.common.errors import NotFound
+from services.common.identity import Role, caller_or_none
 
 _ANYONE_WITH_AN_ORDER = (Role.CUSTOMER, Role.ASSOCIATE, Role.AGENT, Role.ADMIN)
 _FLOOR = allow(Role.ASSOCIATE, Role.ADMIN)
@@ -51,3 +52,15 @@ ACCESS = AccessTable(
         ),
     },
 )
+
+
+def check_store_work(fulfillment_id: str, location_id: str) -> None:
+    """Once a fulfillment is loaded: an associate picks, hands over, ships or
+    rejects only at their own store (NOT_FOUND elsewhere, as at the gateway)."""
+    caller = caller_or_none()
+    if caller is not None and caller.role == Role.ASSOCIATE and caller.store_id != location_id:
+        raise NotFound(
+            f"fulfillment {fulfillment_id} not found",
+            resource_type="fulfillment",
+            ids=[fulfillment_id],
+        )

@@ -25,7 +25,7 @@ from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgum
 from services.common.idempotency import validate_key
 from services.common.paging import Page, cut_page, decode_cursor, page_size
 from services.common.validation import Violations
-from services.orders import quoting
+from services.orders import access, quoting
 from services.orders.domain import placing, progress, returns, store_work
 from services.orders.domain.placing import Catalog, OrderRequest, PricedOrder, RequestedTender
 from services.orders.domain.progress import OrderProgress, ReturnProgress
@@ -307,6 +307,7 @@ async def pick_fulfillment(
     deps: Dependencies, fulfillment_id: str, picked: list[PickedLine], actor: str
 ) -> FulfillmentRecord:
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    access.check_store_work(fulfillment_id, fulfillment.location_id)
     store_work.validate_pick({line.sku: line.quantity for line in fulfillment.lines}, picked)
     await deps.journeys.pick(fulfillment, picked, actor)
     return await _read_fulfillment(deps, fulfillment_id)
@@ -317,6 +318,7 @@ async def hand_over_fulfillment(
 ) -> FulfillmentRecord:
     _required(pickup_code=pickup_code)
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    access.check_store_work(fulfillment_id, fulfillment.location_id)
     store_work.check_kind(StoreAction.HAND_OVER, fulfillment.type)
     await deps.journeys.hand_over(fulfillment, pickup_code, actor)
     return await _read_fulfillment(deps, fulfillment_id)
@@ -327,6 +329,7 @@ async def ship_fulfillment(
 ) -> FulfillmentRecord:
     _required(carrier=carrier, tracking_number=tracking_number)
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    access.check_store_work(fulfillment_id, fulfillment.location_id)
     store_work.check_kind(StoreAction.SHIP, fulfillment.type)
     await deps.journeys.ship(fulfillment, carrier, tracking_number, actor)
     return await _read_fulfillment(deps, fulfillment_id)
@@ -338,6 +341,7 @@ async def reject_fulfillment(
     """The store cannot do it: the journey reroutes or cancels its lines."""
     store_work.validate_reject_reason(reason)
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    access.check_store_work(fulfillment_id, fulfillment.location_id)
     await deps.journeys.reject(fulfillment, reason, actor)
     return await _read_fulfillment(deps, fulfillment_id)
 

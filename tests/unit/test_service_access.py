@@ -173,3 +173,18 @@ def test_allow_names_service_callers() -> None:
     rule = allow(Role.ADMIN, services=("orders",))
     assert rule.roles == {Role.ADMIN, Role.SERVICE}
     assert rule.services == {"orders"}
+
+
+def test_an_associate_works_only_on_fulfillments_at_their_store() -> None:
+    from services.common.errors import NotFound
+    from services.common.identity import acting_as
+    from services.orders.access import check_store_work
+
+    with acting_as(CLERK_S1):
+        check_store_work("F-1", "S1")
+        with pytest.raises(NotFound) as hidden:
+            check_store_work("F-2", "S2")
+        assert hidden.value.ids == ["F-2"]
+    with acting_as(ADMIN):
+        check_store_work("F-2", "S2")
+    check_store_work("F-2", "S2")  # outside an RPC (use-case unit tests): no caller to check
