@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint protos bench clean
+.PHONY: run test lint protos bench faults clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ protos: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The fault suite's long form (tests/faults; `make test` runs the short one).
+# FAULTS_SIZE=short|long sets how many journeys run and how often things die.
+FAULTS_SIZE ?= long
+faults: $(STAMP)
+	FAULTS_SIZE=$(FAULTS_SIZE) $(BIN)/python -m pytest -q tests/faults -o timeout=3600 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .omni

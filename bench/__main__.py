@@ -12,13 +12,18 @@ import logging
 import sys
 from collections.abc import Callable
 
-from bench import availability, inventory_reserve, placement
+from bench import availability, inventory_reserve, placement, stack_scenarios
 from bench.processes import BenchHome, bench_home
 
 SCENARIOS: dict[str, Callable[[BenchHome], bool]] = {
     "inventory-reserve": inventory_reserve.run,
     "availability": availability.run,
     "placement": placement.run,
+    "hot-sku": stack_scenarios.run_hot_sku,
+    "availability-under-placement": stack_scenarios.run_availability_under_placement,
+    "flash-sale": stack_scenarios.run_flash_sale,
+    "footprint": stack_scenarios.run_footprint,
+    "scale-out": stack_scenarios.run_scale_out,
 }
 
 

@@ -21,14 +21,19 @@ def _stat_fields(pid: int) -> list[str]:
     return text[text.rindex(")") + 2 :].split()
 
 
-def process_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process (0 when it is gone)."""
+def process_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """User + system CPU seconds of one process (0 when it is gone); with
+    `reaped_children`, also of its children that exited and were waited for
+    (cutime, cstime), so a backend that ends mid-measurement still counts."""
     try:
         fields = _stat_fields(pid)
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
     # After the name: state ppid ... utime is field 14 overall, index 11 here.
-    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICKS_PER_SECOND
 
 
 def children_of(parent: int) -> list[int]:
@@ -52,10 +57,11 @@ class Side:
     with_children: bool = False  # PostgreSQL: the postmaster's backends too
 
     def seconds(self) -> float:
-        pids = list(self.pids)
+        total = sum(process_seconds(pid, reaped_children=self.with_children) for pid in self.pids)
         if self.with_children:
-            pids += [child for pid in self.pids for child in children_of(pid)]
-        return sum(process_seconds(pid) for pid in pids)
+            children = [child for pid in self.pids for child in children_of(pid)]
+            total += sum(process_seconds(child) for child in children)
+        return total
 
 
 class CpuMeter:

@@ -1,5 +1,9 @@
 """Hot-SKU reservations through the inventory gRPC service, against the floor:
-the same conditional UPDATE sent straight to PostgreSQL with asyncpg.
+`reserve_stock()` — the same SQL work ReserveStock does, reservation record
+and lines included — called straight through asyncpg on the same kind of pool
+by the same callers. Then the service with its per-row batching
+(RESERVE_BATCH_MAX, RESERVE_BATCH_WINDOW_MS: store/fast_path.py ReserveBatcher)
+for several windows, against the unbatched service (the goal: 2x).
 
 The load generator runs in processes of its own (bench/load.py) and every phase
 reports the CPU each side spent per operation (bench/cpu.py), so the figures
@@ -11,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import asyncpg
 import grpc
 
 from bench.cpu import CpuMeter, Side, per_operation_line
@@ -27,6 +33,7 @@ from bench.processes import (
     inventory_service,
     signed_channel,
 )
+from bench.results import record
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
@@ -35,7 +42,14 @@ from services.inventory.main import InventorySettings
 from services.inventory.store.fast_path import create_hot_pool
 
 CALLERS = 64
-SECONDS = 10.0
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+# The figure the batching must double (bench/README.md, ReserveStock, 2 processes).
+TODAY_PER_SECOND = 1099.0
+# Batching windows tried, in milliseconds (0: the same event-loop tick).
+WINDOWS_MS = tuple(
+    float(w) for w in os.environ.get("BENCH_RESERVE_WINDOWS_MS", "0,0.5,2").split(",")
+)
+UNBATCHED = {"RESERVE_BATCH_MAX": "1"}
 WARM_UP_SECONDS = 1.0
 # Load generator processes (and gRPC connections per process: SO_REUSEPORT
 # spreads connections, not calls, over the server processes).
@@ -50,14 +64,10 @@ CHANNELS = tuple(Channel)
 LOCATION = "BENCH-STORE"
 POOL_SIZE = InventorySettings.model_fields["database_pool_size"].default
 
-# What ReserveStock's hot path does to the row, as one statement.
-FLOOR_UPDATE = """
-UPDATE stock SET reserved = reserved + 1, updated_at = now()
-WHERE location_id = $1 AND sku = $2
-  AND on_hand - reserved - coalesce((SELECT quantity FROM safety_stock s
-        WHERE s.location_id = $1 AND s.sku = $2 AND s.channel = $3), 0) >= 1
-RETURNING reserved
-"""
+# What ReserveStock's unbatched hot path sends, as the service sends it.
+FLOOR_RESERVE = (
+    "SELECT out_created, out_expires_at FROM reserve_stock($1, $2, $3, $4, $5, $6, $7, $8)"
+)
 
 
 async def _setup(stub: inventory_pb2_grpc.InventoryServiceStub, stock: dict[str, int]) -> None:
@@ -125,12 +135,27 @@ async def _floor_operation(database_url: str, sku: str, pool_size: int) -> Async
     pool = await create_hot_pool(database_url, pool_size)
     channels = itertools.cycle(CHANNELS)
 
-    async def floor_update() -> bool:
-        reserved = await pool.fetchval(FLOOR_UPDATE, LOCATION, sku, next(channels))
-        return reserved is not None
+    async def floor_reserve() -> bool:
+        try:
+            await pool.fetchrow(
+                FLOOR_RESERVE,
+                f"floor-{uuid.uuid4().hex}",
+                "bench",
+                LOCATION,
+                next(channels),
+                0,
+                "bench-fingerprint",
+                [sku],
+                [1],
+            )
+        except asyncpg.PostgresError as error:
+            if error.sqlstate == "OM001":
+                return False
+            raise
+        return True
 
     try:
-        yield floor_update
+        yield floor_reserve
     finally:
         await pool.close()
 
@@ -156,28 +181,10 @@ async def _service_operation(address: str, sku: str, connections: int) -> AsyncI
             await channel.close()
 
 
-def _measure(label: str, factory: OperationFactory, sides: Sequence[Side]) -> tuple[Outcome, str]:
-    meter = CpuMeter(sides)
-    outcome, client_seconds = drive_in_processes(
-        factory,
-        workers=LOAD_PROCESSES,
-        callers=CALLERS,
-        seconds=SECONDS,
-        warm_up=WARM_UP_SECONDS,
-        on_start=meter.start,
-    )
-    spent = {"load generator": client_seconds, **meter.stop()}
-    operations = outcome.succeeded + outcome.refused
-    return outcome, f"{'':<4}{per_operation_line(spent, operations)}  [{label}]"
-
-
-async def _prepare(address: str) -> None:
+async def _prepare(address: str, stock: dict[str, int]) -> None:
     async with signed_channel(address, BENCH_ADMIN) as channel:
         stub = inventory_pb2_grpc.InventoryServiceStub(channel)
-        await _setup(
-            stub,
-            {"HOT-SKU": PLENTY, "HOT-SKU-MULTI": PLENTY, "FLOOR-SKU": PLENTY, "SCARCE-SKU": SCARCE},
-        )
+        await _setup(stub, stock)
 
 
 async def _audit(service: RunningService, database_url: str) -> bool:
@@ -194,20 +201,10 @@ async def _audit(service: RunningService, database_url: str) -> bool:
             )
         scarce_sold = sum(1 for o in outcomes if o is True)
         scarce_errors = sum(1 for o in outcomes if isinstance(o, BaseException))
-        # The floor wrote `reserved` without reservations; put it back before the audit.
-        pool = await create_hot_pool(database_url, 1)
-        try:
-            await pool.execute(
-                "UPDATE stock SET reserved = 0 WHERE location_id = $1 AND sku = $2",
-                LOCATION,
-                "FLOOR-SKU",
-            )
-        finally:
-            await pool.close()
         audit = await stub.CheckInvariants(pb.CheckInvariantsRequest())
         levels = [
             (await stub.GetStock(pb.GetStockRequest(location_id=LOCATION, sku=sku))).stock
-            for sku in ("HOT-SKU", "HOT-SKU-MULTI")
+            for sku in ("HOT-SKU-1", "HOT-SKU-2", "HOT-SKU-BATCH-2", "SCARCE-SKU")
         ]
     healthy = (
         scarce_sold == SCARCE
@@ -224,45 +221,144 @@ async def _audit(service: RunningService, database_url: str) -> bool:
     return healthy
 
 
+def _figures(outcome: Outcome, spent: dict[str, float]) -> dict[str, float]:
+    operations = outcome.succeeded + outcome.refused
+    return {
+        "per_second": round(outcome.per_second, 1),
+        "p50_ms": round(outcome.percentile(0.50), 2),
+        "p99_ms": round(outcome.percentile(0.99), 2),
+        "ok": outcome.succeeded,
+        "failed": outcome.failed,
+        **{
+            f"cpu_us_{name.replace(' ', '_')}": round(seconds / operations * 1e6, 1)
+            for name, seconds in spent.items()
+            if operations
+        },
+    }
+
+
+def _measure_figures(
+    label: str, factory: OperationFactory, sides: Sequence[Side]
+) -> tuple[Outcome, dict[str, float]]:
+    meter = CpuMeter(sides)
+    outcome, client_seconds = drive_in_processes(
+        factory,
+        workers=LOAD_PROCESSES,
+        callers=CALLERS,
+        seconds=SECONDS,
+        warm_up=WARM_UP_SECONDS,
+        on_start=meter.start,
+    )
+    spent = {"load generator": client_seconds, **meter.stop()}
+    operations = outcome.succeeded + outcome.refused
+    print(outcome.line(label), flush=True)
+    print(f"{'':<4}{per_operation_line(spent, operations)}", flush=True)
+    return outcome, _figures(outcome, spent)
+
+
+def _service_phase(
+    home: BenchHome,
+    database_url: str,
+    postgres: Side,
+    label: str,
+    sku: str,
+    env: dict[str, str],
+    processes: int = 1,
+) -> tuple[Outcome, dict[str, float]]:
+    with inventory_service(home, database_url, processes=processes, env=env) as service:
+        return _measure_figures(
+            label,
+            functools.partial(_service_operation, service.address, sku, CHANNELS_PER_LOAD_PROCESS),
+            [Side("service", service.pids), postgres],
+        )
+
+
 def run(home: BenchHome) -> bool:
     database_url = home.database("inventory")
     postgres = Side("postgres", [home.postgres_pid()], with_children=True)
     print(
         f"inventory-reserve: {CALLERS} concurrent callers in {LOAD_PROCESSES} load processes,"
-        f" {SECONDS:.0f} s each, one hot SKU"
+        f" {SECONDS:.0f} s each, one hot SKU; batching windows {WINDOWS_MS} ms"
     )
-    with inventory_service(home, database_url) as single:
-        asyncio.run(_prepare(single.address))
-        floor, floor_cpu = _measure(
-            "floor",
-            functools.partial(
-                _floor_operation, database_url, "FLOOR-SKU", POOL_SIZE // LOAD_PROCESSES
-            ),
-            [postgres],
+    skus = {"FLOOR-SKU": PLENTY, "SCARCE-SKU": SCARCE, "HOT-SKU-1": PLENTY, "HOT-SKU-2": PLENTY}
+    skus |= {f"HOT-SKU-W{w}": PLENTY for w in WINDOWS_MS} | {"HOT-SKU-BATCH-2": PLENTY}
+    with inventory_service(home, database_url) as setup:
+        asyncio.run(_prepare(setup.address, skus))
+    floor, floor_figures = _measure_figures(
+        f"floor: reserve_stock() via asyncpg, pool {POOL_SIZE}",
+        functools.partial(_floor_operation, database_url, "FLOOR-SKU", POOL_SIZE // LOAD_PROCESSES),
+        [postgres],
+    )
+    phases: dict[str, dict[str, float]] = {"floor_reserve_stock_direct": floor_figures}
+    one, phases["service_unbatched_1_process"] = _service_phase(
+        home, database_url, postgres, "ReserveStock unbatched, 1 process", "HOT-SKU-1", UNBATCHED
+    )
+    two, phases["service_unbatched_2_processes"] = _service_phase(
+        home,
+        database_url,
+        postgres,
+        "ReserveStock unbatched, 2 processes",
+        "HOT-SKU-2",
+        UNBATCHED,
+        processes=SERVER_PROCESSES,
+    )
+    batched: dict[float, Outcome] = {}
+    for window in WINDOWS_MS:
+        batched[window], phases[f"service_batched_window_{window}ms"] = _service_phase(
+            home,
+            database_url,
+            postgres,
+            f"ReserveStock batched, window {window} ms",
+            f"HOT-SKU-W{window}",
+            {"RESERVE_BATCH_MAX": "64", "RESERVE_BATCH_WINDOW_MS": str(window)},
         )
-        one, one_cpu = _measure(
-            "1 server process",
-            functools.partial(
-                _service_operation, single.address, "HOT-SKU", CHANNELS_PER_LOAD_PROCESS
-            ),
-            [Side("service", single.pids), postgres],
-        )
-    with inventory_service(home, database_url, processes=SERVER_PROCESSES) as several:
-        many, many_cpu = _measure(
-            f"{SERVER_PROCESSES} server processes",
-            functools.partial(
-                _service_operation, several.address, "HOT-SKU-MULTI", CHANNELS_PER_LOAD_PROCESS
-            ),
-            [Side("service", several.pids), postgres],
-        )
+    best_window = max(batched, key=lambda w: batched[w].per_second)
+    best = batched[best_window]
+    batched_two, phases["service_batched_2_processes"] = _service_phase(
+        home,
+        database_url,
+        postgres,
+        f"ReserveStock batched ({best_window} ms), 2 processes",
+        "HOT-SKU-BATCH-2",
+        {"RESERVE_BATCH_MAX": "64", "RESERVE_BATCH_WINDOW_MS": str(best_window)},
+        processes=SERVER_PROCESSES,
+    )
+    batched_env = {"RESERVE_BATCH_MAX": "64", "RESERVE_BATCH_WINDOW_MS": str(best_window)}
+    with inventory_service(
+        home, database_url, processes=SERVER_PROCESSES, env=batched_env
+    ) as several:
         healthy = asyncio.run(_audit(several, database_url))
-    print(floor.line(f"floor (asyncpg UPDATE, pool {POOL_SIZE})"))
-    print(floor_cpu)
-    print(one.line("ReserveStock, 1 server process"))
-    print(one_cpu)
-    print(many.line(f"ReserveStock, {SERVER_PROCESSES} server processes"))
-    print(many_cpu)
-    for label, outcome in (("1 process", one), (f"{SERVER_PROCESSES} processes", many)):
-        ratio = outcome.per_second / floor.per_second if floor.per_second else 0.0
-        print(f"ratio service/floor ({label}): {ratio:.2f}")
-    return healthy and one.failed == 0 and many.failed == 0 and floor.failed == 0
+
+    def ratio(a: Outcome, b: Outcome) -> float:
+        return round(a.per_second / b.per_second, 2) if b.per_second else 0.0
+
+    top = max(best.per_second, batched_two.per_second)
+    ratios = {
+        "unbatched_1_over_floor": ratio(one, floor),
+        "unbatched_2_over_floor": ratio(two, floor),
+        "batched_over_floor": ratio(best, floor),
+        "batched_over_unbatched_same_run": ratio(best, one),
+        "best_batched_over_today_1099": round(top / TODAY_PER_SECOND, 2),
+    }
+    for name, value in ratios.items():
+        print(f"ratio {name}: {value}")
+    goal_met = top >= 2 * TODAY_PER_SECOND
+    print(
+        f"goal: hot-SKU reservations through the service >= 2 x {TODAY_PER_SECOND:.0f}/s:"
+        f" {top:.0f}/s -> {'MET' if goal_met else 'NOT MET'}; window chosen {best_window} ms"
+    )
+    record(
+        "inventory-reserve",
+        {
+            "seconds_per_phase": SECONDS,
+            "callers": CALLERS,
+            **phases,
+            "ratios": ratios,
+            "best_window_ms": best_window,
+            "goal": "batched service >= 2 x 1099/s, 0 oversold, 0 invariant violations",
+            "goal_met": goal_met,
+            "oversell_and_invariants_ok": healthy,
+        },
+    )
+    failed = floor.failed + one.failed + two.failed + sum(o.failed for o in batched.values())
+    return healthy and failed == 0 and batched_two.failed == 0

@@ -148,13 +148,22 @@ class RunningService:
 
 @contextlib.contextmanager
 def inventory_service(
-    home: BenchHome, database_url: str, *, processes: int = 1
+    home: BenchHome,
+    database_url: str,
+    *,
+    processes: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Iterator[RunningService]:
     """The inventory service on a free port, as `processes` server processes that
     share it (gRPC sets SO_REUSEPORT: the kernel spreads connections over them)."""
     port = free_port()
     address = f"127.0.0.1:{port}"
-    env = {"DATABASE_URL": database_url, "GRPC_HOST": "127.0.0.1", "GRPC_PORT": str(port)}
+    env = {
+        "DATABASE_URL": database_url,
+        "GRPC_HOST": "127.0.0.1",
+        "GRPC_PORT": str(port),
+        **(env or {}),
+    }
     with contextlib.ExitStack() as stack:
         started = []
         for n in range(processes):

@@ -76,6 +76,7 @@ def activities_for(
         inventory.reserve_stock,
         inventory.release_reservation,
         inventory.commit_reservation,
+        inventory.confirm_reservation,
         inventory.find_sources,
         inventory.get_location,
         inventory.adjust_stock,
@@ -90,6 +91,7 @@ def activities_for(
         customers.record_timeline_event,
         customers.send_notification,
         customers.checkout_cart,
+        customers.record_order_placed,
     ]
 
 

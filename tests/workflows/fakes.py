@@ -19,6 +19,7 @@ from workflows.contracts.activities import (
     CaptureInput,
     CheckoutCartInput,
     CommitReservationInput,
+    ConfirmReservationInput,
     CustomerActivityInput,
     FindSourcesInput,
     FindSourcesResult,
@@ -26,6 +27,7 @@ from workflows.contracts.activities import (
     ListPaymentsInput,
     LocationInfo,
     NotificationInput,
+    OrderPlacedInput,
     OrderProgress,
     PaymentInfo,
     PaymentList,
@@ -59,6 +61,9 @@ class FakeServices:
     # Payments ListPayments returns (for returns).
     payments: dict[str, PaymentInfo] = field(default_factory=dict)
 
+    # Placement holds (by reservation id) whose time ran out before confirmation.
+    expired_holds: set[str] = field(default_factory=set)
+
     calls: list[tuple[str, Any]] = field(default_factory=list)
     active_reservations: dict[str, ReserveStockInput] = field(default_factory=dict)
     order_progress: list[OrderProgress] = field(default_factory=list)
@@ -91,6 +96,17 @@ class FakeServices:
         held = self.active_reservations.pop(request.reservation_id, None)
         location = held.location_id if held else ""
         return ReservationInfo(request.reservation_id, location, "released")
+
+    @activity.defn(name="inventory.confirm_reservation")
+    async def confirm_reservation(self, request: ConfirmReservationInput) -> ReservationInfo:
+        await self._enter("confirm", request)
+        held = self.active_reservations.get(request.reservation_id)
+        if held is None:
+            return ReservationInfo("", "", "")
+        if request.reservation_id in self.expired_holds:
+            del self.active_reservations[request.reservation_id]
+            return ReservationInfo(request.reservation_id, held.location_id, "expired")
+        return ReservationInfo(request.reservation_id, held.location_id, "active")
 
     @activity.defn(name="inventory.commit_reservation")
     async def commit_reservation(self, request: CommitReservationInput) -> ReservationInfo:
@@ -194,6 +210,13 @@ class FakeServices:
         self.notifications.setdefault(request.notification_id, request)
         return "sent"
 
+    @activity.defn(name="customers.record_order_placed")
+    async def record_order_placed(self, request: OrderPlacedInput) -> None:
+        await self._enter("order_placed", request)
+        await self.record_activity(request.activity)
+        await self.record_timeline_event(request.timeline)
+        await self.checkout_cart(request.cart)
+
     @activity.defn(name="customers.checkout_cart")
     async def checkout_cart(self, request: CheckoutCartInput) -> bool:
         self._log("checkout_cart", request)
@@ -204,6 +227,7 @@ class FakeServices:
             self.reserve_stock,
             self.release_reservation,
             self.commit_reservation,
+            self.confirm_reservation,
             self.find_sources,
             self.get_location,
             self.adjust_stock,
@@ -218,4 +242,5 @@ class FakeServices:
             self.record_timeline_event,
             self.send_notification,
             self.checkout_cart,
+            self.record_order_placed,
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
@@ -24,6 +25,7 @@ from workflows.contracts.activities import (
     CheckoutCartInput,
     CustomerActivityInput,
     NotificationInput,
+    OrderPlacedInput,
     TimelineEventInput,
 )
 
@@ -130,3 +132,17 @@ class CustomerActivities:
             )
         )
         return bool(reply.checked_out)
+
+    @activity.defn(name="customers.record_order_placed")
+    async def record_order_placed(self, request: OrderPlacedInput) -> None:
+        """The three records of a placed order in one activity (each call is
+        idempotent, so a retry repeats none of them); the cart is a convenience:
+        a refusal there is logged, not raised."""
+        await self.record_activity(request.activity)
+        await self.record_timeline_event(request.timeline)
+        try:
+            await self.checkout_cart(request.cart)
+        except ApplicationError as error:
+            if not error.non_retryable:
+                raise
+            activity.logger.warning("cart not checked out: %s", error.type)

@@ -11,6 +11,7 @@ from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
 from workflows.contracts.activities import (
     AdjustStockInput,
     CommitReservationInput,
+    ConfirmReservationInput,
     FindSourcesInput,
     FindSourcesResult,
     GetLocationInput,
@@ -80,6 +81,18 @@ class InventoryActivities:
         response = await call(
             self._stub.ReleaseReservation(
                 inventory_pb2.ReleaseReservationRequest(reservation_id=request.reservation_id),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return _reservation(response.reservation)
+
+    @activity.defn(name="inventory.confirm_reservation")
+    async def confirm_reservation(self, request: ConfirmReservationInput) -> ReservationInfo:
+        """The placement hold is kept until released or committed; status
+        "expired" when its time ran out first, "" when it was never made."""
+        response = await call(
+            self._stub.ConfirmReservation(
+                inventory_pb2.ConfirmReservationRequest(reservation_id=request.reservation_id),
                 timeout=RPC_TIMEOUT_SECONDS,
             )
         )

@@ -35,6 +35,11 @@ class ReservationInfo:
 
 
 @dataclass
+class ConfirmReservationInput:
+    reservation_id: str
+
+
+@dataclass
 class ReleaseReservationInput:
     reservation_id: str
 
@@ -261,3 +266,13 @@ class CheckoutCartInput:
     customer_id: str
     order_id: str
     skus: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OrderPlacedInput:
+    """After an order was placed, in one call: the customer's activity and
+    timeline (points, message), and the cart's checkout (best effort)."""
+
+    activity: CustomerActivityInput
+    timeline: TimelineEventInput
+    cart: CheckoutCartInput

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from omni.words import FulfillmentType, RefundMethod
+from workflows.contracts.activities import PaymentInfo
 
 TASK_QUEUE = "omni-orders"
 
@@ -61,6 +62,22 @@ def return_workflow_id(return_id: str) -> str:
     return f"return-{return_id}"
 
 
+# Placement by the orders service (OrderInput.placed): it holds the stock for
+# this long, so a hold whose journey never started gives itself back; the
+# journey confirms it first thing (recovery starts any journey within minutes).
+PLACEMENT_HOLD_TTL_SECONDS = 900
+
+
+def placement_hold_id(order_id: str) -> str:
+    """The reservation id of the hold the orders service takes at placement."""
+    return f"{order_workflow_id(order_id)}/hold"
+
+
+def authorization_key(order_id: str, index: int) -> str:
+    """The idempotency key of tender `index`'s authorization, whoever makes it."""
+    return f"{order_workflow_id(order_id)}/authorize/{index}"
+
+
 @dataclass
 class LineInput:
     sku: str
@@ -88,6 +105,22 @@ class AddressInput:
 
 
 @dataclass
+class AuthorizedTender:
+    index: int  # position in OrderInput.tenders
+    payment: PaymentInfo
+
+
+@dataclass
+class PlacedInput:
+    """What the orders service took before starting the journey: a soft hold
+    (placement_hold_id) at location_id and one authorization per paying tender."""
+
+    location_id: str
+    reservation_id: str
+    tenders: list[AuthorizedTender] = field(default_factory=list)
+
+
+@dataclass
 class OrderInput:
     order_id: str
     customer_id: str
@@ -98,6 +131,14 @@ class OrderInput:
     fulfillment_type: str  # FulfillmentType
     pickup_location_id: str = ""
     address: AddressInput | None = None
+    # Set when the orders service reserved and authorized: the journey confirms
+    # the hold (or compensates) and goes on; the `place` update answers at once.
+    placed: PlacedInput | None = None
+    # Set by the orders service's recovery for an order whose placement was
+    # interrupted before its journey started: give back the hold (at
+    # placed.location_id, when one was chosen) and void every authorization
+    # made for the order.
+    abandoned: bool = False
     # What the order costs as priced (lines after discounts, shipping, tax:
     # services/orders/domain/pricing.py): authorized, and captured in
     # proportion to what is delivered. 0 (orders placed before pricing): the

@@ -14,12 +14,18 @@ cancel (until picked up) or the window ends -> release, void -> cancelled
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.order.policies import BEST_EFFORT_RETRY, refusal, run_activity
+from workflows.order.policies import (
+    BEST_EFFORT_RETRY,
+    refusal,
+    run_activity,
+    run_local_activity,
+)
 from workflows.order.reroute import take_pick
 from workflows.order.steps import OrderJourney
 from workflows.order.updates import OrderUpdates, check_pick, check_store_action
@@ -76,9 +82,10 @@ class BopisWorkflow(OrderUpdates):
     @workflow.run
     async def run(self, order: OrderInput) -> OrderStatusView:
         journey = self.journey
-        await self._place()
+        window = await self._place()
         if journey.status == OrderStatus.PLACED:
-            window = await self._pickup_window()
+            if window is None:
+                window = await self._pickup_window()
             # Several fulfillments: the window starts once every open one is ready.
             await workflow.wait_condition(
                 lambda: journey.status == OrderStatus.READY_FOR_PICKUP or journey.finished
@@ -88,19 +95,34 @@ class BopisWorkflow(OrderUpdates):
         await workflow.wait_condition(workflow.all_handlers_finished)
         return journey.status_view()
 
-    async def _place(self) -> None:
+    async def _place(self) -> timedelta | None:
+        """Places the order; returns the pickup window when it was looked up
+        on the way (placement by the orders service), else None."""
         journey = self.journey
+        if journey.order.abandoned:
+            await journey.abandon()
+            return None
+        if journey.order.placed is not None:
+            # Answered at once; the hold is confirmed under the lock, so no
+            # store action lands before the order is settled.
+            journey.adopt(journey.order.placed)
+            async with journey.lock:
+                window = asyncio.create_task(self._pickup_window(local=True))
+                await journey.confirm_placed()
+            return await window
         try:
             await journey.reserve(journey.order.pickup_location_id)
             await journey.authorize()
         except ActivityError as error:
             await journey.reject(*refusal(error))
-            return
+            return None
         await journey.accept()
+        return None
 
-    async def _pickup_window(self) -> timedelta:
+    async def _pickup_window(self, *, local: bool = False) -> timedelta:
+        run = run_local_activity if local else run_activity
         try:
-            location: LocationInfo = await run_activity(
+            location: LocationInfo = await run(
                 InventoryActivities.get_location,
                 GetLocationInput(location_id=self.journey.order.pickup_location_id),
             )

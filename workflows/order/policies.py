@@ -76,6 +76,24 @@ async def run_activity(
     )
 
 
+# Local activities (placement by the orders service): short, idempotent calls
+# that run in the worker inside the workflow task, so they cost the Temporal
+# server no task round trip. Retried locally, then by workflow task retries.
+LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=10)
+
+
+async def run_local_activity(
+    activity: Any, argument: Any, *, retry: RetryPolicy = PERSISTENT_RETRY
+) -> Any:
+    return await workflow.execute_local_activity_method(
+        activity,
+        argument,
+        start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+        schedule_to_close_timeout=timedelta(minutes=2),
+        retry_policy=retry,
+    )
+
+
 def refusal(error: ActivityError) -> tuple[str, str, dict[str, str]]:
     """(reason, message, details) of an activity that failed for good."""
     cause = error.cause

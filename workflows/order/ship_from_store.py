@@ -60,6 +60,14 @@ class ShipFromStoreWorkflow(OrderUpdates):
 
     async def _place(self) -> None:
         journey = self.journey
+        if journey.order.abandoned:
+            await journey.abandon()
+            return
+        if journey.order.placed is not None:
+            journey.adopt(journey.order.placed)
+            async with journey.lock:
+                await journey.confirm_placed()
+            return
         try:
             reserved = await self._reserve_nearest()
             if not reserved:

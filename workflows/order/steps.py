@@ -23,6 +23,7 @@ from workflows.order.policies import (
     refusal,
     refused_for_good,
     run_activity,
+    run_local_activity,
 )
 from workflows.order.saga import Saga
 
@@ -32,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         FulfillmentStatus,
         FulfillmentType,
         OrderStatus,
+        PaymentStatus,
+        ReservationStatus,
         TimelineEventKind,
     )
     from workflows.activities.customers import CustomerActivities
@@ -43,17 +46,28 @@ with workflow.unsafe.imports_passed_through():
         CaptureInput,
         CheckoutCartInput,
         CommitReservationInput,
+        ConfirmReservationInput,
         CustomerActivityInput,
+        ListPaymentsInput,
+        OrderPlacedInput,
         OrderProgress,
         PaymentInfo,
+        PaymentList,
         RefundInput,
         ReleaseReservationInput,
+        ReservationInfo,
         ReserveStockInput,
         SkuQty,
         TimelineEventInput,
         VoidInput,
     )
-    from workflows.contracts.journeys import CancelInput, LineInput, PlacementResult
+    from workflows.contracts.journeys import (
+        CancelInput,
+        LineInput,
+        PlacedInput,
+        PlacementResult,
+        placement_hold_id,
+    )
     from workflows.order import rules
     from workflows.order.state import Fulfillment, OrderState, Tender, fulfillment_step
 
@@ -277,6 +291,127 @@ class OrderJourney(OrderState):
         self.placement = PlacementResult(
             accepted=False, reason=reason, message=message, details=details
         )
+
+    # ----------------------------------- placement taken by the orders service
+
+    def adopt(self, placed: PlacedInput) -> None:
+        """Takes over the hold and the authorizations the orders service made
+        (their compensations go on the saga) and answers the placement."""
+        first = Fulfillment(
+            order_id=self.order.order_id,
+            number=1,
+            type=self.fulfillment_type,
+            location_id=placed.location_id,
+            lines=list(self.order.lines),
+            reservation_id=placed.reservation_id,
+            status=FulfillmentStatus.PENDING,
+        )
+        self.fulfillments = [first]
+        self.saga.push(first.step("reservation"), self._release(placed.reservation_id))
+        for authorized in placed.tenders:
+            self.tenders.append(Tender(index=authorized.index, payment=authorized.payment))
+            self.saga.push(
+                f"payment/{authorized.index}",
+                self._void(authorized.index, authorized.payment.payment_id),
+            )
+        self.status = OrderStatus.PLACED
+        self.placement = PlacementResult(accepted=True)
+
+    def _release(self, reservation_id: str) -> Any:
+        return lambda: run_activity(
+            InventoryActivities.release_reservation,
+            ReleaseReservationInput(reservation_id=reservation_id),
+        )
+
+    async def confirm_placed(self) -> None:
+        """After the answer: the hold becomes a reservation, and the customer's
+        records and cart go out, side by side as local activities (one workflow
+        task). The orders service has recorded `placed` itself. A hold that ran
+        out first is taken again; when the stock is gone, the order is cancelled
+        (stock and payment given back)."""
+        first = self.fulfillments[0]
+        outcomes: tuple[Any, Any] = await asyncio.gather(
+            run_local_activity(
+                InventoryActivities.confirm_reservation,
+                ConfirmReservationInput(reservation_id=first.reservation_id),
+            ),
+            run_local_activity(CustomerActivities.record_order_placed, self._placed_records()),
+            return_exceptions=True,
+        )
+        held, recorded = outcomes
+        if isinstance(recorded, BaseException):
+            reason = refusal(recorded)[0] if isinstance(recorded, ActivityError) else recorded
+            workflow.logger.warning("placed order not recorded for the customer: %s", reason)
+        if isinstance(held, BaseException):
+            # Still unanswered after its local tries: keep trying the usual way.
+            held = await run_activity(
+                InventoryActivities.confirm_reservation,
+                ConfirmReservationInput(reservation_id=first.reservation_id),
+            )
+        assert isinstance(held, ReservationInfo)
+        if held.status == ReservationStatus.ACTIVE:
+            return
+        try:
+            first.reservation_id = await self.hold(
+                1, first.location_id, first.lines, PLACEMENT_RETRY
+            )
+        except ActivityError as error:
+            reason, message, _ = refusal(error)
+            await self.cancel(
+                CancelInput(reason=f"the stock held for it ran out ({reason}: {message})")
+            )
+
+    def _placed_records(self) -> OrderPlacedInput:
+        return OrderPlacedInput(
+            activity=CustomerActivityInput(
+                customer_id=self.order.customer_id,
+                kind=ActivityKind.ORDER,
+                reference_id=self.order.order_id,
+                channel=self.order.channel,
+                status=self.status,
+            ),
+            timeline=TimelineEventInput(
+                event_id=self.key(f"timeline/{TimelineEventKind.ORDER_PLACED}"),
+                customer_id=self.order.customer_id,
+                kind=TimelineEventKind.ORDER_PLACED,
+                reference_id=self.order.order_id,
+                order_id=self.order.order_id,
+                channel=self.order.channel,
+                summary=f"order placed ({self.fulfillment_type})",
+                amount_minor=self.total_minor,
+                currency=self.order.currency,
+            ),
+            cart=CheckoutCartInput(
+                customer_id=self.order.customer_id,
+                order_id=self.order.order_id,
+                skus=[line.sku for line in self.order.lines],
+            ),
+        )
+
+    async def abandon(self) -> None:
+        """A placement the orders service could not finish (it stopped before
+        starting this journey): gives back the hold and voids every
+        authorization made for the order, then records the refusal."""
+        await run_activity(
+            InventoryActivities.release_reservation,
+            ReleaseReservationInput(reservation_id=placement_hold_id(self.order.order_id)),
+        )
+        found: PaymentList = await run_activity(
+            PaymentActivities.list_payments, ListPaymentsInput(reference=self.order.order_id)
+        )
+        for payment in found.payments:
+            if payment.status == PaymentStatus.AUTHORIZED:
+                await run_activity(
+                    PaymentActivities.void,
+                    VoidInput(
+                        idempotency_key=self.key(f"void/{payment.payment_id}"),
+                        payment_id=payment.payment_id,
+                    ),
+                )
+        reason, message = "PLACEMENT_INTERRUPTED", "the order could not be placed; try again"
+        self.status = OrderStatus.REJECTED
+        await self.record("rejected", "rejected", f"{reason}: {message}")
+        self.placement = PlacementResult(accepted=False, reason=reason, message=message)
 
     # -------------------------------------------------------------- settle
 

@@ -1,0 +1,775 @@
+"""Scenarios on the whole stack (`omni up` through stack/harness.py), each
+beside a floor measured in the same run:
+
+- `hot-sku`: N concurrent orders for one SKU with U units at one store through
+  the gateway: exactly U placed, every other buyer a 422, no 5xx and no
+  timeout; time to settle; R rounds, the worst reported. Floor: the same N
+  ReserveStock calls on U units straight to the inventory service (gRPC).
+- `availability-under-placement`: GET /v1/availability for 10 SKUs near a
+  point, alone and while placements run. Floor: GetAvailability over gRPC.
+- `flash-sale`: N orders offered at a fixed rate over S seconds (open loop):
+  no 5xx (429 with Retry-After allowed), 0 oversold, every accepted order
+  placed; accepted/s, p99, backlog drain time. Floor: the bare-Temporal
+  placement workflow (bench/floor_workflow.py) offered the same load.
+- `footprint`: RSS of every process idle and under placement; time from
+  `omni up` to healthy, cold (empty home) and warm (the same home again).
+  Floor: a Python process that imports what a service imports, and the
+  infrastructure's own start (PostgreSQL + Temporal ready).
+- `scale-out`: placement at 8 in flight with 1 and 2 workers and 1 and 2
+  replicas of each service (OMNI_WORKERS, OMNI_REPLICAS: SO_REUSEPORT).
+
+Sizes from the environment (BENCH_*, below): the issue's sizes are the
+defaults; a shared 2-core machine runs them smaller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from temporalio.client import Client
+
+from bench.floor_workflow import FloorInput, place
+from bench.load import Outcome, drive
+from bench.processes import running
+from bench.results import record
+from omni.common.v1 import common_pb2
+from omni.inventory.v1 import inventory_pb2 as pb
+from omni.inventory.v1 import inventory_pb2_grpc
+from services.common.identity import aio_identity_interceptors, always, workflow_identity
+from stack.harness import (
+    E2E_IDENTITY_KEY,
+    StackProcess,
+    stack_env,
+    start_stack,
+    stop_stack,
+    token,
+)
+from tests.faults.invariants import Checker
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, str(default)))
+
+
+POINT = (40.7306, -73.9866)
+CUSTOMERS = 32
+
+
+@contextlib.contextmanager
+def stack_home() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="omni-bench-stack-") as directory:
+        os.chmod(directory, 0o755)  # PostgreSQL may run as its own user
+        yield Path(directory)
+
+
+@contextlib.contextmanager
+def whole_stack(home: Path, **extra: str) -> Iterator[StackProcess]:
+    stack = start_stack(home, {**stack_env(home), **extra})
+    try:
+        yield stack
+    finally:
+        stop_stack(stack)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+@dataclass
+class Shop:
+    """Stores, SKUs with stock and customers, made through the gateway."""
+
+    stack: StackProcess
+    http: httpx.AsyncClient
+    location_id: str = field(default_factory=lambda: f"BENCH-{uuid.uuid4().hex[:6].upper()}")
+    customers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token('admin')}"}
+
+    async def post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        response = await self.http.post(
+            self.stack.gateway_url + path,
+            json=body,
+            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"{path}: {response.status_code} {response.text}")
+        return response.json()
+
+    async def location(self, location_id: str | None = None, lat: float = POINT[0]) -> str:
+        location_id = location_id or f"BENCH-{uuid.uuid4().hex[:6].upper()}"
+        await self.post(
+            "/v1/locations",
+            {
+                "location_id": location_id,
+                "name": "Bench store",
+                "kind": "store",
+                "lat": lat,
+                "lon": POINT[1],
+                "pickup_enabled": True,
+                "ship_from_enabled": True,
+                "daily_order_capacity": 1_000_000,
+                "pickup_window_hours": 72,
+                "pick_sla_minutes": 120,
+            },
+            self.admin,
+        )
+        return location_id
+
+    async def product(self, units: int, location_id: str | None = None) -> str:
+        sku = f"SKU-BENCH-{uuid.uuid4().hex[:6].upper()}"
+        await self.post(
+            "/v1/products",
+            {"sku": sku, "name": "Bench mug", "price": {"amount_minor": 1250, "currency": "USD"}},
+            self.admin,
+        )
+        await self.post(
+            "/v1/inventory/adjustments",
+            {
+                "location_id": location_id or self.location_id,
+                "sku": sku,
+                "delta": units,
+                "reason": "receipt",
+            },
+            self.admin,
+        )
+        return sku
+
+    async def open(self, customers: int = CUSTOMERS) -> None:
+        await self.location(self.location_id)
+        guest = {"Authorization": f"Bearer {token('guest', channel='web')}"}
+        for n in range(customers):
+            email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
+            body = await self.post(
+                "/v1/customers", {"email": email, "phone": "", "name": f"Bench {n}"}, guest
+            )
+            customer_id = body["customer_id"]
+            self.customers.append(
+                (customer_id, token("customer", customer_id=customer_id, channel="web"))
+            )
+
+    async def order(self, sku: str, n: int, wait: float = 120.0) -> httpx.Response:
+        customer_id, bearer = self.customers[n % len(self.customers)]
+        return await self.http.post(
+            self.stack.gateway_url + "/v1/orders",
+            json={
+                "customer_id": customer_id,
+                "channel": "web",
+                "lines": [{"sku": sku, "quantity": 1}],
+                "fulfillment": {"type": "pickup", "location_id": self.location_id},
+                "payment": {"tenders": [{"type": "card", "token": "tok_approve"}]},
+            },
+            headers={"Authorization": f"Bearer {bearer}", "Idempotency-Key": str(uuid.uuid4())},
+            timeout=wait,
+        )
+
+    def checker(self, scenario: str) -> Checker:
+        return Checker(self.stack.gateway_url, token("admin"), scenario=scenario)
+
+
+def _client(connections: int = 1000) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(timeout=120, limits=limits)
+
+
+def _inventory_stub(stack: StackProcess) -> tuple[Any, inventory_pb2_grpc.InventoryServiceStub]:
+    import grpc
+
+    channel = grpc.aio.insecure_channel(
+        f"127.0.0.1:{stack.env['INVENTORY_PORT']}",
+        interceptors=aio_identity_interceptors(
+            always(workflow_identity("bench")), E2E_IDENTITY_KEY.encode()
+        ),
+    )
+    return channel, inventory_pb2_grpc.InventoryServiceStub(channel)
+
+
+# --- hot-sku ------------------------------------------------------------------------
+
+
+async def _hot_round(shop: Shop, orders: int, units: int) -> dict[str, Any]:
+    sku = await shop.product(units)
+    started = time.monotonic()
+
+    async def one(n: int) -> tuple[int | str, httpx.Response | None]:
+        try:
+            response = await shop.order(sku, n)
+        except httpx.TimeoutException:
+            return "timeout", None
+        except httpx.TransportError as error:
+            return type(error).__name__, None
+        return response.status_code, response
+
+    answers = await asyncio.gather(*(one(n) for n in range(orders)))
+    settle = time.monotonic() - started
+    statuses = Counter(status for status, _ in answers)
+    checker = shop.checker("hot-sku")
+    for status, response in answers:
+        if status == 201 and response is not None:
+            checker.acknowledge(response.json())
+    verdict = checker.check([sku])
+    exact = statuses.get(201, 0) == units and statuses.get(422, 0) == orders - units
+    return {
+        "settle_s": round(settle, 2),
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "exact": exact,
+        "invariants": verdict.figures(),
+        "clean": verdict.clean,
+    }
+
+
+async def _hot_floor(stack: StackProcess, shop: Shop, orders: int, units: int) -> float:
+    """The same buyers on the same units, straight to ReserveStock."""
+    import grpc
+
+    sku = await shop.product(units)
+    channel, stub = _inventory_stub(stack)
+    started = time.monotonic()
+
+    async def one() -> bool:
+        try:
+            await stub.ReserveStock(
+                pb.ReserveStockRequest(
+                    reservation_id=f"floor-{uuid.uuid4().hex}",
+                    order_id="floor",
+                    location_id=shop.location_id,
+                    lines=[common_pb2.SkuQuantity(sku=sku, quantity=1)],
+                )
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                return False
+            raise
+        return True
+
+    won = await asyncio.gather(*(one() for _ in range(orders)))
+    settle = time.monotonic() - started
+    await channel.close()
+    assert sum(won) == units, f"floor sold {sum(won)} of {units}"
+    return settle
+
+
+def run_hot_sku(_home: object) -> bool:
+    orders = _env_int("BENCH_HOT_SKU_ORDERS", 1000)
+    units = _env_int("BENCH_HOT_SKU_UNITS", 100)
+    rounds = _env_int("BENCH_HOT_SKU_ROUNDS", 20)
+    print(f"hot-sku: {orders} concurrent orders for {units} units, {rounds} rounds")
+
+    async def measure(stack: StackProcess) -> dict[str, Any]:
+        async with _client() as http:
+            shop = Shop(stack, http)
+            await shop.open()
+            floor = await _hot_floor(stack, shop, orders, units)
+            results = []
+            for n in range(rounds):
+                result = await _hot_round(shop, orders, units)
+                print(f"  round {n + 1}: {result}", flush=True)
+                results.append(result)
+            return {"floor_settle_s": round(floor, 2), "rounds": results}
+
+    with stack_home() as home, whole_stack(home) as stack:
+        measured = asyncio.run(measure(stack))
+    rounds_seen = measured["rounds"]
+    worst = max(r["settle_s"] for r in rounds_seen)
+    healthy = all(r["exact"] and r["clean"] for r in rounds_seen)
+    ratio = round(measured["floor_settle_s"] / worst, 3) if worst else 0.0
+    print(
+        f"hot-sku worst settle {worst:.2f} s;"
+        f" floor (ReserveStock, gRPC) {measured['floor_settle_s']:.2f} s;"
+        f" floor/omni {ratio}; exact winners and clean invariants every round: {healthy}"
+    )
+    record(
+        "hot-sku",
+        {
+            "orders": orders,
+            "units": units,
+            "rounds": len(rounds_seen),
+            "worst_settle_s": worst,
+            "floor_reserve_stock_settle_s": measured["floor_settle_s"],
+            "floor_over_omni": ratio,
+            "all_exact_and_clean": healthy,
+            "per_round": rounds_seen,
+        },
+    )
+    return healthy
+
+
+# --- placement load (shared) ----------------------------------------------------------
+
+
+class PlacementLoad:
+    """Closed-loop placements at `in_flight` on a thread of its own, for
+    scenarios that measure something else while orders are placed."""
+
+    def __init__(self, stack: StackProcess, in_flight: int) -> None:
+        self.stack = stack
+        self.in_flight = in_flight
+        self.stop = threading.Event()
+        self.outcome: Outcome | None = None
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PlacementLoad:
+        self.thread.start()
+        self.ready.wait(300)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join(300)
+
+    def _run(self) -> None:
+        asyncio.run(self._drive())
+
+    async def _drive(self) -> None:
+        async with _client(64) as http:
+            shop = Shop(self.stack, http)
+            await shop.open(self.in_flight)
+            sku = await shop.product(100_000_000)
+            outcome = Outcome(0.0)
+            started = time.monotonic()
+            self.ready.set()
+            turn = iter(range(10**9))
+
+            async def caller() -> None:
+                while not self.stop.is_set():
+                    began = time.perf_counter()
+                    response = await shop.order(sku, next(turn))
+                    if response.status_code == 201:
+                        outcome.succeeded += 1
+                        outcome.latencies.append(time.perf_counter() - began)
+                    else:
+                        outcome.failed += 1
+
+            await asyncio.gather(*(caller() for _ in range(self.in_flight)))
+            outcome.seconds = time.monotonic() - started
+            self.outcome = outcome
+
+
+def _figures(outcome: Outcome) -> dict[str, float | int]:
+    return {
+        "per_second": round(outcome.per_second, 2),
+        "p50_ms": round(outcome.percentile(0.50), 1),
+        "p99_ms": round(outcome.percentile(0.99), 1),
+        "ok": outcome.succeeded,
+        "failed": outcome.failed,
+    }
+
+
+# --- availability alone and under placement -------------------------------------------
+
+
+async def _availability_world(shop: Shop) -> list[str]:
+    stores = [await shop.location(lat=POINT[0] + n * 0.01) for n in range(10)]
+    skus = []
+    for n in range(10):
+        sku = await shop.product(1000, stores[0])
+        for store in stores[1:]:
+            await shop.post(
+                "/v1/inventory/adjustments",
+                {"location_id": store, "sku": sku, "delta": 100 + n, "reason": "receipt"},
+                shop.admin,
+            )
+        skus.append(sku)
+    return skus
+
+
+async def _lookups(stack: StackProcess, skus: list[str], seconds: float, callers: int) -> Outcome:
+    headers = {"Authorization": f"Bearer {token('guest', channel='web')}"}
+    async with _client(callers) as http:
+
+        async def lookup() -> bool:
+            response = await http.get(
+                stack.gateway_url + "/v1/availability",
+                params={
+                    "skus": ",".join(skus),
+                    "near": f"{POINT[0]},{POINT[1]}",
+                    "radius_km": 50,
+                    "channel": "web",
+                },
+                headers=headers,
+            )
+            if response.status_code != 200:
+                raise RuntimeError(f"{response.status_code} {response.text[:200]}")
+            return True
+
+        return await drive(callers, seconds, lookup)
+
+
+async def _grpc_lookups(
+    stack: StackProcess, skus: list[str], seconds: float, callers: int
+) -> Outcome:
+    channel, stub = _inventory_stub(stack)
+
+    async def lookup() -> bool:
+        await stub.GetAvailability(
+            pb.GetAvailabilityRequest(
+                skus=skus,
+                near=common_pb2.GeoPoint(lat=POINT[0], lon=POINT[1]),
+                radius_km=50,
+            )
+        )
+        return True
+
+    try:
+        return await drive(callers, seconds, lookup)
+    finally:
+        await channel.close()
+
+
+def run_availability_under_placement(_home: object) -> bool:
+    seconds = _env_float("BENCH_SECONDS", 20)
+    callers = _env_int("BENCH_AVAILABILITY_CALLERS", 16)
+    in_flight = _env_int("BENCH_PLACEMENT_IN_FLIGHT", 8)
+    with stack_home() as home, whole_stack(home) as stack:
+
+        async def setup() -> list[str]:
+            async with _client(8) as http:
+                return await _availability_world(Shop(stack, http))
+
+        skus = asyncio.run(setup())
+        floor = asyncio.run(_grpc_lookups(stack, skus, seconds, callers))
+        alone = asyncio.run(_lookups(stack, skus, seconds, callers))
+        with PlacementLoad(stack, in_flight) as load:
+            busy = asyncio.run(_lookups(stack, skus, seconds, callers))
+        placed = load.outcome
+    print(floor.line("floor: GetAvailability over gRPC"))
+    print(alone.line("GET /v1/availability alone"))
+    print(busy.line(f"GET /v1/availability, placement x{in_flight}"))
+    if placed is not None:
+        print(placed.line("  placements meanwhile"))
+    goal = alone.percentile(0.99) < 25
+    ratios = {
+        "alone_over_floor": round(alone.per_second / floor.per_second, 2)
+        if floor.per_second
+        else 0,
+        "busy_over_alone": round(busy.per_second / alone.per_second, 2) if alone.per_second else 0,
+    }
+    print(f"ratios {ratios}; goal p99 < 25 ms alone: {'MET' if goal else 'NOT MET'}")
+    record(
+        "availability-under-placement",
+        {
+            "seconds": seconds,
+            "callers": callers,
+            "skus": len(skus),
+            "stores": 10,
+            "floor_grpc": _figures(floor),
+            "alone": _figures(alone),
+            "under_placement": _figures(busy),
+            "placements_meanwhile": _figures(placed) if placed else None,
+            "ratios": ratios,
+            "goal": "p99 < 25 ms alone",
+            "goal_met": goal,
+        },
+    )
+    return alone.failed == 0 and busy.failed == 0
+
+
+# --- flash-sale ---------------------------------------------------------------------------
+
+
+async def _open_loop(
+    count: int, seconds: float, offer: Callable[[int], Coroutine[Any, Any, tuple[str, float]]]
+) -> tuple[list[tuple[str, float]], float, float]:
+    """Offers `count` calls at a fixed rate over `seconds`; (status, latency) each,
+    how long offering took and when the last answer came (from the start)."""
+    started = time.monotonic()
+    interval = seconds / count
+    tasks: list[asyncio.Task[tuple[str, float]]] = []
+    for n in range(count):
+        delay = started + n * interval - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(offer(n)))
+    offered = time.monotonic() - started
+    answers = await asyncio.gather(*tasks)
+    return list(answers), offered, time.monotonic() - started
+
+
+def run_flash_sale(_home: object) -> bool:
+    count = _env_int("BENCH_FLASH_ORDERS", 5000)
+    seconds = _env_float("BENCH_FLASH_SECONDS", 10)
+    units = _env_int("BENCH_FLASH_UNITS", 1000)
+    print(f"flash-sale: {count} orders offered over {seconds:.0f} s for {units} units")
+
+    async def omni(stack: StackProcess) -> dict[str, Any]:
+        async with _client(2000) as http:
+            shop = Shop(stack, http)
+            await shop.open()
+            sku = await shop.product(units)
+            accepted: list[dict[str, Any]] = []
+            bad: list[str] = []
+
+            async def offer(n: int) -> tuple[str, float]:
+                began = time.monotonic()
+                try:
+                    response = await shop.order(sku, n, wait=300)
+                except httpx.TimeoutException:
+                    return "timeout", time.monotonic() - began
+                except httpx.TransportError as error:
+                    return type(error).__name__, time.monotonic() - began
+                if response.status_code == 201:
+                    accepted.append(response.json())
+                elif response.status_code >= 500 or (
+                    response.status_code == 429 and not response.headers.get("retry-after")
+                ):
+                    bad.append(f"{response.status_code} {response.text[:200]}")
+                return str(response.status_code), time.monotonic() - began
+
+            answers, offered, last = await _open_loop(count, seconds, offer)
+            checker = shop.checker("flash-sale")
+            for order in accepted:
+                checker.acknowledge(order)
+            drain_started = time.monotonic()
+            checker.settle(600)
+            drained = last - offered + (time.monotonic() - drain_started)
+            verdict = checker.check([sku])
+            statuses = Counter(status for status, _ in answers)
+            latencies = [latency for status, latency in answers if status == "201"]
+            return {
+                "offered_per_second": round(count / offered, 1),
+                "accepted": len(accepted),
+                "accepted_per_second": round(len(accepted) / last, 2),
+                "p99_ms_accepted": round(_percentile(latencies, 0.99), 1),
+                "statuses": dict(statuses),
+                "backlog_drain_s": round(drained, 2),
+                "bad": bad[:5],
+                "invariants": verdict.figures(),
+                "clean": verdict.clean and not bad and len(accepted) <= units,
+            }
+
+    async def floor(stack: StackProcess) -> dict[str, Any]:
+        client = await Client.connect(stack.temporal_address)
+        task_queue = f"floor-{uuid.uuid4().hex[:6]}"
+        plan = FloorInput(activities=6, local=False)
+        env = {"TEMPORAL_ADDRESS": stack.temporal_address, "FLOOR_TASK_QUEUE": task_queue}
+        log = stack.home / f"floor-{task_queue}.log"
+        with running("bench.floor_workflow", env, log) as worker:
+            deadline = time.monotonic() + 60
+            while "ready" not in (log.read_text() if log.exists() else ""):
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the floor worker did not start:\n" + log.read_text())
+                await asyncio.sleep(0.1)
+
+            async def offer(_n: int) -> tuple[str, float]:
+                began = time.monotonic()
+                try:
+                    await asyncio.wait_for(
+                        place(client, task_queue, f"floor-{uuid.uuid4().hex}", plan), 300
+                    )
+                except Exception as error:
+                    return type(error).__name__, time.monotonic() - began
+                return "ok", time.monotonic() - began
+
+            answers, offered, last = await _open_loop(count, seconds, offer)
+        done = [latency for status, latency in answers if status == "ok"]
+        return {
+            "completed": len(done),
+            "completed_per_second": round(len(done) / last, 2),
+            "p99_ms": round(_percentile(done, 0.99), 1),
+            "drain_s": round(last - offered, 2),
+        }
+
+    with stack_home() as home, whole_stack(home) as stack:
+        measured = asyncio.run(omni(stack))
+        floored = asyncio.run(floor(stack))
+    ratio = (
+        round(measured["accepted_per_second"] / floored["completed_per_second"], 2)
+        if floored["completed_per_second"]
+        else 0.0
+    )
+    print(f"omni:  {measured}")
+    print(f"floor (bare Temporal, 6 activities): {floored}")
+    print(f"ratio accepted/s omni/floor: {ratio}")
+    record(
+        "flash-sale",
+        {
+            "offered": count,
+            "seconds": seconds,
+            "units": units,
+            "omni": measured,
+            "floor_6_activities": floored,
+            "omni_over_floor": ratio,
+            "goal": "no 5xx (429 with Retry-After allowed), 0 oversold,"
+            " every accepted order placed",
+        },
+    )
+    return bool(measured["clean"])
+
+
+# --- footprint ------------------------------------------------------------------------------
+
+
+def _rss_by_process(stack: StackProcess) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for child in psutil.Process(stack.process.pid).children(recursive=True):
+        try:
+            line = " ".join(child.cmdline())
+            rss = child.memory_info().rss / 2**20
+        except psutil.Error:
+            continue
+        if "-m " in line:
+            name = line.split("-m ", 1)[1].split()[0].replace("services.", "").replace(".main", "")
+        elif "start-dev" in line:
+            name = "temporal"
+        elif "postgres" in line:
+            name = "postgres"
+        else:
+            continue
+        found[name] = round(found.get(name, 0.0) + rss, 1)
+    found["supervisor"] = round(psutil.Process(stack.process.pid).memory_info().rss / 2**20, 1)
+    return found
+
+
+def _timed_start(home: Path) -> tuple[StackProcess, float, float]:
+    """Starts the stack; seconds to healthy and to 'temporal ready' (the infrastructure)."""
+    env = stack_env(home)
+    began = time.monotonic()
+    infrastructure: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            outputs = sorted(home.glob("omni-up-*.out"))
+            if outputs and "temporal ready" in outputs[-1].read_text(errors="replace"):
+                infrastructure.append(time.monotonic() - began)
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    stack = start_stack(home, env)
+    healthy = time.monotonic() - began
+    done.set()
+    watcher.join(1)
+    return stack, healthy, infrastructure[0] if infrastructure else 0.0
+
+
+def _import_floor_rss() -> float:
+    """RSS of a Python process that imports a service's libraries and waits."""
+    code = (
+        "import grpc, grpc_health.v1.health, sqlalchemy.ext.asyncio, asyncpg, pydantic_settings,"
+        " opentelemetry.sdk.trace, prometheus_client, psutil, os, time;"
+        "print(open('/proc/self/status').read().split('VmRSS:')[1].split()[0], flush=True)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return round(int(out.stdout.strip()) / 1024, 1)
+
+
+def run_footprint(_home: object) -> bool:
+    seconds = _env_float("BENCH_SECONDS", 20)
+    in_flight = _env_int("BENCH_PLACEMENT_IN_FLIGHT", 8)
+    with stack_home() as home:
+        stack, cold, cold_infra = _timed_start(home)
+        try:
+            time.sleep(5)
+            idle = _rss_by_process(stack)
+            peak: dict[str, float] = {}
+            with PlacementLoad(stack, in_flight) as load:
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline:
+                    for name, rss in _rss_by_process(stack).items():
+                        peak[name] = max(peak.get(name, 0.0), rss)
+                    time.sleep(1)
+            placed = load.outcome
+        finally:
+            stop_stack(stack)
+        stack, warm, warm_infra = _timed_start(home)
+        stop_stack(stack)
+    floor_rss = _import_floor_rss()
+    services = ("inventory", "orders", "customers", "payments", "gateway", "workflows.worker")
+    over = {name: idle[name] for name in services if idle.get(name, 0) >= 120}
+    print(f"idle RSS MiB: {idle}")
+    print(f"peak RSS MiB under placement x{in_flight}: {peak}")
+    print(f"floor: a Python process importing a service's libraries: {floor_rss} MiB")
+    print(
+        f"time to healthy: cold {cold:.1f} s (infrastructure {cold_infra:.1f} s),"
+        f" warm {warm:.1f} s (infrastructure {warm_infra:.1f} s)"
+    )
+    goals = {"each_service_under_120_mib_idle": not over, "healthy_under_10_s_warm": warm < 10}
+    print(f"goals: {goals}")
+    record(
+        "footprint",
+        {
+            "idle_rss_mib": idle,
+            "peak_rss_mib_under_placement": peak,
+            "placements_meanwhile": _figures(placed) if placed else None,
+            "floor_import_rss_mib": floor_rss,
+            "service_over_floor_rss": {
+                name: round(idle[name] / floor_rss, 2) for name in services if name in idle
+            },
+            "healthy_s": {"cold": round(cold, 1), "warm": round(warm, 1)},
+            "floor_infrastructure_ready_s": {
+                "cold": round(cold_infra, 1),
+                "warm": round(warm_infra, 1),
+            },
+            "goals": goals,
+        },
+    )
+    return True
+
+
+# --- scale-out --------------------------------------------------------------------------------
+
+
+def run_scale_out(_home: object) -> bool:
+    seconds = _env_float("BENCH_SECONDS", 30)
+    in_flight = _env_int("BENCH_PLACEMENT_IN_FLIGHT", 8)
+    shapes = [(1, 1), (2, 1), (1, 2), (2, 2)]
+    results: dict[str, Any] = {}
+    for workers, replicas in shapes:
+        with (
+            stack_home() as home,
+            whole_stack(home, OMNI_WORKERS=str(workers), OMNI_REPLICAS=str(replicas)) as stack,
+        ):
+            before = psutil.cpu_times()
+            with PlacementLoad(stack, in_flight) as load:
+                time.sleep(seconds)
+            after = psutil.cpu_times()
+            busy = (after.user + after.system) - (before.user + before.system)
+            idle = after.idle - before.idle
+            outcome = load.outcome
+            assert outcome is not None
+            label = f"workers_{workers}_replicas_{replicas}"
+            results[label] = {
+                **_figures(outcome),
+                "machine_cpu_busy_fraction": round(busy / (busy + idle), 2) if busy + idle else 0,
+            }
+            print(f"{label}: {results[label]}", flush=True)
+    base = results["workers_1_replicas_1"]["per_second"]
+    ratios = {k: round(v["per_second"] / base, 2) if base else 0 for k, v in results.items()}
+    print(f"throughput over 1 worker, 1 replica: {ratios}")
+    record(
+        "scale-out",
+        {
+            "seconds": seconds,
+            "in_flight": in_flight,
+            "shapes": results,
+            "over_1_worker_1_replica": ratios,
+        },
+    )
+    return all(v["failed"] == 0 for v in results.values())
