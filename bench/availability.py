@@ -147,6 +147,8 @@ def run(home: BenchHome) -> bool:
             "GATEWAY_PORT": str(port),
             "INVENTORY_ADDR": inventory.address,
             "JWT_SECRET": JWT_SECRET,
+            # The only way to verify HS256 tokens (issue 12).
+            "OMNI_ENV": "development",
             "LOG_LEVEL": "WARNING",
             # One token drives the whole load: measure lookups, not the rate limit.
             "RATE_LIMIT_PER_SECOND": "0",

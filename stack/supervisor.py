@@ -191,6 +191,9 @@ class Supervisor:
                 "DATABASE_URL": urls["gateway"],
                 "GATEWAY_HOST": self.settings.gateway_host,
                 "GATEWAY_PORT": str(self.settings.gateway_port),
+                # `omni up` is development: the only way to verify tokens with
+                # JWT_SECRET (a production gateway refuses to start without an issuer).
+                "OMNI_ENV": "development",
             },
         )
         self._wait_http(f"{self.settings.gateway_url}/healthz")

@@ -99,7 +99,13 @@ def create_app(
     idempotency: IdempotencyStore | None = None,
 ) -> FastAPI:
     """Without `clients`/`idempotency`, connects to the services and to
-    DATABASE_URL on startup (tests pass fakes)."""
+    DATABASE_URL on startup (tests pass fakes). Refuses production settings
+    that would accept tokens nobody issued (OMNI_ENV, settings.py)."""
+    problems = settings.production_problems()
+    if problems:
+        raise RuntimeError(
+            "refusing to start in production (OMNI_ENV is not development): " + "; ".join(problems)
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

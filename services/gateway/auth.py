@@ -11,6 +11,8 @@ read it from there.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ Role = Literal["guest", "customer", "associate", "agent", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 DEFAULT_TTL_SECONDS = 12 * 3600
 _ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
+_UNKNOWN_KID_REFETCH_SECONDS = 10.0
 # Where the middleware leaves a request's `Authentication` (scope["state"]).
 _STATE_KEY = "authentication"
 
@@ -106,26 +109,69 @@ def mint_dev_token(
 
 
 class TokenVerifier:
+    """Production: RS/ES tokens of the configured issuer and audience, with a
+    PEM public key or keys from a JWKS URL (fetched off the event loop, kept
+    `jwt_jwks_refresh_seconds`). Development only: HS256 with JWT_SECRET.
+    Every token needs sub, iat and exp, and may live at most
+    `jwt_max_lifetime_seconds`."""
+
     def __init__(self, settings: GatewaySettings) -> None:
         self._settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=False)
+            if settings.jwt_jwks_url
+            else None
+        )
+        self._jwks_keys: dict[str, AllowedPublicKeys] = {}
+        self._jwks_fetched_at = -math.inf
+        self._jwks_lock = asyncio.Lock()
+
+    async def authenticate(self, token: str) -> Principal:
+        """`verify`, after fetching the JWKS (in a thread) when the token's
+        key is unknown or the keys are stale."""
+        if self._jwks is not None:
+            await self._refresh_keys(_kid_of(token))
+        return self.verify(token)
+
+    async def _refresh_keys(self, kid: str) -> None:
+        assert self._jwks is not None
+        jwks = self._jwks
+        async with self._jwks_lock:
+            age = time.monotonic() - self._jwks_fetched_at
+            stale = age > self._settings.jwt_jwks_refresh_seconds
+            # An unknown kid fetches again, at most every few seconds: a flood
+            # of made-up kids cannot hammer the identity provider.
+            unknown = kid not in self._jwks_keys and age > _UNKNOWN_KID_REFETCH_SECONDS
+            if not (stale or unknown):
+                return
+            self._jwks_fetched_at = time.monotonic()
+            try:
+                keys = await asyncio.to_thread(jwks.get_signing_keys, True)
+            except jwt.PyJWKClientError:
+                return  # keep the keys we had; an unknown kid stays unknown
+            self._jwks_keys = {key.key_id or "": key.key for key in keys}
 
     def _key_and_algorithms(self, token: str) -> tuple[AllowedPublicKeys | str, list[str]]:
         if self._jwks is not None:
-            try:
-                return self._jwks.get_signing_key_from_jwt(token).key, _ASYMMETRIC_ALGORITHMS
-            except jwt.PyJWKClientError as error:
-                raise InvalidToken("signing key not found") from error
+            key = self._jwks_keys.get(_kid_of(token))
+            if key is None:
+                raise InvalidToken("signing key not found")
+            return key, _ASYMMETRIC_ALGORITHMS
         if self._settings.jwt_public_key:
             return self._settings.jwt_public_key, _ASYMMETRIC_ALGORITHMS
+        if not self._settings.is_development:
+            # create_app refuses this configuration; never fall back to the secret.
+            raise InvalidToken("no verification key configured")
         return self._settings.jwt_secret, ["HS256"]
 
     def verify(self, token: str) -> Principal:
+        """The token's caller; no I/O (JWKS keys come from `authenticate`)."""
         try:
             key, algorithms = self._key_and_algorithms(token)
             options: Options = {
-                "require": ["sub", "exp"],
+                "require": ["sub", "exp", "iat"],
                 "verify_aud": bool(self._settings.jwt_audience),
+                "verify_iss": bool(self._settings.jwt_issuer),
             }
             claims = jwt.decode(
                 token,
@@ -140,6 +186,9 @@ class TokenVerifier:
             raise InvalidToken("token expired") from error
         except jwt.PyJWTError as error:
             raise InvalidToken("token invalid") from error
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+        if lifetime > self._settings.jwt_max_lifetime_seconds:
+            raise InvalidToken("token lives too long")
         role = next((r for r in ROLES if r == claims.get("role")), None)
         if role is None:
             raise InvalidToken("token has no valid role")
@@ -155,6 +204,13 @@ class TokenVerifier:
             store_id=str(claims.get("store_id") or ""),
             channel=channel,
         )
+
+
+def _kid_of(token: str) -> str:
+    try:
+        return str(jwt.get_unverified_header(token).get("kid") or "")
+    except jwt.PyJWTError:
+        return ""
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -180,12 +236,14 @@ class Authentication:
         return None if self.principal is None else "sub:" + self.principal.sub
 
 
-def authenticate_headers(verifier: TokenVerifier, authorization: str | None) -> Authentication:
+async def authenticate_headers(
+    verifier: TokenVerifier, authorization: str | None
+) -> Authentication:
     token = bearer_token(authorization)
     if token is None:
         return Authentication()
     try:
-        return Authentication(principal=verifier.verify(token))
+        return Authentication(principal=await verifier.authenticate(token))
     except InvalidToken as error:
         return Authentication(problem=str(error))
 
@@ -206,7 +264,7 @@ class AuthenticationMiddleware:
                     break
             verifier: TokenVerifier = scope["app"].state.verifier
             state = scope.setdefault("state", {})
-            state[_STATE_KEY] = authenticate_headers(verifier, authorization)
+            state[_STATE_KEY] = await authenticate_headers(verifier, authorization)
             # The services check again who is calling (signed gRPC metadata).
             forward_caller(state[_STATE_KEY].principal)
         await self.app(scope, receive, send)

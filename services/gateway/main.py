@@ -36,10 +36,11 @@ class _Server(uvicorn.Server):
 
 
 async def run(settings: GatewaySettings) -> None:
-    if settings.uses_dev_secret:
+    if settings.is_development and settings.uses_dev_secret:
         logger.warning(
-            "JWT_SECRET is the built-in development secret: anyone can mint tokens. "
-            "Set JWT_PUBLIC_KEY or JWT_JWKS_URL (and JWT_ISSUER/JWT_AUDIENCE) in production."
+            "OMNI_ENV=development with the built-in JWT_SECRET: anyone can mint tokens. "
+            "Production (any other OMNI_ENV) needs JWT_PUBLIC_KEY or JWT_JWKS_URL, "
+            "JWT_ISSUER and JWT_AUDIENCE, and refuses to start without them."
         )
     config = uvicorn.Config(
         create_app(settings),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Development only: main.py warns when a process runs with it.
+# Development only (OMNI_ENV=development): production refuses to start without
+# a JWKS URL or public key, an issuer and an audience.
 DEV_JWT_SECRET = "omni-dev-secret-change-me-0123456789abcdef"
+DEVELOPMENT = "development"
 
 
 class GatewaySettings(BaseSettings):
@@ -24,6 +26,10 @@ class GatewaySettings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
 
+    # "development" (set by `omni up` and the test harnesses) is the only way
+    # to verify HS256 tokens signed with JWT_SECRET; anything else is production.
+    omni_env: str = "production"
+
     # HS256 in development; RS256/ES256 via a PEM public key or a JWKS URL in production.
     jwt_secret: str = DEV_JWT_SECRET
     jwt_public_key: str = ""
@@ -31,6 +37,11 @@ class GatewaySettings(BaseSettings):
     jwt_issuer: str = ""
     jwt_audience: str = ""
     jwt_leeway_seconds: float = 30.0
+    # A token whose exp - iat is longer is refused (a stolen token stays useful
+    # at most this long).
+    jwt_max_lifetime_seconds: float = 24 * 3600.0
+    # How long fetched JWKS keys are trusted before they are fetched again.
+    jwt_jwks_refresh_seconds: float = 300.0
 
     # gRPC deadlines. Placing an order may wait on a slow provider (3 s per
     # operation, several operations), so mutating journeys get longer.
@@ -49,7 +60,25 @@ class GatewaySettings(BaseSettings):
     log_level: str = "INFO"
 
     @property
+    def is_development(self) -> bool:
+        return self.omni_env == DEVELOPMENT
+
+    @property
     def uses_dev_secret(self) -> bool:
         return not (self.jwt_public_key or self.jwt_jwks_url) and (
             self.jwt_secret == DEV_JWT_SECRET
         )
+
+    def production_problems(self) -> list[str]:
+        """Why this configuration may not serve production traffic (empty in
+        development, or when it may)."""
+        if self.is_development:
+            return []
+        problems = []
+        if not (self.jwt_jwks_url or self.jwt_public_key):
+            problems.append("JWT_JWKS_URL or JWT_PUBLIC_KEY is required")
+        if not self.jwt_issuer:
+            problems.append("JWT_ISSUER is required")
+        if not self.jwt_audience:
+            problems.append("JWT_AUDIENCE is required")
+        return problems

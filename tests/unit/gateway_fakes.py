@@ -112,7 +112,9 @@ def fake_clients(
 
 def make_app(clients: Clients, store: IdempotencyStore | None = None, **settings: Any) -> Any:
     return create_app(
-        GatewaySettings(jwt_secret=SECRET, database_url="", **settings),
+        GatewaySettings(
+            **{"omni_env": "development", "jwt_secret": SECRET, "database_url": "", **settings}
+        ),
         clients=clients,
         idempotency=store or MemoryIdempotencyStore(),
     )

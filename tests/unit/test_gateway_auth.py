@@ -109,6 +109,13 @@ def test_token_with_unknown_role_is_401(client: TestClient) -> None:
     assert response.status_code == 401
 
 
+def _lifetime() -> dict[str, int]:
+    import time
+
+    now = int(time.time())
+    return {"iat": now, "exp": now + 3600}
+
+
 def test_issuer_and_audience_are_checked_when_configured() -> None:
     app = make_app(
         fake_clients(orders=orders_stub(), payments=payments_stub()),
@@ -119,7 +126,8 @@ def test_issuer_and_audience_are_checked_when_configured() -> None:
     plain = bearer("admin")
     assert client.get("/v1/orders/O1", headers=plain).status_code == 401
     good = jwt.encode(
-        {"sub": "a", "role": "admin", "exp": 2**31, "iss": "https://id.example", "aud": "omni"},
+        # Issue 12: every token carries iat and lives at most 24 h.
+        {"sub": "a", "role": "admin", **_lifetime(), "iss": "https://id.example", "aud": "omni"},
         SECRET,
         algorithm="HS256",
     )
@@ -236,7 +244,7 @@ def test_public_key_tokens_are_verified() -> None:
         fake_clients(orders=orders_stub(), payments=payments_stub()), jwt_public_key=public_pem
     )
     client = TestClient(app)
-    signed = jwt.encode({"sub": "a", "role": "admin", "exp": 2**31}, key, algorithm="RS256")
+    signed = jwt.encode({"sub": "a", "role": "admin", **_lifetime()}, key, algorithm="RS256")
     assert (
         client.get("/v1/orders/O1", headers={"Authorization": f"Bearer {signed}"}).status_code
         == 200

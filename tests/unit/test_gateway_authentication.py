@@ -21,9 +21,9 @@ class CountingVerifier:
         self.inner = inner
         self.calls = 0
 
-    def verify(self, token: str) -> Principal:
+    async def authenticate(self, token: str) -> Principal:
         self.calls += 1
-        return self.inner.verify(token)
+        return await self.inner.authenticate(token)
 
 
 def _client() -> tuple[TestClient, CountingVerifier]:
