@@ -28,7 +28,7 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 METADATA_KEY = "omni-identity"
 KEY_ENV = "OMNI_IDENTITY_KEY"
+# During a rotation, services also accept identities signed with this one.
+PREVIOUS_KEY_ENV = "OMNI_IDENTITY_KEY_PREVIOUS"
 # Where `omni up` keeps the key it made, for `omni seed` and the tools.
 KEY_FILE_NAME = "identity.key"
 MIN_KEY_BYTES = 32
@@ -101,7 +103,7 @@ class MissingIdentityKey(RuntimeError):
     pass
 
 
-def identity_key(environ: dict[str, str] | None = None) -> bytes:
+def identity_key(environ: Mapping[str, str] | None = None) -> bytes:
     """OMNI_IDENTITY_KEY (at least 32 bytes). No default: a process without it
     refuses to start, so no deployment runs on a key written in the repository."""
     env = os.environ if environ is None else environ
@@ -112,6 +114,17 @@ def identity_key(environ: dict[str, str] | None = None) -> bytes:
             " shared by the gateway, the workers and the services"
         )
     return key.encode()
+
+
+def verification_keys(environ: Mapping[str, str] | None = None) -> tuple[bytes, ...]:
+    """What a service accepts: OMNI_IDENTITY_KEY, and OMNI_IDENTITY_KEY_PREVIOUS
+    while a rotation is under way (docs/runbook.md)."""
+    env = os.environ if environ is None else environ
+    current = identity_key(env)
+    previous = env.get(PREVIOUS_KEY_ENV, "")
+    if not previous:
+        return (current,)
+    return (current, identity_key({KEY_ENV: previous}))
 
 
 def key_file_of(home: Path) -> Path:
@@ -154,9 +167,14 @@ def sign(
     return f"{blob}.{_mac(key, blob)}"
 
 
-def verify(value: str, method: str, key: bytes, *, now: float | None = None) -> CallerIdentity:
+def verify(
+    value: str, method: str, key: bytes | tuple[bytes, ...], *, now: float | None = None
+) -> CallerIdentity:
+    """The caller `value` names, if one of `key` signed it for `method` and it is current."""
     blob, dot, mac = value.partition(".")
-    if not dot or not blob or not hmac.compare_digest(mac.encode(), _mac(key, blob).encode()):
+    keys = (key,) if isinstance(key, bytes) else key
+    signed = any(hmac.compare_digest(mac.encode(), _mac(k, blob).encode()) for k in keys)
+    if not dot or not blob or not signed:
         raise InvalidIdentity("caller identity is not signed by Omni")
     try:
         claims = json.loads(_unb64(blob))
@@ -234,10 +252,10 @@ class IdentityInterceptor(WrappingInterceptor):
     """UNAUTHENTICATED without a valid identity; PERMISSION_DENIED (or NOT_FOUND
     for someone else's object) when the access table says no."""
 
-    def __init__(self, access: AccessTable, key: bytes) -> None:
+    def __init__(self, access: AccessTable, keys: bytes | tuple[bytes, ...]) -> None:
         super().__init__()
         self._access = access
-        self._key = key
+        self._key = keys
 
     def _caller(self, method: str, context: grpc.aio.ServicerContext) -> CallerIdentity:
         values = [v for k, v in context.invocation_metadata() or () if k == METADATA_KEY]

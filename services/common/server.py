@@ -32,7 +32,7 @@ from services.common.card_numbers import CardNumberInterceptor
 from services.common.channels import TlsFiles, server_credentials, tls_from_env
 from services.common.db import Database
 from services.common.grpc_errors import ErrorInterceptor
-from services.common.identity import IdentityInterceptor, identity_key
+from services.common.identity import IdentityInterceptor, verification_keys
 from services.common.logs import setup_logging
 from services.common.metrics import MetricsInterceptor, start_metrics_server
 from services.common.settings import ServiceSettings
@@ -100,7 +100,7 @@ async def serve(
             grpc_server_interceptor(),
             ErrorInterceptor(),
             MetricsInterceptor(),
-            IdentityInterceptor(access, identity_key()),
+            IdentityInterceptor(access, verification_keys()),
             CardNumberInterceptor(),
         ]
     )

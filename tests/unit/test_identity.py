@@ -23,6 +23,7 @@ from services.common.identity import (
     current_caller,
     identity_key,
     sign,
+    verification_keys,
     verify,
 )
 from tests.support.identity import TEST_IDENTITY_KEY, signed_metadata, trusted_channel
@@ -67,6 +68,18 @@ def test_expired_and_too_long_lived_identities_are_refused() -> None:
         verify(sign(ALICE, METHOD, KEY, now=time.time() - 600), METHOD, KEY)
     with pytest.raises(InvalidIdentity, match="too long"):
         verify(sign(ALICE, METHOD, KEY, ttl=24 * 3600), METHOD, KEY)
+
+
+def test_a_rotation_accepts_the_previous_key_until_it_is_dropped() -> None:
+    old, new = "old-identity-key-0123456789abcdef-0123", "new-identity-key-0123456789abcdef-0123"
+    during = verification_keys({"OMNI_IDENTITY_KEY": new, "OMNI_IDENTITY_KEY_PREVIOUS": old})
+    signed_with_old = sign(ALICE, METHOD, old.encode())
+    assert verify(signed_with_old, METHOD, during) == ALICE
+    after = verification_keys({"OMNI_IDENTITY_KEY": new})
+    with pytest.raises(InvalidIdentity):
+        verify(signed_with_old, METHOD, after)
+    with pytest.raises(MissingIdentityKey):
+        verification_keys({"OMNI_IDENTITY_KEY": new, "OMNI_IDENTITY_KEY_PREVIOUS": "short"})
 
 
 def test_the_key_is_required_and_long() -> None:
