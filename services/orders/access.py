@@ -3,16 +3,20 @@ rule reads). A customer orders and erases only for themselves; an associate
 sells, lists tasks and receives returns only at their own store; progress is
 recorded only by the workflows.
 
-Which order, fulfillment or return a customer or an associate may see or act
-on is known only once it is loaded: the gateway checks it (access.check_order);
-the request-level rules here are what the service can tell from the request."""
+The table holds what the service can tell from the request; which order,
+fulfillment or return a customer or an associate may see or act on is known
+once it is loaded: the servicer asks `check_*_visible` below (the same rules
+as the gateway's access.check_order), and the use cases `check_store_work`."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from omni.orders.v1 import orders_pb2
 from services.common.access import PEOPLE, AccessTable, allow
 from services.common.errors import NotFound
-from services.common.identity import Role, caller_or_none
+from services.common.identity import CallerIdentity, Role, caller_or_none
+from services.orders.domain.records import FulfillmentRecord, OrderRecord, ReturnRecord
 
 _ANYONE_WITH_AN_ORDER = (Role.CUSTOMER, Role.ASSOCIATE, Role.AGENT, Role.ADMIN)
 _FLOOR = allow(Role.ASSOCIATE, Role.ADMIN)
@@ -64,3 +68,76 @@ def check_store_work(fulfillment_id: str, location_id: str) -> None:
             resource_type="fulfillment",
             ids=[fulfillment_id],
         )
+
+
+# Whether two customer ids are one customer after merges (adapters/customers.py).
+SameCustomer = Callable[[str, str], Awaitable[bool]]
+
+
+def _hidden(kind: str, object_id: str) -> NotFound:
+    return NotFound(f"{kind} {object_id} not found", resource_type=kind, ids=[object_id])
+
+
+async def _customers_own(caller: CallerIdentity, owner_id: str, same: SameCustomer | None) -> bool:
+    if not caller.customer_id or not owner_id:
+        return False
+    if owner_id == caller.customer_id:
+        return True
+    return same is not None and await same(caller.customer_id, owner_id)
+
+
+async def check_order_visible(
+    order: OrderRecord,
+    same: SameCustomer | None,
+    checked: tuple[Role, ...] = (Role.CUSTOMER, Role.ASSOCIATE),
+) -> None:
+    """Once an order is loaded, as at the gateway (access.check_order): a
+    customer sees their own (a merged duplicate's included), an associate the
+    orders placed in or fulfilled from their store; NOT_FOUND otherwise."""
+    caller = caller_or_none()
+    if caller is None or caller.role not in checked:
+        return
+    if caller.role == Role.CUSTOMER and await _customers_own(caller, order.customer_id, same):
+        return
+    if (
+        caller.role == Role.ASSOCIATE
+        and caller.store_id
+        and (
+            order.store_id == caller.store_id
+            or any(f.location_id == caller.store_id for f in order.fulfillments)
+        )
+    ):
+        return
+    if caller.role in (Role.CUSTOMER, Role.ASSOCIATE, Role.GUEST):
+        raise _hidden("order", order.order_id)
+
+
+async def check_fulfillment_visible(
+    fulfillment: FulfillmentRecord,
+    order: Callable[[], Awaitable[OrderRecord]],
+    same: SameCustomer | None,
+) -> None:
+    """An associate: a fulfillment at their store; a customer: one of their orders'."""
+    caller = caller_or_none()
+    if caller is None:
+        return
+    if caller.role == Role.ASSOCIATE:
+        check_store_work(fulfillment.fulfillment_id, fulfillment.location_id)
+    elif caller.role == Role.CUSTOMER:
+        try:
+            await check_order_visible(await order(), same)
+        except NotFound:
+            raise _hidden("fulfillment", fulfillment.fulfillment_id) from None
+
+
+async def check_return_visible(record: ReturnRecord, same: SameCustomer | None) -> None:
+    """A customer: their own returns; an associate: returns at their store."""
+    caller = caller_or_none()
+    if caller is None:
+        return
+    if caller.role == Role.CUSTOMER and await _customers_own(caller, record.customer_id, same):
+        return
+    if caller.role == Role.ASSOCIATE and caller.store_id and record.location_id == caller.store_id:
+        return
+    if caller.role in (Role.CUSTOMER, Role.ASSOCIATE, Role.GUEST):
+        raise _hidden("return", record.return_id)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 
+from omni.customers.v1 import customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from services.common.channels import open_channel
@@ -18,6 +19,7 @@ from services.common.telemetry import temporal_interceptors
 from services.common.temporal_codec import data_converter
 from services.orders.access import ACCESS
 from services.orders.adapters.catalog import InventoryCatalog
+from services.orders.adapters.customers import CustomerMerges
 from services.orders.adapters.journeys import TemporalJourneys
 from services.orders.adapters.products import InventoryProducts
 from services.orders.quoting import Pricing
@@ -30,6 +32,8 @@ from services.orders.use_cases import Dependencies
 class OrdersSettings(ServiceSettings):
     grpc_port: int = 50052
     inventory_addr: str = "127.0.0.1:50051"
+    # Resolves customers' merged ids for the object-level checks (access.py).
+    customers_addr: str = "127.0.0.1:50053"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     # How long PlaceOrder waits for the journey's answer (stock + payment).
@@ -40,6 +44,7 @@ class OrdersSettings(ServiceSettings):
 async def run(settings: OrdersSettings) -> None:
     database = Database(settings.database_url)
     inventory_channel = open_channel(settings.inventory_addr, always(service_identity("orders")))
+    customers_channel = open_channel(settings.customers_addr, always(service_identity("orders")))
 
     # Built before serving: no OMNI_CODEC_KEY, no start (services/common/temporal_codec.py).
     converter = data_converter()
@@ -60,7 +65,10 @@ async def run(settings: OrdersSettings) -> None:
         action_timeout=timedelta(seconds=settings.action_timeout_seconds),
     )
     servicer = OrdersServicer(
-        Dependencies(
+        same_customer=CustomerMerges(
+            customers_pb2_grpc.CustomersServiceStub(customers_channel)
+        ).same_customer,
+        dependencies=Dependencies(
             storage=PostgresStorage(database),
             journeys=journeys,
             products=InventoryProducts(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
@@ -71,11 +79,12 @@ async def run(settings: OrdersSettings) -> None:
                 tables=pricing_tables,
                 tax=pricing_tables,
             ),
-        )
+        ),
     )
 
     async def on_stop() -> None:
         await inventory_channel.close()
+        await customers_channel.close()
 
     await serve(
         settings=settings,

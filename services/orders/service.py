@@ -7,15 +7,25 @@ import grpc
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from services.common.errors import Unavailable
-from services.common.identity import actor_of
-from services.orders import mapping, quoting, use_cases
+from services.common.identity import Role, actor_of
+from services.orders import access, mapping, quoting, use_cases
 from services.orders.quoting import Pricing
 from services.orders.use_cases import Dependencies, Keyed
 
 
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
-    def __init__(self, dependencies: Dependencies) -> None:
+    def __init__(
+        self, dependencies: Dependencies, same_customer: access.SameCustomer | None = None
+    ) -> None:
         self._deps = dependencies
+        # Customers' merged ids, for the object-level checks (access.py).
+        self._same_customer = same_customer
+
+    async def _visible_order(
+        self, order_id: str, checked: tuple[Role, ...] = (Role.CUSTOMER, Role.ASSOCIATE)
+    ) -> None:
+        order = await use_cases.get_order(self._deps, order_id)
+        await access.check_order_visible(order, self._same_customer, checked)
 
     async def PlaceOrder(
         self, request: orders_pb2.PlaceOrderRequest, context: grpc.aio.ServicerContext
@@ -29,11 +39,13 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.GetOrderRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.GetOrderResponse:
         order = await use_cases.get_order(self._deps, request.order_id)
+        await access.check_order_visible(order, self._same_customer)
         return orders_pb2.GetOrderResponse(order=mapping.order_proto(order))
 
     async def CancelOrder(
         self, request: orders_pb2.CancelOrderRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.CancelOrderResponse:
+        await self._visible_order(request.order_id)
         order = await use_cases.cancel_order(
             self._deps, request.order_id, request.reason, actor_of(request.actor)
         )
@@ -58,6 +70,11 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.GetFulfillmentRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.GetFulfillmentResponse:
         fulfillment = await use_cases.get_fulfillment(self._deps, request.fulfillment_id)
+        await access.check_fulfillment_visible(
+            fulfillment,
+            lambda: use_cases.get_order(self._deps, fulfillment.order_id),
+            self._same_customer,
+        )
         return orders_pb2.GetFulfillmentResponse(fulfillment=mapping.fulfillment_proto(fulfillment))
 
     async def PickFulfillment(
@@ -110,6 +127,12 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     async def MarkCustomerArrived(
         self, request: orders_pb2.MarkCustomerArrivedRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.MarkCustomerArrivedResponse:
+        arriving = await use_cases.get_fulfillment(self._deps, request.fulfillment_id)
+        await access.check_fulfillment_visible(
+            arriving,
+            lambda: use_cases.get_order(self._deps, arriving.order_id),
+            self._same_customer,
+        )
         fulfillment = await use_cases.mark_customer_arrived(
             self._deps, request.fulfillment_id, request.note
         )
@@ -120,6 +143,8 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     async def CreateReturn(
         self, request: orders_pb2.CreateReturnRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.CreateReturnResponse:
+        # An associate takes back at their store what was bought anywhere.
+        await self._visible_order(request.order_id, (Role.CUSTOMER,))
         record = await use_cases.create_return(
             self._deps, mapping.return_request(request), Keyed(request.idempotency_key, request)
         )
@@ -129,6 +154,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.GetReturnRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.GetReturnResponse:
         record = await use_cases.get_return(self._deps, request.return_id)
+        await access.check_return_visible(record, self._same_customer)
         return orders_pb2.GetReturnResponse(**{"return": mapping.return_proto(record)})
 
     async def ReceiveReturn(

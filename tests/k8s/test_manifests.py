@@ -188,11 +188,12 @@ def test_migrations_run_before_each_new_pod_serves(overlay: str) -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_secrets_are_only_referenced(overlay: str) -> None:
-    """No Secret is written down except the dev overlay's password-less URLs."""
+    """No Secret is written down except the dev overlay's password-less URLs
+    (and its empty gateway-jwt: development verifies HS256 dev tokens)."""
     for secret in objects(f"overlays/{overlay}", "Secret"):
         assert overlay == "dev", f"{name_of(secret)} in {overlay}"
-        for key in secret.get("data", {}):
-            assert key == "uri"
+        for key, value in secret.get("data", {}).items():
+            assert key == "uri" or (secret["metadata"]["name"] == "gateway-jwt" and not value)
     for workload in objects(f"overlays/{overlay}", *WORKLOAD_KINDS):
         for container in containers(workload):
             for env in container.get("env", []):

@@ -72,8 +72,9 @@ async def test_gift_cards_are_issued_by_admins_and_store_credit_read_by_its_owne
         assert await refusal(PAYMENTS, "IssueGiftCard", person) == DENIED
         assert await refusal(PAYMENTS, "ReloadGiftCard", person) == DENIED
     assert await refusal(PAYMENTS, "IssueGiftCard", ADMIN) is None
-    assert await refusal(PAYMENTS, "ListStoreCredit", ALICE, customer_id="C-B") == HIDDEN
     assert await refusal(PAYMENTS, "ListStoreCredit", ALICE, customer_id="C-A") is None
+    assert await refusal(PAYMENTS, "ListStoreCredit", GUEST, customer_id="C-A") == DENIED
+    assert await refusal(PAYMENTS, "ListStoreCredit", CLERK_S1, customer_id="C-A") == DENIED
     assert await refusal(PAYMENTS, "ListProviderOperations", AGENT) == DENIED
 
 
@@ -188,3 +189,77 @@ def test_an_associate_works_only_on_fulfillments_at_their_store() -> None:
     with acting_as(ADMIN):
         check_store_work("F-2", "S2")
     check_store_work("F-2", "S2")  # outside an RPC (use-case unit tests): no caller to check
+
+
+def _order(customer_id: str = "C-A", store_id: str = "", at: tuple[str, ...] = ()) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        order_id="O-1",
+        customer_id=customer_id,
+        store_id=store_id,
+        fulfillments=[SimpleNamespace(location_id=location) for location in at],
+    )
+
+
+async def test_a_loaded_order_is_seen_by_its_customer_and_its_stores_only() -> None:
+    from services.common.errors import NotFound
+    from services.common.identity import acting_as
+    from services.orders.access import check_order_visible
+
+    async def merged(mine: str, theirs: str) -> bool:
+        return {mine, theirs} == {"C-A", "C-A-old"}
+
+    bob = CallerIdentity("bob", Role.CUSTOMER, customer_id="C-B")
+    clerk_s2 = CallerIdentity("clerk2", Role.ASSOCIATE, store_id="S2")
+    with acting_as(ALICE):
+        await check_order_visible(_order("C-A"), None)
+        await check_order_visible(_order("C-A-old"), merged)
+        with pytest.raises(NotFound):
+            await check_order_visible(_order("C-A-old"), None)
+    with acting_as(bob), pytest.raises(NotFound):
+        await check_order_visible(_order("C-A"), merged)
+    with acting_as(CLERK_S1):
+        await check_order_visible(_order(store_id="S1"), None)
+        await check_order_visible(_order(at=("W1", "S1")), None)
+    with acting_as(clerk_s2):
+        with pytest.raises(NotFound):
+            await check_order_visible(_order(store_id="S1", at=("S1",)), None)
+        # Returns are taken at any store: only customers are checked there.
+        await check_order_visible(_order(store_id="S1"), None, (Role.CUSTOMER,))
+    for anyone in (AGENT, ADMIN, WORKFLOW):
+        with acting_as(anyone):
+            await check_order_visible(_order("C-Z", "S9"), None)
+
+
+async def test_loaded_fulfillments_and_returns_follow_the_same_rules() -> None:
+    from types import SimpleNamespace
+
+    from services.common.errors import NotFound
+    from services.common.identity import acting_as
+    from services.orders.access import check_fulfillment_visible, check_return_visible
+
+    fulfillment: Any = SimpleNamespace(fulfillment_id="F-1", order_id="O-1", location_id="S1")
+
+    async def alices_order() -> Any:
+        return _order("C-A")
+
+    async def bobs_order() -> Any:
+        return _order("C-B")
+
+    with acting_as(ALICE):
+        await check_fulfillment_visible(fulfillment, alices_order, None)
+        with pytest.raises(NotFound) as hidden:
+            await check_fulfillment_visible(fulfillment, bobs_order, None)
+        assert hidden.value.resource_type == "fulfillment"
+    with acting_as(CallerIdentity("clerk2", Role.ASSOCIATE, store_id="S2")):
+        with pytest.raises(NotFound):
+            await check_fulfillment_visible(fulfillment, alices_order, None)
+    returned: Any = SimpleNamespace(return_id="R-1", customer_id="C-A", location_id="S1")
+    with acting_as(ALICE):
+        await check_return_visible(returned, None)
+    with acting_as(CLERK_S1):
+        await check_return_visible(returned, None)
+    with acting_as(CallerIdentity("bob", Role.CUSTOMER, customer_id="C-B")):
+        with pytest.raises(NotFound):
+            await check_return_visible(returned, None)
