@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import sqlalchemy.exc
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.auth import authentication_of
 from services.gateway.card_numbers import checked_body
-from services.gateway.problems import Problem
+from services.gateway.problems import RETRY_AFTER_SECONDS, Problem
 
 HEADER = "idempotency-key"
+logger = logging.getLogger(__name__)
+# What the key store raises when it cannot take a claim now: its pool is
+# exhausted (TimeoutError) or its database is unreachable.
+_STORE_UNAVAILABLE = (sqlalchemy.exc.TimeoutError, sqlalchemy.exc.DBAPIError, OSError)
 MAX_KEY_LENGTH = 200
 REPLAYED_HEADER = b"idempotent-replayed"
 
@@ -142,11 +148,25 @@ class IdempotencyMiddleware:
         store: IdempotencyStore = scope["app"].state.idempotency
         print_ = fingerprint(scope["method"], scope["path"], body)
         recorder = _Recorder()
-        async with store.claim(sub, key, print_) as claim:
-            if claim.previous is None:
-                await self.app(scope, receive, recorder)
-                if recorder.status < 500:
-                    claim.save(recorder.stored())
+        try:
+            async with store.claim(sub, key, print_) as claim:
+                if claim.previous is None:
+                    await self.app(scope, receive, recorder)
+                    if recorder.status < 500:
+                        claim.save(recorder.stored())
+        except _STORE_UNAVAILABLE:
+            # Every claim holds a connection while its request runs: a burst
+            # beyond the pool (or the database restarting) is "try again",
+            # never a 500. Nothing was sent yet; a retry with the key is safe
+            # (downstream calls carry the same derived key).
+            logger.warning("idempotency store unavailable for POST %s", scope["path"])
+            await Problem(
+                503,
+                "too many requests in flight, retry later",
+                slug="dependency-unavailable",
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            ).response()(scope, receive, send)
+            return
         if claim.previous is None:
             await recorder.replay(send)
         elif claim.previous.fingerprint != print_:

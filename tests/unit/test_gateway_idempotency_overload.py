@@ -1,0 +1,62 @@
+"""When the idempotency store cannot take another claim (its connection pool
+is exhausted by a flash sale, or its database is restarting), a POST is a 503
+with Retry-After — never a 500 — and nothing downstream is called.
+
+Found by bench hot-sku (issue 15): 200 concurrent orders, pool 20 + 20
+overflow, 147 answers were 500 (sqlalchemy.exc.TimeoutError from the claim).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+import sqlalchemy.exc
+from fastapi.testclient import TestClient
+
+from services.gateway.idempotency import Claim
+from tests.unit.gateway_fakes import (
+    ORDER_BODY,
+    bearer,
+    fake_clients,
+    make_app,
+    orders_stub,
+    payments_stub,
+)
+
+CUSTOMER = bearer("customer", sub="user-1", customer_id="C1")
+
+
+class RefusingStore:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    @asynccontextmanager
+    async def claim(self, owner: str, key: str, fingerprint: str) -> AsyncIterator[Claim]:
+        raise self.error
+        yield Claim(previous=None)  # pragma: no cover
+
+    async def purge_older_than(self, hours: float) -> int:
+        return 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlalchemy.exc.TimeoutError("QueuePool limit of size 20 overflow 20 reached"),
+        sqlalchemy.exc.OperationalError("INSERT", {}, ConnectionRefusedError()),
+        ConnectionRefusedError(),
+    ],
+)
+def test_a_claim_the_store_cannot_take_is_a_503_with_retry_after(error: BaseException) -> None:
+    orders = orders_stub()
+    app = make_app(fake_clients(orders=orders, payments=payments_stub()), RefusingStore(error))
+    client = TestClient(app)
+    response = client.post(
+        "/v1/orders", json=ORDER_BODY, headers={**CUSTOMER, "Idempotency-Key": "k-1"}
+    )
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert orders.called("PlaceOrder") == []
