@@ -37,6 +37,7 @@ class StackSettings(BaseSettings):
     customers_metrics_port: int = 9103
     payments_metrics_port: int = 9104
     worker_metrics_port: int = 9105
+    gateway_metrics_port: int = 9106
     # The codec server (services/codec_server.py) the Temporal UI decodes with.
     codec_server_port: int = 8089
     gateway_host: str = "127.0.0.1"

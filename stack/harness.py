@@ -76,7 +76,7 @@ def stack_env(home: Path) -> dict[str, str]:
     }
     for service in ("inventory", "orders", "customers", "payments"):
         env[f"{service.upper()}_PORT"] = str(free_port())
-    for process in ("inventory", "orders", "customers", "payments", "worker"):
+    for process in ("inventory", "orders", "customers", "payments", "worker", "gateway"):
         env[f"{process.upper()}_METRICS_PORT"] = str(free_port())
     return env
 

@@ -194,6 +194,7 @@ class Supervisor:
                 # `omni up` is development: the only way to verify tokens with
                 # JWT_SECRET (a production gateway refuses to start without an issuer).
                 "OMNI_ENV": "development",
+                "METRICS_PORT": str(self.settings.metrics_port_of("gateway")),
             },
         )
         self._wait_http(f"{self.settings.gateway_url}/healthz")

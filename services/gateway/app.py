@@ -13,7 +13,6 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
-from services.common.metrics import metrics_endpoint
 from services.gateway.auth import AuthenticationMiddleware, TokenVerifier
 from services.gateway.card_numbers import CardNumberGuard
 from services.gateway.clients import Clients, connect
@@ -162,8 +161,6 @@ def create_app(
         console,
     ):
         app.include_router(module.router)
-    # Prometheus scrapes the pod directly; the ingress does not route /metrics.
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     _document_idempotency_key(app)
     # Added innermost first: tracing → authentication (the one token check) →
     # rate limit → card-number guard → idempotency → routes.

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from services.common.logs import setup_logging
+from services.common.metrics import start_metrics_server
 from services.common.telemetry import shutdown_telemetry
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
@@ -53,7 +54,17 @@ async def run(settings: GatewaySettings) -> None:
         proxy_headers=True,
     )
     server = _Server(config)
-    await server.serve()
+    # Prometheus scrapes its own port: the public port serves no /metrics.
+    stop_metrics = (
+        start_metrics_server(settings.gateway_host, settings.metrics_port)
+        if settings.metrics_port
+        else None
+    )
+    try:
+        await server.serve()
+    finally:
+        if stop_metrics is not None:
+            stop_metrics()
     if not server.started:
         raise RuntimeError(f"could not serve on {settings.gateway_host}:{settings.gateway_port}")
 

@@ -5,8 +5,9 @@ without a valid token (uvicorn's proxy headers give the real address behind
 a trusted proxy, FORWARDED_ALLOW_IPS). Each bucket holds up to `burst`
 requests and refills at `rate_per_second`; an empty bucket answers 429 with
 `Retry-After`. Buckets live in memory, so the limit holds per gateway
-replica. /healthz and /metrics are never limited: probes and scrapes must
-see the gateway even when a caller floods it.
+replica (production also limits per client at the ingress). /healthz is never
+limited: probes must see the gateway even when a caller floods it (/metrics is
+on its own port, METRICS_PORT).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.gateway.auth import authentication_of
 from services.gateway.problems import Problem
 
-EXEMPT_PATHS = frozenset({"/healthz", "/metrics"})
+EXEMPT_PATHS = frozenset({"/healthz"})
 # Enough callers for any single replica; the least recently seen go first.
 # A bucket idle long enough to be dropped would have refilled anyway.
 MAX_TRACKED_CALLERS = 100_000

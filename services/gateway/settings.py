@@ -15,6 +15,8 @@ class GatewaySettings(BaseSettings):
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
+    # /metrics is served only here, never on the public port (0: not at all).
+    metrics_port: int = 0
     # The gateway's own database (idempotency keys). Empty: none configured,
     # and the app must be given a store explicitly (tests).
     database_url: str = ""

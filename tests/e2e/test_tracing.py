@@ -274,7 +274,9 @@ def test_metrics_expose_rpc_http_and_temporal_histograms(
     payments = metrics_text(f"http://127.0.0.1:{stack.env['PAYMENTS_METRICS_PORT']}/metrics")
     assert 'omni_payment_operations_total{operation="authorize",outcome="authorized"}' in payments
 
-    gateway = metrics_text(f"{stack.gateway_url}/metrics")
+    # Issue 12: the gateway's /metrics is on its own port, not the public one.
+    assert httpx.get(f"{stack.gateway_url}/metrics").status_code == 404
+    gateway = metrics_text(f"http://127.0.0.1:{stack.env['GATEWAY_METRICS_PORT']}/metrics")
     assert (
         'omni_http_server_duration_seconds_bucket{le="0.005",method="POST",route="/v1/orders",'
         'status="201"}'

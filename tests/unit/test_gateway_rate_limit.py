@@ -86,11 +86,12 @@ def test_requests_without_a_valid_token_share_the_address_bucket() -> None:
     assert client.get(TASKS, headers=associate("assoc-a")).status_code == 200
 
 
-def test_health_and_metrics_are_never_limited() -> None:
+def test_health_is_never_limited_and_metrics_are_not_on_the_public_port() -> None:
+    # Issue 12: /metrics moved to its own port (METRICS_PORT).
     client = limited_client(FakeClock(), burst=1)
     for _ in range(5):
         assert client.get("/healthz").status_code == 200
-        assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics").status_code == 404
 
 
 def test_zero_rate_disables_the_limit() -> None:
