@@ -11,6 +11,7 @@ the order charges exactly the quote.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -175,28 +176,43 @@ async def price_basket(deps: Pricing, request: BasketRequest) -> PricedBasket:
     assert isinstance(request.channel, Channel)
     now = deps.now()
     codes = [pricing.normalize_code(code) for code in request.coupon_codes if code.strip()]
-    items = await deps.catalog.items([line.sku for line in request.lines], request.channel)
-    promotions = await deps.tables.promotions_for(now, codes[0] if len(codes) == 1 else "")
-    shipping: ShippingMethod | None = None
-    if request.fulfillment_type == FulfillmentType.SHIP:
-        assert request.address is not None
-        region = tax_region_of_address(request.address)
-        shipping = pricing.choose_shipping_method(
-            await deps.tables.shipping_methods(), request.shipping_method, request.address.country
-        )
-    elif request.fulfillment_type == FulfillmentType.PICKUP:
-        region = await deps.catalog.tax_region_of(request.location_id)
-    else:
+    ship = request.fulfillment_type == FulfillmentType.SHIP
+
+    async def region_of() -> str:
+        if ship:
+            assert request.address is not None
+            return tax_region_of_address(request.address)
+        if request.fulfillment_type == FulfillmentType.PICKUP:
+            return await deps.catalog.tax_region_of(request.location_id)
         # A cart without a fulfillment yet: goods and discounts; no tax or shipping.
-        region = ""
-    rate = await deps.tax.rate_for(region)
+        return ""
+
+    async def rate() -> TaxRate:
+        return await deps.tax.rate_for(await region_of())
+
+    async def methods() -> list[ShippingMethod]:
+        return await deps.tables.shipping_methods() if ship else []
+
+    # The inputs are independent reads: ask for them at once.
+    items, promotions, tax_rate, shipping_methods = await asyncio.gather(
+        deps.catalog.items([line.sku for line in request.lines], request.channel),
+        deps.tables.promotions_for(now, codes[0] if len(codes) == 1 else ""),
+        rate(),
+        methods(),
+    )
+    shipping: ShippingMethod | None = None
+    if ship:
+        assert request.address is not None
+        shipping = pricing.choose_shipping_method(
+            shipping_methods, request.shipping_method, request.address.country
+        )
     basket = pricing.Basket(
         request.channel,
         request.fulfillment_type or FulfillmentType.PICKUP,
         [pricing.BasketLine(line.sku, line.quantity) for line in request.lines],
         codes,
     )
-    return pricing.price_basket(basket, items, promotions, rate, shipping, now)
+    return pricing.price_basket(basket, items, promotions, tax_rate, shipping, now)
 
 
 async def price_placement(deps: Pricing, order: OrderRequest) -> PricedOrder:
