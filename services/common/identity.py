@@ -54,6 +54,8 @@ IDENTITY_TTL_SECONDS = 60
 # Clocks of two pods may disagree this much.
 LEEWAY_SECONDS = 5
 _VERSION = 1
+_VERIFIED_CACHE_SIZE = 10_000
+_SIGNED_REUSE_SECONDS = IDENTITY_TTL_SECONDS / 2
 _MAC_CONTEXT = b"omni-identity.v1."
 
 
@@ -171,6 +173,13 @@ def verify(
     value: str, method: str, key: bytes | tuple[bytes, ...], *, now: float | None = None
 ) -> CallerIdentity:
     """The caller `value` names, if one of `key` signed it for `method` and it is current."""
+    return _verified(value, method, key, now)[0]
+
+
+def _verified(
+    value: str, method: str, key: bytes | tuple[bytes, ...], now: float | None
+) -> tuple[CallerIdentity, int]:
+    """(the caller, when the value expires)."""
     blob, dot, mac = value.partition(".")
     keys = (key,) if isinstance(key, bytes) else key
     signed = any(hmac.compare_digest(mac.encode(), _mac(k, blob).encode()) for k in keys)
@@ -200,7 +209,7 @@ def verify(
         raise InvalidIdentity("caller identity lives too long")
     if not caller.sub:
         raise InvalidIdentity("caller identity names nobody")
-    return caller
+    return caller, expires
 
 
 # -- the caller of the call being served --------------------------------------
@@ -256,12 +265,25 @@ class IdentityInterceptor(WrappingInterceptor):
         super().__init__()
         self._access = access
         self._key = keys
+        # Verified (method, value) pairs until they expire: a caller's repeated
+        # calls skip the HMAC and JSON work.
+        self._verified: dict[tuple[str, str], tuple[CallerIdentity, float]] = {}
 
     def _caller(self, method: str, context: grpc.aio.ServicerContext) -> CallerIdentity:
         values = [v for k, v in context.invocation_metadata() or () if k == METADATA_KEY]
         if len(values) != 1 or not isinstance(values[0], str):
             raise InvalidIdentity("a signed caller identity is required")
-        return verify(values[0], method, self._key)
+        value = values[0]
+        now = time.time()
+        cached = self._verified.get((method, value))
+        if cached is not None and cached[1] >= now:
+            return cached[0]
+        caller, expires = _verified(value, method, self._key, now)
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        # Until it expires, as `verify` counts (with the leeway).
+        self._verified[(method, value)] = (caller, expires + LEEWAY_SECONDS)
+        return caller
 
     async def _admit(
         self, method: str, request: Any, context: grpc.aio.ServicerContext
@@ -318,6 +340,20 @@ class _AioIdentity:
     def __init__(self, source: IdentitySource, key: bytes) -> None:
         self._source = source
         self._key = key
+        # A signed value is reused for its first half-life (the same caller
+        # calling the same method), then signed afresh.
+        self._signed: dict[tuple[CallerIdentity, str], tuple[str, float]] = {}
+
+    def _value(self, caller: CallerIdentity, method: str) -> str:
+        now = time.time()
+        cached = self._signed.get((caller, method))
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        value = sign(caller, method, self._key, now=now)
+        if len(self._signed) >= _VERIFIED_CACHE_SIZE:
+            self._signed.clear()
+        self._signed[(caller, method)] = (value, now + _SIGNED_REUSE_SECONDS)
+        return value
 
     def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         method = _method_name(details.method)
@@ -325,7 +361,7 @@ class _AioIdentity:
         # A call that carries a signed identity already keeps it (tests acting as someone).
         if caller is None or _has_identity(details.metadata):
             return details
-        value = sign(caller, method, self._key)
+        value = self._value(caller, method)
         return grpc.aio.ClientCallDetails(
             details.method,
             details.timeout,

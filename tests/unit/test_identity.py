@@ -184,8 +184,15 @@ async def test_the_interceptors_carry_and_check_the_caller(echo_address: str) ->
         assert await _code(stub.GetLocation(request, metadata=twice)) == (
             grpc.StatusCode.UNAUTHENTICATED
         )
-        reply = await stub.GetLocation(request, metadata=signed_metadata(METHOD, ALICE))
+        value = signed_metadata(METHOD, ALICE)
+        reply = await stub.GetLocation(request, metadata=value)
         assert reply.location.name == "alice"
+        # Verified once and cached, the value still opens only its own method.
+        assert (await stub.GetLocation(request, metadata=value)).location.name == "alice"
+        watch = stub.WatchAvailability(inventory_pb2.WatchAvailabilityRequest(), metadata=value)
+        with pytest.raises(grpc.aio.AioRpcError) as misdirected:
+            _ = [m async for m in watch]
+        assert misdirected.value.code() == grpc.StatusCode.UNAUTHENTICATED
     async with trusted_channel(echo_address, ALICE) as channel:
         stub = inventory_pb2_grpc.InventoryServiceStub(channel)
         assert (await stub.GetLocation(request)).location.name == "alice"
@@ -203,3 +210,14 @@ async def test_the_interceptors_carry_and_check_the_caller(echo_address: str) ->
         assert await _code(stub.GetLocation(request)) == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(LookupError):
         current_caller()
+
+
+def test_a_client_reuses_a_signed_value_for_the_same_caller_and_method_only() -> None:
+    from services.common.identity import _AioIdentity
+
+    signer = _AioIdentity(always(ALICE), KEY)
+    first = signer._value(ALICE, METHOD)
+    assert signer._value(ALICE, METHOD) == first
+    assert signer._value(CLERK, METHOD) != first
+    other = "/omni.inventory.v1.InventoryService/AdjustStock"
+    assert verify(signer._value(ALICE, other), other, KEY) == ALICE
