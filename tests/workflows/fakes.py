@@ -6,7 +6,7 @@ right thing with the right amounts, in the right order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,23 @@ def refused(reason: str, message: str, **details: str) -> ApplicationError:
     return ApplicationError(message, details, type=reason, non_retryable=True)
 
 
+def unavailable() -> ApplicationError:
+    """What the real activities raise for UNAVAILABLE (retried)."""
+    return ApplicationError("the service is unavailable", type="UNAVAILABLE")
+
+
+def internal() -> ApplicationError:
+    """What the real activities raise for INTERNAL: retryable as sent, but the
+    journeys' retry policies do not retry it (the outcome is unknown)."""
+    return ApplicationError("internal error", type="INTERNAL")
+
+
+# A hook runs when its activity is called: before the effect ("before") or
+# after it ("after", so the effect happened whatever the caller hears). It may
+# raise (the attempt fails) or wait (a race, or a timeout).
+Hook = Callable[[Any], Awaitable[None]]
+
+
 @dataclass
 class FakeServices:
     # Locations where ReserveStock says INSUFFICIENT_STOCK.
@@ -64,7 +81,16 @@ class FakeServices:
     # Placement holds (by reservation id) whose time ran out before confirmation.
     expired_holds: set[str] = field(default_factory=set)
 
+    # Customers the customers service does not know (NOT_FOUND).
+    unknown_customers: set[str] = field(default_factory=set)
+    # activity log name -> hooks, each used once, in turn.
+    before: dict[str, list[Hook]] = field(default_factory=dict)
+    after: dict[str, list[Hook]] = field(default_factory=dict)
+
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    # idempotency key -> what was done (payments and stock moves happen once).
+    done: dict[str, Any] = field(default_factory=dict)
+    adjustments: dict[str, AdjustStockInput] = field(default_factory=dict)
     active_reservations: dict[str, ReserveStockInput] = field(default_factory=dict)
     order_progress: list[OrderProgress] = field(default_factory=list)
     return_progress: list[ReturnProgress] = field(default_factory=list)
@@ -79,22 +105,50 @@ class FakeServices:
     def _log(self, name: str, argument: Any) -> None:
         self.calls.append((name, argument))
 
+    def on(self, name: str, hook: Hook, *, after: bool = False) -> None:
+        """Runs `hook` at the next call of `name` (its log name)."""
+        (self.after if after else self.before).setdefault(name, []).append(hook)
+
+    async def _enter(self, name: str, argument: Any) -> None:
+        self._log(name, argument)
+        hooks = self.before.get(name)
+        if hooks:
+            await hooks.pop(0)(argument)
+
+    async def _leave(self, name: str, argument: Any) -> None:
+        hooks = self.after.get(name)
+        if hooks:
+            await hooks.pop(0)(argument)
+
+    def _customer(self, customer_id: str) -> None:
+        if customer_id in self.unknown_customers:
+            raise ApplicationError(
+                f"customer {customer_id} not found",
+                {"missing_ids": customer_id},
+                type="NOT_FOUND",
+                non_retryable=True,
+            )
+
     # ------------------------------------------------------------ inventory
 
     @activity.defn(name="inventory.reserve_stock")
     async def reserve_stock(self, request: ReserveStockInput) -> ReservationInfo:
-        self._log("reserve", request)
+        await self._enter("reserve", request)
         if request.location_id in self.out_of_stock_at:
             sku = request.lines[0].sku
             raise refused("INSUFFICIENT_STOCK", f"not enough {sku}", sku=sku, available="0")
-        self.active_reservations[request.reservation_id] = request
+        if request.reservation_id not in self.done:
+            self.done[request.reservation_id] = request
+            self.active_reservations[request.reservation_id] = request
+        await self._leave("reserve", request)
         return ReservationInfo(request.reservation_id, request.location_id, "active")
 
     @activity.defn(name="inventory.release_reservation")
     async def release_reservation(self, request: ReleaseReservationInput) -> ReservationInfo:
-        self._log("release", request)
+        await self._enter("release", request)
         held = self.active_reservations.pop(request.reservation_id, None)
         location = held.location_id if held else ""
+        await self._leave("release", request)
         return ReservationInfo(request.reservation_id, location, "released")
 
     @activity.defn(name="inventory.confirm_reservation")
@@ -110,13 +164,16 @@ class FakeServices:
 
     @activity.defn(name="inventory.commit_reservation")
     async def commit_reservation(self, request: CommitReservationInput) -> ReservationInfo:
-        self._log("commit", request)
-        held = self.active_reservations.pop(request.reservation_id)
-        return ReservationInfo(request.reservation_id, held.location_id, "committed")
+        await self._enter("commit", request)
+        key = f"commit/{request.reservation_id}"
+        if key not in self.done:
+            self.done[key] = self.active_reservations.pop(request.reservation_id)
+        await self._leave("commit", request)
+        return ReservationInfo(request.reservation_id, self.done[key].location_id, "committed")
 
     @activity.defn(name="inventory.find_sources")
     async def find_sources(self, request: FindSourcesInput) -> FindSourcesResult:
-        self._log("find_sources", request)
+        await self._enter("find_sources", request)
         ranked = self.pickup_sources if request.fulfillment_type == "pickup" else self.sources
         return FindSourcesResult(
             location_ids=[loc for loc in ranked if loc not in request.exclude_location_ids]
@@ -124,89 +181,106 @@ class FakeServices:
 
     @activity.defn(name="inventory.get_location")
     async def get_location(self, request: GetLocationInput) -> LocationInfo:
-        self._log("get_location", request)
+        await self._enter("get_location", request)
         return LocationInfo(
             request.location_id, "Store", self.pickup_window_hours, lat=41.5, lon=-72.5
         )
 
     @activity.defn(name="inventory.adjust_stock")
     async def adjust_stock(self, request: AdjustStockInput) -> StockInfo:
-        self._log("adjust_stock", request)
+        await self._enter("adjust_stock", request)
+        self.adjustments.setdefault(request.idempotency_key, request)
+        await self._leave("adjust_stock", request)
         return StockInfo(request.location_id, request.sku, request.delta, request.delta)
 
     # ------------------------------------------------------------- payments
 
     @activity.defn(name="payments.authorize")
     async def authorize(self, request: AuthorizeInput) -> PaymentInfo:
-        self._log("authorize", request)
+        await self._enter("authorize", request)
         if request.token in self.declined_tokens:
             raise refused("PAYMENT_DECLINED", "the card was declined", reference=request.reference)
-        payment = PaymentInfo(
-            payment_id=f"pay-{request.idempotency_key}",
-            tender_type=request.tender_type,
-            status="authorized",
-            currency=request.currency,
-            authorized_minor=request.amount_minor,
-        )
-        self.payments[payment.payment_id] = payment
-        return payment
+        payment_id = f"pay-{request.idempotency_key}"
+        if payment_id not in self.payments:
+            self.payments[payment_id] = PaymentInfo(
+                payment_id=payment_id,
+                tender_type=request.tender_type,
+                status="authorized",
+                currency=request.currency,
+                authorized_minor=request.amount_minor,
+            )
+        await self._leave("authorize", request)
+        return self.payments[payment_id]
 
     @activity.defn(name="payments.capture")
     async def capture(self, request: CaptureInput) -> PaymentInfo:
-        self._log("capture", request)
+        await self._enter("capture", request)
         payment = self.payments[request.payment_id]
-        payment.captured_minor += request.amount_minor
-        payment.status = "captured"
+        if request.idempotency_key not in self.done:
+            self.done[request.idempotency_key] = request
+            payment.captured_minor += request.amount_minor
+            payment.status = "captured"
+        await self._leave("capture", request)
         return payment
 
     @activity.defn(name="payments.void")
     async def void(self, request: VoidInput) -> PaymentInfo:
-        self._log("void", request)
+        await self._enter("void", request)
         payment = self.payments[request.payment_id]
-        payment.status = "voided"
+        if payment.status == "authorized":
+            payment.status = "voided"
+        await self._leave("void", request)
         return payment
 
     @activity.defn(name="payments.refund")
     async def refund(self, request: RefundInput) -> PaymentInfo:
-        self._log("refund", request)
+        await self._enter("refund", request)
         payment = self.payments[request.payment_id]
-        payment.refunded_minor += request.amount_minor
+        if request.idempotency_key not in self.done:
+            self.done[request.idempotency_key] = request
+            payment.refunded_minor += request.amount_minor
+        await self._leave("refund", request)
         return payment
 
     @activity.defn(name="payments.list_payments")
     async def list_payments(self, request: ListPaymentsInput) -> PaymentList:
-        self._log("list_payments", request)
+        await self._enter("list_payments", request)
         return PaymentList(payments=list(self.payments.values()))
 
     # --------------------------------------------------- orders, customers
 
     @activity.defn(name="orders.record_order_progress")
     async def record_order_progress(self, progress: OrderProgress) -> str:
-        self._log("record_order", progress)
+        await self._enter("record_order", progress)
         self.order_progress.append(progress)
+        await self._leave("record_order", progress)
         return progress.status
 
     @activity.defn(name="orders.record_return_progress")
     async def record_return_progress(self, progress: ReturnProgress) -> str:
-        self._log("record_return", progress)
+        await self._enter("record_return", progress)
         self.return_progress.append(progress)
+        await self._leave("record_return", progress)
         return progress.status
 
     @activity.defn(name="customers.record_activity")
     async def record_activity(self, request: CustomerActivityInput) -> None:
-        self._log("customer_activity", request)
+        await self._enter("customer_activity", request)
+        self._customer(request.customer_id)
         self.customer_activities.append(request)
 
     @activity.defn(name="customers.record_timeline_event")
     async def record_timeline_event(self, request: TimelineEventInput) -> bool:
-        self._log("timeline", request)
+        await self._enter("timeline", request)
+        self._customer(request.customer_id)
         recorded = request.event_id not in self.timeline
         self.timeline.setdefault(request.event_id, request)
         return recorded
 
     @activity.defn(name="customers.send_notification")
     async def send_notification(self, request: NotificationInput) -> str:
-        self._log("notify", request)
+        await self._enter("notify", request)
+        self._customer(request.customer_id)
         self.notifications.setdefault(request.notification_id, request)
         return "sent"
 
@@ -219,7 +293,8 @@ class FakeServices:
 
     @activity.defn(name="customers.checkout_cart")
     async def checkout_cart(self, request: CheckoutCartInput) -> bool:
-        self._log("checkout_cart", request)
+        await self._enter("checkout_cart", request)
+        self._customer(request.customer_id)
         return True
 
     def activities(self) -> list[Callable[..., Any]]:

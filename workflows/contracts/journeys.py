@@ -30,6 +30,7 @@ SHIP_UPDATE = "ship"  # ship-from-store only
 CANCEL_UPDATE = "cancel"
 REJECT_UPDATE = "reject"  # the store cannot fulfill it: reroute or cancel its lines
 RECEIVE_UPDATE = "receive"  # returns by mail
+RETRY_REFUND_UPDATE = "retry_refund"  # returns: an operator retries a refused refund
 STATUS_QUERY = "status"
 
 # Search attributes registered on the Temporal server (name -> its indexed
@@ -52,6 +53,9 @@ ERROR_INVALID_STATE = "INVALID_STATE"  # -> 409
 ERROR_WRONG_PICKUP_CODE = "WRONG_PICKUP_CODE"  # -> 422
 ERROR_INVALID_PICK = "INVALID_PICK"  # -> 400
 ERROR_INVALID_RECEIPT = "INVALID_RECEIPT"  # a mail return's receipt lines do not match -> 400
+# The payment could not be captured at handover or shipment: the goods stay
+# (nothing changed); try again, or cancel. -> 422
+ERROR_CAPTURE_FAILED = "CAPTURE_FAILED"
 
 
 def order_workflow_id(order_id: str) -> str:
@@ -131,6 +135,11 @@ class OrderInput:
     fulfillment_type: str  # FulfillmentType
     pickup_location_id: str = ""
     address: AddressInput | None = None
+    # What the order costs as priced (lines after discounts, shipping, tax:
+    # services/orders/domain/pricing.py): authorized, and captured in
+    # proportion to what is delivered. 0 (orders placed before pricing): the
+    # lines' unit prices alone.
+    total_minor: int = 0
     # Set when the orders service reserved and authorized: the journey confirms
     # the hold (or compensates) and goes on; the `place` update answers at once.
     placed: PlacedInput | None = None
@@ -139,11 +148,6 @@ class OrderInput:
     # placed.location_id, when one was chosen) and void every authorization
     # made for the order.
     abandoned: bool = False
-    # What the order costs as priced (lines after discounts, shipping, tax:
-    # services/orders/domain/pricing.py): authorized, and captured in
-    # proportion to what is delivered. 0 (orders placed before pricing): the
-    # lines' unit prices alone.
-    total_minor: int = 0
 
 
 def order_summary(order: OrderInput, store_id: str = "") -> str:

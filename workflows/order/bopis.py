@@ -26,9 +26,14 @@ from workflows.order.policies import (
     run_activity,
     run_local_activity,
 )
-from workflows.order.reroute import take_pick
+from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
 from workflows.order.steps import OrderJourney
-from workflows.order.updates import OrderUpdates, check_pick, check_store_action
+from workflows.order.updates import (
+    OrderUpdates,
+    check_pick,
+    check_store_action,
+    placement_answered,
+)
 
 with workflow.unsafe.imports_passed_through():
     from omni.words import (
@@ -53,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         PickInput,
     )
     from workflows.contracts.journeys import OrderStatus as OrderStatusView
+    from workflows.order import rules
     from workflows.order.rules import StoreAction
     from workflows.order.state import Fulfillment
 
@@ -61,6 +67,8 @@ DEFAULT_PICKUP_WINDOW = timedelta(hours=72)
 # The pickup reminder goes out 24 h before the window ends or when a third of
 # it is left, whichever comes first (a window of 24 h or less: a third left).
 PICKUP_REMINDER_LEAD = timedelta(hours=24)
+# A fulfillment nobody picked by then goes to another store, or is cancelled.
+PICK_DEADLINE = timedelta(hours=48)
 # Workflows started before the reminder existed replay without it.
 PICKUP_REMINDER_PATCH = "pickup-reminder"
 
@@ -83,16 +91,26 @@ class BopisWorkflow(OrderUpdates):
     async def run(self, order: OrderInput) -> OrderStatusView:
         journey = self.journey
         window = await self._place()
-        if journey.status == OrderStatus.PLACED:
+        # Live, not only `placed`: a pick may have landed while acceptance ran.
+        if rules.is_live(journey.status):
             if window is None:
                 window = await self._pickup_window()
             # Several fulfillments: the window starts once every open one is ready.
-            await workflow.wait_condition(
-                lambda: journey.status == OrderStatus.READY_FOR_PICKUP or journey.finished
-            )
+            ready = lambda: journey.status == OrderStatus.READY_FOR_PICKUP  # noqa: E731
+            if workflow.patched(DEADLINES_PATCH):
+                # Nobody picks in time: the fulfillment goes to the next store
+                # (a fresh deadline there), or is cancelled with everything given back.
+                await wait_with_deadlines(
+                    journey,
+                    ready,
+                    {FulfillmentStatus.PENDING: (PICK_DEADLINE, "not picked")},
+                )
+            else:
+                await workflow.wait_condition(lambda: ready() or journey.finished)
             if journey.status == OrderStatus.READY_FOR_PICKUP:
                 await self._await_collection(window)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await journey.finish_leftovers()
         return journey.status_view()
 
     async def _place(self) -> timedelta | None:
@@ -198,6 +216,7 @@ class BopisWorkflow(OrderUpdates):
     @workflow.update(name=PICK_UPDATE)
     async def pick(self, request: PickInput) -> ActionResult:
         journey = self.journey
+        await placement_answered(journey)
         async with journey.lock:
             # Drawn before the check, as runs started earlier did.
             code = f"{workflow.random().randint(0, 999_999):06d}"
@@ -225,6 +244,7 @@ class BopisWorkflow(OrderUpdates):
     @workflow.update(name=HANDOVER_UPDATE)
     async def handover(self, request: HandoverInput) -> ActionResult:
         journey = self.journey
+        await placement_answered(journey)
         async with journey.lock:
             fulfillment = self._check_handover(request)
             who = request.actor or "store"

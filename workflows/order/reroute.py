@@ -8,6 +8,9 @@ the journey's lock after their checks (updates.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
@@ -35,6 +38,68 @@ with workflow.unsafe.imports_passed_through():
 
 # Runs started before a short pick's remainder was rerouted replay without it.
 REROUTE_SHORT_PICK_PATCH = "reroute-short-pick"
+# Runs started before every wait had a deadline replay without the timers.
+DEADLINES_PATCH = "fulfillment-deadlines"
+
+
+async def wait_with_deadlines(
+    journey: OrderJourney,
+    done: Callable[[], bool],
+    deadlines: dict[FulfillmentStatus, tuple[timedelta, str]],
+) -> None:
+    """Waits until `done()` or the order ends, with no wait unbounded: a
+    fulfillment that stays in a status of `deadlines` (status -> (limit, what
+    did not happen)) for longer than its limit is rejected by the journey
+    itself — rerouted to the next location, or cancelled with everything given
+    back (reject_fulfillment). Meanwhile it finishes what handlers deferred."""
+    since: dict[tuple[str, str], datetime] = {}
+
+    def waiting() -> list[Fulfillment]:
+        return [f for f in journey.open_fulfillments() if f.status in deadlines]
+
+    def shape() -> tuple[tuple[str, str], ...]:
+        return tuple((f.fulfillment_id, f.status or "") for f in journey.fulfillments)
+
+    while not (done() or journey.finished):
+        if journey.has_leftovers:
+            await journey.finish_leftovers()
+            continue
+        now = workflow.now()
+        due: list[tuple[datetime, Fulfillment]] = []
+        for fulfillment in waiting():
+            assert fulfillment.status is not None
+            started = since.setdefault((fulfillment.fulfillment_id, fulfillment.status), now)
+            due.append((started + deadlines[fulfillment.status][0], fulfillment))
+        late = [f for at, f in due if at <= now]
+        if late:
+            async with journey.lock:
+                for fulfillment in late:
+                    status = fulfillment.status
+                    if journey.finished or not fulfillment.is_open or status not in deadlines:
+                        continue
+                    limit, what = deadlines[status]
+                    hours = limit.total_seconds() / 3600
+                    await reject_fulfillment(
+                        journey,
+                        fulfillment,
+                        RejectInput(
+                            fulfillment.fulfillment_id,
+                            reason=f"{what} within {hours:g} hours",
+                            actor="deadline",
+                        ),
+                    )
+            continue
+        before = shape()
+        timeout = min((at for at, _ in due), default=None)
+        try:
+            await workflow.wait_condition(
+                lambda before=before: (  # type: ignore[misc]
+                    done() or journey.finished or journey.has_leftovers or shape() != before
+                ),
+                timeout=None if timeout is None else timeout - now,
+            )
+        except TimeoutError:
+            pass
 
 
 async def take_pick(

@@ -15,13 +15,20 @@ cancel (until the first shipment leaves) -> release, void -> cancelled
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from workflows.order.policies import PLACEMENT_RETRY, refusal, run_activity
-from workflows.order.reroute import take_pick
+from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
 from workflows.order.steps import OrderJourney
-from workflows.order.updates import OrderUpdates, check_pick, check_store_action
+from workflows.order.updates import (
+    OrderUpdates,
+    check_pick,
+    check_store_action,
+    placement_answered,
+)
 
 with workflow.unsafe.imports_passed_through():
     from omni.words import FulfillmentStatus, FulfillmentType
@@ -41,6 +48,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order.state import Fulfillment
 
 INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+# Every wait is bounded: a fulfillment not picked, or picked and not shipped,
+# by then goes to the next location by the shipping rule, or is cancelled.
+PICK_DEADLINE = timedelta(hours=48)
+SHIP_DEADLINE = timedelta(hours=72)
 NO_SOURCE = "NO_SOURCE"
 
 
@@ -54,8 +65,18 @@ class ShipFromStoreWorkflow(OrderUpdates):
     async def run(self, order: OrderInput) -> OrderStatusView:
         journey = self.journey
         await self._place()
+        if not journey.finished and workflow.patched(DEADLINES_PATCH):
+            await wait_with_deadlines(
+                journey,
+                lambda: False,
+                {
+                    FulfillmentStatus.PENDING: (PICK_DEADLINE, "not picked"),
+                    FulfillmentStatus.PICKING: (SHIP_DEADLINE, "not shipped"),
+                },
+            )
         await workflow.wait_condition(lambda: journey.finished)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await journey.finish_leftovers()
         return journey.status_view()
 
     async def _place(self) -> None:
@@ -119,6 +140,7 @@ class ShipFromStoreWorkflow(OrderUpdates):
     @workflow.update(name=PICK_UPDATE)
     async def pick(self, request: PickInput) -> ActionResult:
         journey = self.journey
+        await placement_answered(journey)
         async with journey.lock:
             picked = check_pick(journey, request)
             await take_pick(journey, picked, request, FulfillmentStatus.PICKING, "picked")
@@ -131,6 +153,7 @@ class ShipFromStoreWorkflow(OrderUpdates):
     @workflow.update(name=SHIP_UPDATE)
     async def ship(self, request: ShipInput) -> ActionResult:
         journey = self.journey
+        await placement_answered(journey)
         async with journey.lock:
             fulfillment = self._check_ship(request)
             fulfillment.carrier = request.carrier

@@ -9,12 +9,13 @@ that move lines to another location are in reroute.py.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.order import visibility
 from workflows.order.policies import (
@@ -25,7 +26,7 @@ from workflows.order.policies import (
     run_activity,
     run_local_activity,
 )
-from workflows.order.saga import Saga
+from workflows.order.saga import Saga, until_done
 
 with workflow.unsafe.imports_passed_through():
     from omni.words import (
@@ -62,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         VoidInput,
     )
     from workflows.contracts.journeys import (
+        ERROR_CAPTURE_FAILED,
         CancelInput,
         LineInput,
         PlacedInput,
@@ -80,6 +82,59 @@ class OrderJourney(OrderState):
     saga: Saga = field(default_factory=Saga)
     # One store action at a time: a handler re-checks the state under it.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Steps an update handler could not finish within its answer: the main
+    # loop finishes them (finish_leftovers), until they succeed.
+    deferred: list[tuple[str, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
+    # The delivered goods were captured (at the last handover or shipment).
+    captured: bool = False
+
+    # ------------------------------------------------------ must happen
+
+    async def must(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """A step that must happen. In an update handler: one bounded try (the
+        caller is waiting), and on failure the main loop takes it over; in the
+        main loop: until it succeeds (saga.until_done, NeedsAttention meanwhile)."""
+        if workflow.current_update_info() is None:
+            return await until_done(what, call)
+        try:
+            return await call()
+        except ActivityError as error:
+            reason, message, _ = refusal(error)
+            workflow.logger.error(
+                "%s failed (%s: %s); the journey retries it", what, reason, message
+            )
+            visibility.flag_needs_attention(f"{what}: {reason}")
+            self.deferred.append((what, call))
+            return None
+
+    @property
+    def has_leftovers(self) -> bool:
+        return bool(self.deferred or self.saga.unfinished)
+
+    async def finish_leftovers(self) -> None:
+        """Main loop only: what handlers deferred, and failed compensations."""
+        while self.deferred:
+            what, call = self.deferred[0]
+            await until_done(what, call)
+            self.deferred.pop(0)
+        await self.saga.finish_unfinished()
+
+    async def _for_customer(self, what: str, call: Callable[[], Awaitable[Any]]) -> None:
+        """A record of the customer's history. A customer the customers service
+        does not know (agents may send any id) or refuses the words for is
+        skipped: the order is not theirs to stop."""
+
+        async def attempt() -> Any:
+            try:
+                return await call()
+            except ActivityError as error:
+                reason, message, _ = refusal(error)
+                if refused_for_good(error) and reason in ("NOT_FOUND", "INVALID_ARGUMENT"):
+                    workflow.logger.warning("%s skipped: %s: %s", what, reason, message)
+                    return None
+                raise
+
+        await self.must(what, attempt)
 
     # ------------------------------------------------------------ records
 
@@ -95,28 +150,30 @@ class OrderJourney(OrderState):
         fulfillments = self.fulfillments if changed is None else changed
         # Temporal's visibility follows every change the read model is told of.
         visibility.show_order(self)
-        await run_activity(
-            OrderActivities.record_order_progress,
-            OrderProgress(
-                event_id=self.key(step),
-                order_id=self.order.order_id,
-                status=self.status,
-                fulfillments=[f.record() for f in fulfillments if f.status],
-                event_type=event_type,
-                event_detail=detail,
-            ),
+        progress = OrderProgress(
+            event_id=self.key(step),
+            order_id=self.order.order_id,
+            status=self.status,
+            fulfillments=[f.record() for f in fulfillments if f.status],
+            event_type=event_type,
+            event_detail=detail,
+        )
+        await self.must(
+            f"record {step}",
+            lambda: run_activity(OrderActivities.record_order_progress, progress),
         )
 
     async def record_customer(self) -> None:
-        await run_activity(
-            CustomerActivities.record_activity,
-            CustomerActivityInput(
-                customer_id=self.order.customer_id,
-                kind=ActivityKind.ORDER,
-                reference_id=self.order.order_id,
-                channel=self.order.channel,
-                status=self.status,
-            ),
+        entry = CustomerActivityInput(
+            customer_id=self.order.customer_id,
+            kind=ActivityKind.ORDER,
+            reference_id=self.order.order_id,
+            channel=self.order.channel,
+            status=self.status,
+        )
+        await self._for_customer(
+            f"customer activity {self.status}",
+            lambda: run_activity(CustomerActivities.record_activity, entry),
         )
 
     async def record_milestone(
@@ -131,20 +188,21 @@ class OrderJourney(OrderState):
         """Puts the milestone on the customer's timeline (once per kind, or per
         `step` when one kind can happen more than once); the customers service
         adds its loyalty points and tells the customer."""
-        await run_activity(
-            CustomerActivities.record_timeline_event,
-            TimelineEventInput(
-                event_id=self.key(f"timeline/{step or kind}"),
-                customer_id=self.order.customer_id,
-                kind=kind,
-                reference_id=self.order.order_id,
-                order_id=self.order.order_id,
-                channel=self.order.channel,
-                summary=summary,
-                amount_minor=amount_minor,
-                currency=self.order.currency,
-                details=details,
-            ),
+        event = TimelineEventInput(
+            event_id=self.key(f"timeline/{step or kind}"),
+            customer_id=self.order.customer_id,
+            kind=kind,
+            reference_id=self.order.order_id,
+            order_id=self.order.order_id,
+            channel=self.order.channel,
+            summary=summary,
+            amount_minor=amount_minor,
+            currency=self.order.currency,
+            details=details,
+        )
+        await self._for_customer(
+            f"timeline {step or kind}",
+            lambda: run_activity(CustomerActivities.record_timeline_event, event),
         )
 
     # ---------------------------------------------------------- placement
@@ -205,22 +263,52 @@ class OrderJourney(OrderState):
         for index, (tender, amount) in enumerate(zip(self.order.tenders, amounts, strict=True)):
             if amount <= 0:
                 continue
-            payment: PaymentInfo = await run_activity(
-                PaymentActivities.authorize,
-                AuthorizeInput(
-                    idempotency_key=self.key(f"authorize/{index}"),
-                    reference=self.order.order_id,
-                    tender_type=tender.type,
-                    amount_minor=amount,
-                    currency=self.order.currency,
-                    token=tender.token,
-                    code=tender.code,
-                    channel=self.order.channel,
-                ),
-                retry=PLACEMENT_RETRY,
+            request = AuthorizeInput(
+                idempotency_key=self.key(f"authorize/{index}"),
+                reference=self.order.order_id,
+                tender_type=tender.type,
+                amount_minor=amount,
+                currency=self.order.currency,
+                token=tender.token,
+                code=tender.code,
+                channel=self.order.channel,
             )
+            known: list[PaymentInfo] = []
+            # Pushed before the call: an authorization whose answer was lost
+            # (a timeout, INTERNAL) may exist and must be voided.
+            self.saga.push(f"payment/{index}", self._void_authorization(index, request, known))
+            try:
+                payment: PaymentInfo = await run_activity(
+                    PaymentActivities.authorize, request, retry=PLACEMENT_RETRY
+                )
+            except ActivityError as error:
+                if refused_for_good(error):
+                    # Declined: no authorization exists, nothing to void.
+                    self.saga.drop(f"payment/{index}")
+                raise
+            known.append(payment)
             self.tenders.append(Tender(index=index, payment=payment))
-            self.saga.push(f"payment/{index}", self._void(index, payment.payment_id))
+
+    def _void_authorization(
+        self, index: int, request: AuthorizeInput, known: list[PaymentInfo]
+    ) -> Any:
+        """Voids tender `index`'s authorization; when its answer never came,
+        asks again with the same idempotency key (the provider answers the
+        first outcome) to learn what to void."""
+
+        async def undo() -> None:
+            if known:
+                payment = known[0]
+            else:
+                try:
+                    payment = await run_activity(PaymentActivities.authorize, request)
+                except ActivityError as error:
+                    if refused_for_good(error):
+                        return
+                    raise
+            await self._void(index, payment.payment_id)()
+
+        return undo
 
     def _void(self, index: int, payment_id: str) -> Any:
         return lambda: run_activity(
@@ -445,29 +533,46 @@ class OrderJourney(OrderState):
 
     async def commit(self, fulfillment: Fulfillment) -> None:
         """Stock leaves the shelf for what was picked; the rest of the hold goes back."""
-        await run_activity(
-            InventoryActivities.commit_reservation,
-            CommitReservationInput(
-                reservation_id=fulfillment.reservation_id,
-                lines=[SkuQty(sku, quantity) for sku, quantity in fulfillment.picked.items()],
-            ),
+        committing = CommitReservationInput(
+            reservation_id=fulfillment.reservation_id,
+            lines=[SkuQty(sku, quantity) for sku, quantity in fulfillment.picked.items()],
         )
         self.saga.drop(fulfillment.step("reservation"))
+        await self.must(
+            f"commit {fulfillment.fulfillment_id}",
+            lambda: run_activity(InventoryActivities.commit_reservation, committing),
+        )
 
     async def release(self, fulfillment: Fulfillment) -> None:
-        await run_activity(
-            InventoryActivities.release_reservation,
-            ReleaseReservationInput(reservation_id=fulfillment.reservation_id),
-        )
+        releasing = ReleaseReservationInput(reservation_id=fulfillment.reservation_id)
         self.saga.drop(fulfillment.step("reservation"))
+        await self.must(
+            f"release {fulfillment.fulfillment_id}",
+            lambda: run_activity(InventoryActivities.release_reservation, releasing),
+        )
 
     async def deliver(
         self, fulfillment: Fulfillment, status: FulfillmentStatus, detail: str
     ) -> None:
         """`fulfillment` was handed over or shipped: its stock is committed; the
-        last one open settles the money and ends the order."""
+        last one open settles the money and ends the order. The last one is
+        captured first: a capture that fails refuses the handover or shipment
+        whole (CAPTURE_FAILED; nothing changed, try again or cancel)."""
+        previous = fulfillment.status
         fulfillment.status = status
         if not self.open_fulfillments():
+            try:
+                await self.capture_delivered()
+            except ActivityError as error:
+                fulfillment.status = previous
+                reason, message, _ = refusal(error)
+                raise ApplicationError(
+                    f"the payment could not be captured ({reason}: {message}); nothing changed",
+                    {"reason": reason},
+                    type=ERROR_CAPTURE_FAILED,
+                    non_retryable=True,
+                ) from None
+            self.captured = True
             await self.finish(detail, fulfillment)
             return
         await self.commit(fulfillment)
@@ -489,7 +594,9 @@ class OrderJourney(OrderState):
     async def finish(self, detail: str, last: Fulfillment | None) -> None:
         """Nothing is open any more and something was delivered: captures it
         all (once, final) and ends the journey."""
-        await self.capture_delivered()
+        if not self.captured:
+            await self.must("capture", self.capture_delivered)
+            self.captured = True
         if last is not None:
             await self.commit(last)
         ship = self.fulfillment_type == FulfillmentType.SHIP

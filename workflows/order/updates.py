@@ -93,6 +93,13 @@ def check_pick(journey: OrderJourney, request: PickInput) -> Fulfillment:
     return fulfillment
 
 
+async def placement_answered(journey: OrderJourney) -> None:
+    """A store action accepted while acceptance still runs (the order is
+    `placed` before its records are written) waits for the answer, so it acts
+    on a settled order and its records follow `placed`."""
+    await workflow.wait_condition(lambda: journey.placement is not None)
+
+
 def check_cancel(journey: OrderJourney) -> None:
     refused = rules.cancel_refusal(journey.fulfillment_type, journey.status)
     if refused is not None:
@@ -116,6 +123,7 @@ class OrderUpdates:
     @workflow.update(name=REJECT_UPDATE)
     async def reject(self, request: RejectInput) -> ActionResult:
         journey = self.journey
+        await placement_answered(journey)
         async with journey.lock:
             fulfillment = check_store_action(journey, StoreAction.REJECT, request.fulfillment_id)
             return await reject_fulfillment(journey, fulfillment, request)
@@ -127,6 +135,7 @@ class OrderUpdates:
     @workflow.update(name=CANCEL_UPDATE)
     async def cancel(self, request: CancelInput) -> ActionResult:
         journey = self.journey
+        await placement_answered(journey)
         async with journey.lock:
             check_cancel(journey)
             await journey.cancel(request)
