@@ -10,12 +10,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
 from services.gateway.auth import AuthenticationMiddleware, TokenVerifier
 from services.gateway.card_numbers import CardNumberGuard
 from services.gateway.clients import Clients, connect
+from services.gateway.headers import SecurityHeadersMiddleware
 from services.gateway.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services.gateway.problems import install_handlers
 from services.gateway.rate_limit import RateLimiter, RateLimitMiddleware
@@ -168,5 +170,16 @@ def create_app(
     app.add_middleware(CardNumberGuard)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(AuthenticationMiddleware)
+    if settings.cors_allowed_origins:
+        # Only the configured storefronts' pages may call the API from a browser.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+            expose_headers=["ETag", "Retry-After", "traceparent", "Idempotent-Replayed"],
+            max_age=600,
+        )
     app.add_middleware(TracingMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -79,9 +79,11 @@ def test_only_admins_issue_gift_cards() -> None:
     assert payments.called("IssueGiftCard") == []
 
 
-def test_anyone_with_the_code_reads_balance_and_history() -> None:
+def test_anyone_signed_in_with_the_code_reads_balance_and_history() -> None:
+    # Issue 12: a guest no longer may (tests/security/test_headers.py).
     client = TestClient(make_app(fake_clients(payments=payments_stub())))
-    response = client.get("/v1/gift-cards/GC-KNOWN", headers=bearer("guest", channel="web"))
+    shopper = bearer("customer", customer_id="C7", channel="web")
+    response = client.get("/v1/gift-cards/GC-KNOWN", headers=shopper)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["balance"] == {"amount_minor": 700, "currency": "USD"}
@@ -89,7 +91,7 @@ def test_anyone_with_the_code_reads_balance_and_history() -> None:
         ("issue", 1000, "ord_1"),
         ("hold", 300, "ord_1"),
     ]
-    missing = client.get("/v1/gift-cards/GC-OTHER", headers=bearer("guest", channel="web"))
+    missing = client.get("/v1/gift-cards/GC-OTHER", headers=shopper)
     assert missing.status_code == 404
 
 

@@ -37,7 +37,9 @@ async def issue_gift_card(body: GiftCardIn, request: Request, principal: Caller)
 
 @router.get("/{code}", response_model=GiftCardOut)
 async def get_gift_card(code: str, request: Request, principal: Caller) -> GiftCardOut:
-    """Any role: holding the code is what entitles one to see it."""
+    """Any signed-in role but a guest (a storefront's anonymous visitor cannot
+    probe codes): holding the code is what entitles one to see it."""
+    require_role(principal, "customer", "associate", "agent", "admin")
     reply = await call(
         clients_of(request).payments.GetGiftCard,
         payments_pb2.GetGiftCardRequest(code=code),
