@@ -3,6 +3,7 @@ access.py), and the interceptor pair end to end on an in-process server."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -221,3 +222,15 @@ def test_a_client_reuses_a_signed_value_for_the_same_caller_and_method_only() ->
     assert signer._value(CLERK, METHOD) != first
     other = "/omni.inventory.v1.InventoryService/AdjustStock"
     assert verify(signer._value(ALICE, other), other, KEY) == ALICE
+
+
+async def test_an_activitys_calls_say_which_workflow_they_act_for() -> None:
+    from temporalio.testing import ActivityEnvironment
+
+    from workflows.activities.rpc import workflow_caller
+
+    environment = ActivityEnvironment()
+    environment.info = dataclasses.replace(environment.info, workflow_id="order-ord_1")
+    caller = environment.run(workflow_caller, METHOD)
+    assert caller == CallerIdentity("workflow:order-ord_1", Role.WORKFLOW)
+    assert workflow_caller(METHOD).role == Role.WORKFLOW  # outside an activity too
