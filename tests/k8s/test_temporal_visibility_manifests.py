@@ -1,6 +1,7 @@
 """The manifests agree with the code on what Temporal needs: every search
 attribute of SEARCH_ATTRIBUTES (with its type) registered by the dev server and
-the cluster Job, and the payload key on every process that talks to Temporal."""
+the cluster Job, the payload key on every process that talks to Temporal (and
+the codec server, which nothing in the cluster may reach)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import yaml
 from tests.k8s.test_manifests import K8S, objects, pod_spec
 from workflows.contracts.journeys import SEARCH_ATTRIBUTES
 
-TEMPORAL_CLIENTS = {"worker", "orders", "customers"}
+# And the codec server, which decodes for engineers (port-forward only).
+KEY_HOLDERS = {"worker", "orders", "customers", "codec-server"}
 
 
 def test_the_dev_server_registers_every_search_attribute_with_its_type() -> None:
@@ -43,4 +45,16 @@ def test_the_payload_key_is_on_exactly_the_temporal_clients() -> None:
                         assert (ref["name"], ref["key"]) == ("omni-codec", "key")
                         holders.add(deployment["metadata"]["name"])
         # Never the gateway: only what talks to Temporal holds the key.
-        assert holders == TEMPORAL_CLIENTS, target
+        assert holders == KEY_HOLDERS, target
+
+
+def test_nothing_in_the_cluster_reaches_the_codec_server() -> None:
+    for target in ("overlays/dev", "overlays/prod"):
+        (policy,) = [
+            p
+            for p in objects(target, "NetworkPolicy")
+            if p["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+            == "codec-server"
+        ]
+        assert policy["spec"]["ingress"] == [] and policy["spec"]["egress"] == []
+        assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
