@@ -179,6 +179,8 @@ async def run_local_activity(
         start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
         schedule_to_close_timeout=ANSWER_WITHIN,
         retry_policy=retry,
+        # The line the UI shows for the call (ids only; visibility.py).
+        summary=activity_summary(activity, argument),
     )
 
 
