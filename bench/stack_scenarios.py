@@ -172,20 +172,37 @@ class Shop:
                 (customer_id, token("customer", customer_id=customer_id, channel="web"))
             )
 
-    async def order(self, sku: str, n: int, wait: float = 120.0) -> httpx.Response:
+    async def order(
+        self, sku: str, n: int, wait: float = 120.0, retries: list[int] | None = None
+    ) -> httpx.Response:
+        """POST /v1/orders as a channel app does: a 503 or 429 with Retry-After
+        is tried again with the same key (counted in `retries`) until `wait`."""
         customer_id, bearer = self.customers[n % len(self.customers)]
-        return await self.http.post(
-            self.stack.gateway_url + "/v1/orders",
-            json={
-                "customer_id": customer_id,
-                "channel": "web",
-                "lines": [{"sku": sku, "quantity": 1}],
-                "fulfillment": {"type": "pickup", "location_id": self.location_id},
-                "payment": {"tenders": [{"type": "card", "token": "tok_approve"}]},
-            },
-            headers={"Authorization": f"Bearer {bearer}", "Idempotency-Key": str(uuid.uuid4())},
-            timeout=wait,
-        )
+        key = str(uuid.uuid4())
+        deadline = time.monotonic() + wait
+        while True:
+            response = await self.http.post(
+                self.stack.gateway_url + "/v1/orders",
+                json={
+                    "customer_id": customer_id,
+                    "channel": "web",
+                    "lines": [{"sku": sku, "quantity": 1}],
+                    "fulfillment": {"type": "pickup", "location_id": self.location_id},
+                    "payment": {"tenders": [{"type": "card", "token": "tok_approve"}]},
+                },
+                headers={"Authorization": f"Bearer {bearer}", "Idempotency-Key": key},
+                timeout=max(1.0, deadline - time.monotonic()),
+            )
+            after = response.headers.get("retry-after")
+            if (
+                retries is None
+                or response.status_code not in (429, 503)
+                or not after
+                or time.monotonic() + float(after) > deadline
+            ):
+                return response
+            retries.append(response.status_code)
+            await asyncio.sleep(float(after))
 
     def checker(self, scenario: str) -> Checker:
         return Checker(self.stack.gateway_url, token("admin"), scenario=scenario)
@@ -214,10 +231,11 @@ def _inventory_stub(stack: StackProcess) -> tuple[Any, inventory_pb2_grpc.Invent
 async def _hot_round(shop: Shop, orders: int, units: int) -> dict[str, Any]:
     sku = await shop.product(units)
     started = time.monotonic()
+    retried: list[int] = []
 
     async def one(n: int) -> tuple[int | str, httpx.Response | None]:
         try:
-            response = await shop.order(sku, n)
+            response = await shop.order(sku, n, wait=300, retries=retried)
         except httpx.TimeoutException:
             return "timeout", None
         except httpx.TransportError as error:
@@ -227,6 +245,10 @@ async def _hot_round(shop: Shop, orders: int, units: int) -> dict[str, Any]:
     answers = await asyncio.gather(*(one(n) for n in range(orders)))
     settle = time.monotonic() - started
     statuses = Counter(status for status, _ in answers)
+    samples: dict[str, str] = {}
+    for status, response in answers:
+        if status != 201 and str(status) not in samples:
+            samples[str(status)] = response.text[:300] if response is not None else ""
     checker = shop.checker("hot-sku")
     for status, response in answers:
         if status == 201 and response is not None:
@@ -236,6 +258,8 @@ async def _hot_round(shop: Shop, orders: int, units: int) -> dict[str, Any]:
     return {
         "settle_s": round(settle, 2),
         "statuses": {str(k): v for k, v in statuses.items()},
+        "samples": samples,
+        "retried_after_503_or_429": len(retried),
         "exact": exact,
         "invariants": verdict.figures(),
         "clean": verdict.clean,
@@ -773,3 +797,174 @@ def run_scale_out(_home: object) -> bool:
         },
     )
     return all(v["failed"] == 0 for v in results.values())
+
+
+# --- journey-costs (the capacity model's inputs) ------------------------------------------
+
+_WRITES = """
+SELECT datname, xact_commit, tup_inserted + tup_updated + tup_deleted AS writes
+FROM pg_stat_database WHERE datname LIKE 'omni_%'
+"""
+
+
+async def _db_writes(stack: StackProcess) -> dict[str, tuple[int, int]]:
+    import asyncpg
+
+    connection = await asyncpg.connect(
+        f"postgresql://postgres@127.0.0.1:{stack.env['OMNI_PG_PORT']}/postgres"
+    )
+    try:
+        # Statistics are flushed by each backend at most once a second.
+        await asyncio.sleep(1.5)
+        await connection.execute("SELECT pg_stat_clear_snapshot()")
+        rows = await connection.fetch(_WRITES)
+    finally:
+        await connection.close()
+    return {row["datname"]: (row["xact_commit"], row["writes"]) for row in rows}
+
+
+def _process_cpu(stack: StackProcess) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for child in psutil.Process(stack.process.pid).children(recursive=True):
+        try:
+            line = " ".join(child.cmdline())
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        if "-m " in line:
+            name = line.split("-m ", 1)[1].split()[0].replace("services.", "").replace(".main", "")
+        elif "start-dev" in line:
+            name = "temporal"
+        elif "postgres" in line:
+            name = "postgres"
+        else:
+            continue
+        found[name] = found.get(name, 0.0) + times.user + times.system + times.children_user
+    return found
+
+
+def _history_events(stack: StackProcess, workflow_id: str) -> Counter[str]:
+    import json
+
+    from stack.temporal import temporal_binary
+
+    shown = subprocess.run(
+        [
+            temporal_binary(),
+            "workflow",
+            "show",
+            "--workflow-id",
+            workflow_id,
+            "--address",
+            stack.temporal_address,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    events = json.loads(shown.stdout).get("events", [])
+    return Counter(str(event.get("eventType", "")) for event in events)
+
+
+# Temporal's billable actions (Temporal Cloud's definition), from history event types.
+_ACTION_EVENTS = (
+    "WORKFLOW_EXECUTION_STARTED",
+    "ACTIVITY_TASK_SCHEDULED",
+    "TIMER_STARTED",
+    "WORKFLOW_EXECUTION_SIGNALED",
+    "WORKFLOW_EXECUTION_UPDATE_ACCEPTED",
+    "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+    "MARKER_RECORDED",
+    "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",
+    "WORKFLOW_PROPERTIES_MODIFIED",
+)
+
+
+def _actions(events: Counter[str]) -> int:
+    return sum(
+        count
+        for kind, count in events.items()
+        if any(kind.endswith(action) for action in _ACTION_EVENTS)
+    )
+
+
+def run_journey_costs(_home: object) -> bool:
+    journeys = _env_int("BENCH_JOURNEYS", 20)
+    print(f"journey-costs: {journeys} BOPIS journeys (place, pick, collect), one at a time")
+
+    async def walk(stack: StackProcess, shop: Shop, sku: str, n: int) -> str:
+        response = await shop.order(sku, n)
+        assert response.status_code == 201, response.text
+        order_id: str = response.json()["order_id"]
+        associate = {
+            "Authorization": "Bearer "
+            + token("associate", store_id=shop.location_id, channel="pos")
+        }
+        customer = {"Authorization": f"Bearer {shop.customers[n % len(shop.customers)][1]}"}
+        order = (
+            await shop.http.get(f"{stack.gateway_url}/v1/orders/{order_id}", headers=customer)
+        ).json()
+        fulfillment = order["fulfillments"][0]["fulfillment_id"]
+        await shop.post(
+            f"/v1/fulfillments/{fulfillment}/pick",
+            {"lines": [{"sku": sku, "quantity_picked": 1}]},
+            associate,
+        )
+        order = (
+            await shop.http.get(f"{stack.gateway_url}/v1/orders/{order_id}", headers=customer)
+        ).json()
+        code = order["fulfillments"][0]["pickup_code"]
+        await shop.post(
+            f"/v1/fulfillments/{fulfillment}/handover", {"pickup_code": code}, associate
+        )
+        return order_id
+
+    async def measure(stack: StackProcess) -> dict[str, Any]:
+        async with _client(8) as http:
+            shop = Shop(stack, http)
+            await shop.open(4)
+            sku = await shop.product(1_000_000)
+            await walk(stack, shop, sku, 0)  # warm every path once
+            writes_before = await _db_writes(stack)
+            cpu_before = _process_cpu(stack)
+            started = time.monotonic()
+            order_ids = [await walk(stack, shop, sku, n) for n in range(journeys)]
+            elapsed = time.monotonic() - started
+            cpu_after = _process_cpu(stack)
+            writes_after = await _db_writes(stack)
+        events: Counter[str] = Counter()
+        for order_id in order_ids:
+            events += _history_events(stack, f"order-{order_id}")
+        per_db = {
+            name: {
+                "commits": round((writes_after[name][0] - before[0]) / journeys, 1),
+                "row_writes": round((writes_after[name][1] - before[1]) / journeys, 1),
+            }
+            for name, before in writes_before.items()
+            if name in writes_after
+        }
+        return {
+            "journeys": journeys,
+            "seconds_per_journey": round(elapsed / journeys, 2),
+            "cpu_ms_per_journey": {
+                name: round((cpu_after.get(name, 0) - spent) * 1000 / journeys, 1)
+                for name, spent in cpu_before.items()
+            },
+            "db_per_journey": per_db,
+            "history_events_per_journey": round(sum(events.values()) / journeys, 1),
+            "temporal_actions_per_journey": round(_actions(events) / journeys, 1),
+            "event_types_per_journey": {
+                k.replace("EVENT_TYPE_", ""): round(v / journeys, 1)
+                for k, v in sorted(events.items())
+            },
+        }
+
+    with stack_home() as home, whole_stack(home) as stack:
+        figures = asyncio.run(measure(stack))
+    for key, value in figures.items():
+        print(f"  {key}: {value}")
+    record("journey-costs", figures)
+    return True
