@@ -25,6 +25,7 @@ SCENARIOS: dict[str, Callable[[BenchHome], bool]] = {
     "flash-sale": stack_scenarios.run_flash_sale,
     "footprint": stack_scenarios.run_footprint,
     "scale-out": stack_scenarios.run_scale_out,
+    "journey-costs": stack_scenarios.run_journey_costs,
 }
 
 
