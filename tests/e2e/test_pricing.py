@@ -460,3 +460,62 @@ def test_a_split_shipment_with_a_promotion_charges_exactly_its_quote(
     assert len({f["location_id"] for f in order["fulfillments"]}) == 2
     assert order["totals"] == expected
     assert authorized(order) == expected["total"]["amount_minor"]
+
+
+def test_the_cart_shows_the_same_prices_a_quote_gives_and_an_ended_code_stops(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    store = make_store(admin, region_code())
+    sku, other = make_product(admin, 1200), make_product(admin, 450)
+    automatic = promotion(admin, value=50, skus=[sku])
+    customer_id = make_customer(guest)
+    customer = customer_caller(stack, customer_id)
+    put = customer.put(
+        f"/v1/customers/{customer_id}/cart",
+        {"lines": [{"sku": sku, "quantity": 2}, {"sku": other, "quantity": 1}]},
+    )
+    assert put.status_code == 200, put.text
+    cart = customer.get(f"/v1/customers/{customer_id}/cart").json()
+    by_sku = {line["sku"]: line for line in cart["lines"]}
+    assert by_sku[sku]["unit_price"] == money(1200) and by_sku[sku]["discount"] == money(1200)
+    assert cart["totals"]["total"] == money(1200 + 450)
+    assert [p["promotion_id"] for p in cart["promotions_applied"]] == [automatic["promotion_id"]]
+    quoted = quote(customer, [(sku, 2), (other, 1)], pickup(store)).json()
+    assert quoted["totals"]["subtotal"] == cart["totals"]["subtotal"]
+    assert quoted["totals"]["discount"] == cart["totals"]["discount"]
+
+    # Ending the promotion: the next cart and quote pay full price.
+    ended = admin.post(f"/v1/promotions/{automatic['promotion_id']}/end", {})
+    assert ended.status_code == 200 and ended.json()["ended_at"], ended.text
+    assert customer.get(f"/v1/customers/{customer_id}/cart").json()["totals"]["total"] == money(
+        2850
+    )
+    # A customer may not manage promotions, nor see another customer's cart prices.
+    assert customer.post("/v1/promotions", {"name": "x"}).status_code in (403, 400)
+    assert customer.get("/v1/promotions").status_code == 403
+    stranger = customer_caller(stack, make_customer(guest))
+    assert stranger.get(f"/v1/customers/{customer_id}/cart").status_code in (403, 404)
+
+
+def test_a_repeated_promotion_with_the_same_key_is_created_once(
+    stack: StackProcess, admin: Caller
+) -> None:
+    now = datetime.now(UTC)
+    body = {
+        "name": unique("once"),
+        "kind": "amount_off",
+        "value": 100,
+        "currency": "USD",
+        "skus": [unique("NOSKU")],
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(),
+    }
+    key = str(uuid.uuid4())
+    first = admin.post("/v1/promotions", body, idempotency_key=key)
+    again = admin.post("/v1/promotions", body, idempotency_key=key)
+    assert first.status_code == again.status_code == 201, (first.text, again.text)
+    assert first.json()["promotion_id"] == again.json()["promotion_id"]
+    bad = admin.post("/v1/promotions", {**body, "kind": "percent_off", "value": 101})
+    assert bad.status_code == 400, bad.text
+    listed = admin.get("/v1/promotions", limit=200).json()
+    assert "items" in listed
