@@ -358,13 +358,14 @@ class ReturnStatus(Word):
     REFUNDED = "refunded"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    REFUND_FAILED = "refund_failed"
 
     def to_proto(self) -> _omni_orders_v1.ReturnStatus:
         number = _NUMBERS[ReturnStatus][self.value]
         return cast("_omni_orders_v1.ReturnStatus", number)
 
 
-_NUMBERS[ReturnStatus] = {"requested": 1, "awaiting_receipt": 2, "received": 3, "refunded": 4, "rejected": 5, "expired": 6}
+_NUMBERS[ReturnStatus] = {"requested": 1, "awaiting_receipt": 2, "received": 3, "refunded": 4, "rejected": 5, "expired": 6, "refund_failed": 7}
 
 
 class ReturnMethod(Word):

@@ -15,7 +15,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.order.policies import refusal, run_activity
+from workflows.order.policies import refusal, refused_for_good, run_activity
+from workflows.order.saga import until_done
 
 with workflow.unsafe.imports_passed_through():
     from omni.words import (
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         ERROR_INVALID_RECEIPT,
         ERROR_INVALID_STATE,
         RECEIVE_UPDATE,
+        RETRY_REFUND_UPDATE,
         RETURN_WORKFLOW,
         STATUS_QUERY,
         ReceiveInput,
@@ -60,6 +62,18 @@ with workflow.unsafe.imports_passed_through():
 IN_STORE_WAITS_FOR_RECEIPT = "in-store-return-waits-for-receipt"
 # How long a mail return may take to arrive before it expires.
 MAIL_RECEIPT_WINDOW = timedelta(days=30)
+# A refused refund: the return is refund_failed (never refunded) and the
+# refund is tried again every REFUND_RETRY_AFTER, REFUND_RETRIES times, or at
+# once when an operator sends `retry_refund`; after that it waits up to
+# REFUND_OPERATOR_WINDOW for an operator, then ends refund_failed with
+# NeedsAttention set.
+REFUND_RETRY_AFTER = timedelta(hours=6)
+REFUND_RETRIES = 8
+REFUND_OPERATOR_WINDOW = timedelta(days=30)
+# Runs started before refund_failed existed replay as they ran.
+REFUND_FAILED_PATCH = "refund-failed"
+# Runs started before the expiry waited for handlers replay without the check.
+EXPIRY_RECEIPT_RACE_PATCH = "expiry-receipt-race"
 
 
 @workflow.defn(name=RETURN_WORKFLOW)
@@ -77,6 +91,13 @@ class ReturnWorkflow:
         self.refunds: list[RefundRecord] = []
         # Set once the final state is recorded everywhere.
         self.settled = False
+        # Refunds the provider refused: the next try of that payment uses a new key.
+        self.refused_attempts: dict[str, int] = {}
+        self.retry_requested = False
+        # Retries of a refused refund done so far (an operator's waits for the next).
+        self.refund_retries = 0
+        # refund_failed is recorded everywhere: a waiting receipt is answered.
+        self.refund_failed_told = False
 
     @property
     def workflow_id(self) -> str:
@@ -98,17 +119,23 @@ class ReturnWorkflow:
             else:
                 waiting_for = "waiting for the parcel"
             await self._record("awaiting_receipt", "awaiting_receipt", waiting_for)
+            timed_out = False
             try:
                 await workflow.wait_condition(
                     lambda: self.receipt is not None, timeout=MAIL_RECEIPT_WINDOW
                 )
             except TimeoutError:
+                timed_out = True
+            # A receipt accepted in the same activation as the window's end wins.
+            raced = self.receipt is not None and timed_out
+            if timed_out and not (raced and workflow.patched(EXPIRY_RECEIPT_RACE_PATCH)):
                 self.status = ReturnStatus.EXPIRED
                 days = MAIL_RECEIPT_WINDOW.days
                 await self._record("expired", "expired", f"nothing received within {days} days")
                 await self._record_customer()
                 await self._milestone(TimelineEventKind.RETURN_EXPIRED, "nothing was received")
                 self.settled = True
+                await workflow.wait_condition(workflow.all_handlers_finished)
                 return self.view()
             assert self.receipt is not None
             location_id = self.receipt.location_id or request.location_id
@@ -120,6 +147,11 @@ class ReturnWorkflow:
         await self._restock(location_id, lines)
         refund_minor = self._refund_due(lines)
         shortfall = await self._refund(refund_minor)
+        if self._refund_refused() and workflow.patched(REFUND_FAILED_PATCH):
+            shortfall = await self._until_refunded(refund_minor)
+            if self._refund_refused():
+                await self._end_refund_failed(refund_minor - shortfall)
+                return self.view()
         self.status = ReturnStatus.REFUNDED
         detail = f"refunded {refund_minor - shortfall} {request.currency}"
         if shortfall:
@@ -131,6 +163,65 @@ class ReturnWorkflow:
         self.settled = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
+
+    def _refund_refused(self) -> bool:
+        """Some refund of the latest attempt failed (and none since went through)."""
+        latest: dict[str, str] = {}
+        for record in self.refunds:
+            latest[record.payment_id] = record.status
+        return any(status == RefundStatus.FAILED for status in latest.values())
+
+    def _refunded_minor(self) -> int:
+        return sum(r.amount_minor for r in self.refunds if r.status == RefundStatus.SUCCEEDED)
+
+    async def _until_refunded(self, due_minor: int) -> int:
+        """refund_failed: nothing of the refused part is reported refunded, no
+        points are taken back; the refund is tried again by the timer or an
+        operator. Returns what is still not refunded."""
+        self.status = ReturnStatus.REFUND_FAILED
+        await self._record(
+            "refund_failed",
+            "refund_failed",
+            f"the refund was refused; {self._refunded_minor()} of {due_minor}"
+            f" {self.request.currency} refunded, retried every"
+            f" {REFUND_RETRY_AFTER.total_seconds() / 3600:g} hours",
+        )
+        await self._record_customer()
+        self.refund_failed_told = True
+        shortfall = due_minor - self._refunded_minor()
+        for attempt in range(1, REFUND_RETRIES + 2):
+            window = REFUND_RETRY_AFTER if attempt <= REFUND_RETRIES else REFUND_OPERATOR_WINDOW
+            self.retry_requested = False
+            try:
+                await workflow.wait_condition(lambda: self.retry_requested, timeout=window)
+            except TimeoutError:
+                if attempt > REFUND_RETRIES:
+                    return shortfall
+            shortfall = await self._refund(due_minor - self._refunded_minor(), attempt=attempt)
+            self.refund_retries += 1
+            if not self._refund_refused():
+                return shortfall
+            await self._record(
+                f"refund_failed/{attempt}", "refund_failed", f"retry {attempt} refused"
+            )
+        return shortfall
+
+    async def _end_refund_failed(self, refunded_minor: int) -> None:
+        """Every retry was refused: the return stays refund_failed, visibly."""
+        from workflows.order import visibility
+
+        visibility.flag_needs_attention("refund refused after every retry")
+        workflow.metric_meter().create_counter(
+            "omni_journey_step_failures", "journey steps that failed and are retried"
+        ).add(1, {"step": "refund", "reason": "REFUND_FAILED"})
+        await self._record(
+            "refund_failed/final",
+            "refund_failed",
+            f"the refund is still refused ({refunded_minor} {self.request.currency} refunded);"
+            " an operator must settle it",
+        )
+        self.settled = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     def view(self) -> ReturnStatusView:
         refunded = sum(r.amount_minor for r in self.refunds if r.status == RefundStatus.SUCCEEDED)
@@ -185,8 +276,11 @@ class ReturnWorkflow:
                 ),
             )
 
-    async def _refund(self, amount_minor: int) -> int:
-        """Refunds `amount_minor` across the order's payments; returns what is left."""
+    async def _refund(self, amount_minor: int, *, attempt: int = 0) -> int:
+        """Refunds `amount_minor` across the order's payments; returns what is left.
+        A payment whose refund was refused gets a new key on the next attempt
+        (the provider repeats a key's first answer); one whose outcome is
+        unknown keeps its key, so it is never refunded twice."""
         remaining = amount_minor
         if remaining <= 0:
             return 0
@@ -206,7 +300,7 @@ class ReturnWorkflow:
                 await run_activity(
                     PaymentActivities.refund,
                     RefundInput(
-                        idempotency_key=f"{self.workflow_id}/refund/{payment.payment_id}",
+                        idempotency_key=self._refund_key(payment.payment_id),
                         payment_id=payment.payment_id,
                         amount_minor=amount,
                         currency=self.request.currency,
@@ -218,6 +312,10 @@ class ReturnWorkflow:
             except ActivityError as error:
                 workflow.logger.error("refund of %s failed: %s", payment.payment_id, refusal(error))
                 status = RefundStatus.FAILED
+                if refused_for_good(error):
+                    self.refused_attempts[payment.payment_id] = (
+                        self.refused_attempts.get(payment.payment_id, 0) + 1
+                    )
             self.refunds.append(
                 RefundRecord(
                     payment_id=payment.payment_id,
@@ -231,17 +329,24 @@ class ReturnWorkflow:
                 break
         return remaining
 
+    def _refund_key(self, payment_id: str) -> str:
+        refused = self.refused_attempts.get(payment_id, 0)
+        key = f"{self.workflow_id}/refund/{payment_id}"
+        return key if refused == 0 else f"{key}/retry-{refused}"
+
     async def _record(self, step: str, event_type: str, detail: str) -> None:
-        await run_activity(
-            OrderActivities.record_return_progress,
-            ReturnProgress(
-                event_id=f"{self.workflow_id}/{step}",
-                return_id=self.request.return_id,
-                status=self.status,
-                refunds=list(self.refunds),
-                event_type=event_type,
-                event_detail=detail,
-            ),
+        progress = ReturnProgress(
+            event_id=f"{self.workflow_id}/{step}",
+            return_id=self.request.return_id,
+            status=self.status,
+            refunds=list(self.refunds),
+            event_type=event_type,
+            event_detail=detail,
+        )
+        # The same saga helper as the order journeys: tried until it succeeds.
+        await until_done(
+            f"record {step}",
+            lambda: run_activity(OrderActivities.record_return_progress, progress),
         )
 
     async def _record_customer(self) -> None:
@@ -279,7 +384,9 @@ class ReturnWorkflow:
     async def receive(self, receipt: ReceiveInput) -> ReturnStatusView:
         self._check_receipt(receipt)
         self.receipt = receipt
-        await workflow.wait_condition(lambda: self.settled)
+        # Answers once settled, or once the refund was refused (refund_failed:
+        # the retries go on in the main loop, not in this handler).
+        await workflow.wait_condition(lambda: self.settled or self.refund_failed_told)
         return self.view()
 
     @receive.validator
@@ -312,6 +419,24 @@ class ReturnWorkflow:
                 raise _invalid_receipt(
                     f"{line.sku}: received {received[line.sku]}, returned {expected[line.sku]}"
                 )
+
+    @workflow.update(name=RETRY_REFUND_UPDATE)
+    async def retry_refund(self) -> ReturnStatusView:
+        """An operator: try the refused refund again now."""
+        target = self.refund_retries + 1
+        self.retry_requested = True
+        await workflow.wait_condition(lambda: self.refund_retries >= target or self.settled)
+        return self.view()
+
+    @retry_refund.validator
+    def validate_retry_refund(self) -> None:
+        if self.status != ReturnStatus.REFUND_FAILED or self.settled:
+            raise ApplicationError(
+                f"only a refund_failed return is retried; this one is {self.status}",
+                {"status": self.status},
+                type=ERROR_INVALID_STATE,
+                non_retryable=True,
+            )
 
     @workflow.query(name=STATUS_QUERY)
     def status_query(self) -> ReturnStatusView:

@@ -51,6 +51,7 @@ class ReturnStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RETURN_STATUS_REFUNDED: _ClassVar[ReturnStatus]
     RETURN_STATUS_REJECTED: _ClassVar[ReturnStatus]
     RETURN_STATUS_EXPIRED: _ClassVar[ReturnStatus]
+    RETURN_STATUS_REFUND_FAILED: _ClassVar[ReturnStatus]
 
 class ReturnMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -111,6 +112,7 @@ RETURN_STATUS_RECEIVED: ReturnStatus
 RETURN_STATUS_REFUNDED: ReturnStatus
 RETURN_STATUS_REJECTED: ReturnStatus
 RETURN_STATUS_EXPIRED: ReturnStatus
+RETURN_STATUS_REFUND_FAILED: ReturnStatus
 RETURN_METHOD_UNSPECIFIED: ReturnMethod
 RETURN_METHOD_IN_STORE: ReturnMethod
 RETURN_METHOD_MAIL: ReturnMethod
