@@ -35,12 +35,18 @@ class Refusal:
     message: str
 
 
+# What else a rule asks of a request: None to let it through, else why not
+# (PERMISSION_DENIED), e.g. the adjustment reasons an associate may post.
+Check = Callable[[CallerIdentity, Any], str | None]
+
+
 @dataclass(frozen=True)
 class Allow:
     roles: frozenset[Role]
     own_customer: str = ""
     own_store: str = ""
     services: frozenset[str] = field(default_factory=frozenset)
+    check: Check | None = None
 
 
 def allow(
@@ -48,12 +54,13 @@ def allow(
     own_customer: str = "",
     own_store: str = "",
     services: Iterable[str] = (),
+    check: Check | None = None,
 ) -> Allow:
     """`own_customer` / `own_store`: the request field (dotted for nested; a
     repeated field must hold the caller's id) a customer / an associate must own."""
     names = frozenset(services)
     every = frozenset(roles) | ({Role.SERVICE} if names else frozenset())
-    return Allow(every, own_customer, own_store, names)
+    return Allow(every, own_customer, own_store, names, check)
 
 
 def _field(request: Any, path: str) -> Any:
@@ -121,6 +128,8 @@ class AccessTable:
             value = _field(request, rule.own_store)
             if not caller.store_id or value != caller.store_id:
                 return _not_found("location")
+        if rule.check is not None and (why := rule.check(caller, request)) is not None:
+            return _denied(why)
         return None
 
     def missing_rules(self) -> list[str]:

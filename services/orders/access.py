@@ -28,7 +28,8 @@ ACCESS = AccessTable(
             *_ANYONE_WITH_AN_ORDER, own_customer="customer_id", own_store="store_id"
         ),
         "GetOrder": allow(*_ANYONE_WITH_AN_ORDER, Role.WORKFLOW),
-        "CancelOrder": allow(*_ANYONE_WITH_AN_ORDER),
+        # Associates do not cancel whole orders (they reject their store's part).
+        "CancelOrder": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
         "ListStoreTasks": allow(Role.ASSOCIATE, Role.ADMIN, own_store="store_id"),
         "GetFulfillment": allow(*_ANYONE_WITH_AN_ORDER, Role.WORKFLOW),
         "PickFulfillment": _FLOOR,

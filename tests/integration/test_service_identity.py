@@ -274,9 +274,12 @@ async def test_an_associate_moves_stock_only_at_their_store(
             )
 
         stub = plain["inventory"]
-        assert await code_of(
-            stub.AdjustStock(adjust(theirs), metadata=metadata(method, clerk))
-        ) == (HIDDEN)
+        as_clerk = metadata(method, clerk)
+        assert await code_of(stub.AdjustStock(adjust(theirs), metadata=as_clerk)) == HIDDEN
+        # A receipt of 1000 at their own store is not an associate's to post.
+        receipt = adjust(mine)
+        receipt.delta, receipt.reason = 1000, StockMovementReason.RECEIPT.to_proto()
+        assert await code_of(stub.AdjustStock(receipt, metadata=as_clerk)) == DENIED
         reserve = f"/{SERVICE_NAMES['inventory']}/ReserveStock"
         held = inventory_pb2.ReserveStockRequest(
             reservation_id=unique("RES"),
@@ -289,9 +292,7 @@ async def test_an_associate_moves_stock_only_at_their_store(
         assert (await stock_of(admin, theirs, sku)).on_hand == 5
         assert (await stock_of(admin, mine, sku)).reserved == 0
         # Their own store: accepted.
-        assert (
-            await code_of(stub.AdjustStock(adjust(mine), metadata=metadata(method, clerk))) is None
-        )
+        assert await code_of(stub.AdjustStock(adjust(mine), metadata=as_clerk)) is None
         assert (await stock_of(admin, mine, sku)).on_hand == 4
         database = Database(services.inventory_database_url)
         try:

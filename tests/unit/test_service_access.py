@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import pytest
 
+from omni.words import StockMovementReason
 from services.common.access import AccessTable, allow
 from services.common.identity import CallerIdentity, Role, service_identity, workflow_identity
 from services.customers.access import ACCESS as CUSTOMERS
@@ -89,12 +90,28 @@ async def test_reservations_only_for_workflows_and_the_orders_service(rpc: str) 
 
 
 async def test_stock_adjustments_only_at_the_associates_store() -> None:
-    assert await refusal(INVENTORY, "AdjustStock", CLERK_S1, location_id="S1") is None
-    assert await refusal(INVENTORY, "AdjustStock", CLERK_S1, location_id="S2") == HIDDEN
+    count = StockMovementReason.CYCLE_COUNT.to_proto()
+    receipt = StockMovementReason.RECEIPT.to_proto()
+    at_s1 = {"location_id": "S1", "reason": count}
+    assert await refusal(INVENTORY, "AdjustStock", CLERK_S1, **at_s1) is None
+    damage = StockMovementReason.DAMAGE.to_proto()
+    assert (
+        await refusal(INVENTORY, "AdjustStock", CLERK_S1, location_id="S1", reason=damage) is None
+    )
+    assert await refusal(INVENTORY, "AdjustStock", CLERK_S1, location_id="S2", reason=count) == (
+        HIDDEN
+    )
+    # A receipt of 1000 at their own store is not an associate's to post.
+    assert await refusal(INVENTORY, "AdjustStock", CLERK_S1, location_id="S1", reason=receipt) == (
+        DENIED
+    )
     for caller in (GUEST, ALICE, AGENT):
-        assert await refusal(INVENTORY, "AdjustStock", caller, location_id="S1") == DENIED
-    assert await refusal(INVENTORY, "AdjustStock", ADMIN, location_id="S2") is None
-    assert await refusal(INVENTORY, "AdjustStock", WORKFLOW, location_id="S2") is None
+        assert await refusal(INVENTORY, "AdjustStock", caller, **at_s1) == DENIED
+    for caller in (ADMIN, WORKFLOW):
+        assert (
+            await refusal(INVENTORY, "AdjustStock", caller, location_id="S2", reason=receipt)
+            is None
+        )
 
 
 @pytest.mark.parametrize(
@@ -126,6 +143,9 @@ async def test_orders_for_oneself_and_store_work_at_ones_store() -> None:
         assert await refusal(ORDERS, rpc, WORKFLOW) is None
     assert await refusal(ORDERS, "ErasePersonalData", ALICE, customer_ids=["C-B"]) == HIDDEN
     assert await refusal(ORDERS, "ErasePersonalData", CLERK_S1, customer_ids=["C-B"]) == DENIED
+    # Associates reject their store's part; they do not cancel whole orders.
+    assert await refusal(ORDERS, "CancelOrder", CLERK_S1) == DENIED
+    assert await refusal(ORDERS, "CancelOrder", ALICE) is None
 
 
 @pytest.mark.parametrize(
