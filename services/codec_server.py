@@ -107,6 +107,14 @@ def create_app(settings: CodecServerSettings, codec: EncryptionCodec | None = No
             done = await (codec.decode if decode else codec.encode)(payloads.payloads)
         except CodecError as error:
             return JSONResponse({"message": str(error)}, 400, headers=headers)
+        # Who read what, for the audit trail (counts and namespace, never data).
+        logger.info(
+            "codec %s: %d payloads (namespace %s, origin %s)",
+            "decode" if decode else "encode",
+            len(done),
+            request.headers.get("x-namespace", "-"),
+            request.headers.get("origin", "-"),
+        )
         answer: dict[str, Any] = json_format.MessageToDict(Payloads(payloads=done))
         answer.setdefault("payloads", [])
         return JSONResponse(answer, headers=headers)
