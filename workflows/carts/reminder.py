@@ -3,7 +3,9 @@
 Every cart change arrives as a signal (signal-with-start, so the first change
 starts it) and restarts the idle timer. After `idle_seconds` without a change
 it sends one reminder and ends; a later change starts a fresh run. Emptying
-or checking out the cart ends it without a reminder.
+or checking out the cart ends it without a reminder. A busy cart's history
+does not grow without end: after MAX_CHANGES_PER_RUN changes (or when Temporal
+suggests it) the run continues as new with the cart's version and items.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from datetime import timedelta
 from temporalio import workflow
 
 from workflows.order.policies import run_activity
+
+# Changes one run takes before it continues as new.
+MAX_CHANGES_PER_RUN = 100
 
 with workflow.unsafe.imports_passed_through():
     from omni.words import NotificationKind
@@ -33,8 +38,8 @@ with workflow.unsafe.imports_passed_through():
 class CartReminderWorkflow:
     @workflow.init
     def __init__(self, request: CartReminderInput) -> None:
-        self.version = 0
-        self.items = 0
+        self.version = request.version
+        self.items = request.items
         self.closed = False
         # Bumped by every accepted change: what the idle wait watches.
         self.changes = 0
@@ -45,6 +50,19 @@ class CartReminderWorkflow:
     async def run(self, request: CartReminderInput) -> str:
         idle = timedelta(seconds=request.idle_seconds)
         while not self.closed:
+            if (
+                self.changes >= MAX_CHANGES_PER_RUN
+                or workflow.info().is_continue_as_new_suggested()
+            ):
+                # Signals are handled synchronously: nothing is left running.
+                workflow.continue_as_new(
+                    CartReminderInput(
+                        customer_id=request.customer_id,
+                        idle_seconds=request.idle_seconds,
+                        version=self.version,
+                        items=self.items,
+                    )
+                )
             self.watched = self.changes
             try:
                 await workflow.wait_condition(

@@ -27,6 +27,9 @@ class CartReminderInput:
     customer_id: str
     # How long the cart must sit unchanged before the reminder goes out.
     idle_seconds: float = DEFAULT_IDLE_SECONDS
+    # Carried over when a run continues as new (the cart as the last run saw it).
+    version: int = 0
+    items: int = 0
 
 
 @dataclass
