@@ -98,7 +98,7 @@ def product(value: inventory_pb2.Product) -> models.ProductOut:
         name=value.name,
         price=money(value.price),
         returnable_days=value.returnable_days,
-        active=value.active,
+        active=not value.inactive,
     )
 
 

@@ -105,7 +105,7 @@ def product_to_proto(product: domain.Product) -> pb.Product:
         name=product.name,
         price=money_to_proto(product.price),
         returnable_days=product.returnable_days,
-        active=product.active,
+        inactive=not product.active,
     )
     for channel, price in product.channel_prices.items():
         message.channel_prices[channel].CopyFrom(money_to_proto(price))

@@ -102,6 +102,12 @@ class CatalogOnly(inventory_pb2_grpc.InventoryServiceServicer):
             )
         return inventory_pb2.GetProductsResponse(products=products)
 
+    async def GetLocation(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        """Pricing asks a pickup store's tax region (issue 13): none here, so no tax."""
+        return inventory_pb2.GetLocationResponse(
+            location=inventory_pb2.Location(location_id=request.location_id)
+        )
+
 
 # ---------------------------------------------------------------- stand-in journey
 

@@ -75,7 +75,7 @@ class Location(_message.Message):
     def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., point: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., pickup_enabled: _Optional[bool] = ..., ship_from_enabled: _Optional[bool] = ..., daily_order_capacity: _Optional[int] = ..., pickup_window_hours: _Optional[float] = ..., pick_sla_minutes: _Optional[float] = ..., tax_region: _Optional[str] = ...) -> None: ...
 
 class Product(_message.Message):
-    __slots__ = ("sku", "name", "price", "returnable_days", "active", "channel_prices")
+    __slots__ = ("sku", "name", "price", "returnable_days", "inactive", "channel_prices")
     class ChannelPricesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -87,15 +87,15 @@ class Product(_message.Message):
     NAME_FIELD_NUMBER: _ClassVar[int]
     PRICE_FIELD_NUMBER: _ClassVar[int]
     RETURNABLE_DAYS_FIELD_NUMBER: _ClassVar[int]
-    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    INACTIVE_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_PRICES_FIELD_NUMBER: _ClassVar[int]
     sku: str
     name: str
     price: _common_pb2.Money
     returnable_days: int
-    active: bool
+    inactive: bool
     channel_prices: _containers.MessageMap[str, _common_pb2.Money]
-    def __init__(self, sku: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., active: _Optional[bool] = ..., channel_prices: _Optional[_Mapping[str, _common_pb2.Money]] = ...) -> None: ...
+    def __init__(self, sku: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., inactive: _Optional[bool] = ..., channel_prices: _Optional[_Mapping[str, _common_pb2.Money]] = ...) -> None: ...
 
 class StockRecord(_message.Message):
     __slots__ = ("location_id", "sku", "on_hand", "reserved", "available", "safety_stock")

@@ -38,7 +38,7 @@ def _detail(value: inventory_pb2.Product, principal: Principal) -> ProductDetail
         name=value.name,
         price=mapping.money(value.price),
         returnable_days=value.returnable_days,
-        active=value.active,
+        active=not value.inactive,
     )
     if principal.is_("admin"):
         out.channel_prices = {c: mapping.money(p) for c, p in value.channel_prices.items()}

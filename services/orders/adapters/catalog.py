@@ -42,7 +42,7 @@ class InventoryCatalog:
             raise InvalidArgument.field("lines", info.message) from error
         return {
             p.sku: CatalogItem(
-                p.sku, p.price.amount_minor, p.price.currency, p.returnable_days, p.active
+                p.sku, p.price.amount_minor, p.price.currency, p.returnable_days, not p.inactive
             )
             for p in reply.products
         }
