@@ -237,8 +237,11 @@ def normalize_code(code: str) -> str:
 
 def choose_shipping_method(
     methods: Iterable[ShippingMethod], named: str, country: str
-) -> ShippingMethod:
-    """The method a ship basket names, or the only one that ships to `country`."""
+) -> ShippingMethod | None:
+    """The method a ship basket names, or the only one that ships to `country`;
+    None (no charge) when none is named and none ships there — a retailer that
+    has set up no shipping methods ships free."""
+    methods = list(methods)
     fitting = sorted(
         (m for m in methods if country.upper() in m.countries), key=lambda m: m.method_id
     )
@@ -258,9 +261,7 @@ def choose_shipping_method(
     if len(fitting) == 1:
         return fitting[0]
     if not fitting:
-        raise BusinessRuleViolation(
-            "NO_SHIPPING_METHOD", f"no shipping method ships to {country}", {"country": country}
-        )
+        return None
     raise InvalidArgument.field(
         "fulfillment.shipping_method",
         "is required: " + ", ".join(m.method_id for m in fitting) + " ship there",
