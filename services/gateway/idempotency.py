@@ -1,18 +1,24 @@
 """Idempotency-Key on mutating POSTs, scoped to the token's `sub`.
 
-The first request with a key claims it (its row stays uncommitted while the
-work runs); a concurrent request with the same key waits on that claim and
-then replays the stored response. Same key, different body (or path): 409.
-5xx answers are not kept, so a retry runs again.
+The first request with a key claims it in one short call to the key store
+(no connection or transaction is held while it runs) and finishes it in
+another with its answer; a concurrent request with the same key polls the
+store until the first finishes, then replays its answer. Same key, different
+body (or path): 409. Only final answers are kept — 2xx and definitive 4xx;
+never a 5xx, a 429, or anything carrying Retry-After (a "try again") — and a
+replay carries the first answer's headers. POST /v1/orders and /v1/returns
+require a key (400 without one). A key store that cannot answer is a 503
+with Retry-After, before anything downstream runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import time
 import uuid
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,11 +32,17 @@ from services.gateway.problems import RETRY_AFTER_SECONDS, Problem
 
 HEADER = "idempotency-key"
 logger = logging.getLogger(__name__)
-# What the key store raises when it cannot take a claim now: its pool is
-# exhausted (TimeoutError) or its database is unreachable.
+# What the key store raises when it cannot answer now: its pool is exhausted
+# (TimeoutError) or its database is unreachable.
 _STORE_UNAVAILABLE = (sqlalchemy.exc.TimeoutError, sqlalchemy.exc.DBAPIError, OSError)
 MAX_KEY_LENGTH = 200
 REPLAYED_HEADER = b"idempotent-replayed"
+# Where a client's retry could buy twice: a key is required (API.md).
+KEY_REQUIRED_PATHS = frozenset({"/v1/orders", "/v1/returns"})
+# Per-request headers a replay gets afresh, never from the first answer.
+_NOT_REPLAYED = frozenset({b"content-length", b"traceparent", b"date", b"server"})
+# How often a duplicate asks whether the first request has finished.
+POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -38,33 +50,44 @@ class StoredResponse:
     status: int
     content_type: str
     body: bytes
+    # (name, value) of the first answer's headers, as sent (latin-1).
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class PreviousUse:
+    """An earlier use of a key: its answer, or None while it is still running."""
+
     fingerprint: str
-    response: StoredResponse
-
-
-@dataclass
-class Claim:
-    """What `IdempotencyStore.claim` yields: either an earlier use of the key,
-    or the right to run the request and `save` its response."""
-
-    previous: PreviousUse | None
-    saved: StoredResponse | None = field(default=None)
-
-    def save(self, response: StoredResponse) -> None:
-        self.saved = response
+    response: StoredResponse | None
 
 
 class IdempotencyStore(Protocol):
-    def claim(self, owner: str, key: str, fingerprint: str) -> AbstractAsyncContextManager[Claim]:
-        """Yields the earlier use, or holds the key while the caller works;
-        keeps the response saved on the claim, releases the key otherwise."""
+    async def begin(
+        self, owner: str, key: str, fingerprint: str, customer_id: str
+    ) -> PreviousUse | None:
+        """None: the caller claimed the key and must `finish` or `release`
+        it. Otherwise the earlier use (running, or with its answer). A claim
+        older than the store's lease is taken over (its gateway died)."""
         ...
 
+    async def finish(self, owner: str, key: str, response: StoredResponse) -> None: ...
+
+    async def release(self, owner: str, key: str) -> None: ...
+
     async def purge_older_than(self, hours: float) -> int: ...
+
+    async def erase_customer(self, customer_id: str) -> int:
+        """Forgets every kept answer of (or naming) the customer."""
+        ...
+
+
+def is_final(status: int, headers: list[tuple[str, str]]) -> bool:
+    """2xx, or a 4xx that says the request itself was wrong: never a 5xx, a
+    429, a 408, or any answer telling the client to try again."""
+    if any(name.lower() == "retry-after" for name, _ in headers):
+        return False
+    return 200 <= status < 300 or (400 <= status < 500 and status not in (408, 425, 429))
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -103,10 +126,13 @@ class _Recorder:
 
     def stored(self) -> StoredResponse:
         content_type = ""
+        headers: list[tuple[str, str]] = []
         for name, value in (self.start or {}).get("headers", []):
             if name.lower() == b"content-type":
                 content_type = value.decode("latin-1")
-        return StoredResponse(self.status, content_type, b"".join(self.chunks))
+            elif name.lower() not in _NOT_REPLAYED:
+                headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        return StoredResponse(self.status, content_type, b"".join(self.chunks), headers)
 
     async def replay(self, send: Send) -> None:
         assert self.start is not None
@@ -118,8 +144,36 @@ async def send_stored(response: StoredResponse, send: Send) -> None:
     headers = [(REPLAYED_HEADER, b"true")]
     if response.content_type:
         headers.append((b"content-type", response.content_type.encode("latin-1")))
+    headers += [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+def _unavailable() -> Problem:
+    return Problem(
+        503,
+        "the idempotency key store is unavailable, retry later",
+        slug="dependency-unavailable",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def _reused() -> Problem:
+    return Problem(
+        409,
+        "this Idempotency-Key was already used with a different request",
+        slug="idempotency-key-reused",
+        reason="IDEMPOTENCY_KEY_REUSED",
+    )
+
+
+def _missing_key() -> Problem:
+    return Problem(
+        400,
+        "an Idempotency-Key header is required",
+        slug="validation-error",
+        errors=[("Idempotency-Key", "is required")],
+    )
 
 
 class IdempotencyMiddleware:
@@ -127,12 +181,18 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, HEADER)
-        if scope["type"] != "http" or scope["method"] != "POST" or key is None:
+        if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        sub = _subject(scope)
-        if sub is None:  # the route answers 401
+        key = _header(scope, HEADER)
+        principal = authentication_of(scope).principal
+        if principal is None:  # the route answers 401
+            await self.app(scope, receive, send)
+            return
+        if key is None:
+            if scope["path"] in KEY_REQUIRED_PATHS:
+                await _missing_key().response()(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         if not key or len(key) > MAX_KEY_LENGTH:
@@ -147,38 +207,58 @@ class IdempotencyMiddleware:
         body, receive = await checked_body(scope, receive)
         store: IdempotencyStore = scope["app"].state.idempotency
         print_ = fingerprint(scope["method"], scope["path"], body)
+        owner = principal.sub
+        wait = float(scope["app"].state.settings.journey_timeout_seconds) + 5.0
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                previous = await store.begin(owner, key, print_, principal.customer_id)
+            except _STORE_UNAVAILABLE:
+                logger.warning("idempotency store unavailable for POST %s", scope["path"])
+                await _unavailable().response()(scope, receive, send)
+                return
+            if previous is None:
+                break
+            if previous.fingerprint != print_:
+                await _reused().response()(scope, receive, send)
+                return
+            if previous.response is not None:
+                await send_stored(previous.response, send)
+                return
+            if time.monotonic() > deadline:
+                # Still running: "try again" (with Retry-After, so never kept).
+                await Problem(
+                    409,
+                    "a request with this Idempotency-Key is still running; retry later",
+                    slug="idempotency-key-in-use",
+                    reason="IDEMPOTENCY_KEY_IN_USE",
+                    headers={"Retry-After": RETRY_AFTER_SECONDS},
+                ).response()(scope, receive, send)
+                return
+            await asyncio.sleep(POLL_SECONDS)
         recorder = _Recorder()
         try:
-            async with store.claim(sub, key, print_) as claim:
-                if claim.previous is None:
-                    await self.app(scope, receive, recorder)
-                    if recorder.status < 500:
-                        claim.save(recorder.stored())
+            await self.app(scope, receive, recorder)
+        except BaseException:
+            await _forget(store, owner, key)
+            raise
+        stored = recorder.stored()
+        try:
+            if is_final(stored.status, stored.headers):
+                await store.finish(owner, key, stored)
+            else:
+                await store.release(owner, key)
         except _STORE_UNAVAILABLE:
-            # Every claim holds a connection while its request runs: a burst
-            # beyond the pool (or the database restarting) is "try again",
-            # never a 500. Nothing was sent yet; a retry with the key is safe
-            # (downstream calls carry the same derived key).
-            logger.warning("idempotency store unavailable for POST %s", scope["path"])
-            await Problem(
-                503,
-                "too many requests in flight, retry later",
-                slug="dependency-unavailable",
-                headers={"Retry-After": RETRY_AFTER_SECONDS},
-            ).response()(scope, receive, send)
-            return
-        if claim.previous is None:
-            await recorder.replay(send)
-        elif claim.previous.fingerprint != print_:
-            problem = Problem(
-                409,
-                "this Idempotency-Key was already used with a different request",
-                slug="idempotency-key-reused",
-                reason="IDEMPOTENCY_KEY_REUSED",
-            )
-            await problem.response()(scope, receive, send)
-        else:
-            await send_stored(claim.previous.response, send)
+            # The answer stands; the claim expires with the store's lease.
+            logger.warning("could not record the answer to POST %s", scope["path"])
+        await recorder.replay(send)
+
+
+async def _forget(store: IdempotencyStore, owner: str, key: str) -> None:
+    try:
+        await store.release(owner, key)
+    except _STORE_UNAVAILABLE:
+        logger.warning("could not release an idempotency key")
 
 
 def _header(scope: Scope, name: str) -> str | None:
@@ -187,8 +267,3 @@ def _header(scope: Scope, name: str) -> str | None:
         if header.lower() == wanted:
             return str(value.decode("latin-1")).strip()
     return None
-
-
-def _subject(scope: Scope) -> str | None:
-    principal = authentication_of(scope).principal
-    return None if principal is None else principal.sub

@@ -5,8 +5,7 @@ The only SQL in the gateway.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import json
 from datetime import timedelta
 
 from sqlalchemy import (
@@ -18,16 +17,25 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    bindparam,
     delete,
     func,
+    or_,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Database
-from services.gateway.idempotency import MAX_KEY_LENGTH, Claim, PreviousUse, StoredResponse
+from services.gateway.idempotency import MAX_KEY_LENGTH, PreviousUse, StoredResponse
 
 metadata = MetaData()
+
+# status 0: claimed, the request is running (no answer yet).
+RUNNING = 0
+# A claim this old is taken over: the gateway that held it died mid-request.
+LEASE_SECONDS = 120
 
 http_idempotency_keys = Table(
     "http_idempotency_keys",
@@ -39,74 +47,120 @@ http_idempotency_keys = Table(
     Column("status", Integer, nullable=False),
     Column("content_type", String(200), nullable=False),
     Column("body", LargeBinary, nullable=False),
+    # JSON [[name, value], ...]: the first answer's headers, for replays.
+    Column("headers", Text, nullable=False, server_default="[]"),
+    # The customer token's customer_id ("" for staff): erase forgets its answers.
+    Column("customer_id", String(200), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_http_idempotency_keys_created_at", "created_at"),
+    Index("ix_http_idempotency_keys_customer_id", "customer_id"),
 )
 
 
 class PostgresIdempotencyStore:
-    """A claim is an inserted row in an open transaction: a second INSERT of
-    the same (owner, key) blocks on it until the first commits (with its
-    response) or rolls back (key released: the second one runs)."""
+    """Each call is one short transaction: a claim is an inserted row with
+    status 0, finished by an UPDATE with the answer or released by a DELETE.
+    No connection is held while the request runs."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    @asynccontextmanager
-    async def claim(self, owner: str, key: str, fingerprint: str) -> AsyncIterator[Claim]:
+    async def begin(
+        self, owner: str, key: str, fingerprint: str, customer_id: str
+    ) -> PreviousUse | None:
         table = http_idempotency_keys
-        async with self.database.engine.connect() as connection:
-            transaction = await connection.begin()
-            try:
-                inserted = await connection.execute(
-                    insert(table)
-                    .values(
-                        owner=owner,
-                        key=key,
-                        fingerprint=fingerprint,
-                        status=0,
-                        content_type="",
-                        body=b"",
-                    )
-                    .on_conflict_do_nothing(index_elements=["owner", "key"])
-                    .returning(table.c.key)
+        async with self.database.engine.begin() as connection:
+            inserted = await connection.execute(
+                insert(table)
+                .values(
+                    owner=owner,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=RUNNING,
+                    content_type="",
+                    body=b"",
+                    customer_id=customer_id,
                 )
-                if inserted.first() is None:
-                    row = (
-                        await connection.execute(
-                            select(
-                                table.c.fingerprint,
-                                table.c.status,
-                                table.c.content_type,
-                                table.c.body,
-                            ).where(table.c.owner == owner, table.c.key == key)
-                        )
-                    ).one()
-                    await transaction.commit()
-                    previous = PreviousUse(
-                        row.fingerprint, StoredResponse(row.status, row.content_type, row.body)
-                    )
-                    yield Claim(previous=previous)
-                    return
-                claim = Claim(previous=None)
-                yield claim
-                if claim.saved is None:
-                    await transaction.rollback()
-                    return
+                .on_conflict_do_nothing(index_elements=["owner", "key"])
+                .returning(table.c.key)
+            )
+            if inserted.first() is not None:
+                return None
+            # A claim left by a gateway that died is taken over.
+            taken = await connection.execute(
+                table.update()
+                .where(
+                    table.c.owner == owner,
+                    table.c.key == key,
+                    table.c.status == RUNNING,
+                    table.c.created_at < func.now() - timedelta(seconds=LEASE_SECONDS),
+                )
+                .values(fingerprint=fingerprint, created_at=func.now(), customer_id=customer_id)
+                .returning(table.c.key)
+            )
+            if taken.first() is not None:
+                return None
+            row = (
                 await connection.execute(
-                    table.update()
-                    .where(table.c.owner == owner, table.c.key == key)
-                    .values(
-                        status=claim.saved.status,
-                        content_type=claim.saved.content_type,
-                        body=claim.saved.body,
+                    select(
+                        table.c.fingerprint,
+                        table.c.status,
+                        table.c.content_type,
+                        table.c.body,
+                        table.c.headers,
+                    ).where(table.c.owner == owner, table.c.key == key)
+                )
+            ).first()
+        if row is None:  # released in between: claim it next time round
+            return PreviousUse(fingerprint, None)
+        if row.status == RUNNING:
+            return PreviousUse(row.fingerprint, None)
+        headers = [(str(n), str(v)) for n, v in json.loads(row.headers or "[]")]
+        return PreviousUse(
+            row.fingerprint, StoredResponse(row.status, row.content_type, row.body, headers)
+        )
+
+    async def finish(self, owner: str, key: str, response: StoredResponse) -> None:
+        table = http_idempotency_keys
+        async with self.database.engine.begin() as connection:
+            await connection.execute(
+                table.update()
+                .where(table.c.owner == owner, table.c.key == key, table.c.status == RUNNING)
+                .values(
+                    status=response.status,
+                    content_type=response.content_type,
+                    body=response.body,
+                    headers=json.dumps(response.headers),
+                )
+            )
+
+    async def release(self, owner: str, key: str) -> None:
+        table = http_idempotency_keys
+        async with self.database.engine.begin() as connection:
+            await connection.execute(
+                delete(table).where(
+                    table.c.owner == owner, table.c.key == key, table.c.status == RUNNING
+                )
+            )
+
+    async def erase_customer(self, customer_id: str) -> int:
+        """Every kept answer of the customer's own requests, and every answer
+        naming their id (an agent's order for them)."""
+        if not customer_id:
+            return 0
+        table = http_idempotency_keys
+        async with self.database.engine.begin() as connection:
+            result = await connection.execute(
+                delete(table).where(
+                    or_(
+                        table.c.customer_id == customer_id,
+                        text("position(:needle IN body) > 0").bindparams(
+                            bindparam("needle", customer_id.encode(), type_=LargeBinary)
+                        ),
                     )
                 )
-                await transaction.commit()
-            except BaseException:
-                if transaction.is_active:
-                    await transaction.rollback()
-                raise
+            )
+        return int(result.rowcount or 0)
 
     async def purge_older_than(self, hours: float) -> int:
         table = http_idempotency_keys

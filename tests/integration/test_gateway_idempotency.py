@@ -50,83 +50,70 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-async def waiting_on_locks(database: Database) -> int:
+async def connections_in_use(database: Database) -> int:
+    """Sessions of the store's pool in a transaction right now (this query's excluded)."""
     async with database.engine.connect() as connection:
         result = await connection.execute(
             text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
             )
         )
         return int(result.scalar_one())
 
 
-async def until_someone_waits(database: Database) -> None:
-    """Polls PostgreSQL until a session is blocked on a lock (or fails):
-    the state is in the server, so there is no event to await."""
-    async with asyncio.timeout(10):
-        while await waiting_on_locks(database) == 0:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
-
-
 async def test_saved_response_is_returned_for_the_same_key(store: PostgresIdempotencyStore) -> None:
     owner, key = unique("user"), unique("key")
-    async with store.claim(owner, key, "f1") as claim:
-        assert claim.previous is None
-        claim.save(CREATED)
-    async with store.claim(owner, key, "f1") as again:
-        assert again.previous is not None
-        assert again.previous.response == CREATED
-        assert again.previous.fingerprint == "f1"
+    assert await store.begin(owner, key, "f1", "C1") is None
+    running = await store.begin(owner, key, "f1", "C1")
+    assert running is not None and running.response is None
+    await store.finish(owner, key, CREATED)
+    again = await store.begin(owner, key, "f1", "C1")
+    assert again is not None and again.response == CREATED and again.fingerprint == "f1"
     # Another caller's identical key is a different key.
-    async with store.claim(unique("user"), key, "f1") as other:
-        assert other.previous is None
+    assert await store.begin(unique("user"), key, "f1", "") is None
 
 
-async def test_unsaved_claim_releases_the_key(store: PostgresIdempotencyStore) -> None:
+async def test_a_released_claim_can_be_claimed_again(store: PostgresIdempotencyStore) -> None:
     owner, key = unique("user"), unique("key")
-    async with store.claim(owner, key, "f1") as claim:
-        assert claim.previous is None  # not saved: a 5xx
-    async with store.claim(owner, key, "f1") as retry:
-        assert retry.previous is None
+    assert await store.begin(owner, key, "f1", "") is None
+    await store.release(owner, key)  # not a final answer: a 503
+    assert await store.begin(owner, key, "f1", "") is None
 
 
-async def test_failure_inside_a_claim_releases_the_key(store: PostgresIdempotencyStore) -> None:
-    owner, key = unique("user"), unique("key")
-    with pytest.raises(RuntimeError):
-        async with store.claim(owner, key, "f1"):
-            raise RuntimeError("downstream blew up")
-    async with store.claim(owner, key, "f1") as retry:
-        assert retry.previous is None
-
-
-async def test_concurrent_claim_waits_for_the_first_and_sees_its_response(
+async def test_a_claim_left_by_a_dead_gateway_is_taken_over(
     store: PostgresIdempotencyStore, database: Database
 ) -> None:
     owner, key = unique("user"), unique("key")
-    claimed = asyncio.Event()
-    release = asyncio.Event()
+    assert await store.begin(owner, key, "f1", "") is None
+    async with database.transaction() as session:
+        await session.execute(
+            text(
+                "UPDATE http_idempotency_keys SET created_at = now() - interval '1 hour' "
+                "WHERE owner = :owner AND key = :key"
+            ),
+            {"owner": owner, "key": key},
+        )
+    assert await store.begin(owner, key, "f1", "") is None
 
-    async def first() -> None:
-        async with store.claim(owner, key, "f1") as claim:
-            assert claim.previous is None
-            claimed.set()
-            await release.wait()
-            claim.save(CREATED)
 
-    async def second() -> Any:
-        async with store.claim(owner, key, "f1") as claim:
-            return claim.previous
-
-    first_task = asyncio.create_task(first())
-    await claimed.wait()
-    second_task = asyncio.create_task(second())
-    await until_someone_waits(database)
-    assert not second_task.done()
-    release.set()
-    await first_task
-    previous = await second_task
-    assert previous is not None and previous.response == CREATED
+async def test_headers_survive_and_erase_forgets_the_customers_answers(
+    store: PostgresIdempotencyStore,
+) -> None:
+    customer = unique("C")
+    mine, agents, other = unique("user"), unique("agent"), unique("key")
+    answer = StoredResponse(
+        201, "application/json", b'{"customer_id": "%s"}' % customer.encode(), [("etag", '"3"')]
+    )
+    for owner, key, cid in ((mine, "k1", customer), (agents, other, "")):
+        assert await store.begin(owner, key, "f", cid) is None
+        await store.finish(owner, key, answer)
+    kept = await store.begin(mine, "k1", "f", customer)
+    assert kept is not None and kept.response is not None
+    assert kept.response.headers == [("etag", '"3"')]
+    assert await store.erase_customer(customer) == 2
+    assert await store.begin(mine, "k1", "f", customer) is None
+    assert await store.begin(agents, other, "f", "") is None
 
 
 async def test_purge_removes_only_old_keys(
@@ -134,8 +121,8 @@ async def test_purge_removes_only_old_keys(
 ) -> None:
     owner, old, fresh = unique("user"), unique("old"), unique("fresh")
     for key in (old, fresh):
-        async with store.claim(owner, key, "f") as claim:
-            claim.save(CREATED)
+        assert await store.begin(owner, key, "f", "") is None
+        await store.finish(owner, key, CREATED)
     async with database.transaction() as session:
         await session.execute(
             text(
@@ -145,10 +132,8 @@ async def test_purge_removes_only_old_keys(
             {"owner": owner, "key": old},
         )
     assert await store.purge_older_than(48) >= 1
-    async with store.claim(owner, old, "f") as claim:
-        assert claim.previous is None
-    async with store.claim(owner, fresh, "f") as claim:
-        assert claim.previous is not None
+    assert await store.begin(owner, old, "f", "") is None
+    assert await store.begin(owner, fresh, "f", "") is not None
 
 
 async def test_gateway_replays_and_serialises_orders_through_postgres(
@@ -169,8 +154,10 @@ async def test_gateway_replays_and_serialises_orders_through_postgres(
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         first = asyncio.create_task(client.post("/v1/orders", json=ORDER_BODY, headers=headers))
         await entered.wait()
+        # Issue 12: the running request holds no connection or transaction.
+        assert await connections_in_use(store.database) == 0
         second = asyncio.create_task(client.post("/v1/orders", json=ORDER_BODY, headers=headers))
-        await until_someone_waits(store.database)
+        # The duplicate polls the key store; it never reaches the orders service.
         release.set()
         responses = await asyncio.gather(first, second)
         other_body = {**ORDER_BODY, "lines": [{"sku": "SKU-CAP", "quantity": 1}]}

@@ -3,11 +3,8 @@ handlers, errors shaped like the services', and an in-memory key store."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
@@ -17,7 +14,7 @@ from services.common.grpc_errors import to_status_proto
 from services.gateway.app import create_app
 from services.gateway.auth import mint_token
 from services.gateway.clients import Clients, HealthCheck
-from services.gateway.idempotency import Claim, IdempotencyStore, PreviousUse
+from services.gateway.idempotency import IdempotencyStore, PreviousUse, StoredResponse
 from services.gateway.settings import GatewaySettings
 
 if TYPE_CHECKING:
@@ -67,26 +64,45 @@ def plain_rpc_error(code: grpc.StatusCode, details: str = "boom") -> grpc.aio.Ai
 
 
 class MemoryIdempotencyStore:
-    """Same contract as the PostgreSQL store: one claim per (owner, key) at a time."""
+    """Same contract as the PostgreSQL store: a claim is a row without an
+    answer; `rows` holds only finished (kept) answers."""
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], PreviousUse] = {}
-        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.running: dict[tuple[str, str], str] = {}
+        self.customers: dict[tuple[str, str], str] = {}
 
-    @asynccontextmanager
-    async def claim(self, owner: str, key: str, fingerprint: str) -> AsyncIterator[Claim]:
-        async with self._locks[(owner, key)]:
-            previous = self.rows.get((owner, key))
-            if previous is not None:
-                yield Claim(previous=previous)
-                return
-            claim = Claim(previous=None)
-            yield claim
-            if claim.saved is not None:
-                self.rows[(owner, key)] = PreviousUse(fingerprint, claim.saved)
+    async def begin(
+        self, owner: str, key: str, fingerprint: str, customer_id: str
+    ) -> PreviousUse | None:
+        if (owner, key) in self.rows:
+            return self.rows[(owner, key)]
+        if (owner, key) in self.running:
+            return PreviousUse(self.running[(owner, key)], None)
+        self.running[(owner, key)] = fingerprint
+        self.customers[(owner, key)] = customer_id
+        return None
+
+    async def finish(self, owner: str, key: str, response: StoredResponse) -> None:
+        fingerprint = self.running.pop((owner, key))
+        self.rows[(owner, key)] = PreviousUse(fingerprint, response)
+
+    async def release(self, owner: str, key: str) -> None:
+        self.running.pop((owner, key), None)
 
     async def purge_older_than(self, hours: float) -> int:
         return 0
+
+    async def erase_customer(self, customer_id: str) -> int:
+        gone = [
+            k
+            for k, use in self.rows.items()
+            if self.customers.get(k) == customer_id
+            or (use.response is not None and customer_id.encode() in use.response.body)
+        ]
+        for k in gone:
+            del self.rows[k]
+        return len(gone)
 
 
 def fake_clients(
@@ -129,6 +145,13 @@ def token(role: str, sub: str = "", **claims: str) -> str:
         store_id=claims.get("store_id"),
         channel=claims.get("channel"),
     )
+
+
+def with_key(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` plus a fresh Idempotency-Key (POST /v1/orders and /v1/returns require one)."""
+    import uuid
+
+    return {**headers, "Idempotency-Key": str(uuid.uuid4())}
 
 
 def bearer(role: str, sub: str = "", **claims: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ from tests.unit.gateway_fakes import (
     payments_stub,
     rpc_error,
     sample_order,
+    with_key,
 )
 
 TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
@@ -138,16 +139,16 @@ def test_issuer_and_audience_are_checked_when_configured() -> None:
 def test_guest_reads_availability_but_may_not_order_or_read_customers(client: TestClient) -> None:
     guest = bearer("guest")
     assert client.get("/v1/availability?skus=A,B", headers=guest).status_code == 200
-    assert client.post("/v1/orders", json=ORDER_BODY, headers=guest).status_code == 403
+    assert client.post("/v1/orders", json=ORDER_BODY, headers=with_key(guest)).status_code == 403
     assert client.get("/v1/customers/C1", headers=guest).status_code == 403
 
 
 def test_customer_orders_only_for_themselves(client: TestClient) -> None:
     own = bearer("customer", customer_id="C1", channel="app")
     other = {**ORDER_BODY, "customer_id": "C2"}
-    assert client.post("/v1/orders", json=other, headers=own).status_code == 403
+    assert client.post("/v1/orders", json=other, headers=with_key(own)).status_code == 403
 
-    response = client.post("/v1/orders", json=ORDER_BODY, headers=own)
+    response = client.post("/v1/orders", json=ORDER_BODY, headers=with_key(own))
     assert response.status_code == 201
     placed = client.app.state.clients.orders.called("PlaceOrder")[-1]  # type: ignore[attr-defined]
     assert (placed.customer_id, Channel.from_proto(placed.channel)) == ("C1", "app")
@@ -173,7 +174,7 @@ def test_a_token_carrying_a_merged_id_sees_the_survivors_order(client: TestClien
 
 def test_associate_order_records_staff_and_hides_pickup_code(client: TestClient) -> None:
     associate = bearer("associate", sub="emp-7", store_id="S1")
-    response = client.post("/v1/orders", json=ORDER_BODY, headers=associate)
+    response = client.post("/v1/orders", json=ORDER_BODY, headers=with_key(associate))
     assert response.status_code == 201
     placed = client.app.state.clients.orders.called("PlaceOrder")[-1]  # type: ignore[attr-defined]
     assert (placed.associate_id, placed.store_id, Channel.from_proto(placed.channel)) == (

@@ -15,6 +15,7 @@ from tests.unit.gateway_fakes import (
     make_app,
     orders_stub,
     payments_stub,
+    with_key,
 )
 
 CARD = "4111 1111 1111 1111"
@@ -64,5 +65,7 @@ def test_paths_of_nested_values() -> None:
 
 def test_digit_runs_failing_luhn_pass(client: TestClient) -> None:
     order = {**ORDER_BODY, "payment": {"tenders": [{"type": "card", "token": "4111111111111112"}]}}
-    response = client.post("/v1/orders", json=order, headers=bearer("customer", customer_id="C1"))
+    response = client.post(
+        "/v1/orders", json=order, headers=with_key(bearer("customer", customer_id="C1"))
+    )
     assert response.status_code == 201

@@ -21,6 +21,7 @@ from tests.unit.gateway_fakes import (
     orders_stub,
     payments_stub,
     sample_order,
+    with_key,
 )
 
 
@@ -59,12 +60,17 @@ def test_an_order_takes_the_token_channel_then_the_role_never_the_body() -> None
     client = _client()
     placed = _stub(client, "orders")
     body = {**ORDER_BODY, "channel": "marketplace"}
-    assert client.post("/v1/orders", json=body, headers=bearer("agent")).status_code == 201
+    assert (
+        client.post("/v1/orders", json=body, headers=with_key(bearer("agent"))).status_code == 201
+    )
     assert Channel.from_proto(placed.called("PlaceOrder")[-1].channel) is Channel.CALL_CENTER
-    assert client.post("/v1/orders", json=ORDER_BODY, headers=bearer("agent")).status_code == 201
+    assert (
+        client.post("/v1/orders", json=ORDER_BODY, headers=with_key(bearer("agent"))).status_code
+        == 201
+    )
     assert Channel.from_proto(placed.called("PlaceOrder")[-1].channel) is Channel.CALL_CENTER
     app_token = bearer("agent", channel="app")
-    assert client.post("/v1/orders", json=body, headers=app_token).status_code == 201
+    assert client.post("/v1/orders", json=body, headers=with_key(app_token)).status_code == 201
     assert Channel.from_proto(placed.called("PlaceOrder")[-1].channel) is Channel.APP
 
 
@@ -90,7 +96,9 @@ def test_a_return_carries_enum_numbers_for_its_words() -> None:
         "method": "mail",
         "refund_method": "store_credit",
     }
-    assert client.post("/v1/returns", json=body, headers=bearer("agent")).status_code == 201
+    assert (
+        client.post("/v1/returns", json=body, headers=with_key(bearer("agent"))).status_code == 201
+    )
     sent = orders.called("CreateReturn")[-1]
     assert ReturnMethod.from_proto(sent.method) is ReturnMethod.MAIL
     assert RefundMethod.from_proto(sent.refund_method) is RefundMethod.STORE_CREDIT
@@ -101,7 +109,9 @@ def test_a_return_carries_enum_numbers_for_its_words() -> None:
 def test_words_outside_a_subset_are_refused_like_a_literal() -> None:
     client = _client()
     cash = {**ORDER_BODY, "payment": {"tenders": [{"type": "cash"}]}}
-    refused = client.post("/v1/orders", json=cash, headers=bearer("customer", customer_id="C1"))
+    refused = client.post(
+        "/v1/orders", json=cash, headers=with_key(bearer("customer", customer_id="C1"))
+    )
     assert refused.status_code == 400
     assert refused.json()["errors"] == [
         {"field": "payment.tenders[0].type", "message": "Input should be 'card' or 'gift_card'"}

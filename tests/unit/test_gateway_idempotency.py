@@ -81,9 +81,9 @@ def test_downstream_key_is_derived_from_subject_and_key() -> None:
     first.post("/v1/orders", json=ORDER_BODY, headers=headers)
     second.post("/v1/orders", json=ORDER_BODY, headers=headers)
     assert placed(first)[0].idempotency_key == placed(second)[0].idempotency_key
-    # Without a header each call gets a fresh key.
-    first.post("/v1/orders", json=ORDER_BODY, headers=CUSTOMER)
-    first.post("/v1/orders", json=ORDER_BODY, headers=CUSTOMER)
+    # Different keys, different downstream keys (a key is required: issue 12).
+    first.post("/v1/orders", json=ORDER_BODY, headers={**CUSTOMER, "Idempotency-Key": "key-4"})
+    first.post("/v1/orders", json=ORDER_BODY, headers={**CUSTOMER, "Idempotency-Key": "key-5"})
     fresh = [r.idempotency_key for r in placed(first)[1:]]
     assert fresh[0] and fresh[1] and fresh[0] != fresh[1]
 

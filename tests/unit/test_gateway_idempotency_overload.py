@@ -8,14 +8,12 @@ overflow, 147 answers were 500 (sqlalchemy.exc.TimeoutError from the claim).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 import sqlalchemy.exc
 from fastapi.testclient import TestClient
 
-from services.gateway.idempotency import Claim
 from tests.unit.gateway_fakes import (
     ORDER_BODY,
     bearer,
@@ -32,10 +30,17 @@ class RefusingStore:
     def __init__(self, error: BaseException) -> None:
         self.error = error
 
-    @asynccontextmanager
-    async def claim(self, owner: str, key: str, fingerprint: str) -> AsyncIterator[Claim]:
+    async def begin(self, owner: str, key: str, fingerprint: str, customer_id: str) -> Any:
         raise self.error
-        yield Claim(previous=None)  # pragma: no cover
+
+    async def finish(self, *args: Any) -> None:  # pragma: no cover
+        raise self.error
+
+    async def release(self, *args: Any) -> None:  # pragma: no cover
+        raise self.error
+
+    async def erase_customer(self, customer_id: str) -> int:  # pragma: no cover
+        raise self.error
 
     async def purge_older_than(self, hours: float) -> int:
         return 0

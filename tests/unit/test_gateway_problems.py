@@ -26,6 +26,7 @@ from tests.unit.gateway_fakes import (
     payments_stub,
     plain_rpc_error,
     rpc_error,
+    with_key,
 )
 
 PROBLEM = "application/problem+json"
@@ -59,7 +60,10 @@ def test_malformed_json_is_400(client: TestClient) -> None:
     response = client.post(
         "/v1/orders",
         content=b'{"lines": [',
-        headers={**bearer("customer", customer_id="C1"), "Content-Type": "application/json"},
+        headers={
+            **with_key(bearer("customer", customer_id="C1")),
+            "Content-Type": "application/json",
+        },
     )
     body = assert_problem(response, 400)
     assert "JSON" in body["detail"]
@@ -67,7 +71,9 @@ def test_malformed_json_is_400(client: TestClient) -> None:
 
 def test_body_validation_names_fields_without_echoing_values(client: TestClient) -> None:
     order = {**ORDER_BODY, "lines": [{"sku": "SKU-MUG", "quantity": "many-secret-value"}]}
-    response = client.post("/v1/orders", json=order, headers=bearer("customer", customer_id="C1"))
+    response = client.post(
+        "/v1/orders", json=order, headers=with_key(bearer("customer", customer_id="C1"))
+    )
     body = assert_problem(response, 400)
     assert "lines[0].quantity" in [e["field"] for e in body["errors"]]
     assert "many-secret-value" not in response.text
@@ -75,7 +81,9 @@ def test_body_validation_names_fields_without_echoing_values(client: TestClient)
 
 def test_missing_nested_field_path(client: TestClient) -> None:
     order = {**ORDER_BODY, "payment": {"tenders": [{"token": "tok_approve"}]}}
-    response = client.post("/v1/orders", json=order, headers=bearer("customer", customer_id="C1"))
+    response = client.post(
+        "/v1/orders", json=order, headers=with_key(bearer("customer", customer_id="C1"))
+    )
     body = assert_problem(response, 400)
     assert [e["field"] for e in body["errors"]] == ["payment.tenders[0].type"]
 
@@ -116,7 +124,7 @@ def test_business_rule_is_422_with_reason_in_type() -> None:
     error = BusinessRuleViolation("INSUFFICIENT_STOCK", "not enough SKU-MUG", {"sku": "SKU-MUG"})
     client = client_with_order_error(rpc_error(error))
     response = client.post(
-        "/v1/orders", json=ORDER_BODY, headers=bearer("customer", customer_id="C1")
+        "/v1/orders", json=ORDER_BODY, headers=with_key(bearer("customer", customer_id="C1"))
     )
     body = assert_problem(response, 422)
     assert body["reason"] == "INSUFFICIENT_STOCK"

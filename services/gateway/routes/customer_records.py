@@ -10,6 +10,7 @@ from omni.orders.v1 import orders_pb2
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
+from services.gateway.idempotency import IdempotencyStore
 from services.gateway.models import (
     CustomerRecordOut,
     ExportOut,
@@ -173,11 +174,14 @@ async def erase(customer_id: str, request: Request, principal: Caller) -> Custom
         deadline=_write(request),
     )
     # Orders placed under an id merged into this customer are theirs too.
+    ids = [reply.customer.customer_id or customer_id, *reply.aliases]
     await call(
         clients.orders.ErasePersonalData,
-        orders_pb2.ErasePersonalDataRequest(
-            customer_ids=[reply.customer.customer_id, *reply.aliases]
-        ),
+        orders_pb2.ErasePersonalDataRequest(customer_ids=ids),
         deadline=_write(request),
     )
+    # The gateway's own kept answers (idempotency) hold names and emails too.
+    store: IdempotencyStore = request.app.state.idempotency
+    for erased in ids:
+        await store.erase_customer(erased)
     return mapping.customer(reply.customer)
