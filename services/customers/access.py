@@ -7,11 +7,13 @@ and checkout are recorded by the workflows."""
 from __future__ import annotations
 
 from omni.customers.v1 import customers_pb2
+from omni.customers.v1 import customers_pb2 as pb
 from services.common.access import PEOPLE, AccessTable, allow
 from services.common.db import Database
 from services.common.errors import NotFound
-from services.common.identity import Role
+from services.common.identity import CallerIdentity, Role
 from services.customers import store
+from services.customers.use_cases import Transactions
 
 _OWN = allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN, own_customer="customer_id")
 _OWN_OR_WORKFLOW = allow(
@@ -50,15 +52,49 @@ ACCESS = AccessTable(
 )
 
 
+async def same_customer(database: Transactions, mine: str, theirs: str) -> bool:
+    """Whether two customer ids are one customer (the same, or merged together)."""
+    if not mine or not theirs:
+        return False
+    async with database.unit_of_work() as uow:
+        try:
+            survivor = await store.resolve(uow.session, mine)
+            return survivor == await store.resolve(uow.session, theirs)
+        except NotFound:
+            return False
+
+
 def table(database: Database) -> AccessTable:
     """ACCESS, with a customer's merged duplicate ids counted as theirs."""
 
-    async def same_customer(mine: str, theirs: str) -> bool:
-        async with database.unit_of_work() as uow:
-            try:
-                survivor = await store.resolve(uow.session, mine)
-                return survivor == await store.resolve(uow.session, theirs)
-            except NotFound:
-                return False
+    async def merged(mine: str, theirs: str) -> bool:
+        return await same_customer(database, mine, theirs)
 
-    return ACCESS.with_same_customer(same_customer)
+    return ACCESS.with_same_customer(merged)
+
+
+async def view_of_match(
+    database: Transactions, caller: CallerIdentity | None, customer: pb.Customer
+) -> pb.Customer:
+    """What CreateCustomer may answer about a customer it matched (finding 3,
+    re-checked here): the profile to the customer themselves, agents, admins
+    and machines; name and contact to an associate; the id to anyone else."""
+    if caller is None or caller.role in (Role.AGENT, Role.ADMIN, Role.WORKFLOW, Role.SERVICE):
+        return customer
+    if caller.role == Role.CUSTOMER and await same_customer(
+        database, caller.customer_id, customer.customer_id
+    ):
+        return customer
+    if caller.role == Role.ASSOCIATE:
+        return pb.Customer(
+            customer_id=customer.customer_id,
+            name=customer.name,
+            email=customer.email,
+            phone=customer.phone,
+        )
+    return pb.Customer(customer_id=customer.customer_id)
+
+
+def may_add_identities(caller: CallerIdentity | None) -> bool:
+    """Only staff attach a new email, phone or card to a customer they matched."""
+    return caller is None or caller.role not in (Role.GUEST, Role.CUSTOMER)

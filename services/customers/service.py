@@ -11,8 +11,8 @@ import grpc
 from omni.customers.v1 import customers_pb2 as pb
 from omni.customers.v1 import customers_pb2_grpc
 from omni.words import Channel, NotificationKind
-from services.common.identity import actor_of
-from services.customers import mapping, use_cases
+from services.common.identity import actor_of, caller_or_none
+from services.customers import access, mapping, use_cases
 from services.customers.use_cases import Dependencies
 
 
@@ -25,17 +25,21 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
     async def CreateCustomer(
         self, request: pb.CreateCustomerRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateCustomerResponse:
+        caller = caller_or_none()
         customer, created = await use_cases.create_customer(
             self._deps,
             request.email,
             request.phone,
             request.loyalty_card,
             request.name,
-            leave_matched_unchanged=request.leave_matched_unchanged,
+            leave_matched_unchanged=(
+                request.leave_matched_unchanged or not access.may_add_identities(caller)
+            ),
         )
-        return pb.CreateCustomerResponse(
-            customer=mapping.customer_to_proto(customer), created=created
-        )
+        found = mapping.customer_to_proto(customer)
+        if not created:
+            found = await access.view_of_match(self._deps.database, caller, found)
+        return pb.CreateCustomerResponse(customer=found, created=created)
 
     async def GetCustomer(
         self, request: pb.GetCustomerRequest, context: grpc.aio.ServicerContext

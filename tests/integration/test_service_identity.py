@@ -382,3 +382,47 @@ async def test_orders_refuse_other_stores_and_other_customers(plain: dict[str, A
     assert await code_of(orders.ErasePersonalData(theirs, metadata=metadata(erase, ALICE))) == (
         HIDDEN
     )
+
+
+async def test_a_match_shows_a_guest_only_the_id_and_attaches_nothing(
+    services: Services, plain: dict[str, Any]
+) -> None:
+    """Finding 3 again, at the service: whatever the request asks, a guest (or
+    another customer) who names someone's email learns the id only."""
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    card = "LC" + uuid.uuid4().hex[:10].upper()
+    create = "/omni.customers.v1.CustomersService/CreateCustomer"
+    stub = plain["customers"]
+    made = await stub.CreateCustomer(
+        customers_pb2.CreateCustomerRequest(name="Ada", email=email, loyalty_card=card),
+        metadata=metadata(create, AGENT),
+    )
+    ada = made.customer.customer_id
+    probe = customers_pb2.CreateCustomerRequest(
+        email=email, phone="+12125550199", leave_matched_unchanged=False
+    )
+    guest = CallerIdentity("guest-1", Role.GUEST)
+    seen = await stub.CreateCustomer(probe, metadata=metadata(create, guest))
+    assert not seen.created
+    assert seen.customer == customers_pb2.Customer(customer_id=ada)
+    other = CallerIdentity("bob", Role.CUSTOMER, customer_id="C-bob")
+    seen = await stub.CreateCustomer(probe, metadata=metadata(create, other))
+    assert seen.customer == customers_pb2.Customer(customer_id=ada)
+    clerk = CallerIdentity("clerk", Role.ASSOCIATE, store_id="S1")
+    contact = await stub.CreateCustomer(
+        customers_pb2.CreateCustomerRequest(email=email), metadata=metadata(create, clerk)
+    )
+    assert (contact.customer.name, contact.customer.email) == ("Ada", email)
+    assert not contact.customer.loyalty_card and not contact.customer.identities
+    # Nothing was attached to Ada's record by the guest's or Bob's phone.
+    get = "/omni.customers.v1.CustomersService/GetCustomer"
+    record = await stub.GetCustomer(
+        customers_pb2.GetCustomerRequest(customer_id=ada), metadata=metadata(get, AGENT)
+    )
+    assert record.customer.phone == ""
+    assert record.customer.loyalty_card == card
+    herself = CallerIdentity("ada", Role.CUSTOMER, customer_id=ada)
+    mine = await stub.CreateCustomer(
+        customers_pb2.CreateCustomerRequest(email=email), metadata=metadata(create, herself)
+    )
+    assert mine.customer.loyalty_card == card
