@@ -130,6 +130,13 @@ def show(stack: StackProcess, workflow_id: str, *codec: str) -> str:
     return shown.stdout + "\n".join(_payload_texts(json.loads(shown.stdout)))
 
 
+def ui_settings(stack: StackProcess) -> dict[str, Any]:
+    ui = f"{UI_ORIGIN}:{stack.env['TEMPORAL_UI_PORT']}"
+    with urllib.request.urlopen(f"{ui}/api/v1/settings", timeout=10) as response:
+        settings: dict[str, Any] = json.loads(response.read())
+    return settings
+
+
 def post(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(
         url,
@@ -213,6 +220,9 @@ async def test_an_order_is_found_by_status_and_store_and_shows_its_summary(
     assert workflow_id not in await find(client, placed_query, "x")
     by_customer = await find(client, f'OrderId="{order["order_id"]}"', workflow_id)
     assert by_customer == [workflow_id]
+
+    # The dev server's UI decodes through the stack's codec server.
+    assert ui_settings(stack)["Codec"]["Endpoint"] == codec_url(stack)
 
     described = await client.get_workflow_handle(workflow_id).describe()
     assert await described.static_summary() == f"BOPIS · 1 item · store {order['store']} · web"
