@@ -519,3 +519,52 @@ def test_a_repeated_promotion_with_the_same_key_is_created_once(
     assert bad.status_code == 400, bad.text
     listed = admin.get("/v1/promotions", limit=200).json()
     assert "items" in listed
+
+
+def test_a_price_change_racing_placements_never_mixes_prices(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    """Orders placed while the price changes each charge one price, their own
+    totals, to the cent; the same promotion posted twice at once is one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = make_store(admin, region_code())
+    sku = make_product(admin, 1000)
+    receive_stock(admin, store, sku, 50)
+    customer_id = make_customer(guest)
+    customer = customer_caller(stack, customer_id)
+
+    def order(_: int) -> Any:
+        return place(customer, customer_id, [(sku, 3)], pickup(store))
+
+    def reprice(_: int) -> Any:
+        return _patch(admin, f"/v1/products/{sku}", {"price": money(1300)})
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(order, n) for n in range(5)] + [pool.submit(reprice, 0)]
+        answers = [f.result() for f in futures]
+    assert answers[-1].status_code == 200, answers[-1].text
+    for placed in answers[:-1]:
+        assert placed.status_code == 201, placed.text
+        body = placed.json()
+        unit = body["lines"][0]["unit_price"]["amount_minor"]
+        assert unit in (1000, 1300)
+        assert body["totals"]["total"] == money(3 * unit)
+        assert authorized(body) == 3 * unit
+    after = place(customer, customer_id, [(sku, 1)], pickup(store))
+    assert after.json()["lines"][0]["unit_price"] == money(1300)
+
+    now = datetime.now(UTC)
+    body = {
+        "name": unique("race"),
+        "kind": "percent_off",
+        "value": 5,
+        "skus": [sku],
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(),
+    }
+    key = str(uuid.uuid4())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        both = list(pool.map(lambda _: admin.post("/v1/promotions", body, key), range(2)))
+    assert [r.status_code for r in both] == [201, 201], [r.text for r in both]
+    assert both[0].json()["promotion_id"] == both[1].json()["promotion_id"]
