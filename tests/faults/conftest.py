@@ -14,6 +14,8 @@ from stack.harness import StackProcess, stack_env, start_stack, stop_stack, toke
 from stack.temporal import temporal_binary
 from tests.faults.invariants import Checker
 
+AMBIGUOUS_AFTER_SECONDS = 2
+
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[StackProcess]:
@@ -23,7 +25,17 @@ def stack() -> Iterator[StackProcess]:
     with tempfile.TemporaryDirectory(prefix="omni-faults-") as directory:
         home = Path(directory)
         os.chmod(home, 0o755)
-        running = start_stack(home, {**stack_env(home), "OMNI_RESTART": "true"})
+        running = start_stack(
+            home,
+            {
+                **stack_env(home),
+                "OMNI_RESTART": "true",
+                # tok_slow answers in 3 s: every tok_slow operation times out at
+                # payments and is ambiguous (done, but not told), so the
+                # provider lookup must settle it without acting twice.
+                "PROVIDER_TIMEOUT_SECONDS": str(AMBIGUOUS_AFTER_SECONDS),
+            },
+        )
         yield running
         status = stop_stack(running)
         assert status == 0, running.output()[-3000:]

@@ -275,8 +275,8 @@ class World:
             "lat": self.lat,
             "lon": self.lon,
         }
-        fulfillment = {"type": "ship", "address": address, "shipping_method": self.shipping_method}
-        placed = self.place(customer, customer_id, sku, 1, fulfillment, card)
+        ship_to = {"type": "ship", "address": address, "shipping_method": self.shipping_method}
+        placed = self.place(customer, customer_id, sku, 1, ship_to, card)
         if placed.status_code != 201:
             assert placed.status_code == 422, placed.text
             return None

@@ -241,6 +241,39 @@ def test_one_returned_line_refunded_by_a_store_and_an_agent_at_once(
     _audit(world, checker)
 
 
+def test_a_refund_retried_after_an_ambiguous_provider_timeout_refunds_once(
+    world: World, checker: Checker
+) -> None:
+    # Paid with tok_slow: the provider acts, then answers after payments gave
+    # up (PROVIDER_TIMEOUT_SECONDS, conftest), for the authorization, the
+    # capture and the refund alike.
+    store, (sku,) = _stores_with_stock(world, 1, 5)
+    order_id = world.bopis(store, sku, card="tok_slow")
+    assert order_id is not None, world.refusals
+    associate = world.channel("associate", store_id=store, channel="pos")
+    body = {
+        "order_id": order_id,
+        "lines": [{"sku": sku, "quantity": 1, "condition": "sellable"}],
+        "method": "in_store",
+        "location_id": store,
+    }
+    created = associate.post("/v1/returns", body)
+    assert created.status_code == 201, created.text
+    return_id = created.json()["return_id"]
+    checker.note_return(return_id)
+    world.wait_return(return_id, "refunded")
+    operations = checker.provider_operations(order_id)
+    approved = Counter(o["operation"] for o in operations if o["outcome"] == "approved")
+    print(f"  tok_slow order: provider did {dict(approved)}")
+    assert approved["authorize"] == 1 and approved["capture"] == 1 and approved["refund"] == 1
+    # The agent's retry of the same refund is told why it is refused.
+    again = world.channel("agent", channel="call_center").post("/v1/returns", body)
+    assert again.status_code in (409, 422), again.text
+    assert again.json().get("detail"), again.text
+    _no_bad_answers(world)
+    _audit(world, checker)
+
+
 def test_rolling_restart_while_orders_are_placed(world: World, checker: Checker) -> None:
     store, skus = _stores_with_stock(world, 2, 1000)
     stop = threading.Event()
