@@ -207,6 +207,12 @@ class FakeStore:
             held, status=settlement.status, lines=lines, expired=False
         )
 
+    async def confirm_hold(self, session: Any, reservation_id: str) -> None:
+        """The soft hold no longer expires (ConfirmReservation)."""
+        held = self.state.reservations.get(reservation_id)
+        if held is not None and held.status == ReservationStatus.ACTIVE:
+            self.state.ttls[reservation_id] = 0
+
     async def has_expired_holds(self, session: Any) -> bool:
         return any(
             self.state.reservations[rid].status is ReservationStatus.ACTIVE
