@@ -6,7 +6,7 @@ admins (and refunds); a customer reads only their own store credit."""
 from __future__ import annotations
 
 from omni.payments.v1 import payments_pb2
-from services.common.access import PEOPLE, AccessTable, allow
+from services.common.access import AccessTable, allow
 from services.common.identity import Role
 
 _MONEY = allow(Role.WORKFLOW, services=("orders",))
@@ -31,7 +31,15 @@ ACCESS = AccessTable(
         "ListProviderOperations": allow(Role.ADMIN),
         "IssueGiftCard": allow(Role.ADMIN),
         "ReloadGiftCard": allow(Role.ADMIN, Role.WORKFLOW),
-        "GetGiftCard": allow(*PEOPLE, Role.WORKFLOW, services=("orders",)),
+        # Not guests (issue 12, finding 9): a code is a balance to spend.
+        "GetGiftCard": allow(
+            Role.CUSTOMER,
+            Role.ASSOCIATE,
+            Role.AGENT,
+            Role.ADMIN,
+            Role.WORKFLOW,
+            services=("orders",),
+        ),
         # A customer's own only, but payments cannot tell merged ids apart (a
         # token of a merged duplicate reads the survivor's): the gateway checks
         # the owner (customer_access.check_own_customer) before it asks.

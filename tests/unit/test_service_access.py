@@ -77,6 +77,8 @@ async def test_gift_cards_are_issued_by_admins_and_store_credit_read_by_its_owne
     assert await refusal(PAYMENTS, "ListStoreCredit", GUEST, customer_id="C-A") == DENIED
     assert await refusal(PAYMENTS, "ListStoreCredit", CLERK_S1, customer_id="C-A") == DENIED
     assert await refusal(PAYMENTS, "ListProviderOperations", AGENT) == DENIED
+    assert await refusal(PAYMENTS, "GetGiftCard", GUEST) == DENIED
+    assert await refusal(PAYMENTS, "GetGiftCard", ALICE) is None
 
 
 @pytest.mark.parametrize(
