@@ -48,6 +48,9 @@ class RefusingStore:
     async def purge_older_than(self, hours: float) -> int:
         return 0
 
+    async def erase_customer(self, customer_id: str) -> int:
+        raise self.error
+
 
 @pytest.mark.parametrize(
     "error",
