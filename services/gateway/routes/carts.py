@@ -9,7 +9,7 @@ merge changes nothing.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
@@ -28,11 +28,22 @@ from services.gateway.routes.deps import clients_of, settings_of
 router = APIRouter(prefix="/v1/customers", tags=["carts"])
 
 
+def _body(out: CartOut) -> dict[str, Any]:
+    """The cart as JSON; prices are added fields, left out where there are none
+    (a PUT's answer, a cart that could not be priced), so those read as before."""
+    body: dict[str, Any] = out.model_dump(mode="json")
+    for line in body["lines"]:
+        for name in ("unit_price", "discount", "total"):
+            if line.get(name) is None:
+                line.pop(name, None)
+    for name in ("totals", "promotions_applied", "pricing_problem"):
+        if body.get(name) is None:
+            body.pop(name, None)
+    return body
+
+
 def _cart_response(cart: customers_pb2.Cart) -> JSONResponse:
-    return JSONResponse(
-        mapping.cart(cart).model_dump(mode="json"),
-        headers={"ETag": mapping.etag(cart.version)},
-    )
+    return JSONResponse(_body(mapping.cart(cart)), headers={"ETag": mapping.etag(cart.version)})
 
 
 def _expected_version(if_match: str | None) -> int | None:
@@ -89,10 +100,7 @@ async def _priced_cart_response(
             out.pricing_problem = problem.detail
         else:
             mapping.price_cart(out, reply.quote)
-    return JSONResponse(
-        out.model_dump(mode="json"),
-        headers={"ETag": mapping.etag(cart.version)},
-    )
+    return JSONResponse(_body(out), headers={"ETag": mapping.etag(cart.version)})
 
 
 @router.put(
