@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -423,10 +424,14 @@ async def _availability_world(shop: Shop) -> list[str]:
 
 
 async def _lookups(stack: StackProcess, skus: list[str], seconds: float, callers: int) -> Outcome:
-    headers = {"Authorization": f"Bearer {token('guest', channel='web')}"}
+    # One token (rate-limit subject) per caller, as separate shoppers are.
+    tokens = itertools.cycle(
+        [{"Authorization": f"Bearer {token('guest', channel='web')}"} for _ in range(callers)]
+    )
     async with _client(callers) as http:
 
         async def lookup() -> bool:
+            headers = next(tokens)
             response = await http.get(
                 stack.gateway_url + "/v1/availability",
                 params={
