@@ -13,10 +13,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices
 from tests.workflows.journeys import order, place, running_worker
+from tests.workflows.test_placed_by_orders import start, taken_by_orders
 from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     HANDOVER_UPDATE,
     PICK_UPDATE,
+    PLACE_UPDATE,
     REJECT_UPDATE,
     SEARCH_ATTRIBUTES,
     SHIP_FROM_STORE_WORKFLOW,
@@ -24,6 +26,7 @@ from workflows.contracts.journeys import (
     HandoverInput,
     LineInput,
     PickInput,
+    PlacementResult,
     RejectInput,
     TenderInput,
 )
@@ -179,3 +182,29 @@ async def test_every_activity_call_has_a_summary_naming_it_and_no_secret(
         [summary] = await converter.decode([event.user_metadata.summary], [str])
         assert summary.startswith(name), (name, summary)
         assert "tok_visa" not in summary and code not in summary
+
+
+async def test_an_order_the_orders_service_placed_is_findable_from_its_start(
+    env: WorkflowEnvironment,
+) -> None:
+    """No `record` runs at such a placement (the orders service recorded it):
+    the adoption shows it, for a pickup and for a shipment."""
+    fakes = FakeServices()
+    async with running_worker(env.client, fakes) as queue:
+        for workflow, wanted, store in (
+            (BOPIS_WORKFLOW, order(), "store-1"),
+            (SHIP_FROM_STORE_WORKFLOW, order(fulfillment_type="ship"), "store-9"),
+        ):
+            taken = taken_by_orders(fakes, wanted, store)
+            handle = await start(env.client, workflow, taken, queue)
+            answer = await handle.execute_update(PLACE_UPDATE, result_type=PlacementResult)
+            assert answer.accepted
+            seen = await attributes(handle)
+            assert (seen["OrderStatus"], seen["StoreId"], seen["OrderId"]) == (
+                "placed",
+                store,
+                wanted.order_id,
+            )
+            assert "**placed**" in await details(handle)
+            await handle.execute_update("cancel", CancelInput("test over"))
+            await handle.result()

@@ -404,6 +404,7 @@ class OrderJourney(OrderState):
             )
         self.status = OrderStatus.PLACED
         self.placement = PlacementResult(accepted=True)
+        visibility.show_adopted(self)
 
     def _release(self, reservation_id: str) -> Any:
         return lambda: run_activity(

@@ -5,7 +5,8 @@ The one place that writes them (workflows call these, never
 `workflow.upsert_search_attributes` directly), so `OrderStatus="ready_for_pickup"
 AND StoreId="S1"` finds exactly the orders in that state at that store:
 - `show_order(state)` after every status change and reroute (steps.py calls it
-  from `record`, which every change goes through);
+  from `record`, which every change goes through, and `show_adopted` when the
+  orders service placed the order, which records `placed` itself);
 - `flag_needs_attention(reason)` when a compensation keeps failing, and
   `clear_needs_attention()` once it went through (NeedsAttention is the signal
   an operator's saved view and alert watch).
@@ -32,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
 
 # Runs started before the order's status and type were upserted replay without.
 VISIBILITY_PATCH = "visibility-search-attributes"
+# Runs placed by the orders service before their placement was shown replay without.
+ADOPTED_PATCH = "visibility-at-adoption"
 
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
@@ -121,6 +124,13 @@ def show_order(state: OrderState) -> None:
     updates = _changed(order_attributes(state))
     if updates:
         workflow.upsert_search_attributes(updates)
+
+
+def show_adopted(state: OrderState) -> None:
+    """show_order for an order the orders service placed (no `record` runs at
+    its placement). Runs started before this call existed replay without it."""
+    if workflow.patched(ADOPTED_PATCH):
+        show_order(state)
 
 
 def flag_needs_attention(reason: str) -> None:
