@@ -10,12 +10,20 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices, refused
-from tests.workflows.journeys import running_worker
+from tests.workflows.journeys import order, place, running_worker, unique
+from tests.workflows.test_reroute import code_of
 from tests.workflows.test_returns import a_return, captured, start
 from workflows.contracts.journeys import (
+    BOPIS_WORKFLOW,
+    HANDOVER_UPDATE,
+    PICK_UPDATE,
     RECEIVE_UPDATE,
     RETRY_REFUND_UPDATE,
+    HandoverInput,
+    LineInput,
+    PickInput,
     ReceiveInput,
+    ReturnInput,
     ReturnLineInput,
     ReturnStatus,
 )
@@ -74,3 +82,48 @@ async def test_an_operator_retries_a_refused_refund(env: WorkflowEnvironment) ->
     assert retried.refunded_minor == 1000
     assert final["status"] == "refunded"
     assert fakes.payments["pay-card"].refunded_minor == 1000
+
+
+async def test_a_return_before_the_final_capture_is_not_charged(env: WorkflowEnvironment) -> None:
+    """Defect 2: one part of a pickup was collected (nothing captured yet) and
+    comes back before the rest is: the return is not refunded 0 and then
+    charged; the order's final capture leaves the returned units out."""
+    fakes = FakeServices(pickup_sources=["store-2"])
+    async with running_worker(env.client, fakes) as queue:
+        wanted = order()
+        oid = wanted.order_id
+        _, handle = await place(env.client, BOPIS_WORKFLOW, wanted, queue)
+        await handle.execute_update(PICK_UPDATE, PickInput(f"{oid}-F1", [LineInput("SKU-A", 1)]))
+        await handle.execute_update(
+            HANDOVER_UPDATE, HandoverInput(f"{oid}-F1", code_of(fakes, f"{oid}-F1"))
+        )
+        request = ReturnInput(
+            return_id=unique("ret"),
+            order_id=oid,
+            customer_id=wanted.customer_id,
+            channel="pos",
+            method="in_store",
+            location_id="store-1",
+            currency="USD",
+            lines=[ReturnLineInput("SKU-A", 1, "sellable", 500)],
+        )
+        returned = await start(env.client, request, queue)
+        answer = await returned.execute_update(
+            RECEIVE_UPDATE,
+            ReceiveInput("store-1", [ReturnLineInput("SKU-A", 1, "sellable")]),
+            result_type=ReturnStatus,
+        )
+        assert answer == ReturnStatus(request.return_id, "refunded", 500)
+        await handle.execute_update(
+            PICK_UPDATE, PickInput(f"{oid}-F2", [LineInput("SKU-A", 1), LineInput("SKU-B", 1)])
+        )
+        await handle.execute_update(
+            HANDOVER_UPDATE, HandoverInput(f"{oid}-F2", code_of(fakes, f"{oid}-F2"))
+        )
+        final = await asyncio.wait_for(handle.result(), 60)
+    assert final["status"] == "completed"
+    # 1300 delivered, 500 of it returned before the capture: 800 charged.
+    assert [c.amount_minor for c in fakes.called("capture")] == [800]
+    assert fakes.called("refund") == []
+    # The returned units' points are taken back once (earned at completion).
+    assert clawbacks(fakes) == [500]

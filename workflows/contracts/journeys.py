@@ -31,6 +31,9 @@ CANCEL_UPDATE = "cancel"
 REJECT_UPDATE = "reject"  # the store cannot fulfill it: reroute or cancel its lines
 RECEIVE_UPDATE = "receive"  # returns by mail
 RETRY_REFUND_UPDATE = "retry_refund"  # returns: an operator retries a refused refund
+# Signal from a return to its order's journey: these units came back before the
+# order's final capture (ReturnedInput).
+RETURNED_SIGNAL = "returned"
 STATUS_QUERY = "status"
 
 # Search attributes registered on the Temporal server (name -> its indexed
@@ -242,6 +245,15 @@ class ReturnInput:
     # units after discounts, plus their tax; shipping when the whole order
     # comes back). 0 (returns started before pricing): the lines' unit prices.
     refund_minor: int = 0
+
+
+@dataclass
+class ReturnedInput:
+    """Units of a live order came back: `amount_minor` of what was delivered is
+    not to be charged (or, once charged, is refunded by the order's journey)."""
+
+    return_id: str
+    amount_minor: int
 
 
 @dataclass

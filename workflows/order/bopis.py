@@ -111,6 +111,7 @@ class BopisWorkflow(OrderUpdates):
                 await self._await_collection(window)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await journey.finish_leftovers()
+        await journey.refund_late_returns()
         return journey.status_view()
 
     async def _place(self) -> timedelta | None:

@@ -77,6 +77,7 @@ class ShipFromStoreWorkflow(OrderUpdates):
         await workflow.wait_condition(lambda: journey.finished)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await journey.finish_leftovers()
+        await journey.refund_late_returns()
         return journey.status_view()
 
     async def _place(self) -> None:

@@ -87,6 +87,10 @@ class OrderJourney(OrderState):
     deferred: list[tuple[str, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
     # The delivered goods were captured (at the last handover or shipment).
     captured: bool = False
+    # Returns of delivered units before the order ended: return id -> amount,
+    # and those the capture left out (the rest are refunded after it).
+    returned: dict[str, int] = field(default_factory=dict)
+    deducted: dict[str, int] = field(default_factory=dict)
 
     # ------------------------------------------------------ must happen
 
@@ -505,10 +509,12 @@ class OrderJourney(OrderState):
     # -------------------------------------------------------------- settle
 
     async def capture_delivered(self) -> None:
-        """Captures what was delivered, gift cards first; voids tenders not needed."""
+        """Captures what was delivered (less what came back before: returns),
+        gift cards first; voids tenders not needed."""
+        self.deducted = dict(self.returned)
         amounts = rules.capture_amounts(
             [(t.payment.tender_type, t.payment.authorized_minor) for t in self.tenders],
-            self.delivered_total_minor,
+            max(0, self.delivered_total_minor - sum(self.deducted.values())),
         )
         for position in rules.gift_cards_first([t.payment.tender_type for t in self.tenders]):
             tender, amount = self.tenders[position], amounts[position]
@@ -613,6 +619,34 @@ class OrderJourney(OrderState):
             )
         # Nothing left to undo: the order is done.
         self.saga.clear()
+
+    async def refund_late_returns(self) -> None:
+        """Returns that arrived once the capture had started: refunded from
+        what was captured, gift cards first (main loop, until done)."""
+        if not self.captured:
+            return
+        for return_id, amount in sorted(self.returned.items()):
+            if return_id in self.deducted:
+                continue
+            left = amount
+            for position in rules.gift_cards_first([t.payment.tender_type for t in self.tenders]):
+                tender = self.tenders[position]
+                share = min(left, tender.captured_minor)
+                if share <= 0:
+                    continue
+                refunding = RefundInput(
+                    idempotency_key=self.key(f"return/{return_id}/{tender.index}"),
+                    payment_id=tender.payment.payment_id,
+                    amount_minor=share,
+                    currency=self.order.currency,
+                )
+                await until_done(
+                    f"refund of return {return_id}",
+                    lambda r=refunding: run_activity(PaymentActivities.refund, r),  # type: ignore[misc]
+                )
+                tender.captured_minor -= share
+                left -= share
+            self.deducted[return_id] = amount
 
     # -------------------------------------------------------------- cancel
 

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         ERROR_INVALID_STATE,
         PLACE_UPDATE,
         REJECT_UPDATE,
+        RETURNED_SIGNAL,
         STATUS_QUERY,
         ActionResult,
         CancelInput,
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         PickInput,
         PlacementResult,
         RejectInput,
+        ReturnedInput,
     )
     from workflows.order import rules
     from workflows.order.rules import Refusal, StoreAction
@@ -144,6 +146,11 @@ class OrderUpdates:
     @cancel.validator
     def validate_cancel(self, request: CancelInput) -> None:
         check_cancel(self.journey)
+
+    @workflow.signal(name=RETURNED_SIGNAL)
+    def returned(self, request: ReturnedInput) -> None:
+        """A return of delivered units before the order ended (once per return)."""
+        self.journey.returned.setdefault(request.return_id, request.amount_minor)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> OrderStatus:

@@ -50,10 +50,13 @@ with workflow.unsafe.imports_passed_through():
         RECEIVE_UPDATE,
         RETRY_REFUND_UPDATE,
         RETURN_WORKFLOW,
+        RETURNED_SIGNAL,
         STATUS_QUERY,
         ReceiveInput,
+        ReturnedInput,
         ReturnInput,
         ReturnLineInput,
+        order_workflow_id,
         return_workflow_id,
     )
     from workflows.contracts.journeys import ReturnStatus as ReturnStatusView
@@ -72,6 +75,8 @@ REFUND_RETRIES = 8
 REFUND_OPERATOR_WINDOW = timedelta(days=30)
 # Runs started before refund_failed existed replay as they ran.
 REFUND_FAILED_PATCH = "refund-failed"
+# Runs started before a return told its live order replay without the signal.
+RETURN_BEFORE_CAPTURE_PATCH = "return-before-capture"
 # Runs started before the expiry waited for handlers replay without the check.
 EXPIRY_RECEIPT_RACE_PATCH = "expiry-receipt-race"
 
@@ -282,6 +287,8 @@ class ReturnWorkflow:
         (the provider repeats a key's first answer); one whose outcome is
         unknown keeps its key, so it is never refunded twice."""
         remaining = amount_minor
+        # Refused or unanswered refunds: never handed to the order instead.
+        failed = 0
         if remaining <= 0:
             return 0
         payments: PaymentList = await run_activity(
@@ -310,6 +317,7 @@ class ReturnWorkflow:
                 )
                 remaining -= amount
             except ActivityError as error:
+                failed += amount
                 workflow.logger.error("refund of %s failed: %s", payment.payment_id, refusal(error))
                 status = RefundStatus.FAILED
                 if refused_for_good(error):
@@ -327,7 +335,31 @@ class ReturnWorkflow:
             )
             if remaining == 0:
                 break
+        if remaining > failed and workflow.patched(RETURN_BEFORE_CAPTURE_PATCH):
+            remaining -= await self._not_charged(remaining - failed)
         return remaining
+
+    async def _not_charged(self, amount_minor: int) -> int:
+        """What the order's payments do not hold yet (the order is live, its
+        delivered part not captured): its journey leaves it out of the final
+        capture (or refunds it, when the capture came first). Returns what the
+        order took over; 0 when there is no live order journey."""
+        order = workflow.get_external_workflow_handle(order_workflow_id(self.request.order_id))
+        try:
+            await order.signal(RETURNED_SIGNAL, ReturnedInput(self.request.return_id, amount_minor))
+        except Exception as error:
+            workflow.logger.warning("the order could not take the return over: %s", error)
+            return 0
+        self.refunds.append(
+            RefundRecord(
+                payment_id="",
+                tender_type="",
+                amount_minor=amount_minor,
+                currency=self.request.currency,
+                status=RefundStatus.SUCCEEDED,
+            )
+        )
+        return amount_minor
 
     def _refund_key(self, payment_id: str) -> str:
         refused = self.refused_attempts.get(payment_id, 0)
