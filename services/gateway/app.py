@@ -141,6 +141,8 @@ def create_app(
     app.state.verifier = TokenVerifier(settings)
     app.state.clients = clients
     app.state.idempotency = idempotency
+    # Open availability streams by caller (routes/availability.py's cap).
+    app.state.open_streams = {}
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     install_handlers(app)
     for module in (

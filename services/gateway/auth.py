@@ -17,6 +17,7 @@ import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from urllib.parse import parse_qsl
 
 import jwt
 from fastapi import Depends, Request
@@ -56,6 +57,8 @@ class Principal:
     customer_id: str = ""
     store_id: str = ""
     channel: Channel | None = None
+    # The token's exp (seconds since the epoch); 0 when unknown.
+    expires_at: float = 0.0
 
     def is_(self, *roles: Role) -> bool:
         return self.role in roles
@@ -203,6 +206,7 @@ class TokenVerifier:
             customer_id=str(claims.get("customer_id") or ""),
             store_id=str(claims.get("store_id") or ""),
             channel=channel,
+            expires_at=float(claims["exp"]),
         )
 
 
@@ -262,12 +266,26 @@ class AuthenticationMiddleware:
                 if name.lower() == b"authorization":
                     authorization = value.decode("latin-1")
                     break
+            if authorization is None and scope["path"] in QUERY_TOKEN_PATHS:
+                authorization = _query_token(scope)
             verifier: TokenVerifier = scope["app"].state.verifier
             state = scope.setdefault("state", {})
             state[_STATE_KEY] = await authenticate_headers(verifier, authorization)
             # The services check again who is calling (signed gRPC metadata).
             forward_caller(state[_STATE_KEY].principal)
         await self.app(scope, receive, send)
+
+
+# A browser's EventSource cannot send headers: the stream may take the token
+# as ?access_token= (the gateway never logs query strings).
+QUERY_TOKEN_PATHS = frozenset({"/v1/availability/stream"})
+
+
+def _query_token(scope: Scope) -> str | None:
+    for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
+        if name == "access_token" and value:
+            return "Bearer " + value
+    return None
 
 
 def authentication_of(scope: Scope) -> Authentication:

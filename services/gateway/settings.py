@@ -58,6 +58,8 @@ class GatewaySettings(BaseSettings):
     rate_limit_burst: int = 100
 
     idempotency_retention_hours: float = 48.0
+    # Open availability streams per caller (token sub) per replica.
+    sse_streams_per_caller: int = 5
     # Browser origins allowed to call the API (CORS); none by default.
     cors_allowed_origins: list[str] = []
     shutdown_grace_seconds: float = 10.0

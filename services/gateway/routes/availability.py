@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Annotated
 
@@ -19,7 +21,7 @@ from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
 from services.gateway.models import AvailabilityOut, InvariantsOut
-from services.gateway.problems import problem_from_rpc_error
+from services.gateway.problems import RETRY_AFTER_SECONDS, Problem, problem_from_rpc_error
 from services.gateway.routes.deps import clients_of, parse_list, parse_near, settings_of
 from services.gateway.tracing import outgoing_metadata
 
@@ -99,6 +101,16 @@ async def stream_availability(
     """Any role, guest included. Server-Sent Events: first one `availability`
     event per (sku, location) with the current value (`current: true`), then
     one per change, `{sku, location_id, available, at}`."""
+    settings = settings_of(request)
+    open_streams: dict[str, int] = request.app.state.open_streams
+    if open_streams.get(principal.sub, 0) >= settings.sse_streams_per_caller:
+        raise Problem(
+            429,
+            f"at most {settings.sse_streams_per_caller} open streams per caller",
+            slug="rate-limited",
+            reason="TOO_MANY_STREAMS",
+            headers={"Retry-After": "5"},
+        )
     stream = clients_of(request).inventory.WatchAvailability(
         inventory_pb2.WatchAvailabilityRequest(
             skus=parse_list(skus, "skus"),
@@ -109,21 +121,41 @@ async def stream_availability(
     )
     try:
         # The first message proves the watch is valid (unknown SKUs are a 404 here,
-        # not an error inside a 200 stream) and that the service is listening.
-        first = await stream.read()
+        # not an error inside a 200 stream) and that the service is listening;
+        # a service that never answers is a 503, not a request hung forever.
+        first = await asyncio.wait_for(stream.read(), settings.read_timeout_seconds)
     except grpc.RpcError as error:
         raise problem_from_rpc_error(error) from None
+    except TimeoutError:
+        stream.cancel()
+        raise Problem(
+            503,
+            "inventory did not answer the watch in time",
+            slug="dependency-unavailable",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        ) from None
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
     if first is not grpc.aio.EOF:
         queue.put_nowait(_sse_event(first))
+
+    sub = principal.sub
+    open_streams[sub] = open_streams.get(sub, 0) + 1
 
     async def events() -> AsyncIterator[bytes]:
         relay = asyncio.create_task(_relay(stream, queue))
         try:
             while True:
+                # The stream ends when the token expires: the client reconnects
+                # with a fresh one.
+                left = principal.expires_at - time.time() if principal.expires_at else math.inf
+                if left <= 0:
+                    yield b"event: expired\ndata: {}\n\n"
+                    return
                 try:
-                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    event = await asyncio.wait_for(queue.get(), min(HEARTBEAT_SECONDS, left))
                 except TimeoutError:
+                    if principal.expires_at and time.time() >= principal.expires_at:
+                        continue
                     yield b": keep-alive\n\n"
                     continue
                 if event is None:
@@ -134,6 +166,9 @@ async def stream_availability(
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
+            open_streams[sub] -= 1
+            if open_streams[sub] <= 0:
+                del open_streams[sub]
 
     return StreamingResponse(
         events(),
