@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
@@ -91,3 +94,15 @@ async def place(
         result_type=PlacementResult,
     )
     return result, await start.workflow_handle()
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With OMNI_RECORD_HISTORIES=1, writes the run's history to histories/
+    for test_replay (how new branches are recorded)."""
+    if not os.environ.get("OMNI_RECORD_HISTORIES"):
+        return
+    history = await handle.fetch_history()
+    (HISTORIES / f"{name}.json.gz").write_bytes(gzip.compress(history.to_json().encode()))

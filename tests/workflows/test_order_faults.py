@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices, internal, refused
-from tests.workflows.journeys import order, place, running_worker
+from tests.workflows.journeys import keep_history, order, place, running_worker
 from workflows.contracts.activities import OrderProgress
 from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
@@ -85,6 +85,7 @@ async def test_a_pick_landing_during_acceptance_does_not_strand_the_order(
         )
         assert done.order_status == "completed"
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "a_pick_during_acceptance_completes")
     assert final["status"] == "completed"
     assert fakes.active_reservations == {}
     assert [c.amount_minor for c in fakes.called("capture")] == [1300]
@@ -103,6 +104,7 @@ async def test_an_authorization_whose_answer_was_lost_is_voided(env: WorkflowEnv
         wanted = order()
         placement, handle = await place(env.client, BOPIS_WORKFLOW, wanted, queue)
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "a_lost_authorization_is_voided")
     assert not placement.accepted and placement.reason == "INTERNAL"
     assert final["status"] == "rejected"
     assert [p.status for p in fakes.payments.values()] == ["voided"]
@@ -144,6 +146,7 @@ async def test_a_refused_capture_refuses_the_handover_and_leaves_it_ready(
             HANDOVER_UPDATE, HandoverInput(f"{oid}-F1", code_of(fakes)), result_type=ActionResult
         )
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "a_refused_capture_refuses_the_handover")
     assert again.order_status == "completed" and final["status"] == "completed"
     [payment] = fakes.payments.values()
     assert payment.captured_minor == 1300
@@ -170,6 +173,7 @@ async def test_a_refused_capture_then_the_window_ends_gives_everything_back(
             await handle.execute_update(HANDOVER_UPDATE, HandoverInput(f"{oid}-F1", code_of(fakes)))
         await let_pass(env, timedelta(hours=fakes.pickup_window_hours + 1))
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "a_refused_capture_then_the_window_ends")
     assert final["status"] == "cancelled"
     assert fakes.active_reservations == {}
     assert [p.status for p in fakes.payments.values()] == ["voided"]
@@ -188,6 +192,7 @@ async def test_an_unknown_customer_does_not_fail_the_order(env: WorkflowEnvironm
         await handle.execute_update(PICK_UPDATE, PickInput(f"{oid}-F1", ALL_LINES))
         await handle.execute_update(HANDOVER_UPDATE, HandoverInput(f"{oid}-F1", code_of(fakes)))
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "an_unknown_customer_completes")
     assert final["status"] == "completed"
     assert fakes.active_reservations == {}
     assert fakes.timeline == {} and fakes.customer_activities == []
@@ -205,6 +210,7 @@ async def test_a_pick_that_never_comes_cancels_at_the_pick_deadline(
         await let_pass(env, PICK_DEADLINE + timedelta(hours=1))
         await let_pass(env, PICK_DEADLINE + timedelta(hours=1))
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "pick_deadline_reroutes_then_cancels")
     assert final["status"] == "cancelled"
     # Rerouted once (to store-2), then cancelled at store-2's deadline.
     assert [r.location_id for r in fakes.called("reserve")] == ["store-1", "store-2"]
@@ -227,6 +233,7 @@ async def test_a_shipment_that_never_leaves_is_cancelled_at_its_deadline(
         await handle.execute_update(PICK_UPDATE, PickInput(f"{oid}-F1", ALL_LINES))
         await let_pass(env, SHIP_DEADLINE + timedelta(hours=1))
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "ship_deadline_cancels")
     assert final["status"] == "cancelled"
     assert fakes.active_reservations == {}
     assert [p.status for p in fakes.payments.values()] == ["voided"]

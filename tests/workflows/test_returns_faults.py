@@ -10,7 +10,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices, refused
-from tests.workflows.journeys import order, place, running_worker, unique
+from tests.workflows.journeys import keep_history, order, place, running_worker, unique
 from tests.workflows.test_reroute import code_of
 from tests.workflows.test_returns import a_return, captured, start
 from workflows.contracts.journeys import (
@@ -63,6 +63,7 @@ async def test_a_refused_refund_is_refund_failed_then_the_timer_retries_it(
         assert [a.status for a in fakes.customer_activities] == ["refund_failed"]
         await env.sleep(REFUND_RETRY_AFTER + timedelta(minutes=1))
         final = await asyncio.wait_for(handle.result(), 60)
+        await keep_history(handle, "refund_failed_then_the_timer_retries")
     assert final["status"] == "refunded" and final["refunded_minor"] == 1000
     keys = [r.idempotency_key for r in fakes.called("refund")]
     assert len(keys) == 2 and len(set(keys)) == 2  # a refused key is never reused
@@ -79,6 +80,7 @@ async def test_an_operator_retries_a_refused_refund(env: WorkflowEnvironment) ->
         await handle.execute_update(RECEIVE_UPDATE, receipt(), result_type=ReturnStatus)
         retried = await handle.execute_update(RETRY_REFUND_UPDATE, result_type=ReturnStatus)
         final = await asyncio.wait_for(handle.result(), 60)
+        await keep_history(handle, "refund_failed_then_an_operator_retries")
     assert retried.refunded_minor == 1000
     assert final["status"] == "refunded"
     assert fakes.payments["pay-card"].refunded_minor == 1000
@@ -121,6 +123,7 @@ async def test_a_return_before_the_final_capture_is_not_charged(env: WorkflowEnv
             HANDOVER_UPDATE, HandoverInput(f"{oid}-F2", code_of(fakes, f"{oid}-F2"))
         )
         final = await asyncio.wait_for(handle.result(), 60)
+        await keep_history(handle, "a_return_before_the_final_capture")
     assert final["status"] == "completed"
     # 1300 delivered, 500 of it returned before the capture: 800 charged.
     assert [c.amount_minor for c in fakes.called("capture")] == [800]
