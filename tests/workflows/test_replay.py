@@ -6,6 +6,8 @@ rules, steps, reroute and updates). A change that would break workflows
 already running (an activity called in another order, a patch dropped, a
 renamed workflow or update) fails here as a NondeterminismError. When a
 workflow changes on purpose, keep these and add histories of the new code.
+To record them, give the journey test a `keep_history(handle, name)` call
+(tests/workflows/journeys.py) and run it once with OMNI_RECORD_HISTORIES=1.
 """
 
 from __future__ import annotations
