@@ -149,13 +149,17 @@ async def run_activity(activity: Any, argument: Any, *, retry: RetryPolicy | Non
     within = policy.schedule_to_close
     # An update handler answers a caller: it never waits longer than that.
     answering = retry is PLACEMENT_RETRY or workflow.current_update_info() is not None
+    start_to_close = min(policy.start_to_close, within)
     if answering:
         within = min(within, ANSWER_WITHIN)
         retry = retry or ANSWER_RETRY
+        # Half the budget per attempt: an attempt lost with its worker (SIGKILL)
+        # leaves time for a retry instead of ending the answer as a refusal.
+        start_to_close = min(policy.start_to_close, within / 2)
     return await workflow.execute_activity_method(
         activity,
         argument,
-        start_to_close_timeout=min(policy.start_to_close, within),
+        start_to_close_timeout=start_to_close,
         schedule_to_close_timeout=within,
         heartbeat_timeout=policy.heartbeat,
         retry_policy=retry or policy.retry,
