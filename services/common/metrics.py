@@ -23,6 +23,7 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omni.words import OrderStatus, PaymentStatus
 from services.common.errors import DomainError
 from services.common.grpc_errors import WrappingInterceptor, status_code_for
 from services.common.telemetry import tag_from_message
@@ -72,9 +73,13 @@ def record_business_event(method: str, request: Any, response: Any, reason: str)
 
     `reason` is the ErrorInfo reason of a refused call, or "" when it succeeded."""
     ok = response is not None
-    new_status: str = getattr(request, "status", "") if method == "RecordOrderProgress" else ""
-    if new_status and ok:
-        ORDER_STATUS_CHANGES.labels(new_status).inc()
+    new_status = (
+        OrderStatus.from_proto(getattr(request, "status", 0))
+        if method == "RecordOrderProgress"
+        else None
+    )
+    if new_status is not None and ok:
+        ORDER_STATUS_CHANGES.labels(new_status.value).inc()
     elif method == "ReserveStock":
         if ok:
             RESERVATIONS.inc()
@@ -83,8 +88,9 @@ def record_business_event(method: str, request: Any, response: Any, reason: str)
     elif method == "ReleaseReservation" and ok:
         RELEASES.inc()
     elif method in _PAYMENT_OPERATIONS:
-        status = getattr(getattr(response, "payment", None), "status", "") if ok else ""
-        outcome = status or reason.lower() or "error"
+        number = getattr(getattr(response, "payment", None), "status", 0) if ok else 0
+        status = PaymentStatus.from_proto(number)
+        outcome = status.value if status is not None else reason.lower() or "error"
         PAYMENT_OUTCOMES.labels(_PAYMENT_OPERATIONS[method], outcome).inc()
 
 
