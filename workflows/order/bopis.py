@@ -86,6 +86,8 @@ class BopisWorkflow(OrderUpdates):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         self.journey = OrderJourney(order=order, fulfillment_type=FulfillmentType.PICKUP)
+        if order.placed is not None:
+            self.journey.adopt(order.placed, show=False)
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderStatusView:

@@ -60,6 +60,8 @@ class ShipFromStoreWorkflow(OrderUpdates):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         self.journey = OrderJourney(order=order, fulfillment_type=FulfillmentType.SHIP)
+        if order.placed is not None:
+            self.journey.adopt(order.placed, show=False)
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderStatusView:

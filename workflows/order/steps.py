@@ -386,9 +386,16 @@ class OrderJourney(OrderState):
 
     # ----------------------------------- placement taken by the orders service
 
-    def adopt(self, placed: PlacedInput) -> None:
+    def adopt(self, placed: PlacedInput, *, show: bool = True) -> None:
         """Takes over the hold and the authorizations the orders service made
-        (their compensations go on the saga) and answers the placement."""
+        (their compensations go on the saga) and answers the placement. The
+        workflow's init adopts (show=False: no commands there), so an update
+        that arrives with the first task is validated against a placed order;
+        the run adopts again, which only shows it."""
+        if self.placement is not None:
+            if show:
+                visibility.show_adopted(self)
+            return
         first = Fulfillment(
             order_id=self.order.order_id,
             number=1,
@@ -408,7 +415,8 @@ class OrderJourney(OrderState):
             )
         self.status = OrderStatus.PLACED
         self.placement = PlacementResult(accepted=True)
-        visibility.show_adopted(self)
+        if show:
+            visibility.show_adopted(self)
 
     def _release(self, reservation_id: str) -> Any:
         return lambda: run_activity(
