@@ -601,6 +601,46 @@ async def test_expired_soft_hold_stops_counting(stub: Stub, database: Database):
     assert ReservationStatus.from_proto(again.reservation.status) == "active"
 
 
+async def test_confirmed_hold_no_longer_expires_and_a_run_out_one_cannot_be_confirmed(
+    stub: Stub, database: Database
+):
+    location_id, sku = await stocked(stub, 5)
+    kept = (
+        await stub.ReserveStock(reserve_request(location_id, {sku: 2}, ttl_seconds=600))
+    ).reservation
+    lapsed = (
+        await stub.ReserveStock(reserve_request(location_id, {sku: 1}, ttl_seconds=600))
+    ).reservation
+    confirmed = await stub.ConfirmReservation(
+        pb.ConfirmReservationRequest(reservation_id=kept.reservation_id)
+    )
+    assert ReservationStatus.from_proto(confirmed.reservation.status) == "active"
+    assert not confirmed.reservation.HasField("expires_at")
+    # Confirming again changes nothing.
+    again = await stub.ConfirmReservation(
+        pb.ConfirmReservationRequest(reservation_id=kept.reservation_id)
+    )
+    assert ReservationStatus.from_proto(again.reservation.status) == "active"
+    # Both holds' time runs out: only the unconfirmed one gives its stock back.
+    await sql(
+        database,
+        "UPDATE reservations SET expires_at = now() - interval '1 second'"
+        " WHERE reservation_id = :id",
+        id=lapsed.reservation_id,
+    )
+    late = await stub.ConfirmReservation(
+        pb.ConfirmReservationRequest(reservation_id=lapsed.reservation_id)
+    )
+    assert ReservationStatus.from_proto(late.reservation.status) == "expired"
+    assert (await stock_of(stub, location_id, sku)).reserved == 2
+    unknown = await stub.ConfirmReservation(
+        pb.ConfirmReservationRequest(reservation_id="never-made-" + sku)
+    )
+    assert unknown.reservation.reservation_id == ""
+    broken = await stub.CheckInvariants(pb.CheckInvariantsRequest(skus=[sku]))
+    assert list(broken.violations) == []
+
+
 # --- availability and sourcing ---------------------------------------------------------
 
 
