@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import grpc
@@ -60,7 +61,7 @@ async def customers(customers_address: str) -> AsyncIterator[Stub]:
         yield customers_pb2_grpc.CustomersServiceStub(channel)
 
 
-async def new_customer(customers: Stub, name: str = "Ada Shopper", **fields: str) -> str:
+async def new_customer(customers: Stub, name: str = "Ada Shopper", **fields: Any) -> str:
     email = fields.pop("email", f"one.{uuid.uuid4().hex[:10]}@example.com")
     reply = await customers.CreateCustomer(
         pb.CreateCustomerRequest(email=email, name=name, **fields)
@@ -253,7 +254,11 @@ async def test_merge_refuses_itself_and_erased_customers(customers: Stub) -> Non
 
 
 async def test_malformed_identities_name_the_field(customers: Stub) -> None:
-    for fields, field in (({"email": "not-an-email"}, "email"), ({"phone": "12"}, "phone")):
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"email": "not-an-email"}, "email"),
+        ({"phone": "12"}, "phone"),
+    ]
+    for fields, field in cases:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await customers.CreateCustomer(pb.CreateCustomerRequest(**fields))
         info = describe_rpc_error(refused.value)

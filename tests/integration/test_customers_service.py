@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -54,7 +55,7 @@ def unique_phone() -> tuple[str, str]:
     return f"(415) 555-{line:04d}", f"+1415555{line:04d}"
 
 
-async def create(customers: Stub, **fields: str) -> customers_pb2.CreateCustomerResponse:
+async def create(customers: Stub, **fields: Any) -> customers_pb2.CreateCustomerResponse:
     reply: customers_pb2.CreateCustomerResponse = await customers.CreateCustomer(
         customers_pb2.CreateCustomerRequest(**fields)
     )
