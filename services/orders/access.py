@@ -36,7 +36,7 @@ ACCESS = AccessTable(
         "HandoverFulfillment": _FLOOR,
         "ShipFulfillment": _FLOOR,
         "RejectFulfillment": _FLOOR,
-        "MarkCustomerArrived": allow(Role.CUSTOMER, Role.AGENT),
+        "MarkCustomerArrived": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
         "CreateReturn": allow(*_ANYONE_WITH_AN_ORDER, own_store="location_id"),
         "GetReturn": allow(*_ANYONE_WITH_AN_ORDER, Role.WORKFLOW),
         "ReceiveReturn": allow(Role.ASSOCIATE, Role.ADMIN, own_store="location_id"),
