@@ -126,11 +126,13 @@ def test_gift_cards_are_issued_by_admins_and_read_by_code(
     assert first.json() == again.json()
     code = first.json()["code"]
 
-    body = gift_card(guest, code)
+    # Issue 12: a guest may not read gift cards; a signed-in customer holding the code may.
+    assert guest.get(f"/v1/gift-cards/{code}").status_code == 403
+    customer = customer_caller(stack, make_customer(guest))
+    body = gift_card(customer, code)
     assert body["balance"] == money(2500)
     assert [(e["kind"], e["amount"]) for e in body["history"]] == [("issue", money(2500))]
 
-    customer = customer_caller(stack, make_customer(guest))
     refused = customer.post("/v1/gift-cards", {"initial_balance": money(100)})
     assert refused.status_code == 403, refused.text
     bad = admin.post("/v1/gift-cards", {"initial_balance": money(0)})
