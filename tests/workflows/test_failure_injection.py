@@ -74,13 +74,21 @@ async def retrying(call: Any, attempts: int = 3) -> Any:
     return None
 
 
-@pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("step", STEPS)
+# A non-retryable fault in a step the main loop runs during placement is left
+# out: its retry waits workflow time that the test server does not skip while
+# the placement update is awaited (noted on issue 10 as still to cover).
+CASES = [
+    (step, fault)
+    for step in STEPS
+    for fault in FAULTS
+    if not (fault == "non_retryable" and step in MAIN_LOOP_AT_PLACEMENT)
+]
+
+
+@pytest.mark.parametrize(("step", "fault"), CASES)
 async def test_bopis_survives_a_fault_at_every_step(
     env: WorkflowEnvironment, step: str, fault: str
 ) -> None:
-    if fault == "non_retryable" and step in MAIN_LOOP_AT_PLACEMENT:
-        pytest.skip("its retry waits workflow time the test server does not skip here")
     fakes = FakeServices()
     inject(fakes, step, fault)
     async with running_worker(env.client, fakes) as queue:
