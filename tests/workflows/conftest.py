@@ -36,7 +36,9 @@ def _attributes() -> dict[str, IndexedValueType.ValueType]:
     return {name: _TYPES[kind] for name, kind in kinds.items()}
 
 
-@pytest.fixture(scope="session")
+# One server per test module: workflows a module leaves running (timers, retry
+# loops) must not slow or lock time skipping for the next module's tests.
+@pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER),
