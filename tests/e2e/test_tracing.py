@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def bopis_world(stack: StackProcess) -> dict[str, Any]:
     receive_stock(admin, store, sku, 4)
     email = f"{unique('traced').lower()}@example.com"
     name = f"Tracy {unique('Private')}"
-    phone = "+14155550" + str(int(time.time() * 1000))[-3:]
+    phone = "+1415555" + str(uuid.uuid4().int)[-4:]
     created = guest.post("/v1/customers", {"email": email, "phone": phone, "name": name})
     assert created.status_code == 201, created.text
     customer_id = created.json()["customer_id"]
