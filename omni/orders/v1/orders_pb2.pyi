@@ -330,14 +330,16 @@ class GetOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
 class CancelOrderRequest(_message.Message):
-    __slots__ = ("order_id", "reason", "actor")
+    __slots__ = ("order_id", "reason", "actor", "idempotency_key")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     reason: str
     actor: str
-    def __init__(self, order_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, order_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class CancelOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -402,14 +404,16 @@ class GetFulfillmentResponse(_message.Message):
     def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
 
 class PickFulfillmentRequest(_message.Message):
-    __slots__ = ("fulfillment_id", "lines", "actor")
+    __slots__ = ("fulfillment_id", "lines", "actor", "idempotency_key")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
     actor: str
-    def __init__(self, fulfillment_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., actor: _Optional[str] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class PickFulfillmentResponse(_message.Message):
     __slots__ = ("fulfillment",)
@@ -418,14 +422,16 @@ class PickFulfillmentResponse(_message.Message):
     def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
 
 class HandoverFulfillmentRequest(_message.Message):
-    __slots__ = ("fulfillment_id", "pickup_code", "actor")
+    __slots__ = ("fulfillment_id", "pickup_code", "actor", "idempotency_key")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     PICKUP_CODE_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     pickup_code: str
     actor: str
-    def __init__(self, fulfillment_id: _Optional[str] = ..., pickup_code: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., pickup_code: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class HandoverFulfillmentResponse(_message.Message):
     __slots__ = ("fulfillment",)
@@ -434,16 +440,18 @@ class HandoverFulfillmentResponse(_message.Message):
     def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
 
 class ShipFulfillmentRequest(_message.Message):
-    __slots__ = ("fulfillment_id", "carrier", "tracking_number", "actor")
+    __slots__ = ("fulfillment_id", "carrier", "tracking_number", "actor", "idempotency_key")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CARRIER_FIELD_NUMBER: _ClassVar[int]
     TRACKING_NUMBER_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     carrier: str
     tracking_number: str
     actor: str
-    def __init__(self, fulfillment_id: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class ShipFulfillmentResponse(_message.Message):
     __slots__ = ("fulfillment",)
@@ -452,14 +460,16 @@ class ShipFulfillmentResponse(_message.Message):
     def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
 
 class RejectFulfillmentRequest(_message.Message):
-    __slots__ = ("fulfillment_id", "reason", "actor")
+    __slots__ = ("fulfillment_id", "reason", "actor", "idempotency_key")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     reason: str
     actor: str
-    def __init__(self, fulfillment_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class RejectFulfillmentResponse(_message.Message):
     __slots__ = ("fulfillment",)
@@ -574,16 +584,18 @@ class GetReturnResponse(_message.Message):
     def __init__(self, **kwargs) -> None: ...
 
 class ReceiveReturnRequest(_message.Message):
-    __slots__ = ("return_id", "location_id", "lines", "actor")
+    __slots__ = ("return_id", "location_id", "lines", "actor", "idempotency_key")
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     return_id: str
     location_id: str
     lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
     actor: str
-    def __init__(self, return_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., actor: _Optional[str] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, return_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class ReceiveReturnResponse(_message.Message):
     __slots__ = ()
