@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ def _eligible(candidate: SourceCandidate, request: SourcingRequest) -> bool:
     location = candidate.location
     if location.location_id in request.exclude_location_ids:
         return False
+    # daily_order_capacity is a hard limit: a store whose day is full is passed over.
+    if candidate.capacity_left <= 0:
+        return False
     if request.fulfillment_type == FulfillmentType.SHIP:
         return location.ship_from_enabled
     return location.pickup_enabled
@@ -90,11 +94,10 @@ def _eligible(candidate: SourceCandidate, request: SourcingRequest) -> bool:
 
 def _rank_key(
     distance_km: float, candidate: SourceCandidate, needed: Sequence[Line]
-) -> tuple[bool, float, float, int, str]:
-    """Capacity left today first, then nearest, more capacity, more stock, id."""
+) -> tuple[float, float, int, str]:
+    """Nearest, then more capacity left today, more stock, id."""
     capacity_left = candidate.capacity_left
     return (
-        capacity_left <= 0,
         distance_km,
         -capacity_left,
         -sum(candidate.available.get(line.sku, 0) for line in needed),
@@ -107,13 +110,13 @@ def find_sources(
 ) -> list[SourcingOption]:
     """Ranks ways to fulfill every line.
 
+    A location whose daily_order_capacity is used up for its own day is
+    passed over (a hard limit; the reservation trigger enforces it too).
     Single locations that can fill everything come first, ranked by
-    `_rank_key`: a location whose capacity today is used up only after every
-    one with capacity left, then nearest first (haversine), more capacity left,
+    `_rank_key`: nearest first (haversine), more capacity left,
     more stock of the lines (net of safety stock), location id. Only when none
-    can, and a split is allowed, one option over the fewest locations found
-    greedily (each step takes the location filling the most remaining units,
-    the best ranked on ties).
+    can, and a split is allowed, one option over the fewest locations that
+    together can, nearest first (`_fewest_split`).
     """
     needed = merge_lines(request.lines)
     ranked = sorted(
@@ -131,8 +134,65 @@ def find_sources(
     ]
     if singles or max(1, request.max_locations) == 1:
         return singles
-    split = _greedy_split(needed, ranked, request.max_locations)
+    split = _fewest_split(needed, ranked, request.max_locations)
     return [split] if split is not None else []
+
+
+# A split is searched exactly over this many of the best-ranked locations that
+# stock something of the order (C(12, k) sets at most); beyond, greedily.
+EXACT_SPLIT_CANDIDATES = 12
+
+
+def _fewest_split(
+    needed: list[Line],
+    ranked: list[tuple[float, SourceCandidate]],
+    max_locations: int,
+) -> SourcingOption | None:
+    """The fewest locations (at most `max_locations`) that together fill every
+    line: of the sets of that size, the nearest in total distance (the best
+    ranked on ties). Each location, nearest first, takes what it can of what is
+    left. Falls back to the greedy split when no set of the best-ranked
+    candidates can."""
+    useful = [
+        pair
+        for pair in ranked
+        if any(pair[1].available.get(line.sku, 0) > 0 for line in needed)
+        and pair[1].capacity_left > 0
+    ][:EXACT_SPLIT_CANDIDATES]
+    for size in range(2, max_locations + 1):
+        best: tuple[float, list[int]] | None = None
+        for chosen in itertools.combinations(range(len(useful)), size):
+            if not all(
+                sum(useful[i][1].available.get(line.sku, 0) for i in chosen) >= line.quantity
+                for line in needed
+            ):
+                continue
+            distance = sum(useful[i][0] for i in chosen)
+            if best is None or distance < best[0]:
+                best = (distance, list(chosen))
+        if best is not None:
+            return _allocate(needed, [useful[i] for i in best[1]])
+    return _greedy_split(needed, ranked, max_locations)
+
+
+def _allocate(
+    needed: list[Line], chosen: list[tuple[float, SourceCandidate]]
+) -> SourcingOption | None:
+    """Nearest first, each location takes what it can of what is left; None
+    when one of them would be left with nothing (the set was not the fewest)."""
+    remaining = {line.sku: line.quantity for line in needed}
+    allocations: list[SourceAllocation] = []
+    for distance, candidate in sorted(chosen, key=lambda p: (p[0], p[1].location.location_id)):
+        taken: list[Line] = []
+        for line in needed:
+            quantity = min(remaining[line.sku], candidate.available.get(line.sku, 0))
+            if quantity > 0:
+                taken.append(Line(line.sku, quantity))
+                remaining[line.sku] -= quantity
+        if not taken:
+            return None
+        allocations.append(SourceAllocation(candidate.location.location_id, distance, tuple(taken)))
+    return SourcingOption(tuple(allocations))
 
 
 def _greedy_split(
