@@ -26,6 +26,8 @@ RETURN_WORKFLOW = "ReturnWorkflow"
 PLACE_UPDATE = "place"
 PICK_UPDATE = "pick"
 HANDOVER_UPDATE = "handover"  # BOPIS only
+# BOPIS only: a new pickup code for a ready pickup (unlocks one locked by wrong codes).
+PICKUP_CODE_UPDATE = "pickup_code"
 SHIP_UPDATE = "ship"  # ship-from-store only
 CANCEL_UPDATE = "cancel"
 REJECT_UPDATE = "reject"  # the store cannot fulfill it: reroute or cancel its lines
@@ -54,6 +56,8 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
 # ApplicationError types a failed update carries, for the orders service to map.
 ERROR_INVALID_STATE = "INVALID_STATE"  # -> 409
 ERROR_WRONG_PICKUP_CODE = "WRONG_PICKUP_CODE"  # -> 422
+# Too many wrong codes: refused, the right one too, until a new code is issued. -> 409
+ERROR_PICKUP_LOCKED = "PICKUP_LOCKED"
 ERROR_INVALID_PICK = "INVALID_PICK"  # -> 400
 ERROR_INVALID_RECEIPT = "INVALID_RECEIPT"  # a mail return's receipt lines do not match -> 400
 # The payment could not be captured at handover or shipment: the goods stay
@@ -186,6 +190,14 @@ class PickInput:
 class HandoverInput:
     fulfillment_id: str
     pickup_code: str
+    actor: str = ""
+
+
+@dataclass
+class PickupCodeInput:
+    """A new pickup code for a ready pickup, sent to the customer."""
+
+    fulfillment_id: str
     actor: str = ""
 
 

@@ -91,6 +91,7 @@ class StoreAction(StrEnum):
     REJECT = "reject"
     HAND_OVER = "hand over"
     SHIP = "ship"
+    NEW_PICKUP_CODE = "issue a new pickup code for"
 
 
 # The fulfillment statuses each action starts from. A ship fulfillment that is
@@ -100,10 +101,12 @@ STORE_ACTION_FROM: dict[StoreAction, frozenset[FulfillmentStatus]] = {
     StoreAction.REJECT: frozenset({FulfillmentStatus.PENDING, FulfillmentStatus.PICKING}),
     StoreAction.HAND_OVER: frozenset({FulfillmentStatus.READY_FOR_PICKUP}),
     StoreAction.SHIP: frozenset({FulfillmentStatus.PICKING}),
+    StoreAction.NEW_PICKUP_CODE: frozenset({FulfillmentStatus.READY_FOR_PICKUP}),
 }
 # Actions only one kind of fulfillment has.
 STORE_ACTION_ONLY_FOR: dict[StoreAction, tuple[FulfillmentType, str]] = {
     StoreAction.HAND_OVER: (FulfillmentType.PICKUP, "only a pickup is handed over"),
+    StoreAction.NEW_PICKUP_CODE: (FulfillmentType.PICKUP, "only a pickup has a pickup code"),
     StoreAction.SHIP: (FulfillmentType.SHIP, "only a ship fulfillment is shipped"),
 }
 
@@ -141,6 +144,21 @@ def store_action_refusal(
     if fulfillment_status not in STORE_ACTION_FROM[action]:
         which = f"fulfillment {fulfillment_id}" if fulfillment_id else "a fulfillment"
         return Refusal(f"cannot {action} {which}: it is {fulfillment_status}", fulfillment_status)
+    return None
+
+
+# Wrong pickup codes a ready pickup takes; then it is locked (the right code
+# refused too) until the customer asks for a new code (API.md, Store work).
+PICKUP_CODE_ATTEMPTS = 5
+
+
+def pickup_locked(wrong_codes: int) -> str | None:
+    """Why a handover is refused before its code is even compared; None when it is not."""
+    if wrong_codes >= PICKUP_CODE_ATTEMPTS:
+        return (
+            f"locked after {PICKUP_CODE_ATTEMPTS} wrong pickup codes:"
+            " the customer must ask for a new code"
+        )
     return None
 
 

@@ -58,6 +58,10 @@ class Fulfillment:
     # sku -> quantity picked, once picked.
     picked: dict[str, int] = field(default_factory=dict)
     pickup_code: str = ""
+    # Wrong codes tried since the current one was issued (rules.pickup_locked);
+    # how many codes were issued after the first.
+    wrong_codes: int = 0
+    codes_reissued: int = 0
     carrier: str = ""
     tracking_number: str = ""
     # Where its lines were before (a reroute never sends them back there).
