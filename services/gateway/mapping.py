@@ -86,6 +86,8 @@ def location(value: inventory_pb2.Location, distance_km: float | None = None) ->
         pickup_window_hours=value.pickup_window_hours,
         pick_sla_minutes=value.pick_sla_minutes,
         tax_region=value.tax_region,
+        curbside_sla_minutes=value.curbside_sla_minutes,
+        timezone=value.timezone or "UTC",
     )
     if distance_km is not None:
         out.distance_km = round(distance_km, 3)
@@ -516,6 +518,8 @@ def location_message(body: models.LocationIn) -> inventory_pb2.Location:
         pickup_window_hours=body.pickup_window_hours,
         pick_sla_minutes=body.pick_sla_minutes,
         tax_region=body.tax_region,
+        curbside_sla_minutes=body.curbside_sla_minutes,
+        timezone=body.timezone,
     )
 
 

@@ -50,6 +50,8 @@ def location_from_proto(message: pb.Location) -> tuple[domain.Location, bool]:
         pickup_window_hours=message.pickup_window_hours,
         pick_sla_minutes=message.pick_sla_minutes,
         tax_region=message.tax_region,
+        timezone=message.timezone,
+        curbside_sla_minutes=message.curbside_sla_minutes,
     )
     return location, point is not None
 
@@ -65,6 +67,8 @@ def location_to_proto(location: domain.Location) -> pb.Location:
         pickup_window_hours=location.pickup_window_hours,
         pick_sla_minutes=location.pick_sla_minutes,
         tax_region=location.tax_region,
+        timezone=location.timezone,
+        curbside_sla_minutes=location.curbside_sla_minutes,
     )
     if location.kind is not None:
         message.kind = location.kind.to_proto()

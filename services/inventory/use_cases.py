@@ -109,7 +109,7 @@ class Store(Protocol):
     async def save_settlement(
         self, session: AsyncSession, held: HeldReservation, settlement: Settlement
     ) -> None: ...
-    async def confirm_hold(self, session: AsyncSession, reservation_id: str) -> None: ...
+    async def confirm_hold(self, session: AsyncSession, reservation_id: str) -> int: ...
     async def has_expired_holds(self, session: AsyncSession) -> bool: ...
     async def expire_due_holds(self, session: AsyncSession) -> int: ...
     async def fulfillments_assigned_today(
@@ -463,6 +463,8 @@ async def reserve_stock(inventory: Inventory, request: ReservationRequest) -> Re
     outcome = await inventory.hot_path.reserve(request)
     if outcome.created:
         return domain.new_reservation(request, outcome.expires_at)
+    if outcome.full_at_capacity:
+        raise domain.store_at_capacity(request.location_id, outcome.full_at_capacity)
     skus = [line.sku for line in domain.merge_lines(request.lines)]
     async with _fresh_read(inventory) as session:
         if outcome.unknown_reference:
@@ -509,7 +511,9 @@ async def confirm_reservation(inventory: Inventory, reservation_id: str) -> Rese
             await inventory.store.save_settlement(uow.session, held, settlement)
             await uow.commit()
             return domain.settled(held, settlement)
-        await inventory.store.confirm_hold(uow.session, reservation_id)
+        full_at = await inventory.store.confirm_hold(uow.session, reservation_id)
+        if full_at:
+            raise domain.store_at_capacity(held.location_id, full_at)
         await uow.commit()
     return dataclasses.replace(domain.shown(held), expires_at=None)
 

@@ -207,11 +207,12 @@ class FakeStore:
             held, status=settlement.status, lines=lines, expired=False
         )
 
-    async def confirm_hold(self, session: Any, reservation_id: str) -> None:
+    async def confirm_hold(self, session: Any, reservation_id: str) -> int:
         """The soft hold no longer expires (ConfirmReservation)."""
         held = self.state.reservations.get(reservation_id)
         if held is not None and held.status == ReservationStatus.ACTIVE:
             self.state.ttls[reservation_id] = 0
+        return 0
 
     async def has_expired_holds(self, session: Any) -> bool:
         return any(

@@ -115,14 +115,21 @@ SOURCING_CASES = {
         (Line("A", 1),),
         [["UNLIMITED"], ["LIMITED"]],
     ),
-    "capacity-exhausted-goes-last-even-when-nearest": Case(
+    # Issue 11: capacity is a hard limit, a full store is passed over (it was ranked last).
+    "capacity-exhausted-is-passed-over-even-when-nearest": Case(
         [
             SourceCandidate(store("NEAR-FULL", 1, capacity=5), {"A": 9}, assigned_today=5),
             SourceCandidate(store("FAR-FREE", 40, capacity=5), {"A": 9}, assigned_today=4),
             SourceCandidate(store("MID-OVER", 10, capacity=5), {"A": 9}, assigned_today=7),
         ],
         (Line("A", 1),),
-        [["FAR-FREE"], ["NEAR-FULL"], ["MID-OVER"]],
+        [["FAR-FREE"]],
+    ),
+    "every-store-full-leaves-no-source": Case(
+        [SourceCandidate(store("FULL", 1, capacity=1), {"A": 9}, assigned_today=1)],
+        (Line("A", 1),),
+        [],
+        max_locations=3,
     ),
     "stock-net-of-safety-decides-who-can-fill": Case(
         # `available` is what the store hands the domain: already net of safety stock.
@@ -197,7 +204,7 @@ SOURCING_CASES = {
         [],
         max_locations=1,
     ),
-    "split-prefers-locations-with-capacity-on-equal-fill": Case(
+    "split-never-uses-a-full-location": Case(
         [
             SourceCandidate(store("FULL", 1, capacity=3), {"A": 5}, assigned_today=3),
             SourceCandidate(store("FREE", 8, capacity=3), {"A": 5}),

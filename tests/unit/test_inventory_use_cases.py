@@ -411,7 +411,8 @@ async def test_availability_names_unknown_skus_and_refuses_bad_queries(inventory
     assert {v.field for v in bad.value.violations} == {"skus", "near.lat", "radius_km"}
 
 
-async def test_sourcing_puts_a_location_out_of_capacity_today_last(inventory: Inventory):
+async def test_sourcing_passes_over_a_location_out_of_capacity_today(inventory: Inventory):
+    # Issue 11: a full store is passed over (it used to be ranked last).
     await place(inventory, "NEAR", 2, daily_order_capacity=1)
     await place(inventory, "FAR", 9, daily_order_capacity=1)
     await stocked(inventory, "NEAR", "A", 5)
@@ -426,7 +427,7 @@ async def test_sourcing_puts_a_location_out_of_capacity_today_last(inventory: In
     await use_cases.reserve_stock(inventory, reserve("NEAR", {"A": 1}, "CART", ttl_seconds=600))
     assert await ranked() == ["NEAR", "FAR"]  # a cart hold is not a fulfillment
     await use_cases.reserve_stock(inventory, reserve("NEAR", {"A": 1}, "ORDER"))
-    assert await ranked() == ["FAR", "NEAR"]
+    assert await ranked() == ["FAR"]
 
     unknown = replace(request, lines=(Line("NOSUCH", 1),))
     with pytest.raises(NotFound) as raised:

@@ -38,6 +38,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # non-retryable, this list is the second lock on the door.
 BUSINESS_ERRORS = [
     "INSUFFICIENT_STOCK",
+    "STORE_AT_CAPACITY",
     "PAYMENT_DECLINED",
     "INVALID_ARGUMENT",
     "NOT_FOUND",

@@ -51,7 +51,7 @@ RESERVATION_STATUS_RELEASED: ReservationStatus
 RESERVATION_STATUS_EXPIRED: ReservationStatus
 
 class Location(_message.Message):
-    __slots__ = ("location_id", "name", "kind", "point", "pickup_enabled", "ship_from_enabled", "daily_order_capacity", "pickup_window_hours", "pick_sla_minutes", "tax_region")
+    __slots__ = ("location_id", "name", "kind", "point", "pickup_enabled", "ship_from_enabled", "daily_order_capacity", "pickup_window_hours", "pick_sla_minutes", "tax_region", "timezone", "curbside_sla_minutes")
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,8 @@ class Location(_message.Message):
     PICKUP_WINDOW_HOURS_FIELD_NUMBER: _ClassVar[int]
     PICK_SLA_MINUTES_FIELD_NUMBER: _ClassVar[int]
     TAX_REGION_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    CURBSIDE_SLA_MINUTES_FIELD_NUMBER: _ClassVar[int]
     location_id: str
     name: str
     kind: LocationKind
@@ -72,7 +74,9 @@ class Location(_message.Message):
     pickup_window_hours: float
     pick_sla_minutes: float
     tax_region: str
-    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., point: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., pickup_enabled: _Optional[bool] = ..., ship_from_enabled: _Optional[bool] = ..., daily_order_capacity: _Optional[int] = ..., pickup_window_hours: _Optional[float] = ..., pick_sla_minutes: _Optional[float] = ..., tax_region: _Optional[str] = ...) -> None: ...
+    timezone: str
+    curbside_sla_minutes: float
+    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., point: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., pickup_enabled: _Optional[bool] = ..., ship_from_enabled: _Optional[bool] = ..., daily_order_capacity: _Optional[int] = ..., pickup_window_hours: _Optional[float] = ..., pick_sla_minutes: _Optional[float] = ..., tax_region: _Optional[str] = ..., timezone: _Optional[str] = ..., curbside_sla_minutes: _Optional[float] = ...) -> None: ...
 
 class Product(_message.Message):
     __slots__ = ("sku", "name", "price", "returnable_days", "inactive", "channel_prices")

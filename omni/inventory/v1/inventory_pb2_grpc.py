@@ -261,9 +261,10 @@ class InventoryServiceServicer:
 
     def FindSources(self, request, context):
         """Ranks locations that can fulfill an order's lines: whole-order locations
-        before splits; those with capacity left today (daily_order_capacity, 0: no
-        limit, less the fulfillments assigned today) before those without; then by
-        distance, more capacity left, more stock net of safety stock, and id.
+        before splits; a location with no capacity left for its own day
+        (daily_order_capacity, 0: no limit, less the fulfillments assigned since
+        midnight in its time zone) is passed over; then by distance, more capacity
+        left, more stock net of safety stock, and id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -31,8 +31,11 @@ class LocationIn(Body):
     daily_order_capacity: StrictInt = Field(default=0, ge=0)
     pickup_window_hours: float = Field(default=72.0, gt=0)
     pick_sla_minutes: float = Field(default=120.0, gt=0)
+    curbside_sla_minutes: float = Field(default=10.0, gt=0)
     # Where a sale here or a pickup from here is taxed ("US-CA").
     tax_region: str = Field(default="", max_length=32)
+    # The IANA time zone the store's day (daily_order_capacity) is counted in.
+    timezone: str = Field(default="UTC", min_length=1, max_length=64)
 
 
 class LocationOut(BaseModel):
@@ -48,6 +51,8 @@ class LocationOut(BaseModel):
     pick_sla_minutes: float
     distance_km: float | None = None
     tax_region: str | None = None
+    curbside_sla_minutes: float | None = None
+    timezone: str | None = None
 
 
 class LocationList(BaseModel):

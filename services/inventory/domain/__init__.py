@@ -50,6 +50,7 @@ from services.inventory.domain.reservations import (
     settled,
     shortage_metadata,
     shown,
+    store_at_capacity,
 )
 from services.inventory.domain.sourcing import (
     SourceAllocation,
@@ -155,6 +156,7 @@ __all__ = [
     "settled",
     "shortage_metadata",
     "shown",
+    "store_at_capacity",
     "summarize_availability",
     "unique_in_order",
     "watched_values",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -11,6 +12,8 @@ from services.common.validation import Violations
 
 DEFAULT_PICKUP_WINDOW_HOURS = 72.0
 DEFAULT_PICK_SLA_MINUTES = 120.0
+DEFAULT_CURBSIDE_SLA_MINUTES = 10.0
+DEFAULT_TIMEZONE = "UTC"
 EARTH_RADIUS_KM = 6371.0088
 # Names, actors, references and reservation ids: the columns hold 200 characters.
 MAX_TEXT = 200
@@ -35,6 +38,10 @@ class Location:
     pick_sla_minutes: float
     # Where a sale at or a pickup from here is taxed ("US-CA"); "" none.
     tax_region: str = ""
+    # The IANA time zone its day is counted in (daily_order_capacity).
+    timezone: str = DEFAULT_TIMEZONE
+    # How long a curbside hand-off may take once the customer arrived (0: default).
+    curbside_sla_minutes: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,20 +92,37 @@ def check_location(
     check_point(violations, f"{prefix}.point", location.point if point_given else None)
     if location.daily_order_capacity < 0:
         violations.add(f"{prefix}.daily_order_capacity", "must be >= 0")
+    if location.timezone and not is_time_zone(location.timezone):
+        violations.add(f"{prefix}.timezone", "must be an IANA time zone name (e.g. Europe/Paris)")
     for name, value in (
         ("pickup_window_hours", location.pickup_window_hours),
         ("pick_sla_minutes", location.pick_sla_minutes),
+        ("curbside_sla_minutes", location.curbside_sla_minutes),
     ):
         if not math.isfinite(value) or value < 0:
             violations.add(f"{prefix}.{name}", "must be a number >= 0 (0: the default)")
 
 
+def is_time_zone(name: str) -> bool:
+    """An IANA time zone this machine knows (PostgreSQL knows the same names)."""
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def with_default_durations(location: Location) -> Location:
-    """Zero durations mean "use the default": 72 h to collect, 120 min to pick."""
+    """Zero durations mean "use the default": 72 h to collect, 120 min to pick,
+    10 min to hand over at the curb; no time zone means UTC."""
     return replace(
         location,
         pickup_window_hours=location.pickup_window_hours or DEFAULT_PICKUP_WINDOW_HOURS,
         pick_sla_minutes=location.pick_sla_minutes or DEFAULT_PICK_SLA_MINUTES,
+        curbside_sla_minutes=location.curbside_sla_minutes or DEFAULT_CURBSIDE_SLA_MINUTES,
+        timezone=location.timezone or DEFAULT_TIMEZONE,
     )
 
 

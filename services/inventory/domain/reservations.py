@@ -126,6 +126,9 @@ class ReserveOutcome:
     expires_at: datetime | None = None
     short_skus: tuple[str, ...] = ()
     unknown_reference: bool = False
+    # The location has used its daily_order_capacity for the store's day
+    # (a fulfillment only: a hold with a TTL never counts); 0 when not.
+    full_at_capacity: int = 0
 
 
 def new_reservation(request: ReservationRequest, expires_at: datetime | None) -> Reservation:
@@ -169,6 +172,18 @@ def insufficient_stock(
         f"not enough stock at {request.location_id} for "
         + ", ".join(sku for sku, _, _ in shortages),
         {"location_id": request.location_id, **shortage_metadata(shortages)},
+    )
+
+
+STORE_AT_CAPACITY = "STORE_AT_CAPACITY"
+
+
+def store_at_capacity(location_id: str, capacity: int | str) -> BusinessRuleViolation:
+    """The refusal naming the store whose daily order capacity is used up."""
+    return BusinessRuleViolation(
+        STORE_AT_CAPACITY,
+        f"store {location_id} has used its daily order capacity ({capacity}) for today",
+        {"location_id": location_id, "daily_order_capacity": str(capacity)},
     )
 
 

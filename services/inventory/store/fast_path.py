@@ -35,6 +35,9 @@ from services.inventory.store.locations import location_from_row
 
 # Raised by the reserve_stock() function (migrations 0003, 0004) when a line is short.
 INSUFFICIENT_STOCK_SQLSTATE = "OM001"
+# Raised by the reservations_daily_capacity trigger (migration 0007) when a
+# fulfillment would exceed the store's daily_order_capacity.
+STORE_AT_CAPACITY_SQLSTATE = "OM002"
 
 _RESERVE_STOCK = (
     "SELECT out_created, out_expires_at FROM reserve_stock($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -54,6 +57,7 @@ _AVAILABILITY = f"""
 SELECT asked.sku, p.sku IS NOT NULL AS known,
        l.location_id, l.name, l.kind, l.lat, l.lon, l.pickup_enabled, l.ship_from_enabled,
        l.daily_order_capacity, l.pickup_window_hours, l.pick_sla_minutes, l.tax_region,
+       l.timezone, l.curbside_sla_minutes,
        stock_available(s.on_hand, s.reserved, ss.quantity) AS available,
        EXISTS (SELECT 1 FROM reservations r
                WHERE r.status = '{ReservationStatus.ACTIVE}' AND r.expires_at <= now()) AS holds_due
@@ -254,9 +258,11 @@ async def _reserve_alone(
     except asyncpg.ForeignKeyViolationError:
         return ReserveOutcome(created=False, unknown_reference=True)
     except asyncpg.PostgresError as error:
+        detail = getattr(error, "detail", "") or ""
+        if error.sqlstate == STORE_AT_CAPACITY_SQLSTATE:
+            return ReserveOutcome(created=False, full_at_capacity=int(detail or 1))
         if error.sqlstate != INSUFFICIENT_STOCK_SQLSTATE:
             raise
-        detail = getattr(error, "detail", "") or ""
         return ReserveOutcome(created=False, short_skus=tuple(detail.split(",")))
     assert row is not None
     return ReserveOutcome(created=row["out_created"], expires_at=row["out_expires_at"])

@@ -27,6 +27,8 @@ def location_from_row(row: Any) -> Location:
         pickup_window_hours=row.pickup_window_hours,
         pick_sla_minutes=row.pick_sla_minutes,
         tax_region=row.tax_region,
+        timezone=row.timezone,
+        curbside_sla_minutes=row.curbside_sla_minutes,
     )
 
 
@@ -47,6 +49,8 @@ async def insert_location(session: AsyncSession, location: Location) -> Location
                 tax_region=location.tax_region,
                 pickup_window_hours=location.pickup_window_hours,
                 pick_sla_minutes=location.pick_sla_minutes,
+                timezone=location.timezone,
+                curbside_sla_minutes=location.curbside_sla_minutes,
             )
             .on_conflict_do_nothing(index_elements=["location_id"])
             .returning(*locations.c)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, literal, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import ReservationStatus
 from services.inventory.domain import HeldReservation, ReservedLine, Settlement
 from services.inventory.store.movements import record_movement
 from services.inventory.store.stock import change_held
-from services.inventory.store.tables import reservation_lines, reservations
+from services.inventory.store.tables import locations, reservation_lines, reservations
+
+# Raised by the reservations_daily_capacity trigger (migration 0007).
+STORE_AT_CAPACITY_SQLSTATE = "OM002"
 
 # Expired holds released per sweep; the next call picks up any rest.
 SWEEP_BATCH = 500
@@ -78,16 +82,24 @@ async def save_settlement(
     )
 
 
-async def confirm_hold(session: AsyncSession, reservation_id: str) -> None:
-    """The soft hold no longer expires: held until released or committed."""
-    await session.execute(
-        update(reservations)
-        .where(
-            reservations.c.reservation_id == reservation_id,
-            reservations.c.status == ReservationStatus.ACTIVE,
+async def confirm_hold(session: AsyncSession, reservation_id: str) -> int:
+    """The soft hold no longer expires: held until released or committed.
+    Returns 0, or the location's daily capacity when it is used up (the hold
+    stays a soft hold; the transaction must be rolled back)."""
+    try:
+        await session.execute(
+            update(reservations)
+            .where(
+                reservations.c.reservation_id == reservation_id,
+                reservations.c.status == ReservationStatus.ACTIVE,
+            )
+            .values(expires_at=None, ttl_seconds=0, updated_at=func.now())
         )
-        .values(expires_at=None, ttl_seconds=0, updated_at=func.now())
-    )
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != STORE_AT_CAPACITY_SQLSTATE:
+            raise
+        return int(getattr(error.orig, "detail", "") or 1)
+    return 0
 
 
 async def has_expired_holds(session: AsyncSession) -> bool:
@@ -146,15 +158,19 @@ async def fulfillments_assigned_today(
     session: AsyncSession, location_ids: Sequence[str]
 ) -> dict[str, int]:
     """Per location: reservations without a TTL (order fulfillments, not cart
-    holds) made since midnight (database time zone) and not given back."""
+    holds) made since midnight in the location's own time zone and not given
+    back — what the reservations_daily_capacity trigger counts (migration 0007)."""
     if not location_ids:
         return {}
+    zone = locations.c.timezone
+    store_midnight = func.timezone(zone, func.date_trunc("day", func.timezone(zone, func.now())))
     rows = await session.execute(
         select(reservations.c.location_id, func.count().label("assigned"))
+        .join(locations, locations.c.location_id == reservations.c.location_id)
         .where(
             reservations.c.location_id.in_(location_ids),
             reservations.c.ttl_seconds == 0,
-            reservations.c.created_at >= func.date_trunc("day", func.now()),
+            reservations.c.created_at >= store_midnight,
             reservations.c.status.in_([ReservationStatus.ACTIVE, ReservationStatus.COMMITTED]),
         )
         .group_by(reservations.c.location_id)

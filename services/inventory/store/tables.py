@@ -53,6 +53,9 @@ locations = Table(
     Column("pick_sla_minutes", Float, nullable=False),
     Column("tax_region", String(32), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Where the store's day starts (IANA name): daily_order_capacity counts its day.
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("curbside_sla_minutes", Float, nullable=False, server_default="0"),
     CheckConstraint(_one_of("kind", LocationKind), name="locations_kind"),
 )
 
