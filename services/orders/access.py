@@ -37,6 +37,8 @@ ACCESS = AccessTable(
         "ShipFulfillment": _FLOOR,
         "RejectFulfillment": _FLOOR,
         "MarkCustomerArrived": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
+        # The customer (their own order's pickup), an agent for them; never the store.
+        "IssuePickupCode": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
         "CreateReturn": allow(*_ANYONE_WITH_AN_ORDER, own_store="location_id"),
         "GetReturn": allow(*_ANYONE_WITH_AN_ORDER, Role.WORKFLOW),
         "ReceiveReturn": allow(Role.ASSOCIATE, Role.ADMIN, own_store="location_id"),

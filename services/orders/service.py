@@ -140,6 +140,22 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             fulfillment=mapping.fulfillment_proto(fulfillment)
         )
 
+    async def IssuePickupCode(
+        self, request: orders_pb2.IssuePickupCodeRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.IssuePickupCodeResponse:
+        locked = await use_cases.get_fulfillment(self._deps, request.fulfillment_id)
+        await access.check_fulfillment_visible(
+            locked,
+            lambda: use_cases.get_order(self._deps, locked.order_id),
+            self._same_customer,
+        )
+        fulfillment = await use_cases.issue_pickup_code(
+            self._deps, request.fulfillment_id, actor_of(request.actor)
+        )
+        return orders_pb2.IssuePickupCodeResponse(
+            fulfillment=mapping.fulfillment_proto(fulfillment)
+        )
+
     async def CreateReturn(
         self, request: orders_pb2.CreateReturnRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.CreateReturnResponse:

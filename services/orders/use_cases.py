@@ -126,6 +126,7 @@ class Journeys(Protocol):
         self, fulfillment: FulfillmentRecord, carrier: str, tracking_number: str, actor: str
     ) -> None: ...
     async def reject(self, fulfillment: FulfillmentRecord, reason: str, actor: str) -> None: ...
+    async def issue_pickup_code(self, fulfillment: FulfillmentRecord, actor: str) -> None: ...
     async def start_return(self, record: ReturnRecord) -> None: ...
     async def receive_return(
         self, record: ReturnRecord, location_id: str, lines: list[ReturnRequestLine], actor: str
@@ -343,6 +344,17 @@ async def reject_fulfillment(
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
     access.check_store_work(fulfillment_id, fulfillment.location_id)
     await deps.journeys.reject(fulfillment, reason, actor)
+    return await _read_fulfillment(deps, fulfillment_id)
+
+
+async def issue_pickup_code(
+    deps: Dependencies, fulfillment_id: str, actor: str
+) -> FulfillmentRecord:
+    """A new pickup code (the journey draws it, records it here and sends it
+    to the customer); a pickup locked by wrong codes opens again."""
+    fulfillment = await _read_fulfillment(deps, fulfillment_id)
+    store_work.check_kind(StoreAction.NEW_PICKUP_CODE, fulfillment.type)
+    await deps.journeys.issue_pickup_code(fulfillment, actor)
     return await _read_fulfillment(deps, fulfillment_id)
 
 

@@ -47,6 +47,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/v1/fulfillments/{fulfillment_id}/arrived"): SIGNED_IN,
     ("POST", "/v1/fulfillments/{fulfillment_id}/handover"): SIGNED_IN,
     ("POST", "/v1/fulfillments/{fulfillment_id}/pick"): SIGNED_IN,
+    ("POST", "/v1/fulfillments/{fulfillment_id}/pickup-code"): SIGNED_IN,
     ("POST", "/v1/fulfillments/{fulfillment_id}/reject"): SIGNED_IN,
     ("POST", "/v1/fulfillments/{fulfillment_id}/ship"): SIGNED_IN,
     ("POST", "/v1/gift-cards"): SIGNED_IN,

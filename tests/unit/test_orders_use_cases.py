@@ -374,6 +374,10 @@ class FakeJourneys:
         self.calls.append(("reject", fulfillment.fulfillment_id))
         self._refuse()
 
+    async def issue_pickup_code(self, fulfillment: FulfillmentRecord, actor: str) -> None:
+        self.calls.append(("issue_pickup_code", fulfillment.fulfillment_id))
+        self._refuse()
+
     async def start_return(self, record: ReturnRecord) -> None:
         self.calls.append(("start_return", record.return_id))
 

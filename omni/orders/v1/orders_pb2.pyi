@@ -493,6 +493,20 @@ class MarkCustomerArrivedResponse(_message.Message):
     fulfillment: Fulfillment
     def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
 
+class IssuePickupCodeRequest(_message.Message):
+    __slots__ = ("fulfillment_id", "actor")
+    FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    fulfillment_id: str
+    actor: str
+    def __init__(self, fulfillment_id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class IssuePickupCodeResponse(_message.Message):
+    __slots__ = ("fulfillment",)
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    fulfillment: Fulfillment
+    def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
+
 class ReturnLine(_message.Message):
     __slots__ = ("sku", "quantity", "condition")
     SKU_FIELD_NUMBER: _ClassVar[int]

@@ -87,6 +87,11 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedResponse.FromString,
                 _registered_method=True)
+        self.IssuePickupCode = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/IssuePickupCode',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.IssuePickupCodeRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.IssuePickupCodeResponse.FromString,
+                _registered_method=True)
         self.CreateReturn = channel.unary_unary(
                 '/omni.orders.v1.OrdersService/CreateReturn',
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateReturnRequest.SerializeToString,
@@ -224,6 +229,15 @@ class OrdersServiceServicer:
     def MarkCustomerArrived(self, request, context):
         """Curbside: the customer is at the store. Records arrived_at (and the note)
         on a pickup that is ready_for_pickup, once; ABORTED otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssuePickupCode(self, request, context):
+        """A new pickup code for a ready pickup (the customer's or an agent's ask):
+        the old code stops working, a pickup locked by 5 wrong codes opens again,
+        and the customer is sent the new code. ABORTED unless ready_for_pickup.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -368,6 +382,11 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.MarkCustomerArrived,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedResponse.SerializeToString,
+            ),
+            'IssuePickupCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssuePickupCode,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.IssuePickupCodeRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.IssuePickupCodeResponse.SerializeToString,
             ),
             'CreateReturn': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateReturn,
@@ -708,6 +727,33 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/MarkCustomerArrived',
             omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.MarkCustomerArrivedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssuePickupCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/IssuePickupCode',
+            omni_dot_orders_dot_v1_dot_orders__pb2.IssuePickupCodeRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.IssuePickupCodeResponse.FromString,
             options,
             channel_credentials,
             insecure,

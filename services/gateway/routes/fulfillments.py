@@ -36,6 +36,7 @@ FulfillmentReply = (
     | orders_pb2.ShipFulfillmentResponse
     | orders_pb2.RejectFulfillmentResponse
     | orders_pb2.MarkCustomerArrivedResponse
+    | orders_pb2.IssuePickupCodeResponse
 )
 
 

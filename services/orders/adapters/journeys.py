@@ -50,9 +50,11 @@ from workflows.contracts.journeys import (
     ERROR_INVALID_PICK,
     ERROR_INVALID_RECEIPT,
     ERROR_INVALID_STATE,
+    ERROR_PICKUP_LOCKED,
     ERROR_WRONG_PICKUP_CODE,
     HANDOVER_UPDATE,
     PICK_UPDATE,
+    PICKUP_CODE_UPDATE,
     PLACE_UPDATE,
     RECEIVE_UPDATE,
     REJECT_UPDATE,
@@ -67,6 +69,7 @@ from workflows.contracts.journeys import (
     LineInput,
     OrderInput,
     PickInput,
+    PickupCodeInput,
     PlacementResult,
     ReceiveInput,
     RejectInput,
@@ -160,6 +163,8 @@ def update_failure(error: WorkflowUpdateFailedError) -> DomainError:
         message = cause.message or "the journey refused the action"
         if cause.type in (ERROR_INVALID_STATE, _UPDATE_ON_ENDED_WORKFLOW):
             return Conflict("INVALID_STATE", message)
+        if cause.type == ERROR_PICKUP_LOCKED:
+            return Conflict("PICKUP_LOCKED", message)
         if cause.type == ERROR_WRONG_PICKUP_CODE:
             return BusinessRuleViolation("WRONG_PICKUP_CODE", message)
         if cause.type in (ERROR_INVALID_PICK, ERROR_INVALID_RECEIPT):
@@ -315,6 +320,13 @@ class TemporalJourneys:
             fulfillment.order_id,
             REJECT_UPDATE,
             RejectInput(fulfillment_id=fulfillment.fulfillment_id, reason=reason, actor=actor),
+        )
+
+    async def issue_pickup_code(self, fulfillment: FulfillmentRecord, actor: str) -> None:
+        await self._act(
+            fulfillment.order_id,
+            PICKUP_CODE_UPDATE,
+            PickupCodeInput(fulfillment_id=fulfillment.fulfillment_id, actor=actor),
         )
 
     async def _act(self, order_id: str, update: str, argument: Any) -> ActionResult:
