@@ -22,7 +22,7 @@ from services.orders.adapters.catalog import InventoryCatalog
 from services.orders.adapters.customers import CustomerMerges
 from services.orders.adapters.journeys import TemporalJourneys
 from services.orders.adapters.products import InventoryProducts
-from services.orders.quoting import Pricing
+from services.orders.quoting import Pricing, QuoteCache
 from services.orders.service import OrdersServicer
 from services.orders.store import PostgresStorage
 from services.orders.store.pricing import PostgresPricingTables
@@ -32,6 +32,9 @@ from services.orders.use_cases import Dependencies
 class OrdersSettings(ServiceSettings):
     grpc_port: int = 50052
     inventory_addr: str = "127.0.0.1:50051"
+    # Quotes and carts keep their pricing inputs this long (0: never); orders
+    # always read them fresh (services/orders/quoting.py).
+    quote_cache_seconds: float = 1.0
     # Resolves customers' merged ids for the object-level checks (access.py).
     customers_addr: str = "127.0.0.1:50053"
     temporal_address: str = "127.0.0.1:7233"
@@ -78,6 +81,7 @@ async def run(settings: OrdersSettings) -> None:
                 ),
                 tables=pricing_tables,
                 tax=pricing_tables,
+                cache=QuoteCache(settings.quote_cache_seconds),
             ),
         ),
     )

@@ -7,6 +7,16 @@ tax rate and shipping methods from the orders database) and hands them to the
 pure services/orders/domain/pricing.py. A quote and an order placed with the
 same basket, channel, fulfillment and codes are priced by the same call, so
 the order charges exactly the quote.
+
+Quotes and carts read their inputs through a `QuoteCache` (a second or so of
+catalog prices, promotions, tax rates and shipping methods, measured by
+`python -m bench quote`); placement never does: an order is always priced
+from inventory and the orders database as they are at that moment, so a price
+or promotion change can never reach an order late. A write of a promotion, tax
+region or shipping method through this service empties the cache's copies of
+that table at once (a read that raced the write is not kept); a catalog change
+in inventory, or a write through another orders replica, reaches quotes within
+the cache's `seconds`.
 """
 
 from __future__ import annotations
@@ -14,10 +24,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Callable
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from omni.words import Channel, FulfillmentType, PromotionKind
 from services.common.errors import AlreadyExists, NotFound
@@ -75,7 +87,13 @@ class PricingTables(Protocol):
     async def insert_promotion(self, promotion: Promotion) -> Promotion: ...
     async def list_promotions(self, after_id: str | None, limit: int) -> list[Promotion]: ...
     async def end_promotion(self, promotion_id: str, at: datetime) -> Promotion | None: ...
-    async def promotions_for(self, now: datetime, code: str) -> list[Promotion]: ...
+    async def promotions_for(
+        self, now: datetime, code: str, starting_by: datetime | None = None
+    ) -> list[Promotion]:
+        """Automatic promotions live at `now` (or, with `starting_by`, live at
+        some moment from now to then), and every promotion with `code`."""
+        ...
+
     async def put_tax_region(self, region: TaxRegionRecord) -> TaxRegionRecord: ...
     async def insert_shipping_method(self, method: ShippingMethod) -> bool: ...
     async def shipping_methods(self) -> list[ShippingMethod]: ...
@@ -85,12 +103,135 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+QUOTE_CACHE_SECONDS = 1.0
+QUOTE_CACHE_ENTRIES = 4096
+_T = TypeVar("_T")
+_MISSING: Any = object()
+
+
+class QuoteCache:
+    """Pricing inputs kept for `seconds`, for quotes and carts only (see the
+    module's first comment). Keys are tuples whose first word names the table
+    ("item", "region", "promotions", "tax", "methods"); at most `entries` are
+    kept (oldest dropped), so random coupon codes cannot grow it."""
+
+    def __init__(
+        self,
+        seconds: float = QUOTE_CACHE_SECONDS,
+        entries: int = QUOTE_CACHE_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self._entries = entries
+        self._clock = clock
+        self._kept: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        # Bumped by every invalidation: a read that started before one is not kept.
+        self._generation: dict[str, int] = {}
+
+    def generation(self, table: str) -> int:
+        return self._generation.get(table, 0)
+
+    def get(self, key: tuple[Hashable, ...]) -> Any:
+        found = self._kept.get(key)
+        if found is None:
+            return _MISSING
+        if found[0] <= self._clock():
+            del self._kept[key]
+            return _MISSING
+        return found[1]
+
+    def put(self, key: tuple[Hashable, ...], value: object, generation: int) -> None:
+        if self.seconds <= 0 or generation != self.generation(str(key[0])):
+            return
+        self._kept[key] = (self._clock() + self.seconds, value)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self._entries:
+            self._kept.popitem(last=False)
+
+    def invalidate(self, table: str) -> None:
+        self._generation[table] = self.generation(table) + 1
+        for key in [k for k in self._kept if isinstance(k, tuple) and k[0] == table]:
+            del self._kept[key]
+
+    async def through(self, key: tuple[Hashable, ...], load: Callable[[], Awaitable[_T]]) -> _T:
+        found = self.get(key)
+        if found is not _MISSING:
+            return found
+        generation = self.generation(str(key[0]))
+        value = await load()
+        self.put(key, value, generation)
+        return value
+
+
 @dataclass(frozen=True)
 class Pricing:
     catalog: Catalog
     tables: PricingTables
     tax: TaxProvider
     now: Callable[[], datetime] = field(default=_utc_now)
+    # None: every quote reads its inputs fresh (placement always does).
+    cache: QuoteCache | None = None
+
+    def invalidate(self, table: str) -> None:
+        if self.cache is not None:
+            self.cache.invalidate(table)
+
+
+class _Inputs:
+    """Where one pricing reads its inputs: through the cache for a quote or a
+    cart, straight from the sources for an order."""
+
+    def __init__(self, deps: Pricing, cached: bool) -> None:
+        self._deps = deps
+        self._cache = deps.cache if cached else None
+
+    async def items(self, skus: list[str], channel: Channel) -> dict[str, CatalogItem]:
+        cache = self._cache
+        if cache is None:
+            return await self._deps.catalog.items(skus, channel)
+        found: dict[str, CatalogItem] = {}
+        for sku in skus:
+            item = cache.get(("item", sku, channel))
+            if item is not _MISSING:
+                found[sku] = item
+        missing = [sku for sku in skus if sku not in found]
+        if missing:
+            generation = cache.generation("item")
+            read = await self._deps.catalog.items(missing, channel)
+            for sku, item in read.items():
+                cache.put(("item", sku, channel), item, generation)
+            found.update(read)
+        return found
+
+    async def tax_region_of(self, location_id: str) -> str:
+        load = lambda: self._deps.catalog.tax_region_of(location_id)  # noqa: E731
+        if self._cache is None:
+            return await load()
+        return await self._cache.through(("region", location_id), load)
+
+    async def promotions_for(self, now: datetime, code: str) -> list[Promotion]:
+        cache = self._cache
+        if cache is None:
+            return await self._deps.tables.promotions_for(now, code)
+        # Kept for `seconds`: also the automatic ones starting within them (the
+        # pricing function looks at each promotion's window itself).
+        until = now + timedelta(seconds=cache.seconds)
+        return await cache.through(
+            ("promotions", code),
+            lambda: self._deps.tables.promotions_for(now, code, starting_by=until),
+        )
+
+    async def rate_for(self, region: str) -> TaxRate:
+        load = lambda: self._deps.tax.rate_for(region)  # noqa: E731
+        if self._cache is None:
+            return await load()
+        return await self._cache.through(("tax", region), load)
+
+    async def shipping_methods(self) -> list[ShippingMethod]:
+        load = self._deps.tables.shipping_methods
+        if self._cache is None:
+            return await load()
+        return await self._cache.through(("methods",), load)
 
 
 # ---------------------------------------------------------------- the basket
@@ -169,10 +310,14 @@ def validate_basket(request: BasketRequest) -> BasketRequest:
     )
 
 
-async def price_basket(deps: Pricing, request: BasketRequest) -> PricedBasket:
+async def price_basket(
+    deps: Pricing, request: BasketRequest, *, cached: bool = True
+) -> PricedBasket:
     """The one price of a basket: quotes, carts and orders all come here. A
-    basket without a fulfillment (a cart) is priced without tax or shipping."""
+    basket without a fulfillment (a cart) is priced without tax or shipping.
+    `cached=False` (placement) reads every input from its source."""
     request = validate_basket(request)
+    inputs = _Inputs(deps, cached)
     assert isinstance(request.channel, Channel)
     now = deps.now()
     codes = [pricing.normalize_code(code) for code in request.coupon_codes if code.strip()]
@@ -183,20 +328,20 @@ async def price_basket(deps: Pricing, request: BasketRequest) -> PricedBasket:
             assert request.address is not None
             return tax_region_of_address(request.address)
         if request.fulfillment_type == FulfillmentType.PICKUP:
-            return await deps.catalog.tax_region_of(request.location_id)
+            return await inputs.tax_region_of(request.location_id)
         # A cart without a fulfillment yet: goods and discounts; no tax or shipping.
         return ""
 
     async def rate() -> TaxRate:
-        return await deps.tax.rate_for(await region_of())
+        return await inputs.rate_for(await region_of())
 
     async def methods() -> list[ShippingMethod]:
-        return await deps.tables.shipping_methods() if ship else []
+        return await inputs.shipping_methods() if ship else []
 
     # The inputs are independent reads: ask for them at once.
     items, promotions, tax_rate, shipping_methods = await asyncio.gather(
-        deps.catalog.items([line.sku for line in request.lines], request.channel),
-        deps.tables.promotions_for(now, codes[0] if len(codes) == 1 else ""),
+        inputs.items([line.sku for line in request.lines], request.channel),
+        inputs.promotions_for(now, codes[0] if len(codes) == 1 else ""),
         rate(),
         methods(),
     )
@@ -216,8 +361,9 @@ async def price_basket(deps: Pricing, request: BasketRequest) -> PricedBasket:
 
 
 async def price_placement(deps: Pricing, order: OrderRequest) -> PricedOrder:
-    """What an order costs (its total is what is authorized), by price_basket."""
-    return priced_order(await price_basket(deps, basket_of(order)))
+    """What an order costs (its total is what is authorized), by price_basket
+    from fresh inputs: never a cached price."""
+    return priced_order(await price_basket(deps, basket_of(order), cached=False))
 
 
 # ---------------------------------------------------------------- promotions
@@ -275,7 +421,10 @@ def validate_promotion(promotion: Promotion) -> Promotion:
 
 async def create_promotion(deps: Pricing, promotion: Promotion) -> Promotion:
     """Stored once per id: a repeat with the same idempotency key returns the first."""
-    return await deps.tables.insert_promotion(validate_promotion(promotion))
+    try:
+        return await deps.tables.insert_promotion(validate_promotion(promotion))
+    finally:
+        deps.invalidate("promotions")
 
 
 async def list_promotions(deps: Pricing, limit: int, page_token: str) -> Page[Promotion]:
@@ -289,7 +438,10 @@ async def end_promotion(deps: Pricing, promotion_id: str) -> Promotion:
     bad = Violations()
     bad.require("promotion_id", promotion_id)
     bad.raise_if_any()
-    ended = await deps.tables.end_promotion(promotion_id, deps.now())
+    try:
+        ended = await deps.tables.end_promotion(promotion_id, deps.now())
+    finally:
+        deps.invalidate("promotions")
     if ended is None:
         raise NotFound(
             f"promotion {promotion_id} not found", resource_type="promotion", ids=[promotion_id]
@@ -315,7 +467,10 @@ async def put_tax_region(deps: Pricing, region: TaxRegionRecord) -> TaxRegionRec
     if not 0 <= region.rate_bps <= pricing.BPS:
         bad.add("tax_region.rate_bps", "must be between 0 and 10000")
     bad.raise_if_any()
-    return await deps.tables.put_tax_region(region)
+    try:
+        return await deps.tables.put_tax_region(region)
+    finally:
+        deps.invalidate("tax")
 
 
 async def create_shipping_method(deps: Pricing, method: ShippingMethod) -> ShippingMethod:
@@ -334,7 +489,11 @@ async def create_shipping_method(deps: Pricing, method: ShippingMethod) -> Shipp
         if len(country) != 2 or not country.isalpha() or not country.isupper():
             bad.add("shipping_method.countries", f"{country!r} is not an ISO 3166-1 alpha-2 code")
     bad.raise_if_any()
-    if not await deps.tables.insert_shipping_method(method):
+    try:
+        inserted = await deps.tables.insert_shipping_method(method)
+    finally:
+        deps.invalidate("methods")
+    if not inserted:
         raise AlreadyExists(f"shipping method {method.method_id} already exists")
     return method
 
@@ -348,6 +507,7 @@ __all__ = [
     "Catalog",
     "Pricing",
     "PricingTables",
+    "QuoteCache",
     "TaxProvider",
     "create_promotion",
     "create_shipping_method",

@@ -83,10 +83,14 @@ class FakeTables:
             self.promotions[promotion_id] = found = replace(found, ended_at=at)
         return found
 
-    async def promotions_for(self, now: datetime, code: str) -> list[Promotion]:
-        return [
-            p for p in self.promotions.values() if (not p.code and p.live_at(now)) or p.code == code
-        ]
+    async def promotions_for(
+        self, now: datetime, code: str, starting_by: datetime | None = None
+    ) -> list[Promotion]:
+        def live(p: Promotion) -> bool:
+            ended = min(p.ends_at, p.ended_at or p.ends_at)
+            return p.starts_at <= (starting_by or now) and ended > now
+
+        return [p for p in self.promotions.values() if (not p.code and live(p)) or p.code == code]
 
     async def put_tax_region(self, region: TaxRegionRecord) -> TaxRegionRecord:
         self.rates[region.region] = region

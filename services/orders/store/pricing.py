@@ -100,12 +100,15 @@ class PostgresPricingTables:
             await uow.commit()
         return _promotion(row) if row is not None else None
 
-    async def promotions_for(self, now: datetime, code: str) -> list[Promotion]:
-        """Automatic promotions live at `now`, and every promotion with `code`
-        (live or not, so a refusal can say why)."""
+    async def promotions_for(
+        self, now: datetime, code: str, starting_by: datetime | None = None
+    ) -> list[Promotion]:
+        """Automatic promotions live at `now` (with `starting_by`: also those
+        starting by then, for a cache kept that long), and every promotion with
+        `code` (live or not, so a refusal can say why)."""
         live = and_(
             promotions.c.code == "",
-            promotions.c.starts_at <= now,
+            promotions.c.starts_at <= (starting_by or now),
             promotions.c.ends_at > now,
             or_(promotions.c.ended_at.is_(None), promotions.c.ended_at > now),
         )
