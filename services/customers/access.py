@@ -31,7 +31,8 @@ ACCESS = AccessTable(
             Role.ADMIN,
             Role.WORKFLOW,
             own_customer="customer_id",
-            services=("orders",),
+            # Merged ids for the orders and payments services' object checks.
+            services=("orders", "payments"),
         ),
         "RecordActivity": _WORKFLOW,
         "ListActivities": _OWN,

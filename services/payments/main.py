@@ -8,13 +8,19 @@ import logging
 from datetime import timedelta
 from typing import Literal
 
+from omni.customers.v1 import customers_pb2_grpc
+from omni.orders.v1 import orders_pb2_grpc
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
+from services.common.channels import open_channel
+from services.common.customer_merges import CustomerMerges
 from services.common.db import Database
+from services.common.identity import always, service_identity
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
 from services.payments.access import ACCESS
 from services.payments.adapters import dev_provider
 from services.payments.adapters.expiry_sweep import sweep_forever
+from services.payments.adapters.orders import OrdersAsCaller, forward_caller
 from services.payments.adapters.provider import DEFAULT_TIMEOUT_SECONDS
 from services.payments.service import PaymentsServicer
 from services.payments.store import gift_cards, payments, store_credit
@@ -32,6 +38,10 @@ DEV_PROVIDER_POOL_SIZE = 5
 
 class PaymentsSettings(ServiceSettings):
     grpc_port: int = 50054
+    # Object checks (access.py): who may see an order (GetOrder asked as the
+    # caller) and which customer ids are one after merges.
+    orders_addr: str = "127.0.0.1:50052"
+    customers_addr: str = "127.0.0.1:50053"
     # Required: which provider cards go to. Only "dev" so far (`omni up` and the
     # tests set it); Stripe or Adyen would plug in behind adapters.provider.
     payment_provider: Literal["dev"]
@@ -73,13 +83,23 @@ async def run(settings: PaymentsSettings) -> None:
         provider=dev_provider.DevPaymentProvider(provider_database),
         policy=settings.policy(),
     )
-    servicer = PaymentsServicer(app)
+    orders_channel = open_channel(settings.orders_addr, forward_caller)
+    customers_channel = open_channel(settings.customers_addr, always(service_identity("payments")))
+    servicer = PaymentsServicer(
+        app, orders=OrdersAsCaller(orders_pb2_grpc.OrdersServiceStub(orders_channel)).order_visible
+    )
+    merges = CustomerMerges(customers_pb2_grpc.CustomersServiceStub(customers_channel))
     sweeper = asyncio.create_task(sweep_forever(app, settings.expiry_sweep_interval_seconds))
 
     async def stop_sweeping() -> None:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+
+    async def stop() -> None:
+        await orders_channel.close()
+        await customers_channel.close()
+        await provider_database.dispose()
 
     await serve(
         settings=settings,
@@ -88,9 +108,9 @@ async def run(settings: PaymentsSettings) -> None:
             servicer, server
         ),
         service_names=[SERVICE_NAME],
-        access=ACCESS,
+        access=ACCESS.with_same_customer(merges.same_customer),
         on_stopping=stop_sweeping,
-        on_stop=provider_database.dispose,
+        on_stop=stop,
     )
 
 

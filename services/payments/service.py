@@ -11,12 +11,20 @@ import grpc
 from omni.payments.v1 import payments_pb2 as pb
 from omni.payments.v1 import payments_pb2_grpc
 from services.payments import use_cases
+from services.payments.access import OrderVisible, check_reference_visible
 from services.payments.use_cases import App
 
 
+async def _no_orders_service(reference: str) -> bool:
+    """Without the orders service to ask, no customer or associate sees payments."""
+    return False
+
+
 class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, orders: OrderVisible = _no_orders_service) -> None:
         self._app = app
+        # Who may see which order: its owner check is the orders service's.
+        self._order_visible = orders
 
     async def AuthorizePayment(
         self, request: pb.AuthorizePaymentRequest, context: grpc.aio.ServicerContext
@@ -46,6 +54,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def ListPayments(
         self, request: pb.ListPaymentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPaymentsResponse:
+        await check_reference_visible(self._order_visible, request.reference)
         return await use_cases.list_payments(self._app, request)
 
     async def ListProviderOperations(
