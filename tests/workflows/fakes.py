@@ -75,6 +75,10 @@ class FakeServices:
     # What FindSources answers for "pickup" (a rerouted pickup), best first.
     pickup_sources: list[str] = field(default_factory=list)
     pickup_window_hours: float = 48.0
+    # The store clocks get_location answers (0: the journey's defaults), by
+    # location id ("" for every location not listed).
+    pick_sla_minutes: dict[str, float] = field(default_factory=dict)
+    curbside_sla_minutes: float = 0.0
     # Payments ListPayments returns (for returns).
     payments: dict[str, PaymentInfo] = field(default_factory=dict)
 
@@ -183,7 +187,15 @@ class FakeServices:
     async def get_location(self, request: GetLocationInput) -> LocationInfo:
         await self._enter("get_location", request)
         return LocationInfo(
-            request.location_id, "Store", self.pickup_window_hours, lat=41.5, lon=-72.5
+            request.location_id,
+            "Store",
+            self.pickup_window_hours,
+            lat=41.5,
+            lon=-72.5,
+            pick_sla_minutes=self.pick_sla_minutes.get(
+                request.location_id, self.pick_sla_minutes.get("", 0.0)
+            ),
+            curbside_sla_minutes=self.curbside_sla_minutes,
         )
 
     @activity.defn(name="inventory.adjust_stock")

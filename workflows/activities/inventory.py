@@ -148,6 +148,8 @@ class InventoryActivities:
             pickup_window_hours=location.pickup_window_hours,
             lat=location.point.lat,
             lon=location.point.lon,
+            pick_sla_minutes=location.pick_sla_minutes,
+            curbside_sla_minutes=location.curbside_sla_minutes,
         )
 
     @activity.defn(name="inventory.adjust_stock")

@@ -82,6 +82,11 @@ class LocationInfo:
     # Where it is: a rerouted pickup goes to the store nearest to it.
     lat: float = 0.0
     lon: float = 0.0
+    # The store's clocks (fractional minutes; 0: the journey's defaults): a
+    # pick not done within pick_sla_minutes is overdue, within twice that it is
+    # rerouted; a curbside hand-off is overdue curbside_sla_minutes after arrival.
+    pick_sla_minutes: float = 0.0
+    curbside_sla_minutes: float = 0.0
 
 
 @dataclass
@@ -187,6 +192,8 @@ class FulfillmentRecord:
     pickup_code: str = ""
     carrier: str = ""
     tracking_number: str = ""
+    # The store's work on it is late (pick SLA, curbside hand-off SLA).
+    overdue: bool = False
 
 
 @dataclass

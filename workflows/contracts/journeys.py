@@ -36,6 +36,8 @@ RETRY_REFUND_UPDATE = "retry_refund"  # returns: an operator retries a refused r
 # Signal from a return to its order's journey: these units came back before the
 # order's final capture (ReturnedInput).
 RETURNED_SIGNAL = "returned"
+# BOPIS, curbside: the customer is outside (ArrivedInput); starts the hand-off clock.
+ARRIVED_SIGNAL = "customer_arrived"
 STATUS_QUERY = "status"
 
 # Search attributes registered on the Temporal server (name -> its indexed
@@ -150,6 +152,9 @@ class OrderInput:
     # Set when the orders service reserved and authorized: the journey confirms
     # the hold (or compensates) and goes on; the `place` update answers at once.
     placed: PlacedInput | None = None
+    # The most locations one fulfillment's lines go through when rejected or
+    # late (the first included); 0: 3 (workflows/order/reroute.py).
+    max_reroute_locations: int = 0
     # Set by the orders service's recovery for an order whose placement was
     # interrupted before its journey started: give back the hold (at
     # placed.location_id, when one was chosen) and void every authorization
@@ -191,6 +196,18 @@ class HandoverInput:
     fulfillment_id: str
     pickup_code: str
     actor: str = ""
+    # What the customer took (a partial handover); empty: everything picked.
+    # Units left out are released at the store and not charged.
+    lines: list[LineInput] = field(default_factory=list)
+
+
+@dataclass
+class ArrivedInput:
+    """Curbside: the customer of a ready pickup says they are outside (the
+    customer_arrived signal; the first arrival starts the hand-off clock)."""
+
+    fulfillment_id: str
+    note: str = ""
 
 
 @dataclass

@@ -27,11 +27,13 @@ from workflows.order.policies import (
     run_local_activity,
 )
 from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
+from workflows.order.sla import STORE_SLAS_PATCH, StoreWatch, watch_store_work
 from workflows.order.steps import OrderJourney
 from workflows.order.updates import (
     OrderUpdates,
     check_pick,
     check_store_action,
+    invalid_pick,
     placement_answered,
 )
 
@@ -47,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities.inventory import InventoryActivities
     from workflows.contracts.activities import GetLocationInput, LocationInfo, NotificationInput
     from workflows.contracts.journeys import (
+        ARRIVED_SIGNAL,
         BOPIS_WORKFLOW,
         ERROR_PICKUP_LOCKED,
         ERROR_WRONG_PICKUP_CODE,
@@ -54,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         PICK_UPDATE,
         PICKUP_CODE_UPDATE,
         ActionResult,
+        ArrivedInput,
         CancelInput,
         HandoverInput,
         OrderInput,
@@ -89,6 +93,8 @@ class BopisWorkflow(OrderUpdates):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         self.journey = OrderJourney(order=order, fulfillment_type=FulfillmentType.PICKUP)
+        # The store clocks: pick SLA, curbside hand-off (workflows/order/sla.py).
+        self.watch = StoreWatch()
         if order.placed is not None:
             self.journey.adopt(order.placed, show=False)
 
@@ -102,7 +108,16 @@ class BopisWorkflow(OrderUpdates):
                 window = await self._pickup_window()
             # Several fulfillments: the window starts once every open one is ready.
             ready = lambda: journey.status == OrderStatus.READY_FOR_PICKUP  # noqa: E731
-            if workflow.patched(DEADLINES_PATCH):
+            if workflow.patched(STORE_SLAS_PATCH):
+                # The store's clocks run for the order's whole life: a late pick
+                # is overdue, then rerouted (or its lines cancelled); a curbside
+                # customer kept waiting is told it is coming.
+                clocks = asyncio.create_task(watch_store_work(journey, self.watch, lambda: False))
+                await workflow.wait_condition(lambda: ready() or journey.finished)
+                if journey.status == OrderStatus.READY_FOR_PICKUP:
+                    await self._await_collection(window)
+                await clocks
+            elif workflow.patched(DEADLINES_PATCH):
                 # Nobody picks in time: the fulfillment goes to the next store
                 # (a fresh deadline there), or is cancelled with everything given back.
                 await wait_with_deadlines(
@@ -247,6 +262,12 @@ class BopisWorkflow(OrderUpdates):
     def validate_pick(self, request: PickInput) -> None:
         check_pick(self.journey, request)
 
+    @workflow.signal(name=ARRIVED_SIGNAL)
+    def customer_arrived(self, request: ArrivedInput) -> None:
+        """Curbside: the customer is outside; the first arrival starts the
+        hand-off clock (the orders service checked it is a ready pickup)."""
+        self.watch.arrived(request.fulfillment_id)
+
     @workflow.update(name=HANDOVER_UPDATE)
     async def handover(self, request: HandoverInput) -> ActionResult:
         journey = self.journey
@@ -265,9 +286,27 @@ class BopisWorkflow(OrderUpdates):
                 )
             who = request.actor or "store"
             what = f"{fulfillment.fulfillment_id} " if fulfillment.number > 1 else ""
-            await journey.deliver(
-                fulfillment, FulfillmentStatus.PICKED_UP, f"{what}handed over by {who}"
-            )
+            picked = dict(fulfillment.picked)
+            left = ""
+            if request.lines:
+                # A partial handover: only what was taken is committed and
+                # charged; the rest of the hold goes back at this store.
+                taken = {line.sku: line.quantity for line in request.lines}
+                fulfillment.picked = {sku: taken[sku] for sku in picked if taken.get(sku, 0) > 0}
+                not_taken = [
+                    f"{sku} x{quantity - fulfillment.picked.get(sku, 0)}"
+                    for sku, quantity in picked.items()
+                    if fulfillment.picked.get(sku, 0) < quantity
+                ]
+                if not_taken:
+                    left = f"; not taken, released: {', '.join(not_taken)}"
+            try:
+                await journey.deliver(
+                    fulfillment, FulfillmentStatus.PICKED_UP, f"{what}handed over by {who}{left}"
+                )
+            except ApplicationError:
+                fulfillment.picked = picked  # refused whole: nothing changed
+                raise
             return journey.action_result(fulfillment)
 
     @handover.validator
@@ -282,6 +321,10 @@ class BopisWorkflow(OrderUpdates):
         locked = rules.pickup_locked(fulfillment.wrong_codes)
         if locked is not None:
             raise ApplicationError(locked, type=ERROR_PICKUP_LOCKED, non_retryable=True)
+        if request.lines:
+            problem = rules.handover_problem(fulfillment.picked, request.lines)
+            if problem is not None:
+                raise invalid_pick(problem)
         return fulfillment
 
     @workflow.update(name=PICKUP_CODE_UPDATE)

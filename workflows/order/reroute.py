@@ -40,6 +40,11 @@ with workflow.unsafe.imports_passed_through():
 REROUTE_SHORT_PICK_PATCH = "reroute-short-pick"
 # Runs started before every wait had a deadline replay without the timers.
 DEADLINES_PATCH = "fulfillment-deadlines"
+# Runs started before the reroute limit reroute without one.
+REROUTE_LIMIT_PATCH = "reroute-limit"
+# The most locations one fulfillment's lines go through (the first included)
+# when the order does not say (OrderInput.max_reroute_locations 0).
+DEFAULT_REROUTE_LOCATIONS = 3
 
 
 async def wait_with_deadlines(
@@ -121,6 +126,8 @@ async def take_pick(
     }
     fulfillment.status = status
     fulfillment.pickup_code = pickup_code
+    # Picked: the pick is no longer late (the curbside clock may say so again).
+    fulfillment.overdue = False
     rest, moved = await _reroute_unpicked(journey, fulfillment)
     journey.status = journey.live_status()
     await journey.record(
@@ -234,6 +241,10 @@ async def _reroute(
     is the caller's to settle — after this one is in place, so a failure in
     between leaves a hold the saga releases, never a line held nowhere."""
     tried = [*origin.tried, origin.location_id]
+    limit = journey.order.max_reroute_locations or DEFAULT_REROUTE_LOCATIONS
+    if len(tried) >= limit and workflow.patched(REROUTE_LIMIT_PATCH):
+        workflow.logger.info("%s: %d locations tried, no reroute", origin.fulfillment_id, limit)
+        return None
     number = len(journey.fulfillments) + 1
     for location_id in await _alternatives(journey, lines, tried):
         try:

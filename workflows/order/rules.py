@@ -189,6 +189,27 @@ def pick_problem(ordered: dict[str, int], picked: Sequence[PickedLine]) -> str |
     return None
 
 
+def handover_problem(picked: dict[str, int], taken: Sequence[PickedLine]) -> str | None:
+    """What is wrong with a partial handover of a pickup that holds `picked`
+    (sku -> quantity picked); None when it may be taken. A sku left out was
+    not taken (refused, or found damaged at the counter); taking nothing at
+    all is a cancel, not a handover."""
+    seen: set[str] = set()
+    for line in taken:
+        if picked.get(line.sku, 0) <= 0:
+            return f"{line.sku} was not picked for this pickup"
+        if line.sku in seen:
+            return f"{line.sku} is listed twice"
+        seen.add(line.sku)
+        if line.quantity < 0:
+            return f"{line.sku}: quantity must not be negative"
+        if line.quantity > picked[line.sku]:
+            return f"{line.sku}: taken {line.quantity}, picked {picked[line.sku]}"
+    if sum(line.quantity for line in taken) == 0:
+        return "nothing was taken; cancel the order instead"
+    return None
+
+
 # ---------------------------------------------------------------- cancel, return
 
 

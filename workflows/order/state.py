@@ -66,6 +66,9 @@ class Fulfillment:
     tracking_number: str = ""
     # Where its lines were before (a reroute never sends them back there).
     tried: list[str] = field(default_factory=list)
+    # The store's work on it is late: not picked within the pick SLA, or a
+    # curbside customer not served within the hand-off SLA (workflows/order/sla.py).
+    overdue: bool = False
 
     @property
     def fulfillment_id(self) -> str:
@@ -110,6 +113,7 @@ class Fulfillment:
             pickup_code=self.pickup_code,
             carrier=self.carrier,
             tracking_number=self.tracking_number,
+            overdue=self.overdue,
         )
 
 

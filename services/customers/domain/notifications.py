@@ -47,6 +47,17 @@ NOTIFICATION_TEMPLATES: dict[NotificationKind, tuple[bool, str, str]] = {
         "Your refund is on its way",
         "We refunded {amount} for return {return_id}.",
     ),
+    Kind.CURBSIDE_COMING: (
+        False,
+        "Your order is on its way out",
+        "Sorry for the wait: order {order_id} is being brought out to you now.",
+    ),
+    Kind.PAYMENT_NEEDED: (
+        False,
+        "Your order needs a new payment method",
+        "We could not renew the payment for order {order_id}. Add a new payment"
+        " method by {deadline} or the order will be cancelled.",
+    ),
     Kind.CART_REMINDER: (
         True,
         "You left something in your cart",
