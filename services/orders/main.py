@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import signal
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import Client
 
 from omni.customers.v1 import customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from omni.payments.v1 import payments_pb2_grpc
 from services.common.channels import open_channel
 from services.common.db import Database
 from services.common.identity import always, service_identity
@@ -21,7 +28,11 @@ from services.orders.access import ACCESS
 from services.orders.adapters.catalog import InventoryCatalog
 from services.orders.adapters.customers import CustomerMerges
 from services.orders.adapters.journeys import TemporalJourneys
+from services.orders.adapters.payments import PaymentsClient
+from services.orders.adapters.placement import TemporalPlacements
 from services.orders.adapters.products import InventoryProducts
+from services.orders.adapters.stock import InventoryStock
+from services.orders.placement import Placing, recover_placements
 from services.orders.quoting import Pricing, QuoteCache
 from services.orders.service import OrdersServicer
 from services.orders.store import PostgresStorage
@@ -42,12 +53,57 @@ class OrdersSettings(ServiceSettings):
     # How long PlaceOrder waits for the journey's answer (stock + payment).
     place_timeout_seconds: float = 60.0
     action_timeout_seconds: float = 30.0
+    # Placement taken by this service (services/orders/placement.py): it
+    # authorizes at payments itself. False leaves placing to the journey's
+    # `place` update (the path before issue 10).
+    payments_addr: str = "127.0.0.1:50054"
+    placement_by_orders: bool = True
+    # Recovery: a pending placement nobody moved for this long is given back
+    # (its journey started with `abandoned`); looked for this often.
+    placement_recovery_after_seconds: float = 120.0
+    placement_recovery_every_seconds: float = 30.0
+    # Test stacks only (tests/faults/test_placement_crash.py): when this file
+    # names a placement step, the process kills itself (SIGKILL) right after
+    # that step, once.
+    placement_fault_file: str = ""
+
+
+def failpoint(path: str) -> Callable[[str], None]:
+    """The placement checkpoint: kills this process after the step `path` names."""
+    if not path:
+        return lambda _step: None
+    armed = Path(path)
+
+    def checkpoint(step: str) -> None:
+        try:
+            wanted = armed.read_text().strip()
+        except OSError:
+            return
+        if wanted == step:
+            armed.unlink(missing_ok=True)
+            logging.getLogger(__name__).warning("failpoint: killed after %s", step)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return checkpoint
+
+
+async def recover_forever(deps: Dependencies, placing: Placing, every: float) -> None:
+    """Gives back the placements that stopped half way (a crash, a lost answer)."""
+    logger = logging.getLogger(__name__)
+    while True:
+        try:
+            while await recover_placements(deps, placing):
+                pass
+        except Exception:
+            logger.exception("placement recovery failed; trying again later")
+        await asyncio.sleep(every)
 
 
 async def run(settings: OrdersSettings) -> None:
     database = Database(settings.database_url)
     inventory_channel = open_channel(settings.inventory_addr, always(service_identity("orders")))
     customers_channel = open_channel(settings.customers_addr, always(service_identity("orders")))
+    payments_channel = open_channel(settings.payments_addr, always(service_identity("orders")))
 
     # Built before serving: no OMNI_CODEC_KEY, no start (services/common/temporal_codec.py).
     converter = data_converter()
@@ -67,28 +123,53 @@ async def run(settings: OrdersSettings) -> None:
         place_timeout=timedelta(seconds=settings.place_timeout_seconds),
         action_timeout=timedelta(seconds=settings.action_timeout_seconds),
     )
+    placing = (
+        Placing(
+            stock=InventoryStock(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
+            payments=PaymentsClient(payments_pb2_grpc.PaymentsServiceStub(payments_channel)),
+            placements=TemporalPlacements(journeys),
+            checkpoint=failpoint(settings.placement_fault_file),
+            recover_after=timedelta(seconds=settings.placement_recovery_after_seconds),
+        )
+        if settings.placement_by_orders
+        else None
+    )
+    dependencies = Dependencies(
+        storage=PostgresStorage(database),
+        journeys=journeys,
+        products=InventoryProducts(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
+        pricing=Pricing(
+            catalog=InventoryCatalog(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
+            tables=pricing_tables,
+            tax=pricing_tables,
+            cache=QuoteCache(settings.quote_cache_seconds),
+        ),
+        placing=placing,
+    )
     servicer = OrdersServicer(
         same_customer=CustomerMerges(
             customers_pb2_grpc.CustomersServiceStub(customers_channel)
         ).same_customer,
-        dependencies=Dependencies(
-            storage=PostgresStorage(database),
-            journeys=journeys,
-            products=InventoryProducts(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
-            pricing=Pricing(
-                catalog=InventoryCatalog(
-                    inventory_pb2_grpc.InventoryServiceStub(inventory_channel)
-                ),
-                tables=pricing_tables,
-                tax=pricing_tables,
-                cache=QuoteCache(settings.quote_cache_seconds),
-            ),
-        ),
+        dependencies=dependencies,
     )
+    recovery = (
+        asyncio.create_task(
+            recover_forever(dependencies, placing, settings.placement_recovery_every_seconds)
+        )
+        if placing is not None
+        else None
+    )
+
+    async def stop_recovery() -> None:
+        if recovery is not None:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
 
     async def on_stop() -> None:
         await inventory_channel.close()
         await customers_channel.close()
+        await payments_channel.close()
 
     await serve(
         settings=settings,
@@ -98,6 +179,7 @@ async def run(settings: OrdersSettings) -> None:
         ),
         service_names=[orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name],
         access=ACCESS,
+        on_stopping=stop_recovery,
         on_stop=on_stop,
     )
 

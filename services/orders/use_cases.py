@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from google.protobuf.message import Message
@@ -40,6 +40,7 @@ from services.orders.domain.records import (
 )
 from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
 from services.orders.domain.store_work import PickedLine
+from services.orders.placement import Placing, place_now, refused
 from services.orders.quoting import Pricing
 from workflows.contracts.journeys import PlacementResult, order_workflow_id, return_workflow_id
 from workflows.order.rules import StoreAction
@@ -64,6 +65,12 @@ class Records(Protocol):
         self, order_id: str, workflow_id: str, request: OrderRequest, priced: PricedOrder
     ) -> None: ...
     async def mark_rejected(self, order_id: str, refusal: BusinessRuleViolation) -> None: ...
+    # Placement taken by this service (placement.py, store/placements.py).
+    async def renew_placement(self, order_id: str) -> bool: ...
+    async def claim_stale_placements(self, older_than: timedelta, limit: int) -> list[str]: ...
+    async def mark_placed(
+        self, order_id: str, fulfillment: FulfillmentRecord, event: Event
+    ) -> bool: ...
     async def set_order_status(self, order_id: str, status: OrderStatus) -> None: ...
     async def upsert_fulfillment(self, fulfillment: FulfillmentRecord) -> None: ...
     async def append_order_event(self, order_id: str, event: Event) -> None: ...
@@ -152,6 +159,10 @@ class Dependencies:
     # The pricing function's inputs (services/orders/quoting.py); None prices
     # orders at their catalog prices alone (unit tests that predate pricing).
     pricing: Pricing | None = None
+    # Placement taken by this service (placement.py: hold, authorize, start
+    # the journey with them); None leaves all of it to the journey's `place`
+    # update (unit tests that predate it).
+    placing: Placing | None = None
 
 
 # ---------------------------------------------------------------- reading
@@ -253,11 +264,13 @@ async def list_store_tasks(
 
 
 async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) -> OrderRecord:
-    """Answers once the journey has reserved and authorized (or refused) it.
+    """Answers once stock is held and payment authorized (or refused).
 
     The key claims a pending order first and commits, so a retry or a
-    concurrent duplicate finds the same order id, and the journey (started
-    with the same id and update id) gives it the same answer."""
+    concurrent duplicate finds the same order id. With `deps.placing` this
+    service holds, authorizes and starts the journey itself (placement.py);
+    else the journey (started with the same id and update id) places it and
+    gives every retry the same answer."""
     validate_key(keyed.key)
     wanted = placing.validate_order_request(wanted)
     if deps.pricing is not None:
@@ -268,18 +281,26 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
         priced = placing.price_order(wanted.lines, catalog)
     placing.check_tenders_pay(wanted.tenders, priced.total)
 
+    claimed: list[str] = []
+
     async def claim(records: Records) -> str:
         order_id = placing.new_order_id()
         await records.insert_pending_order(order_id, order_workflow_id(order_id), wanted, priced)
+        claimed.append(order_id)
         return order_id
 
     order_id = await deps.storage.run_once(keyed, claim)
     order = await _read_order(deps, order_id, visible_only=False)
     if order.status == OrderStatus.REJECTED:
-        raise placing.placement_refused(
-            order.rejection_reason, order.rejection_message, order.rejection_details
+        raise refused(order)
+    if order.status == OrderStatus.PENDING and deps.placing is not None:
+        await place_now(
+            deps, deps.placing, order, wanted.tenders, order.location_id, fresh=bool(claimed)
         )
-    if order.status == OrderStatus.PENDING:
+        order = await _read_order(deps, order_id, visible_only=False)
+        if order.status == OrderStatus.REJECTED:
+            raise refused(order)
+    elif order.status == OrderStatus.PENDING:
         result = await deps.journeys.place(
             order, wanted.tenders, order.location_id or wanted.store_id
         )

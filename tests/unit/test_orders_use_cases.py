@@ -81,6 +81,10 @@ class State:
     orders: dict[str, OrderRecord] = field(default_factory=dict)
     returns: dict[str, ReturnRecord] = field(default_factory=dict)
     released: set[str] = field(default_factory=set)
+    # Placement taken by the orders service: pending orders whose lease ran
+    # out (a test says which), and those recovery took over.
+    stale: set[str] = field(default_factory=set)
+    abandoned: set[str] = field(default_factory=set)
 
 
 class FakeRecords:
@@ -124,6 +128,34 @@ class FakeRecords:
         order.rejection_reason = refusal.reason
         order.rejection_message = refusal.message
         order.rejection_details = dict(refusal.metadata)
+
+    async def renew_placement(self, order_id: str) -> bool:
+        order = self.state.orders[order_id]
+        if order.status != OrderStatus.PENDING or order_id in self.state.abandoned:
+            return False
+        self.state.stale.discard(order_id)
+        return True
+
+    async def claim_stale_placements(self, older_than: timedelta, limit: int) -> list[str]:
+        claimed = sorted(
+            order_id
+            for order_id in self.state.stale
+            if self.state.orders[order_id].status == OrderStatus.PENDING
+        )[:limit]
+        self.state.abandoned.update(claimed)
+        self.state.stale.difference_update(claimed)
+        return claimed
+
+    async def mark_placed(
+        self, order_id: str, fulfillment: FulfillmentRecord, event: Event
+    ) -> bool:
+        order = self.state.orders[order_id]
+        if order.status != OrderStatus.PENDING:
+            return False
+        order.status = OrderStatus.PLACED
+        order.fulfillments.append(fulfillment)
+        order.events.append(event)
+        return True
 
     async def set_order_status(self, order_id: str, status: OrderStatus) -> None:
         order = self.state.orders[order_id]

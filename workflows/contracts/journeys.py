@@ -91,6 +91,17 @@ def authorization_key(order_id: str, index: int) -> str:
     return f"{order_workflow_id(order_id)}/authorize/{index}"
 
 
+def void_key(order_id: str, index: int) -> str:
+    """The idempotency key of voiding tender `index`'s authorization (the
+    journey's saga uses the same: a void made by either is made once)."""
+    return f"{order_workflow_id(order_id)}/void/{index}"
+
+
+def first_fulfillment_id(order_id: str) -> str:
+    """The id of an order's first fulfillment (workflows/order/state.Fulfillment)."""
+    return f"{order_id}-F1"
+
+
 @dataclass
 class LineInput:
     sku: str

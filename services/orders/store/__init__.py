@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ from services.orders.domain.records import (
     TaskCursor,
 )
 from services.orders.domain.returns import RECEIVABLE_RETURN_STATUSES
-from services.orders.store import events, fulfillments, orders, returns, tasks
+from services.orders.store import events, fulfillments, orders, placements, returns, tasks
 from services.orders.store.tables import idempotency_keys
 from services.orders.use_cases import Keyed, Records
 
@@ -52,6 +52,17 @@ class PostgresRecords:
 
     async def set_order_status(self, order_id: str, status: OrderStatus) -> None:
         await orders.set_order_status(self.session, order_id, status)
+
+    async def renew_placement(self, order_id: str) -> bool:
+        return await placements.renew(self.session, order_id)
+
+    async def claim_stale_placements(self, older_than: timedelta, limit: int) -> list[str]:
+        return await placements.claim_stale(self.session, older_than, limit)
+
+    async def mark_placed(
+        self, order_id: str, fulfillment: FulfillmentRecord, event: Event
+    ) -> bool:
+        return await placements.mark_placed(self.session, order_id, fulfillment, event)
 
     async def upsert_fulfillment(self, fulfillment: FulfillmentRecord) -> None:
         await fulfillments.upsert_fulfillment(self.session, fulfillment)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -69,8 +70,15 @@ orders = Table(
     Column("shipping_method", String(64), nullable=False, server_default=""),
     Column("coupon_codes", JSONB, nullable=False, server_default="[]"),
     Column("promotions_applied", JSONB, nullable=False, server_default="[]"),
+    # Set when recovery took over a pending placement that stopped moving
+    # (store/placements.py); the journey it starts gives everything back.
+    Column("abandoned_at", DateTime(timezone=True), nullable=True),
     *_timestamps(),
     Index("ix_orders_customer_id", "customer_id"),
+    # Recovery's scan for placements that stopped moving (store/placements.py).
+    Index(
+        "ix_orders_pending_updated_at", "updated_at", postgresql_where=text("status = 'pending'")
+    ),
 )
 
 order_lines = Table(

@@ -1,0 +1,351 @@
+"""Placement taken by the orders service itself (issue 10): the short path that
+answers POST /v1/orders in tens of milliseconds.
+
+    pending row (the key's claim) -> hold at inventory (soft, PLACEMENT_HOLD_TTL)
+    -> one authorization per paying tender at payments (keys from the order id)
+    -> start `order-<id>` with what it got (OrderInput.placed) -> read model `placed`
+
+The journey then confirms the hold (or compensates) and goes on as always; it
+is still the one owner of the order from here to the end. A refusal (sold out,
+declined) gives back what this attempt took and is kept on the row, so a retry
+of the key is told the same; nothing reaches Temporal for it. An outcome that
+is unknown (a dependency down, an ambiguous timeout) is a 503 and the row stays
+pending: a retry of the key repeats every step with the same ids (inventory and
+payments answer a repeated id with the first outcome) and finds the same order.
+
+A pending row nobody moves for `Placing.recover_after` is taken over by
+`recover_placements` (the orders service runs it every few seconds): it starts
+the journey with `abandoned`, which releases the hold and voids every
+authorization made for the order, so none outlives a crash of this process at
+any step. When the journey had already started (the process died after the
+start), recovery finds it and records `placed` instead.
+
+Part of the application layer: use_cases.place_order calls `place_now` when
+the service is wired with a `Placing`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from omni.words import Channel, FulfillmentStatus, FulfillmentType, OrderStatus, ReservationStatus
+from services.common.errors import BusinessRuleViolation, DomainError, Unavailable
+from services.orders.domain import placing
+from services.orders.domain.placing import RequestedTender
+from services.orders.domain.records import (
+    Event,
+    FulfillmentLineRecord,
+    FulfillmentRecord,
+    OrderRecord,
+)
+from workflows.contracts.activities import PaymentInfo
+from workflows.contracts.journeys import (
+    PLACEMENT_HOLD_TTL_SECONDS,
+    AuthorizedTender,
+    OrderInput,
+    PlacedInput,
+    authorization_key,
+    first_fulfillment_id,
+    placement_hold_id,
+    void_key,
+)
+from workflows.order.rules import tender_amounts
+
+if TYPE_CHECKING:
+    from services.orders.use_cases import Dependencies
+
+logger = logging.getLogger(__name__)
+
+INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+NO_SOURCE = "NO_SOURCE"
+PLACEMENT_INTERRUPTED = "PLACEMENT_INTERRUPTED"
+# Recovery: how long a pending row may stand still, how often to look, how many at once.
+DEFAULT_RECOVER_AFTER = timedelta(minutes=2)
+DEFAULT_RECOVER_EVERY = timedelta(seconds=30)
+RECOVERY_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Hold:
+    reservation_id: str
+    # Where it is held: a retry of the same hold id gets the first hold back,
+    # wherever sourcing would send it now.
+    location_id: str
+    status: ReservationStatus | None
+
+
+class Stock(Protocol):
+    """Inventory (adapters/stock.py)."""
+
+    async def sources(
+        self, lines: list[tuple[str, int]], lat: float, lon: float, channel: Channel
+    ) -> list[str]: ...
+    async def hold(
+        self,
+        reservation_id: str,
+        order_id: str,
+        location_id: str,
+        lines: list[tuple[str, int]],
+        channel: Channel,
+        ttl_seconds: int,
+    ) -> Hold: ...
+    async def release(self, reservation_id: str) -> None: ...
+
+
+class Payments(Protocol):
+    """Payments (adapters/payments.py)."""
+
+    async def authorize(
+        self,
+        key: str,
+        reference: str,
+        tender: RequestedTender,
+        amount_minor: int,
+        currency: str,
+        channel: Channel,
+    ) -> PaymentInfo: ...
+    async def void(self, key: str, payment_id: str) -> None: ...
+
+
+class Placements(Protocol):
+    """Starting the order's journey (adapters/placement.py over Temporal)."""
+
+    async def start_placed(
+        self, order: OrderRecord, tenders: list[RequestedTender], placed: PlacedInput, store_id: str
+    ) -> bool: ...
+    async def start_abandoned(self, order: OrderRecord) -> bool: ...
+    async def started_with(self, order_id: str) -> OrderInput | None: ...
+
+
+def _no_checkpoint(_step: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Placing:
+    stock: Stock
+    payments: Payments
+    placements: Placements
+    # Called after each step ("row", "hold", "authorize/<i>", "start",
+    # "started"): the fault tests' failpoint kills the process there.
+    checkpoint: Callable[[str], None] = field(default=_no_checkpoint)
+    hold_ttl_seconds: int = PLACEMENT_HOLD_TTL_SECONDS
+    recover_after: timedelta = DEFAULT_RECOVER_AFTER
+
+
+def interrupted() -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        PLACEMENT_INTERRUPTED, "the order could not be placed; try again with a new key"
+    )
+
+
+@dataclass
+class _Attempt:
+    """One attempt at placing `order`: what it took so far."""
+
+    deps: Dependencies
+    placing: Placing
+    order: OrderRecord
+    tenders: list[RequestedTender]
+    # Stops before a step once recovery may have taken the row over.
+    give_up_at: float
+    hold: Hold | None = None
+    authorized: list[AuthorizedTender] = field(default_factory=list)
+
+    @property
+    def order_id(self) -> str:
+        return self.order.order_id
+
+    @property
+    def channel(self) -> Channel:
+        return self.order.channel
+
+    def _lines(self) -> list[tuple[str, int]]:
+        return [(line.sku, line.quantity) for line in self.order.lines]
+
+    def step(self, name: str) -> None:
+        self.placing.checkpoint(name)
+        if time.monotonic() > self.give_up_at:
+            raise Unavailable("the placement took too long; try again")
+
+    async def take_hold(self) -> Hold:
+        """At the pickup store, or at the best location that can ship it all."""
+        stock = self.placing.stock
+        hold_id = placement_hold_id(self.order_id)
+        if self.order.fulfillment_type == FulfillmentType.PICKUP:
+            candidates = [self.order.location_id]
+        else:
+            address = self.order.address
+            if address is None:
+                raise BusinessRuleViolation(NO_SOURCE, "the order has no address to ship to")
+            candidates = await stock.sources(self._lines(), address.lat, address.lon, self.channel)
+            if not candidates:
+                raise BusinessRuleViolation(
+                    NO_SOURCE, "no location can ship every line of this order"
+                )
+        last: BusinessRuleViolation | None = None
+        for location_id in candidates:
+            try:
+                return await stock.hold(
+                    hold_id,
+                    self.order_id,
+                    location_id,
+                    self._lines(),
+                    self.channel,
+                    self.placing.hold_ttl_seconds,
+                )
+            except BusinessRuleViolation as refusal:
+                if refusal.reason != INSUFFICIENT_STOCK:
+                    raise
+                # Someone took the stock since sourcing ranked it: the next one.
+                last = refusal
+        assert last is not None
+        raise last
+
+    async def authorize(self) -> None:
+        amounts = tender_amounts(self.tenders, self.order.total.amount_minor)
+        for index, (tender, amount) in enumerate(zip(self.tenders, amounts, strict=True)):
+            if amount <= 0:
+                continue
+            payment = await self.placing.payments.authorize(
+                authorization_key(self.order_id, index),
+                self.order_id,
+                tender,
+                amount,
+                self.order.total.currency,
+                self.channel,
+            )
+            self.authorized.append(AuthorizedTender(index, payment))
+            self.step(f"authorize/{index}")
+
+    async def give_back(self) -> None:
+        """Undoes what this attempt took (each undo is keyed: safe twice)."""
+        for tender in self.authorized:
+            await self.placing.payments.void(
+                void_key(self.order_id, tender.index), tender.payment.payment_id
+            )
+        if self.hold is not None:
+            await self.placing.stock.release(self.hold.reservation_id)
+
+
+async def _reject(deps: Dependencies, order_id: str, refusal: BusinessRuleViolation) -> None:
+    async with deps.storage.unit_of_work() as uow:
+        await uow.records.mark_rejected(order_id, refusal)
+        await uow.commit()
+
+
+async def mark_placed(deps: Dependencies, order: OrderRecord, location_id: str) -> None:
+    """The read model: placed, with its first fulfillment pending at `location_id`."""
+    now = deps.now()
+    fulfillment = FulfillmentRecord(
+        fulfillment_id=first_fulfillment_id(order.order_id),
+        order_id=order.order_id,
+        type=order.fulfillment_type,
+        location_id=location_id,
+        status=FulfillmentStatus.PENDING,
+        lines=[FulfillmentLineRecord(line.sku, line.quantity) for line in order.lines],
+        pickup_code="",
+        carrier="",
+        tracking_number="",
+        updated_at=now,
+    )
+    # The event the journey's own placement records.
+    event = Event(now, "placed", f"{order.fulfillment_type} from {location_id}")
+    async with deps.storage.unit_of_work() as uow:
+        await uow.records.mark_placed(order.order_id, fulfillment, event)
+        await uow.commit()
+
+
+async def place_now(
+    deps: Dependencies,
+    placing_: Placing,
+    order: OrderRecord,
+    tenders: list[RequestedTender],
+    store_id: str,
+    *,
+    fresh: bool,
+) -> None:
+    """Places a pending order (see the module); returns once it is `placed`,
+    raises its refusal (kept on the row) or Unavailable (row left pending)."""
+    attempt = _Attempt(
+        deps,
+        placing_,
+        order,
+        tenders,
+        give_up_at=time.monotonic() + placing_.recover_after.total_seconds() / 2,
+    )
+    if not fresh:
+        # A retry of the key: take the lease again, unless recovery has it.
+        async with deps.storage.unit_of_work() as uow:
+            renewed = await uow.records.renew_placement(order.order_id)
+            await uow.commit()
+        if not renewed:
+            raise interrupted()
+    attempt.step("row")
+    try:
+        attempt.hold = await attempt.take_hold()
+    except BusinessRuleViolation as refusal:
+        # Nothing was held: a cheap 422, no journey.
+        await _reject(deps, order.order_id, refusal)
+        raise
+    if attempt.hold.status != ReservationStatus.ACTIVE:
+        # A retry long after: the hold ran out or was given back. The journey
+        # gives back whatever else was taken for the order (all its payments).
+        await placing_.placements.start_abandoned(order)
+        raise interrupted()
+    attempt.step("hold")
+    try:
+        await attempt.authorize()
+    except BusinessRuleViolation as refusal:
+        await attempt.give_back()
+        await _reject(deps, order.order_id, refusal)
+        raise
+    attempt.step("start")
+    location_id = attempt.hold.location_id
+    placed = PlacedInput(location_id, attempt.hold.reservation_id, list(attempt.authorized))
+    if not await placing_.placements.start_placed(order, tenders, placed, store_id or location_id):
+        # A journey is there already: an earlier attempt's, or recovery's.
+        started = await placing_.placements.started_with(order.order_id)
+        if started is None or started.placed is None:
+            # Recovery is giving the placement back: so is this attempt.
+            await attempt.give_back()
+            raise interrupted()
+        location_id = started.placed.location_id
+    attempt.step("started")
+    await mark_placed(deps, order, location_id)
+
+
+async def recover_placements(deps: Dependencies, placing_: Placing) -> int:
+    """Takes over the placements that stopped moving (see the module); how many."""
+    async with deps.storage.unit_of_work() as uow:
+        order_ids = await uow.records.claim_stale_placements(placing_.recover_after, RECOVERY_BATCH)
+        await uow.commit()
+    for order_id in order_ids:
+        try:
+            async with deps.storage.unit_of_work() as uow:
+                order = await uow.records.load_order(order_id)
+            if order is None or order.status != OrderStatus.PENDING:
+                continue
+            if await placing_.placements.start_abandoned(order):
+                logger.warning("placement of %s stopped half way: given back", order_id)
+                continue
+            started = await placing_.placements.started_with(order_id)
+            if started is not None and started.placed is not None:
+                # It had started: the process stopped before recording it.
+                await mark_placed(deps, order, started.placed.location_id)
+                logger.warning("placement of %s had started: recorded placed", order_id)
+        except DomainError as error:
+            # Its lease was taken again: the next round tries it again.
+            logger.warning("recovering placement of %s failed: %s", order_id, error.message)
+    return len(order_ids)
+
+
+def refused(order: OrderRecord) -> BusinessRuleViolation:
+    return placing.placement_refused(
+        order.rejection_reason, order.rejection_message, order.rejection_details
+    )
