@@ -107,6 +107,13 @@ def downstream_key(request: Request, sub: str) -> str:
     return "gw-" + hashlib.sha256(f"{sub}\x00{key}".encode()).hexdigest()[:48]
 
 
+def action_key(request: Request, sub: str) -> str:
+    """The key an action (pick, handover, cancel, receive...) forwards so the
+    journey sees a retry as the same update: from (sub, Idempotency-Key), or
+    "" without the header (nothing derived: a repeat is a new action)."""
+    return downstream_key(request, sub) if request.headers.get(HEADER) else ""
+
+
 class _Recorder:
     """Holds the downstream response until it is stored, then sends it."""
 

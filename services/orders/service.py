@@ -47,7 +47,11 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     ) -> orders_pb2.CancelOrderResponse:
         await self._visible_order(request.order_id)
         order = await use_cases.cancel_order(
-            self._deps, request.order_id, request.reason, actor_of(request.actor)
+            self._deps,
+            request.order_id,
+            request.reason,
+            actor_of(request.actor),
+            key=request.idempotency_key,
         )
         return orders_pb2.CancelOrderResponse(order=mapping.order_proto(order))
 
@@ -85,6 +89,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             request.fulfillment_id,
             mapping.picked_lines(request),
             actor_of(request.actor),
+            key=request.idempotency_key,
         )
         return orders_pb2.PickFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -94,7 +99,11 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.HandoverFulfillmentRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.HandoverFulfillmentResponse:
         fulfillment = await use_cases.hand_over_fulfillment(
-            self._deps, request.fulfillment_id, request.pickup_code, actor_of(request.actor)
+            self._deps,
+            request.fulfillment_id,
+            request.pickup_code,
+            actor_of(request.actor),
+            key=request.idempotency_key,
         )
         return orders_pb2.HandoverFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -109,6 +118,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             request.carrier,
             request.tracking_number,
             actor_of(request.actor),
+            key=request.idempotency_key,
         )
         return orders_pb2.ShipFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -118,7 +128,11 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.RejectFulfillmentRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.RejectFulfillmentResponse:
         fulfillment = await use_cases.reject_fulfillment(
-            self._deps, request.fulfillment_id, request.reason, actor_of(request.actor)
+            self._deps,
+            request.fulfillment_id,
+            request.reason,
+            actor_of(request.actor),
+            key=request.idempotency_key,
         )
         return orders_pb2.RejectFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -182,6 +196,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             request.location_id,
             mapping.return_lines(list(request.lines)),
             actor_of(request.actor),
+            key=request.idempotency_key,
         )
         return orders_pb2.ReceiveReturnResponse(**{"return": mapping.return_proto(record)})
 

@@ -130,13 +130,27 @@ class Journeys(Protocol):
         self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str
     ) -> None: ...
     async def ship(
-        self, fulfillment: FulfillmentRecord, carrier: str, tracking_number: str, actor: str
+        self,
+        fulfillment: FulfillmentRecord,
+        carrier: str,
+        tracking_number: str,
+        actor: str,
+        *,
+        key: str = "",
     ) -> None: ...
-    async def reject(self, fulfillment: FulfillmentRecord, reason: str, actor: str) -> None: ...
+    async def reject(
+        self, fulfillment: FulfillmentRecord, reason: str, actor: str, *, key: str = ""
+    ) -> None: ...
     async def issue_pickup_code(self, fulfillment: FulfillmentRecord, actor: str) -> None: ...
     async def start_return(self, record: ReturnRecord) -> None: ...
     async def receive_return(
-        self, record: ReturnRecord, location_id: str, lines: list[ReturnRequestLine], actor: str
+        self,
+        record: ReturnRecord,
+        location_id: str,
+        lines: list[ReturnRequestLine],
+        actor: str,
+        *,
+        key: str = "",
     ) -> None: ...
 
 
@@ -159,6 +173,9 @@ class Dependencies:
     # The pricing function's inputs (services/orders/quoting.py); None prices
     # orders at their catalog prices alone (unit tests that predate pricing).
     pricing: Pricing | None = None
+    # The associates registry (services/orders/staff.py); None accepts any
+    # associate id (unit tests that predate the registry).
+    staff: Staff | None = None
     # Placement taken by this service (placement.py: hold, authorize, start
     # the journey with them); None leaves all of it to the journey's `place`
     # update (unit tests that predate it).
@@ -273,6 +290,10 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
     gives every retry the same answer."""
     validate_key(keyed.key)
     wanted = placing.validate_order_request(wanted)
+    if deps.staff is not None:
+        # Staff credit goes only to active associates of the registry (issue 14).
+        await check_active(deps.staff, "associate_id", wanted.associate_id)
+        await check_active(deps.staff, "referral_associate_id", wanted.referral_associate_id)
     if deps.pricing is not None:
         # The one pricing function: the total authorized is the quote's total.
         priced = await quoting.price_placement(deps.pricing, wanted)
@@ -315,6 +336,10 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
 
 
 # ---------------------------------------------------------------- actions forwarded to the journey
+# Each takes the caller's idempotency key ("" without one) and forwards it:
+# the journey's update id derives from it, so a retry whose first answer was
+# lost gets that answer (Temporal keeps it), not a 409.
+
 
 
 async def cancel_order(deps: Dependencies, order_id: str, reason: str, actor: str) -> OrderRecord:
@@ -339,32 +364,41 @@ async def hand_over_fulfillment(
     deps: Dependencies, fulfillment_id: str, pickup_code: str, actor: str
 ) -> FulfillmentRecord:
     _required(pickup_code=pickup_code)
+    _action_key(key)
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
     access.check_store_work(fulfillment_id, fulfillment.location_id)
     store_work.check_kind(StoreAction.HAND_OVER, fulfillment.type)
-    await deps.journeys.hand_over(fulfillment, pickup_code, actor)
+    await deps.journeys.hand_over(fulfillment, pickup_code, actor, key=key)
     return await _read_fulfillment(deps, fulfillment_id)
 
 
 async def ship_fulfillment(
-    deps: Dependencies, fulfillment_id: str, carrier: str, tracking_number: str, actor: str
+    deps: Dependencies,
+    fulfillment_id: str,
+    carrier: str,
+    tracking_number: str,
+    actor: str,
+    *,
+    key: str = "",
 ) -> FulfillmentRecord:
     _required(carrier=carrier, tracking_number=tracking_number)
+    _action_key(key)
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
     access.check_store_work(fulfillment_id, fulfillment.location_id)
     store_work.check_kind(StoreAction.SHIP, fulfillment.type)
-    await deps.journeys.ship(fulfillment, carrier, tracking_number, actor)
+    await deps.journeys.ship(fulfillment, carrier, tracking_number, actor, key=key)
     return await _read_fulfillment(deps, fulfillment_id)
 
 
 async def reject_fulfillment(
-    deps: Dependencies, fulfillment_id: str, reason: str, actor: str
+    deps: Dependencies, fulfillment_id: str, reason: str, actor: str, *, key: str = ""
 ) -> FulfillmentRecord:
     """The store cannot do it: the journey reroutes or cancels its lines."""
     store_work.validate_reject_reason(reason)
+    _action_key(key)
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
     access.check_store_work(fulfillment_id, fulfillment.location_id)
-    await deps.journeys.reject(fulfillment, reason, actor)
+    await deps.journeys.reject(fulfillment, reason, actor, key=key)
     return await _read_fulfillment(deps, fulfillment_id)
 
 
@@ -439,22 +473,54 @@ async def receive_return(
     location_id: str,
     lines: list[ReturnRequestLine],
     actor: str,
+    *,
+    key: str = "",
 ) -> ReturnRecord:
-    """A mail return's parcel arrived: the journey restocks and refunds it."""
+    """A mail return's parcel arrived: the journey restocks and refunds it.
+    A retry with the caller's key of a receipt that went through (its answer
+    lost) is asked of the journey, which answers it as the first time."""
     _required(return_id=return_id)
+    _action_key(key)
+    past_receipt: Conflict | None = None
     async with deps.storage.unit_of_work() as uow:
         record = await _return(uow.records, return_id)
-        returns.check_receivable(record.method, record.status)
         returns.validate_receipt(
             location_id, {line.sku: line.quantity for line in record.lines}, lines
         )
-        if not await uow.records.claim_receiving_location(return_id, location_id):
-            raise Conflict(
-                "INVALID_STATE", "this return is already being received at another location"
-            )
-        await uow.commit()
-    await deps.journeys.receive_return(record, location_id, lines, actor)
+        try:
+            returns.check_receivable(record.method, record.status)
+        except Conflict as refusal:
+            if not key:
+                raise
+            past_receipt = refusal
+        if past_receipt is None:
+            if not await uow.records.claim_receiving_location(return_id, location_id):
+                raise Conflict(
+                    "INVALID_STATE", "this return is already being received at another location"
+                )
+            await uow.commit()
+    if past_receipt is not None:
+        await _retried_receipt(deps, record, location_id, lines, actor, key, past_receipt)
+    else:
+        await deps.journeys.receive_return(record, location_id, lines, actor, key=key)
     return await _read_return(deps, return_id)
+
+
+async def _retried_receipt(
+    deps: Dependencies,
+    record: ReturnRecord,
+    location_id: str,
+    lines: list[ReturnRequestLine],
+    actor: str,
+    key: str,
+    refusal: Conflict,
+) -> None:
+    """The return is past receipt: only the journey knows whether this key's
+    receipt was the one. If it was, it answers; if not, the refusal stands."""
+    try:
+        await deps.journeys.receive_return(record, location_id, lines, actor, key=key)
+    except Conflict:
+        raise refusal from None
 
 
 # ---------------------------------------------------------------- progress from the journeys

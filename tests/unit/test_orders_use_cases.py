@@ -381,29 +381,44 @@ class FakeJourneys:
 
     async def cancel(self, order_id: str, reason: str, actor: str) -> None:
         self.calls.append(("cancel", order_id))
+        self.keys.append(("cancel", key))
         self._refuse()
         self._order(order_id).status = OrderStatus.CANCELLED
 
     async def pick(
-        self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str
+        self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str, *, key: str = ""
     ) -> None:
         self.calls.append(("pick", fulfillment.fulfillment_id))
+        self.keys.append(("pick", key))
         self._refuse()
         for f in self._order(fulfillment.order_id).fulfillments:
             f.status = FulfillmentStatus.READY_FOR_PICKUP
 
-    async def hand_over(self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str) -> None:
+    async def hand_over(
+        self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str, *, key: str = ""
+    ) -> None:
         self.calls.append(("hand_over", fulfillment.fulfillment_id))
+        self.keys.append(("hand_over", key))
         self._refuse()
 
     async def ship(
-        self, fulfillment: FulfillmentRecord, carrier: str, tracking_number: str, actor: str
+        self,
+        fulfillment: FulfillmentRecord,
+        carrier: str,
+        tracking_number: str,
+        actor: str,
+        *,
+        key: str = "",
     ) -> None:
         self.calls.append(("ship", fulfillment.fulfillment_id))
+        self.keys.append(("ship", key))
         self._refuse()
 
-    async def reject(self, fulfillment: FulfillmentRecord, reason: str, actor: str) -> None:
+    async def reject(
+        self, fulfillment: FulfillmentRecord, reason: str, actor: str, *, key: str = ""
+    ) -> None:
         self.calls.append(("reject", fulfillment.fulfillment_id))
+        self.keys.append(("reject", key))
         self._refuse()
 
     async def issue_pickup_code(self, fulfillment: FulfillmentRecord, actor: str) -> None:
@@ -414,9 +429,17 @@ class FakeJourneys:
         self.calls.append(("start_return", record.return_id))
 
     async def receive_return(
-        self, record: ReturnRecord, location_id: str, lines: list[ReturnRequestLine], actor: str
+        self,
+        record: ReturnRecord,
+        location_id: str,
+        lines: list[ReturnRequestLine],
+        actor: str,
+        *,
+        key: str = "",
     ) -> None:
         self.calls.append(("receive_return", record.return_id))
+        self.keys.append(("receive_return", key))
+        self._refuse()
         self.storage.state.returns[record.return_id].status = ReturnStatus.REFUNDED
 
 
@@ -595,6 +618,29 @@ async def test_store_actions_check_their_shape_and_kind_before_the_journey_is_as
     assert [call for call, _ in world.journeys.calls] == ["place", "pick", "reject"]
 
 
+async def test_store_actions_forward_the_callers_key_and_nothing_without_one(
+    world: World,
+) -> None:
+    """Defect 8: the key makes a retried action the same journey update."""
+    order = await placed(world)
+    fid = order.fulfillments[0].fulfillment_id
+    await use_cases.pick_fulfillment(world.deps, fid, [PickedLine("TEE-1", 2)], "A1", key="k-p")
+    await use_cases.hand_over_fulfillment(world.deps, fid, "4711", "A1", key="k-h")
+    await use_cases.reject_fulfillment(world.deps, fid, "cooler broke", "A1")
+    await use_cases.cancel_order(world.deps, order.order_id, "", "A1", key="k-c")
+    assert world.journeys.keys == [
+        ("pick", "k-p"),
+        ("hand_over", "k-h"),
+        ("reject", ""),
+        ("cancel", "k-c"),
+    ]
+    with pytest.raises(InvalidArgument) as caught:
+        await use_cases.pick_fulfillment(
+            world.deps, fid, [PickedLine("TEE-1", 2)], "A1", key="k" * 1000
+        )
+    assert [v.field for v in caught.value.violations] == ["idempotency_key"]
+
+
 async def test_a_customers_arrival_is_recorded_once_and_only_for_a_waiting_pickup(
     world: World,
 ) -> None:
@@ -708,8 +754,29 @@ async def test_a_mail_return_is_received_at_one_location(world: World) -> None:
     world.storage.state.returns[by_mail.return_id].location_id = "W2"
     with pytest.raises(Conflict):
         await use_cases.receive_return(world.deps, by_mail.return_id, "W1", arrived, "A1")
-    received = await use_cases.receive_return(world.deps, by_mail.return_id, "W2", arrived, "A1")
+    received = await use_cases.receive_return(
+        world.deps, by_mail.return_id, "W2", arrived, "A1", key="k-recv"
+    )
     assert received.status == ReturnStatus.REFUNDED
+    # Defect 8: the answer was lost and the associate retries with the same
+    # key: the journey is asked again under that key (it answers the first
+    # outcome), not refused here because the return is refunded by now.
+    again = await use_cases.receive_return(
+        world.deps, by_mail.return_id, "W2", arrived, "A1", key="k-recv"
+    )
+    assert again.status == ReturnStatus.REFUNDED
+    assert world.journeys.keys[-2:] == [("receive_return", "k-recv")] * 2
+    # Without a key (or a key the journey does not know) it is refused as before.
+    with pytest.raises(Conflict) as refused:
+        await use_cases.receive_return(world.deps, by_mail.return_id, "W2", arrived, "A1")
+    assert "refunded" in refused.value.message
+    world.journeys.refusal = Conflict("INVALID_STATE", "the order's journey has already ended")
+    with pytest.raises(Conflict) as refused:
+        await use_cases.receive_return(
+            world.deps, by_mail.return_id, "W2", arrived, "A1", key="k-other"
+        )
+    assert "refunded" in refused.value.message
+    world.journeys.refusal = None
 
     # Issue 12: an in-store return waits at its store (S2) until an associate
     # there receives it; no other location can.

@@ -10,6 +10,7 @@ from services.gateway import mapping
 from services.gateway.access import check_store, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
+from services.gateway.idempotency import action_key
 from services.gateway.models import FulfillmentOut, HandoverIn, PickIn, RejectIn, ShipIn
 from services.gateway.routes.deps import clients_of, settings_of
 
@@ -72,6 +73,7 @@ async def pick(
             fulfillment_id=fulfillment_id,
             lines=mapping.picked_lines(body.lines),
             actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
         ),
     )
 
@@ -92,7 +94,10 @@ async def handover(
         principal,
         clients_of(request).orders.HandoverFulfillment,
         orders_pb2.HandoverFulfillmentRequest(
-            fulfillment_id=fulfillment_id, pickup_code=body.pickup_code, actor=principal.sub
+            fulfillment_id=fulfillment_id,
+            pickup_code=body.pickup_code,
+            actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
         ),
     )
 
@@ -114,6 +119,7 @@ async def ship(
             carrier=body.carrier,
             tracking_number=body.tracking_number,
             actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
         ),
     )
 
@@ -134,6 +140,9 @@ async def reject(
         principal,
         clients_of(request).orders.RejectFulfillment,
         orders_pb2.RejectFulfillmentRequest(
-            fulfillment_id=fulfillment_id, reason=body.reason, actor=principal.sub
+            fulfillment_id=fulfillment_id,
+            reason=body.reason,
+            actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
         ),
     )

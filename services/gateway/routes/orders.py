@@ -11,7 +11,7 @@ from services.gateway import mapping
 from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import Clients, call
-from services.gateway.idempotency import downstream_key
+from services.gateway.idempotency import action_key, downstream_key
 from services.gateway.models import CancelIn, OrderIn, OrderOut
 from services.gateway.problems import Problem, forbidden
 from services.gateway.routes.deps import clients_of, settings_of
@@ -26,19 +26,6 @@ def _channel(principal: Principal) -> common_pb2.Channel:
     """An order's channel is always the token's (its role's default for a
     token without one): the body cannot pick the safety stock that applies."""
     return mapping.channel(principal.home_channel)
-
-
-def _refuse_referral(body: OrderIn) -> None:
-    """`referral_associate_id` must name an active associate of the registry
-    (issue 14); until the registry exists, staff credit cannot be claimed."""
-    if body.referral_associate_id:
-        raise Problem(
-            422,
-            "referral_associate_id names no active associate",
-            slug="unknown-associate",
-            reason="UNKNOWN_ASSOCIATE",
-            errors=[("referral_associate_id", "is not an active associate")],
-        )
 
 
 def _customer_id(principal: Principal, body: OrderIn) -> str:
@@ -91,7 +78,6 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> Ord
     require_role(principal, "customer", "associate", "agent", "admin")
     if principal.is_("associate") and not principal.store_id:
         raise forbidden("an associate token needs a store_id")
-    _refuse_referral(body)
     grpc_request = orders_pb2.PlaceOrderRequest(
         idempotency_key=downstream_key(request, principal.sub),
         customer_id=_customer_id(principal, body),
@@ -101,6 +87,8 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> Ord
         tenders=[mapping.tender(t, i) for i, t in enumerate(body.payment.tenders)],
         associate_id=principal.sub if principal.is_("associate") else "",
         store_id=principal.store_id if principal.is_("associate") else "",
+        # The orders service refuses one that is not an active associate (422).
+        referral_associate_id=body.referral_associate_id or "",
         coupon_codes=body.coupon_codes or [],
     )
     reply = await call(
@@ -145,6 +133,7 @@ async def cancel_order(
             order_id=order_id,
             reason=(body.reason if body and body.reason else "cancelled by " + principal.role),
             actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
         ),
         deadline=settings_of(request).journey_timeout_seconds,
     )

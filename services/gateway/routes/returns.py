@@ -8,7 +8,7 @@ from services.gateway import mapping
 from services.gateway.access import check_order, check_return
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
-from services.gateway.idempotency import downstream_key
+from services.gateway.idempotency import action_key, downstream_key
 from services.gateway.models import ReceiveIn, ReturnIn, ReturnOut
 from services.gateway.problems import Problem, not_found
 from services.gateway.routes.deps import clients_of, settings_of
@@ -72,6 +72,8 @@ async def create_return(body: ReturnIn, request: Request, principal: Caller) -> 
             location_id=location_id,
             lines=mapping.return_lines(body.lines),
             actor=principal.sub,
+            # The create's key (required): a retry receives as the same update.
+            idempotency_key=action_key(request, principal.sub),
         ),
         deadline=settings.journey_timeout_seconds,
     )
@@ -124,6 +126,7 @@ async def receive_return(
             location_id=body.location_id,
             lines=mapping.return_lines(body.lines),
             actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
         ),
         deadline=settings_of(request).journey_timeout_seconds,
     )

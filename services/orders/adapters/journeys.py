@@ -9,6 +9,7 @@ when the orders service checked it itself.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -183,6 +184,17 @@ def rpc_failure(error: RPCError) -> DomainError:
 TRACEPARENT_MEMO = "traceparent"
 
 
+def action_update_id(update: str, subject_id: str, key: str) -> str | None:
+    """The update id of an action sent with the caller's idempotency key: the
+    same (action, fulfillment or order, key) is the same update, so Temporal
+    answers a retry with the first outcome, even after the journey ended.
+    None without a key: Temporal picks a fresh id, and a repeat is a new action."""
+    if not key:
+        return None
+    digest = hashlib.sha256(f"{subject_id}\x00{key}".encode()).hexdigest()[:40]
+    return f"{update}/{digest}"
+
+
 async def _placement_traceparent(handle: WorkflowHandle[Any, Any]) -> str:
     """The trace that placed the order (from its workflow memo); "" if unknown.
     Tracing never fails an action."""
@@ -276,11 +288,16 @@ class TemporalJourneys:
 
         return await self._call(call)
 
-    async def cancel(self, order_id: str, reason: str, actor: str) -> None:
-        await self._act(order_id, CANCEL_UPDATE, CancelInput(reason=reason, actor=actor))
+    async def cancel(self, order_id: str, reason: str, actor: str, *, key: str = "") -> None:
+        await self._act(
+            order_id,
+            CANCEL_UPDATE,
+            CancelInput(reason=reason, actor=actor),
+            action_update_id(CANCEL_UPDATE, order_id, key),
+        )
 
     async def pick(
-        self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str
+        self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str, *, key: str = ""
     ) -> None:
         await self._act(
             fulfillment.order_id,
@@ -290,19 +307,29 @@ class TemporalJourneys:
                 lines=[LineInput(line.sku, line.quantity_picked) for line in lines],
                 actor=actor,
             ),
+            action_update_id(PICK_UPDATE, fulfillment.fulfillment_id, key),
         )
 
-    async def hand_over(self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str) -> None:
+    async def hand_over(
+        self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str, *, key: str = ""
+    ) -> None:
         await self._act(
             fulfillment.order_id,
             HANDOVER_UPDATE,
             HandoverInput(
                 fulfillment_id=fulfillment.fulfillment_id, pickup_code=pickup_code, actor=actor
             ),
+            action_update_id(HANDOVER_UPDATE, fulfillment.fulfillment_id, key),
         )
 
     async def ship(
-        self, fulfillment: FulfillmentRecord, carrier: str, tracking_number: str, actor: str
+        self,
+        fulfillment: FulfillmentRecord,
+        carrier: str,
+        tracking_number: str,
+        actor: str,
+        *,
+        key: str = "",
     ) -> None:
         await self._act(
             fulfillment.order_id,
@@ -313,13 +340,17 @@ class TemporalJourneys:
                 tracking_number=tracking_number,
                 actor=actor,
             ),
+            action_update_id(SHIP_UPDATE, fulfillment.fulfillment_id, key),
         )
 
-    async def reject(self, fulfillment: FulfillmentRecord, reason: str, actor: str) -> None:
+    async def reject(
+        self, fulfillment: FulfillmentRecord, reason: str, actor: str, *, key: str = ""
+    ) -> None:
         await self._act(
             fulfillment.order_id,
             REJECT_UPDATE,
             RejectInput(fulfillment_id=fulfillment.fulfillment_id, reason=reason, actor=actor),
+            action_update_id(REJECT_UPDATE, fulfillment.fulfillment_id, key),
         )
 
     async def issue_pickup_code(self, fulfillment: FulfillmentRecord, actor: str) -> None:
@@ -329,8 +360,11 @@ class TemporalJourneys:
             PickupCodeInput(fulfillment_id=fulfillment.fulfillment_id, actor=actor),
         )
 
-    async def _act(self, order_id: str, update: str, argument: Any) -> ActionResult:
-        """Sends a store action or a cancel to `order-<id>` and waits for its answer."""
+    async def _act(
+        self, order_id: str, update: str, argument: Any, update_id: str | None = None
+    ) -> ActionResult:
+        """Sends a store action or a cancel to `order-<id>` and waits for its
+        answer; with an update id, a retry is the same update (its first answer)."""
 
         async def call(client: Client) -> ActionResult:
             handle = client.get_workflow_handle(order_workflow_id(order_id))
@@ -338,7 +372,11 @@ class TemporalJourneys:
             with span_linked_to(f"order.{update}", placed_in, {ORDER_ID: order_id}):
                 tag_span(order_id=order_id)
                 result: ActionResult = await handle.execute_update(
-                    update, argument, result_type=ActionResult, rpc_timeout=self._action_timeout
+                    update,
+                    argument,
+                    id=update_id,
+                    result_type=ActionResult,
+                    rpc_timeout=self._action_timeout,
                 )
             return result
 
@@ -368,7 +406,13 @@ class TemporalJourneys:
         await self._call(call)
 
     async def receive_return(
-        self, record: ReturnRecord, location_id: str, lines: list[ReturnRequestLine], actor: str
+        self,
+        record: ReturnRecord,
+        location_id: str,
+        lines: list[ReturnRequestLine],
+        actor: str,
+        *,
+        key: str = "",
     ) -> None:
         """Sends `receive` to `return-<id>`; answers once the return is settled.
         Each line carries the price the order paid for it."""
@@ -385,7 +429,11 @@ class TemporalJourneys:
         async def call(client: Client) -> ReturnStatus:
             handle = client.get_workflow_handle(return_workflow_id(record.return_id))
             result: ReturnStatus = await handle.execute_update(
-                RECEIVE_UPDATE, receipt, result_type=ReturnStatus, rpc_timeout=self._action_timeout
+                RECEIVE_UPDATE,
+                receipt,
+                id=action_update_id(RECEIVE_UPDATE, record.return_id, key),
+                result_type=ReturnStatus,
+                rpc_timeout=self._action_timeout,
             )
             return result
 
