@@ -1,7 +1,10 @@
 """The one place where domain errors become gRPC statuses, and back.
 
 Server side: `ErrorInterceptor` turns DomainError into a status with
-google.rpc details (BadRequest field violations, ErrorInfo reason). Client
+google.rpc details (BadRequest field violations, ErrorInfo reason), and a
+lost database connection (PostgreSQL restarting, failing over, unreachable)
+into UNAVAILABLE, which callers retry; anything else unexpected is INTERNAL,
+which they do not. Client
 side: `describe_rpc_error` reads those details back for the gateway and the
 workflow activities.
 """
@@ -13,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg.exceptions
 import grpc
+import sqlalchemy.exc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
@@ -84,6 +89,51 @@ def to_status_proto(error: DomainError) -> tuple[grpc.StatusCode, status_pb2.Sta
 
 Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
+# What SQLAlchemy and asyncpg raise when the database connection is gone or
+# cannot be had now: the same request can succeed once it is back.
+_LOST_CONNECTION: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    asyncpg.exceptions.PostgresConnectionError,  # 08xxx, ConnectionDoesNotExistError
+    asyncpg.exceptions.InterfaceError,  # "connection is closed"
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: a fast shutdown or restart
+    asyncpg.exceptions.CrashShutdownError,  # 57P02
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up
+    OSError,  # ConnectionError, refused, reset, unreachable
+)
+_LOST_MESSAGE = "the service's database is unavailable, retry"
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """Whether `error` (or what it wraps: SQLAlchemy keeps the driver's error
+    as .orig, the driver's own as __cause__) says the database connection was
+    lost or cannot be had now, rather than that the request or the code is wrong."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _LOST_CONNECTION):
+            return True
+        orig = current.orig if isinstance(current, sqlalchemy.exc.StatementError) else None
+        pending.extend((orig, current.__cause__, current.__context__))
+    return False
+
+
+async def _abort_unexpected(
+    context: grpc.aio.ServicerContext, method: str, error: BaseException
+) -> None:
+    if is_connection_lost(error):
+        logger.warning("database connection lost in %s: %s", method, error)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, _LOST_MESSAGE)
+    # Never leak a stack trace to the caller; the log has it.
+    logger.exception("unhandled error in %s", method)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
 
 async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> None:
     code, status = to_status_proto(error)
@@ -100,10 +150,8 @@ def _guard_unary(method: str, behavior: Handler) -> Handler:
             await abort_with(context, error)
         except (grpc.aio.AbortError, grpc.RpcError):
             raise
-        except Exception:
-            # Never leak a stack trace to the caller; the log has it.
-            logger.exception("unhandled error in %s", method)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        except Exception as error:
+            await _abort_unexpected(context, method, error)
 
     return guarded
 
@@ -117,9 +165,8 @@ def _guard_stream(method: str, behavior: Callable[..., Any]) -> Callable[..., An
             await abort_with(context, error)
         except (grpc.aio.AbortError, grpc.RpcError):
             raise
-        except Exception:
-            logger.exception("unhandled error in %s", method)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        except Exception as error:
+            await _abort_unexpected(context, method, error)
 
     return guarded
 
