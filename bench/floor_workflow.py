@@ -56,6 +56,33 @@ class FloorWorkflow:
         return done
 
 
+@workflow.defn(name="FloorStartedWorkflow", sandboxed=False)
+class FloorStartedWorkflow:
+    """The floor of placement taken by the orders service: the caller only
+    starts it (no update, no wait for a workflow task); it then runs K local
+    activities on its own, as an order journey confirms its hold."""
+
+    @workflow.run
+    async def run(self, plan: FloorInput) -> int:
+        done = 0
+        for step in range(plan.activities):
+            done += await workflow.execute_local_activity(
+                floor_step, step, start_to_close_timeout=timedelta(seconds=10)
+            )
+        return done
+
+
+async def start_only(client: Client, task_queue: str, workflow_id: str, plan: FloorInput) -> None:
+    """One start (FAIL on conflict, as the orders service starts journeys)."""
+    await client.start_workflow(
+        FloorStartedWorkflow.run,
+        plan,
+        id=workflow_id,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        task_queue=task_queue,
+    )
+
+
 async def place(client: Client, task_queue: str, workflow_id: str, plan: FloorInput) -> int:
     start = WithStartWorkflowOperation(
         FloorWorkflow.run,
@@ -75,7 +102,7 @@ async def _serve() -> None:
     worker = Worker(
         client,
         task_queue=os.environ["FLOOR_TASK_QUEUE"],
-        workflows=[FloorWorkflow],
+        workflows=[FloorWorkflow, FloorStartedWorkflow],
         activities=[floor_step],
     )
     print("floor worker ready", flush=True)

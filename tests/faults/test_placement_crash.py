@@ -140,7 +140,11 @@ def _balance(world: World, code: str) -> int:
 
 def _available(world: World, store: str, sku: str) -> int:
     shown = world.admin.get(
-        "/v1/availability", skus=sku, near=f"{world.lat},{world.lon}", radius_km=50, channel="web"
+        "/v1/availability",
+        skus=sku,
+        near=f"{world.lat:.4f},{world.lon:.4f}",
+        radius_km=50,
+        channel="web",
     )
     assert shown.status_code == 200, shown.text
     total = 0
