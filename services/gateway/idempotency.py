@@ -7,8 +7,10 @@ store until the first finishes, then replays its answer. Same key, different
 body (or path): 409. Only final answers are kept — 2xx and definitive 4xx;
 never a 5xx, a 429, or anything carrying Retry-After (a "try again") — and a
 replay carries the first answer's headers. POST /v1/orders and /v1/returns
-require a key (400 without one). A key store that cannot answer is a 503
-with Retry-After, before anything downstream runs.
+require a key (400 without one). A key store that cannot answer is, before
+anything downstream runs, a 429 with Retry-After when its connection pool is
+exhausted (load: the request is shed) and a 503 with Retry-After when its
+database is unreachable (an outage).
 """
 
 from __future__ import annotations
@@ -165,6 +167,17 @@ def _unavailable() -> Problem:
     )
 
 
+def _store_busy() -> Problem:
+    # Every connection is taken by other requests: load, not an outage.
+    return Problem(
+        429,
+        "the gateway is at capacity, retry later",
+        slug="overloaded",
+        reason="OVERLOADED",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 def _reused() -> Problem:
     return Problem(
         409,
@@ -220,7 +233,11 @@ class IdempotencyMiddleware:
         while True:
             try:
                 previous = await store.begin(owner, key, print_, principal.customer_id)
-            except _STORE_UNAVAILABLE:
+            except _STORE_UNAVAILABLE as error:
+                if isinstance(error, sqlalchemy.exc.TimeoutError):
+                    logger.warning("idempotency store pool exhausted for POST %s", scope["path"])
+                    await _store_busy().response()(scope, receive, send)
+                    return
                 logger.warning("idempotency store unavailable for POST %s", scope["path"])
                 await _unavailable().response()(scope, receive, send)
                 return

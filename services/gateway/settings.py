@@ -57,6 +57,16 @@ class GatewaySettings(BaseSettings):
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
 
+    # Admission control per replica (services/gateway/admission.py): requests
+    # in flight at once — journeys started (POST /v1/orders, /v1/returns) and
+    # everything else — then up to `admission_max_queued` waiting at most
+    # `admission_queue_seconds` for a slot; the rest are 429 + Retry-After.
+    admission_placement_in_flight: int = 32
+    admission_general_in_flight: int = 256
+    admission_max_queued: int = 128
+    admission_queue_seconds: float = 1.0
+    admission_retry_after_seconds: int = 1
+
     idempotency_retention_hours: float = 48.0
     # Open availability streams per caller (token sub) per replica.
     sse_streams_per_caller: int = 5
