@@ -73,6 +73,16 @@ class PostgresPricingTables:
                     .returning(*promotions.c)
                 )
             ).first()
+            if row is None:
+                # The id was taken (a repeat, or the same key at once): the
+                # stored promotion is the answer, not the one asked for.
+                row = (
+                    await uow.session.execute(
+                        select(promotions).where(
+                            promotions.c.promotion_id == promotion.promotion_id
+                        )
+                    )
+                ).first()
             await uow.commit()
         return _promotion(row) if row is not None else promotion
 
