@@ -23,7 +23,6 @@ from services.gateway.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services.gateway.problems import install_handlers
 from services.gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from services.gateway.routes import (
-    associates,
     availability,
     carts,
     console,
@@ -40,7 +39,6 @@ from services.gateway.routes import (
     pickup_codes,
     pricing,
     products,
-    reports,
     returns,
     stores,
 )
@@ -181,8 +179,6 @@ def create_app(
         pickup_codes,
         returns,
         gift_cards,
-        associates,
-        reports,
         dev,
         console,
     ):
