@@ -41,6 +41,7 @@ from workflows.contracts.journeys import SEARCH_ATTRIBUTES, TASK_QUEUE
 from workflows.order.bopis import BopisWorkflow
 from workflows.order.ship_from_store import ShipFromStoreWorkflow
 from workflows.returns.workflow import ReturnWorkflow
+from workflows.order.shipment import ShipmentWorkflow
 
 logger = logging.getLogger("workflows.worker")
 
@@ -62,7 +63,13 @@ class WorkerSettings(BaseSettings):
     metrics_port: int | None = None
 
 
-WORKFLOWS = [BopisWorkflow, ShipFromStoreWorkflow, ReturnWorkflow, CartReminderWorkflow]
+WORKFLOWS = [
+    BopisWorkflow,
+    ShipFromStoreWorkflow,
+    ShipmentWorkflow,
+    ReturnWorkflow,
+    CartReminderWorkflow,
+]
 
 
 def activities_for(

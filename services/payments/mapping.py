@@ -76,8 +76,8 @@ def _check_name(violations: Violations, field: str, value: str) -> None:
     violations.check_text(field, value, required=True, max_length=MAX_REFERENCE_LENGTH)
 
 
-def _money(money: common_pb2.Money, field: str) -> Money:
-    return validate_money(Money(money.amount_minor, money.currency), field)
+def _money(money: common_pb2.Money, field: str, *, allow_zero: bool = False) -> Money:
+    return validate_money(Money(money.amount_minor, money.currency), field, allow_zero=allow_zero)
 
 
 def _tender(tender: payments_pb2.Tender, violations: Violations) -> Tender | None:
@@ -116,7 +116,9 @@ def capture_from_proto(request: payments_pb2.CapturePaymentRequest) -> Capture:
     return Capture(
         key=request.idempotency_key,
         payment_id=request.payment_id,
-        amount=_money(request.amount, "amount"),
+        # A final capture of nothing releases what is left (a split shipment
+        # whose last fulfillments were cancelled after one had shipped).
+        amount=_money(request.amount, "amount", allow_zero=request.final),
         final=request.final,
     )
 

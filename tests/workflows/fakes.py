@@ -36,6 +36,9 @@ from workflows.contracts.activities import (
     ReservationInfo,
     ReserveStockInput,
     ReturnProgress,
+    SkuQty,
+    SourceAllocationInfo,
+    SourceOptionInfo,
     StockInfo,
     TimelineEventInput,
     VoidInput,
@@ -74,6 +77,9 @@ class FakeServices:
     sources: list[str] = field(default_factory=list)
     # What FindSources answers for "pickup" (a rerouted pickup), best first.
     pickup_sources: list[str] = field(default_factory=list)
+    # A split option FindSources answers for "ship" when `sources` is empty
+    # (and more than one location is allowed): location -> its lines.
+    split: dict[str, list[SkuQty]] = field(default_factory=dict)
     pickup_window_hours: float = 48.0
     # The store clocks get_location answers (0: the journey's defaults), by
     # location id ("" for every location not listed).
@@ -179,9 +185,15 @@ class FakeServices:
     async def find_sources(self, request: FindSourcesInput) -> FindSourcesResult:
         await self._enter("find_sources", request)
         ranked = self.pickup_sources if request.fulfillment_type == "pickup" else self.sources
-        return FindSourcesResult(
-            location_ids=[loc for loc in ranked if loc not in request.exclude_location_ids]
-        )
+        ids = [loc for loc in ranked if loc not in request.exclude_location_ids]
+        options = [
+            SourceOptionInfo([SourceAllocationInfo(loc, list(request.lines))]) for loc in ids
+        ]
+        if not ids and self.split and request.max_locations > 1:
+            allocations = [SourceAllocationInfo(loc, lines) for loc, lines in self.split.items()]
+            options = [SourceOptionInfo(allocations)]
+            ids = [allocations[0].location_id]
+        return FindSourcesResult(location_ids=ids, options=options)
 
     @activity.defn(name="inventory.get_location")
     async def get_location(self, request: GetLocationInput) -> LocationInfo:

@@ -26,6 +26,7 @@ from workflows.contracts.journeys import (
 )
 from workflows.order.bopis import BopisWorkflow
 from workflows.order.ship_from_store import ShipFromStoreWorkflow
+from workflows.order.shipment import ShipmentWorkflow
 from workflows.returns.workflow import ReturnWorkflow
 
 
@@ -43,7 +44,7 @@ async def running_worker(client: Client, fakes: FakeServices) -> AsyncIterator[s
     async with Worker(
         client,
         task_queue=task_queue,
-        workflows=[BopisWorkflow, ShipFromStoreWorkflow, ReturnWorkflow],
+        workflows=[BopisWorkflow, ShipFromStoreWorkflow, ShipmentWorkflow, ReturnWorkflow],
         activities=fakes.activities(),
     ):
         yield task_queue

@@ -134,8 +134,8 @@ CANCELS = [
     (PICKUP, O.REJECTED, False),
     (SHIP, O.PLACED, True),
     (SHIP, O.IN_FULFILLMENT, True),
-    # Once one shipment has gone the order is no longer cancelled.
-    (SHIP, O.PARTIALLY_SHIPPED, False),
+    # Issue 11: after a partial shipment, the rest may be cancelled.
+    (SHIP, O.PARTIALLY_SHIPPED, True),
     (SHIP, O.SHIPPED, False),
     (SHIP, O.CANCELLED, False),
 ]

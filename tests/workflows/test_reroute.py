@@ -252,7 +252,7 @@ async def test_rejected_shipment_goes_to_the_next_location_by_the_shipping_rule(
     assert fakes.active_reservations == {}
 
 
-async def test_short_shipment_ships_in_two_parts_and_captures_once(
+async def test_short_shipment_ships_in_two_parts_and_each_captures_its_share(
     env: WorkflowEnvironment,
 ) -> None:
     fakes = FakeServices(sources=["store-near", "store-far"])
@@ -267,7 +267,8 @@ async def test_short_shipment_ships_in_two_parts_and_captures_once(
             SHIP_UPDATE, ShipInput(f"{oid}-F1", "UPS", "1Z1"), result_type=ActionResult
         )
         assert first == ActionResult("partially_shipped", f"{oid}-F1", "shipped")
-        assert fakes.called("capture") == []
+        # Issue 11: each shipment captures its own share when it ships.
+        assert [(c.amount_minor, c.final) for c in fakes.called("capture")] == [(1000, False)]
         await handle.execute_update(
             PICK_UPDATE, PickInput(f"{oid}-F2", [LineInput("SKU-B", 1)]), result_type=ActionResult
         )
@@ -275,7 +276,10 @@ async def test_short_shipment_ships_in_two_parts_and_captures_once(
         final = await handle.result()
 
     assert final["status"] == "shipped"
-    assert [(c.amount_minor, c.final) for c in fakes.called("capture")] == [(1300, True)]
+    assert [(c.amount_minor, c.final) for c in fakes.called("capture")] == [
+        (1000, False),
+        (300, True),
+    ]
     shipped = [e for e in fakes.timeline.values() if e.kind == "order_shipped"]
     assert [(e.amount_minor, e.details["tracking_number"]) for e in shipped] == [
         (1000, "1Z1"),

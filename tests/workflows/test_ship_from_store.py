@@ -32,7 +32,7 @@ async def test_lost_race_at_first_source_ships_from_the_second(env: WorkflowEnvi
         placement, handle = await place(env.client, SHIP_FROM_STORE_WORKFLOW, wanted, queue)
         assert placement.accepted, placement
         [sourcing] = fakes.called("find_sources")
-        assert (sourcing.fulfillment_type, sourcing.lat, sourcing.max_locations) == ("ship", 40, 1)
+        assert (sourcing.fulfillment_type, sourcing.lat, sourcing.max_locations) == ("ship", 40, 3)
         assert [r.location_id for r in fakes.called("reserve")] == ["store-near", "store-far"]
         placed = fakes.order_progress[0]
         assert placed.status == "placed"

@@ -20,6 +20,8 @@ from workflows.contracts.activities import (
     ReservationInfo,
     ReserveStockInput,
     SkuQty,
+    SourceAllocationInfo,
+    SourceOptionInfo,
     StockInfo,
 )
 
@@ -130,7 +132,20 @@ class InventoryActivities:
                 option.allocations[0].location_id
                 for option in response.options
                 if option.allocations
-            ]
+            ],
+            options=[
+                SourceOptionInfo(
+                    [
+                        SourceAllocationInfo(
+                            allocation.location_id,
+                            [SkuQty(line.sku, line.quantity) for line in allocation.lines],
+                        )
+                        for allocation in option.allocations
+                    ]
+                )
+                for option in response.options
+                if option.allocations
+            ],
         )
 
     @activity.defn(name="inventory.get_location")

@@ -64,9 +64,27 @@ class FindSourcesInput:
 
 
 @dataclass
+class SourceAllocationInfo:
+    """One location's part of a sourcing option: what it ships."""
+
+    location_id: str
+    lines: list[SkuQty] = field(default_factory=list)
+
+
+@dataclass
+class SourceOptionInfo:
+    """One way to fill the order: one location, or the fewest that together
+    can (a split), nearest first."""
+
+    allocations: list[SourceAllocationInfo] = field(default_factory=list)
+
+
+@dataclass
 class FindSourcesResult:
     # One location per option (the first allocation's), best first.
     location_ids: list[str] = field(default_factory=list)
+    # Every option whole (histories from before splits carry none).
+    options: list[SourceOptionInfo] = field(default_factory=list)
 
 
 @dataclass

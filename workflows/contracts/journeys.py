@@ -14,13 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from omni.words import FulfillmentType, RefundMethod
-from workflows.contracts.activities import PaymentInfo
+from workflows.contracts.activities import PaymentInfo, SkuQty
 
 TASK_QUEUE = "omni-orders"
 
 BOPIS_WORKFLOW = "BopisWorkflow"
 SHIP_FROM_STORE_WORKFLOW = "ShipFromStoreWorkflow"
 RETURN_WORKFLOW = "ReturnWorkflow"
+# One per fulfillment of a split shipment: a child of ShipFromStoreWorkflow that
+# holds the stock at its location until the parent settles it (shipment_workflow_id).
+SHIPMENT_WORKFLOW = "ShipmentWorkflow"
+# Child -> parent: the fulfillment's stock is held, or could not be (ShipmentHeld).
+SHIPMENT_HELD_SIGNAL = "shipment_held"
+# Parent -> child: commit what shipped, or release the hold (SettleShipmentInput).
+SETTLE_SHIPMENT_SIGNAL = "settle_shipment"
+# How many locations one shipment order may be split over (OrderInput.max_splits 0).
+DEFAULT_MAX_SPLITS = 3
 
 # Update names (on both order workflows unless said otherwise).
 PLACE_UPDATE = "place"
@@ -69,6 +78,11 @@ ERROR_CAPTURE_FAILED = "CAPTURE_FAILED"
 
 def order_workflow_id(order_id: str) -> str:
     return f"order-{order_id}"
+
+
+def shipment_workflow_id(order_id: str, number: int) -> str:
+    """The child workflow holding fulfillment `number` of a split shipment."""
+    return f"{order_workflow_id(order_id)}-f{number}"
 
 
 def return_workflow_id(return_id: str) -> str:
@@ -135,6 +149,15 @@ class AuthorizedTender:
 
 
 @dataclass
+class PlacedHold:
+    """One location's hold of a split placement: the lines held there."""
+
+    location_id: str
+    reservation_id: str
+    lines: list[LineInput] = field(default_factory=list)
+
+
+@dataclass
 class PlacedInput:
     """What the orders service took before starting the journey: a soft hold
     (placement_hold_id) at location_id and one authorization per paying tender."""
@@ -142,6 +165,9 @@ class PlacedInput:
     location_id: str
     reservation_id: str
     tenders: list[AuthorizedTender] = field(default_factory=list)
+    # A split shipment: one hold per location, nearest first (location_id and
+    # reservation_id then name the first). Each becomes a ShipmentWorkflow.
+    holds: list[PlacedHold] = field(default_factory=list)
 
 
 @dataclass
@@ -163,6 +189,11 @@ class OrderInput:
     # Set when the orders service reserved and authorized: the journey confirms
     # the hold (or compensates) and goes on; the `place` update answers at once.
     placed: PlacedInput | None = None
+    # What of total_minor is shipping (with its tax): a split shipment's first
+    # shipment captures it. 0: shipping is shared in proportion, as before.
+    shipping_minor: int = 0
+    # The most locations a shipment may be split over; 0: DEFAULT_MAX_SPLITS.
+    max_splits: int = 0
     # The most locations one fulfillment's lines go through when rejected or
     # late (the first included); 0: 3 (workflows/order/reroute.py).
     max_reroute_locations: int = 0
@@ -259,6 +290,49 @@ class ActionResult:
     order_status: str  # OrderStatus
     fulfillment_id: str = ""
     fulfillment_status: str = ""  # FulfillmentStatus; "" when there is none
+
+
+@dataclass
+class ShipmentInput:
+    """A ShipmentWorkflow's start: fulfillment `number` of the order, its lines
+    at `location_id`. With `reservation_id` the stock is already held (by the
+    orders service): the child confirms that hold instead of taking one."""
+
+    order_id: str
+    number: int
+    location_id: str
+    lines: list[LineInput]
+    channel: str  # Channel
+    reservation_id: str = ""
+
+
+@dataclass
+class ShipmentHeld:
+    """A ShipmentWorkflow's word to its parent: its hold, or why there is none."""
+
+    number: int
+    reservation_id: str = ""
+    # "" when held; else the refusal (INSUFFICIENT_STOCK, ...).
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass
+class SettleShipmentInput:
+    """The parent settles a child's hold: commit `commit` (what shipped; the
+    rest of the hold goes back), or release it all (release=True)."""
+
+    release: bool = False
+    commit: list[SkuQty] = field(default_factory=list)
+
+
+@dataclass
+class ShipmentResult:
+    """How a ShipmentWorkflow ended: "committed", "released" or "refused"."""
+
+    number: int
+    outcome: str
+    reservation_id: str = ""
 
 
 @dataclass

@@ -51,13 +51,16 @@ OPEN_FULFILLMENT_STATUSES = frozenset(
 )
 # The goods left the store: collected or shipped.
 DELIVERED_FULFILLMENT_STATUSES = frozenset({FulfillmentStatus.PICKED_UP, FulfillmentStatus.SHIPPED})
-# Until something was shipped a shipment may be cancelled; a pickup until
-# everything is collected (what was collected is kept and paid for).
+# A shipment may be cancelled until everything shipped, a pickup until
+# everything is collected (what was delivered is kept and paid for).
 CANCELLABLE_ORDER_STATUSES: dict[FulfillmentType, frozenset[OrderStatus]] = {
     FulfillmentType.PICKUP: frozenset(
         {OrderStatus.PLACED, OrderStatus.IN_FULFILLMENT, OrderStatus.READY_FOR_PICKUP}
     ),
-    FulfillmentType.SHIP: frozenset({OrderStatus.PLACED, OrderStatus.IN_FULFILLMENT}),
+    # After a partial shipment, what has not shipped (issue 11).
+    FulfillmentType.SHIP: frozenset(
+        {OrderStatus.PLACED, OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED}
+    ),
 }
 # Something of these orders reached the customer.
 RETURNABLE_ORDER_STATUSES = frozenset(

@@ -10,15 +10,24 @@ reject (pending or picking) -> its lines go to the next location by the
   shipping rule, or are cancelled
 ship -> commit its stock (partially_shipped while others are open); the last
   one captures what was picked -> shipped
-cancel (until the first shipment leaves) -> release, void -> cancelled
+cancel (until the last shipment leaves) -> release, void -> cancelled; after a
+  partial shipment the rest is released and what shipped stays paid -> shipped
+
+Split at placement (no one location can ship every line): the fewest locations
+that together can, nearest first (at most OrderInput.max_splits), each its own
+fulfillment held by a child ShipmentWorkflow (`order-<id>-f<n>`, shipment.py);
+each shipment but the last captures its own share (the shipping with the
+first), the last captures the rest, final; what nothing will ship is released.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
+from temporalio.workflow import ParentClosePolicy
 
 from workflows.order.policies import PLACEMENT_RETRY, refusal, run_activity
 from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
@@ -33,18 +42,30 @@ from workflows.order.updates import (
 with workflow.unsafe.imports_passed_through():
     from omni.words import FulfillmentStatus, FulfillmentType
     from workflows.activities.inventory import InventoryActivities
-    from workflows.contracts.activities import FindSourcesInput, FindSourcesResult, SkuQty
+    from workflows.contracts.activities import (
+        FindSourcesInput,
+        FindSourcesResult,
+        SkuQty,
+        SourceOptionInfo,
+    )
     from workflows.contracts.journeys import (
+        DEFAULT_MAX_SPLITS,
         PICK_UPDATE,
         SHIP_FROM_STORE_WORKFLOW,
         SHIP_UPDATE,
+        SHIPMENT_HELD_SIGNAL,
         ActionResult,
+        CancelInput,
+        LineInput,
         OrderInput,
         PickInput,
         ShipInput,
+        ShipmentHeld,
+        ShipmentInput,
     )
     from workflows.contracts.journeys import OrderStatus as OrderStatusView
     from workflows.order.rules import StoreAction
+    from workflows.order.shipment import ShipmentWorkflow
     from workflows.order.state import Fulfillment
 
 INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
@@ -53,6 +74,8 @@ INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
 PICK_DEADLINE = timedelta(hours=48)
 SHIP_DEADLINE = timedelta(hours=72)
 NO_SOURCE = "NO_SOURCE"
+# Runs started before placement could split a shipment replay without it.
+SPLIT_AT_PLACEMENT_PATCH = "split-at-placement"
 
 
 @workflow.defn(name=SHIP_FROM_STORE_WORKFLOW)
@@ -60,6 +83,8 @@ class ShipFromStoreWorkflow(OrderUpdates):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         self.journey = OrderJourney(order=order, fulfillment_type=FulfillmentType.SHIP)
+        # A split whose child could not hold its stock (placement refused).
+        self.split_refusal: ShipmentHeld | None = None
         if order.placed is not None:
             self.journey.adopt(order.placed, show=False)
 
@@ -80,7 +105,16 @@ class ShipFromStoreWorkflow(OrderUpdates):
         await workflow.wait_condition(workflow.all_handlers_finished)
         await journey.finish_leftovers()
         await journey.refund_late_returns()
+        # A split's children end once settled; the parent outlives them, so
+        # its close (REQUEST_CANCEL) never interrupts a commit or a release.
+        if journey.children:
+            await asyncio.gather(*journey.children.values())
         return journey.status_view()
+
+    @workflow.signal(name=SHIPMENT_HELD_SIGNAL)
+    def shipment_held(self, held: ShipmentHeld) -> None:
+        """A child's hold (or refusal); the first word counts."""
+        self.journey.held.setdefault(held.number, held)
 
     async def _place(self) -> None:
         journey = self.journey
@@ -90,10 +124,24 @@ class ShipFromStoreWorkflow(OrderUpdates):
         if journey.order.placed is not None:
             journey.adopt(journey.order.placed)
             async with journey.lock:
+                if journey.fulfillments[0].workflow_id:
+                    refused = await self._start_shipments(compensate=False)
+                    if refused is not None:
+                        await journey.cancel(
+                            CancelInput(
+                                reason=f"the stock held for it ran out ({refused.reason}: "
+                                f"{refused.message})"
+                            )
+                        )
+                        return
                 await journey.confirm_placed()
             return
         try:
             reserved = await self._reserve_nearest()
+            if not reserved and self.split_refusal is not None:
+                held = self.split_refusal
+                await journey.reject(held.reason, held.message, {})
+                return
             if not reserved:
                 await journey.reject(NO_SOURCE, "no location can ship every line of this order", {})
                 return
@@ -120,12 +168,21 @@ class ShipFromStoreWorkflow(OrderUpdates):
                 lon=address.lon,
                 fulfillment_type=FulfillmentType.SHIP,
                 channel=journey.order.channel,
-                max_locations=1,
+                max_locations=journey.order.max_splits or DEFAULT_MAX_SPLITS,
             ),
             retry=PLACEMENT_RETRY,
         )
+        # Histories from before splits carry location ids only (all singles).
+        singles = (
+            [o.allocations[0].location_id for o in sources.options if len(o.allocations) == 1]
+            if sources.options
+            else sources.location_ids
+        )
+        splits = [o for o in sources.options if len(o.allocations) > 1]
+        if not singles and splits and workflow.patched(SPLIT_AT_PLACEMENT_PATCH):
+            return await self._hold_split(splits[0])
         last_race: ActivityError | None = None
-        for location_id in sources.location_ids:
+        for location_id in singles:
             try:
                 await journey.reserve(location_id)
                 return True
@@ -137,6 +194,71 @@ class ShipFromStoreWorkflow(OrderUpdates):
         if last_race is not None:
             raise last_race
         return False
+
+    async def _hold_split(self, option: SourceOptionInfo) -> bool:
+        """One fulfillment per location of `option`, each held by its own child
+        workflow. Raises ActivityError-free: a child that could not hold makes
+        the placement INSUFFICIENT_STOCK (the others are released by reject)."""
+        journey = self.journey
+        prices = {line.sku: line.unit_price_minor for line in journey.order.lines}
+        journey.fulfillments = [
+            journey.split_fulfillment(
+                number,
+                allocation.location_id,
+                [LineInput(line.sku, line.quantity, prices[line.sku]) for line in allocation.lines],
+            )
+            for number, allocation in enumerate(option.allocations, start=1)
+        ]
+        refused = await self._start_shipments(compensate=True)
+        if refused is None:
+            return True
+        self.split_refusal = refused
+        return False
+
+    async def _start_shipments(self, *, compensate: bool) -> ShipmentHeld | None:
+        """Starts a ShipmentWorkflow per fulfillment and waits for each to hold
+        its stock; the first refusal, or None when every one is held. With
+        `compensate`, each hold's release goes on the saga first (adopted holds
+        have theirs from adopt)."""
+        journey = self.journey
+        order = journey.order
+
+        async def start(fulfillment: Fulfillment) -> None:
+            if compensate:
+                journey.saga.push(
+                    fulfillment.step("reservation"), journey.settle_child_later(fulfillment)
+                )
+            journey.children[fulfillment.workflow_id] = await workflow.start_child_workflow(
+                ShipmentWorkflow.run,
+                ShipmentInput(
+                    order_id=order.order_id,
+                    number=fulfillment.number,
+                    location_id=fulfillment.location_id,
+                    lines=fulfillment.lines,
+                    channel=order.channel,
+                    reservation_id=fulfillment.reservation_id,
+                ),
+                id=fulfillment.workflow_id,
+                # docs/architecture.md: a parent that goes away cancels its
+                # children, and a cancelled child releases its hold.
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            )
+
+        await asyncio.gather(*(start(f) for f in journey.fulfillments))
+        await workflow.wait_condition(
+            lambda: all(f.number in journey.held for f in journey.fulfillments)
+        )
+        refused: ShipmentHeld | None = None
+        for fulfillment in journey.fulfillments:
+            held = journey.held[fulfillment.number]
+            if held.reason:
+                # Nothing held there: its child has ended, nothing to release.
+                fulfillment.settled = True
+                journey.saga.drop(fulfillment.step("reservation"))
+                refused = refused or held
+            else:
+                fulfillment.reservation_id = held.reservation_id
+        return refused
 
     # ------------------------------------------------------------ updates
 

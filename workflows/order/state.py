@@ -69,6 +69,11 @@ class Fulfillment:
     # The store's work on it is late: not picked within the pick SLA, or a
     # curbside customer not served within the hand-off SLA (workflows/order/sla.py).
     overdue: bool = False
+    # A split shipment's fulfillment: the child workflow (ShipmentWorkflow)
+    # holding its stock, which commits or releases it when the parent says so.
+    workflow_id: str = ""
+    # The parent told the child (commit or release): it is never told twice.
+    settled: bool = False
 
     @property
     def fulfillment_id(self) -> str:
@@ -163,9 +168,27 @@ class OrderState:
     @property
     def delivered_total_minor(self) -> int:
         """What is captured: the priced share of the goods delivered."""
-        return self.priced_share(
-            sum(f.picked_total_minor for f in self.fulfillments if f.delivered)
-        )
+        listed = sum(f.picked_total_minor for f in self.fulfillments if f.delivered)
+        if self.order.shipping_minor and self.order.total_minor:
+            return self.shipped_share(listed)
+        return self.priced_share(listed)
+
+    def shipped_share(self, listed_minor: int) -> int:
+        """What goods worth `listed_minor` at unit prices cost once shipped
+        when the order's shipping is charged with its first shipment: all the
+        shipping (once anything shipped) plus the goods' priced share of the
+        rest (half to even); the whole total when everything is delivered."""
+        if listed_minor <= 0:
+            return 0
+        shipping = min(self.order.shipping_minor, self.order.total_minor)
+        goods_total = self.order.total_minor - shipping
+        listed = self.listed_total_minor
+        if listed_minor >= listed or listed <= 0:
+            return self.order.total_minor
+        quotient, remainder = divmod(goods_total * listed_minor, listed)
+        if 2 * remainder > listed or (2 * remainder == listed and quotient % 2 == 1):
+            quotient += 1
+        return shipping + quotient
 
     def key(self, step: str) -> str:
         """The idempotency key (or event id) of one step of this order."""

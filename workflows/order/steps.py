@@ -64,17 +64,35 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.contracts.journeys import (
         ERROR_CAPTURE_FAILED,
+        SETTLE_SHIPMENT_SIGNAL,
         CancelInput,
         LineInput,
         PlacedInput,
         PlacementResult,
+        SettleShipmentInput,
+        ShipmentHeld,
         placement_hold_id,
+        shipment_workflow_id,
     )
     from workflows.order import rules
     from workflows.order.state import Fulfillment, OrderState, Tender, fulfillment_step
 
 # Workflows started before the checkout step replay without it.
 CHECKOUT_CART_PATCH = "checkout-cart"
+# Ship-from-store runs started before each shipment captured its own share
+# replay with the one capture at the last shipment.
+CAPTURE_PER_SHIPMENT_PATCH = "capture-per-shipment"
+
+
+def capture_failed(error: ActivityError) -> ApplicationError:
+    """A handover or shipment refused because its capture was (CAPTURE_FAILED)."""
+    reason, message, _ = refusal(error)
+    return ApplicationError(
+        f"the payment could not be captured ({reason}: {message}); nothing changed",
+        {"reason": reason},
+        type=ERROR_CAPTURE_FAILED,
+        non_retryable=True,
+    )
 
 
 @dataclass
@@ -91,6 +109,10 @@ class OrderJourney(OrderState):
     # and those the capture left out (the rest are refunded after it).
     returned: dict[str, int] = field(default_factory=dict)
     deducted: dict[str, int] = field(default_factory=dict)
+    # Split shipments: the ShipmentWorkflow children started (workflow id ->
+    # handle) and what each told (fulfillment number -> its hold or refusal).
+    children: dict[str, Any] = field(default_factory=dict)
+    held: dict[int, ShipmentHeld] = field(default_factory=dict)
 
     # ------------------------------------------------------ must happen
 
@@ -333,9 +355,10 @@ class OrderJourney(OrderState):
 
     async def accept(self) -> None:
         self.status = OrderStatus.PLACED
-        first = self.fulfillments[0]
-        first.status = FulfillmentStatus.PENDING
-        await self.record("placed", "placed", f"{self.fulfillment_type} from {first.location_id}")
+        for fulfillment in self.fulfillments:
+            fulfillment.status = FulfillmentStatus.PENDING
+        where = ", ".join(f.location_id for f in self.fulfillments)
+        await self.record("placed", "placed", f"{self.fulfillment_type} from {where}")
         await self.record_customer()
         await self.record_milestone(
             TimelineEventKind.ORDER_PLACED,
@@ -396,17 +419,30 @@ class OrderJourney(OrderState):
             if show:
                 visibility.show_adopted(self)
             return
-        first = Fulfillment(
-            order_id=self.order.order_id,
-            number=1,
-            type=self.fulfillment_type,
-            location_id=placed.location_id,
-            lines=list(self.order.lines),
-            reservation_id=placed.reservation_id,
-            status=FulfillmentStatus.PENDING,
-        )
-        self.fulfillments = [first]
-        self.saga.push(first.step("reservation"), self._release(placed.reservation_id))
+        if len(placed.holds) > 1:
+            # A split: each hold is confirmed by its own ShipmentWorkflow
+            # (started by the run), which releases it when told.
+            self.fulfillments = [
+                self.split_fulfillment(number, hold.location_id, hold.lines, hold.reservation_id)
+                for number, hold in enumerate(placed.holds, start=1)
+            ]
+            for fulfillment in self.fulfillments:
+                fulfillment.status = FulfillmentStatus.PENDING
+                self.saga.push(
+                    fulfillment.step("reservation"), self.settle_child_later(fulfillment)
+                )
+        else:
+            first = Fulfillment(
+                order_id=self.order.order_id,
+                number=1,
+                type=self.fulfillment_type,
+                location_id=placed.location_id,
+                lines=list(self.order.lines),
+                reservation_id=placed.reservation_id,
+                status=FulfillmentStatus.PENDING,
+            )
+            self.fulfillments = [first]
+            self.saga.push(first.step("reservation"), self._release(placed.reservation_id))
         for authorized in placed.tenders:
             self.tenders.append(Tender(index=authorized.index, payment=authorized.payment))
             self.saga.push(
@@ -417,6 +453,25 @@ class OrderJourney(OrderState):
         self.placement = PlacementResult(accepted=True)
         if show:
             visibility.show_adopted(self)
+
+    def split_fulfillment(
+        self, number: int, location_id: str, lines: list[LineInput], reservation_id: str = ""
+    ) -> Fulfillment:
+        """Fulfillment `number` of a split shipment, its stock held by its own
+        child workflow. Lines carry the order's unit prices."""
+        prices = {line.sku: line.unit_price_minor for line in self.order.lines}
+        return Fulfillment(
+            order_id=self.order.order_id,
+            number=number,
+            type=self.fulfillment_type,
+            location_id=location_id,
+            lines=[
+                LineInput(line.sku, line.quantity, line.unit_price_minor or prices.get(line.sku, 0))
+                for line in lines
+            ],
+            reservation_id=reservation_id,
+            workflow_id=shipment_workflow_id(self.order.order_id, number),
+        )
 
     def _release(self, reservation_id: str) -> Any:
         return lambda: run_activity(
@@ -431,6 +486,17 @@ class OrderJourney(OrderState):
         out first is taken again; when the stock is gone, the order is cancelled
         (stock and payment given back)."""
         first = self.fulfillments[0]
+        if first.workflow_id:
+            # A split: each child confirms its own hold (ShipFromStoreWorkflow).
+            try:
+                await run_local_activity(
+                    CustomerActivities.record_order_placed, self._placed_records()
+                )
+            except ActivityError as error:
+                workflow.logger.warning(
+                    "placed order not recorded for the customer: %s", refusal(error)[0]
+                )
+            return
         outcomes: tuple[Any, Any] = await asyncio.gather(
             run_local_activity(
                 InventoryActivities.confirm_reservation,
@@ -520,15 +586,22 @@ class OrderJourney(OrderState):
         """Captures what was delivered (less what came back before: returns),
         gift cards first; voids tenders not needed."""
         self.deducted = dict(self.returned)
+        # Earlier shipments captured their own shares (capture_shipped).
+        already = sum(t.captured_minor for t in self.tenders)
         amounts = rules.capture_amounts(
-            [(t.payment.tender_type, t.payment.authorized_minor) for t in self.tenders],
-            max(0, self.delivered_total_minor - sum(self.deducted.values())),
+            [
+                (t.payment.tender_type, t.payment.authorized_minor - t.captured_minor)
+                for t in self.tenders
+            ],
+            max(0, self.delivered_total_minor - sum(self.deducted.values()) - already),
         )
         for position in rules.gift_cards_first([t.payment.tender_type for t in self.tenders]):
             tender, amount = self.tenders[position], amounts[position]
-            if amount == 0:
+            if amount == 0 and tender.captured_minor == 0:
                 await self._void(tender.index, tender.payment.payment_id)()
                 self.saga.drop(f"payment/{tender.index}")
+                continue
+            if amount == 0 and tender.captured_minor >= tender.payment.authorized_minor:
                 continue
             # The order's only capture: final, so what a short pick or cancelled
             # lines left of the authorization is released (gift card hold back,
@@ -543,7 +616,39 @@ class OrderJourney(OrderState):
                     final=True,
                 ),
             )
-            tender.captured_minor = amount
+            # Nothing more to capture: a final capture of 0 releases the rest.
+            tender.captured_minor += amount
+            self.saga.replace(f"payment/{tender.index}", self._refund(tender))
+
+    async def capture_shipped(self, fulfillment: Fulfillment) -> None:
+        """A shipment that is not the last captures its own share (the shipping
+        with the first), gift cards first; the rest stays authorized. Raises
+        ActivityError (the shipment is then refused, nothing changed)."""
+        already = sum(t.captured_minor for t in self.tenders)
+        wanted = max(0, self.delivered_total_minor - sum(self.returned.values()) - already)
+        amounts = rules.capture_amounts(
+            [
+                (t.payment.tender_type, t.payment.authorized_minor - t.captured_minor)
+                for t in self.tenders
+            ],
+            wanted,
+        )
+        for position in rules.gift_cards_first([t.payment.tender_type for t in self.tenders]):
+            tender, amount = self.tenders[position], amounts[position]
+            if amount <= 0:
+                continue
+            await run_activity(
+                PaymentActivities.capture,
+                CaptureInput(
+                    idempotency_key=self.key(
+                        f"capture/{tender.index}/{fulfillment.fulfillment_id}"
+                    ),
+                    payment_id=tender.payment.payment_id,
+                    amount_minor=amount,
+                    currency=self.order.currency,
+                ),
+            )
+            tender.captured_minor += amount
             self.saga.replace(f"payment/{tender.index}", self._refund(tender))
 
     async def commit(self, fulfillment: Fulfillment) -> None:
@@ -553,6 +658,9 @@ class OrderJourney(OrderState):
             lines=[SkuQty(sku, quantity) for sku, quantity in fulfillment.picked.items()],
         )
         self.saga.drop(fulfillment.step("reservation"))
+        if fulfillment.workflow_id:
+            await self.settle_child(fulfillment, SettleShipmentInput(commit=committing.lines))
+            return
         await self.must(
             f"commit {fulfillment.fulfillment_id}",
             lambda: run_activity(InventoryActivities.commit_reservation, committing),
@@ -561,10 +669,26 @@ class OrderJourney(OrderState):
     async def release(self, fulfillment: Fulfillment) -> None:
         releasing = ReleaseReservationInput(reservation_id=fulfillment.reservation_id)
         self.saga.drop(fulfillment.step("reservation"))
+        if fulfillment.workflow_id:
+            await self.settle_child(fulfillment, SettleShipmentInput(release=True))
+            return
         await self.must(
             f"release {fulfillment.fulfillment_id}",
             lambda: run_activity(InventoryActivities.release_reservation, releasing),
         )
+
+    async def settle_child(self, fulfillment: Fulfillment, settling: SettleShipmentInput) -> None:
+        """Tells the child holding `fulfillment`'s stock to commit or release it
+        (once; the child ignores a repeat). Waits for the child to have started."""
+        if fulfillment.settled:
+            return
+        fulfillment.settled = True
+        await workflow.wait_condition(lambda: fulfillment.workflow_id in self.children)
+        await self.children[fulfillment.workflow_id].signal(SETTLE_SHIPMENT_SIGNAL, settling)
+
+    def settle_child_later(self, fulfillment: Fulfillment) -> Callable[[], Awaitable[Any]]:
+        """The compensation of a child's hold: release it."""
+        return lambda: self.settle_child(fulfillment, SettleShipmentInput(release=True))
 
     async def deliver(
         self, fulfillment: Fulfillment, status: FulfillmentStatus, detail: str
@@ -580,16 +704,18 @@ class OrderJourney(OrderState):
                 await self.capture_delivered()
             except ActivityError as error:
                 fulfillment.status = previous
-                reason, message, _ = refusal(error)
-                raise ApplicationError(
-                    f"the payment could not be captured ({reason}: {message}); nothing changed",
-                    {"reason": reason},
-                    type=ERROR_CAPTURE_FAILED,
-                    non_retryable=True,
-                ) from None
+                raise capture_failed(error) from None
             self.captured = True
             await self.finish(detail, fulfillment)
             return
+        if self.fulfillment_type == FulfillmentType.SHIP and workflow.patched(
+            CAPTURE_PER_SHIPMENT_PATCH
+        ):
+            try:
+                await self.capture_shipped(fulfillment)
+            except ActivityError as error:
+                fulfillment.status = previous
+                raise capture_failed(error) from None
         await self.commit(fulfillment)
         self.status = self.live_status()
         await self.record(fulfillment.step(status), status, detail, [fulfillment])
