@@ -250,12 +250,16 @@ async def test_a_channel_price_applies_to_its_channel_only_until_deleted(stub: S
     market = Channel.MARKETPLACE.to_proto()
     await stub.SetChannelPrice(pb.SetChannelPriceRequest(sku=sku, channel=market, price=usd(1800)))
 
-    async def price(channel: int) -> int:
+    async def price(channel: common_pb2.Channel) -> int:
         reply = await stub.GetProducts(pb.GetProductsRequest(skus=[sku], channel=channel))
         return reply.products[0].price.amount_minor
 
     web = Channel.WEB.to_proto()
-    assert (await price(market), await price(web), await price(0)) == (1800, 2000, 2000)
+    assert (await price(market), await price(web), await price(common_pb2.CHANNEL_UNSPECIFIED)) == (
+        1800,
+        2000,
+        2000,
+    )
     listed = await stub.ListProducts(pb.ListProductsRequest(query=sku, channel=market))
     assert [p.price.amount_minor for p in listed.products] == [1800]
     # A new base price leaves the channel's own price alone.
