@@ -73,6 +73,9 @@ def stack_env(home: Path) -> dict[str, str]:
         "OMNI_CODEC_KEY": E2E_CODEC_KEY,
         "OMNI_CODEC_AUTH_TOKEN": E2E_CODEC_TOKEN,
         "CODEC_SERVER_PORT": str(free_port()),
+        # Tests make their own data: the demo's shipping methods and tax regions
+        # would price every test's US basket (tests/e2e/test_stack.py seeds).
+        "OMNI_SEED": "false",
     }
     for service in ("inventory", "orders", "customers", "payments"):
         env[f"{service.upper()}_PORT"] = str(free_port())

@@ -1,4 +1,5 @@
-"""The demo data `omni up` loads once: stores, a warehouse, products, stock, customers."""
+"""The demo data `omni up` loads once: stores, a warehouse, products, stock,
+customers, the tax regions the locations sit in and the shipping methods."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import grpc
 from omni.common.v1 import common_pb2
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from omni.words import LocationKind, StockMovementReason
 from services.common.channels import channel_credentials, tls_from_env
 from services.common.identity import CallerIdentity, Role, identified_sync_channel
@@ -14,12 +16,24 @@ from services.common.identity import CallerIdentity, Role, identified_sync_chann
 # Seeding writes locations, the catalog and stock: an admin's work.
 SEED_CALLER = CallerIdentity(sub="omni-seed", role=Role.ADMIN)
 
-# (location_id, name, kind, lat, lon, pickup, ship_from)
+# (location_id, name, kind, lat, lon, pickup, ship_from, tax_region)
 DEMO_LOCATIONS = [
-    ("S1", "Downtown Store", "store", 40.7128, -74.0060, True, True),
-    ("S2", "Midtown Store", "store", 40.7549, -73.9840, True, True),
-    ("S3", "Brooklyn Store", "store", 40.6782, -73.9442, True, False),
-    ("W1", "Newark Warehouse", "warehouse", 40.7357, -74.1724, False, True),
+    ("S1", "Downtown Store", "store", 40.7128, -74.0060, True, True, "US-NY"),
+    ("S2", "Midtown Store", "store", 40.7549, -73.9840, True, True, "US-NY"),
+    ("S3", "Brooklyn Store", "store", 40.6782, -73.9442, True, False, "US-NY"),
+    ("W1", "Newark Warehouse", "warehouse", 40.7357, -74.1724, False, True, "US-NJ"),
+]
+# (region, name, rate in basis points): the locations' regions and a neighbour
+# the demo ships to. A region without a row is taxed at 0 (and the order says so).
+DEMO_TAX_REGIONS = [
+    ("US-NY", "New York", 888),
+    ("US-NJ", "New Jersey", 663),
+    ("US-CT", "Connecticut", 635),
+]
+# (method_id, name, price in cents, free over in cents or None, countries)
+DEMO_SHIPPING_METHODS = [
+    ("standard", "Standard (3-5 days)", 599, 7500, ["US"]),
+    ("express", "Express (next day)", 1999, None, ["US"]),
 ]
 # (sku, name, price in cents, returnable days)
 DEMO_PRODUCTS = [
@@ -61,7 +75,7 @@ def seed_demo(addresses: dict[str, str], identity_key: bytes) -> None:
     matched, keys reused)."""
     with _channel(addresses["inventory"], identity_key) as channel:
         inventory = inventory_pb2_grpc.InventoryServiceStub(channel)
-        for location_id, name, kind, lat, lon, pickup, ship in DEMO_LOCATIONS:
+        for location_id, name, kind, lat, lon, pickup, ship, region in DEMO_LOCATIONS:
             location = inventory_pb2.Location(
                 location_id=location_id,
                 name=name,
@@ -72,6 +86,7 @@ def seed_demo(addresses: dict[str, str], identity_key: bytes) -> None:
                 daily_order_capacity=100,
                 pickup_window_hours=72,
                 pick_sla_minutes=120,
+                tax_region=region,
             )
             try:
                 inventory.CreateLocation(inventory_pb2.CreateLocationRequest(location=location))
@@ -101,6 +116,32 @@ def seed_demo(addresses: dict[str, str], identity_key: bytes) -> None:
                         reference="demo",
                     )
                 )
+    with _channel(addresses["orders"], identity_key) as channel:
+        orders = orders_pb2_grpc.OrdersServiceStub(channel)
+        for region, region_name, rate_bps in DEMO_TAX_REGIONS:
+            # A put: running the seed again leaves the same rate.
+            orders.PutTaxRegion(
+                orders_pb2.PutTaxRegionRequest(
+                    tax_region=orders_pb2.TaxRegion(
+                        region=region, name=region_name, rate_bps=rate_bps
+                    )
+                )
+            )
+        for method_id, method_name, price, free_over, countries in DEMO_SHIPPING_METHODS:
+            method = orders_pb2.ShippingMethod(
+                method_id=method_id,
+                name=method_name,
+                price=common_pb2.Money(amount_minor=price, currency="USD"),
+                countries=countries,
+            )
+            if free_over is not None:
+                method.free_over.CopyFrom(common_pb2.Money(amount_minor=free_over, currency="USD"))
+            try:
+                orders.CreateShippingMethod(
+                    orders_pb2.CreateShippingMethodRequest(shipping_method=method)
+                )
+            except grpc.RpcError as error:
+                _ignore_exists(error)
     with _channel(addresses["customers"], identity_key) as channel:
         customers = customers_pb2_grpc.CustomersServiceStub(channel)
         for name, email, phone in DEMO_CUSTOMERS:
