@@ -52,6 +52,7 @@ from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
 from services.common.identity import aio_identity_interceptors, always, workflow_identity
+from stack.associates import registered_associate_token
 from stack.harness import (
     E2E_IDENTITY_KEY,
     StackProcess,
@@ -900,14 +901,18 @@ def run_journey_costs(_home: object) -> bool:
     journeys = _env_int("BENCH_JOURNEYS", 20)
     print(f"journey-costs: {journeys} BOPIS journeys (place, pick, collect), one at a time")
 
+    associate_tokens: dict[str, str] = {}
+
     async def walk(stack: StackProcess, shop: Shop, sku: str, n: int) -> str:
         response = await shop.order(sku, n)
         assert response.status_code == 201, response.text
         order_id: str = response.json()["order_id"]
-        associate = {
-            "Authorization": "Bearer "
-            + token("associate", store_id=shop.location_id, channel="pos")
-        }
+        if shop.location_id not in associate_tokens:
+            # Issue 14: an associate token names a registered associate (once per store).
+            associate_tokens[shop.location_id] = registered_associate_token(
+                stack.gateway_url, shop.location_id
+            )
+        associate = {"Authorization": "Bearer " + associate_tokens[shop.location_id]}
         customer = {"Authorization": f"Bearer {shop.customers[n % len(shop.customers)][1]}"}
         order = (
             await shop.http.get(f"{stack.gateway_url}/v1/orders/{order_id}", headers=customer)

@@ -19,17 +19,63 @@ def _up(_args: argparse.Namespace) -> int:
 def _token(args: argparse.Namespace) -> int:
     from services.gateway.auth import mint_dev_token
 
+    sub, store_id = args.sub, args.store_id
+    if args.role == "associate":
+        found = _associate_for_token(args.associate_id, store_id)
+        if found is None:
+            return 2
+        sub, store_id = found
+    elif args.associate_id:
+        print("omni token: --associate-id is for --role associate", file=sys.stderr)
+        return 2
     print(
         mint_dev_token(
             role=args.role,
-            sub=args.sub,
+            sub=sub,
             customer_id=args.customer_id,
-            store_id=args.store_id,
+            store_id=store_id,
             channel=args.channel,
             ttl_seconds=args.ttl,
         )
     )
     return 0
+
+
+def _associate_for_token(associate_id: str | None, store_id: str | None) -> tuple[str, str] | None:
+    """(sub, store_id) of a registered, active associate (issue 14): the one
+    named, or the store's development associate, registered now. None (and a
+    message) when the stack cannot say."""
+    import grpc
+
+    from stack.associates import register_development_associate, registered_associate
+    from stack.identity import stack_identity_key
+
+    settings = StackSettings()
+    address = settings.address_of("orders")
+    key = stack_identity_key(settings.omni_home.resolve()).encode()
+    try:
+        if associate_id:
+            if store_id:
+                return associate_id, store_id
+            found = registered_associate(address, key, associate_id)
+        elif store_id:
+            found = register_development_associate(address, key, store_id)
+        else:
+            print(
+                "omni token: --role associate needs --store-id or --associate-id", file=sys.stderr
+            )
+            return None
+    except grpc.RpcError as error:
+        print(
+            f"omni token: the associates registry (orders at {address}) answered"
+            f" {error.code().name}: {error.details()}",
+            file=sys.stderr,
+        )
+        return None
+    if not found.active:
+        print(f"omni token: associate {found.associate_id} is deactivated", file=sys.stderr)
+        return None
+    return found.associate_id, found.store_id
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -81,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", default=None, help="subject; defaults to one made from the role")
     token.add_argument("--customer-id", default=None)
     token.add_argument("--store-id", default=None)
+    token.add_argument(
+        "--associate-id",
+        default=None,
+        help="a registered associate (--role associate); without it a development"
+        " associate of --store-id is registered",
+    )
     token.add_argument("--channel", default=None, choices=[channel.value for channel in Channel])
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
     token.set_defaults(handler=_token)

@@ -14,7 +14,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
-from services.gateway.admission import Admission, AdmissionGate, AdmissionMiddleware
 from services.gateway.auth import AuthenticationMiddleware, TokenVerifier
 from services.gateway.card_numbers import CardNumberGuard
 from services.gateway.clients import Clients, connect
@@ -23,6 +22,7 @@ from services.gateway.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services.gateway.problems import install_handlers
 from services.gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from services.gateway.routes import (
+    associates,
     availability,
     carts,
     console,
@@ -39,6 +39,7 @@ from services.gateway.routes import (
     pickup_codes,
     pricing,
     products,
+    reports,
     returns,
     stores,
 )
@@ -146,21 +147,6 @@ def create_app(
     # Open availability streams by caller (routes/availability.py's cap).
     app.state.open_streams = {}
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-    app.state.admission = Admission(
-        placement=AdmissionGate(
-            "placement",
-            limit=settings.admission_placement_in_flight,
-            max_queued=settings.admission_max_queued,
-            queue_seconds=settings.admission_queue_seconds,
-        ),
-        general=AdmissionGate(
-            "general",
-            limit=settings.admission_general_in_flight,
-            max_queued=settings.admission_max_queued,
-            queue_seconds=settings.admission_queue_seconds,
-        ),
-        retry_after_seconds=settings.admission_retry_after_seconds,
-    )
     install_handlers(app)
     for module in (
         health,
@@ -179,14 +165,15 @@ def create_app(
         pickup_codes,
         returns,
         gift_cards,
+        associates,
+        reports,
         dev,
         console,
     ):
         app.include_router(module.router)
     _document_idempotency_key(app)
-    # Added innermost first: security headers → tracing → admission control →
-    # (CORS) → authentication (the one token check) → rate limit →
-    # card-number guard → idempotency → routes.
+    # Added innermost first: tracing → authentication (the one token check) →
+    # rate limit → card-number guard → idempotency → routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(CardNumberGuard)
     app.add_middleware(RateLimitMiddleware)
@@ -201,10 +188,6 @@ def create_app(
             expose_headers=["ETag", "Retry-After", "traceparent", "Idempotent-Replayed"],
             max_age=600,
         )
-    # Admission control sheds load before any work (token check, body read,
-    # key claim) is spent on a request that would be refused; its 429s still
-    # carry traceparent and the security headers.
-    app.add_middleware(AdmissionMiddleware)
     app.add_middleware(TracingMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

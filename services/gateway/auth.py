@@ -25,9 +25,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.types import Options
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from omni.orders.v1 import orders_pb2
 from omni.words import Channel
-from services.gateway.clients import forward_caller
-from services.gateway.problems import forbidden, unauthorized
+from services.gateway.clients import call, forward_caller
+from services.gateway.problems import Problem, forbidden, unauthorized
 from services.gateway.settings import DEV_JWT_SECRET, GatewaySettings
 
 if TYPE_CHECKING:
@@ -306,7 +307,28 @@ async def authenticate(
     found = authentication_of(request.scope)
     if found.principal is None:
         raise unauthorized(found.problem or "an Authorization: Bearer token is required")
+    if found.principal.role == "associate":
+        await check_registered_associate(request, found.principal)
     return found.principal
+
+
+async def check_registered_associate(request: Request, principal: Principal) -> None:
+    """An associate token must name a registered, active associate (API.md,
+    Auth): 403 otherwise. Asked of the registry (the orders service) on every
+    request, so a deactivation holds from the next request on, on every replica."""
+    settings: GatewaySettings = request.app.state.settings
+    try:
+        reply = await call(
+            request.app.state.clients.orders.GetAssociate,
+            orders_pb2.GetAssociateRequest(associate_id=principal.sub),
+            deadline=settings.read_timeout_seconds,
+        )
+    except Problem as problem:
+        if problem.status in (400, 403, 404):
+            raise forbidden(f"the token names no registered associate ({principal.sub})") from None
+        raise
+    if not reply.associate.active:
+        raise forbidden(f"associate {principal.sub} is deactivated")
 
 
 def require_role(principal: Principal, *roles: Role) -> None:

@@ -301,6 +301,7 @@ def order(
         associate_id=value.associate_id or None,
         store_id=value.store_id or None,
         referral_associate_id=value.referral_associate_id or None,
+        credited_associate_id=value.credited_associate_id or None,
         created_at=timestamp(value.created_at),
     )
 

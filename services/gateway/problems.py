@@ -130,8 +130,15 @@ def problem_from_rpc_error(error: grpc.RpcError) -> Problem:
         )
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         reason = info.reason or "BUSINESS_RULE_VIOLATION"
+        # A rule about one field of the request (e.g. an unknown referral) names it.
+        named = (info.metadata or {}).get("field", "")
         return Problem(
-            422, info.message, slug=reason, reason=reason, metadata=info.metadata or None
+            422,
+            info.message,
+            slug=reason,
+            reason=reason,
+            metadata=info.metadata or None,
+            errors=[(named, info.message)] if named else (),
         )
     if code in (grpc.StatusCode.ABORTED, grpc.StatusCode.ALREADY_EXISTS):
         reason = info.reason or ("ALREADY_EXISTS" if code == grpc.StatusCode.ALREADY_EXISTS else "")

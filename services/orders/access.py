@@ -18,6 +18,16 @@ from services.common.errors import NotFound
 from services.common.identity import CallerIdentity, Role, caller_or_none
 from services.orders.domain.records import FulfillmentRecord, OrderRecord, ReturnRecord
 
+
+def _own_associate_record(
+    caller: CallerIdentity, request: orders_pb2.GetAssociateRequest
+) -> str | None:
+    """An associate reads only their own registry record."""
+    if caller.role == Role.ASSOCIATE and request.associate_id != caller.sub:
+        return "an associate reads only their own registry record"
+    return None
+
+
 _ANYONE_WITH_AN_ORDER = (Role.CUSTOMER, Role.ASSOCIATE, Role.AGENT, Role.ADMIN)
 _FLOOR = allow(Role.ASSOCIATE, Role.ADMIN)
 
@@ -54,6 +64,16 @@ ACCESS = AccessTable(
         "PutTaxRegion": allow(Role.ADMIN),
         "CreateShippingMethod": allow(Role.ADMIN),
         "ListShippingMethods": allow(*PEOPLE, Role.WORKFLOW),
+        # The associates registry and staff credit (issue 14): admins manage
+        # it; the gateway asks for the associate a token names, as that
+        # associate; an associate reads their own store's list and figures.
+        "CreateAssociate": allow(Role.ADMIN),
+        "GetAssociate": allow(Role.ASSOCIATE, Role.AGENT, Role.ADMIN, check=_own_associate_record),
+        "ListAssociates": allow(Role.ASSOCIATE, Role.ADMIN, own_store="store_id"),
+        "DeactivateAssociate": allow(Role.ADMIN),
+        "GetStaffSales": allow(Role.ASSOCIATE, Role.ADMIN, own_store="store_id"),
+        # Order lookup: an associate names their own store (location_id).
+        "ListOrders": allow(Role.ASSOCIATE, Role.AGENT, Role.ADMIN, own_store="location_id"),
         "ErasePersonalData": allow(
             Role.CUSTOMER, Role.AGENT, Role.ADMIN, own_customer="customer_ids"
         ),

@@ -35,8 +35,10 @@ from services.orders.adapters.stock import InventoryStock
 from services.orders.placement import Placing, recover_placements
 from services.orders.quoting import Pricing, QuoteCache
 from services.orders.service import OrdersServicer
+from services.orders.staff import Staff
 from services.orders.store import PostgresStorage
 from services.orders.store.pricing import PostgresPricingTables
+from services.orders.store.staff import PostgresStaffTables
 from services.orders.use_cases import Dependencies
 
 
@@ -138,6 +140,7 @@ async def run(settings: OrdersSettings) -> None:
         storage=PostgresStorage(database),
         journeys=journeys,
         products=InventoryProducts(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
+        staff=Staff(PostgresStaffTables(database)),
         pricing=Pricing(
             catalog=InventoryCatalog(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
             tables=pricing_tables,

@@ -31,6 +31,7 @@ from services.common.errors import InvalidArgument
 from services.common.money import Money
 from services.common.timestamps import from_timestamp, to_timestamp
 from services.common.validation import Violations
+from services.orders.domain.associates import Associate, Figures, StaffSales, credited_associate
 from services.orders.domain.placing import OrderRequest, RequestedLine, RequestedTender
 from services.orders.domain.pricing import PricedBasket, Promotion, ShippingMethod
 from services.orders.domain.progress import FulfillmentProgress, OrderProgress, ReturnProgress
@@ -299,6 +300,7 @@ def order_proto(order: OrderRecord) -> orders_pb2.Order:
         associate_id=order.associate_id,
         store_id=order.store_id,
         referral_associate_id=order.referral_associate_id,
+        credited_associate_id=credited_associate(order.associate_id, order.referral_associate_id),
         created_at=to_timestamp(order.created_at),
     )
 
@@ -507,3 +509,52 @@ def shipping_method_proto(method: ShippingMethod) -> orders_pb2.ShippingMethod:
     if method.free_over_minor is not None:
         message.free_over.CopyFrom(money(Money(method.free_over_minor, method.currency)))
     return message
+
+
+# ---------------------------------------------------------------- associates (issue 14)
+
+
+def associate_from_proto(message: orders_pb2.Associate) -> Associate:
+    return Associate(message.associate_id, message.name, message.store_id)
+
+
+def associate_proto(associate: Associate) -> orders_pb2.Associate:
+    proto = orders_pb2.Associate(
+        associate_id=associate.associate_id,
+        name=associate.name,
+        store_id=associate.store_id,
+        active=associate.active,
+    )
+    if associate.created_at is not None:
+        proto.created_at.CopyFrom(to_timestamp(associate.created_at))
+    if associate.deactivated_at is not None:
+        proto.deactivated_at.CopyFrom(to_timestamp(associate.deactivated_at))
+    return proto
+
+
+def _figures_proto(figures: Figures, currency: str) -> orders_pb2.SalesFigures:
+    return orders_pb2.SalesFigures(
+        orders_credited=figures.orders_credited,
+        gross=money(Money(figures.gross_minor, currency)),
+        returned=money(Money(figures.returned_minor, currency)),
+        net=money(Money(figures.net_minor, currency)),
+    )
+
+
+def staff_sales_proto(sales: StaffSales, currency: str) -> orders_pb2.StaffSales:
+    return orders_pb2.StaffSales(
+        associate_id=sales.associate.associate_id,
+        name=sales.associate.name,
+        store_id=sales.associate.store_id,
+        total=_figures_proto(sales.total, currency),
+        channels=[
+            orders_pb2.ChannelSales(
+                channel=channel.to_proto(), figures=_figures_proto(figures, currency)
+            )
+            for channel, figures in sorted(sales.channels.items())
+        ],
+    )
+
+
+def order_status_filter(request: orders_pb2.ListOrdersRequest) -> OrderStatus | None:
+    return optional_word(OrderStatus, request.status, "status")

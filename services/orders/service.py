@@ -8,7 +8,8 @@ import grpc
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from services.common.errors import Unavailable
 from services.common.identity import Role, actor_of
-from services.orders import access, mapping, quoting, use_cases
+from services.common.timestamps import from_timestamp
+from services.orders import access, mapping, quoting, staff, use_cases
 from services.orders.quoting import Pricing
 from services.orders.use_cases import Dependencies, Keyed
 
@@ -283,4 +284,72 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         methods = await quoting.list_shipping_methods(self._pricing())
         return orders_pb2.ListShippingMethodsResponse(
             shipping_methods=[mapping.shipping_method_proto(m) for m in methods]
+        )
+
+    # ------------------------------------------------ associates and staff credit (issue 14)
+
+    def _staff(self) -> staff.Staff:
+        if self._deps.staff is None:
+            raise Unavailable("the associates registry is not configured in this orders service")
+        return self._deps.staff
+
+    async def CreateAssociate(
+        self, request: orders_pb2.CreateAssociateRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.CreateAssociateResponse:
+        associate, created = await staff.create_associate(
+            self._staff(), mapping.associate_from_proto(request.associate)
+        )
+        return orders_pb2.CreateAssociateResponse(
+            associate=mapping.associate_proto(associate), created=created
+        )
+
+    async def GetAssociate(
+        self, request: orders_pb2.GetAssociateRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.GetAssociateResponse:
+        associate = await staff.get_associate(self._staff(), request.associate_id)
+        return orders_pb2.GetAssociateResponse(associate=mapping.associate_proto(associate))
+
+    async def ListAssociates(
+        self, request: orders_pb2.ListAssociatesRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.ListAssociatesResponse:
+        page = await staff.list_associates(
+            self._staff(), request.store_id, request.limit, request.page_token
+        )
+        return orders_pb2.ListAssociatesResponse(
+            associates=[mapping.associate_proto(a) for a in page.items],
+            next_page_token=page.next_cursor,
+        )
+
+    async def DeactivateAssociate(
+        self, request: orders_pb2.DeactivateAssociateRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.DeactivateAssociateResponse:
+        associate = await staff.deactivate_associate(self._staff(), request.associate_id)
+        return orders_pb2.DeactivateAssociateResponse(associate=mapping.associate_proto(associate))
+
+    async def GetStaffSales(
+        self, request: orders_pb2.GetStaffSalesRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.GetStaffSalesResponse:
+        sales, currency = await staff.staff_sales(
+            self._staff(),
+            request.store_id,
+            from_timestamp(request.period_start) if request.HasField("period_start") else None,
+            from_timestamp(request.period_end) if request.HasField("period_end") else None,
+        )
+        return orders_pb2.GetStaffSalesResponse(
+            associates=[mapping.staff_sales_proto(s, currency) for s in sales], currency=currency
+        )
+
+    async def ListOrders(
+        self, request: orders_pb2.ListOrdersRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.ListOrdersResponse:
+        page = await staff.list_orders(
+            self._staff(),
+            request.customer_id,
+            mapping.order_status_filter(request),
+            request.location_id,
+            request.limit,
+            request.page_token,
+        )
+        return orders_pb2.ListOrdersResponse(
+            orders=[mapping.order_proto(o) for o in page.items], next_page_token=page.next_cursor
         )

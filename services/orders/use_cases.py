@@ -42,6 +42,7 @@ from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
 from services.orders.domain.store_work import PickedLine
 from services.orders.placement import Placing, place_now, refused
 from services.orders.quoting import Pricing
+from services.orders.staff import Staff, check_active
 from workflows.contracts.journeys import PlacementResult, order_workflow_id, return_workflow_id
 from workflows.order.rules import StoreAction
 

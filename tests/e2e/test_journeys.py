@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from stack.associates import registered_associate_token
 from stack.harness import StackProcess
 from stack.temporal import temporal_binary
 from tests.e2e.api import Caller, money, token, unique
@@ -101,7 +102,9 @@ def customer_caller(stack: StackProcess, customer_id: str, channel: str = "web")
 
 
 def associate_caller(stack: StackProcess, store_id: str) -> Caller:
-    return Caller(stack.gateway_url, token("associate", store_id=store_id, channel="pos"))
+    """A registered associate of the store (issue 14: an associate token must
+    name a registered, active associate)."""
+    return Caller(stack.gateway_url, registered_associate_token(stack.gateway_url, store_id))
 
 
 def payment_totals(order: dict[str, Any]) -> tuple[int, int, int]:

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import psutil
 
+from stack.associates import registered_associate_token
 from stack.harness import StackProcess, token
 from tests.faults.invariants import Checker
 
@@ -126,6 +127,12 @@ class World:
         return Channel(self.stack.gateway_url, token("admin"), self.tally)
 
     def channel(self, role: str, **claims: str) -> Channel:
+        if role == "associate":
+            # Issue 14: an associate token names a registered, active associate.
+            bearer = registered_associate_token(
+                self.stack.gateway_url, claims["store_id"], claims.get("channel", "pos")
+            )
+            return Channel(self.stack.gateway_url, bearer, self.tally)
         return Channel(self.stack.gateway_url, token(role, **claims), self.tally)
 
     def location(self, lat_offset: float = 0.0) -> str:

@@ -105,6 +105,17 @@ class MemoryIdempotencyStore:
         return len(gone)
 
 
+def registered_associate(request: Any) -> Any:
+    """The registry's answer for an active associate (any id)."""
+    from omni.orders.v1 import orders_pb2
+
+    return orders_pb2.GetAssociateResponse(
+        associate=orders_pb2.Associate(
+            associate_id=request.associate_id, name="Test Associate", active=True
+        )
+    )
+
+
 def fake_clients(
     *,
     inventory: FakeStub | None = None,
@@ -116,10 +127,14 @@ def fake_clients(
     async def healthy() -> dict[str, str]:
         return {"inventory": "ok", "orders": "ok", "customers": "ok", "payments": "ok"}
 
+    # Every associate token names a registered, active associate unless a
+    # test's orders stub answers GetAssociate itself.
+    orders = orders or FakeStub()
+    orders.handlers.setdefault("GetAssociate", registered_associate)
     # A FakeStub stands in for a generated stub: it answers the same calls.
     return Clients(
         inventory=cast(Any, inventory or FakeStub()),
-        orders=cast(Any, orders or FakeStub()),
+        orders=cast(Any, orders),
         customers=cast(Any, customers or FakeStub()),
         payments=cast(Any, payments or FakeStub()),
         health=health or healthy,

@@ -13,6 +13,7 @@ from omni.customers.v1 import customers_pb2
 from omni.inventory.v1 import inventory_pb2
 from omni.orders.v1 import orders_pb2
 from omni.words import Channel, ReturnMethod, ReturnStatus
+from services.common.errors import BusinessRuleViolation
 from tests.unit.gateway_fakes import (
     ORDER_BODY,
     FakeStub,
@@ -21,6 +22,7 @@ from tests.unit.gateway_fakes import (
     make_app,
     orders_stub,
     payments_stub,
+    rpc_error,
     sample_order,
 )
 
@@ -219,14 +221,21 @@ def test_admin_may_post_a_receipt() -> None:
     assert answer.status_code == 201, answer.text
 
 
-def test_a_referral_associate_is_refused_until_the_registry_exists() -> None:
-    orders = orders_stub()
+def test_a_referral_that_is_no_active_associate_is_refused_naming_the_field() -> None:
+    # Issue 14: the registry exists; the orders service checks the referral
+    # (services/orders/staff.check_active) and its refusal names the field.
+    refusal = BusinessRuleViolation(
+        "UNKNOWN_ASSOCIATE",
+        "referral_associate_id A-fake is not an active associate",
+        {"field": "referral_associate_id", "associate_id": "A-fake"},
+    )
+    orders = orders_stub(PlaceOrder=lambda r: rpc_error(refusal))
     client = TestClient(make_app(fake_clients(orders=orders, payments=payments_stub())))
     body = {**ORDER_BODY, "referral_associate_id": "A-fake"}
     answer = client.post("/v1/orders", json=body, headers=keyed(CUSTOMER, "o-ref"))
     assert answer.status_code == 422, answer.text
     assert [e["field"] for e in answer.json()["errors"]] == ["referral_associate_id"]
-    assert orders.called("PlaceOrder") == []
+    assert [r.referral_associate_id for r in orders.called("PlaceOrder")] == ["A-fake"]
 
 
 @pytest.mark.parametrize(

@@ -246,7 +246,7 @@ class OrderEvent(_message.Message):
     def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "customer_id", "channel", "status", "lines", "fulfillment_request", "fulfillments", "events", "workflow_id", "total", "associate_id", "store_id", "referral_associate_id", "created_at", "totals", "promotions_applied", "tax_rule", "shipping_method", "coupon_codes")
+    __slots__ = ("order_id", "customer_id", "channel", "status", "lines", "fulfillment_request", "fulfillments", "events", "workflow_id", "total", "associate_id", "store_id", "referral_associate_id", "created_at", "totals", "promotions_applied", "tax_rule", "shipping_method", "coupon_codes", "credited_associate_id")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -266,6 +266,7 @@ class Order(_message.Message):
     TAX_RULE_FIELD_NUMBER: _ClassVar[int]
     SHIPPING_METHOD_FIELD_NUMBER: _ClassVar[int]
     COUPON_CODES_FIELD_NUMBER: _ClassVar[int]
+    CREDITED_ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     customer_id: str
     channel: _common_pb2.Channel
@@ -285,7 +286,8 @@ class Order(_message.Message):
     tax_rule: str
     shipping_method: str
     coupon_codes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., totals: _Optional[_Union[Totals, _Mapping]] = ..., promotions_applied: _Optional[_Iterable[_Union[AppliedPromotion, _Mapping]]] = ..., tax_rule: _Optional[str] = ..., shipping_method: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ...) -> None: ...
+    credited_associate_id: str
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., totals: _Optional[_Union[Totals, _Mapping]] = ..., promotions_applied: _Optional[_Iterable[_Union[AppliedPromotion, _Mapping]]] = ..., tax_rule: _Optional[str] = ..., shipping_method: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ..., credited_associate_id: _Optional[str] = ...) -> None: ...
 
 class PlaceOrderRequest(_message.Message):
     __slots__ = ("idempotency_key", "customer_id", "channel", "lines", "fulfillment", "tenders", "associate_id", "store_id", "referral_associate_id", "coupon_codes")
@@ -844,3 +846,149 @@ class ListShippingMethodsResponse(_message.Message):
     SHIPPING_METHODS_FIELD_NUMBER: _ClassVar[int]
     shipping_methods: _containers.RepeatedCompositeFieldContainer[ShippingMethod]
     def __init__(self, shipping_methods: _Optional[_Iterable[_Union[ShippingMethod, _Mapping]]] = ...) -> None: ...
+
+class Associate(_message.Message):
+    __slots__ = ("associate_id", "name", "store_id", "active", "created_at", "deactivated_at")
+    ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DEACTIVATED_AT_FIELD_NUMBER: _ClassVar[int]
+    associate_id: str
+    name: str
+    store_id: str
+    active: bool
+    created_at: _timestamp_pb2.Timestamp
+    deactivated_at: _timestamp_pb2.Timestamp
+    def __init__(self, associate_id: _Optional[str] = ..., name: _Optional[str] = ..., store_id: _Optional[str] = ..., active: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deactivated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateAssociateRequest(_message.Message):
+    __slots__ = ("associate",)
+    ASSOCIATE_FIELD_NUMBER: _ClassVar[int]
+    associate: Associate
+    def __init__(self, associate: _Optional[_Union[Associate, _Mapping]] = ...) -> None: ...
+
+class CreateAssociateResponse(_message.Message):
+    __slots__ = ("associate", "created")
+    ASSOCIATE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    associate: Associate
+    created: bool
+    def __init__(self, associate: _Optional[_Union[Associate, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class GetAssociateRequest(_message.Message):
+    __slots__ = ("associate_id",)
+    ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    associate_id: str
+    def __init__(self, associate_id: _Optional[str] = ...) -> None: ...
+
+class GetAssociateResponse(_message.Message):
+    __slots__ = ("associate",)
+    ASSOCIATE_FIELD_NUMBER: _ClassVar[int]
+    associate: Associate
+    def __init__(self, associate: _Optional[_Union[Associate, _Mapping]] = ...) -> None: ...
+
+class ListAssociatesRequest(_message.Message):
+    __slots__ = ("store_id", "limit", "page_token")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    limit: int
+    page_token: str
+    def __init__(self, store_id: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAssociatesResponse(_message.Message):
+    __slots__ = ("associates", "next_page_token")
+    ASSOCIATES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    associates: _containers.RepeatedCompositeFieldContainer[Associate]
+    next_page_token: str
+    def __init__(self, associates: _Optional[_Iterable[_Union[Associate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DeactivateAssociateRequest(_message.Message):
+    __slots__ = ("associate_id",)
+    ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    associate_id: str
+    def __init__(self, associate_id: _Optional[str] = ...) -> None: ...
+
+class DeactivateAssociateResponse(_message.Message):
+    __slots__ = ("associate",)
+    ASSOCIATE_FIELD_NUMBER: _ClassVar[int]
+    associate: Associate
+    def __init__(self, associate: _Optional[_Union[Associate, _Mapping]] = ...) -> None: ...
+
+class SalesFigures(_message.Message):
+    __slots__ = ("orders_credited", "gross", "returned", "net")
+    ORDERS_CREDITED_FIELD_NUMBER: _ClassVar[int]
+    GROSS_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_FIELD_NUMBER: _ClassVar[int]
+    NET_FIELD_NUMBER: _ClassVar[int]
+    orders_credited: int
+    gross: _common_pb2.Money
+    returned: _common_pb2.Money
+    net: _common_pb2.Money
+    def __init__(self, orders_credited: _Optional[int] = ..., gross: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returned: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., net: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class ChannelSales(_message.Message):
+    __slots__ = ("channel", "figures")
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    channel: _common_pb2.Channel
+    figures: SalesFigures
+    def __init__(self, channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., figures: _Optional[_Union[SalesFigures, _Mapping]] = ...) -> None: ...
+
+class StaffSales(_message.Message):
+    __slots__ = ("associate_id", "name", "store_id", "total", "channels")
+    ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    associate_id: str
+    name: str
+    store_id: str
+    total: SalesFigures
+    channels: _containers.RepeatedCompositeFieldContainer[ChannelSales]
+    def __init__(self, associate_id: _Optional[str] = ..., name: _Optional[str] = ..., store_id: _Optional[str] = ..., total: _Optional[_Union[SalesFigures, _Mapping]] = ..., channels: _Optional[_Iterable[_Union[ChannelSales, _Mapping]]] = ...) -> None: ...
+
+class GetStaffSalesRequest(_message.Message):
+    __slots__ = ("store_id", "period_start", "period_end")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    period_start: _timestamp_pb2.Timestamp
+    period_end: _timestamp_pb2.Timestamp
+    def __init__(self, store_id: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetStaffSalesResponse(_message.Message):
+    __slots__ = ("associates", "currency")
+    ASSOCIATES_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    associates: _containers.RepeatedCompositeFieldContainer[StaffSales]
+    currency: str
+    def __init__(self, associates: _Optional[_Iterable[_Union[StaffSales, _Mapping]]] = ..., currency: _Optional[str] = ...) -> None: ...
+
+class ListOrdersRequest(_message.Message):
+    __slots__ = ("customer_id", "status", "location_id", "limit", "page_token")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    status: OrderStatus
+    location_id: str
+    limit: int
+    page_token: str
+    def __init__(self, customer_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., location_id: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListOrdersResponse(_message.Message):
+    __slots__ = ("orders", "next_page_token")
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    orders: _containers.RepeatedCompositeFieldContainer[Order]
+    next_page_token: str
+    def __init__(self, orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

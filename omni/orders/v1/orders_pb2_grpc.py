@@ -157,6 +157,36 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsResponse.FromString,
                 _registered_method=True)
+        self.CreateAssociate = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/CreateAssociate',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateAssociateRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateAssociateResponse.FromString,
+                _registered_method=True)
+        self.GetAssociate = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/GetAssociate',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetAssociateRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetAssociateResponse.FromString,
+                _registered_method=True)
+        self.ListAssociates = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/ListAssociates',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListAssociatesRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListAssociatesResponse.FromString,
+                _registered_method=True)
+        self.DeactivateAssociate = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/DeactivateAssociate',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.DeactivateAssociateRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.DeactivateAssociateResponse.FromString,
+                _registered_method=True)
+        self.GetStaffSales = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/GetStaffSales',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetStaffSalesRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetStaffSalesResponse.FromString,
+                _registered_method=True)
+        self.ListOrders = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/ListOrders',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersResponse.FromString,
+                _registered_method=True)
 
 
 class OrdersServiceServicer:
@@ -330,6 +360,52 @@ class OrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateAssociate(self, request, context):
+        """The associates registry (issue 14): who may hold an associate token and
+        be credited with a sale. Registering the same associate again with the
+        same name and store answers it (created false); with another, ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAssociate(self, request, context):
+        """NOT_FOUND for an id never registered; a deactivated one answers with active false.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAssociates(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeactivateAssociate(self, request, context):
+        """From now on the associate's tokens are refused and no sale may credit
+        them; their past credit stays. A repeat changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStaffSales(self, request, context):
+        """Staff credit: per associate of a store, the orders credited to them in a
+        period, gross and net of returns, by channel.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOrders(self, request, context):
+        """Orders newest first, filtered; an associate sees only orders placed at or
+        fulfilled from their store.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrdersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -452,6 +528,36 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.ListShippingMethods,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsResponse.SerializeToString,
+            ),
+            'CreateAssociate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAssociate,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateAssociateRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CreateAssociateResponse.SerializeToString,
+            ),
+            'GetAssociate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAssociate,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetAssociateRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetAssociateResponse.SerializeToString,
+            ),
+            'ListAssociates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAssociates,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListAssociatesRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListAssociatesResponse.SerializeToString,
+            ),
+            'DeactivateAssociate': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeactivateAssociate,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.DeactivateAssociateRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.DeactivateAssociateResponse.SerializeToString,
+            ),
+            'GetStaffSales': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStaffSales,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetStaffSalesRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.GetStaffSalesResponse.SerializeToString,
+            ),
+            'ListOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrders,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1105,6 +1211,168 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/ListShippingMethods',
             omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.ListShippingMethodsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAssociate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/CreateAssociate',
+            omni_dot_orders_dot_v1_dot_orders__pb2.CreateAssociateRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.CreateAssociateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAssociate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/GetAssociate',
+            omni_dot_orders_dot_v1_dot_orders__pb2.GetAssociateRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.GetAssociateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAssociates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/ListAssociates',
+            omni_dot_orders_dot_v1_dot_orders__pb2.ListAssociatesRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.ListAssociatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeactivateAssociate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/DeactivateAssociate',
+            omni_dot_orders_dot_v1_dot_orders__pb2.DeactivateAssociateRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.DeactivateAssociateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStaffSales(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/GetStaffSales',
+            omni_dot_orders_dot_v1_dot_orders__pb2.GetStaffSalesRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.GetStaffSalesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/ListOrders',
+            omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -144,6 +144,8 @@ class OrderOut(BaseModel):
     associate_id: str | None = None
     store_id: str | None = None
     referral_associate_id: str | None = None
+    # Staff credit (issue 14): the associate who placed it, else the referral.
+    credited_associate_id: str | None = None
     created_at: str | None = None
     totals: OrderTotalsOut | None = None
     promotions_applied: list[OrderPromotionOut] | None = None

@@ -75,6 +75,8 @@ orders = Table(
     Column("abandoned_at", DateTime(timezone=True), nullable=True),
     *_timestamps(),
     Index("ix_orders_customer_id", "customer_id"),
+    Index("ix_orders_store_id", "store_id"),
+    Index("ix_orders_created_at", "created_at", "order_id"),
     # Recovery's scan for placements that stopped moving (store/placements.py).
     Index(
         "ix_orders_pending_updated_at", "updated_at", postgresql_where=text("status = 'pending'")
@@ -210,4 +212,19 @@ shipping_methods = Table(
     Column("countries", JSONB, nullable=False),
     *_timestamps(),
     CheckConstraint("price_minor >= 0", name="ck_shipping_methods_price"),
+)
+
+# The associates registry (issue 14): staff who may hold an associate token
+# and be credited with sales, each with a home store.
+associates = Table(
+    "associates",
+    metadata,
+    Column("associate_id", String(128), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("store_id", String(128), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("deactivated_at", DateTime(timezone=True), nullable=True),
+    *_timestamps(),
+    CheckConstraint("active = (deactivated_at IS NULL)", name="ck_associates_deactivated_at"),
+    Index("ix_associates_store_id", "store_id", "associate_id"),
 )
