@@ -11,6 +11,7 @@ import grpc
 from fastapi.testclient import TestClient
 
 from omni.orders.v1 import orders_pb2
+from services.common.errors import BusinessRuleViolation
 from tests.unit.gateway_fakes import (
     FakeStub,
     bearer,
@@ -19,6 +20,7 @@ from tests.unit.gateway_fakes import (
     orders_stub,
     payments_stub,
     plain_rpc_error,
+    rpc_error,
     sample_order,
 )
 
@@ -119,3 +121,28 @@ def test_handover_ship_reject_cancel_and_receive_forward_the_key() -> None:
     admin = {**bearer("admin", "root"), "Idempotency-Key": "cancel-1"}
     assert client.post("/v1/orders/O1/cancel", json={}, headers=admin).status_code == 200
     assert orders.called("CancelOrder")[-1].idempotency_key.startswith("gw-")
+
+
+def test_a_refused_capture_at_handover_is_a_422_problem() -> None:
+    """CAPTURE_FAILED (the journey refused the handover whole: the capture was
+    refused) is a business rule, 422, naming the reason; never a 500 or 503."""
+    orders = orders_stub(
+        GetFulfillment=lambda r: orders_pb2.GetFulfillmentResponse(fulfillment=_fulfillment(r)),
+        HandoverFulfillment=lambda r: rpc_error(
+            BusinessRuleViolation(
+                "CAPTURE_FAILED",
+                "the payment could not be captured (PAYMENT_DECLINED: expired); nothing changed",
+                {"payment_reason": "PAYMENT_DECLINED"},
+            )
+        ),
+    )
+    client = _app(orders)
+    headers = {**bearer("associate", "amy", **ASSOCIATE), "Idempotency-Key": "hand-1"}
+    response = client.post(
+        "/v1/fulfillments/F1/handover", json={"pickup_code": "123456"}, headers=headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422 and problem["reason"] == "CAPTURE_FAILED"
+    assert "PAYMENT_DECLINED" in problem["detail"]

@@ -10,20 +10,22 @@ derived and a repeat is a new action, refused as before.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from omni.words import FulfillmentStatus, FulfillmentType
-from services.common.errors import Conflict
+from services.common.errors import BusinessRuleViolation, Conflict
 from services.orders.adapters.journeys import TemporalJourneys, action_update_id
 from services.orders.domain.records import FulfillmentLineRecord, FulfillmentRecord
 from services.orders.domain.store_work import PickedLine
-from tests.workflows.fakes import FakeServices
+from tests.workflows.fakes import FakeServices, refused
 from tests.workflows.journeys import order, place, running_worker
 from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
+    ERROR_CAPTURE_FAILED,
     PICK_UPDATE,
     SHIP_FROM_STORE_WORKFLOW,
     LineInput,
@@ -141,3 +143,38 @@ async def test_ship_and_cancel_retried_with_their_keys_answer_as_the_first_time(
         await journeys.cancel(wanted.order_id, "changed my mind", "cus", key="gw-c")
     assert final["status"] == "cancelled"
     assert len(fakes.called("void")) == 1
+
+
+async def test_a_refused_capture_at_handover_is_a_business_refusal_naming_capture_failed(
+    env: WorkflowEnvironment,
+) -> None:
+    """CAPTURE_FAILED from the journey reaches the orders service as a
+    business refusal (FAILED_PRECONDITION, reason CAPTURE_FAILED: the
+    gateway's 422) carrying the provider's reason; the same key gets the same
+    answer, and a new attempt (a new key) hands over once the capture goes through."""
+    fakes = FakeServices()
+    declines = [1]
+
+    async def decline_once(_: Any) -> None:
+        if declines:
+            declines.pop()
+            raise refused("PAYMENT_DECLINED", "the authorization expired")
+
+    fakes.on("capture", decline_once)
+    journeys = _journeys(env)
+    async with running_worker(env.client, fakes) as queue:
+        wanted = order(lines=[LineInput("SKU-A", 1, 500)])
+        _, handle = await place(env.client, BOPIS_WORKFLOW, wanted, queue)
+        fulfillment = _fulfillment(wanted.order_id, FulfillmentType.PICKUP, "store-1")
+        await journeys.pick(fulfillment, [PickedLine("SKU-A", 1)], "amy")
+        code = _pickup_code(fakes)
+        for _ in range(2):
+            with pytest.raises(BusinessRuleViolation) as refusal:
+                await journeys.hand_over(fulfillment, code, "amy", key="gw-hand-1")
+            assert refusal.value.reason == ERROR_CAPTURE_FAILED
+            assert refusal.value.metadata == {"payment_reason": "PAYMENT_DECLINED"}
+        assert fakes.called("commit") == []
+        await journeys.hand_over(fulfillment, code, "amy", key="gw-hand-2")
+        result = await handle.result()
+    assert result["status"] == "completed"
+    assert len(fakes.called("commit")) == 1

@@ -170,8 +170,19 @@ def update_failure(error: WorkflowUpdateFailedError) -> DomainError:
             return BusinessRuleViolation("WRONG_PICKUP_CODE", message)
         if cause.type in (ERROR_INVALID_PICK, ERROR_INVALID_RECEIPT):
             return InvalidArgument.field("lines", message)
-        return BusinessRuleViolation(cause.type or "ACTION_REFUSED", message)
+        return BusinessRuleViolation(
+            cause.type or "ACTION_REFUSED", message, _refusal_particulars(cause)
+        )
     return Unavailable(f"the journey failed to answer: {cause}")
+
+
+def _refusal_particulars(cause: ApplicationError) -> dict[str, str]:
+    """A refusal's particulars for the caller: the payment's own reason
+    (e.g. CAPTURE_FAILED because PAYMENT_DECLINED), when the journey gave one."""
+    details = cause.details[0] if cause.details else None
+    if isinstance(details, dict) and isinstance(details.get("reason"), str):
+        return {"payment_reason": details["reason"]}
+    return {}
 
 
 def rpc_failure(error: RPCError) -> DomainError:
