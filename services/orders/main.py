@@ -68,6 +68,8 @@ class OrdersSettings(ServiceSettings):
     # names a placement step, the process kills itself (SIGKILL) right after
     # that step, once.
     placement_fault_file: str = ""
+    # A shipment no one location can ship is split over at most this many (issue 11).
+    max_splits: int = 3
 
 
 def failpoint(path: str) -> Callable[[str], None]:
@@ -132,6 +134,7 @@ async def run(settings: OrdersSettings) -> None:
             placements=TemporalPlacements(journeys),
             checkpoint=failpoint(settings.placement_fault_file),
             recover_after=timedelta(seconds=settings.placement_recovery_after_seconds),
+            max_splits=settings.max_splits,
         )
         if settings.placement_by_orders
         else None

@@ -45,9 +45,12 @@ from services.orders.domain.records import (
 )
 from workflows.contracts.activities import PaymentInfo
 from workflows.contracts.journeys import (
+    DEFAULT_MAX_SPLITS,
     PLACEMENT_HOLD_TTL_SECONDS,
     AuthorizedTender,
+    LineInput,
     OrderInput,
+    PlacedHold,
     PlacedInput,
     authorization_key,
     first_fulfillment_id,
@@ -85,6 +88,14 @@ class Stock(Protocol):
     async def sources(
         self, lines: list[tuple[str, int]], lat: float, lon: float, channel: Channel
     ) -> list[str]: ...
+    async def split(
+        self,
+        lines: list[tuple[str, int]],
+        lat: float,
+        lon: float,
+        channel: Channel,
+        max_locations: int,
+    ) -> list[tuple[str, list[tuple[str, int]]]]: ...
     async def hold(
         self,
         reservation_id: str,
@@ -136,6 +147,8 @@ class Placing:
     checkpoint: Callable[[str], None] = field(default=_no_checkpoint)
     hold_ttl_seconds: int = PLACEMENT_HOLD_TTL_SECONDS
     recover_after: timedelta = DEFAULT_RECOVER_AFTER
+    # The most locations a shipment is split over when none ships it all.
+    max_splits: int = DEFAULT_MAX_SPLITS
 
 
 def interrupted() -> BusinessRuleViolation:
@@ -155,6 +168,9 @@ class _Attempt:
     # Stops before a step once recovery may have taken the row over.
     give_up_at: float
     hold: Hold | None = None
+    # A split shipment (issue 11): one hold per location, nearest first
+    # (`hold` is the first), each with its lines.
+    split: list[tuple[Hold, list[tuple[str, int]]]] = field(default_factory=list)
     authorized: list[AuthorizedTender] = field(default_factory=list)
 
     @property
@@ -184,6 +200,8 @@ class _Attempt:
             if address is None:
                 raise BusinessRuleViolation(NO_SOURCE, "the order has no address to ship to")
             candidates = await stock.sources(self._lines(), address.lat, address.lon, self.channel)
+            if not candidates and self.placing.max_splits > 1:
+                return await self.take_split_holds(address.lat, address.lon)
             if not candidates:
                 raise BusinessRuleViolation(
                     NO_SOURCE, "no location can ship every line of this order"
@@ -206,6 +224,45 @@ class _Attempt:
                 last = refusal
         assert last is not None
         raise last
+
+    async def take_split_holds(self, lat: float, lon: float) -> Hold:
+        """No one location ships it all: a hold at each of the fewest that
+        together can (`<hold id>/<n>`); the first is returned. A refusal gives
+        back what was held and is raised."""
+        stock = self.placing.stock
+        allocations = await stock.split(
+            self._lines(), lat, lon, self.channel, self.placing.max_splits
+        )
+        if not allocations:
+            raise BusinessRuleViolation(NO_SOURCE, "no locations can ship this order together")
+        hold_id = placement_hold_id(self.order_id)
+        try:
+            for number, (location_id, lines) in enumerate(allocations, start=1):
+                held = await stock.hold(
+                    f"{hold_id}/{number}",
+                    self.order_id,
+                    location_id,
+                    lines,
+                    self.channel,
+                    self.placing.hold_ttl_seconds,
+                )
+                self.split.append((held, lines))
+        except BusinessRuleViolation:
+            for held, _ in self.split:
+                await stock.release(held.reservation_id)
+            self.split = []
+            raise
+        return self.split[0][0]
+
+    def placed_holds(self) -> list[PlacedHold]:
+        return [
+            PlacedHold(
+                held.location_id,
+                held.reservation_id,
+                [LineInput(sku, quantity) for sku, quantity in lines],
+            )
+            for held, lines in self.split
+        ]
 
     async def authorize(self) -> None:
         amounts = tender_amounts(self.tenders, self.order.total.amount_minor)
@@ -231,6 +288,8 @@ class _Attempt:
             )
         if self.hold is not None:
             await self.placing.stock.release(self.hold.reservation_id)
+        for held, _ in self.split[1:]:
+            await self.placing.stock.release(held.reservation_id)
 
 
 async def _reject(deps: Dependencies, order_id: str, refusal: BusinessRuleViolation) -> None:
@@ -239,9 +298,39 @@ async def _reject(deps: Dependencies, order_id: str, refusal: BusinessRuleViolat
         await uow.commit()
 
 
-async def mark_placed(deps: Dependencies, order: OrderRecord, location_id: str) -> None:
-    """The read model: placed, with its first fulfillment pending at `location_id`."""
+async def mark_placed(
+    deps: Dependencies,
+    order: OrderRecord,
+    location_id: str,
+    holds: list[PlacedHold] | None = None,
+) -> None:
+    """The read model: placed, with its first fulfillment pending at
+    `location_id`; a split's (`holds`) one pending fulfillment per hold."""
     now = deps.now()
+    if holds and len(holds) > 1:
+        split = [
+            FulfillmentRecord(
+                fulfillment_id=f"{order.order_id}-F{number}",
+                order_id=order.order_id,
+                type=order.fulfillment_type,
+                location_id=hold.location_id,
+                status=FulfillmentStatus.PENDING,
+                lines=[FulfillmentLineRecord(line.sku, line.quantity) for line in hold.lines],
+                pickup_code="",
+                carrier="",
+                tracking_number="",
+                updated_at=now,
+            )
+            for number, hold in enumerate(holds, start=1)
+        ]
+        where = ", ".join(hold.location_id for hold in holds)
+        event = Event(now, "placed", f"{order.fulfillment_type} from {where}")
+        async with deps.storage.unit_of_work() as uow:
+            if await uow.records.mark_placed(order.order_id, split[0], event):
+                for fulfillment in split[1:]:
+                    await uow.records.upsert_fulfillment(fulfillment)
+            await uow.commit()
+        return
     fulfillment = FulfillmentRecord(
         fulfillment_id=first_fulfillment_id(order.order_id),
         order_id=order.order_id,
@@ -293,7 +382,9 @@ async def place_now(
         # Nothing was held: a cheap 422, no journey.
         await _reject(deps, order.order_id, refusal)
         raise
-    if attempt.hold.status != ReservationStatus.ACTIVE:
+    if attempt.hold.status != ReservationStatus.ACTIVE or any(
+        held.status != ReservationStatus.ACTIVE for held, _ in attempt.split
+    ):
         # A retry long after: the hold ran out or was given back. The journey
         # gives back whatever else was taken for the order (all its payments).
         await placing_.placements.start_abandoned(order)
@@ -307,7 +398,10 @@ async def place_now(
         raise
     attempt.step("start")
     location_id = attempt.hold.location_id
-    placed = PlacedInput(location_id, attempt.hold.reservation_id, list(attempt.authorized))
+    placed = PlacedInput(
+        location_id, attempt.hold.reservation_id, list(attempt.authorized), attempt.placed_holds()
+    )
+    holds = placed.holds
     if not await placing_.placements.start_placed(order, tenders, placed, store_id or location_id):
         # A journey is there already: an earlier attempt's, or recovery's.
         started = await placing_.placements.started_with(order.order_id)
@@ -316,8 +410,9 @@ async def place_now(
             await attempt.give_back()
             raise interrupted()
         location_id = started.placed.location_id
+        holds = started.placed.holds
     attempt.step("started")
-    await mark_placed(deps, order, location_id)
+    await mark_placed(deps, order, location_id, holds)
 
 
 async def recover_placements(deps: Dependencies, placing_: Placing) -> int:
@@ -337,7 +432,7 @@ async def recover_placements(deps: Dependencies, placing_: Placing) -> int:
             started = await placing_.placements.started_with(order_id)
             if started is not None and started.placed is not None:
                 # It had started: the process stopped before recording it.
-                await mark_placed(deps, order, started.placed.location_id)
+                await mark_placed(deps, order, started.placed.location_id, started.placed.holds)
                 logger.warning("placement of %s had started: recorded placed", order_id)
         except DomainError as error:
             # Its lease was taken again: the next round tries it again.

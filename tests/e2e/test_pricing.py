@@ -422,10 +422,6 @@ def _delete(caller: Caller, path: str) -> Any:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="placement does not split a shipment yet (NO_SOURCE when no one location has it all)",
-)
 def test_a_split_shipment_with_a_promotion_charges_exactly_its_quote(
     stack: StackProcess, admin: Caller, guest: Caller
 ) -> None:

@@ -52,12 +52,25 @@ class FakeStock:
     held_units: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     sourced: list[str] = field(default_factory=list)
+    # What FindSources offers as a split when `sourced` is empty.
+    splits: list[tuple[str, list[tuple[str, int]]]] = field(default_factory=list)
     down: bool = False
 
     async def sources(
         self, lines: list[tuple[str, int]], lat: float, lon: float, channel: Channel
     ) -> list[str]:
         return list(self.sourced)
+
+    async def split(
+        self,
+        lines: list[tuple[str, int]],
+        lat: float,
+        lon: float,
+        channel: Channel,
+        max_locations: int,
+    ) -> list[tuple[str, list[tuple[str, int]]]]:
+        """The split option (`splits`; the split tests set it)."""
+        return list(self.splits)
 
     async def hold(
         self,

@@ -47,6 +47,37 @@ class InventoryStock:
             raise refusal_of("inventory", error) from error
         return [option.allocations[0].location_id for option in reply.options if option.allocations]
 
+    async def split(
+        self,
+        lines: list[tuple[str, int]],
+        lat: float,
+        lon: float,
+        channel: Channel,
+        max_locations: int,
+    ) -> list[tuple[str, list[tuple[str, int]]]]:
+        """The fewest locations that together ship every line, nearest first,
+        each with what it ships; [] when none can within `max_locations`."""
+        try:
+            reply = await self._stub.FindSources(
+                inventory_pb2.FindSourcesRequest(
+                    lines=_lines(lines),
+                    destination=common_pb2.GeoPoint(lat=lat, lon=lon),
+                    fulfillment_type=FulfillmentType.SHIP.to_proto(),
+                    channel=channel.to_proto(),
+                    max_locations=max_locations,
+                ),
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError as error:
+            raise refusal_of("inventory", error) from error
+        for option in reply.options:
+            if len(option.allocations) > 1:
+                return [
+                    (a.location_id, [(line.sku, line.quantity) for line in a.lines])
+                    for a in option.allocations
+                ]
+        return []
+
     async def hold(
         self,
         reservation_id: str,
