@@ -34,6 +34,8 @@ ACCESS = AccessTable(
             # Merged ids for the orders and payments services' object checks.
             services=("orders", "payments"),
         ),
+        # The till's and the call centre's lookup by exact email, phone or card.
+        "FindCustomers": allow(Role.ASSOCIATE, Role.AGENT, Role.ADMIN),
         "RecordActivity": _WORKFLOW,
         "ListActivities": _OWN,
         "MergeCustomers": allow(Role.AGENT, Role.ADMIN),

@@ -47,6 +47,14 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
         customer, aliases = await use_cases.get_customer(self._deps, request.customer_id)
         return pb.GetCustomerResponse(customer=mapping.customer_to_proto(customer), aliases=aliases)
 
+    async def FindCustomers(
+        self, request: pb.FindCustomersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FindCustomersResponse:
+        found = await use_cases.find_customers(
+            self._deps, request.email, request.phone, request.loyalty_card
+        )
+        return pb.FindCustomersResponse(customers=[mapping.customer_to_proto(c) for c in found])
+
     async def MergeCustomers(
         self, request: pb.MergeCustomersRequest, context: grpc.aio.ServicerContext
     ) -> pb.MergeCustomersResponse:

@@ -219,6 +219,28 @@ async def get_customer(deps: Dependencies, customer_id: str) -> tuple[Customer, 
         return customer, await deps.store.aliases_of(uow.session, customer.customer_id)
 
 
+async def find_customers(
+    deps: Dependencies, email: str, phone: str, loyalty_card: str
+) -> list[Customer]:
+    """Who holds any of these identities (exact, after normalizing), merged
+    ids resolved, each once, erased customers left out."""
+    identities = domain.identities_from(email, phone, loyalty_card)
+    found: list[Customer] = []
+    async with deps.database.unit_of_work() as uow:
+        owners = await deps.store.identity_owners(uow.session, identities)
+        seen: set[str] = set()
+        for identity in identities:
+            owner = owners.get(identity)
+            if owner is None:
+                continue
+            customer = await deps.store.get_customer(uow.session, owner)
+            if customer.customer_id in seen or customer.erased:
+                continue
+            seen.add(customer.customer_id)
+            found.append(customer)
+    return found
+
+
 async def merge_customers(
     deps: Dependencies, survivor_ref: str, duplicate_id: str, actor: str
 ) -> tuple[Customer, MergeRecord]:

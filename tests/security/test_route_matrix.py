@@ -67,6 +67,8 @@ EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     ("GET", "/v1/availability/stream"): STREAM,
     # A guest (and anyone) may create or match a customer: 200 here, a match.
     ("POST", "/v1/customers"): anyone(200),
+    # Exact-match lookup for the till and the call centre (issue 14).
+    ("GET", "/v1/customers"): only(200, "agent", "associate_s1", "admin"),
     ("GET", "/v1/customers/{customer_id}"): only(200, *OWNER),
     ("GET", "/v1/customers/{customer_id}/cart"): only(200, *OWNER),
     ("PUT", "/v1/customers/{customer_id}/cart"): only(200, *OWNER),
@@ -98,6 +100,8 @@ EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     ("GET", "/v1/locations"): anyone(),
     ("POST", "/v1/locations"): only(201, "admin"),
     ("POST", "/v1/orders"): only(201, "customer_a", "agent", "associate_s1", "admin"),
+    # Order lookup (issue 14): an associate only their own store's.
+    ("GET", "/v1/orders"): only(200, "agent", "associate_s1", "admin"),
     ("GET", "/v1/orders/{order_id}"): only(200, *OWNER, "associate_s1"),
     # Associates do not cancel whole orders (finding 6).
     ("POST", "/v1/orders/{order_id}/cancel"): only(200, *OWNER),

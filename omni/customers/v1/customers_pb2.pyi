@@ -182,6 +182,22 @@ class GetCustomerRequest(_message.Message):
     customer_id: str
     def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
 
+class FindCustomersRequest(_message.Message):
+    __slots__ = ("email", "phone", "loyalty_card")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    LOYALTY_CARD_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    phone: str
+    loyalty_card: str
+    def __init__(self, email: _Optional[str] = ..., phone: _Optional[str] = ..., loyalty_card: _Optional[str] = ...) -> None: ...
+
+class FindCustomersResponse(_message.Message):
+    __slots__ = ("customers",)
+    CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
+    customers: _containers.RepeatedCompositeFieldContainer[Customer]
+    def __init__(self, customers: _Optional[_Iterable[_Union[Customer, _Mapping]]] = ...) -> None: ...
+
 class GetCustomerResponse(_message.Message):
     __slots__ = ("customer", "aliases")
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]

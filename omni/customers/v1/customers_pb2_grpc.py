@@ -45,6 +45,11 @@ class CustomersServiceStub:
                 request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.GetCustomerRequest.SerializeToString,
                 response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.GetCustomerResponse.FromString,
                 _registered_method=True)
+        self.FindCustomers = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/FindCustomers',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.FindCustomersRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.FindCustomersResponse.FromString,
+                _registered_method=True)
         self.RecordActivity = channel.unary_unary(
                 '/omni.customers.v1.CustomersService/RecordActivity',
                 request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.RecordActivityRequest.SerializeToString,
@@ -135,6 +140,15 @@ class CustomersServiceServicer:
 
     def GetCustomer(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindCustomers(self, request, context):
+        """Exact-match lookup for the till and the call centre (issue 14): the
+        customers holding any of the identities given (normalized as at
+        CreateCustomer; merged ids resolved, erased customers left out).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -257,6 +271,11 @@ def add_CustomersServiceServicer_to_server(servicer, server):
                     servicer.GetCustomer,
                     request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.GetCustomerRequest.FromString,
                     response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.GetCustomerResponse.SerializeToString,
+            ),
+            'FindCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindCustomers,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.FindCustomersRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.FindCustomersResponse.SerializeToString,
             ),
             'RecordActivity': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordActivity,
@@ -389,6 +408,33 @@ class CustomersService:
             '/omni.customers.v1.CustomersService/GetCustomer',
             omni_dot_customers_dot_v1_dot_customers__pb2.GetCustomerRequest.SerializeToString,
             omni_dot_customers_dot_v1_dot_customers__pb2.GetCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/FindCustomers',
+            omni_dot_customers_dot_v1_dot_customers__pb2.FindCustomersRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.FindCustomersResponse.FromString,
             options,
             channel_credentials,
             insecure,

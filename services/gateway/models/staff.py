@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from services.gateway.models.common import Body, Money
+from services.gateway.models.customers import CustomerContactOut, CustomerOut
+from services.gateway.models.orders import OrderOut
 
 # The registry's ids are the same ids as everywhere (services/common/validation.py).
 ID_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
@@ -57,3 +59,19 @@ class StaffSalesReport(BaseModel):
     associates: list[StaffSalesOut]
 
     model_config = {"populate_by_name": True}
+
+
+class CustomerMatches(BaseModel):
+    """GET /v1/customers: exact matches (agents and admins see the profile,
+    associates name and contact only)."""
+
+    items: list[CustomerOut | CustomerContactOut]
+
+
+class OrderList(BaseModel):
+    """GET /v1/orders, newest first. `payments` is left empty in a list: GET
+    /v1/orders/{id} shows them (one payments call per order would make a page
+    of 200 cost 200 calls)."""
+
+    items: list[OrderOut]
+    next_cursor: str | None = None

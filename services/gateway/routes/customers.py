@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from omni.customers.v1 import customers_pb2
 from services.gateway import mapping
-from services.gateway.auth import Caller, Principal
+from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
 from services.gateway.customer_identity import same_customer
 from services.gateway.models import (
@@ -17,6 +17,7 @@ from services.gateway.models import (
     CustomerIn,
     CustomerOut,
 )
+from services.gateway.models.staff import CustomerMatches
 from services.gateway.problems import Problem
 from services.gateway.routes.customer_access import check_own_customer, own_customer_page
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
@@ -88,6 +89,47 @@ async def _view_of_match(
         )
         return contact.model_dump(mode="json")
     return CustomerIdOut(customer_id=customer.customer_id).model_dump(mode="json")
+
+
+@router.get("", response_model=CustomerMatches)
+async def find_customers(
+    request: Request,
+    principal: Caller,
+    email: Annotated[str, Query(max_length=320)] = "",
+    phone: Annotated[str, Query(max_length=40)] = "",
+    loyalty_card: Annotated[str, Query(max_length=40)] = "",
+) -> CustomerMatches:
+    """Agent, associate, admin (issue 14): exact-match lookup by email (any
+    case), phone (E.164 after normalizing) or loyalty card, for the till and
+    the call centre; no partial matches, no listing everyone."""
+    require_role(principal, "associate", "agent", "admin")
+    if not (email or phone or loyalty_card):
+        message = "email, phone or loyalty_card is required"
+        raise Problem(
+            400,
+            message,
+            slug="validation-error",
+            errors=[("email", message), ("phone", message), ("loyalty_card", message)],
+        )
+    reply = await call(
+        clients_of(request).customers.FindCustomers,
+        customers_pb2.FindCustomersRequest(email=email, phone=phone, loyalty_card=loyalty_card),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    items: list[CustomerOut | CustomerContactOut] = []
+    for found in reply.customers:
+        if principal.is_("associate"):
+            items.append(
+                CustomerContactOut(
+                    customer_id=found.customer_id,
+                    name=found.name,
+                    email=found.email,
+                    phone=found.phone,
+                )
+            )
+        else:
+            items.append(CustomerOut.model_validate(mapping.customer(found).model_dump()))
+    return CustomerMatches(items=items)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)

@@ -1,20 +1,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
 from omni.payments.v1 import payments_pb2
+from omni.words import OrderStatus
 from services.gateway import mapping
 from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import Clients, call
 from services.gateway.idempotency import action_key, downstream_key
 from services.gateway.models import CancelIn, OrderIn, OrderOut
-from services.gateway.problems import Problem, forbidden
-from services.gateway.routes.deps import clients_of, settings_of
+from services.gateway.models.staff import OrderList
+from services.gateway.problems import Problem, forbidden, not_found
+from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
 from services.gateway.settings import GatewaySettings
 
 logger = logging.getLogger(__name__)
@@ -107,6 +110,54 @@ async def _visible_order(request: Request, principal: Principal, order_id: str) 
     )
     await check_order(request, principal, reply.order)
     return reply.order
+
+
+@router.get("", response_model=OrderList, response_model_exclude_unset=True)
+async def list_orders(
+    request: Request,
+    principal: Caller,
+    paging: Paging,
+    customer_id: Annotated[str, Query(max_length=128)] = "",
+    status: Annotated[str, Query(max_length=32, description="an order status")] = "",
+    location_id: Annotated[
+        str, Query(max_length=128, description="placed at or fulfilled from it")
+    ] = "",
+) -> OrderList:
+    """Agent, admin (every order, filtered); an associate only orders placed at
+    or fulfilled from their store (location_id is theirs; another is a 404).
+    A customer lists their own at /v1/customers/{id}/orders."""
+    require_role(principal, "associate", "agent", "admin")
+    if principal.is_("associate"):
+        if location_id and location_id != principal.store_id:
+            raise not_found("location")
+        location_id = principal.store_id
+    wanted = OrderStatus.parse(status) if status else None
+    if status and (wanted is None or wanted in (OrderStatus.PENDING, OrderStatus.REJECTED)):
+        shown = [
+            s.value for s in OrderStatus if s not in (OrderStatus.PENDING, OrderStatus.REJECTED)
+        ]
+        raise Problem(
+            400,
+            f"status must be one of {', '.join(shown)}",
+            slug="validation-error",
+            errors=[("status", "must be one of " + ", ".join(shown))],
+        )
+    reply = await call(
+        clients_of(request).orders.ListOrders,
+        orders_pb2.ListOrdersRequest(
+            customer_id=customer_id,
+            status=wanted.to_proto() if wanted is not None else orders_pb2.ORDER_STATUS_UNSPECIFIED,
+            location_id=location_id,
+            limit=paging.limit,
+            page_token=paging.cursor,
+        ),
+        deadline=settings_of(request).read_timeout_seconds,
+    )
+    show_code = shows_pickup_code(principal)
+    return OrderList(
+        items=[mapping.order(o, [], show_pickup_code=show_code) for o in reply.orders],
+        next_cursor=next_cursor(reply.next_page_token),
+    )
 
 
 @router.get("/{order_id}", response_model=OrderOut, response_model_exclude_unset=True)
