@@ -280,6 +280,9 @@ async def test_short_shipment_ships_in_two_parts_and_each_captures_its_share(
         (1000, False),
         (300, True),
     ]
+    # F1's "shipped" and the order's end are two records, two event ids.
+    event_ids = [p.event_id for p in fakes.order_progress]
+    assert len(event_ids) == len(set(event_ids)), event_ids
     shipped = [e for e in fakes.timeline.values() if e.kind == "order_shipped"]
     assert [(e.amount_minor, e.details["tracking_number"]) for e in shipped] == [
         (1000, "1Z1"),

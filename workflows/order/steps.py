@@ -742,7 +742,12 @@ class OrderJourney(OrderState):
             await self.commit(last)
         ship = self.fulfillment_type == FulfillmentType.SHIP
         self.status = OrderStatus.SHIPPED if ship else OrderStatus.COMPLETED
-        await self.record(self.status, self.status, detail, [last] if last else None)
+        # F1's own shipment recorded step "shipped" already when an earlier
+        # part shipped: the order's end needs an event id of its own.
+        step = str(self.status)
+        if any(f.delivered and f is not last and f.number == 1 for f in self.fulfillments):
+            step = f"{self.status}/order"
+        await self.record(step, self.status, detail, [last] if last else None)
         await self.record_customer()
         if ship:
             if last is not None:
