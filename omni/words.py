@@ -141,13 +141,14 @@ class NotificationKind(Word):
     CART_REMINDER = "cart_reminder"
     CURBSIDE_COMING = "curbside_coming"
     PAYMENT_NEEDED = "payment_needed"
+    ORDER_CONFIRMED = "order_confirmed"
 
     def to_proto(self) -> _omni_customers_v1.NotificationKind:
         number = _NUMBERS[NotificationKind][self.value]
         return cast("_omni_customers_v1.NotificationKind", number)
 
 
-_NUMBERS[NotificationKind] = {"pickup_ready": 1, "pickup_reminder": 2, "order_cancelled": 3, "pickup_rerouted": 4, "order_shipped": 5, "refund_issued": 6, "cart_reminder": 7, "curbside_coming": 8, "payment_needed": 9}
+_NUMBERS[NotificationKind] = {"pickup_ready": 1, "pickup_reminder": 2, "order_cancelled": 3, "pickup_rerouted": 4, "order_shipped": 5, "refund_issued": 6, "cart_reminder": 7, "curbside_coming": 8, "payment_needed": 9, "order_confirmed": 10}
 
 
 class NotificationStatus(Word):

@@ -124,7 +124,8 @@ def test_points_accrue_on_pickup_and_go_back_on_return_with_a_timeline(
         "order_placed",
     ]
     messages = json_of(customer.get(f"/v1/customers/{customer_id}/notifications"))["items"]
-    assert [m["kind"] for m in messages] == ["refund_issued", "pickup_ready"]
+    # Issue 14: every placed order is confirmed too (the oldest message).
+    assert [m["kind"] for m in messages] == ["refund_issued", "pickup_ready", "order_confirmed"]
     code = json_of(customer.get(f"/v1/orders/{order_id}"))["fulfillments"][0]["pickup_code"]
     assert code in messages[1]["body"]
     loyalty = json_of(customer.get(f"/v1/customers/{customer_id}/loyalty"))

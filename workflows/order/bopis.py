@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         PickupCodeInput,
     )
     from workflows.contracts.journeys import OrderStatus as OrderStatusView
+    from workflows.contracts.messages import lines_text
     from workflows.order import rules
     from workflows.order.rules import StoreAction
     from workflows.order.state import Fulfillment
@@ -255,6 +256,9 @@ class BopisWorkflow(OrderUpdates):
                 f"ready for pickup at {picked.location_id}",
                 step=picked.step("ready_for_pickup"),
                 pickup_code=picked.pickup_code,
+                lines=lines_text(
+                    (line.sku, picked.picked.get(line.sku, 0)) for line in picked.lines
+                ),
             )
             return journey.action_result(picked)
 

@@ -74,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
         placement_hold_id,
         shipment_workflow_id,
     )
+    from workflows.contracts.messages import lines_text
     from workflows.order import rules
     from workflows.order.state import Fulfillment, OrderState, Tender, fulfillment_step
 
@@ -201,6 +202,10 @@ class OrderJourney(OrderState):
             f"customer activity {self.status}",
             lambda: run_activity(CustomerActivities.record_activity, entry),
         )
+
+    def order_lines_text(self) -> str:
+        """The order's lines for a message to the customer (issue 14)."""
+        return lines_text((line.sku, line.quantity) for line in self.order.lines)
 
     async def record_milestone(
         self,
@@ -364,6 +369,7 @@ class OrderJourney(OrderState):
             TimelineEventKind.ORDER_PLACED,
             f"order placed ({self.fulfillment_type})",
             self.total_minor,
+            lines=self.order_lines_text(),
         )
         # Before the placement is answered: the run goes on from `placed` in the
         # same activation as the answer, so no store action can slip in between.
@@ -547,6 +553,7 @@ class OrderJourney(OrderState):
                 summary=f"order placed ({self.fulfillment_type})",
                 amount_minor=self.total_minor,
                 currency=self.order.currency,
+                details={"lines": self.order_lines_text()},
             ),
             cart=CheckoutCartInput(
                 customer_id=self.order.customer_id,
@@ -730,6 +737,9 @@ class OrderJourney(OrderState):
             step=fulfillment.step("order_shipped"),
             carrier=fulfillment.carrier,
             tracking_number=fulfillment.tracking_number,
+            lines=lines_text(
+                (line.sku, fulfillment.picked.get(line.sku, 0)) for line in fulfillment.lines
+            ),
         )
 
     async def finish(self, detail: str, last: Fulfillment | None) -> None:
@@ -807,5 +817,7 @@ class OrderJourney(OrderState):
         await self.record("cancelled", "cancelled", f"cancelled{who}: {request.reason}{problem}")
         await self.record_customer()
         await self.record_milestone(
-            TimelineEventKind.ORDER_CANCELLED, f"cancelled: {request.reason}"
+            TimelineEventKind.ORDER_CANCELLED,
+            f"cancelled: {request.reason}",
+            lines=self.order_lines_text(),
         )

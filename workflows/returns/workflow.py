@@ -60,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         return_workflow_id,
     )
     from workflows.contracts.journeys import ReturnStatus as ReturnStatusView
+    from workflows.contracts.messages import lines_text
     from workflows.order import rules
 
 IN_STORE_WAITS_FOR_RECEIPT = "in-store-return-waits-for-receipt"
@@ -164,7 +165,12 @@ class ReturnWorkflow:
         await self._record("refunded", "refunded", detail)
         await self._record_customer()
         # The returned items' value: the points they earned are taken back.
-        await self._milestone(TimelineEventKind.REFUND_ISSUED, detail, refund_minor)
+        await self._milestone(
+            TimelineEventKind.REFUND_ISSUED,
+            detail,
+            refund_minor,
+            lines=lines_text((line.sku, line.quantity) for line in lines),
+        )
         self.settled = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
@@ -394,7 +400,9 @@ class ReturnWorkflow:
             ),
         )
 
-    async def _milestone(self, kind: str, summary: str, amount_minor: int = 0) -> None:
+    async def _milestone(
+        self, kind: str, summary: str, amount_minor: int = 0, **details: str
+    ) -> None:
         await run_activity(
             CustomerActivities.record_timeline_event,
             TimelineEventInput(
@@ -407,6 +415,7 @@ class ReturnWorkflow:
                 summary=summary,
                 amount_minor=amount_minor,
                 currency=self.request.currency,
+                details=details,
             ),
         )
 

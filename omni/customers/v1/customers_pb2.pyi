@@ -56,6 +56,7 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_CART_REMINDER: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_CURBSIDE_COMING: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_PAYMENT_NEEDED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_ORDER_CONFIRMED: _ClassVar[NotificationKind]
 
 class NotificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -102,6 +103,7 @@ NOTIFICATION_KIND_REFUND_ISSUED: NotificationKind
 NOTIFICATION_KIND_CART_REMINDER: NotificationKind
 NOTIFICATION_KIND_CURBSIDE_COMING: NotificationKind
 NOTIFICATION_KIND_PAYMENT_NEEDED: NotificationKind
+NOTIFICATION_KIND_ORDER_CONFIRMED: NotificationKind
 NOTIFICATION_STATUS_UNSPECIFIED: NotificationStatus
 NOTIFICATION_STATUS_QUEUED: NotificationStatus
 NOTIFICATION_STATUS_SENT: NotificationStatus

@@ -20,17 +20,26 @@ NOTIFY_CHANNELS = {IdentityKind.EMAIL: ContactChannel.EMAIL, IdentityKind.PHONE:
 Kind = NotificationKind
 # kind -> (marketing?, subject, body template over the details)
 NOTIFICATION_TEMPLATES: dict[NotificationKind, tuple[bool, str, str]] = {
+    Kind.ORDER_CONFIRMED: (
+        False,
+        "Thank you for your order",
+        "Order {order_id} is confirmed.{items} Total {amount}.",
+    ),
     Kind.PICKUP_READY: (
         False,
         "Your order is ready for pickup",
-        "Order {order_id} is ready. Show pickup code {pickup_code} at the counter.",
+        "Order {order_id} is ready.{items} Show pickup code {pickup_code} at the counter.",
     ),
     Kind.PICKUP_REMINDER: (
         False,
         "Your order is waiting for you",
         "Order {order_id} is still waiting. Your pickup code is {pickup_code}.",
     ),
-    Kind.ORDER_CANCELLED: (False, "Your order was cancelled", "Order {order_id} was cancelled."),
+    Kind.ORDER_CANCELLED: (
+        False,
+        "Your order was cancelled",
+        "Order {order_id} was cancelled.{items}",
+    ),
     Kind.PICKUP_REROUTED: (
         False,
         "Your pickup has moved",
@@ -40,12 +49,12 @@ NOTIFICATION_TEMPLATES: dict[NotificationKind, tuple[bool, str, str]] = {
     Kind.ORDER_SHIPPED: (
         False,
         "Your order is on its way",
-        "Order {order_id} shipped with {carrier}, tracking number {tracking_number}.",
+        "Order {order_id} shipped with {carrier}, tracking number {tracking_number}.{items}",
     ),
     Kind.REFUND_ISSUED: (
         False,
         "Your refund is on its way",
-        "We refunded {amount} for return {return_id}.",
+        "We refunded {amount} for return {return_id}.{items}",
     ),
     Kind.CURBSIDE_COMING: (
         False,
@@ -66,6 +75,7 @@ NOTIFICATION_TEMPLATES: dict[NotificationKind, tuple[bool, str, str]] = {
 }
 # Milestones that tell the customer something.
 MILESTONE_NOTIFICATIONS = {
+    Event.ORDER_PLACED: Kind.ORDER_CONFIRMED,
     Event.READY_FOR_PICKUP: Kind.PICKUP_READY,
     Event.ORDER_CANCELLED: Kind.ORDER_CANCELLED,
     Event.PICKUP_REROUTED: Kind.PICKUP_REROUTED,
@@ -156,6 +166,10 @@ def milestone_notification(customer: Customer, event: TimelineEvent) -> Notifica
         "amount": event.amount.formatted(),
         **event.details,
     }
+    # What the message concerns (the journeys' `lines` detail, issue 14); a
+    # milestone recorded before journeys sent it says nothing about items.
+    lines = event.details.get("lines", "")
+    details["items"] = f" Items: {lines}." if lines else ""
     return compose_notification(
         f"{event.event_id}/notify", kind, event.reference_id, details, customer
     )
