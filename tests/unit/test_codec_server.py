@@ -125,7 +125,9 @@ def test_cors_preflight_answers_the_ui_origin_only(codec: EncryptionCodec) -> No
 
 async def test_tampered_payloads_are_a_400_not_garbage(codec: EncryptionCodec) -> None:
     [sealed] = await codec.encode([plain()])
-    tampered = Payload(metadata=dict(sealed.metadata), data=sealed.data[:-1] + b"\x00")
+    tampered = Payload(
+        metadata=dict(sealed.metadata), data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 0x01])
+    )
     answer = client_for(codec).post("/decode", json=body_of(tampered), headers=BEARER)
     assert answer.status_code == 400
     assert "failed authentication" in answer.json()["message"]
