@@ -81,6 +81,8 @@ class FakeServices:
     # (and more than one location is allowed): location -> its lines.
     split: dict[str, list[SkuQty]] = field(default_factory=dict)
     pickup_window_hours: float = 48.0
+    # Where get_location says a location is (lat, lon); others at one point.
+    locations: dict[str, tuple[float, float]] = field(default_factory=dict)
     # The store clocks get_location answers (0: the journey's defaults), by
     # location id ("" for every location not listed).
     pick_sla_minutes: dict[str, float] = field(default_factory=dict)
@@ -202,8 +204,8 @@ class FakeServices:
             request.location_id,
             "Store",
             self.pickup_window_hours,
-            lat=41.5,
-            lon=-72.5,
+            lat=self.locations.get(request.location_id, (41.5, -72.5))[0],
+            lon=self.locations.get(request.location_id, (41.5, -72.5))[1],
             pick_sla_minutes=self.pick_sla_minutes.get(
                 request.location_id, self.pick_sla_minutes.get("", 0.0)
             ),

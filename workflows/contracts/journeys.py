@@ -38,6 +38,9 @@ HANDOVER_UPDATE = "handover"  # BOPIS only
 # BOPIS only: a new pickup code for a ready pickup (unlocks one locked by wrong codes).
 PICKUP_CODE_UPDATE = "pickup_code"
 SHIP_UPDATE = "ship"  # ship-from-store only
+# Ship-from-store only: a new shipping address before anything is picked
+# (ShippingAddressInput -> ActionResult).
+SHIPPING_ADDRESS_UPDATE = "shipping_address"
 CANCEL_UPDATE = "cancel"
 REJECT_UPDATE = "reject"  # the store cannot fulfill it: reroute or cancel its lines
 RECEIVE_UPDATE = "receive"  # returns by mail
@@ -290,6 +293,14 @@ class ActionResult:
     order_status: str  # OrderStatus
     fulfillment_id: str = ""
     fulfillment_status: str = ""  # FulfillmentStatus; "" when there is none
+
+
+@dataclass
+class ShippingAddressInput:
+    """Where the order now ships to (the point; the street stays with orders)."""
+
+    address: AddressInput
+    actor: str = ""
 
 
 @dataclass

@@ -224,6 +224,27 @@ def cancel_refusal(fulfillment_type: str, order_status: str) -> Refusal | None:
     return Refusal(f"cannot cancel an order that is {order_status}", order_status)
 
 
+def address_change_refusal(
+    fulfillment_type: str, order_status: str, fulfillment_statuses: Iterable[str]
+) -> Refusal | None:
+    """None while a shipment's address may change: placed, nothing picked or
+    shipped yet (every fulfillment still pending, or ended without shipping)."""
+    if fulfillment_type != FulfillmentType.SHIP:
+        return Refusal("only a shipment has a shipping address")
+    if order_status != OrderStatus.PLACED:
+        return Refusal(
+            f"cannot change the address of an order that is {order_status}", order_status
+        )
+    for status in fulfillment_statuses:
+        if status not in (
+            FulfillmentStatus.PENDING,
+            FulfillmentStatus.REROUTED,
+            FulfillmentStatus.CANCELLED,
+        ):
+            return Refusal(f"cannot change the address once a shipment is {status}", status)
+    return None
+
+
 def may_return(order_status: str, fulfillment_statuses: Iterable[str]) -> bool:
     """Something of the order reached the customer: its status says so, or one
     of its fulfillments was collected or shipped."""

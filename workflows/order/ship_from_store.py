@@ -10,6 +10,9 @@ reject (pending or picking) -> its lines go to the next location by the
   shipping rule, or are cancelled
 ship -> commit its stock (partially_shipped while others are open); the last
   one captures what was picked -> shipped
+shipping_address (placed, nothing picked) -> sourcing for the new point; when
+  its best location differs from the one fulfillment's, the lines are held
+  there first and released at the old one (rerouted); else only recorded
 cancel (until the last shipment leaves) -> release, void -> cancelled; after a
   partial shipment the rest is released and what shipped stays paid -> shipped
 
@@ -23,6 +26,7 @@ first), the last captures the rest, final; what nothing will ship is released.
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import timedelta
 
 from temporalio import workflow
@@ -36,6 +40,7 @@ from workflows.order.updates import (
     OrderUpdates,
     check_pick,
     check_store_action,
+    invalid_state,
     placement_answered,
 )
 
@@ -45,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts.activities import (
         FindSourcesInput,
         FindSourcesResult,
+        GetLocationInput,
         SkuQty,
         SourceOptionInfo,
     )
@@ -54,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         SHIP_FROM_STORE_WORKFLOW,
         SHIP_UPDATE,
         SHIPMENT_HELD_SIGNAL,
+        SHIPPING_ADDRESS_UPDATE,
         ActionResult,
         CancelInput,
         LineInput,
@@ -62,8 +69,10 @@ with workflow.unsafe.imports_passed_through():
         ShipInput,
         ShipmentHeld,
         ShipmentInput,
+        ShippingAddressInput,
     )
     from workflows.contracts.journeys import OrderStatus as OrderStatusView
+    from workflows.order import rules
     from workflows.order.rules import StoreAction
     from workflows.order.shipment import ShipmentWorkflow
     from workflows.order.state import Fulfillment
@@ -85,6 +94,8 @@ class ShipFromStoreWorkflow(OrderUpdates):
         self.journey = OrderJourney(order=order, fulfillment_type=FulfillmentType.SHIP)
         # A split whose child could not hold its stock (placement refused).
         self.split_refusal: ShipmentHeld | None = None
+        # Shipping address changes so far (each one's step is its own).
+        self.address_changes = 0
         if order.placed is not None:
             self.journey.adopt(order.placed, show=False)
 
@@ -294,3 +305,135 @@ class ShipFromStoreWorkflow(OrderUpdates):
 
     def _check_ship(self, request: ShipInput) -> Fulfillment:
         return check_store_action(self.journey, StoreAction.SHIP, request.fulfillment_id)
+
+    @workflow.update(name=SHIPPING_ADDRESS_UPDATE)
+    async def shipping_address(self, request: ShippingAddressInput) -> ActionResult:
+        journey = self.journey
+        await placement_answered(journey)
+        async with journey.lock:
+            self._check_address()
+            return await self._change_address(request)
+
+    @shipping_address.validator
+    def validate_shipping_address(self, request: ShippingAddressInput) -> None:
+        self._check_address()
+
+    def _check_address(self) -> None:
+        journey = self.journey
+        refused = rules.address_change_refusal(
+            journey.fulfillment_type,
+            journey.status,
+            [f.status for f in journey.fulfillments if f.status],
+        )
+        if refused is not None:
+            raise invalid_state(refused)
+
+    async def _change_address(self, request: ShippingAddressInput) -> ActionResult:
+        """The order ships to `request.address` from now on (reroutes too). Its
+        one open fulfillment moves only when sourcing for the new point ranks
+        another location first; a split keeps its locations."""
+        journey = self.journey
+        journey.order.address = request.address
+        open_now = journey.open_fulfillments()
+        who = f" by {request.actor}" if request.actor else ""
+        self.address_changes += 1
+        step = f"address/{self.address_changes}"
+        best = await self._best_location(open_now) if len(open_now) == 1 else None
+        if best is None or best == open_now[0].location_id:
+            where = ", ".join(f.location_id for f in open_now)
+            await journey.record(
+                step, "address_changed", f"shipping address changed{who}; ships from {where}", []
+            )
+            return journey.action_result(open_now[0] if open_now else None)
+        old = open_now[0]
+        number = len(journey.fulfillments) + 1
+        try:
+            reservation_id = await journey.hold(number, best, old.lines, PLACEMENT_RETRY)
+        except ActivityError as error:
+            reason = refusal(error)[0]
+            await journey.record(
+                step,
+                "address_changed",
+                f"shipping address changed{who}; still ships from {old.location_id}"
+                f" ({best} could not hold it: {reason})",
+                [],
+            )
+            return journey.action_result(old)
+        moved = Fulfillment(
+            order_id=journey.order.order_id,
+            number=number,
+            type=journey.fulfillment_type,
+            location_id=best,
+            lines=list(old.lines),
+            reservation_id=reservation_id,
+            status=FulfillmentStatus.PENDING,
+            tried=[*old.tried, old.location_id],
+        )
+        journey.fulfillments.append(moved)
+        await journey.release(old)
+        old.status = FulfillmentStatus.REROUTED
+        await journey.record(
+            step,
+            "address_changed",
+            f"shipping address changed{who}; {old.fulfillment_id} at {old.location_id}"
+            f" moved to {best} as {moved.fulfillment_id}",
+            [old, moved],
+        )
+        return journey.action_result(moved)
+
+    async def _best_location(self, open_now: list[Fulfillment]) -> str | None:
+        """The best single location for the open fulfillment's lines from the
+        new point: the one sourcing ranks first, unless the fulfillment's own
+        location is at least as near (sourcing does not see the stock this
+        order holds there). None when there is nothing better or no answer."""
+        journey = self.journey
+        address = journey.order.address
+        assert address is not None
+        current = open_now[0].location_id
+        try:
+            sources: FindSourcesResult = await run_activity(
+                InventoryActivities.find_sources,
+                FindSourcesInput(
+                    lines=[SkuQty(line.sku, line.quantity) for line in open_now[0].lines],
+                    lat=address.lat,
+                    lon=address.lon,
+                    fulfillment_type=FulfillmentType.SHIP,
+                    channel=journey.order.channel,
+                    max_locations=1,
+                    # Its own stock is held: sourcing would not count it.
+                    exclude_location_ids=[],
+                ),
+                retry=PLACEMENT_RETRY,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("no sourcing for the new address: %s", refusal(error)[0])
+            return None
+        best = next((loc for loc in sources.location_ids if loc != current), None)
+        if best is None:
+            return None
+        try:
+            here, there = [
+                await run_activity(
+                    InventoryActivities.get_location,
+                    GetLocationInput(location_id=location_id),
+                    retry=PLACEMENT_RETRY,
+                )
+                for location_id in (current, best)
+            ]
+        except ActivityError as error:
+            workflow.logger.warning("no locations to compare: %s", refusal(error)[0])
+            return None
+        point = (address.lat, address.lon)
+        if distance_km(point, (here.lat, here.lon)) <= distance_km(point, (there.lat, there.lon)):
+            return None
+        return str(best)
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine), as sourcing ranks by."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
