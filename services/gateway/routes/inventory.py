@@ -8,7 +8,7 @@ from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import call
 from services.gateway.idempotency import downstream_key
 from services.gateway.models import AdjustmentIn, SafetyStockIn, StockOut
-from services.gateway.problems import forbidden, not_found
+from services.gateway.problems import bad_request, forbidden, not_found
 from services.gateway.routes.deps import clients_of, settings_of
 
 router = APIRouter(prefix="/v1/inventory", tags=["stock"])
@@ -34,6 +34,9 @@ async def adjust_stock(body: AdjustmentIn, request: Request, principal: Caller) 
     _check_location(principal, body.location_id)
     if principal.is_("associate") and body.reason not in ASSOCIATE_REASONS:
         raise forbidden(f"an associate may not post a {body.reason} adjustment")
+    if body.reason == StockMovementReason.DAMAGE and body.delta >= 0:
+        # A breakage takes stock away; "damage +1000" would be phantom stock.
+        raise bad_request("delta", "a damage adjustment takes stock away: it must be negative")
     reply = await call(
         clients_of(request).inventory.AdjustStock,
         mapping.adjust_stock_request(
