@@ -457,6 +457,33 @@ def test_a_split_shipment_with_a_promotion_charges_exactly_its_quote(
     assert order["totals"] == expected
     assert authorized(order) == expected["total"]["amount_minor"]
 
+    # The shipping (with its tax) is captured with the first shipment; the
+    # second captures the rest; together exactly the quote.
+    shipping_tax = round(895 * 650 / 10000)
+    goods = expected["total"]["amount_minor"] - 895 - shipping_tax
+    captured: list[int] = []
+    for fulfillment in sorted(order["fulfillments"], key=lambda f: f["location_id"] != north):
+        store = associate_caller(stack, fulfillment["location_id"])
+        fid = fulfillment["fulfillment_id"]
+        picked = store.post(
+            f"/v1/fulfillments/{fid}/pick",
+            {"lines": [{"sku": line["sku"], "quantity_picked": line["quantity"]}
+                       for line in fulfillment["lines"]]},
+        )  # fmt: skip
+        assert picked.status_code == 200, picked.text
+        shipped = store.post(
+            f"/v1/fulfillments/{fid}/ship", {"carrier": "UPS", "tracking_number": unique("1Z")}
+        )
+        assert shipped.status_code == 200, shipped.text
+        now = customer.get(f"/v1/orders/{order['order_id']}").json()
+        captured.append(sum(p["captured"]["amount_minor"] for p in now["payments"]))
+    first = captured[0]
+    # North ships the two at 18.99 (no discount): their share of the goods plus all the shipping.
+    left_listed, listed = 2 * 1899, 2 * 1899 + 2450
+    assert first == 895 + shipping_tax + round(goods * left_listed / listed)
+    assert captured[1] == expected["total"]["amount_minor"]
+    assert now["status"] == "shipped"
+
 
 def test_the_cart_shows_the_same_prices_a_quote_gives_and_an_ended_code_stops(
     stack: StackProcess, admin: Caller, guest: Caller
