@@ -103,6 +103,8 @@ EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     # Order lookup (issue 14): an associate only their own store's.
     ("GET", "/v1/orders"): only(200, "agent", "associate_s1", "admin"),
     ("GET", "/v1/orders/{order_id}"): only(200, *OWNER, "associate_s1"),
+    # What a till prints (issue 14): whoever may see the order.
+    ("GET", "/v1/orders/{order_id}/receipt"): only(200, *OWNER, "associate_s1"),
     # Associates do not cancel whole orders (finding 6).
     ("POST", "/v1/orders/{order_id}/cancel"): only(200, *OWNER),
     ("GET", "/v1/products"): anyone(),

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.models.common import Body, Money
 from services.gateway.models.customers import CustomerContactOut, CustomerOut
-from services.gateway.models.orders import OrderOut
+from services.gateway.models.orders import OrderLineOut, OrderOut, OrderTotalsOut
 
 # The registry's ids are the same ids as everywhere (services/common/validation.py).
 ID_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
@@ -75,3 +75,29 @@ class OrderList(BaseModel):
 
     items: list[OrderOut]
     next_cursor: str | None = None
+
+
+class ReceiptStoreOut(BaseModel):
+    location_id: str
+    name: str
+
+
+class ReceiptTenderOut(BaseModel):
+    tender_type: str
+    # What the tender paid: captured, or authorized while not yet captured.
+    amount: Money
+    status: str
+    card_brand: str | None = None
+    card_last4: str | None = None
+
+
+class ReceiptOut(BaseModel):
+    """GET /v1/orders/{id}/receipt: what a till prints."""
+
+    order_id: str
+    store: ReceiptStoreOut | None = None
+    associate_id: str | None = None
+    lines: list[OrderLineOut]
+    tenders: list[ReceiptTenderOut]
+    totals: OrderTotalsOut | None = None
+    at: str | None = None

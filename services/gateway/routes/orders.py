@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from omni.common.v1 import common_pb2
+from omni.inventory.v1 import inventory_pb2
 from omni.orders.v1 import orders_pb2
 from omni.payments.v1 import payments_pb2
 from omni.words import OrderStatus
@@ -15,7 +16,12 @@ from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import Clients, call
 from services.gateway.idempotency import action_key, downstream_key
 from services.gateway.models import CancelIn, OrderIn, OrderOut
-from services.gateway.models.staff import OrderList
+from services.gateway.models.staff import (
+    OrderList,
+    ReceiptOut,
+    ReceiptStoreOut,
+    ReceiptTenderOut,
+)
 from services.gateway.problems import Problem, forbidden, not_found
 from services.gateway.routes.deps import Paging, clients_of, next_cursor, settings_of
 from services.gateway.settings import GatewaySettings
@@ -189,3 +195,60 @@ async def cancel_order(
         deadline=settings_of(request).journey_timeout_seconds,
     )
     return await _answer(request, principal, reply.order, payments_required=False)
+
+
+async def _store_of(request: Request, location_id: str) -> ReceiptStoreOut | None:
+    if not location_id:
+        return None
+    try:
+        reply = await call(
+            clients_of(request).inventory.GetLocation,
+            inventory_pb2.GetLocationRequest(location_id=location_id),
+            deadline=settings_of(request).read_timeout_seconds,
+        )
+    except Problem as problem:
+        if problem.status != 404:
+            raise
+        return ReceiptStoreOut(location_id=location_id, name="")
+    return ReceiptStoreOut(location_id=location_id, name=reply.location.name)
+
+
+@router.get("/{order_id}/receipt", response_model=ReceiptOut, response_model_exclude_unset=True)
+async def get_receipt(order_id: str, request: Request, principal: Caller) -> ReceiptOut:
+    """Issue 14: what a till prints - the store (where it was sold, else where
+    it is collected), the associate, lines, tenders and totals. Whoever may
+    see the order may see its receipt."""
+    require_role(principal, "customer", "associate", "agent", "admin")
+    order = await _visible_order(request, principal, order_id)
+    payments = await _payments_of(
+        clients_of(request), settings_of(request), order.order_id, required=True
+    )
+    shown = mapping.order(order, payments, show_pickup_code=False)
+    pickup = [f.location_id for f in order.fulfillments if f.location_id]
+    store_id = order.store_id or (
+        pickup[0] if pickup and not order.fulfillment_request.HasField("address") else ""
+    )
+    tenders = []
+    for paid in shown.payments:
+        captured = paid.captured.amount_minor if paid.captured else 0
+        amount = paid.captured if captured > 0 else paid.authorized
+        if amount is None:
+            continue
+        tenders.append(
+            ReceiptTenderOut(
+                tender_type=paid.tender_type,
+                amount=amount,
+                status=paid.status,
+                card_brand=paid.card_brand,
+                card_last4=paid.card_last4,
+            )
+        )
+    return ReceiptOut(
+        order_id=shown.order_id,
+        store=await _store_of(request, store_id),
+        associate_id=shown.associate_id,
+        lines=shown.lines,
+        tenders=tenders,
+        totals=shown.totals,
+        at=shown.created_at,
+    )
