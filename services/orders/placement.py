@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+STORE_AT_CAPACITY = "STORE_AT_CAPACITY"
 NO_SOURCE = "NO_SOURCE"
 PLACEMENT_INTERRUPTED = "PLACEMENT_INTERRUPTED"
 # Recovery: how long a pending row may stand still, how often to look, how many at once.
@@ -218,9 +219,10 @@ class _Attempt:
                     self.placing.hold_ttl_seconds,
                 )
             except BusinessRuleViolation as refusal:
-                if refusal.reason != INSUFFICIENT_STOCK:
+                if refusal.reason not in (INSUFFICIENT_STOCK, STORE_AT_CAPACITY):
                     raise
-                # Someone took the stock since sourcing ranked it: the next one.
+                # Someone took the stock (or the store's last place today)
+                # since sourcing ranked it: the next one.
                 last = refusal
         assert last is not None
         raise last

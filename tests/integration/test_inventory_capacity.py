@@ -135,6 +135,30 @@ async def test_the_refusal_names_the_store_and_a_retry_of_an_accepted_one_still_
     assert (await stock_of(stub, store, sku)).reserved == 1
 
 
+async def test_a_placement_hold_counts_at_once_and_a_refused_one_leaves_nothing_held(
+    stub: Stub,
+) -> None:
+    store = await limited_store(stub, 1)
+    sku = await create_product(stub)
+    await receive(stub, store, sku, 10)
+    # The orders service's soft hold for an order (placement_hold_id) is its fulfillment.
+    placed = reserve_request(
+        store, {sku: 1}, reservation_id=f"order-{unique('O')}/hold", ttl_seconds=30
+    )
+    assert await reserve(stub, placed) == "ok"
+    split = reserve_request(
+        store, {sku: 1}, reservation_id=f"order-{unique('O')}/hold/2", ttl_seconds=30
+    )
+    assert await reserve(stub, split) == "STORE_AT_CAPACITY"
+    assert await reserve(stub, reserve_request(store, {sku: 1})) == "STORE_AT_CAPACITY"
+    # Confirmed by its journey, it is still the one fulfillment (not refused now).
+    confirmed = await stub.ConfirmReservation(
+        pb.ConfirmReservationRequest(reservation_id=placed.reservation_id)
+    )
+    assert not confirmed.reservation.HasField("expires_at")
+    assert (await stock_of(stub, store, sku)).reserved == 1
+
+
 async def test_cart_holds_never_count_but_confirming_one_at_a_full_store_is_refused(
     stub: Stub,
 ) -> None:

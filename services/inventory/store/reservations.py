@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,9 @@ from services.inventory.store.tables import locations, reservation_lines, reserv
 
 # Raised by the reservations_daily_capacity trigger (migration 0007).
 STORE_AT_CAPACITY_SQLSTATE = "OM002"
+# A placement hold (workflows.contracts.journeys.placement_hold_id): the order's
+# fulfillment while still a soft hold, so it counts against capacity (0008).
+FULFILLMENT_HOLD_PATTERN = "order-%/hold%"
 
 # Expired holds released per sweep; the next call picks up any rest.
 SWEEP_BATCH = 500
@@ -157,9 +160,10 @@ async def expire_due_holds(session: AsyncSession) -> int:
 async def fulfillments_assigned_today(
     session: AsyncSession, location_ids: Sequence[str]
 ) -> dict[str, int]:
-    """Per location: reservations without a TTL (order fulfillments, not cart
-    holds) made since midnight in the location's own time zone and not given
-    back — what the reservations_daily_capacity trigger counts (migration 0007)."""
+    """Per location: order fulfillments (reservations without a TTL, and
+    placement holds; not cart holds) made since midnight in the location's own
+    time zone and not given back — what the reservations_daily_capacity
+    trigger counts (migrations 0007, 0008)."""
     if not location_ids:
         return {}
     zone = locations.c.timezone
@@ -169,7 +173,10 @@ async def fulfillments_assigned_today(
         .join(locations, locations.c.location_id == reservations.c.location_id)
         .where(
             reservations.c.location_id.in_(location_ids),
-            reservations.c.ttl_seconds == 0,
+            or_(
+                reservations.c.ttl_seconds == 0,
+                reservations.c.reservation_id.like(FULFILLMENT_HOLD_PATTERN),
+            ),
             reservations.c.created_at >= store_midnight,
             reservations.c.status.in_([ReservationStatus.ACTIVE, ReservationStatus.COMMITTED]),
         )

@@ -155,6 +155,13 @@ reservations = Table(
         "created_at",
         postgresql_where=text("ttl_seconds = 0"),
     ),
+    # Placement holds count too (migration 0008).
+    Index(
+        "reservations_placement_holds_by_day",
+        "location_id",
+        "created_at",
+        postgresql_where=text("reservation_id LIKE 'order-%/hold%'"),
+    ),
 )
 
 reservation_lines = Table(
