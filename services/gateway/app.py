@@ -68,6 +68,49 @@ async def _purge_forever(store: IdempotencyStore, hours: float) -> None:
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details (API.md Conventions)",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _problems_not_422(schema: dict[str, Any]) -> None:
+    """A malformed request is a 400 problem+json (problems.validation_problem
+    answers it so); 422 is API.md's business rule, so FastAPI's default
+    "422 HTTPValidationError" is published as the 400 it really is."""
+    bad_request = {
+        "description": "Malformed request: `errors` names each field",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                del responses["422"]
+                responses["400"] = bad_request
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["Problem"] = PROBLEM_SCHEMA
+
+
 def _document_idempotency_key(app: FastAPI) -> None:
     """The header is handled by middleware, so OpenAPI learns of it here."""
 
@@ -79,6 +122,7 @@ def _document_idempotency_key(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
+            _problems_not_422(schema)
             for operations in schema["paths"].values():
                 if "post" in operations:
                     operations["post"].setdefault("parameters", []).append(
