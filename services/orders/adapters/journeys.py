@@ -129,10 +129,10 @@ def order_input(order: OrderRecord, tenders: list[RequestedTender]) -> OrderInpu
         pickup_location_id=order.location_id,
         address=address,
         total_minor=order.total.amount_minor,
-    )
-
         # A split shipment's first shipment captures the shipping (issue 11).
         shipping_minor=order.shipping_minor + order.shipping_tax_minor,
+    )
+
 
 def return_input(record: ReturnRecord) -> ReturnInput:
     return ReturnInput(
