@@ -57,7 +57,11 @@ def _model_fields(method: str, path: str) -> set[str]:
     from tests.security.routes import api_routes
 
     for route in api_routes(World().app):
-        if route.path == path and method in route.methods and route.body_field is not None:
+        if (
+            route.path == path
+            and method in (route.methods or set())
+            and route.body_field is not None
+        ):
             annotation = route.body_field.field_info.annotation
             models = getattr(annotation, "__args__", (annotation,))
             return {name for model in models for name in getattr(model, "model_fields", {})}
