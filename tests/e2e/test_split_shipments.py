@@ -190,3 +190,58 @@ def test_cancel_after_the_first_shipment_gives_back_the_rest(
     # Nothing more to cancel.
     again = split.customer.post(f"/v1/orders/{order_id}/cancel", {"reason": "again"})
     assert again.status_code == 409, again.text
+
+
+def test_a_new_shipping_address_moves_the_order_to_the_nearer_store_until_picked(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    split = Split(stack, admin, guest)
+    # Both stores also stock the other sku: one location ships it all.
+    receive_stock(admin, split.north, split.mug, 5)
+    receive_stock(admin, split.south, split.tee, 5)
+    lines = [(split.tee, 1), (split.mug, 1)]
+    near_north = ship_to(split.country, split.region, split.method)
+    near_north["address"]["lat"] = LAT + 0.06
+    placed = place(split.customer, split.customer_id, lines, near_north)
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    order_id = order["order_id"]
+    [first] = order["fulfillments"]
+    assert first["location_id"] == split.north
+    assert split.available(guest, split.tee, split.north) == 4
+
+    near_south = dict(near_north["address"], line1="2 South St", lat=LAT - 0.06)
+    # Another customer cannot; a bad point is a 400.
+    stranger = customer_caller(stack, make_customer(guest))
+    path = f"/v1/orders/{order_id}/shipping-address"
+    assert stranger.put(path, near_south).status_code in (403, 404)
+    assert split.customer.put(path, dict(near_south, lat=123)).status_code in (400, 422)
+    moved = split.customer.put(path, near_south)
+    assert moved.status_code == 200, moved.text
+    after = split.order(order_id)
+    by_location = {f["location_id"]: f["status"] for f in after["fulfillments"]}
+    assert by_location == {split.north: "rerouted", split.south: "pending"}
+    assert "address_changed" in [e["type"] for e in after["events"]]
+    assert split.available(guest, split.tee, split.north) == 5
+    assert split.available(guest, split.tee, split.south) == 4
+    # The same store again: nothing moves.
+    again = split.customer.put(path, dict(near_south, line1="3 South St"))
+    assert again.status_code == 200, again.text
+    assert len(split.order(order_id)["fulfillments"]) == 2
+
+    [pending] = [f for f in after["fulfillments"] if f["status"] == "pending"]
+    picked = split.at_south.post(
+        f"/v1/fulfillments/{pending['fulfillment_id']}/pick",
+        {
+            "lines": [
+                {"sku": split.tee, "quantity_picked": 1},
+                {"sku": split.mug, "quantity_picked": 1},
+            ]
+        },
+    )
+    assert picked.status_code == 200, picked.text
+    late = split.customer.put(path, near_north["address"])
+    assert late.status_code == 409, late.text
+    split.healthy(admin)
+    # Only one authorization, nothing captured or voided by the moves.
+    assert [op[0] for op in provider_operations(admin, order_id)] == ["authorize"]

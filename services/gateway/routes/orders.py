@@ -15,7 +15,7 @@ from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import Clients, call
 from services.gateway.idempotency import action_key, downstream_key
-from services.gateway.models import CancelIn, OrderIn, OrderOut
+from services.gateway.models import AddressIn, CancelIn, OrderIn, OrderOut
 from services.gateway.models.staff import (
     OrderList,
     ReceiptOut,
@@ -171,6 +171,37 @@ async def get_order(order_id: str, request: Request, principal: Caller) -> Order
     require_role(principal, "customer", "associate", "agent", "admin")
     order = await _visible_order(request, principal, order_id)
     return await _answer(request, principal, order, payments_required=True)
+
+
+@router.put(
+    "/{order_id}/shipping-address", response_model=OrderOut, response_model_exclude_unset=True
+)
+async def change_shipping_address(
+    order_id: str, body: AddressIn, request: Request, principal: Caller
+) -> OrderOut:
+    """The customer or an agent, before the shipment is picked (409 after):
+    the order ships to the new address, from a nearer location when there is
+    one (issue 11)."""
+    require_role(principal, "customer", "agent", "admin")
+    await _visible_order(request, principal, order_id)
+    reply = await call(
+        clients_of(request).orders.ChangeShippingAddress,
+        orders_pb2.ChangeShippingAddressRequest(
+            order_id=order_id,
+            address=common_pb2.Address(
+                line1=body.line1,
+                city=body.city,
+                postal_code=body.postal_code,
+                country=body.country,
+                point=common_pb2.GeoPoint(lat=body.lat, lon=body.lon),
+                region=body.region,
+            ),
+            actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
+        ),
+        deadline=settings_of(request).journey_timeout_seconds,
+    )
+    return await _answer(request, principal, reply.order, payments_required=False)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderOut, response_model_exclude_unset=True)

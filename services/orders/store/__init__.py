@@ -19,6 +19,7 @@ from services.common.errors import BusinessRuleViolation
 from services.common.idempotency import run_once
 from services.orders.domain.placing import OrderRequest, PricedOrder
 from services.orders.domain.records import (
+    Address,
     Event,
     FulfillmentRecord,
     OrderRecord,
@@ -69,6 +70,9 @@ class PostgresRecords:
 
     async def append_order_event(self, order_id: str, event: Event) -> None:
         await events.append_order_event(self.session, order_id, event)
+
+    async def change_address(self, order_id: str, address: Address) -> None:
+        await orders.change_address(self.session, order_id, address)
 
     async def erase_addresses(self, customer_ids: list[str]) -> int:
         return await orders.erase_addresses(self.session, customer_ids)

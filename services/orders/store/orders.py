@@ -133,6 +133,15 @@ async def set_order_status(session: AsyncSession, order_id: str, status: OrderSt
     await session.execute(orders.update().where(orders.c.order_id == order_id).values(**values))
 
 
+async def change_address(session: AsyncSession, order_id: str, address: Address) -> None:
+    """A shipment's new address (the journey accepted it)."""
+    await session.execute(
+        orders.update()
+        .where(orders.c.order_id == order_id)
+        .values(address=_address_json(address), updated_at=func.now())
+    )
+
+
 async def erase_addresses(session: AsyncSession, customer_ids: list[str]) -> int:
     """Blanks the street, city, postal code and coordinates of these customers'
     shipping addresses, keeping the country (tax and accounting need no more).
