@@ -217,6 +217,7 @@ def fulfillment(value: orders_pb2.Fulfillment, *, show_pickup_code: bool) -> mod
             else None
         ),
         updated_at=timestamp(value.updated_at),
+        overdue=value.overdue,
     )
     if show_pickup_code and value.pickup_code:
         out.pickup_code = value.pickup_code
@@ -316,6 +317,7 @@ def task(value: orders_pb2.StoreTask) -> models.TaskOut:
         or word(ReturnStatus, value.return_status),
         lines=fulfillment_lines(value.lines),
         since=timestamp(value.since),
+        overdue=value.overdue,
     )
     if value.HasField("arrived_at"):
         out.arrived_at = timestamp(value.arrived_at)

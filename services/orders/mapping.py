@@ -7,6 +7,7 @@ refused here where the field is optional (so "unset" and "unknown" differ).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
@@ -47,7 +48,7 @@ from services.orders.domain.records import (
     TaxRegionRecord,
 )
 from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
-from services.orders.domain.store_work import PickedLine
+from services.orders.domain.store_work import PickedLine, TakenLine
 from services.orders.quoting import BasketRequest
 
 W = TypeVar("W", bound=Word)
@@ -152,6 +153,7 @@ def order_progress(request: orders_pb2.RecordOrderProgressRequest, now: datetime
                 pickup_code=f.pickup_code,
                 carrier=f.tracking.carrier,
                 tracking_number=f.tracking.tracking_number,
+                overdue=f.overdue,
             )
             for index, f in enumerate(request.fulfillments)
         ],
@@ -198,6 +200,11 @@ def _fulfillment_lines(lines: list[FulfillmentLineRecord]) -> list[orders_pb2.Fu
     ]
 
 
+def taken_lines(lines: Iterable[common_pb2.SkuQuantity]) -> list[TakenLine]:
+    """A partial handover's lines (empty: everything picked was taken)."""
+    return [TakenLine(line.sku, line.quantity) for line in lines]
+
+
 def fulfillment_proto(fulfillment: FulfillmentRecord) -> orders_pb2.Fulfillment:
     proto = orders_pb2.Fulfillment(
         fulfillment_id=fulfillment.fulfillment_id,
@@ -209,6 +216,7 @@ def fulfillment_proto(fulfillment: FulfillmentRecord) -> orders_pb2.Fulfillment:
         pickup_code=fulfillment.pickup_code,
         updated_at=to_timestamp(fulfillment.updated_at),
         arrival_note=fulfillment.arrival_note,
+        overdue=fulfillment.overdue,
     )
     if fulfillment.arrived_at is not None:
         proto.arrived_at.CopyFrom(to_timestamp(fulfillment.arrived_at))
@@ -344,6 +352,7 @@ def store_task_proto(task: StoreTaskRecord) -> orders_pb2.StoreTask:
         lines=_fulfillment_lines(task.lines),
         since=to_timestamp(task.since),
         arrival_note=task.arrival_note,
+        overdue=task.overdue,
     )
     if isinstance(task.status, ReturnStatus):
         proto.return_id = task.task_id
@@ -357,10 +366,6 @@ def store_task_proto(task: StoreTaskRecord) -> orders_pb2.StoreTask:
 
 
 # ---------------------------------------------------------------- pricing (issue 13)
-
-
-def address_from_proto(message: common_pb2.Address) -> Address:
-    return _address(message)
 
 
 def _address(message: common_pb2.Address) -> Address:

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from google.protobuf.message import Message
 
-from omni.words import FulfillmentType, OrderStatus, ReturnStatus, TaskType
+from omni.words import OrderStatus, ReturnStatus, TaskType
 from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgument, NotFound
 from services.common.idempotency import validate_key
 from services.common.paging import Page, cut_page, decode_cursor, page_size
@@ -30,7 +30,6 @@ from services.orders.domain import placing, progress, returns, store_work
 from services.orders.domain.placing import Catalog, OrderRequest, PricedOrder, RequestedTender
 from services.orders.domain.progress import OrderProgress, ReturnProgress
 from services.orders.domain.records import (
-    Address,
     Event,
     FulfillmentRecord,
     OrderRecord,
@@ -77,7 +76,6 @@ class Records(Protocol):
     async def upsert_fulfillment(self, fulfillment: FulfillmentRecord) -> None: ...
     async def append_order_event(self, order_id: str, event: Event) -> None: ...
     async def erase_addresses(self, customer_ids: list[str]) -> int: ...
-    async def change_address(self, order_id: str, address: Address) -> None: ...
     async def load_fulfillment(self, fulfillment_id: str) -> FulfillmentRecord | None: ...
     async def mark_customer_arrived(self, fulfillment_id: str, note: str, at: datetime) -> bool: ...
     async def list_store_tasks(
@@ -125,13 +123,22 @@ class Journeys(Protocol):
     async def place(
         self, order: OrderRecord, tenders: list[RequestedTender], store_id: str
     ) -> PlacementResult: ...
-    async def cancel(self, order_id: str, reason: str, actor: str) -> None: ...
+    # `key`: the caller's idempotency key ("" without one). The same key is
+    # the same update to the journey, so a retry gets the first answer.
+    async def cancel(self, order_id: str, reason: str, actor: str, *, key: str = "") -> None: ...
     async def pick(
-        self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str
+        self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str, *, key: str = ""
     ) -> None: ...
     async def hand_over(
-        self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str
+        self,
+        fulfillment: FulfillmentRecord,
+        pickup_code: str,
+        actor: str,
+        *,
+        key: str = "",
+        taken: list[store_work.TakenLine] | None = None,
     ) -> None: ...
+    async def customer_arrived(self, fulfillment: FulfillmentRecord, note: str) -> None: ...
     async def ship(
         self,
         fulfillment: FulfillmentRecord,
@@ -145,9 +152,6 @@ class Journeys(Protocol):
         self, fulfillment: FulfillmentRecord, reason: str, actor: str, *, key: str = ""
     ) -> None: ...
     async def issue_pickup_code(self, fulfillment: FulfillmentRecord, actor: str) -> None: ...
-    async def change_shipping_address(
-        self, order_id: str, address: Address, actor: str, *, key: str = ""
-    ) -> None: ...
     async def start_return(self, record: ReturnRecord) -> None: ...
     async def receive_return(
         self,
@@ -356,34 +360,6 @@ async def cancel_order(deps: Dependencies, order_id: str, reason: str, actor: st
     return await _read_order(deps, order_id)
 
 
-async def change_shipping_address(
-    deps: Dependencies, order_id: str, address: Address, actor: str, *, key: str = ""
-) -> OrderRecord:
-    """A shipment's new address (issue 11): the journey decides (409 once
-    something is picked or shipped) and re-sources only when another location
-    is now nearer; then the street is kept here, never in Temporal."""
-    _required(order_id=order_id)
-    _action_key(key)
-    bad = Violations()
-    for name in ("line1", "city", "country"):
-        bad.require(f"address.{name}", getattr(address, name))
-    if not -90.0 <= address.lat <= 90.0:
-        bad.add("address.point.lat", "must be within -90..90")
-    if not -180.0 <= address.lon <= 180.0:
-        bad.add("address.point.lon", "must be within -180..180")
-    bad.raise_if_any()
-    order = await _read_order(deps, order_id)
-    if order.fulfillment_type != FulfillmentType.SHIP:
-        raise Conflict(
-            "INVALID_STATE", "only a shipment has a shipping address", {"order_id": order_id}
-        )
-    await deps.journeys.change_shipping_address(order_id, address, actor, key=key)
-    async with deps.storage.unit_of_work() as uow:
-        await uow.records.change_address(order_id, address)
-        await uow.commit()
-    return await _read_order(deps, order_id)
-
-
 async def pick_fulfillment(
     deps: Dependencies, fulfillment_id: str, picked: list[PickedLine], actor: str
 ) -> FulfillmentRecord:
@@ -395,14 +371,25 @@ async def pick_fulfillment(
 
 
 async def hand_over_fulfillment(
-    deps: Dependencies, fulfillment_id: str, pickup_code: str, actor: str
+    deps: Dependencies,
+    fulfillment_id: str,
+    pickup_code: str,
+    actor: str,
+    *,
+    key: str = "",
+    taken: list[store_work.TakenLine] | None = None,
 ) -> FulfillmentRecord:
+    """`taken`: a partial handover (the journey checks it against the pick,
+    releases and does not charge the rest)."""
     _required(pickup_code=pickup_code)
     _action_key(key)
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
     access.check_store_work(fulfillment_id, fulfillment.location_id)
     store_work.check_kind(StoreAction.HAND_OVER, fulfillment.type)
-    await deps.journeys.hand_over(fulfillment, pickup_code, actor, key=key)
+    if taken:
+        await deps.journeys.hand_over(fulfillment, pickup_code, actor, key=key, taken=taken)
+    else:
+        await deps.journeys.hand_over(fulfillment, pickup_code, actor, key=key)
     return await _read_fulfillment(deps, fulfillment_id)
 
 
@@ -450,7 +437,9 @@ async def issue_pickup_code(
 async def mark_customer_arrived(
     deps: Dependencies, fulfillment_id: str, note: str
 ) -> FulfillmentRecord:
-    """Curbside: recorded once (a repeat answers the same), no journey involved."""
+    """Curbside: recorded once (a repeat answers the same); the journey is
+    told each time (it keeps the first arrival), so a lost signal is sent again
+    by the customer's retry and the hand-off clock still starts."""
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
     store_work.check_arrival(fulfillment.type, fulfillment.status, note)
     now = deps.now()
@@ -465,6 +454,7 @@ async def mark_customer_arrived(
     if fulfillment.arrived_at is None:
         # It left ready_for_pickup between the check and the write.
         store_work.check_arrival(fulfillment.type, fulfillment.status, note)
+    await deps.journeys.customer_arrived(fulfillment, fulfillment.arrival_note)
     return fulfillment
 
 

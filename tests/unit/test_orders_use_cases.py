@@ -46,7 +46,6 @@ from services.orders.domain.placing import (
 )
 from services.orders.domain.progress import FulfillmentProgress, OrderProgress, ReturnProgress
 from services.orders.domain.records import (
-    Address,
     Event,
     FulfillmentLineRecord,
     FulfillmentRecord,
@@ -62,7 +61,7 @@ from services.orders.domain.returns import (
     ReturnRequest,
     ReturnRequestLine,
 )
-from services.orders.domain.store_work import PickedLine
+from services.orders.domain.store_work import PickedLine, TakenLine
 from services.orders.use_cases import Dependencies, Keyed, Records
 from workflows.contracts.journeys import PlacementResult
 
@@ -180,9 +179,6 @@ class FakeRecords:
 
     async def append_order_event(self, order_id: str, event: Event) -> None:
         self.state.orders[order_id].events.append(event)
-
-    async def change_address(self, order_id: str, address: Address) -> None:
-        self.state.orders[order_id].address = address
 
     async def erase_addresses(self, customer_ids: list[str]) -> int:
         erased = 0
@@ -349,6 +345,11 @@ class FakeJourneys:
     def __init__(self, storage: FakeStorage) -> None:
         self.storage = storage
         self.calls: list[tuple[str, str]] = []
+        # The idempotency key each action was forwarded with ("" without one).
+        self.keys: list[tuple[str, str]] = []
+        # What each handover said was taken; the arrivals told (id, note).
+        self.taken: list[list[TakenLine]] = []
+        self.arrivals: list[tuple[str, str]] = []
         self.placement = PlacementResult(True)
         self.refusal: Exception | None = None
 
@@ -383,13 +384,6 @@ class FakeJourneys:
             )
         return self.placement
 
-    async def change_shipping_address(
-        self, order_id: str, address: Address, actor: str, *, key: str = ""
-    ) -> None:
-        self.calls.append(("shipping_address", order_id))
-        self.keys.append(("shipping_address", key))
-        self._refuse()
-
     async def cancel(self, order_id: str, reason: str, actor: str) -> None:
         self.calls.append(("cancel", order_id))
         self.keys.append(("cancel", key))
@@ -406,10 +400,22 @@ class FakeJourneys:
             f.status = FulfillmentStatus.READY_FOR_PICKUP
 
     async def hand_over(
-        self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str, *, key: str = ""
+        self,
+        fulfillment: FulfillmentRecord,
+        pickup_code: str,
+        actor: str,
+        *,
+        key: str = "",
+        taken: list[TakenLine] | None = None,
     ) -> None:
         self.calls.append(("hand_over", fulfillment.fulfillment_id))
         self.keys.append(("hand_over", key))
+        self.taken.append(list(taken or []))
+        self._refuse()
+
+    async def customer_arrived(self, fulfillment: FulfillmentRecord, note: str) -> None:
+        self.calls.append(("customer_arrived", fulfillment.fulfillment_id))
+        self.arrivals.append((fulfillment.fulfillment_id, note))
         self._refuse()
 
     async def ship(
@@ -669,6 +675,20 @@ async def test_a_customers_arrival_is_recorded_once_and_only_for_a_waiting_picku
     assert (again.arrived_at, again.arrival_note) == (NOW, "red car")
     events = world.storage.state.orders[order.order_id].events
     assert [e.type for e in events] == ["customer_arrived"]
+    # The journey is told each time with the first arrival's note (it keeps
+    # the first; a retry re-sends a signal that may have been lost).
+    assert world.journeys.arrivals == [(fid, "red car"), (fid, "red car")]
+
+
+async def test_a_partial_handover_forwards_what_was_taken(world: World) -> None:
+    order = await placed(world)
+    fid = order.fulfillments[0].fulfillment_id
+    await use_cases.pick_fulfillment(world.deps, fid, [PickedLine("TEE-1", 2)], "A1")
+    await use_cases.hand_over_fulfillment(
+        world.deps, fid, "123456", "A1", taken=[TakenLine("TEE-1", 1)]
+    )
+    await use_cases.hand_over_fulfillment(world.deps, fid, "123456", "A1")
+    assert world.journeys.taken == [[TakenLine("TEE-1", 1)], []]
 
 
 async def test_store_tasks_page_with_opaque_cursors(world: World) -> None:

@@ -35,6 +35,7 @@ def _fulfillment(order_id: str, record: FulfillmentRecord) -> orders_pb2.Fulfill
             for line in record.lines
         ],
         pickup_code=record.pickup_code,
+        overdue=record.overdue,
     )
     if record.carrier or record.tracking_number:
         fulfillment.tracking.CopyFrom(

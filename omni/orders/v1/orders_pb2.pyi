@@ -131,24 +131,6 @@ TASK_TYPE_PICK: TaskType
 TASK_TYPE_PICKUP: TaskType
 TASK_TYPE_RETURN: TaskType
 
-class ChangeShippingAddressRequest(_message.Message):
-    __slots__ = ("order_id", "address", "actor", "idempotency_key")
-    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
-    ADDRESS_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_FIELD_NUMBER: _ClassVar[int]
-    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
-    order_id: str
-    address: _common_pb2.Address
-    actor: str
-    idempotency_key: str
-    def __init__(self, order_id: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.Address, _Mapping]] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
-
-class ChangeShippingAddressResponse(_message.Message):
-    __slots__ = ("order",)
-    ORDER_FIELD_NUMBER: _ClassVar[int]
-    order: Order
-    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
-
 class OrderLine(_message.Message):
     __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity", "discount", "tax", "total")
     SKU_FIELD_NUMBER: _ClassVar[int]
@@ -228,7 +210,7 @@ class Tracking(_message.Message):
     def __init__(self, carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ...) -> None: ...
 
 class Fulfillment(_message.Message):
-    __slots__ = ("fulfillment_id", "order_id", "type", "location_id", "status", "lines", "pickup_code", "tracking", "updated_at", "arrived_at", "arrival_note")
+    __slots__ = ("fulfillment_id", "order_id", "type", "location_id", "status", "lines", "pickup_code", "tracking", "updated_at", "arrived_at", "arrival_note", "overdue")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -240,6 +222,7 @@ class Fulfillment(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     ARRIVED_AT_FIELD_NUMBER: _ClassVar[int]
     ARRIVAL_NOTE_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     order_id: str
     type: _common_pb2.FulfillmentType
@@ -251,7 +234,8 @@ class Fulfillment(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     arrived_at: _timestamp_pb2.Timestamp
     arrival_note: str
-    def __init__(self, fulfillment_id: _Optional[str] = ..., order_id: _Optional[str] = ..., type: _Optional[_Union[_common_pb2.FulfillmentType, str]] = ..., location_id: _Optional[str] = ..., status: _Optional[_Union[FulfillmentStatus, str]] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., pickup_code: _Optional[str] = ..., tracking: _Optional[_Union[Tracking, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ...) -> None: ...
+    overdue: bool
+    def __init__(self, fulfillment_id: _Optional[str] = ..., order_id: _Optional[str] = ..., type: _Optional[_Union[_common_pb2.FulfillmentType, str]] = ..., location_id: _Optional[str] = ..., status: _Optional[_Union[FulfillmentStatus, str]] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., pickup_code: _Optional[str] = ..., tracking: _Optional[_Union[Tracking, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ..., overdue: _Optional[bool] = ...) -> None: ...
 
 class OrderEvent(_message.Message):
     __slots__ = ("at", "type", "detail")
@@ -368,7 +352,7 @@ class CancelOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
 class StoreTask(_message.Message):
-    __slots__ = ("type", "fulfillment_id", "return_id", "order_id", "fulfillment_status", "lines", "since", "arrived_at", "arrival_note", "return_status")
+    __slots__ = ("type", "fulfillment_id", "return_id", "order_id", "fulfillment_status", "lines", "since", "arrived_at", "arrival_note", "return_status", "overdue")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -379,6 +363,7 @@ class StoreTask(_message.Message):
     ARRIVED_AT_FIELD_NUMBER: _ClassVar[int]
     ARRIVAL_NOTE_FIELD_NUMBER: _ClassVar[int]
     RETURN_STATUS_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
     type: TaskType
     fulfillment_id: str
     return_id: str
@@ -389,7 +374,8 @@ class StoreTask(_message.Message):
     arrived_at: _timestamp_pb2.Timestamp
     arrival_note: str
     return_status: ReturnStatus
-    def __init__(self, type: _Optional[_Union[TaskType, str]] = ..., fulfillment_id: _Optional[str] = ..., return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., fulfillment_status: _Optional[_Union[FulfillmentStatus, str]] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ..., return_status: _Optional[_Union[ReturnStatus, str]] = ...) -> None: ...
+    overdue: bool
+    def __init__(self, type: _Optional[_Union[TaskType, str]] = ..., fulfillment_id: _Optional[str] = ..., return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., fulfillment_status: _Optional[_Union[FulfillmentStatus, str]] = ..., lines: _Optional[_Iterable[_Union[FulfillmentLine, _Mapping]]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., arrival_note: _Optional[str] = ..., return_status: _Optional[_Union[ReturnStatus, str]] = ..., overdue: _Optional[bool] = ...) -> None: ...
 
 class ListStoreTasksRequest(_message.Message):
     __slots__ = ("store_id", "type", "limit", "page_token")
@@ -480,16 +466,18 @@ class ShipFulfillmentResponse(_message.Message):
     def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
 
 class RejectFulfillmentRequest(_message.Message):
-    __slots__ = ("fulfillment_id", "reason", "actor", "idempotency_key")
+    __slots__ = ("fulfillment_id", "reason", "actor", "idempotency_key", "lines")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     reason: str
     actor: str
     idempotency_key: str
-    def __init__(self, fulfillment_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
+    def __init__(self, fulfillment_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ...) -> None: ...
 
 class RejectFulfillmentResponse(_message.Message):
     __slots__ = ("fulfillment",)

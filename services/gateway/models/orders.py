@@ -81,6 +81,8 @@ class FulfillmentOut(BaseModel):
     # Curbside: when the customer said they are outside, and their note.
     arrived_at: str | None = None
     arrival_note: str | None = None
+    # The store's work on it is late (pick SLA, curbside hand-off SLA).
+    overdue: bool = False
 
 
 class OrderLineOut(BaseModel):

@@ -19,6 +19,8 @@ class TaskOut(BaseModel):
     # A pickup whose customer is outside: listed first.
     arrived_at: str | None = None
     arrival_note: str | None = None
+    # A pick past the store's pick SLA, or a curbside pickup past its hand-off SLA.
+    overdue: bool = False
 
 
 class TaskList(BaseModel):
@@ -35,8 +37,16 @@ class PickIn(Body):
     lines: list[PickLineIn] = Field(min_length=1, max_length=200)
 
 
+class HandoverLineIn(Body):
+    sku: str = Field(min_length=1, max_length=100)
+    quantity: StrictInt = Field(ge=0)
+
+
 class HandoverIn(Body):
     pickup_code: str = Field(min_length=1, max_length=50)
+    # A partial handover: what the customer took; skus left out were not
+    # taken (released at the store, not charged). Omitted: everything picked.
+    lines: list[HandoverLineIn] | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ArrivedIn(Body):

@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from google.protobuf.message import Message
 
+from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
 from services.gateway import mapping
 from services.gateway.access import check_store, shows_pickup_code
@@ -98,6 +99,10 @@ async def handover(
             pickup_code=body.pickup_code,
             actor=principal.sub,
             idempotency_key=action_key(request, principal.sub),
+            lines=[
+                common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity)
+                for line in body.lines or []
+            ],
         ),
     )
 

@@ -42,15 +42,11 @@ from services.common.errors import (
 )
 from services.common.telemetry import ORDER_ID, current_traceparent, span_linked_to, tag_span
 from services.orders.domain.placing import RequestedTender
-from services.orders.domain.records import (
-    Address,
-    FulfillmentRecord,
-    OrderRecord,
-    ReturnRecord,
-)
+from services.orders.domain.records import FulfillmentRecord, OrderRecord, ReturnRecord
 from services.orders.domain.returns import ReturnRequestLine
-from services.orders.domain.store_work import PickedLine
+from services.orders.domain.store_work import PickedLine, TakenLine
 from workflows.contracts.journeys import (
+    ARRIVED_SIGNAL,
     BOPIS_WORKFLOW,
     CANCEL_UPDATE,
     ERROR_INVALID_PICK,
@@ -67,10 +63,10 @@ from workflows.contracts.journeys import (
     RETURN_WORKFLOW,
     SHIP_FROM_STORE_WORKFLOW,
     SHIP_UPDATE,
-    SHIPPING_ADDRESS_UPDATE,
     TASK_QUEUE,
     ActionResult,
     AddressInput,
+    ArrivedInput,
     CancelInput,
     HandoverInput,
     LineInput,
@@ -84,7 +80,6 @@ from workflows.contracts.journeys import (
     ReturnLineInput,
     ReturnStatus,
     ShipInput,
-    ShippingAddressInput,
     TenderInput,
     order_summary,
     order_workflow_id,
@@ -331,16 +326,37 @@ class TemporalJourneys:
         )
 
     async def hand_over(
-        self, fulfillment: FulfillmentRecord, pickup_code: str, actor: str, *, key: str = ""
+        self,
+        fulfillment: FulfillmentRecord,
+        pickup_code: str,
+        actor: str,
+        *,
+        key: str = "",
+        taken: list[TakenLine] | None = None,
     ) -> None:
         await self._act(
             fulfillment.order_id,
             HANDOVER_UPDATE,
             HandoverInput(
-                fulfillment_id=fulfillment.fulfillment_id, pickup_code=pickup_code, actor=actor
+                fulfillment_id=fulfillment.fulfillment_id,
+                pickup_code=pickup_code,
+                actor=actor,
+                lines=[LineInput(line.sku, line.quantity) for line in taken or []],
             ),
             action_update_id(HANDOVER_UPDATE, fulfillment.fulfillment_id, key),
         )
+
+    async def customer_arrived(self, fulfillment: FulfillmentRecord, note: str) -> None:
+        """Curbside: tells `order-<id>` the customer is outside (a signal; the
+        journey keeps the first arrival and starts the hand-off clock)."""
+
+        async def call(client: Client) -> None:
+            handle = client.get_workflow_handle(order_workflow_id(fulfillment.order_id))
+            await handle.signal(
+                ARRIVED_SIGNAL, ArrivedInput(fulfillment_id=fulfillment.fulfillment_id, note=note)
+            )
+
+        await self._call(call)
 
     async def ship(
         self,
@@ -378,19 +394,6 @@ class TemporalJourneys:
             fulfillment.order_id,
             PICKUP_CODE_UPDATE,
             PickupCodeInput(fulfillment_id=fulfillment.fulfillment_id, actor=actor),
-        )
-
-    async def change_shipping_address(
-        self, order_id: str, address: Address, actor: str, *, key: str = ""
-    ) -> None:
-        """Sends the new point (never the street) to the order's journey."""
-        await self._act(
-            order_id,
-            SHIPPING_ADDRESS_UPDATE,
-            ShippingAddressInput(
-                AddressInput("", "", "", address.country, address.lat, address.lon), actor=actor
-            ),
-            action_update_id(SHIPPING_ADDRESS_UPDATE, order_id, key),
         )
 
     async def _act(

@@ -36,6 +36,7 @@ class FulfillmentProgress:
     pickup_code: str = ""
     carrier: str = ""
     tracking_number: str = ""
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def fulfillment_of(
         carrier=reported.carrier,
         tracking_number=reported.tracking_number,
         updated_at=now,
+        overdue=reported.overdue,
     )
 
 

@@ -66,6 +66,8 @@ class FulfillmentRecord:
     # Curbside: set once, when the customer says they are outside.
     arrived_at: datetime | None = None
     arrival_note: str = ""
+    # The store's work on it is late (pick SLA, curbside hand-off SLA).
+    overdue: bool = False
 
 
 @dataclass
@@ -186,6 +188,7 @@ class StoreTaskRecord:
     since: datetime
     arrived_at: datetime | None = None
     arrival_note: str = ""
+    overdue: bool = False
 
     @property
     def rank(self) -> int:

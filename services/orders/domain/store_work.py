@@ -3,7 +3,8 @@
 Only the request's shape and the kind of fulfillment are checked here; whether
 the action is allowed in the fulfillment's status is the journey's to decide
 (workflows/order/rules.py, enforced by its update validators). Curbside arrival
-is the one action the orders service does alone.
+is the one action the orders service does alone (and tells the journey, which
+starts the hand-off clock).
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ MAX_ARRIVAL_NOTE_LENGTH = 500
 class PickedLine:
     sku: str
     quantity_picked: int
+
+
+@dataclass(frozen=True)
+class TakenLine:
+    """A partial handover's line: what the customer took of one sku (the
+    journey checks it against what was picked)."""
+
+    sku: str
+    quantity: int
 
 
 def check_kind(action: StoreAction, fulfillment_type: FulfillmentType) -> None:

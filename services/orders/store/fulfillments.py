@@ -51,6 +51,7 @@ def fulfillment_of(row: Row[Any]) -> FulfillmentRecord:
         updated_at=row.updated_at,
         arrived_at=row.arrived_at,
         arrival_note=row.arrival_note,
+        overdue=row.overdue,
     )
 
 
@@ -80,6 +81,7 @@ async def upsert_fulfillment(session: AsyncSession, fulfillment: FulfillmentReco
         pickup_code=fulfillment.pickup_code,
         carrier=fulfillment.carrier,
         tracking_number=fulfillment.tracking_number,
+        overdue=fulfillment.overdue,
     )
     new = statement.excluded
     await session.execute(
@@ -97,6 +99,7 @@ async def upsert_fulfillment(session: AsyncSession, fulfillment: FulfillmentReco
                 "tracking_number": _unless_empty(
                     new.tracking_number, fulfillments.c.tracking_number
                 ),
+                "overdue": new.overdue,
                 "updated_at": func.now(),
             },
             where=fulfillments.c.order_id == new.order_id,

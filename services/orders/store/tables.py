@@ -116,6 +116,8 @@ fulfillments = Table(
     Column("carrier", String(128), nullable=False, server_default=""),
     Column("tracking_number", String(128), nullable=False, server_default=""),
     Column("arrived_at", DateTime(timezone=True), nullable=True),
+    # The store's work on it is late (pick SLA, curbside hand-off SLA): the journey says so.
+    Column("overdue", Boolean, nullable=False, server_default=text("false")),
     Column("arrival_note", Text, nullable=False, server_default=""),
     *_timestamps(),
     Index("ix_fulfillments_order_id", "order_id"),

@@ -58,6 +58,7 @@ async def list_store_tasks(
                 f.c.updated_at.label("since"),
                 f.c.arrived_at.label("arrived_at"),
                 f.c.arrival_note.label("arrival_note"),
+                f.c.overdue.label("overdue"),
                 case((and_(ready, f.c.arrived_at.is_not(None)), 0), else_=1).label("rank"),
             )
             .join(orders, orders.c.order_id == f.c.order_id)
@@ -78,6 +79,7 @@ async def list_store_tasks(
                 returns.c.created_at.label("since"),
                 literal(None, DateTime(timezone=True)).label("arrived_at"),
                 literal("").label("arrival_note"),
+                literal(False).label("overdue"),
                 literal(1).label("rank"),
             ).where(
                 # A mail return has no store until it is received, and receiving settles it.
@@ -114,6 +116,7 @@ async def list_store_tasks(
             since=row.since,
             arrived_at=row.arrived_at,
             arrival_note=row.arrival_note,
+            overdue=bool(row.overdue),
         )
         for row in rows
     ]
