@@ -7,6 +7,7 @@ workflow id and the search attributes by design: no personal data there)."""
 
 from __future__ import annotations
 
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
@@ -55,7 +56,7 @@ async def test_a_stored_history_shows_no_code_token_or_customer(env: WorkflowEnv
             page = await env.client.workflow_service.get_workflow_execution_history(
                 GetWorkflowExecutionHistoryRequest(
                     namespace=env.client.namespace,
-                    execution={"workflow_id": handle.id},
+                    execution=WorkflowExecution(workflow_id=handle.id),
                     next_page_token=token,
                 )
             )
@@ -76,7 +77,7 @@ async def _raw_history(env: WorkflowEnvironment, workflow_id: str) -> bytes:
         page = await env.client.workflow_service.get_workflow_execution_history(
             GetWorkflowExecutionHistoryRequest(
                 namespace=env.client.namespace,
-                execution={"workflow_id": workflow_id},
+                execution=WorkflowExecution(workflow_id=workflow_id),
                 next_page_token=token,
             )
         )
