@@ -368,6 +368,10 @@ def store_task_proto(task: StoreTaskRecord) -> orders_pb2.StoreTask:
 # ---------------------------------------------------------------- pricing (issue 13)
 
 
+def address_from_proto(message: common_pb2.Address) -> Address:
+    return _address(message)
+
+
 def _address(message: common_pb2.Address) -> Address:
     return Address(
         message.line1,

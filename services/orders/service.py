@@ -56,6 +56,19 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         )
         return orders_pb2.CancelOrderResponse(order=mapping.order_proto(order))
 
+    async def ChangeShippingAddress(
+        self, request: orders_pb2.ChangeShippingAddressRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.ChangeShippingAddressResponse:
+        await self._visible_order(request.order_id)
+        order = await use_cases.change_shipping_address(
+            self._deps,
+            request.order_id,
+            mapping.address_from_proto(request.address),
+            actor_of(request.actor),
+            key=request.idempotency_key,
+        )
+        return orders_pb2.ChangeShippingAddressResponse(order=mapping.order_proto(order))
+
     async def ListStoreTasks(
         self, request: orders_pb2.ListStoreTasksRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.ListStoreTasksResponse:

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from google.protobuf.message import Message
 
-from omni.words import OrderStatus, ReturnStatus, TaskType
+from omni.words import FulfillmentType, OrderStatus, ReturnStatus, TaskType
 from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgument, NotFound
 from services.common.idempotency import validate_key
 from services.common.paging import Page, cut_page, decode_cursor, page_size
@@ -30,6 +30,7 @@ from services.orders.domain import placing, progress, returns, store_work
 from services.orders.domain.placing import Catalog, OrderRequest, PricedOrder, RequestedTender
 from services.orders.domain.progress import OrderProgress, ReturnProgress
 from services.orders.domain.records import (
+    Address,
     Event,
     FulfillmentRecord,
     OrderRecord,
@@ -76,6 +77,7 @@ class Records(Protocol):
     async def upsert_fulfillment(self, fulfillment: FulfillmentRecord) -> None: ...
     async def append_order_event(self, order_id: str, event: Event) -> None: ...
     async def erase_addresses(self, customer_ids: list[str]) -> int: ...
+    async def change_address(self, order_id: str, address: Address) -> None: ...
     async def load_fulfillment(self, fulfillment_id: str) -> FulfillmentRecord | None: ...
     async def mark_customer_arrived(self, fulfillment_id: str, note: str, at: datetime) -> bool: ...
     async def list_store_tasks(
@@ -152,6 +154,9 @@ class Journeys(Protocol):
         self, fulfillment: FulfillmentRecord, reason: str, actor: str, *, key: str = ""
     ) -> None: ...
     async def issue_pickup_code(self, fulfillment: FulfillmentRecord, actor: str) -> None: ...
+    async def change_shipping_address(
+        self, order_id: str, address: Address, actor: str, *, key: str = ""
+    ) -> None: ...
     async def start_return(self, record: ReturnRecord) -> None: ...
     async def receive_return(
         self,
@@ -357,6 +362,35 @@ async def cancel_order(deps: Dependencies, order_id: str, reason: str, actor: st
     _required(order_id=order_id)
     await _read_order(deps, order_id)
     await deps.journeys.cancel(order_id, reason or "cancelled", actor)
+    return await _read_order(deps, order_id)
+
+
+async def change_shipping_address(
+    deps: Dependencies, order_id: str, address: Address, actor: str, *, key: str = ""
+) -> OrderRecord:
+    """A shipment's new address (issue 11): the journey decides (409 once
+    something is picked or shipped) and re-sources only when another location
+    is now nearer; then the street is kept here, never in Temporal."""
+    _required(order_id=order_id)
+    if key:
+        validate_key(key)
+    bad = Violations()
+    for name in ("line1", "city", "country"):
+        bad.require(f"address.{name}", getattr(address, name))
+    if not -90.0 <= address.lat <= 90.0:
+        bad.add("address.point.lat", "must be within -90..90")
+    if not -180.0 <= address.lon <= 180.0:
+        bad.add("address.point.lon", "must be within -180..180")
+    bad.raise_if_any()
+    order = await _read_order(deps, order_id)
+    if order.fulfillment_type != FulfillmentType.SHIP:
+        raise Conflict(
+            "INVALID_STATE", "only a shipment has a shipping address", {"order_id": order_id}
+        )
+    await deps.journeys.change_shipping_address(order_id, address, actor, key=key)
+    async with deps.storage.unit_of_work() as uow:
+        await uow.records.change_address(order_id, address)
+        await uow.commit()
     return await _read_order(deps, order_id)
 
 

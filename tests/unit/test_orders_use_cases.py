@@ -46,6 +46,7 @@ from services.orders.domain.placing import (
 )
 from services.orders.domain.progress import FulfillmentProgress, OrderProgress, ReturnProgress
 from services.orders.domain.records import (
+    Address,
     Event,
     FulfillmentLineRecord,
     FulfillmentRecord,
@@ -179,6 +180,9 @@ class FakeRecords:
 
     async def append_order_event(self, order_id: str, event: Event) -> None:
         self.state.orders[order_id].events.append(event)
+
+    async def change_address(self, order_id: str, address: Address) -> None:
+        self.state.orders[order_id].address = address
 
     async def erase_addresses(self, customer_ids: list[str]) -> int:
         erased = 0
@@ -383,6 +387,13 @@ class FakeJourneys:
                 )
             )
         return self.placement
+
+    async def change_shipping_address(
+        self, order_id: str, address: Address, actor: str, *, key: str = ""
+    ) -> None:
+        self.calls.append(("shipping_address", order_id))
+        self.keys.append(("shipping_address", key))
+        self._refuse()
 
     async def cancel(self, order_id: str, reason: str, actor: str) -> None:
         self.calls.append(("cancel", order_id))

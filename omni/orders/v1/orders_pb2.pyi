@@ -131,6 +131,24 @@ TASK_TYPE_PICK: TaskType
 TASK_TYPE_PICKUP: TaskType
 TASK_TYPE_RETURN: TaskType
 
+class ChangeShippingAddressRequest(_message.Message):
+    __slots__ = ("order_id", "address", "actor", "idempotency_key")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    address: _common_pb2.Address
+    actor: str
+    idempotency_key: str
+    def __init__(self, order_id: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.Address, _Mapping]] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class ChangeShippingAddressResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
 class OrderLine(_message.Message):
     __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity", "discount", "tax", "total")
     SKU_FIELD_NUMBER: _ClassVar[int]

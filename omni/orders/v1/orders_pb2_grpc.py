@@ -187,6 +187,11 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersResponse.FromString,
                 _registered_method=True)
+        self.ChangeShippingAddress = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/ChangeShippingAddress',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressResponse.FromString,
+                _registered_method=True)
 
 
 class OrdersServiceServicer:
@@ -406,6 +411,15 @@ class OrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangeShippingAddress(self, request, context):
+        """A shipment's new address while nothing is picked (the customer, an agent):
+        the journey re-sources only when another location is now nearer.
+        ABORTED once picked or shipped, FAILED_PRECONDITION for a pickup.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrdersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -558,6 +572,11 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.ListOrders,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersResponse.SerializeToString,
+            ),
+            'ChangeShippingAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeShippingAddress,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1373,6 +1392,33 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/ListOrders',
             omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.ListOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeShippingAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/ChangeShippingAddress',
+            omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,7 +42,12 @@ from services.common.errors import (
 )
 from services.common.telemetry import ORDER_ID, current_traceparent, span_linked_to, tag_span
 from services.orders.domain.placing import RequestedTender
-from services.orders.domain.records import FulfillmentRecord, OrderRecord, ReturnRecord
+from services.orders.domain.records import (
+    Address,
+    FulfillmentRecord,
+    OrderRecord,
+    ReturnRecord,
+)
 from services.orders.domain.returns import ReturnRequestLine
 from services.orders.domain.store_work import PickedLine, TakenLine
 from workflows.contracts.journeys import (
@@ -63,6 +68,7 @@ from workflows.contracts.journeys import (
     RETURN_WORKFLOW,
     SHIP_FROM_STORE_WORKFLOW,
     SHIP_UPDATE,
+    SHIPPING_ADDRESS_UPDATE,
     TASK_QUEUE,
     ActionResult,
     AddressInput,
@@ -80,6 +86,7 @@ from workflows.contracts.journeys import (
     ReturnLineInput,
     ReturnStatus,
     ShipInput,
+    ShippingAddressInput,
     TenderInput,
     order_summary,
     order_workflow_id,
@@ -394,6 +401,19 @@ class TemporalJourneys:
             fulfillment.order_id,
             PICKUP_CODE_UPDATE,
             PickupCodeInput(fulfillment_id=fulfillment.fulfillment_id, actor=actor),
+        )
+
+    async def change_shipping_address(
+        self, order_id: str, address: Address, actor: str, *, key: str = ""
+    ) -> None:
+        """Sends the new point (never the street) to the order's journey."""
+        await self._act(
+            order_id,
+            SHIPPING_ADDRESS_UPDATE,
+            ShippingAddressInput(
+                AddressInput("", "", "", address.country, address.lat, address.lon), actor=actor
+            ),
+            action_update_id(SHIPPING_ADDRESS_UPDATE, order_id, key),
         )
 
     async def _act(
