@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from omni.words import NotificationKind
 from tests.workflows.fakes import FakeServices
-from tests.workflows.journeys import order, place, running_worker
+from tests.workflows.journeys import keep_history, order, place, running_worker
 from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
     CANCEL_UPDATE,
@@ -115,6 +115,7 @@ async def test_five_wrong_codes_lock_the_pickup_until_a_new_code(
         )
         assert done == ActionResult("completed", fid, "picked_up")
         await handle.result()
+        await keep_history(handle, "five_wrong_codes_lock_the_pickup_until_a_new_code")
     assert len(fakes.called("capture")) == 1
 
 
@@ -138,6 +139,7 @@ async def test_concurrent_wrong_codes_never_get_more_than_five_tries(
         )
         await handle.execute_update(CANCEL_UPDATE, CancelInput("test over"))
         await handle.result()
+        await keep_history(handle, "concurrent_wrong_codes_get_five_tries")
 
 
 async def test_wrong_codes_below_the_limit_do_not_lock_and_a_new_code_resets_the_count(
