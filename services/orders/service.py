@@ -118,6 +118,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             request.pickup_code,
             actor_of(request.actor),
             key=request.idempotency_key,
+            taken=mapping.taken_lines(request.lines),
         )
         return orders_pb2.HandoverFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)
@@ -133,7 +134,6 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             request.tracking_number,
             actor_of(request.actor),
             key=request.idempotency_key,
-            taken=mapping.taken_lines(request.lines),
         )
         return orders_pb2.ShipFulfillmentResponse(
             fulfillment=mapping.fulfillment_proto(fulfillment)

@@ -446,16 +446,18 @@ class PickFulfillmentResponse(_message.Message):
     def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
 
 class HandoverFulfillmentRequest(_message.Message):
-    __slots__ = ("fulfillment_id", "pickup_code", "actor", "idempotency_key")
+    __slots__ = ("fulfillment_id", "pickup_code", "actor", "idempotency_key", "lines")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     PICKUP_CODE_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     pickup_code: str
     actor: str
     idempotency_key: str
-    def __init__(self, fulfillment_id: _Optional[str] = ..., pickup_code: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
+    def __init__(self, fulfillment_id: _Optional[str] = ..., pickup_code: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ...) -> None: ...
 
 class HandoverFulfillmentResponse(_message.Message):
     __slots__ = ("fulfillment",)
@@ -484,18 +486,16 @@ class ShipFulfillmentResponse(_message.Message):
     def __init__(self, fulfillment: _Optional[_Union[Fulfillment, _Mapping]] = ...) -> None: ...
 
 class RejectFulfillmentRequest(_message.Message):
-    __slots__ = ("fulfillment_id", "reason", "actor", "idempotency_key", "lines")
+    __slots__ = ("fulfillment_id", "reason", "actor", "idempotency_key")
     FULFILLMENT_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
-    LINES_FIELD_NUMBER: _ClassVar[int]
     fulfillment_id: str
     reason: str
     actor: str
     idempotency_key: str
-    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
-    def __init__(self, fulfillment_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ...) -> None: ...
+    def __init__(self, fulfillment_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class RejectFulfillmentResponse(_message.Message):
     __slots__ = ("fulfillment",)
