@@ -1,12 +1,18 @@
 """End to end (issue 12, API.md Store work): 5 wrong pickup codes lock the
 pickup — the right code is then a 409 — until the customer asks for a new
 code, which is sent to them; the store may not ask, another customer may not
-see it, and the old code stops working."""
+see it, and the old code stops working. And the payments service's own
+object checks, called directly."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import grpc
 import pytest
 
+from omni.payments.v1 import payments_pb2, payments_pb2_grpc
+from services.common.identity import CallerIdentity, Role, identified_sync_channel
 from stack.harness import StackProcess
 from tests.e2e.api import Caller, token
 from tests.e2e.test_journeys import (
@@ -75,3 +81,44 @@ def test_five_wrong_codes_lock_the_pickup_until_the_customer_asks_for_a_new_one(
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "picked_up"
     assert "pickup_code" not in done.json()  # never shown to the store
+
+
+def _payments(stack: StackProcess, caller: CallerIdentity) -> tuple[grpc.Channel, Any]:
+    """The payments service itself, called as `caller` (signed as the gateway would)."""
+    channel = identified_sync_channel(
+        grpc.insecure_channel(f"127.0.0.1:{stack.env['PAYMENTS_PORT']}"),
+        caller,
+        stack.env["OMNI_IDENTITY_KEY"].encode(),
+    )
+    return channel, payments_pb2_grpc.PaymentsServiceStub(channel)
+
+
+def test_payments_itself_shows_an_orders_payments_only_to_who_may_see_the_order(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    """Issue 12: ListPayments / ListStoreCredit check the object at the service
+    (payments asks the orders service as the caller), not only the role."""
+    store = make_location(admin, LAT + 0.35, LON)
+    sku = make_product(admin, 700)
+    receive_stock(admin, store, sku, 2)
+    customer, order_id, _ = _ready_pickup(stack, guest, store, sku)
+    owner = customer.get(f"/v1/orders/{order_id}").json()["customer_id"]
+    other = make_customer(guest)
+    as_owner = CallerIdentity("u-owner", Role.CUSTOMER, customer_id=owner)
+    as_other = CallerIdentity("u-other", Role.CUSTOMER, customer_id=other)
+    as_store = CallerIdentity("A-elsewhere", Role.ASSOCIATE, store_id="S-elsewhere")
+
+    channel, payments = _payments(stack, as_owner)
+    with channel:
+        mine = payments.ListPayments(payments_pb2.ListPaymentsRequest(reference=order_id))
+        assert len(mine.payments) == 1
+        payments.ListStoreCredit(payments_pb2.ListStoreCreditRequest(customer_id=owner))
+    for intruder in (as_other, as_store):
+        channel, payments = _payments(stack, intruder)
+        with channel, pytest.raises(grpc.RpcError) as refused:
+            payments.ListPayments(payments_pb2.ListPaymentsRequest(reference=order_id))
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    channel, payments = _payments(stack, as_other)
+    with channel, pytest.raises(grpc.RpcError) as refused:
+        payments.ListStoreCredit(payments_pb2.ListStoreCreditRequest(customer_id=owner))
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
