@@ -6,6 +6,7 @@ object checks, called directly."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import grpc
@@ -81,6 +82,18 @@ def test_five_wrong_codes_lock_the_pickup_until_the_customer_asks_for_a_new_one(
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "picked_up"
     assert "pickup_code" not in done.json()  # never shown to the store
+
+    # No process logged a code, a guess, or the customer's email (leak scan).
+    email = customer.get(f"/v1/customers/{customer_id}").json()["email"]
+    logs = sorted((stack.home / "logs").glob("*.log"))
+    assert logs, "the stack wrote no logs"
+    for path in logs:
+        text = path.read_text(errors="replace")
+        assert email not in text, f"the email in {path.name}"
+        for secret in (code, new, *wrong):
+            # Standing alone: six digits inside a trace id or a timestamp are not a code.
+            alone = re.compile(rf"(?<![0-9A-Za-z]){secret}(?![0-9A-Za-z])")
+            assert not alone.search(text), f"{secret} in {path.name}"
 
 
 def _payments(stack: StackProcess, caller: CallerIdentity) -> tuple[grpc.Channel, Any]:
