@@ -1,4 +1,5 @@
-"""The `omni` command: up (the dev stack), token, migrate, seed."""
+"""The `omni` command: up (the dev stack), token, migrate, seed, and the
+operator actions with no REST route (retry-refund; stack/operations.py)."""
 
 from __future__ import annotations
 
@@ -113,6 +114,35 @@ def _seed(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _retry_refund(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from temporalio.client import Client
+
+    from services.common.temporal_codec import KEY_ENV, data_converter
+    from stack.codec import stack_codec_key
+    from stack.operations import UNAVAILABLE, retry_refund
+
+    settings = StackSettings()
+    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+    # The journey's payloads are encrypted: this stack's key unless one is set.
+    os.environ.setdefault(KEY_ENV, stack_codec_key(settings.omni_home.resolve()))
+
+    async def run() -> int:
+        try:
+            client = await Client.connect(
+                address, namespace=settings.temporal_namespace, data_converter=data_converter()
+            )
+        except Exception as error:
+            print(f"omni retry-refund: no Temporal at {address}: {error}", file=sys.stderr)
+            return UNAVAILABLE
+        outcome = await retry_refund(client, args.return_id)
+        print(outcome.message, file=sys.stdout if outcome.exit_status == 0 else sys.stderr)
+        return outcome.exit_status
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omni", description="Omni development tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed", help="load the demo data into a running stack")
     seed.set_defaults(handler=_seed)
+
+    retry = commands.add_parser(
+        "retry-refund",
+        help="retry a refund_failed return's refund now (exit 0 refunded, 1 refused again,"
+        " 2 not refund_failed or unknown, 3 Temporal unreachable)",
+    )
+    retry.add_argument("return_id")
+    retry.set_defaults(handler=_retry_refund)
     return parser
 
 

@@ -76,10 +76,16 @@ REFUND_RETRIES = 8
 REFUND_OPERATOR_WINDOW = timedelta(days=30)
 # Runs started before refund_failed existed replay as they ran.
 REFUND_FAILED_PATCH = "refund-failed"
+# An operator's retry_refund that arrives before the retry loop waits is
+# kept (runs before this replay as they ran: the request was dropped).
+EARLY_RETRY_PATCH = "early-refund-retry-kept"
 # Runs started before a return told its live order replay without the signal.
 RETURN_BEFORE_CAPTURE_PATCH = "return-before-capture"
 # Runs started before the expiry waited for handlers replay without the check.
 EXPIRY_RECEIPT_RACE_PATCH = "expiry-receipt-race"
+# Issue 11: damaged units are a damage movement at the receiving location
+# (runs started before ignored them and replay as they ran).
+DAMAGE_MOVEMENT_PATCH = "returned-damage-movement"
 
 
 @workflow.defn(name=RETURN_WORKFLOW)
@@ -202,12 +208,17 @@ class ReturnWorkflow:
         shortfall = due_minor - self._refunded_minor()
         for attempt in range(1, REFUND_RETRIES + 2):
             window = REFUND_RETRY_AFTER if attempt <= REFUND_RETRIES else REFUND_OPERATOR_WINDOW
-            self.retry_requested = False
+            if not workflow.patched(EARLY_RETRY_PATCH):
+                # Before the patch: an operator's retry sent while the
+                # refusal was being recorded was forgotten here (it then
+                # waited for the next timer).
+                self.retry_requested = False
             try:
                 await workflow.wait_condition(lambda: self.retry_requested, timeout=window)
             except TimeoutError:
                 if attempt > REFUND_RETRIES:
                     return shortfall
+            self.retry_requested = False
             shortfall = await self._refund(due_minor - self._refunded_minor(), attempt=attempt)
             self.refund_retries += 1
             if not self._refund_refused():
@@ -270,9 +281,12 @@ class ReturnWorkflow:
 
     async def _restock(self, location_id: str, lines: list[ReturnLineInput]) -> None:
         sellable: dict[str, int] = {}
+        damaged: dict[str, int] = {}
         for line in lines:
             if line.condition == ItemCondition.SELLABLE and line.quantity > 0:
                 sellable[line.sku] = sellable.get(line.sku, 0) + line.quantity
+            elif line.condition == ItemCondition.DAMAGED and line.quantity > 0:
+                damaged[line.sku] = damaged.get(line.sku, 0) + line.quantity
         for sku, quantity in sellable.items():
             await run_activity(
                 InventoryActivities.adjust_stock,
@@ -282,6 +296,23 @@ class ReturnWorkflow:
                     sku=sku,
                     delta=quantity,
                     reason=StockMovementReason.RETURN_RESTOCK,
+                    actor=self.workflow_id,
+                    reference=self.request.return_id,
+                ),
+            )
+        if not damaged or not workflow.patched(DAMAGE_MOVEMENT_PATCH):
+            return
+        # A positive damage delta is "received damaged": the inventory service
+        # records the arrival and its write-off together, on hand unchanged.
+        for sku, quantity in damaged.items():
+            await run_activity(
+                InventoryActivities.adjust_stock,
+                AdjustStockInput(
+                    idempotency_key=f"{self.workflow_id}/damage/{sku}",
+                    location_id=location_id,
+                    sku=sku,
+                    delta=quantity,
+                    reason=StockMovementReason.DAMAGE,
                     actor=self.workflow_id,
                     reference=self.request.return_id,
                 ),
