@@ -263,6 +263,38 @@ async def test_concurrent_repeats_of_one_adjustment_apply_once(stub: Stub):
     assert (await stock_of(stub, location_id, sku)).on_hand == 6
 
 
+async def test_units_received_damaged_are_written_off_and_never_available(
+    stub: Stub, database: Database
+):
+    """Issue 11: a positive damage delta (returned units that arrived damaged)
+    is the arrival and its write-off together: on hand unchanged, even when
+    every unit there is held (nothing to race for), twice in the ledger, once."""
+    location_id, sku = await stocked(stub, 2)
+    await stub.ReserveStock(reserve_request(location_id, {sku: 2}))
+    request = pb.AdjustStockRequest(
+        idempotency_key=unique("adj"),
+        location_id=location_id,
+        sku=sku,
+        delta=3,
+        reason=StockMovementReason.DAMAGE.to_proto(),
+        reference="ret-1",
+    )
+    replies = await asyncio.gather(*(stub.AdjustStock(request) for _ in range(4)))
+    assert {(reply.stock.on_hand, reply.stock.available) for reply in replies} == {(2, 0)}
+    level = await stock_of(stub, location_id, sku)
+    assert (level.on_hand, level.reserved) == (2, 2)
+    assert await ledger_sum(database, location_id, sku) == 2
+    damage = await sql(
+        database,
+        "SELECT string_agg(delta::text, ',' ORDER BY movement_id) FROM stock_movements"
+        " WHERE location_id = :location_id AND sku = :sku AND reason = 'damage'"
+        " AND reference = 'ret-1'",
+        location_id=location_id,
+        sku=sku,
+    )
+    assert damage == "3,-3"
+
+
 async def test_adjustment_below_zero_is_refused_and_changes_nothing(stub: Stub, database: Database):
     location_id, sku = await stocked(stub, 3)
     with pytest.raises(grpc.aio.AioRpcError) as raised:

@@ -75,7 +75,8 @@ async def test_in_store_return_restocks_sellable_lines_and_refunds_the_card(
         final = await handle.result()
 
     assert final["status"] == "refunded"
-    [restock] = fakes.called("adjust_stock")
+    # Issue 11: the damaged line is a damage movement, not a restock.
+    [restock] = [a for a in fakes.called("adjust_stock") if a.reason == "return_restock"]
     assert (restock.sku, restock.delta, restock.location_id, restock.reason) == (
         "SKU-A",
         2,
@@ -151,7 +152,10 @@ async def test_mail_return_waits_for_receipt(env: WorkflowEnvironment) -> None:
         await handle.result()
 
     assert status == ReturnStatus(request.return_id, "refunded", 1000)
-    assert fakes.called("adjust_stock") == []
+    # Issue 11: nothing restocked; the damaged units are a damage movement.
+    assert [(a.reason, a.sku, a.delta) for a in fakes.called("adjust_stock")] == [
+        ("damage", "SKU-A", 2)
+    ]
     assert [p.status for p in fakes.return_progress] == ["awaiting_receipt", "received", "refunded"]
 
 
@@ -189,3 +193,50 @@ async def test_in_store_return_waits_at_the_store_and_refunds_nothing_until_rece
     [restock] = fakes.called("adjust_stock")
     assert (restock.location_id, restock.delta) == ("store-2", 2)
     assert [p.status for p in fakes.return_progress] == ["awaiting_receipt", "received", "refunded"]
+
+
+async def test_damaged_units_are_a_damage_movement_and_are_not_restocked(
+    env: WorkflowEnvironment,
+) -> None:
+    """Issue 11: sellable units restock; damaged ones (even of the same sku)
+    are one damage movement at the receiving location, never return_restock."""
+    fakes = FakeServices(payments={"pay-card": captured("pay-card", "card", 5000)})
+    request = a_return(
+        "mail",
+        [
+            ReturnLineInput("SKU-A", 3, "sellable", 500),
+            ReturnLineInput("SKU-B", 1, "sellable", 300),
+        ],
+    )
+    rid = request.return_id
+    async with running_worker(env.client, fakes) as queue:
+        handle = await start(env.client, request, queue)
+        # At the store: one SKU-A and the SKU-B came back damaged.
+        await handle.execute_update(
+            RECEIVE_UPDATE,
+            ReceiveInput(
+                "store-7",
+                [
+                    ReturnLineInput("SKU-A", 2, "sellable"),
+                    ReturnLineInput("SKU-A", 1, "damaged"),
+                    ReturnLineInput("SKU-B", 1, "damaged"),
+                ],
+            ),
+            result_type=ReturnStatus,
+        )
+        final = await handle.result()
+
+    assert final["status"] == "refunded"
+    moves = sorted(
+        (a.reason, a.sku, a.delta, a.location_id, a.idempotency_key)
+        for a in fakes.called("adjust_stock")
+    )
+    assert moves == [
+        ("damage", "SKU-A", 1, "store-7", f"return-{rid}/damage/SKU-A"),
+        ("damage", "SKU-B", 1, "store-7", f"return-{rid}/damage/SKU-B"),
+        ("return_restock", "SKU-A", 2, "store-7", f"return-{rid}/restock/SKU-A"),
+    ]
+    assert all(a.reference == rid for a in fakes.called("adjust_stock"))
+    # Damaged units are still refunded (what the customer paid for them).
+    [refund] = fakes.called("refund")
+    assert refund.amount_minor == 3 * 500 + 300

@@ -163,6 +163,11 @@ class Adjustment:
     actor: str = ""
     reference: str = ""
 
+    def received_damaged(self) -> bool:
+        """A positive damage delta: units that arrived damaged (a return) are
+        recorded and written off together; on hand does not change."""
+        return self.reason == StockMovementReason.DAMAGE and self.delta > 0
+
     def movement(self) -> StockMovement:
         """The ledger entry of a valid adjustment (checked: it has a reason)."""
         assert self.reason is not None

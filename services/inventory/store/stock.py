@@ -10,6 +10,7 @@ is the SQL function stock_available() (migration 0004), never Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Executable, and_, func, null, select, update
@@ -75,6 +76,18 @@ async def apply_adjustment(session: AsyncSession, adjustment: Adjustment) -> boo
     changed) when on hand would fall below zero or below what is reserved."""
     location_id, sku, delta = adjustment.location_id, adjustment.sku, adjustment.delta
     statement: Executable
+    if adjustment.received_damaged():
+        # Returned units that arrived damaged: in and written off at once, so
+        # on hand never holds them (no one can reserve them in between).
+        await session.execute(
+            insert(stock)
+            .values(location_id=location_id, sku=sku, on_hand=0, reserved=0)
+            .on_conflict_do_nothing(index_elements=["location_id", "sku"])
+        )
+        arrival = adjustment.movement()
+        await record_movement(session, arrival)
+        await record_movement(session, replace(arrival, delta=-delta))
+        return True
     if delta > 0:
         # First receipt creates the row; later ones add to it.
         statement = (
