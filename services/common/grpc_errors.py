@@ -12,13 +12,12 @@ workflow activities.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg.exceptions
 import grpc
-import sqlalchemy.exc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
@@ -90,24 +89,33 @@ def to_status_proto(error: DomainError) -> tuple[grpc.StatusCode, status_pb2.Sta
 Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 # What SQLAlchemy and asyncpg raise when the database connection is gone or
-# cannot be had now: the same request can succeed once it is back.
-_LOST_CONNECTION: tuple[type[BaseException], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    asyncpg.exceptions.PostgresConnectionError,  # 08xxx, ConnectionDoesNotExistError
-    asyncpg.exceptions.InterfaceError,  # "connection is closed"
-    asyncpg.exceptions.AdminShutdownError,  # 57P01: a fast shutdown or restart
-    asyncpg.exceptions.CrashShutdownError,  # 57P02
-    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up
-    OSError,  # ConnectionError, refused, reset, unreachable
+# cannot be had now: the same request can succeed once it is back. Looked up
+# in sys.modules, not imported: an error of a library that was never loaded
+# cannot be raised, and the processes without a database (the worker, the
+# gateway's clients) need not pay ~26 MB RSS for SQLAlchemy (issue 15).
+_SQLALCHEMY_LOST = ("OperationalError", "InterfaceError")
+_ASYNCPG_LOST = (
+    "PostgresConnectionError",  # 08xxx, ConnectionDoesNotExistError
+    "InterfaceError",  # "connection is closed"
+    "AdminShutdownError",  # 57P01: a fast shutdown or restart
+    "CrashShutdownError",  # 57P02
+    "CannotConnectNowError",  # 57P03: starting up
 )
 _LOST_MESSAGE = "the service's database is unavailable, retry"
+_BUSY_MESSAGE = "the service is at capacity, retry later"
 
 
-def is_connection_lost(error: BaseException) -> bool:
-    """Whether `error` (or what it wraps: SQLAlchemy keeps the driver's error
-    as .orig, the driver's own as __cause__) says the database connection was
-    lost or cannot be had now, rather than that the request or the code is wrong."""
+def _loaded(module: str, names: tuple[str, ...]) -> tuple[type[BaseException], ...]:
+    loaded = sys.modules.get(module)
+    if loaded is None:
+        return ()
+    return tuple(getattr(loaded, name) for name in names)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """`error` and what it wraps: SQLAlchemy keeps the driver's error as
+    .orig, the driver's own as __cause__."""
+    statement_error = _loaded("sqlalchemy.exc", ("StatementError",))
     seen: set[int] = set()
     pending: list[BaseException | None] = [error]
     while pending:
@@ -115,18 +123,50 @@ def is_connection_lost(error: BaseException) -> bool:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
-            return True
-        if isinstance(current, _LOST_CONNECTION):
-            return True
-        orig = current.orig if isinstance(current, sqlalchemy.exc.StatementError) else None
+        yield current
+        orig = (
+            getattr(current, "orig", None)
+            if statement_error and isinstance(current, statement_error)
+            else None
+        )
         pending.extend((orig, current.__cause__, current.__context__))
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """Whether `error` (or what it wraps) says the database connection was
+    lost or cannot be had now, rather than that the request or the code is wrong."""
+    lost = (
+        *_loaded("sqlalchemy.exc", _SQLALCHEMY_LOST),
+        *_loaded("asyncpg.exceptions", _ASYNCPG_LOST),
+        OSError,  # ConnectionError, refused, reset, unreachable
+    )
+    dbapi_error = _loaded("sqlalchemy.exc", ("DBAPIError",))
+    for current in _chain(error):
+        if (
+            dbapi_error
+            and isinstance(current, dbapi_error)
+            and getattr(current, "connection_invalidated", False)
+        ):
+            return True
+        if isinstance(current, lost):
+            return True
     return False
+
+
+def is_pool_exhausted(error: BaseException) -> bool:
+    """Whether no pooled connection could be had in time: every one is busy
+    with other requests (load), the database itself is fine."""
+    timeout = _loaded("sqlalchemy.exc", ("TimeoutError",))
+    return bool(timeout) and any(isinstance(current, timeout) for current in _chain(error))
 
 
 async def _abort_unexpected(
     context: grpc.aio.ServicerContext, method: str, error: BaseException
 ) -> None:
+    if is_pool_exhausted(error):
+        # Load, not an outage: the gateway answers 429 with Retry-After.
+        logger.warning("connection pool exhausted in %s", method)
+        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _BUSY_MESSAGE)
     if is_connection_lost(error):
         logger.warning("database connection lost in %s: %s", method, error)
         await context.abort(grpc.StatusCode.UNAVAILABLE, _LOST_MESSAGE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from prometheus_client import (
@@ -20,13 +20,15 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
-from starlette.requests import Request
-from starlette.responses import Response
 
 from omni.words import OrderStatus, PaymentStatus
 from services.common.errors import DomainError
 from services.common.grpc_errors import WrappingInterceptor, status_code_for
 from services.common.telemetry import tag_from_message
+
+if TYPE_CHECKING:  # starlette only where /metrics is served over ASGI
+    from starlette.requests import Request
+    from starlette.responses import Response
 
 # Up to 60 s: PlaceOrder waits for the journey (stock + payment).
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -174,6 +176,8 @@ def start_metrics_server(host: str, port: int) -> Callable[[], None]:
 
 async def metrics_endpoint(request: Request) -> Response:
     """GET /metrics for an ASGI app (the gateway)."""
+    from starlette.responses import Response
+
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
 from opentelemetry import baggage, trace
@@ -39,8 +39,9 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only by the processes that trace SQL
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +268,8 @@ def trace_sql(engine: AsyncEngine) -> None:
 
     (opentelemetry-instrumentation-sqlalchemy pins SQLAlchemy < 2.1 and an older
     SDK, so these few event hooks stand in for it.)"""
+    from sqlalchemy import event
+
     sync_engine = engine.sync_engine
     database = sync_engine.url.database or ""
 

@@ -29,8 +29,6 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.tracing import outgoing_metadata
 
 if TYPE_CHECKING:
-    from temporalio.client import Client
-
     from services.gateway.auth import Principal
 
 logger = logging.getLogger(__name__)
@@ -38,6 +36,9 @@ logger = logging.getLogger(__name__)
 ResponseT = TypeVar("ResponseT", bound=Message)
 HealthCheck = Callable[[], Awaitable[dict[str, str]]]
 SERVICES = ("inventory", "orders", "customers", "payments")
+# What Temporal's frontend answers the standard gRPC health check for (the
+# check temporalio's service_client.check_health() sends).
+TEMPORAL_HEALTH_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 
 
 _caller: ContextVar[CallerIdentity | None] = ContextVar("gateway_caller", default=None)
@@ -90,23 +91,21 @@ async def _nothing() -> None:
 
 
 class _TemporalHealth:
-    """Connects on first use and keeps the client; reconnects after a failure."""
+    """Temporal's frontend over the standard gRPC health protocol: the
+    gateway needs no Temporal SDK (and its Rust runtime, ~30 MB) for this."""
 
-    def __init__(self, address: str, namespace: str) -> None:
-        self.address = address
-        self.namespace = namespace
-        self._client: Client | None = None
+    def __init__(self, address: str) -> None:
+        self._channel = grpc.aio.insecure_channel(address)
+        self._stub = health_pb2_grpc.HealthStub(self._channel)
 
-    async def check(self) -> None:
-        from temporalio.client import Client
+    async def check(self, deadline: float) -> bool:
+        reply = await self._stub.Check(
+            health_pb2.HealthCheckRequest(service=TEMPORAL_HEALTH_SERVICE), timeout=deadline
+        )
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
-        if self._client is None:
-            self._client = await Client.connect(self.address, namespace=self.namespace)
-        try:
-            await self._client.service_client.check_health()
-        except Exception:
-            self._client = None
-            raise
+    async def close(self) -> None:
+        await self._channel.close()
 
 
 def connect(settings: GatewaySettings) -> Clients:
@@ -119,7 +118,7 @@ def connect(settings: GatewaySettings) -> Clients:
     channels = {
         name: open_channel(address, forwarded_caller) for name, address in addresses.items()
     }
-    temporal = _TemporalHealth(settings.temporal_address, settings.temporal_namespace)
+    temporal = _TemporalHealth(settings.temporal_address)
     timeout = settings.health_timeout_seconds
 
     async def check_service(name: str) -> str:
@@ -134,11 +133,11 @@ def connect(settings: GatewaySettings) -> Clients:
 
     async def check_temporal() -> str:
         try:
-            await asyncio.wait_for(temporal.check(), timeout)
+            serving = await asyncio.wait_for(temporal.check(timeout), timeout)
         except Exception as error:  # any failure means "down" here
             logger.warning("temporal health check failed: %s", type(error).__name__)
             return "unavailable"
-        return "ok"
+        return "ok" if serving else "unavailable"
 
     async def health() -> dict[str, str]:
         names = [*SERVICES, "temporal"]
@@ -148,6 +147,7 @@ def connect(settings: GatewaySettings) -> Clients:
     async def close() -> None:
         for channel in channels.values():
             await channel.close()
+        await temporal.close()
 
     return Clients(
         inventory=inventory_pb2_grpc.InventoryServiceStub(channels["inventory"]),
