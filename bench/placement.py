@@ -41,6 +41,8 @@ from stack.harness import StackProcess, stack_env, start_stack, stop_stack, toke
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 IDLE_ORDERS = int(os.environ.get("BENCH_IDLE_ORDERS", "40"))
 CONCURRENCY = tuple(int(n) for n in os.environ.get("BENCH_CONCURRENCY", "4,8,32").split(","))
+# BENCH_FLOORS=0: Omni only (e.g. comparing WORKFLOW_SANDBOX settings).
+FLOORS = os.environ.get("BENCH_FLOORS", "1") != "0"
 PATHS = tuple(os.environ.get("BENCH_PLACEMENT_PATHS", "orders,journey").split(","))
 # The goals of issue 10 (2-core machine).
 GOAL_P50_IDLE_MS = 60.0
@@ -319,7 +321,7 @@ def run(_home: object) -> bool:
     floors: dict[str, Any] = {}
     for n, path in enumerate(PATHS):
         env = {} if path == "orders" else {"PLACEMENT_BY_ORDERS": "false"}
-        with_floors = n == 0
+        with_floors = FLOORS and n == 0
 
         def measure(stack: StackProcess, path: str = path, with_floors: bool = with_floors) -> Any:
             return run_on(stack, path, floors=with_floors)
@@ -333,6 +335,8 @@ def run(_home: object) -> bool:
         # The first path's figures keep the key earlier records used.
         "omni": paths[PATHS[0]],
         "omni_path": PATHS[0],
+        # How the worker ran workflow code (workflows/worker.py workflow_runner).
+        "worker_sandbox": os.environ.get("WORKFLOW_SANDBOX", "sandboxed"),
         **{f"omni_{path}_path": figures for path, figures in paths.items()},
         **floors,
         "goals": "p50 <= 60 ms idle, p99 < 150 ms at 4 in flight, >= 15/s at 8 in flight",

@@ -20,7 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from omni.customers.v1 import customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2_grpc
@@ -40,8 +41,8 @@ from workflows.carts.reminder import CartReminderWorkflow
 from workflows.contracts.journeys import SEARCH_ATTRIBUTES, TASK_QUEUE
 from workflows.order.bopis import BopisWorkflow
 from workflows.order.ship_from_store import ShipFromStoreWorkflow
-from workflows.returns.workflow import ReturnWorkflow
 from workflows.order.shipment import ShipmentWorkflow
+from workflows.returns.workflow import ReturnWorkflow
 
 logger = logging.getLogger("workflows.worker")
 
@@ -61,6 +62,30 @@ class WorkerSettings(BaseSettings):
     # Unset: no Prometheus endpoint (tests); `omni up` and Kubernetes set it.
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
+    # How workflow code runs (workflow_runner; docs/architecture.md, "The
+    # worker's sandbox"): sandboxed, passthrough or unsandboxed.
+    workflow_sandbox: str = "sandboxed"
+
+
+# Imported once by the worker and shared with every sandboxed run (no
+# workflow state in them): the generated protos behind omni.words and protobuf.
+PASSTHROUGH_MODULES = ("omni", "google.protobuf")
+
+
+def workflow_runner(mode: str) -> WorkflowRunner:
+    """`sandboxed`: Temporal's default sandbox (every run re-imports what its
+    workflow imports); `passthrough`: the same, with PASSTHROUGH_MODULES
+    shared; `unsandboxed`: no sandbox (determinism then rests on
+    tests/workflows/test_replay.py and the workflows' own rules)."""
+    if mode == "unsandboxed":
+        return UnsandboxedWorkflowRunner()
+    if mode == "passthrough":
+        return SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+        )
+    if mode != "sandboxed":
+        raise ValueError(f"WORKFLOW_SANDBOX must be sandboxed, passthrough or unsandboxed: {mode}")
+    return SandboxedWorkflowRunner()
 
 
 WORKFLOWS = [
@@ -165,6 +190,7 @@ async def run(settings: WorkerSettings) -> None:
         workflows=WORKFLOWS,
         activities=activities,
         graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
+        workflow_runner=workflow_runner(settings.workflow_sandbox),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

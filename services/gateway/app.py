@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
+from services.gateway.admission import Admission, AdmissionGate, AdmissionMiddleware
 from services.gateway.auth import AuthenticationMiddleware, TokenVerifier
 from services.gateway.card_numbers import CardNumberGuard
 from services.gateway.clients import Clients, connect
@@ -191,6 +192,21 @@ def create_app(
     # Open availability streams by caller (routes/availability.py's cap).
     app.state.open_streams = {}
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.admission = Admission(
+        placement=AdmissionGate(
+            "placement",
+            limit=settings.admission_placement_in_flight,
+            max_queued=settings.admission_max_queued,
+            queue_seconds=settings.admission_queue_seconds,
+        ),
+        general=AdmissionGate(
+            "general",
+            limit=settings.admission_general_in_flight,
+            max_queued=settings.admission_max_queued,
+            queue_seconds=settings.admission_queue_seconds,
+        ),
+        retry_after_seconds=settings.admission_retry_after_seconds,
+    )
     install_handlers(app)
     for module in (
         health,
@@ -216,8 +232,9 @@ def create_app(
     ):
         app.include_router(module.router)
     _document_idempotency_key(app)
-    # Added innermost first: tracing → authentication (the one token check) →
-    # rate limit → card-number guard → idempotency → routes.
+    # Added innermost first: security headers → tracing → admission control →
+    # (CORS) → authentication (the one token check) → rate limit →
+    # card-number guard → idempotency → routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(CardNumberGuard)
     app.add_middleware(RateLimitMiddleware)
@@ -232,6 +249,10 @@ def create_app(
             expose_headers=["ETag", "Retry-After", "traceparent", "Idempotent-Replayed"],
             max_age=600,
         )
+    # Admission control sheds load before any work (token check, body read,
+    # key claim) is spent on a request that would be refused; its 429s still
+    # carry traceparent and the security headers.
+    app.add_middleware(AdmissionMiddleware)
     app.add_middleware(TracingMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -356,12 +356,21 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
 # lost gets that answer (Temporal keeps it), not a 409.
 
 
+def _action_key(key: str) -> str:
+    """An action's key is optional; one that is sent is checked like any key."""
+    if key:
+        validate_key(key)
+    return key
 
-async def cancel_order(deps: Dependencies, order_id: str, reason: str, actor: str) -> OrderRecord:
+
+async def cancel_order(
+    deps: Dependencies, order_id: str, reason: str, actor: str, *, key: str = ""
+) -> OrderRecord:
     """The journey decides whether it may still be cancelled (409 when not)."""
     _required(order_id=order_id)
+    _action_key(key)
     await _read_order(deps, order_id)
-    await deps.journeys.cancel(order_id, reason or "cancelled", actor)
+    await deps.journeys.cancel(order_id, reason or "cancelled", actor, key=key)
     return await _read_order(deps, order_id)
 
 
@@ -395,12 +404,13 @@ async def change_shipping_address(
 
 
 async def pick_fulfillment(
-    deps: Dependencies, fulfillment_id: str, picked: list[PickedLine], actor: str
+    deps: Dependencies, fulfillment_id: str, picked: list[PickedLine], actor: str, *, key: str = ""
 ) -> FulfillmentRecord:
+    _action_key(key)
     fulfillment = await _read_fulfillment(deps, fulfillment_id)
     access.check_store_work(fulfillment_id, fulfillment.location_id)
     store_work.validate_pick({line.sku: line.quantity for line in fulfillment.lines}, picked)
-    await deps.journeys.pick(fulfillment, picked, actor)
+    await deps.journeys.pick(fulfillment, picked, actor, key=key)
     return await _read_fulfillment(deps, fulfillment_id)
 
 

@@ -395,7 +395,7 @@ class FakeJourneys:
         self.keys.append(("shipping_address", key))
         self._refuse()
 
-    async def cancel(self, order_id: str, reason: str, actor: str) -> None:
+    async def cancel(self, order_id: str, reason: str, actor: str, *, key: str = "") -> None:
         self.calls.append(("cancel", order_id))
         self.keys.append(("cancel", key))
         self._refuse()
