@@ -193,9 +193,7 @@ def _customers_handlers() -> dict[str, Callable[[Any], Any]]:
 
     return {
         "GetCustomer": get_customer,
-        "FindCustomers": lambda r: customers_pb2.FindCustomersResponse(
-            customers=[customer("C-A")]
-        ),
+        "FindCustomers": lambda r: customers_pb2.FindCustomersResponse(customers=[customer("C-A")]),
         "CreateCustomer": lambda r: customers_pb2.CreateCustomerResponse(
             customer=customer("C-A"), created=False
         ),
