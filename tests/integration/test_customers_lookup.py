@@ -54,7 +54,7 @@ def phone() -> str:
 
 async def new_customer(customers: Stub, **fields: str) -> pb.Customer:
     fields.setdefault("email", f"look.{uuid.uuid4().hex[:10]}@example.com")
-    reply = await customers.CreateCustomer(pb.CreateCustomerRequest(name="Ada Shopper", **fields))
+    reply = await customers.CreateCustomer(pb.CreateCustomerRequest(name="Ada Shopper", **fields))  # type: ignore[arg-type]
     return reply.customer
 
 

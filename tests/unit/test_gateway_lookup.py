@@ -41,7 +41,7 @@ def customers_lookup() -> FakeStub:
 
 
 def client(**stubs: FakeStub) -> TestClient:
-    return TestClient(make_app(fake_clients(**stubs)))
+    return TestClient(make_app(fake_clients(**stubs)))  # type: ignore[arg-type]
 
 
 def test_orders_are_listed_for_staff_an_associate_only_at_their_store() -> None:
