@@ -53,7 +53,6 @@ from workflows.contracts.journeys import (
     PlacedHold,
     PlacedInput,
     authorization_key,
-    first_fulfillment_id,
     placement_hold_id,
     void_key,
 )
@@ -309,46 +308,34 @@ async def mark_placed(
     """The read model: placed, with its first fulfillment pending at
     `location_id`; a split's (`holds`) one pending fulfillment per hold."""
     now = deps.now()
+    parts: list[tuple[str, list[tuple[str, int]]]]
     if holds and len(holds) > 1:
-        split = [
-            FulfillmentRecord(
-                fulfillment_id=f"{order.order_id}-F{number}",
-                order_id=order.order_id,
-                type=order.fulfillment_type,
-                location_id=hold.location_id,
-                status=FulfillmentStatus.PENDING,
-                lines=[FulfillmentLineRecord(line.sku, line.quantity) for line in hold.lines],
-                pickup_code="",
-                carrier="",
-                tracking_number="",
-                updated_at=now,
-            )
-            for number, hold in enumerate(holds, start=1)
-        ]
-        where = ", ".join(hold.location_id for hold in holds)
-        event = Event(now, "placed", f"{order.fulfillment_type} from {where}")
-        async with deps.storage.unit_of_work() as uow:
-            if await uow.records.mark_placed(order.order_id, split[0], event):
-                for fulfillment in split[1:]:
-                    await uow.records.upsert_fulfillment(fulfillment)
-            await uow.commit()
-        return
-    fulfillment = FulfillmentRecord(
-        fulfillment_id=first_fulfillment_id(order.order_id),
-        order_id=order.order_id,
-        type=order.fulfillment_type,
-        location_id=location_id,
-        status=FulfillmentStatus.PENDING,
-        lines=[FulfillmentLineRecord(line.sku, line.quantity) for line in order.lines],
-        pickup_code="",
-        carrier="",
-        tracking_number="",
-        updated_at=now,
-    )
+        parts = [(hold.location_id, [(ln.sku, ln.quantity) for ln in hold.lines]) for hold in holds]
+    else:
+        parts = [(location_id, [(line.sku, line.quantity) for line in order.lines])]
+    pending = [
+        FulfillmentRecord(
+            # F1 is workflows/contracts/journeys.first_fulfillment_id.
+            fulfillment_id=f"{order.order_id}-F{number}",
+            order_id=order.order_id,
+            type=order.fulfillment_type,
+            location_id=where,
+            status=FulfillmentStatus.PENDING,
+            lines=[FulfillmentLineRecord(sku, quantity) for sku, quantity in lines],
+            pickup_code="",
+            carrier="",
+            tracking_number="",
+            updated_at=now,
+        )
+        for number, (where, lines) in enumerate(parts, start=1)
+    ]
     # The event the journey's own placement records.
-    event = Event(now, "placed", f"{order.fulfillment_type} from {location_id}")
+    places = ", ".join(where for where, _ in parts)
+    event = Event(now, "placed", f"{order.fulfillment_type} from {places}")
     async with deps.storage.unit_of_work() as uow:
-        await uow.records.mark_placed(order.order_id, fulfillment, event)
+        if await uow.records.mark_placed(order.order_id, pending[0], event):
+            for fulfillment in pending[1:]:
+                await uow.records.upsert_fulfillment(fulfillment)
         await uow.commit()
 
 

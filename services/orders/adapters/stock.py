@@ -28,23 +28,33 @@ class InventoryStock:
         self._stub = stub
         self._timeout = timeout_seconds
 
-    async def sources(
-        self, lines: list[tuple[str, int]], lat: float, lon: float, channel: Channel
-    ) -> list[str]:
-        """Locations that can ship every line, best first."""
+    async def _find_sources(
+        self,
+        lines: list[tuple[str, int]],
+        lat: float,
+        lon: float,
+        channel: Channel,
+        max_locations: int,
+    ) -> inventory_pb2.FindSourcesResponse:
         try:
-            reply = await self._stub.FindSources(
+            return await self._stub.FindSources(
                 inventory_pb2.FindSourcesRequest(
                     lines=_lines(lines),
                     destination=common_pb2.GeoPoint(lat=lat, lon=lon),
                     fulfillment_type=FulfillmentType.SHIP.to_proto(),
                     channel=channel.to_proto(),
-                    max_locations=1,
+                    max_locations=max_locations,
                 ),
                 timeout=self._timeout,
             )
         except grpc.aio.AioRpcError as error:
             raise refusal_of("inventory", error) from error
+
+    async def sources(
+        self, lines: list[tuple[str, int]], lat: float, lon: float, channel: Channel
+    ) -> list[str]:
+        """Locations that can ship every line, best first."""
+        reply = await self._find_sources(lines, lat, lon, channel, max_locations=1)
         return [option.allocations[0].location_id for option in reply.options if option.allocations]
 
     async def split(
@@ -57,19 +67,7 @@ class InventoryStock:
     ) -> list[tuple[str, list[tuple[str, int]]]]:
         """The fewest locations that together ship every line, nearest first,
         each with what it ships; [] when none can within `max_locations`."""
-        try:
-            reply = await self._stub.FindSources(
-                inventory_pb2.FindSourcesRequest(
-                    lines=_lines(lines),
-                    destination=common_pb2.GeoPoint(lat=lat, lon=lon),
-                    fulfillment_type=FulfillmentType.SHIP.to_proto(),
-                    channel=channel.to_proto(),
-                    max_locations=max_locations,
-                ),
-                timeout=self._timeout,
-            )
-        except grpc.aio.AioRpcError as error:
-            raise refusal_of("inventory", error) from error
+        reply = await self._find_sources(lines, lat, lon, channel, max_locations)
         for option in reply.options:
             if len(option.allocations) > 1:
                 return [
