@@ -404,7 +404,7 @@ async def test_watch_of_unknown_sku_or_location_is_not_found(stub: Stub):
 # --- sourcing by today's capacity --------------------------------------------------
 
 
-async def test_find_sources_puts_a_store_whose_capacity_is_used_up_today_last(stub: Stub):
+async def test_find_sources_passes_over_a_store_whose_capacity_is_used_up_today(stub: Stub):
     destination = random_point()
     near_full = await create_location(stub, offset(destination, 2), daily_order_capacity=1)
     far_free = await create_location(stub, offset(destination, 9), daily_order_capacity=1)
@@ -426,4 +426,7 @@ async def test_find_sources_puts_a_store_whose_capacity_is_used_up_today_last(st
     await stub.ReserveStock(reserve_request(near_full, {sku: 1}, ttl_seconds=600))
     assert ranked(await stub.FindSources(request))[:2] == [near_full, far_free]
     await stub.ReserveStock(reserve_request(near_full, {sku: 1}))
-    assert ranked(await stub.FindSources(request))[:2] == [far_free, near_full]
+    # Issue 11: capacity is a limit, so a full store is passed over, not ranked last.
+    after = ranked(await stub.FindSources(request))
+    assert after[0] == far_free
+    assert near_full not in after

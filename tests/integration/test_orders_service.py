@@ -350,6 +350,11 @@ async def stack(database_url: str, logs_dir: Path) -> AsyncIterator[Stack]:
                 "GRPC_PORT": orders_addr.rsplit(":", 1)[1],
                 "INVENTORY_ADDR": f"127.0.0.1:{inventory_port}",
                 "TEMPORAL_ADDRESS": temporal.address,
+                # This module drives the journey's `place` update through its
+                # stand-in workflows; the orders-service placement path (which
+                # needs inventory and payments) is tests/faults/test_placement_crash.py's
+                # and tests/unit/test_orders_placement.py's.
+                "PLACEMENT_BY_ORDERS": "false",
             },
             logs_dir / "orders-service.log",
         )
@@ -827,6 +832,7 @@ async def test_place_order_without_temporal_is_unavailable_and_leaves_nothing_vi
             "GRPC_PORT": address.rsplit(":", 1)[1],
             "INVENTORY_ADDR": stack.inventory_addr,
             "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+            "PLACEMENT_BY_ORDERS": "false",
         },
         logs_dir / "orders-no-temporal.log",
     )
