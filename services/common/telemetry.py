@@ -164,6 +164,18 @@ def tag_span(
         _order_id.set(order_id)
 
 
+@contextmanager
+def carrying_order_id(order_id: str) -> Iterator[None]:
+    """Tags the current span with `order_id` and carries it as baggage to the
+    services called inside (their spans then carry it when their request does not)."""
+    tag_span(order_id=order_id)
+    token = otel_context.attach(baggage.set_baggage(ORDER_ID, order_id))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
 def keys_of(message: Message) -> dict[str, str]:
     """The business keys a protobuf message carries, by span attribute."""
     found: dict[str, str] = {}
@@ -329,13 +341,9 @@ def temporal_interceptors() -> list[Any]:
             order_id = order_id_of_workflow(activity.info().workflow_id or "")
             if not order_id:
                 return await self.next.execute_activity(input)
-            tag_span(order_id=order_id)
-            # Baggage carries the order id on to the services the activity calls.
-            token = otel_context.attach(baggage.set_baggage(ORDER_ID, order_id))
-            try:
+            # The services the activity calls learn the order id too.
+            with carrying_order_id(order_id):
                 return await self.next.execute_activity(input)
-            finally:
-                otel_context.detach(token)
 
     # Also a client interceptor (a no-op one), so the list goes to Client.connect
     # and the worker inherits it from the client.

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from omni.words import Channel, FulfillmentStatus, FulfillmentType, OrderStatus, ReservationStatus
 from services.common.errors import BusinessRuleViolation, DomainError, Unavailable
+from services.common.telemetry import carrying_order_id
 from services.orders.domain import placing
 from services.orders.domain.placing import RequestedTender
 from services.orders.domain.records import (
@@ -350,6 +351,21 @@ async def place_now(
 ) -> None:
     """Places a pending order (see the module); returns once it is `placed`,
     raises its refusal (kept on the row) or Unavailable (row left pending)."""
+    # Inventory's and payments' spans of this placement carry its order id,
+    # as they do when the journey's activities call them.
+    with carrying_order_id(order.order_id):
+        await _place(deps, placing_, order, tenders, store_id, fresh=fresh)
+
+
+async def _place(
+    deps: Dependencies,
+    placing_: Placing,
+    order: OrderRecord,
+    tenders: list[RequestedTender],
+    store_id: str,
+    *,
+    fresh: bool,
+) -> None:
     attempt = _Attempt(
         deps,
         placing_,
