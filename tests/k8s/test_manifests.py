@@ -255,10 +255,18 @@ def _allowed_ingress_sources(overlay: str, target: str) -> set[str]:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_the_gateway_and_worker_reach_the_services(overlay: str) -> None:
-    assert _allowed_ingress_sources(overlay, "orders") == {"gateway", "worker"}
-    assert _allowed_ingress_sources(overlay, "payments") == {"gateway", "worker"}
-    assert _allowed_ingress_sources(overlay, "customers") == {"gateway", "worker"}
+def test_only_the_gateway_worker_and_their_callers_reach_the_services(overlay: str) -> None:
+    # Besides the gateway and the worker: orders places orders itself (inventory,
+    # payments) and reads customers; payments asks orders and customers whose
+    # order or store credit a caller may see (issues 10 and 12).
+    assert _allowed_ingress_sources(overlay, "orders") == {"gateway", "worker", "payments"}
+    assert _allowed_ingress_sources(overlay, "payments") == {"gateway", "worker", "orders"}
+    assert _allowed_ingress_sources(overlay, "customers") == {
+        "gateway",
+        "worker",
+        "orders",
+        "payments",
+    }
     assert _allowed_ingress_sources(overlay, "inventory") == {"gateway", "worker", "orders"}
 
 
