@@ -132,8 +132,13 @@ async def test_no_store_call_is_open_while_the_request_runs_and_a_duplicate_wait
         return orders_pb2.PlaceOrderResponse(order=sample_order())
 
     store = _Recording()
+    # 42 placements at once must all run: above admission control's default
+    # cap of 32 (services/gateway/admission.py, tested on its own), which would
+    # queue the rest and this test would wait for them forever.
     app = make_app(
-        fake_clients(orders=orders_stub(PlaceOrder=place), payments=payments_stub()), store
+        fake_clients(orders=orders_stub(PlaceOrder=place), payments=payments_stub()),
+        store,
+        admission_placement_in_flight=64,
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
