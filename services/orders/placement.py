@@ -54,6 +54,7 @@ from workflows.contracts.journeys import (
     PlacedHold,
     PlacedInput,
     authorization_key,
+    fulfillment_id_of,
     placement_hold_id,
     void_key,
 )
@@ -316,8 +317,7 @@ async def mark_placed(
         parts = [(location_id, [(line.sku, line.quantity) for line in order.lines])]
     pending = [
         FulfillmentRecord(
-            # F1 is workflows/contracts/journeys.first_fulfillment_id.
-            fulfillment_id=f"{order.order_id}-F{number}",
+            fulfillment_id=fulfillment_id_of(order.order_id, number),
             order_id=order.order_id,
             type=order.fulfillment_type,
             location_id=where,

@@ -114,9 +114,15 @@ def void_key(order_id: str, index: int) -> str:
     return f"{order_workflow_id(order_id)}/void/{index}"
 
 
+def fulfillment_id_of(order_id: str, number: int) -> str:
+    """The id of an order's `number`th fulfillment (1-based): the journey's
+    (workflows/order/state.Fulfillment) and the orders read model's."""
+    return f"{order_id}-F{number}"
+
+
 def first_fulfillment_id(order_id: str) -> str:
-    """The id of an order's first fulfillment (workflows/order/state.Fulfillment)."""
-    return f"{order_id}-F1"
+    """The id of an order's first fulfillment."""
+    return fulfillment_id_of(order_id, 1)
 
 
 @dataclass

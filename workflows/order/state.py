@@ -22,6 +22,7 @@ from workflows.contracts.journeys import (
     LineInput,
     OrderInput,
     PlacementResult,
+    fulfillment_id_of,
     order_workflow_id,
 )
 from workflows.contracts.journeys import OrderStatus as OrderStatusView
@@ -77,7 +78,7 @@ class Fulfillment:
 
     @property
     def fulfillment_id(self) -> str:
-        return f"{self.order_id}-F{self.number}"
+        return fulfillment_id_of(self.order_id, self.number)
 
     def step(self, name: str) -> str:
         return fulfillment_step(self.number, name)
