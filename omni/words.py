@@ -65,13 +65,14 @@ _NUMBERS[Channel] = {"web": 1, "app": 2, "pos": 3, "call_center": 4, "marketplac
 class FulfillmentType(Word):
     PICKUP = "pickup"
     SHIP = "ship"
+    CARRY_OUT = "carry_out"
 
     def to_proto(self) -> _omni_common_v1.FulfillmentType:
         number = _NUMBERS[FulfillmentType][self.value]
         return cast("_omni_common_v1.FulfillmentType", number)
 
 
-_NUMBERS[FulfillmentType] = {"pickup": 1, "ship": 2}
+_NUMBERS[FulfillmentType] = {"pickup": 1, "ship": 2, "carry_out": 3}
 
 
 class IdentityKind(Word):

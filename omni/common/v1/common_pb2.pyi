@@ -20,6 +20,7 @@ class FulfillmentType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FULFILLMENT_TYPE_UNSPECIFIED: _ClassVar[FulfillmentType]
     FULFILLMENT_TYPE_PICKUP: _ClassVar[FulfillmentType]
     FULFILLMENT_TYPE_SHIP: _ClassVar[FulfillmentType]
+    FULFILLMENT_TYPE_CARRY_OUT: _ClassVar[FulfillmentType]
 CHANNEL_UNSPECIFIED: Channel
 CHANNEL_WEB: Channel
 CHANNEL_APP: Channel
@@ -29,6 +30,7 @@ CHANNEL_MARKETPLACE: Channel
 FULFILLMENT_TYPE_UNSPECIFIED: FulfillmentType
 FULFILLMENT_TYPE_PICKUP: FulfillmentType
 FULFILLMENT_TYPE_SHIP: FulfillmentType
+FULFILLMENT_TYPE_CARRY_OUT: FulfillmentType
 
 class Money(_message.Message):
     __slots__ = ("amount_minor", "currency")

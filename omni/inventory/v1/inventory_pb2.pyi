@@ -421,12 +421,14 @@ class ReleaseReservationResponse(_message.Message):
     def __init__(self, reservation: _Optional[_Union[Reservation, _Mapping]] = ...) -> None: ...
 
 class CommitReservationRequest(_message.Message):
-    __slots__ = ("reservation_id", "lines")
+    __slots__ = ("reservation_id", "lines", "reason")
     RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     reservation_id: str
     lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
-    def __init__(self, reservation_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ...) -> None: ...
+    reason: StockMovementReason
+    def __init__(self, reservation_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., reason: _Optional[_Union[StockMovementReason, str]] = ...) -> None: ...
 
 class CommitReservationResponse(_message.Message):
     __slots__ = ("reservation",)
