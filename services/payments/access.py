@@ -40,6 +40,7 @@ ACCESS = AccessTable(
         "AuthorizePayment": _MONEY,
         "CapturePayment": _MONEY,
         "VoidPayment": _MONEY,
+        "ReauthorizePayment": _MONEY,
         "RefundPayment": _MONEY,
         "GetPayment": allow(Role.AGENT, Role.ADMIN, Role.WORKFLOW, services=("orders",)),
         # The gateway shows an order's payments once it let the caller see the order.

@@ -224,6 +224,25 @@ def is_expirable(payment: Payment) -> bool:
     return payment.status is PaymentStatus.AUTHORIZED and payment.captured_minor == 0
 
 
+def reauthorizable(payment: Payment) -> bool:
+    """A card authorization with something left to capture and a lapse to
+    outrun (renewing it before expires_at); gift cards, store credit and cash
+    never lapse and answer as they are."""
+    return (
+        payment.tender_type is TenderType.CARD
+        and payment.expires_at is not None
+        and payment.status
+        in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED, PaymentStatus.EXPIRED)
+    )
+
+
+def check_reauthorize(payment: Payment) -> None:
+    """Only a renewable card payment with something left to capture is
+    authorized again (a voided, refunded or fully captured one is not)."""
+    if renewed(payment).capturable_minor <= 0:
+        raise _invalid_state(payment, "reauthorize")
+
+
 def expire(payment: Payment) -> Payment:
     """Marks an authorization whose time is up and of which nothing was captured."""
     if not is_expirable(payment):

@@ -131,6 +131,15 @@ def void_from_proto(request: payments_pb2.VoidPaymentRequest) -> Void:
     return Void(key=request.idempotency_key, payment_id=request.payment_id)
 
 
+def reauthorize_from_proto(request: payments_pb2.ReauthorizePaymentRequest) -> Void:
+    """The same two fields as a void: the key and the payment."""
+    violations = Violations()
+    _check_key(violations, request.idempotency_key)
+    _check_name(violations, "payment_id", request.payment_id)
+    violations.raise_if_any()
+    return Void(key=request.idempotency_key, payment_id=request.payment_id)
+
+
 def refund_from_proto(request: payments_pb2.RefundPaymentRequest) -> Refund:
     violations = Violations()
     _check_key(violations, request.idempotency_key)

@@ -41,6 +41,11 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     ) -> pb.VoidPaymentResponse:
         return await use_cases.void_payment(self._app, request)
 
+    async def ReauthorizePayment(
+        self, request: pb.ReauthorizePaymentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReauthorizePaymentResponse:
+        return await use_cases.reauthorize_payment(self._app, request)
+
     async def RefundPayment(
         self, request: pb.RefundPaymentRequest, context: grpc.aio.ServicerContext
     ) -> pb.RefundPaymentResponse:

@@ -267,6 +267,59 @@ async def void_payment(app: App, request: pb.VoidPaymentRequest) -> pb.VoidPayme
     return await app.transactions.run_once(wanted.key, request, pb.VoidPaymentResponse, void)
 
 
+async def reauthorize_payment(
+    app: App, request: pb.ReauthorizePaymentRequest
+) -> pb.ReauthorizePaymentResponse:
+    """A card payment authorized again for its capturable rest before it
+    lapses (issue 11): the new provider authorization first (its merchant
+    reference derived from the key), then the old one voided, then the payment
+    points at the new one with a fresh card-not-present lifetime (the customer
+    is not at a till). A decline changes nothing here: the old authorization
+    lives until it lapses. Tenders that never lapse answer as they are."""
+    wanted = mapping.reauthorize_from_proto(request)
+
+    async def reauthorize(session: AsyncSession) -> pb.ReauthorizePaymentResponse:
+        payment = await _payment_to_change(app, session, wanted.payment_id)
+        if not domain.reauthorizable(payment):
+            if payment.tender_type is TenderType.CARD:
+                domain.check_reauthorize(payment)
+            return pb.ReauthorizePaymentResponse(payment=mapping.payment_to_proto(payment))
+        domain.check_reauthorize(payment)
+        renewed = domain.renewed(payment)
+        remaining = Money(renewed.capturable_minor, payment.currency)
+        token = await app.payments.card_token(session, payment.payment_id)
+        result = await authorize_once(
+            app.provider,
+            merchant_reference=_derived_key(wanted.key, "authorize"),
+            reference=payment.reference,
+            token=token,
+            amount=remaining,
+            timeout_seconds=app.policy.provider_timeout_seconds,
+        )
+        if result.outcome is ProviderOutcome.DECLINED:
+            raise domain.card_declined(payment.reference)
+        if payment.status is not PaymentStatus.EXPIRED:
+            # The old one lapses at the provider anyway once expired.
+            await _call_provider(
+                app,
+                ProviderOperationKind.VOID,
+                _derived_key(wanted.key, "void"),
+                payment,
+                remaining,
+            )
+        saved = await app.payments.record_reauthorization(
+            session,
+            renewed,
+            result.provider_reference,
+            app.clock() + app.policy.card_not_present_lifetime,
+        )
+        return pb.ReauthorizePaymentResponse(payment=mapping.payment_to_proto(saved))
+
+    return await app.transactions.run_once(
+        wanted.key, request, pb.ReauthorizePaymentResponse, reauthorize
+    )
+
+
 async def refund_payment(app: App, request: pb.RefundPaymentRequest) -> pb.RefundPaymentResponse:
     wanted = mapping.refund_from_proto(request)
     amount = wanted.amount

@@ -452,3 +452,55 @@ async def test_only_the_dev_provider_makes_its_books(
     assert await found(fresh) == (None, None, None)
     # A payments process with PAYMENT_PROVIDER=dev made its schema and table.
     assert await found(payments_database_url) == (None, "dev_provider", "dev_provider.operations")
+
+
+async def test_concurrent_reauthorizations_with_one_key_renew_once(payments: Stub) -> None:
+    """Issue 11: four retries of one re-authorization at once (one workflow
+    step, key derived in the journey): one new authorization, the old one
+    voided once, a later expires_at; the capture goes to the new one."""
+    payment = await authorize(payments, 900)
+    key = unique("reauth")
+
+    async def renew() -> payments_pb2.Payment:
+        reply = await payments.ReauthorizePayment(
+            payments_pb2.ReauthorizePaymentRequest(
+                idempotency_key=key, payment_id=payment.payment_id
+            )
+        )
+        return reply.payment
+
+    renewed = await asyncio.gather(*(renew() for _ in range(4)))
+    assert len({r.SerializeToString(deterministic=True) for r in renewed}) == 1
+    assert renewed[0].expires_at.ToDatetime() > payment.expires_at.ToDatetime()
+    await payments.CapturePayment(
+        payments_pb2.CapturePaymentRequest(
+            idempotency_key=unique("cap"),
+            payment_id=payment.payment_id,
+            amount=usd(900),
+            final=True,
+        )
+    )
+    operations = await provider_operations(payments, payment.reference)
+    assert [(op.operation, op.outcome, op.amount.amount_minor) for op in operations.operations] == [
+        ("authorize", "approved", 900),
+        ("authorize", "approved", 900),
+        ("void", "approved", 900),
+        ("capture", "approved", 900),
+    ]
+
+
+async def test_a_declined_reauthorization_leaves_the_old_one_live(payments: Stub) -> None:
+    payment = await authorize(payments, 500, token="tok_decline_reauth")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await payments.ReauthorizePayment(
+            payments_pb2.ReauthorizePaymentRequest(
+                idempotency_key=unique("reauth"), payment_id=payment.payment_id
+            )
+        )
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert describe_rpc_error(refused.value).reason == "PAYMENT_DECLINED"
+    fetched = await payments.GetPayment(
+        payments_pb2.GetPaymentRequest(payment_id=payment.payment_id)
+    )
+    assert fetched.payment == payment
+    assert await capture(payments, payment.payment_id, 500)

@@ -304,13 +304,16 @@ class FakeProvider(PaymentProvider):
         self._tokens: dict[str, str] = {}
 
     def validate_token(self, token: str) -> None:
-        if token not in ("tok_approve", "tok_decline", "tok_down"):
+        if token not in ("tok_approve", "tok_decline", "tok_down", "tok_decline_reauth"):
             raise InvalidArgument.field("tender.token", "is not a test token")
 
     def _answer(self, kind: ProviderOperationKind, token: str, amount: Money) -> ProviderResult:
         if token == "tok_down":
             return ProviderResult(ProviderOutcome.ERROR)
-        declined = token == "tok_decline" and kind is ProviderOperationKind.AUTHORIZE
+        authorizing = kind is ProviderOperationKind.AUTHORIZE
+        # tok_decline_reauth: approved once, declined when asked again.
+        again = token == "tok_decline_reauth" and ProviderOperationKind.AUTHORIZE in self.kinds()
+        declined = authorizing and (token == "tok_decline" or again)
         outcome = ProviderOutcome.DECLINED if declined else ProviderOutcome.APPROVED
         self.done.append(ProviderOperation(kind, amount, outcome, NOW))
         reference = f"prov-{len(self.done)}"
@@ -436,6 +439,11 @@ async def capture(app: App, payment_id: str, amount_minor: int, final: bool = Fa
 async def void(app: App, payment_id: str) -> pb.Payment:
     request = pb.VoidPaymentRequest(idempotency_key=key(), payment_id=payment_id)
     return (await use_cases.void_payment(app, request)).payment
+
+
+async def reauthorize(app: App, payment_id: str) -> pb.Payment:
+    request = pb.ReauthorizePaymentRequest(idempotency_key=key(), payment_id=payment_id)
+    return (await use_cases.reauthorize_payment(app, request)).payment
 
 
 async def refund(
@@ -733,3 +741,57 @@ async def test_reads_find_what_was_written_and_name_what_was_not(app: App) -> No
     assert (missing.resource_type, missing.ids) == ("payment", ["x"])
     blank = use_cases.list_payments(app, pb.ListPaymentsRequest(reference=""))
     assert fields(await refusal(blank)) == ["reference"]
+
+
+# --- re-authorization before the lapse (issue 11) ----------------------------------
+
+
+async def test_a_reauthorization_takes_the_new_one_first_then_voids_the_old(
+    app: App, world: World
+) -> None:
+    payment = await authorize(app, card_request(1200))
+    old = world.state.payments[payment.payment_id]
+    world.clock[0] = NOW + timedelta(days=6)
+    renewed = await reauthorize(app, payment.payment_id)
+    assert world.provider.kinds() == ["authorize", "authorize", "void"]
+    saved = world.state.payments[payment.payment_id]
+    assert saved.provider_reference != old.provider_reference
+    assert saved.expires_at == NOW + timedelta(days=13)
+    assert renewed.payment_id == payment.payment_id and amounts(renewed)[1] == 1200
+    # The capture goes to the new authorization only.
+    await capture(app, payment.payment_id, 1200, final=True)
+    assert world.provider.kinds()[-1] == "capture"
+
+
+async def test_a_declined_reauthorization_changes_nothing(app: App, world: World) -> None:
+    payment = await authorize(app, card_request(800, token="tok_decline_reauth"))
+    before = world.state.payments[payment.payment_id]
+    error = await refusal(reauthorize(app, payment.payment_id))
+    assert isinstance(error, BusinessRuleViolation) and error.reason == "PAYMENT_DECLINED"
+    assert world.state.payments[payment.payment_id] == before
+    assert world.provider.kinds() == ["authorize", "authorize"]
+
+
+async def test_a_partly_captured_card_is_reauthorized_for_its_rest(app: App, world: World) -> None:
+    payment = await authorize(app, card_request(1000))
+    await capture(app, payment.payment_id, 400)
+    await reauthorize(app, payment.payment_id)
+    assert [op.amount.amount_minor for op in world.provider.done[-2:]] == [600, 600]
+    assert await capture(app, payment.payment_id, 600, final=True)
+
+
+async def test_tenders_that_never_lapse_answer_unchanged(app: App, world: World) -> None:
+    code = await issue(app, 1000)
+    held = await authorize(app, gift_card_request(code, 300))
+    assert await reauthorize(app, held.payment_id) == held
+    assert world.provider.kinds() == []
+
+
+async def test_a_voided_or_fully_captured_card_is_not_reauthorized(app: App) -> None:
+    voided = await authorize(app, card_request(300, reference="order-v"))
+    await void(app, voided.payment_id)
+    error = await refusal(reauthorize(app, voided.payment_id))
+    assert isinstance(error, Conflict) and error.reason == "INVALID_PAYMENT_STATE"
+    taken = await authorize(app, card_request(300, reference="order-c"))
+    await capture(app, taken.payment_id, 300, final=True)
+    assert isinstance(await refusal(reauthorize(app, taken.payment_id)), Conflict)

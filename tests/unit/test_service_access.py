@@ -56,7 +56,7 @@ async def refusal(table: AccessTable, rpc: str, caller: CallerIdentity, **fields
     return None if found is None else found.code
 
 
-MONEY = ["AuthorizePayment", "CapturePayment", "VoidPayment", "RefundPayment"]
+MONEY = ["AuthorizePayment", "CapturePayment", "VoidPayment", "ReauthorizePayment", "RefundPayment"]
 
 
 @pytest.mark.parametrize("rpc", MONEY)

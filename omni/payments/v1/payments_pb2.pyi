@@ -233,6 +233,20 @@ class ListPaymentsResponse(_message.Message):
     payments: _containers.RepeatedCompositeFieldContainer[Payment]
     def __init__(self, payments: _Optional[_Iterable[_Union[Payment, _Mapping]]] = ...) -> None: ...
 
+class ReauthorizePaymentRequest(_message.Message):
+    __slots__ = ("idempotency_key", "payment_id")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    payment_id: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., payment_id: _Optional[str] = ...) -> None: ...
+
+class ReauthorizePaymentResponse(_message.Message):
+    __slots__ = ("payment",)
+    PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    payment: Payment
+    def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
+
 class ProviderOperation(_message.Message):
     __slots__ = ("operation", "amount", "outcome", "at")
     OPERATION_FIELD_NUMBER: _ClassVar[int]

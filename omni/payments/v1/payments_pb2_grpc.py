@@ -56,6 +56,11 @@ class PaymentsServiceStub:
                 request_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentRequest.SerializeToString,
                 response_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentResponse.FromString,
                 _registered_method=True)
+        self.ReauthorizePayment = channel.unary_unary(
+                '/omni.payments.v1.PaymentsService/ReauthorizePayment',
+                request_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.ReauthorizePaymentRequest.SerializeToString,
+                response_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.ReauthorizePaymentResponse.FromString,
+                _registered_method=True)
         self.GetPayment = channel.unary_unary(
                 '/omni.payments.v1.PaymentsService/GetPayment',
                 request_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.GetPaymentRequest.SerializeToString,
@@ -118,6 +123,18 @@ class PaymentsServiceServicer:
 
     def RefundPayment(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReauthorizePayment(self, request, context):
+        """A fresh authorization of a card payment's capturable rest before the
+        current one lapses: the new one is taken first, then the old one voided,
+        so only one is ever live; the payment keeps its id and gets a new
+        expires_at. Tenders that never lapse answer unchanged. FAILED_PRECONDITION
+        PAYMENT_DECLINED when the provider declines (nothing changed: the old
+        authorization lives until it lapses).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -192,6 +209,11 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.RefundPayment,
                     request_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentRequest.FromString,
                     response_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentResponse.SerializeToString,
+            ),
+            'ReauthorizePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReauthorizePayment,
+                    request_deserializer=omni_dot_payments_dot_v1_dot_payments__pb2.ReauthorizePaymentRequest.FromString,
+                    response_serializer=omni_dot_payments_dot_v1_dot_payments__pb2.ReauthorizePaymentResponse.SerializeToString,
             ),
             'GetPayment': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPayment,
@@ -339,6 +361,33 @@ class PaymentsService:
             '/omni.payments.v1.PaymentsService/RefundPayment',
             omni_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentRequest.SerializeToString,
             omni_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReauthorizePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.payments.v1.PaymentsService/ReauthorizePayment',
+            omni_dot_payments_dot_v1_dot_payments__pb2.ReauthorizePaymentRequest.SerializeToString,
+            omni_dot_payments_dot_v1_dot_payments__pb2.ReauthorizePaymentResponse.FromString,
             options,
             channel_credentials,
             insecure,

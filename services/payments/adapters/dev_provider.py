@@ -2,7 +2,9 @@
 
 tok_approve approves; tok_decline declines authorization; tok_flaky answers
 "unavailable" to the first two attempts of each operation of a reference,
-then approves; tok_slow acts, then takes SLOW_SECONDS to answer (so a caller
+then approves; tok_decline_reauth approves the first authorization of a
+reference and declines every later one (a card cancelled after the order, so
+a re-authorization is declined); tok_slow acts, then takes SLOW_SECONDS to answer (so a caller
 that gives up early meets the ambiguous case: done, but not told).
 
 It stands for an external system, so it keeps its own books: the table
@@ -61,7 +63,7 @@ operations = Table(
     Column("provider_reference", String(200), nullable=False),
     # A ProviderOperationKind word.
     Column("operation", String(20), nullable=False),
-    # How the token behaves: approve, decline, flaky or slow.
+    # How the token behaves: approve, decline, flaky, slow or decline_reauth.
     Column("behaviour", String(20), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -80,6 +82,7 @@ BEHAVIOUR_BY_TOKEN = {
     "tok_decline": "decline",
     "tok_flaky": "flaky",
     "tok_slow": "slow",
+    "tok_decline_reauth": "decline_reauth",
 }
 FLAKY_FAILURES = 2
 SLOW_SECONDS = 3.0
@@ -355,7 +358,20 @@ class DevPaymentProvider(PaymentProvider):
                     await record(operation, amount, ProviderOutcome.ERROR)
                     await uow.commit()
                     return ProviderResult(outcome=ProviderOutcome.ERROR)
-            declined = behaviour == "decline" and operation is ProviderOperationKind.AUTHORIZE
+            authorizing = operation is ProviderOperationKind.AUTHORIZE
+            declined = authorizing and (
+                behaviour == "decline"
+                or (
+                    behaviour == "decline_reauth"
+                    and await _count(
+                        uow.session,
+                        reference=reference,
+                        operation=operation,
+                        outcome=ProviderOutcome.APPROVED,
+                    )
+                    > 0
+                )
+            )
             await record(
                 operation,
                 amount,
