@@ -119,6 +119,7 @@ def activities_for(
         payments.list_payments,
         orders.record_order_progress,
         orders.record_return_progress,
+        orders.place_exchange,
         customers.record_activity,
         customers.record_timeline_event,
         customers.send_notification,

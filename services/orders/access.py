@@ -55,6 +55,8 @@ ACCESS = AccessTable(
         "ReceiveReturn": allow(Role.ASSOCIATE, Role.ADMIN, own_store="location_id"),
         "RecordOrderProgress": allow(Role.WORKFLOW),
         "RecordReturnProgress": allow(Role.WORKFLOW),
+        # The return journey places an exchange's replacement once the goods are back.
+        "PlaceExchange": allow(Role.WORKFLOW),
         # The customer's own id must be among those erased (the others are
         # the ids merged into it, which only the customers service knows).
         # Prices, promotions, tax and shipping: everyone reads a quote; admins set them.

@@ -7,7 +7,7 @@ right thing with the right amounts, in the right order.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from temporalio import activity
@@ -21,6 +21,7 @@ from workflows.contracts.activities import (
     CommitReservationInput,
     ConfirmReservationInput,
     CustomerActivityInput,
+    ExchangePlaced,
     FindSourcesInput,
     FindSourcesResult,
     GetLocationInput,
@@ -31,6 +32,7 @@ from workflows.contracts.activities import (
     OrderProgress,
     PaymentInfo,
     PaymentList,
+    PlaceExchangeInput,
     RefundInput,
     ReleaseReservationInput,
     ReservationInfo,
@@ -92,6 +94,9 @@ class FakeServices:
 
     # Placement holds (by reservation id) whose time ran out before confirmation.
     expired_holds: set[str] = field(default_factory=set)
+
+    # Exchanges' replacement orders whose placement is refused (declined).
+    refused_exchanges: set[str] = field(default_factory=set)
 
     # Customers the customers service does not know (NOT_FOUND).
     unknown_customers: set[str] = field(default_factory=set)
@@ -266,6 +271,9 @@ class FakeServices:
             self.done[request.idempotency_key] = request
             payment.refunded_minor += request.amount_minor
         await self._leave("refund", request)
+        if request.to_store_credit:
+            # One store credit per customer, as the payments service keeps it.
+            return replace(payment, store_credit_code=f"sc-{request.customer_id}")
         return payment
 
     @activity.defn(name="payments.list_payments")
@@ -281,6 +289,15 @@ class FakeServices:
         self.order_progress.append(progress)
         await self._leave("record_order", progress)
         return progress.status
+
+    @activity.defn(name="orders.place_exchange")
+    async def place_exchange(self, request: PlaceExchangeInput) -> ExchangePlaced:
+        await self._enter("place_exchange", request)
+        if request.order_id in self.refused_exchanges:
+            raise refused("PAYMENT_DECLINED", "the difference was declined")
+        self.done.setdefault(f"exchange/{request.order_id}", request)
+        await self._leave("place_exchange", request)
+        return ExchangePlaced(request.order_id, "placed")
 
     @activity.defn(name="orders.record_return_progress")
     async def record_return_progress(self, progress: ReturnProgress) -> str:
@@ -339,6 +356,7 @@ class FakeServices:
             self.list_payments,
             self.record_order_progress,
             self.record_return_progress,
+            self.place_exchange,
             self.record_activity,
             self.record_timeline_event,
             self.send_notification,

@@ -8,6 +8,7 @@ from temporalio import activity
 
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from omni.payments.v1 import payments_pb2
 from omni.words import (
     FulfillmentStatus,
     FulfillmentType,
@@ -17,7 +18,13 @@ from omni.words import (
     TenderType,
 )
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
-from workflows.contracts.activities import FulfillmentRecord, OrderProgress, ReturnProgress
+from workflows.contracts.activities import (
+    ExchangePlaced,
+    FulfillmentRecord,
+    OrderProgress,
+    PlaceExchangeInput,
+    ReturnProgress,
+)
 
 
 def _fulfillment(order_id: str, record: FulfillmentRecord) -> orders_pb2.Fulfillment:
@@ -77,6 +84,29 @@ class OrderActivities:
             )
         )
         return OrderStatus.from_proto(response.order.status) or ""
+
+    @activity.defn(name="orders.place_exchange")
+    async def place_exchange(self, request: PlaceExchangeInput) -> ExchangePlaced:
+        """An exchange's replacement order placed (a repeat finds it placed)."""
+        response = await call(
+            self._stub.PlaceExchange(
+                orders_pb2.PlaceExchangeRequest(
+                    return_id=request.return_id,
+                    order_id=request.order_id,
+                    credits=[
+                        payments_pb2.Tender(
+                            type=payments_pb2.TENDER_TYPE_GIFT_CARD,
+                            code=credit.code,
+                            amount_minor=credit.amount_minor,
+                        )
+                        for credit in request.credits
+                    ],
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        order = response.order
+        return ExchangePlaced(order.order_id, OrderStatus.from_proto(order.status) or "")
 
     @activity.defn(name="orders.record_return_progress")
     async def record_return_progress(self, progress: ReturnProgress) -> str:

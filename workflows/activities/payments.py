@@ -114,7 +114,10 @@ class PaymentActivities:
                 timeout=RPC_TIMEOUT_SECONDS,
             )
         )
-        return _payment(response.payment)
+        payment = _payment(response.payment)
+        if response.HasField("store_credit"):
+            payment.store_credit_code = response.store_credit.code
+        return payment
 
     @activity.defn(name="payments.list_payments")
     async def list_payments(self, request: ListPaymentsInput) -> PaymentList:

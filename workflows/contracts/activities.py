@@ -183,6 +183,8 @@ class PaymentInfo:
     authorized_minor: int = 0
     captured_minor: int = 0
     refunded_minor: int = 0
+    # A refund to store credit: the code of the store credit it went to.
+    store_credit_code: str = ""
 
 
 @dataclass
@@ -232,6 +234,30 @@ class RefundRecord:
     amount_minor: int
     currency: str
     status: str
+
+
+@dataclass
+class PlaceExchangeInput:
+    """Place an exchange's replacement order (issue 11): `credits` (store
+    credit the return's refund went to, gift_card tenders with their amounts)
+    pay for it first; the orders service charges the rest to the original
+    order's card."""
+
+    return_id: str
+    order_id: str
+    credits: list[CreditTender] = field(default_factory=list)
+
+
+@dataclass
+class CreditTender:
+    code: str
+    amount_minor: int
+
+
+@dataclass
+class ExchangePlaced:
+    order_id: str
+    status: str  # OrderStatus
 
 
 @dataclass

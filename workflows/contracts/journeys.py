@@ -376,6 +376,23 @@ class ReturnInput:
     # units after discounts, plus their tax; shipping when the whole order
     # comes back). 0 (returns started before pricing): the lines' unit prices.
     refund_minor: int = 0
+    # An exchange (issue 11): the replacement order, already held; None for a
+    # plain return.
+    exchange: ExchangeInput | None = None
+
+
+@dataclass
+class ExchangeInput:
+    """An exchange's replacement: its own order (`order_id`, pending until the
+    goods come back), priced in the original order's channel at `total_minor`,
+    its stock held under `reservation_ids` (placement_hold_id of its order id;
+    `/<n>` for a split). The return confirms the holds at once, releases them
+    when it expires, and on receipt pays the order with the refund (store
+    credit) and has the orders service place it (orders.place_exchange)."""
+
+    order_id: str
+    total_minor: int
+    reservation_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

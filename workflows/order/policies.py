@@ -124,6 +124,8 @@ ACTIVITY_POLICIES: dict[str, ActivityPolicy] = {
     "payments.list_payments": _RPC,
     "orders.record_order_progress": _RPC,
     "orders.record_return_progress": _RPC,
+    # Authorizes (a dearer replacement's difference) and starts a journey.
+    "orders.place_exchange": _MONEY,
     "customers.record_activity": _RPC,
     "customers.record_timeline_event": _RPC,
     "customers.record_order_placed": _RPC,

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from omni.words import (
         ActivityKind,
         ItemCondition,
+        OrderStatus,
         RefundMethod,
         RefundStatus,
         ReturnMethod,
@@ -36,11 +37,18 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities.payments import PaymentActivities
     from workflows.contracts.activities import (
         AdjustStockInput,
+        ConfirmReservationInput,
+        CreditTender,
         CustomerActivityInput,
+        ExchangePlaced,
         ListPaymentsInput,
+        OrderProgress,
+        PaymentInfo,
         PaymentList,
+        PlaceExchangeInput,
         RefundInput,
         RefundRecord,
+        ReleaseReservationInput,
         ReturnProgress,
         TimelineEventInput,
     )
@@ -86,6 +94,9 @@ EXPIRY_RECEIPT_RACE_PATCH = "expiry-receipt-race"
 # Issue 11: damaged units are a damage movement at the receiving location
 # (runs started before ignored them and replay as they ran).
 DAMAGE_MOVEMENT_PATCH = "returned-damage-movement"
+# Issue 11: an exchange's replacement order (ReturnInput.exchange); only runs
+# started with one take these steps.
+EXCHANGE_PATCH = "exchange-replacement"
 
 
 @workflow.defn(name=RETURN_WORKFLOW)
@@ -110,6 +121,8 @@ class ReturnWorkflow:
         self.refund_retries = 0
         # refund_failed is recorded everywhere: a waiting receipt is answered.
         self.refund_failed_told = False
+        # An exchange whose replacement is still held (issue 11).
+        self.exchanging = False
 
     @property
     def workflow_id(self) -> str:
@@ -117,6 +130,8 @@ class ReturnWorkflow:
 
     @workflow.run
     async def run(self, request: ReturnInput) -> ReturnStatusView:
+        if request.exchange is not None and workflow.patched(EXCHANGE_PATCH):
+            await self._keep_replacement()
         # Issue 12: an in-store return waits at its store too, until an
         # associate there receives the goods (runs started before kept the
         # old "received at once").
@@ -143,6 +158,7 @@ class ReturnWorkflow:
             if timed_out and not (raced and workflow.patched(EXPIRY_RECEIPT_RACE_PATCH)):
                 self.status = ReturnStatus.EXPIRED
                 days = MAIL_RECEIPT_WINDOW.days
+                await self._give_replacement_back("the return expired")
                 await self._record("expired", "expired", f"nothing received within {days} days")
                 await self._record_customer()
                 await self._milestone(TimelineEventKind.RETURN_EXPIRED, "nothing was received")
@@ -158,7 +174,9 @@ class ReturnWorkflow:
         await self._milestone(TimelineEventKind.RETURN_RECEIVED, f"received at {location_id}")
         await self._restock(location_id, lines)
         refund_minor = self._refund_due(lines)
-        shortfall = await self._refund(refund_minor)
+        # An exchange: the refund pays for the replacement first.
+        credited = await self._pay_replacement(refund_minor) if self.exchanging else 0
+        shortfall = await self._refund(refund_minor - credited)
         if self._refund_refused() and workflow.patched(REFUND_FAILED_PATCH):
             shortfall = await self._until_refunded(refund_minor)
             if self._refund_refused():
@@ -166,6 +184,8 @@ class ReturnWorkflow:
                 return self.view()
         self.status = ReturnStatus.REFUNDED
         detail = f"refunded {refund_minor - shortfall} {request.currency}"
+        if credited:
+            detail += f" ({credited} of it paid the replacement order)"
         if shortfall:
             detail += f"; {shortfall} could not be refunded to the order's payments"
         await self._record("refunded", "refunded", detail)
@@ -276,6 +296,121 @@ class ReturnWorkflow:
             for line in receipt.lines
             if line.quantity > 0
         ]
+
+    # ------------------------------------------------------- the exchange
+
+    async def _keep_replacement(self) -> None:
+        """The orders service held the replacement for a short while (a crash
+        before the return existed gives it back by itself); the journey makes
+        the holds last until the goods come back or the return expires. A hold
+        that lapsed before this (the return started late) loses the
+        replacement: the return goes on as a plain one."""
+        exchange = self.request.exchange
+        assert exchange is not None
+        lapsed = False
+        for reservation_id in exchange.reservation_ids:
+            held = await run_activity(
+                InventoryActivities.confirm_reservation, ConfirmReservationInput(reservation_id)
+            )
+            lapsed = lapsed or held.status != "active"
+        self.exchanging = True
+        if lapsed:
+            await self._give_replacement_back("its stock hold lapsed before the return started")
+
+    async def _give_replacement_back(self, why: str) -> None:
+        """The replacement will not be placed: its holds go back, its order is
+        cancelled, nothing was charged for it."""
+        exchange = self.request.exchange
+        if not self.exchanging or exchange is None:
+            return
+        self.exchanging = False
+        for reservation_id in exchange.reservation_ids:
+            await run_activity(
+                InventoryActivities.release_reservation, ReleaseReservationInput(reservation_id)
+            )
+        progress = OrderProgress(
+            event_id=f"{self.workflow_id}/exchange/cancelled",
+            order_id=exchange.order_id,
+            status=OrderStatus.CANCELLED,
+            event_type="exchange_cancelled",
+            event_detail=f"replacement for return {self.request.return_id}: {why}",
+        )
+        await until_done(
+            "record the replacement cancelled",
+            lambda: run_activity(OrderActivities.record_order_progress, progress),
+        )
+
+    async def _pay_replacement(self, refund_minor: int) -> int:
+        """The refund pays for the replacement: up to its total goes to store
+        credit (keyed per payment: never twice), which the replacement order
+        spends; the orders service charges a dearer one's difference to the
+        original card and places it. Returns what the refund paid."""
+        exchange = self.request.exchange
+        assert exchange is not None
+        wanted = min(refund_minor, exchange.total_minor)
+        credits: list[CreditTender] = []
+        payments: PaymentList = await run_activity(
+            PaymentActivities.list_payments, ListPaymentsInput(reference=self.request.order_id)
+        )
+        kinds = [payment.tender_type for payment in payments.payments]
+        for position in rules.gift_cards_first(kinds):
+            payment = payments.payments[position]
+            amount = min(wanted, payment.captured_minor - payment.refunded_minor)
+            if amount <= 0:
+                continue
+            try:
+                credit: PaymentInfo = await run_activity(
+                    PaymentActivities.refund,
+                    RefundInput(
+                        idempotency_key=f"{self.workflow_id}/exchange/{payment.payment_id}",
+                        payment_id=payment.payment_id,
+                        amount_minor=amount,
+                        currency=self.request.currency,
+                        to_store_credit=True,
+                        customer_id=self.request.customer_id,
+                    ),
+                )
+            except ActivityError as error:
+                workflow.logger.error("exchange credit refused: %s", refusal(error))
+                continue
+            credits.append(CreditTender(credit.store_credit_code, amount))
+            self.refunds.append(
+                RefundRecord(
+                    payment_id=payment.payment_id,
+                    tender_type=TenderType.STORE_CREDIT,
+                    amount_minor=amount,
+                    currency=self.request.currency,
+                    status=RefundStatus.SUCCEEDED,
+                )
+            )
+            wanted -= amount
+            if wanted == 0:
+                break
+        credited = sum(credit.amount_minor for credit in credits)
+        self.exchanging = False
+        try:
+            placed: ExchangePlaced = await run_activity(
+                OrderActivities.place_exchange,
+                PlaceExchangeInput(self.request.return_id, exchange.order_id, credits),
+            )
+        except ActivityError as error:
+            # Refused (a dearer one's difference declined): the placement gave
+            # its hold and authorizations back; what the refund credited stays
+            # the customer's store credit.
+            reason, message, _ = refusal(error)
+            await self._record(
+                "exchange/refused",
+                "exchange_refused",
+                f"replacement not placed: {reason} {message}",
+            )
+            return credited
+        await self._record(
+            "exchange/placed",
+            "exchange_placed",
+            f"replacement order {placed.order_id} {placed.status}; {credited}"
+            f" {self.request.currency} of the refund paid for it",
+        )
+        return credited
 
     # ----------------------------------------------------------- steps
 

@@ -266,7 +266,7 @@ class OrderEvent(_message.Message):
     def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "customer_id", "channel", "status", "lines", "fulfillment_request", "fulfillments", "events", "workflow_id", "total", "associate_id", "store_id", "referral_associate_id", "created_at", "totals", "promotions_applied", "tax_rule", "shipping_method", "coupon_codes", "credited_associate_id")
+    __slots__ = ("order_id", "customer_id", "channel", "status", "lines", "fulfillment_request", "fulfillments", "events", "workflow_id", "total", "associate_id", "store_id", "referral_associate_id", "created_at", "totals", "promotions_applied", "tax_rule", "shipping_method", "coupon_codes", "credited_associate_id", "exchange_for")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -287,6 +287,7 @@ class Order(_message.Message):
     SHIPPING_METHOD_FIELD_NUMBER: _ClassVar[int]
     COUPON_CODES_FIELD_NUMBER: _ClassVar[int]
     CREDITED_ASSOCIATE_ID_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FOR_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     customer_id: str
     channel: _common_pb2.Channel
@@ -307,7 +308,8 @@ class Order(_message.Message):
     shipping_method: str
     coupon_codes: _containers.RepeatedScalarFieldContainer[str]
     credited_associate_id: str
-    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., totals: _Optional[_Union[Totals, _Mapping]] = ..., promotions_applied: _Optional[_Iterable[_Union[AppliedPromotion, _Mapping]]] = ..., tax_rule: _Optional[str] = ..., shipping_method: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ..., credited_associate_id: _Optional[str] = ...) -> None: ...
+    exchange_for: str
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., fulfillment_request: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., fulfillments: _Optional[_Iterable[_Union[Fulfillment, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., totals: _Optional[_Union[Totals, _Mapping]] = ..., promotions_applied: _Optional[_Iterable[_Union[AppliedPromotion, _Mapping]]] = ..., tax_rule: _Optional[str] = ..., shipping_method: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ..., credited_associate_id: _Optional[str] = ..., exchange_for: _Optional[str] = ...) -> None: ...
 
 class PlaceOrderRequest(_message.Message):
     __slots__ = ("idempotency_key", "customer_id", "channel", "lines", "fulfillment", "tenders", "associate_id", "store_id", "referral_associate_id", "coupon_codes")
@@ -556,7 +558,7 @@ class Refund(_message.Message):
     def __init__(self, payment_id: _Optional[str] = ..., tender_type: _Optional[_Union[_payments_pb2.TenderType, str]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., status: _Optional[_Union[RefundStatus, str]] = ...) -> None: ...
 
 class Return(_message.Message):
-    __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at", "refund_method")
+    __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at", "refund_method", "replacement_order_id")
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -571,6 +573,7 @@ class Return(_message.Message):
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     REFUND_METHOD_FIELD_NUMBER: _ClassVar[int]
+    REPLACEMENT_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     return_id: str
     order_id: str
     customer_id: str
@@ -585,10 +588,11 @@ class Return(_message.Message):
     channel: _common_pb2.Channel
     created_at: _timestamp_pb2.Timestamp
     refund_method: RefundMethod
-    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[ReturnStatus, str]] = ..., method: _Optional[_Union[ReturnMethod, str]] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_method: _Optional[_Union[RefundMethod, str]] = ...) -> None: ...
+    replacement_order_id: str
+    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[ReturnStatus, str]] = ..., method: _Optional[_Union[ReturnMethod, str]] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_method: _Optional[_Union[RefundMethod, str]] = ..., replacement_order_id: _Optional[str] = ...) -> None: ...
 
 class CreateReturnRequest(_message.Message):
-    __slots__ = ("idempotency_key", "order_id", "lines", "method", "location_id", "channel", "actor", "refund_method")
+    __slots__ = ("idempotency_key", "order_id", "lines", "method", "location_id", "channel", "actor", "refund_method", "exchange")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
@@ -597,6 +601,7 @@ class CreateReturnRequest(_message.Message):
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REFUND_METHOD_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     order_id: str
     lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
@@ -605,7 +610,32 @@ class CreateReturnRequest(_message.Message):
     channel: _common_pb2.Channel
     actor: str
     refund_method: RefundMethod
-    def __init__(self, idempotency_key: _Optional[str] = ..., order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., method: _Optional[_Union[ReturnMethod, str]] = ..., location_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., actor: _Optional[str] = ..., refund_method: _Optional[_Union[RefundMethod, str]] = ...) -> None: ...
+    exchange: ExchangeRequest
+    def __init__(self, idempotency_key: _Optional[str] = ..., order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., method: _Optional[_Union[ReturnMethod, str]] = ..., location_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., actor: _Optional[str] = ..., refund_method: _Optional[_Union[RefundMethod, str]] = ..., exchange: _Optional[_Union[ExchangeRequest, _Mapping]] = ...) -> None: ...
+
+class ExchangeRequest(_message.Message):
+    __slots__ = ("lines", "fulfillment")
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    FULFILLMENT_FIELD_NUMBER: _ClassVar[int]
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
+    fulfillment: FulfillmentRequest
+    def __init__(self, lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., fulfillment: _Optional[_Union[FulfillmentRequest, _Mapping]] = ...) -> None: ...
+
+class PlaceExchangeRequest(_message.Message):
+    __slots__ = ("return_id", "order_id", "credits")
+    RETURN_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    return_id: str
+    order_id: str
+    credits: _containers.RepeatedCompositeFieldContainer[_payments_pb2.Tender]
+    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., credits: _Optional[_Iterable[_Union[_payments_pb2.Tender, _Mapping]]] = ...) -> None: ...
+
+class PlaceExchangeResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
 class CreateReturnResponse(_message.Message):
     __slots__ = ()

@@ -107,6 +107,11 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnResponse.FromString,
                 _registered_method=True)
+        self.PlaceExchange = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/PlaceExchange',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.PlaceExchangeRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.PlaceExchangeResponse.FromString,
+                _registered_method=True)
         self.RecordOrderProgress = channel.unary_unary(
                 '/omni.orders.v1.OrdersService/RecordOrderProgress',
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.RecordOrderProgressRequest.SerializeToString,
@@ -293,6 +298,16 @@ class OrdersServiceServicer:
     def ReceiveReturn(self, request, context):
         """A mail return's parcel arrived at location_id: sends the journey its
         `receive` update and answers once it is refunded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlaceExchange(self, request, context):
+        """An exchange's replacement order is placed (the return journey calls it
+        once the goods are back, issue 11): the credits (store credit the refund
+        went to) pay first, the original order's card pays the rest; its hold was
+        taken when the return was created. Idempotent by order id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -492,6 +507,11 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.ReceiveReturn,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnResponse.SerializeToString,
+            ),
+            'PlaceExchange': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlaceExchange,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.PlaceExchangeRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.PlaceExchangeResponse.SerializeToString,
             ),
             'RecordOrderProgress': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordOrderProgress,
@@ -960,6 +980,33 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/ReceiveReturn',
             omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.ReceiveReturnResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlaceExchange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/PlaceExchange',
+            omni_dot_orders_dot_v1_dot_orders__pb2.PlaceExchangeRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.PlaceExchangeResponse.FromString,
             options,
             channel_credentials,
             insecure,
