@@ -32,6 +32,14 @@ def lines_from_proto(lines: Iterable[common_pb2.SkuQuantity]) -> tuple[domain.Li
     return tuple(domain.Line(line.sku, line.quantity) for line in lines)
 
 
+def commit_reason_from_proto(reason: int) -> StockMovementReason | None:
+    """A commit's ledger reason: unspecified is commit; None for a number no
+    reason has (the use case refuses it, as it refuses any reason but pos_sale)."""
+    if reason == 0:
+        return StockMovementReason.COMMIT
+    return StockMovementReason.from_proto(reason)
+
+
 def lines_to_proto(lines: Iterable[domain.Line]) -> list[common_pb2.SkuQuantity]:
     return [common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity) for line in lines]
 

@@ -152,7 +152,10 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         self, request: pb.CommitReservationRequest, context: Context
     ) -> pb.CommitReservationResponse:
         reservation = await use_cases.commit_reservation(
-            self.inventory, request.reservation_id, mapping.lines_from_proto(request.lines)
+            self.inventory,
+            request.reservation_id,
+            mapping.lines_from_proto(request.lines),
+            mapping.commit_reason_from_proto(request.reason),
         )
         return pb.CommitReservationResponse(reservation=mapping.reservation_to_proto(reservation))
 

@@ -22,7 +22,7 @@ from typing import Generic, Protocol
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omni.words import Channel, ReservationStatus
+from omni.words import Channel, ReservationStatus, StockMovementReason
 from services.common.errors import AlreadyExists, InvalidArgument, NotFound
 from services.common.idempotency import ResponseT
 from services.common.money import Money
@@ -486,12 +486,19 @@ async def release_reservation(inventory: Inventory, reservation_id: str) -> Rese
 
 
 async def commit_reservation(
-    inventory: Inventory, reservation_id: str, lines: Sequence[Line]
+    inventory: Inventory,
+    reservation_id: str,
+    lines: Sequence[Line],
+    reason: StockMovementReason | None = StockMovementReason.COMMIT,
 ) -> Reservation | None:
-    """Sells the lines (all when none) and releases the rest; None for an
-    unknown id; a final or run-out hold comes back as it is (expired now)."""
-    domain.check_commit_lines(reservation_id, lines)
-    return await _settle(inventory, reservation_id, lambda held: domain.settle_commit(held, lines))
+    """Sells the lines (all when none) and releases the rest, in the ledger as
+    `reason` (commit, or a till's pos_sale); None for an unknown id; a final or
+    run-out hold comes back as it is (expired now)."""
+    domain.check_commit_lines(reservation_id, lines, reason)
+    sold_as = reason or StockMovementReason.COMMIT
+    return await _settle(
+        inventory, reservation_id, lambda held: domain.settle_commit(held, lines, sold_as)
+    )
 
 
 async def confirm_reservation(inventory: Inventory, reservation_id: str) -> Reservation | None:
