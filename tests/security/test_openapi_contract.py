@@ -71,6 +71,12 @@ UNPUBLISHED = {
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
+    # The console page's script and stylesheet, and its development-only
+    # sign-in (routes/console.py): part of GET /console, not API.
+    ("GET", "/console/console.js"),
+    ("GET", "/console/console.css"),
+    ("GET", "/console/sign-in"),
+    ("POST", "/console/sign-in"),
 }
 
 

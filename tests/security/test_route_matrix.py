@@ -54,6 +54,12 @@ STORE = ("associate_s1", "admin")  # store work at the associate's own store
 
 EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     ("GET", "/console"): PUBLIC,
+    # The console's own script and stylesheet, and its development sign-in
+    # (404 on a production gateway: tests/unit/test_console_sign_in.py).
+    ("GET", "/console/console.css"): PUBLIC,
+    ("GET", "/console/console.js"): PUBLIC,
+    ("GET", "/console/sign-in"): PUBLIC,
+    ("POST", "/console/sign-in"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
