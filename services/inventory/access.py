@@ -32,6 +32,7 @@ ACCESS = AccessTable(
     inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"],
     {
         "CreateLocation": allow(Role.ADMIN),
+        "UpdateLocation": allow(Role.ADMIN),
         "GetLocation": allow(*STAFF, *_MACHINES, services=("orders",)),
         "ListLocations": allow(*PEOPLE, *_MACHINES, services=("orders",)),
         "CreateProduct": allow(Role.ADMIN),

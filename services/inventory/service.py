@@ -36,6 +36,14 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         location = await use_cases.get_location(self.inventory, request.location_id)
         return pb.GetLocationResponse(location=mapping.location_to_proto(location))
 
+    async def UpdateLocation(
+        self, request: pb.UpdateLocationRequest, context: Context
+    ) -> pb.UpdateLocationResponse:
+        changed = await use_cases.update_location(
+            self.inventory, request.location_id, mapping.location_changes_from_proto(request)
+        )
+        return pb.UpdateLocationResponse(location=mapping.location_to_proto(changed))
+
     async def ListLocations(
         self, request: pb.ListLocationsRequest, context: Context
     ) -> pb.ListLocationsResponse:
@@ -152,10 +160,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         self, request: pb.CommitReservationRequest, context: Context
     ) -> pb.CommitReservationResponse:
         reservation = await use_cases.commit_reservation(
-            self.inventory,
-            request.reservation_id,
-            mapping.lines_from_proto(request.lines),
-            mapping.commit_reason_from_proto(request.reason),
+            self.inventory, request.reservation_id, mapping.lines_from_proto(request.lines)
         )
         return pb.CommitReservationResponse(reservation=mapping.reservation_to_proto(reservation))
 

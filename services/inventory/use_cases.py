@@ -22,7 +22,7 @@ from typing import Generic, Protocol
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omni.words import Channel, ReservationStatus, StockMovementReason
+from omni.words import Channel, ReservationStatus
 from services.common.errors import AlreadyExists, InvalidArgument, NotFound
 from services.common.idempotency import ResponseT
 from services.common.money import Money
@@ -39,6 +39,7 @@ from services.inventory.domain import (
     InvariantViolation,
     Line,
     Location,
+    LocationChanges,
     LocationWithDistance,
     Product,
     ProductChanges,
@@ -70,6 +71,8 @@ class Store(Protocol):
         self, session: AsyncSession, location: Location
     ) -> Location | None: ...
     async def get_location(self, session: AsyncSession, location_id: str) -> Location | None: ...
+    async def lock_location(self, session: AsyncSession, location_id: str) -> Location | None: ...
+    async def save_location(self, session: AsyncSession, location: Location) -> None: ...
     async def known_location_ids(
         self, session: AsyncSession, location_ids: Sequence[str]
     ) -> set[str]: ...
@@ -263,6 +266,28 @@ async def get_location(inventory: Inventory, location_id: str) -> Location:
             f"unknown location: {location_id}", resource_type="location", ids=[location_id]
         )
     return found
+
+
+async def update_location(
+    inventory: Inventory, location_id: str, changes: LocationChanges
+) -> Location:
+    """Changes what a PATCH names, under the location's row lock, checked whole
+    as a new location is: any wrong field and nothing changes."""
+    _check_ids(location_id=location_id)
+    async with inventory.units.unit_of_work() as uow:
+        location = await inventory.store.lock_location(uow.session, location_id)
+        if location is None:
+            raise NotFound(
+                f"unknown location: {location_id}", resource_type="location", ids=[location_id]
+            )
+        changed = domain.changed_location(location, changes)
+        violations = Violations()
+        domain.check_location(changed, violations)
+        violations.raise_if_any()
+        if changed != location:
+            await inventory.store.save_location(uow.session, changed)
+            await uow.commit()
+    return changed
 
 
 async def list_locations(
@@ -486,19 +511,12 @@ async def release_reservation(inventory: Inventory, reservation_id: str) -> Rese
 
 
 async def commit_reservation(
-    inventory: Inventory,
-    reservation_id: str,
-    lines: Sequence[Line],
-    reason: StockMovementReason | None = StockMovementReason.COMMIT,
+    inventory: Inventory, reservation_id: str, lines: Sequence[Line]
 ) -> Reservation | None:
-    """Sells the lines (all when none) and releases the rest, in the ledger as
-    `reason` (commit, or a till's pos_sale); None for an unknown id; a final or
-    run-out hold comes back as it is (expired now)."""
-    domain.check_commit_lines(reservation_id, lines, reason)
-    sold_as = reason or StockMovementReason.COMMIT
-    return await _settle(
-        inventory, reservation_id, lambda held: domain.settle_commit(held, lines, sold_as)
-    )
+    """Sells the lines (all when none) and releases the rest; None for an
+    unknown id; a final or run-out hold comes back as it is (expired now)."""
+    domain.check_commit_lines(reservation_id, lines)
+    return await _settle(inventory, reservation_id, lambda held: domain.settle_commit(held, lines))
 
 
 async def confirm_reservation(inventory: Inventory, reservation_id: str) -> Reservation | None:

@@ -79,6 +79,12 @@ class FakeStore:
     async def get_location(self, session: Any, location_id: str) -> Location | None:
         return self.state.locations.get(location_id)
 
+    async def lock_location(self, session: Any, location_id: str) -> Location | None:
+        return self.state.locations.get(location_id)
+
+    async def save_location(self, session: Any, location: Location) -> None:
+        self.state.locations[location.location_id] = location
+
     async def known_location_ids(self, session: Any, location_ids: Sequence[str]) -> set[str]:
         return set(location_ids) & set(self.state.locations)
 

@@ -51,6 +51,11 @@ class InventoryServiceStub:
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsRequest.SerializeToString,
                 response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsResponse.FromString,
                 _registered_method=True)
+        self.UpdateLocation = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/UpdateLocation',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationResponse.FromString,
+                _registered_method=True)
         self.CreateProduct = channel.unary_unary(
                 '/omni.inventory.v1.InventoryService/CreateProduct',
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CreateProductRequest.SerializeToString,
@@ -157,6 +162,15 @@ class InventoryServiceServicer:
 
     def ListLocations(self, request, context):
         """Locations ordered by distance from a point (all locations when no point).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateLocation(self, request, context):
+        """Changes the fields a request sets (a PATCH); the rest stay as they are.
+        Checked whole as CreateLocation checks a new one: nothing changes when
+        any field is wrong. Orders already running keep the clocks they read.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -303,6 +317,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.ListLocations,
                     request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsRequest.FromString,
                     response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsResponse.SerializeToString,
+            ),
+            'UpdateLocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateLocation,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationResponse.SerializeToString,
             ),
             'CreateProduct': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateProduct,
@@ -473,6 +492,33 @@ class InventoryService:
             '/omni.inventory.v1.InventoryService/ListLocations',
             omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsRequest.SerializeToString,
             omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateLocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/UpdateLocation',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationResponse.FromString,
             options,
             channel_credentials,
             insecure,

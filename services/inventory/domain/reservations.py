@@ -57,21 +57,11 @@ def check_reservation_id(reservation_id: str) -> None:
     violations.raise_if_any()
 
 
-# What a committed reservation may be sold as (issue 14: a till sale is a pos_sale).
-COMMIT_REASONS = (StockMovementReason.COMMIT, StockMovementReason.POS_SALE)
-
-
-def check_commit_lines(
-    reservation_id: str,
-    lines: Sequence[Line],
-    reason: StockMovementReason | None = StockMovementReason.COMMIT,
-) -> None:
+def check_commit_lines(reservation_id: str, lines: Sequence[Line]) -> None:
     violations = Violations()
     violations.check_text("reservation_id", reservation_id, required=True, max_length=MAX_TEXT)
     if lines:
         check_lines(violations, "lines", lines, allow_zero=True)
-    if reason not in COMMIT_REASONS:
-        violations.add("reason", "must be unspecified (commit) or pos_sale")
     violations.raise_if_any()
 
 
@@ -208,9 +198,6 @@ class Settlement:
     status: ReservationStatus
     sold: dict[str, int]
     released: dict[str, int]
-    # What the ledger calls the sale: commit (a fulfillment), or pos_sale (a
-    # till sale, issue 14).
-    reason: StockMovementReason = StockMovementReason.COMMIT
 
     def movements(self, held: HeldReservation) -> list[StockMovement]:
         actor = f"order:{held.order_id}" if held.order_id else ""
@@ -218,7 +205,7 @@ class Settlement:
             StockMovement(
                 held.location_id,
                 sku,
-                self.reason,
+                StockMovementReason.COMMIT,
                 -sold,
                 actor,
                 held.reservation_id,
@@ -245,20 +232,15 @@ def settle_release(held: HeldReservation) -> Settlement | None:
     )
 
 
-def settle_commit(
-    held: HeldReservation,
-    requested: Sequence[Line],
-    reason: StockMovementReason = StockMovementReason.COMMIT,
-) -> Settlement | None:
+def settle_commit(held: HeldReservation, requested: Sequence[Line]) -> Settlement | None:
     """Sells the requested quantities (everything when none) and gives back the
-    rest, recorded under `reason`. None when final already; a hold whose time
-    ran out only expires."""
+    rest. None when final already; a hold whose time ran out only expires."""
     if held.status is not ReservationStatus.ACTIVE:
         return None
     if held.expired:
         return _give_back(held, ReservationStatus.EXPIRED)
     plan = plan_commit(held.lines, requested)
-    return Settlement(ReservationStatus.COMMITTED, plan.sold, plan.released, reason)
+    return Settlement(ReservationStatus.COMMITTED, plan.sold, plan.released)
 
 
 def settled(held: HeldReservation, settlement: Settlement) -> Reservation:
