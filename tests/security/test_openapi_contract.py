@@ -89,8 +89,10 @@ def test_the_contract_is_read() -> None:
 
 
 # API.md routes not served yet, each named so that serving it fails this
-# list (remove it then). Owners: issue 10/11 (line cancels, new tender).
+# list (remove it then). Owners: issue 10/11 (line cancels, new tender), the
+# locations PATCH (nobody yet).
 NOT_YET_SERVED = {
+    ("PATCH", "/v1/locations/{}"),
     ("POST", "/v1/orders/{}/lines/cancel"),
     ("POST", "/v1/orders/{}/payment"),
 }

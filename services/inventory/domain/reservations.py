@@ -57,11 +57,21 @@ def check_reservation_id(reservation_id: str) -> None:
     violations.raise_if_any()
 
 
-def check_commit_lines(reservation_id: str, lines: Sequence[Line]) -> None:
+# What a committed reservation may be sold as (issue 14: a till sale is a pos_sale).
+COMMIT_REASONS = (StockMovementReason.COMMIT, StockMovementReason.POS_SALE)
+
+
+def check_commit_lines(
+    reservation_id: str,
+    lines: Sequence[Line],
+    reason: StockMovementReason | None = StockMovementReason.COMMIT,
+) -> None:
     violations = Violations()
     violations.check_text("reservation_id", reservation_id, required=True, max_length=MAX_TEXT)
     if lines:
         check_lines(violations, "lines", lines, allow_zero=True)
+    if reason not in COMMIT_REASONS:
+        violations.add("reason", "must be unspecified (commit) or pos_sale")
     violations.raise_if_any()
 
 
@@ -198,6 +208,9 @@ class Settlement:
     status: ReservationStatus
     sold: dict[str, int]
     released: dict[str, int]
+    # What the ledger calls the sale: commit (a fulfillment), or pos_sale (a
+    # till sale, issue 14).
+    reason: StockMovementReason = StockMovementReason.COMMIT
 
     def movements(self, held: HeldReservation) -> list[StockMovement]:
         actor = f"order:{held.order_id}" if held.order_id else ""
@@ -205,7 +218,7 @@ class Settlement:
             StockMovement(
                 held.location_id,
                 sku,
-                StockMovementReason.COMMIT,
+                self.reason,
                 -sold,
                 actor,
                 held.reservation_id,
@@ -232,15 +245,20 @@ def settle_release(held: HeldReservation) -> Settlement | None:
     )
 
 
-def settle_commit(held: HeldReservation, requested: Sequence[Line]) -> Settlement | None:
+def settle_commit(
+    held: HeldReservation,
+    requested: Sequence[Line],
+    reason: StockMovementReason = StockMovementReason.COMMIT,
+) -> Settlement | None:
     """Sells the requested quantities (everything when none) and gives back the
-    rest. None when final already; a hold whose time ran out only expires."""
+    rest, recorded under `reason`. None when final already; a hold whose time
+    ran out only expires."""
     if held.status is not ReservationStatus.ACTIVE:
         return None
     if held.expired:
         return _give_back(held, ReservationStatus.EXPIRED)
     plan = plan_commit(held.lines, requested)
-    return Settlement(ReservationStatus.COMMITTED, plan.sold, plan.released)
+    return Settlement(ReservationStatus.COMMITTED, plan.sold, plan.released, reason)
 
 
 def settled(held: HeldReservation, settlement: Settlement) -> Reservation:
@@ -259,6 +277,54 @@ def settled(held: HeldReservation, settlement: Settlement) -> Reservation:
             ),
             expires_at=held.expires_at,
         )
+    )
+
+
+# --- giving back part of a reservation ----------------------------------------------
+
+RELEASE_EXCEEDS_HOLD = "RELEASE_EXCEEDS_HOLD"
+
+
+def check_release_lines(reservation_id: str, idempotency_key: str, lines: Sequence[Line]) -> None:
+    violations = Violations()
+    violations.check_text("reservation_id", reservation_id, required=True, max_length=MAX_TEXT)
+    violations.check_text("idempotency_key", idempotency_key, required=True, max_length=MAX_TEXT)
+    if not lines:
+        violations.add("lines", "name at least one line to release")
+    else:
+        check_lines(violations, "lines", lines, allow_zero=False)
+        seen: set[str] = set()
+        for index, line in enumerate(lines):
+            if line.sku in seen:
+                violations.add(f"lines[{index}].sku", f"{line.sku} is listed twice")
+            seen.add(line.sku)
+    violations.raise_if_any()
+
+
+def plan_release_lines(held: HeldReservation, lines: Sequence[Line]) -> dict[str, int]:
+    """Per sku, in sku order: what goes back. Refuses a reservation that is no
+    longer holding (final, or a soft hold that ran out) and a line that asks
+    for more than is held (or is not held at all): all lines or none."""
+    if held.status is not ReservationStatus.ACTIVE or held.expired:
+        status = ReservationStatus.EXPIRED if held.expired else held.status
+        raise Conflict(
+            "INVALID_STATE",
+            f"reservation {held.reservation_id} is {status}: nothing is held to release",
+            {"status": str(status)},
+        )
+    holding = {line.sku: line.quantity for line in held.lines}
+    too_much = [line for line in lines if line.quantity > holding.get(line.sku, 0)]
+    if too_much:
+        raise release_exceeds_hold(held, too_much[0], holding.get(too_much[0].sku, 0))
+    return {line.sku: line.quantity for line in sorted(lines, key=lambda line: line.sku)}
+
+
+def release_exceeds_hold(held: HeldReservation, line: Line, holding: int) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        RELEASE_EXCEEDS_HOLD,
+        f"{line.sku}: cannot release {line.quantity}, reservation"
+        f" {held.reservation_id} holds {holding}",
+        {"sku": line.sku, "held": str(holding), "requested": str(line.quantity)},
     )
 
 
