@@ -226,13 +226,14 @@ class TenderType(Word):
     GIFT_CARD = "gift_card"
     STORE_CREDIT = "store_credit"
     CASH = "cash"
+    CARD_PRESENT = "card_present"
 
     def to_proto(self) -> _omni_payments_v1.TenderType:
         number = _NUMBERS[TenderType][self.value]
         return cast("_omni_payments_v1.TenderType", number)
 
 
-_NUMBERS[TenderType] = {"card": 1, "gift_card": 2, "store_credit": 3, "cash": 4}
+_NUMBERS[TenderType] = {"card": 1, "gift_card": 2, "store_credit": 3, "cash": 4, "card_present": 5}
 
 
 class PaymentStatus(Word):

@@ -32,6 +32,7 @@ ACCESS = AccessTable(
     inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"],
     {
         "CreateLocation": allow(Role.ADMIN),
+        "UpdateLocation": allow(Role.ADMIN),
         "GetLocation": allow(*STAFF, *_MACHINES, services=("orders",)),
         "ListLocations": allow(*PEOPLE, *_MACHINES, services=("orders",)),
         "CreateProduct": allow(Role.ADMIN),
@@ -49,7 +50,6 @@ ACCESS = AccessTable(
         "ReserveStock": allow(*_MACHINES, services=("orders",)),
         "ReleaseReservation": allow(*_MACHINES, services=("orders",)),
         "CommitReservation": allow(*_MACHINES, services=("orders",)),
-        "ReleaseReservationLines": allow(*_MACHINES),
         "ConfirmReservation": allow(*_MACHINES, services=("orders",)),
         "FindSources": allow(*_MACHINES, services=("orders",)),
         "CheckInvariants": allow(Role.ADMIN),

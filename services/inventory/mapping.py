@@ -83,6 +83,28 @@ def location_to_proto(location: domain.Location) -> pb.Location:
     return message
 
 
+def location_changes_from_proto(request: pb.UpdateLocationRequest) -> domain.LocationChanges:
+    """Unset fields (kind UNSPECIFIED, no point) are None: left as they are."""
+
+    def given(name: str) -> object:
+        return getattr(request, name) if request.HasField(name) else None
+
+    kind = LocationKind.from_proto(request.kind) if request.kind else None
+    return domain.LocationChanges(
+        name=given("name"),  # type: ignore[arg-type]
+        kind=kind,
+        point=point_from_proto(request, "point"),
+        pickup_enabled=given("pickup_enabled"),  # type: ignore[arg-type]
+        ship_from_enabled=given("ship_from_enabled"),  # type: ignore[arg-type]
+        daily_order_capacity=given("daily_order_capacity"),  # type: ignore[arg-type]
+        pickup_window_hours=given("pickup_window_hours"),  # type: ignore[arg-type]
+        pick_sla_minutes=given("pick_sla_minutes"),  # type: ignore[arg-type]
+        tax_region=given("tax_region"),  # type: ignore[arg-type]
+        timezone=given("timezone"),  # type: ignore[arg-type]
+        curbside_sla_minutes=given("curbside_sla_minutes"),  # type: ignore[arg-type]
+    )
+
+
 def locations_to_proto(
     page: Iterable[domain.LocationWithDistance],
 ) -> list[pb.LocationWithDistance]:

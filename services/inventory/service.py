@@ -36,6 +36,14 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         location = await use_cases.get_location(self.inventory, request.location_id)
         return pb.GetLocationResponse(location=mapping.location_to_proto(location))
 
+    async def UpdateLocation(
+        self, request: pb.UpdateLocationRequest, context: Context
+    ) -> pb.UpdateLocationResponse:
+        changed = await use_cases.update_location(
+            self.inventory, request.location_id, mapping.location_changes_from_proto(request)
+        )
+        return pb.UpdateLocationResponse(location=mapping.location_to_proto(changed))
+
     async def ListLocations(
         self, request: pb.ListLocationsRequest, context: Context
     ) -> pb.ListLocationsResponse:
@@ -158,23 +166,6 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
             mapping.commit_reason_from_proto(request.reason),
         )
         return pb.CommitReservationResponse(reservation=mapping.reservation_to_proto(reservation))
-
-    async def ReleaseReservationLines(
-        self, request: pb.ReleaseReservationLinesRequest, context: Context
-    ) -> pb.ReleaseReservationLinesResponse:
-        return await use_cases.release_reservation_lines(
-            self.inventory,
-            request.reservation_id,
-            request.idempotency_key,
-            mapping.lines_from_proto(request.lines),
-            use_cases.ReservationReply(
-                request,
-                pb.ReleaseReservationLinesResponse,
-                lambda reservation: pb.ReleaseReservationLinesResponse(
-                    reservation=mapping.reservation_to_proto(reservation)
-                ),
-            ),
-        )
 
     async def ConfirmReservation(
         self, request: pb.ConfirmReservationRequest, context: Context

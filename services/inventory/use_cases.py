@@ -39,6 +39,7 @@ from services.inventory.domain import (
     InvariantViolation,
     Line,
     Location,
+    LocationChanges,
     LocationWithDistance,
     Product,
     ProductChanges,
@@ -70,6 +71,8 @@ class Store(Protocol):
         self, session: AsyncSession, location: Location
     ) -> Location | None: ...
     async def get_location(self, session: AsyncSession, location_id: str) -> Location | None: ...
+    async def lock_location(self, session: AsyncSession, location_id: str) -> Location | None: ...
+    async def save_location(self, session: AsyncSession, location: Location) -> None: ...
     async def known_location_ids(
         self, session: AsyncSession, location_ids: Sequence[str]
     ) -> set[str]: ...
@@ -106,9 +109,6 @@ class Store(Protocol):
     async def load_reservation(
         self, session: AsyncSession, reservation_id: str, *, lock: bool
     ) -> HeldReservation | None: ...
-    async def release_lines(
-        self, session: AsyncSession, held: HeldReservation, releasing: dict[str, int]
-    ) -> bool: ...
     async def save_settlement(
         self, session: AsyncSession, held: HeldReservation, settlement: Settlement
     ) -> None: ...
@@ -182,15 +182,6 @@ class KeyedReply(Generic[ResponseT]):
     request: Message
     response_type: type[ResponseT]
     build: Callable[[StockLevel], ResponseT]
-
-
-@dataclass(frozen=True)
-class ReservationReply(Generic[ResponseT]):
-    """KeyedReply for a keyed change of a reservation."""
-
-    request: Message
-    response_type: type[ResponseT]
-    build: Callable[[Reservation], ResponseT]
 
 
 # --- shared steps ---------------------------------------------------------------------
@@ -275,6 +266,28 @@ async def get_location(inventory: Inventory, location_id: str) -> Location:
             f"unknown location: {location_id}", resource_type="location", ids=[location_id]
         )
     return found
+
+
+async def update_location(
+    inventory: Inventory, location_id: str, changes: LocationChanges
+) -> Location:
+    """Changes what a PATCH names, under the location's row lock, checked whole
+    as a new location is: any wrong field and nothing changes."""
+    _check_ids(location_id=location_id)
+    async with inventory.units.unit_of_work() as uow:
+        location = await inventory.store.lock_location(uow.session, location_id)
+        if location is None:
+            raise NotFound(
+                f"unknown location: {location_id}", resource_type="location", ids=[location_id]
+            )
+        changed = domain.changed_location(location, changes)
+        violations = Violations()
+        domain.check_location(changed, violations)
+        violations.raise_if_any()
+        if changed != location:
+            await inventory.store.save_location(uow.session, changed)
+            await uow.commit()
+    return changed
 
 
 async def list_locations(
@@ -511,37 +524,6 @@ async def commit_reservation(
     return await _settle(
         inventory, reservation_id, lambda held: domain.settle_commit(held, lines, sold_as)
     )
-
-
-async def release_reservation_lines(
-    inventory: Inventory,
-    reservation_id: str,
-    idempotency_key: str,
-    lines: Sequence[Line],
-    reply: ReservationReply[ResponseT],
-) -> ResponseT:
-    """Gives back part of an active reservation, all lines or none, once per
-    key (a repeat answers the first outcome); NotFound for an unknown id."""
-    domain.check_release_lines(reservation_id, idempotency_key, lines)
-    store = inventory.store
-
-    async def release(session: AsyncSession) -> ResponseT:
-        held = await store.load_reservation(session, reservation_id, lock=True)
-        if held is None:
-            raise NotFound(
-                f"unknown reservation: {reservation_id}",
-                resource_type="reservation",
-                ids=[reservation_id],
-            )
-        releasing = domain.plan_release_lines(held, lines)
-        if not await store.release_lines(session, held, releasing):
-            # The row lock makes this unreachable; refuse rather than over-release.
-            raise domain.release_exceeds_hold(held, lines[0], 0)
-        after = await store.load_reservation(session, reservation_id, lock=False)
-        assert after is not None
-        return reply.build(domain.shown(after))
-
-    return await inventory.run_once(idempotency_key, reply.request, reply.response_type, release)
 
 
 async def confirm_reservation(inventory: Inventory, reservation_id: str) -> Reservation | None:

@@ -27,6 +27,9 @@ LEDGER_TENDERS = (TenderType.GIFT_CARD, TenderType.STORE_CREDIT)
 
 # The channel whose card payments are card-present.
 CARD_PRESENT_CHANNEL = Channel.POS
+# Tenders that go through the provider by a token: a card online, or one read
+# at a till (card_present, issue 14).
+CARD_TENDERS = (TenderType.CARD, TenderType.CARD_PRESENT)
 
 INVALID_PAYMENT_STATE = "INVALID_PAYMENT_STATE"
 AUTHORIZATION_EXPIRED = "AUTHORIZATION_EXPIRED"
@@ -47,7 +50,7 @@ class Tender:
     @property
     def identity(self) -> str:
         """What tells this tender apart from another of the same order."""
-        return self.token if self.type is TenderType.CARD else self.code
+        return self.token if self.type in CARD_TENDERS else self.code
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def needs_renewal(payment: Payment, now: datetime) -> bool:
     but was not yet swept still holds its amount)."""
     if payment.status is PaymentStatus.EXPIRED:
         return True
-    return payment.tender_type is TenderType.CARD and is_lapsed(payment, now)
+    return payment.tender_type in CARD_TENDERS and is_lapsed(payment, now)
 
 
 def renewed(payment: Payment) -> Payment:
@@ -229,7 +232,7 @@ def reauthorizable(payment: Payment) -> bool:
     outrun (renewing it before expires_at); gift cards, store credit and cash
     never lapse and answer as they are."""
     return (
-        payment.tender_type is TenderType.CARD
+        payment.tender_type in CARD_TENDERS
         and payment.expires_at is not None
         and payment.status
         in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED, PaymentStatus.EXPIRED)

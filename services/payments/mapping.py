@@ -85,7 +85,7 @@ def _tender(tender: payments_pb2.Tender, violations: Violations) -> Tender | Non
     if kind is None:
         violations.add("tender.type", "must be one of " + ", ".join(TenderType))
         return None
-    if kind is TenderType.CARD and not tender.token:
+    if kind in domain.CARD_TENDERS and not tender.token:
         violations.add("tender.token", "is required for a card")
     elif kind in domain.LEDGER_TENDERS and not tender.code:
         violations.add("tender.code", f"is required for {kind}")

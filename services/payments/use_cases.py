@@ -94,7 +94,7 @@ async def authorize_payment(
 ) -> pb.AuthorizePaymentResponse:
     wanted = mapping.authorize_from_proto(request)
     tender = wanted.tender
-    if tender.type is TenderType.CARD:
+    if tender.type in domain.CARD_TENDERS:
         app.provider.validate_token(tender.token)
     # Cash has no identity of its own: each recorded amount is its own payment.
     identity = wanted.key if tender.type is TenderType.CASH else tender.identity
@@ -107,7 +107,7 @@ async def authorize_payment(
         if existing is not None:
             raise domain.payment_exists(existing)
         payment_id = str(uuid.uuid4())
-        if tender.type is TenderType.CARD:
+        if tender.type in domain.CARD_TENDERS:
             payment = await _authorize_card(app, wanted, payment_id)
         elif tender.type in domain.LEDGER_TENDERS:
             await app.gift_cards.hold(session, tender.code, wanted.amount, wanted.reference)
@@ -142,7 +142,9 @@ async def _authorize_card(app: App, wanted: mapping.Authorize, payment_id: str) 
     if result.outcome is ProviderOutcome.DECLINED:
         raise domain.card_declined(wanted.reference)
     lifetime = domain.authorization_lifetime(
-        wanted.channel,
+        domain.CARD_PRESENT_CHANNEL
+        if wanted.tender.type is TenderType.CARD_PRESENT
+        else wanted.channel,
         card_present=app.policy.card_present_lifetime,
         card_not_present=app.policy.card_not_present_lifetime,
     )
@@ -181,7 +183,7 @@ async def capture_payment(app: App, request: pb.CapturePaymentRequest) -> pb.Cap
             payment = await _renew(app, session, wanted.key, payment)
         after = domain.capture(payment, amount, final=wanted.final)
         released = after.released_minor - payment.released_minor
-        if payment.tender_type is TenderType.CARD:
+        if payment.tender_type in domain.CARD_TENDERS:
             await _call_provider(
                 app, ProviderOperationKind.CAPTURE, wanted.key, payment, amount, final=wanted.final
             )
@@ -255,7 +257,7 @@ async def void_payment(app: App, request: pb.VoidPaymentRequest) -> pb.VoidPayme
             # Already given back (hold released, authorization lapsed).
             return pb.VoidPaymentResponse(payment=mapping.payment_to_proto(payment))
         authorized = Money(payment.authorized_minor, payment.currency)
-        if payment.tender_type is TenderType.CARD:
+        if payment.tender_type in domain.CARD_TENDERS:
             await _call_provider(app, ProviderOperationKind.VOID, wanted.key, payment, authorized)
         elif payment.tender_type in domain.LEDGER_TENDERS:
             await app.gift_cards.release_hold(
@@ -281,7 +283,7 @@ async def reauthorize_payment(
     async def reauthorize(session: AsyncSession) -> pb.ReauthorizePaymentResponse:
         payment = await _payment_to_change(app, session, wanted.payment_id)
         if not domain.reauthorizable(payment):
-            if payment.tender_type is TenderType.CARD:
+            if payment.tender_type in domain.CARD_TENDERS:
                 domain.check_reauthorize(payment)
             return pb.ReauthorizePaymentResponse(payment=mapping.payment_to_proto(payment))
         domain.check_reauthorize(payment)
@@ -337,7 +339,7 @@ async def refund_payment(app: App, request: pb.RefundPaymentRequest) -> pb.Refun
                 session, code, amount, entry_kind=refunded, reference=payment.reference
             )
             reply.store_credit.CopyFrom(mapping.gift_card_to_proto(credit))
-        elif payment.tender_type is TenderType.CARD:
+        elif payment.tender_type in domain.CARD_TENDERS:
             await _call_provider(app, ProviderOperationKind.REFUND, wanted.key, payment, amount)
         elif payment.tender_type in domain.LEDGER_TENDERS:
             await app.gift_cards.credit(

@@ -54,6 +54,12 @@ STORE = ("associate_s1", "admin")  # store work at the associate's own store
 
 EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     ("GET", "/console"): PUBLIC,
+    # The console's own script and stylesheet, and its development sign-in
+    # (404 on a production gateway: tests/unit/test_console_sign_in.py).
+    ("GET", "/console/console.css"): PUBLIC,
+    ("GET", "/console/console.js"): PUBLIC,
+    ("GET", "/console/sign-in"): PUBLIC,
+    ("POST", "/console/sign-in"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
@@ -99,6 +105,7 @@ EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     ("PUT", "/v1/inventory/safety-stock"): only(200, "admin"),
     ("GET", "/v1/locations"): anyone(),
     ("POST", "/v1/locations"): only(201, "admin"),
+    ("PATCH", "/v1/locations/{location_id}"): only(200, "admin"),
     ("POST", "/v1/orders"): only(201, "customer_a", "agent", "associate_s1", "admin"),
     # Order lookup (issue 14): an associate only their own store's.
     ("GET", "/v1/orders"): only(200, "agent", "associate_s1", "admin"),

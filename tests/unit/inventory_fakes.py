@@ -79,6 +79,12 @@ class FakeStore:
     async def get_location(self, session: Any, location_id: str) -> Location | None:
         return self.state.locations.get(location_id)
 
+    async def lock_location(self, session: Any, location_id: str) -> Location | None:
+        return self.state.locations.get(location_id)
+
+    async def save_location(self, session: Any, location: Location) -> None:
+        self.state.locations[location.location_id] = location
+
     async def known_location_ids(self, session: Any, location_ids: Sequence[str]) -> set[str]:
         return set(location_ids) & set(self.state.locations)
 
@@ -190,23 +196,6 @@ class FakeStore:
         if reservation_id not in self.state.reservations:
             return None
         return self._held(reservation_id)
-
-    async def release_lines(
-        self, session: Any, held: HeldReservation, releasing: dict[str, int]
-    ) -> bool:
-        holding = {line.sku: line.quantity for line in held.lines}
-        if any(quantity > holding.get(sku, 0) for sku, quantity in releasing.items()):
-            return False
-        for sku, quantity in releasing.items():
-            self.change((held.location_id, sku), reserved=-quantity)
-        lines = tuple(
-            replace(line, quantity=line.quantity - releasing.get(line.sku, 0))
-            for line in held.lines
-            if line.quantity > releasing.get(line.sku, 0)
-        )
-        status = held.status if lines else ReservationStatus.RELEASED
-        self.state.reservations[held.reservation_id] = replace(held, lines=lines, status=status)
-        return True
 
     async def save_settlement(
         self, session: Any, held: HeldReservation, settlement: Settlement

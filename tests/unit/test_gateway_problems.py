@@ -191,8 +191,12 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
 def test_console_is_self_contained(client: TestClient) -> None:
     response = client.get("/console")
     assert response.status_code == 200
-    assert "/v1/stores/" in response.text
     assert "https://" not in response.text
+    script = client.get("/console/console.js")
+    assert script.status_code == 200
+    assert "/v1/stores/" in script.text
+    assert "https://" not in script.text and "http://" not in script.text
+    assert "https://" not in client.get("/console/console.css").text
 
 
 def test_unused_stub_is_not_called() -> None:

@@ -178,6 +178,40 @@ class ListLocationsResponse(_message.Message):
     next_page_token: str
     def __init__(self, locations: _Optional[_Iterable[_Union[LocationWithDistance, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class UpdateLocationRequest(_message.Message):
+    __slots__ = ("location_id", "name", "kind", "point", "pickup_enabled", "ship_from_enabled", "daily_order_capacity", "pickup_window_hours", "pick_sla_minutes", "tax_region", "timezone", "curbside_sla_minutes")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    PICKUP_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    SHIP_FROM_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    DAILY_ORDER_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    PICKUP_WINDOW_HOURS_FIELD_NUMBER: _ClassVar[int]
+    PICK_SLA_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    TAX_REGION_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    CURBSIDE_SLA_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    name: str
+    kind: LocationKind
+    point: _common_pb2.GeoPoint
+    pickup_enabled: bool
+    ship_from_enabled: bool
+    daily_order_capacity: int
+    pickup_window_hours: float
+    pick_sla_minutes: float
+    tax_region: str
+    timezone: str
+    curbside_sla_minutes: float
+    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., point: _Optional[_Union[_common_pb2.GeoPoint, _Mapping]] = ..., pickup_enabled: _Optional[bool] = ..., ship_from_enabled: _Optional[bool] = ..., daily_order_capacity: _Optional[int] = ..., pickup_window_hours: _Optional[float] = ..., pick_sla_minutes: _Optional[float] = ..., tax_region: _Optional[str] = ..., timezone: _Optional[str] = ..., curbside_sla_minutes: _Optional[float] = ...) -> None: ...
+
+class UpdateLocationResponse(_message.Message):
+    __slots__ = ("location",)
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    location: Location
+    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ...) -> None: ...
+
 class CreateProductRequest(_message.Message):
     __slots__ = ("product",)
     PRODUCT_FIELD_NUMBER: _ClassVar[int]
@@ -431,22 +465,6 @@ class CommitReservationRequest(_message.Message):
     def __init__(self, reservation_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., reason: _Optional[_Union[StockMovementReason, str]] = ...) -> None: ...
 
 class CommitReservationResponse(_message.Message):
-    __slots__ = ("reservation",)
-    RESERVATION_FIELD_NUMBER: _ClassVar[int]
-    reservation: Reservation
-    def __init__(self, reservation: _Optional[_Union[Reservation, _Mapping]] = ...) -> None: ...
-
-class ReleaseReservationLinesRequest(_message.Message):
-    __slots__ = ("reservation_id", "lines", "idempotency_key")
-    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
-    LINES_FIELD_NUMBER: _ClassVar[int]
-    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
-    reservation_id: str
-    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
-    idempotency_key: str
-    def __init__(self, reservation_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
-
-class ReleaseReservationLinesResponse(_message.Message):
     __slots__ = ("reservation",)
     RESERVATION_FIELD_NUMBER: _ClassVar[int]
     reservation: Reservation

@@ -51,6 +51,11 @@ class InventoryServiceStub:
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsRequest.SerializeToString,
                 response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsResponse.FromString,
                 _registered_method=True)
+        self.UpdateLocation = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/UpdateLocation',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationResponse.FromString,
+                _registered_method=True)
         self.CreateProduct = channel.unary_unary(
                 '/omni.inventory.v1.InventoryService/CreateProduct',
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CreateProductRequest.SerializeToString,
@@ -116,11 +121,6 @@ class InventoryServiceStub:
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.SerializeToString,
                 response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.FromString,
                 _registered_method=True)
-        self.ReleaseReservationLines = channel.unary_unary(
-                '/omni.inventory.v1.InventoryService/ReleaseReservationLines',
-                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesRequest.SerializeToString,
-                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesResponse.FromString,
-                _registered_method=True)
         self.ConfirmReservation = channel.unary_unary(
                 '/omni.inventory.v1.InventoryService/ConfirmReservation',
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ConfirmReservationRequest.SerializeToString,
@@ -162,6 +162,15 @@ class InventoryServiceServicer:
 
     def ListLocations(self, request, context):
         """Locations ordered by distance from a point (all locations when no point).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateLocation(self, request, context):
+        """Changes the fields a request sets (a PATCH); the rest stay as they are.
+        Checked whole as CreateLocation checks a new one: nothing changes when
+        any field is wrong. Orders already running keep the clocks they read.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -255,18 +264,6 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ReleaseReservationLines(self, request, context):
-        """Gives back part of an active reservation (cancelled lines): each line's
-        held quantity goes down by what is released, all lines or none (more than
-        is held is FAILED_PRECONDITION RELEASE_EXCEEDS_HOLD; a final reservation
-        ABORTED INVALID_STATE; unknown NOT_FOUND). Once per
-        idempotency key: a repeat answers the first outcome. A line released to
-        nothing leaves the reservation; the last one releases it.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def ConfirmReservation(self, request, context):
         """Makes a soft hold (ttl_seconds > 0) a reservation held until released or
         committed. Safe to repeat; a hold whose time ran out comes back expired,
@@ -320,6 +317,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.ListLocations,
                     request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsRequest.FromString,
                     response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsResponse.SerializeToString,
+            ),
+            'UpdateLocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateLocation,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationResponse.SerializeToString,
             ),
             'CreateProduct': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateProduct,
@@ -385,11 +387,6 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.CommitReservation,
                     request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.FromString,
                     response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.SerializeToString,
-            ),
-            'ReleaseReservationLines': grpc.unary_unary_rpc_method_handler(
-                    servicer.ReleaseReservationLines,
-                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesRequest.FromString,
-                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesResponse.SerializeToString,
             ),
             'ConfirmReservation': grpc.unary_unary_rpc_method_handler(
                     servicer.ConfirmReservation,
@@ -495,6 +492,33 @@ class InventoryService:
             '/omni.inventory.v1.InventoryService/ListLocations',
             omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsRequest.SerializeToString,
             omni_dot_inventory_dot_v1_dot_inventory__pb2.ListLocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateLocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/UpdateLocation',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.UpdateLocationResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -846,33 +870,6 @@ class InventoryService:
             '/omni.inventory.v1.InventoryService/CommitReservation',
             omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.SerializeToString,
             omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ReleaseReservationLines(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/omni.inventory.v1.InventoryService/ReleaseReservationLines',
-            omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesRequest.SerializeToString,
-            omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -18,6 +18,7 @@ class TenderType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TENDER_TYPE_GIFT_CARD: _ClassVar[TenderType]
     TENDER_TYPE_STORE_CREDIT: _ClassVar[TenderType]
     TENDER_TYPE_CASH: _ClassVar[TenderType]
+    TENDER_TYPE_CARD_PRESENT: _ClassVar[TenderType]
 
 class PaymentStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -65,6 +66,7 @@ TENDER_TYPE_CARD: TenderType
 TENDER_TYPE_GIFT_CARD: TenderType
 TENDER_TYPE_STORE_CREDIT: TenderType
 TENDER_TYPE_CASH: TenderType
+TENDER_TYPE_CARD_PRESENT: TenderType
 PAYMENT_STATUS_UNSPECIFIED: PaymentStatus
 PAYMENT_STATUS_AUTHORIZED: PaymentStatus
 PAYMENT_STATUS_CAPTURED: PaymentStatus

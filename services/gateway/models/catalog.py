@@ -38,6 +38,24 @@ class LocationIn(Body):
     timezone: str = Field(default="UTC", min_length=1, max_length=64)
 
 
+class LocationPatchIn(Body):
+    """PATCH /v1/locations/{id}: any of the location's fields but its id; the
+    ones left out stay as they are."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: LocationKind | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    pickup_enabled: StrictBool | None = None
+    ship_from_enabled: StrictBool | None = None
+    daily_order_capacity: StrictInt | None = Field(default=None, ge=0)
+    pickup_window_hours: float | None = Field(default=None, gt=0)
+    pick_sla_minutes: float | None = Field(default=None, gt=0)
+    curbside_sla_minutes: float | None = Field(default=None, gt=0)
+    tax_region: str | None = Field(default=None, max_length=32)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 class LocationOut(BaseModel):
     location_id: str
     name: str

@@ -4,11 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2
 from services.gateway import mapping
 from services.gateway.auth import Caller, require_role
 from services.gateway.clients import call
-from services.gateway.models import LocationIn, LocationList, LocationOut
+from services.gateway.models import LocationIn, LocationList, LocationOut, LocationPatchIn
+from services.gateway.problems import Problem
 from services.gateway.routes.deps import (
     Paging,
     clients_of,
@@ -26,6 +28,52 @@ async def create_location(body: LocationIn, request: Request, principal: Caller)
     reply = await call(
         clients_of(request).inventory.CreateLocation,
         inventory_pb2.CreateLocationRequest(location=mapping.location_message(body)),
+        deadline=settings_of(request).write_timeout_seconds,
+    )
+    return mapping.location(reply.location)
+
+
+# The PATCH fields sent to UpdateLocation as they are (lat/lon go as one point).
+_PATCHED = (
+    "name",
+    "pickup_enabled",
+    "ship_from_enabled",
+    "daily_order_capacity",
+    "pickup_window_hours",
+    "pick_sla_minutes",
+    "curbside_sla_minutes",
+    "tax_region",
+    "timezone",
+)
+
+
+@router.patch("/{location_id}", response_model=LocationOut)
+async def update_location(
+    location_id: str, body: LocationPatchIn, request: Request, principal: Caller
+) -> LocationOut:
+    """Admin. Changes the fields sent; the rest stay. Orders already waiting
+    on the store keep the clocks they read when they started."""
+    require_role(principal, "admin")
+    if (body.lat is None) != (body.lon is None):
+        missing = "lon" if body.lon is None else "lat"
+        raise Problem(
+            400,
+            "lat and lon move a location together",
+            slug="validation-error",
+            errors=[(missing, "is required with " + ("lat" if missing == "lon" else "lon"))],
+        )
+    grpc_request = inventory_pb2.UpdateLocationRequest(location_id=location_id)
+    for name in _PATCHED:
+        value = getattr(body, name)
+        if value is not None:
+            setattr(grpc_request, name, value)
+    if body.kind is not None:
+        grpc_request.kind = body.kind.to_proto()
+    if body.lat is not None and body.lon is not None:
+        grpc_request.point.CopyFrom(common_pb2.GeoPoint(lat=body.lat, lon=body.lon))
+    reply = await call(
+        clients_of(request).inventory.UpdateLocation,
+        grpc_request,
         deadline=settings_of(request).write_timeout_seconds,
     )
     return mapping.location(reply.location)

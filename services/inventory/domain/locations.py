@@ -17,6 +17,8 @@ DEFAULT_TIMEZONE = "UTC"
 EARTH_RADIUS_KM = 6371.0088
 # Names, actors, references and reservation ids: the columns hold 200 characters.
 MAX_TEXT = 200
+# The tax_region column's width.
+MAX_TAX_REGION = 32
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,32 @@ class Location:
     timezone: str = DEFAULT_TIMEZONE
     # How long a curbside hand-off may take once the customer arrived (0: default).
     curbside_sla_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
+class LocationChanges:
+    """A PATCH of a location: None leaves the field as it is."""
+
+    name: str | None = None
+    kind: LocationKind | None = None
+    point: GeoPoint | None = None
+    pickup_enabled: bool | None = None
+    ship_from_enabled: bool | None = None
+    daily_order_capacity: int | None = None
+    pickup_window_hours: float | None = None
+    pick_sla_minutes: float | None = None
+    tax_region: str | None = None
+    timezone: str | None = None
+    curbside_sla_minutes: float | None = None
+
+    def given(self) -> dict[str, object]:
+        return {name: value for name, value in vars(self).items() if value is not None}
+
+
+def changed_location(location: Location, changes: LocationChanges) -> Location:
+    """The location after a PATCH (its id never changes); check it with
+    check_location. Durations of 0 mean the defaults, as on create."""
+    return with_default_durations(replace(location, **changes.given()))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -92,6 +120,7 @@ def check_location(
     check_point(violations, f"{prefix}.point", location.point if point_given else None)
     if location.daily_order_capacity < 0:
         violations.add(f"{prefix}.daily_order_capacity", "must be >= 0")
+    violations.check_text(f"{prefix}.tax_region", location.tax_region, max_length=MAX_TAX_REGION)
     if location.timezone and not is_time_zone(location.timezone):
         violations.add(f"{prefix}.timezone", "must be an IANA time zone name (e.g. Europe/Paris)")
     for name, value in (

@@ -10,6 +10,8 @@ from services.inventory.store.locations import (
     insert_location,
     known_location_ids,
     list_locations,
+    lock_location,
+    save_location,
 )
 from services.inventory.store.products import (
     delete_channel_price,
@@ -27,7 +29,6 @@ from services.inventory.store.reservations import (
     fulfillments_assigned_today,
     has_expired_holds,
     load_reservation,
-    release_lines,
     save_settlement,
 )
 from services.inventory.store.stock import (
@@ -56,8 +57,10 @@ __all__ = [
     "list_locations",
     "list_products",
     "load_reservation",
+    "lock_location",
     "lock_product",
     "release_lines",
+    "save_location",
     "save_product",
     "save_settlement",
     "set_channel_price",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +64,37 @@ async def get_location(session: AsyncSession, location_id: str) -> Location | No
         await session.execute(select(locations).where(locations.c.location_id == location_id))
     ).first()
     return location_from_row(row) if row is not None else None
+
+
+async def lock_location(session: AsyncSession, location_id: str) -> Location | None:
+    """The location, its row locked until the unit of work ends."""
+    row = (
+        await session.execute(
+            select(locations).where(locations.c.location_id == location_id).with_for_update()
+        )
+    ).first()
+    return location_from_row(row) if row is not None else None
+
+
+async def save_location(session: AsyncSession, location: Location) -> None:
+    await session.execute(
+        update(locations)
+        .where(locations.c.location_id == location.location_id)
+        .values(
+            name=location.name,
+            kind=location.kind,
+            lat=location.point.lat,
+            lon=location.point.lon,
+            pickup_enabled=location.pickup_enabled,
+            ship_from_enabled=location.ship_from_enabled,
+            daily_order_capacity=location.daily_order_capacity,
+            tax_region=location.tax_region,
+            pickup_window_hours=location.pickup_window_hours,
+            pick_sla_minutes=location.pick_sla_minutes,
+            timezone=location.timezone,
+            curbside_sla_minutes=location.curbside_sla_minutes,
+        )
+    )
 
 
 async def known_location_ids(session: AsyncSession, location_ids: Sequence[str]) -> set[str]:

@@ -82,6 +82,9 @@ BEHAVIOUR_BY_TOKEN = {
     "tok_decline": "decline",
     "tok_flaky": "flaky",
     "tok_slow": "slow",
+    # A card read at a till (card_present, issue 14): the same behaviours.
+    "tokp_approve": "approve",
+    "tokp_decline": "decline",
     "tok_decline_reauth": "decline_reauth",
 }
 FLAKY_FAILURES = 2
