@@ -298,8 +298,11 @@ async function refreshTasks() {
     });
     for (const key of [...state.cards.keys()]) if (!seen.has(key)) state.cards.delete(key);
     const current = [...list.children];
-    const same = current.length === nodes.length && current.every((n, i) => n === nodes[i]);
-    if (!same) list.replaceChildren(...(nodes.length ? nodes : [el("p", { class: "muted", id: "no-tasks", text: "No open work. New orders appear here by themselves." })]));
+    if (!nodes.length) {
+      if (!$("no-tasks")) list.replaceChildren(el("p", { class: "muted", id: "no-tasks", text: "No open work. New orders appear here by themselves." }));
+    } else if (current.length !== nodes.length || current.some((n, i) => n !== nodes[i])) {
+      list.replaceChildren(...nodes);
+    }
     $("tasks-updated").textContent = `${items.length} open · updated ${new Date().toLocaleTimeString()}`;
   } catch (error) {
     show("error", error.message);

@@ -1,0 +1,274 @@
+"""The store console in a real browser against the real stack (issue 14):
+an associate signs in, picks and hands over a BOPIS order, places an
+endless-aisle order and accepts an in-store return of an online order. Each
+step asserts what the page shows and then what the API reports."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from stack.harness import StackProcess
+from tests.browser.conftest import Steps
+from tests.e2e.api import Caller, money, token, unique
+from tests.e2e.test_journeys import (
+    available_at,
+    collect_bopis,
+    customer_caller,
+    make_customer,
+    make_location,
+    make_product,
+    payment_totals,
+    receive_stock,
+)
+
+LAT, LON = 40.7549, -73.9840
+
+
+@pytest.fixture(scope="module")
+def admin(stack: StackProcess) -> Caller:
+    return Caller(stack.gateway_url, token("admin"))
+
+
+@pytest.fixture(scope="module")
+def guest(stack: StackProcess) -> Caller:
+    return Caller(stack.gateway_url, token("guest", channel="web"))
+
+
+def until(condition: Callable[[], Any], what: str, seconds: float = 30.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        found = condition()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def register_associate(admin: Caller, store: str) -> str:
+    associate_id = unique("assoc")
+    made = admin.post(
+        "/v1/associates", {"associate_id": associate_id, "name": "Ada Clerk", "store_id": store}
+    )
+    assert made.status_code == 201, made.text
+    return associate_id
+
+
+def sign_in(page: Page, stack: StackProcess, store: str, associate_id: str) -> None:
+    """The development sign-in: pick the store and the associate."""
+    page.goto(stack.gateway_url + "/console")
+    form = page.locator("#dev-sign-in")
+    expect(form).to_be_visible()
+    form.get_by_label("Store").select_option(store)
+    form.get_by_label("Associate").select_option(associate_id)
+    form.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#who")).to_contain_text(f"{associate_id} · {store}")
+    expect(page.locator("#page-tasks")).to_be_visible()
+
+
+def message(page: Page) -> Any:
+    return page.locator("#message")
+
+
+def test_pick_and_partial_handover_of_a_bopis_order(
+    page: Page, steps: Steps, stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    store = make_location(admin, LAT, LON)
+    sku = make_product(admin, 1500)
+    receive_stock(admin, store, sku, 5)
+    associate_id = register_associate(admin, store)
+    customer_id = make_customer(guest)
+    customer = customer_caller(stack, customer_id)
+
+    with steps("sign-in"):
+        sign_in(page, stack, store, associate_id)
+        expect(page.locator("#no-tasks")).to_be_visible()
+
+    with steps("pick-list-updates-live"):
+        placed = customer.post(
+            "/v1/orders",
+            {
+                "customer_id": customer_id,
+                "lines": [{"sku": sku, "quantity": 2}],
+                "fulfillment": {"type": "pickup", "location_id": store},
+                "payment": {"tenders": [{"type": "card", "token": "tok_approve"}]},
+            },
+        )
+        assert placed.status_code == 201, placed.text
+        order_id = placed.json()["order_id"]
+        [fulfillment] = customer.get(f"/v1/orders/{order_id}").json()["fulfillments"]
+        fid = fulfillment["fulfillment_id"]
+        # No reload: the list polls the store's tasks.
+        card = page.locator(f'article[data-type="pick"][data-task="{fid}"]')
+        expect(card).to_be_visible()
+        expect(card.locator("h3")).to_contain_text(f"Pick {fid}")
+        expect(card).to_contain_text(f"order {order_id}")
+
+    with steps("pick"):
+        card.get_by_role("button", name="Picked").click()
+        expect(message(page)).to_contain_text(f"Picked {fid}")
+        ready = until(
+            lambda: customer.get(f"/v1/orders/{order_id}").json()["status"] == "ready_for_pickup",
+            "ready for pickup",
+        )
+        assert ready
+        code = customer.get(f"/v1/orders/{order_id}").json()["fulfillments"][0]["pickup_code"]
+        assert code
+
+    pickup = page.locator(f'article[data-type="pickup"][data-task="{fid}"]')
+    with steps("wrong-code-refused"):
+        expect(pickup).to_be_visible()
+        wrong = "000000" if code != "000000" else "111111"
+        pickup.get_by_label("Pickup code").fill(wrong)
+        pickup.get_by_role("button", name="Hand over").click()
+        error = message(page).locator(".error")
+        expect(error).to_contain_text("Unprocessable Content:")
+        expect(error).to_contain_text(re.compile("code", re.I))
+        order = customer.get(f"/v1/orders/{order_id}").json()
+        assert order["fulfillments"][0]["status"] == "ready_for_pickup"
+        assert payment_totals(order)[1] == 0
+
+    with steps("partial-handover"):
+        # The customer takes one of the two: the other is released, not charged.
+        pickup.get_by_label(f"Taking {sku}").fill("1")
+        pickup.get_by_label("Pickup code").fill(code)
+        pickup.get_by_role("button", name="Hand over").click()
+        expect(message(page).locator(".ok")).to_contain_text(f"Handed over {fid} (partly")
+        expect(pickup).to_be_hidden()
+        done = until(
+            lambda: (
+                (o := customer.get(f"/v1/orders/{order_id}").json())["status"] == "completed" and o
+            ),
+            "the order completed",
+        )
+        assert done["fulfillments"][0]["status"] == "picked_up"
+        assert payment_totals(done)[1] == 1500
+        assert available_at(guest, sku, store, LAT, LON) == 4
+
+
+def test_endless_aisle_order_ships_from_elsewhere_credited_to_the_associate(
+    page: Page, steps: Steps, stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    store = make_location(admin, LAT, LON)
+    elsewhere = make_location(admin, LAT + 0.2, LON)
+    sku = make_product(admin, 4200)
+    receive_stock(admin, elsewhere, sku, 3)
+    method = unique("ground").lower()
+    shipping = admin.post(
+        "/v1/shipping-methods",
+        {"method_id": method, "name": "Ground", "price": money(500), "countries": ["US"]},
+    )
+    assert shipping.status_code == 201, shipping.text
+    associate_id = register_associate(admin, store)
+    email = f"{unique('aisle').lower()}@example.com"
+    made = guest.post("/v1/customers", {"email": email, "phone": "", "name": "Grace Aisle"})
+    assert made.status_code == 201, made.text
+    customer_id = made.json()["customer_id"]
+
+    with steps("sign-in"):
+        sign_in(page, stack, store, associate_id)
+        page.locator("#nav").get_by_role("button", name="Endless aisle").click()
+        section = page.locator("#page-aisle")
+        expect(section).to_be_visible()
+
+    with steps("find-customer"):
+        picker = section.locator(".customer-picker")
+        picker.get_by_label("Customer", exact=True).fill(email.upper())
+        picker.get_by_role("button", name="Find").click()
+        expect(picker.locator(".chosen")).to_contain_text(customer_id)
+
+    with steps("availability-elsewhere"):
+        section.get_by_label("SKU").fill(sku)
+        section.get_by_role("button", name="Find availability").click()
+        availability = section.locator("#aisle-availability")
+        expect(availability).to_contain_text(f"{sku}: 3 available to ship")
+        expect(availability).to_contain_text("Not stocked here.")
+        expect(availability.locator("tr", has_text=elsewhere)).to_contain_text("3")
+
+    with steps("place-order"):
+        form = section.locator("#aisle-order")
+        form.get_by_label("Address").fill("1 Main St")
+        form.get_by_label("City").fill("New York")
+        form.get_by_label("Region").fill("NY")
+        form.get_by_label("Postal code").fill("10001")
+        form.get_by_label("Shipping").select_option(method)
+        form.get_by_label("Card token").fill("tok_approve")
+        form.get_by_role("button", name="Price it").click()
+        expect(form.locator('[data-total="total"]')).to_have_text("$47.00")
+        form.get_by_role("button", name="Place order").click()
+        placed = section.locator("#aisle-result .placed")
+        expect(placed).to_be_visible()
+        expect(message(page)).to_contain_text(f"ships from {elsewhere}")
+        expect(message(page)).to_contain_text(f"credited to {associate_id}")
+        order_id = placed.get_attribute("data-order")
+        assert order_id
+
+        order = admin.get(f"/v1/orders/{order_id}").json()
+        assert order["customer_id"] == customer_id
+        assert order["channel"] == "pos"
+        assert order["associate_id"] == associate_id == order["credited_associate_id"]
+        assert [(f["type"], f["location_id"]) for f in order["fulfillments"]] == [
+            ("ship", elsewhere)
+        ]
+        assert order["totals"]["total"]["amount_minor"] == 4700
+        assert available_at(guest, sku, elsewhere, LAT, LON) == 2
+
+
+def test_in_store_return_of_an_online_order(
+    page: Page, steps: Steps, stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    # Bought online, collected at another store: this store cannot read the
+    # order, so the associate takes the lines from the customer's receipt.
+    bought = collect_bopis(stack, admin, guest)
+    store = make_location(admin, 47.6200, -122.3500)
+    associate_id = register_associate(admin, store)
+
+    with steps("sign-in"):
+        sign_in(page, stack, store, associate_id)
+        page.keyboard.press("Alt+4")
+        section = page.locator("#page-returns")
+        expect(section).to_be_visible()
+
+    with steps("find-order"):
+        section.get_by_label("Order id").fill(bought["order_id"])
+        section.get_by_label("Order id").press("Enter")
+        form = section.locator("#return-form")
+        expect(form).to_contain_text(f"Return from order {bought['order_id']}")
+        expect(form).to_contain_text("not handled by this store")
+
+    with steps("accept"):
+        form.get_by_label("SKU").fill(bought["sku"])
+        form.get_by_label(re.compile("^Return quantity")).fill("1")
+        form.get_by_label(re.compile("^Condition")).select_option("sellable")
+        form.get_by_role("button", name="Accept return").click()
+        expect(message(page).locator(".ok")).to_contain_text("refund $15.00")
+        result = section.locator("#return-result .accepted")
+        return_id = result.get_attribute("data-return")
+        assert return_id
+
+    with steps("refunded"):
+        expect(result.locator(".status")).to_contain_text("Status refunded")
+        expect(result.locator(".refunds")).to_contain_text("Refunded: $15.00 to card")
+        returned = admin.get(f"/v1/returns/{return_id}").json()
+        assert returned["status"] == "refunded"
+        assert returned["location_id"] == store
+        assert [r["amount"]["amount_minor"] for r in returned["refunds"]] == [1500]
+        order = customer_caller(stack, bought["customer_id"]).get(
+            f"/v1/orders/{bought['order_id']}"
+        )
+        assert payment_totals(order.json()) == (3000, 3000, 1500)
+        assert available_at(guest, bought["sku"], store, 47.62, -122.35) == 1
+
+    with steps("again-refused"):
+        # The same unit again: the page shows the gateway's refusal.
+        section.get_by_label("Order id").fill(bought["order_id"])
+        section.get_by_role("button", name="Find order").click()
+        form.get_by_label("SKU").fill(bought["sku"])
+        form.get_by_label(re.compile("^Return quantity")).fill("2")
+        form.get_by_role("button", name="Accept return").click()
+        expect(message(page).locator(".error")).to_contain_text("Unprocessable Content:")
