@@ -50,6 +50,7 @@ ACCESS = AccessTable(
         "ReserveStock": allow(*_MACHINES, services=("orders",)),
         "ReleaseReservation": allow(*_MACHINES, services=("orders",)),
         "CommitReservation": allow(*_MACHINES, services=("orders",)),
+        "ReleaseReservationLines": allow(*_MACHINES),
         "ConfirmReservation": allow(*_MACHINES, services=("orders",)),
         "FindSources": allow(*_MACHINES, services=("orders",)),
         "CheckInvariants": allow(Role.ADMIN),

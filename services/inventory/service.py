@@ -167,6 +167,23 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         )
         return pb.CommitReservationResponse(reservation=mapping.reservation_to_proto(reservation))
 
+    async def ReleaseReservationLines(
+        self, request: pb.ReleaseReservationLinesRequest, context: Context
+    ) -> pb.ReleaseReservationLinesResponse:
+        return await use_cases.release_reservation_lines(
+            self.inventory,
+            request.reservation_id,
+            request.idempotency_key,
+            mapping.lines_from_proto(request.lines),
+            use_cases.ReservationReply(
+                request,
+                pb.ReleaseReservationLinesResponse,
+                lambda reservation: pb.ReleaseReservationLinesResponse(
+                    reservation=mapping.reservation_to_proto(reservation)
+                ),
+            ),
+        )
+
     async def ConfirmReservation(
         self, request: pb.ConfirmReservationRequest, context: Context
     ) -> pb.ConfirmReservationResponse:

@@ -109,6 +109,9 @@ class Store(Protocol):
     async def load_reservation(
         self, session: AsyncSession, reservation_id: str, *, lock: bool
     ) -> HeldReservation | None: ...
+    async def release_lines(
+        self, session: AsyncSession, held: HeldReservation, releasing: dict[str, int]
+    ) -> bool: ...
     async def save_settlement(
         self, session: AsyncSession, held: HeldReservation, settlement: Settlement
     ) -> None: ...
@@ -182,6 +185,15 @@ class KeyedReply(Generic[ResponseT]):
     request: Message
     response_type: type[ResponseT]
     build: Callable[[StockLevel], ResponseT]
+
+
+@dataclass(frozen=True)
+class ReservationReply(Generic[ResponseT]):
+    """KeyedReply for a keyed change of a reservation."""
+
+    request: Message
+    response_type: type[ResponseT]
+    build: Callable[[Reservation], ResponseT]
 
 
 # --- shared steps ---------------------------------------------------------------------
@@ -524,6 +536,37 @@ async def commit_reservation(
     return await _settle(
         inventory, reservation_id, lambda held: domain.settle_commit(held, lines, sold_as)
     )
+
+
+async def release_reservation_lines(
+    inventory: Inventory,
+    reservation_id: str,
+    idempotency_key: str,
+    lines: Sequence[Line],
+    reply: ReservationReply[ResponseT],
+) -> ResponseT:
+    """Gives back part of an active reservation, all lines or none, once per
+    key (a repeat answers the first outcome); NotFound for an unknown id."""
+    domain.check_release_lines(reservation_id, idempotency_key, lines)
+    store = inventory.store
+
+    async def release(session: AsyncSession) -> ResponseT:
+        held = await store.load_reservation(session, reservation_id, lock=True)
+        if held is None:
+            raise NotFound(
+                f"unknown reservation: {reservation_id}",
+                resource_type="reservation",
+                ids=[reservation_id],
+            )
+        releasing = domain.plan_release_lines(held, lines)
+        if not await store.release_lines(session, held, releasing):
+            # The row lock makes this unreachable; refuse rather than over-release.
+            raise domain.release_exceeds_hold(held, lines[0], 0)
+        after = await store.load_reservation(session, reservation_id, lock=False)
+        assert after is not None
+        return reply.build(domain.shown(after))
+
+    return await inventory.run_once(idempotency_key, reply.request, reply.response_type, release)
 
 
 async def confirm_reservation(inventory: Inventory, reservation_id: str) -> Reservation | None:

@@ -197,6 +197,23 @@ class FakeStore:
             return None
         return self._held(reservation_id)
 
+    async def release_lines(
+        self, session: Any, held: HeldReservation, releasing: dict[str, int]
+    ) -> bool:
+        holding = {line.sku: line.quantity for line in held.lines}
+        if any(quantity > holding.get(sku, 0) for sku, quantity in releasing.items()):
+            return False
+        for sku, quantity in releasing.items():
+            self.change((held.location_id, sku), reserved=-quantity)
+        lines = tuple(
+            replace(line, quantity=line.quantity - releasing.get(line.sku, 0))
+            for line in held.lines
+            if line.quantity > releasing.get(line.sku, 0)
+        )
+        status = held.status if lines else ReservationStatus.RELEASED
+        self.state.reservations[held.reservation_id] = replace(held, lines=lines, status=status)
+        return True
+
     async def save_settlement(
         self, session: Any, held: HeldReservation, settlement: Settlement
     ) -> None:

@@ -470,6 +470,22 @@ class CommitReservationResponse(_message.Message):
     reservation: Reservation
     def __init__(self, reservation: _Optional[_Union[Reservation, _Mapping]] = ...) -> None: ...
 
+class ReleaseReservationLinesRequest(_message.Message):
+    __slots__ = ("reservation_id", "lines", "idempotency_key")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
+    idempotency_key: str
+    def __init__(self, reservation_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class ReleaseReservationLinesResponse(_message.Message):
+    __slots__ = ("reservation",)
+    RESERVATION_FIELD_NUMBER: _ClassVar[int]
+    reservation: Reservation
+    def __init__(self, reservation: _Optional[_Union[Reservation, _Mapping]] = ...) -> None: ...
+
 class ConfirmReservationRequest(_message.Message):
     __slots__ = ("reservation_id",)
     RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]

@@ -121,6 +121,11 @@ class InventoryServiceStub:
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.SerializeToString,
                 response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.FromString,
                 _registered_method=True)
+        self.ReleaseReservationLines = channel.unary_unary(
+                '/omni.inventory.v1.InventoryService/ReleaseReservationLines',
+                request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesRequest.SerializeToString,
+                response_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesResponse.FromString,
+                _registered_method=True)
         self.ConfirmReservation = channel.unary_unary(
                 '/omni.inventory.v1.InventoryService/ConfirmReservation',
                 request_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ConfirmReservationRequest.SerializeToString,
@@ -264,6 +269,18 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseReservationLines(self, request, context):
+        """Gives back part of an active reservation (cancelled lines): each line's
+        held quantity goes down by what is released, all lines or none (more than
+        is held is FAILED_PRECONDITION RELEASE_EXCEEDS_HOLD; a final reservation
+        ABORTED INVALID_STATE; unknown NOT_FOUND). Once per
+        idempotency key: a repeat answers the first outcome. A line released to
+        nothing leaves the reservation; the last one releases it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ConfirmReservation(self, request, context):
         """Makes a soft hold (ttl_seconds > 0) a reservation held until released or
         committed. Safe to repeat; a hold whose time ran out comes back expired,
@@ -387,6 +404,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.CommitReservation,
                     request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.FromString,
                     response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.SerializeToString,
+            ),
+            'ReleaseReservationLines': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseReservationLines,
+                    request_deserializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesRequest.FromString,
+                    response_serializer=omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesResponse.SerializeToString,
             ),
             'ConfirmReservation': grpc.unary_unary_rpc_method_handler(
                     servicer.ConfirmReservation,
@@ -870,6 +892,33 @@ class InventoryService:
             '/omni.inventory.v1.InventoryService/CommitReservation',
             omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationRequest.SerializeToString,
             omni_dot_inventory_dot_v1_dot_inventory__pb2.CommitReservationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseReservationLines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.inventory.v1.InventoryService/ReleaseReservationLines',
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesRequest.SerializeToString,
+            omni_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseReservationLinesResponse.FromString,
             options,
             channel_credentials,
             insecure,

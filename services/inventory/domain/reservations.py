@@ -280,6 +280,54 @@ def settled(held: HeldReservation, settlement: Settlement) -> Reservation:
     )
 
 
+# --- giving back part of a reservation ----------------------------------------------
+
+RELEASE_EXCEEDS_HOLD = "RELEASE_EXCEEDS_HOLD"
+
+
+def check_release_lines(reservation_id: str, idempotency_key: str, lines: Sequence[Line]) -> None:
+    violations = Violations()
+    violations.check_text("reservation_id", reservation_id, required=True, max_length=MAX_TEXT)
+    violations.check_text("idempotency_key", idempotency_key, required=True, max_length=MAX_TEXT)
+    if not lines:
+        violations.add("lines", "name at least one line to release")
+    else:
+        check_lines(violations, "lines", lines, allow_zero=False)
+        seen: set[str] = set()
+        for index, line in enumerate(lines):
+            if line.sku in seen:
+                violations.add(f"lines[{index}].sku", f"{line.sku} is listed twice")
+            seen.add(line.sku)
+    violations.raise_if_any()
+
+
+def plan_release_lines(held: HeldReservation, lines: Sequence[Line]) -> dict[str, int]:
+    """Per sku, in sku order: what goes back. Refuses a reservation that is no
+    longer holding (final, or a soft hold that ran out) and a line that asks
+    for more than is held (or is not held at all): all lines or none."""
+    if held.status is not ReservationStatus.ACTIVE or held.expired:
+        status = ReservationStatus.EXPIRED if held.expired else held.status
+        raise Conflict(
+            "INVALID_STATE",
+            f"reservation {held.reservation_id} is {status}: nothing is held to release",
+            {"status": str(status)},
+        )
+    holding = {line.sku: line.quantity for line in held.lines}
+    too_much = [line for line in lines if line.quantity > holding.get(line.sku, 0)]
+    if too_much:
+        raise release_exceeds_hold(held, too_much[0], holding.get(too_much[0].sku, 0))
+    return {line.sku: line.quantity for line in sorted(lines, key=lambda line: line.sku)}
+
+
+def release_exceeds_hold(held: HeldReservation, line: Line, holding: int) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        RELEASE_EXCEEDS_HOLD,
+        f"{line.sku}: cannot release {line.quantity}, reservation"
+        f" {held.reservation_id} holds {holding}",
+        {"sku": line.sku, "held": str(holding), "requested": str(line.quantity)},
+    )
+
+
 @dataclass(frozen=True)
 class CommitPlan:
     """Per sku, in sku order: how much is sold and how much of the hold goes back."""

@@ -29,6 +29,7 @@ from services.inventory.store.reservations import (
     fulfillments_assigned_today,
     has_expired_holds,
     load_reservation,
+    release_lines,
     save_settlement,
 )
 from services.inventory.store.stock import (

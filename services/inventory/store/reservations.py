@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, literal, or_, select, update
+from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,6 +83,55 @@ async def save_settlement(
         .where(reservations.c.reservation_id == held.reservation_id)
         .values(status=settlement.status, updated_at=func.now())
     )
+
+
+async def release_lines(
+    session: AsyncSession, held: HeldReservation, releasing: dict[str, int]
+) -> bool:
+    """Gives back `releasing` (sku -> quantity, sku order) of the locked
+    reservation: each line's held quantity goes down in one conditional
+    statement (a line released to nothing is deleted), then the location's
+    reserved; the last line gone releases the reservation. False when a line
+    no longer holds that much (the caller rolls the whole release back)."""
+    lines = reservation_lines.c
+    for sku, quantity in releasing.items():
+        mine = (lines.reservation_id == held.reservation_id) & (lines.sku == sku)
+        left = (
+            await session.execute(
+                update(reservation_lines)
+                .where(mine, lines.quantity > quantity, lines.committed_quantity == 0)
+                .values(quantity=lines.quantity - quantity)
+                .returning(lines.quantity)
+            )
+        ).first()
+        if left is None:
+            gone = (
+                await session.execute(
+                    delete(reservation_lines)
+                    .where(mine, lines.quantity == quantity, lines.committed_quantity == 0)
+                    .returning(lines.sku)
+                )
+            ).first()
+            if gone is None:
+                return False
+        await change_held(session, held.location_id, sku, sold=0, unheld=quantity)
+    remaining = await session.scalar(
+        select(func.count())
+        .select_from(reservation_lines)
+        .where(lines.reservation_id == held.reservation_id)
+    )
+    values: dict[str, object] = {"updated_at": func.now()}
+    if not remaining:
+        values["status"] = ReservationStatus.RELEASED
+    await session.execute(
+        update(reservations)
+        .where(
+            reservations.c.reservation_id == held.reservation_id,
+            reservations.c.status == ReservationStatus.ACTIVE,
+        )
+        .values(**values)
+    )
+    return True
 
 
 async def confirm_hold(session: AsyncSession, reservation_id: str) -> int:
