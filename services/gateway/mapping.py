@@ -292,6 +292,7 @@ def order(
         tax_rule=value.tax_rule or None,
         shipping_method=value.shipping_method or None,
         coupon_codes=list(value.coupon_codes),
+        exchange_for=value.exchange_for or None,
         fulfillments=[
             fulfillment(f, show_pickup_code=show_pickup_code) for f in value.fulfillments
         ],
@@ -356,6 +357,7 @@ def return_(value: orders_pb2.Return) -> models.ReturnOut:
         channel=word(Channel, value.channel),
         created_at=timestamp(value.created_at),
         refund_method=word(RefundMethod, value.refund_method) or RefundMethod.ORIGINAL,
+        replacement_order_id=value.replacement_order_id or None,
     )
 
 
@@ -627,7 +629,24 @@ def create_return_request(
         refund_method=body.refund_method.to_proto(),
         channel=channel.to_proto(),
         actor=actor,
+        exchange=exchange_request(body.exchange) if body.exchange is not None else None,
     )
+
+
+def exchange_request(body: models.ExchangeIn) -> orders_pb2.ExchangeRequest:
+    return orders_pb2.ExchangeRequest(
+        lines=[common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity) for line in body.lines],
+        fulfillment=_exchange_fulfillment(body.fulfillment),
+    )
+
+
+def _exchange_fulfillment(wanted: models.FulfillmentIn) -> orders_pb2.FulfillmentRequest:
+    """fulfillment_request's checks, its field names under exchange."""
+    try:
+        return fulfillment_request(wanted)
+    except Problem as problem:
+        problem.errors = [("exchange." + name, why) for name, why in problem.errors]
+        raise
 
 
 def adjust_stock_request(

@@ -47,7 +47,7 @@ from services.orders.domain.records import (
     StoreTaskRecord,
     TaxRegionRecord,
 )
-from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
+from services.orders.domain.returns import ExchangeRequest, ReturnRequest, ReturnRequestLine
 from services.orders.domain.store_work import PickedLine, TakenLine
 from services.orders.quoting import BasketRequest
 
@@ -71,14 +71,16 @@ def money(value: Money) -> common_pb2.Money:
 # ---------------------------------------------------------------- requests -> domain
 
 
+def _requested_address(fulfillment: orders_pb2.FulfillmentRequest) -> Address | None:
+    if not fulfillment.HasField("address"):
+        return None
+    a = fulfillment.address
+    return Address(a.line1, a.city, a.postal_code, a.country, a.point.lat, a.point.lon, a.region)
+
+
 def order_request(request: orders_pb2.PlaceOrderRequest) -> OrderRequest:
     fulfillment = request.fulfillment
-    address = None
-    if fulfillment.HasField("address"):
-        a = fulfillment.address
-        address = Address(
-            a.line1, a.city, a.postal_code, a.country, a.point.lat, a.point.lon, a.region
-        )
+    address = _requested_address(fulfillment)
     return OrderRequest(
         customer_id=request.customer_id,
         channel=Channel.from_proto(request.channel),
@@ -122,7 +124,26 @@ def return_request(request: orders_pb2.CreateReturnRequest) -> ReturnRequest:
         location_id=request.location_id,
         channel=optional_word(Channel, request.channel, "channel"),
         refund_method=optional_word(RefundMethod, request.refund_method, "refund_method"),
+        exchange=exchange_request(request.exchange) if request.HasField("exchange") else None,
     )
+
+
+def exchange_request(exchange: orders_pb2.ExchangeRequest) -> ExchangeRequest:
+    fulfillment = exchange.fulfillment
+    return ExchangeRequest(
+        lines=[RequestedLine(line.sku, line.quantity) for line in exchange.lines],
+        fulfillment_type=FulfillmentType.from_proto(fulfillment.type),
+        location_id=fulfillment.location_id,
+        address=_requested_address(fulfillment),
+        shipping_method=fulfillment.shipping_method,
+    )
+
+
+def credit_tenders(request: orders_pb2.PlaceExchangeRequest) -> list[RequestedTender]:
+    return [
+        RequestedTender(TenderType.GIFT_CARD, code=t.code, amount_minor=t.amount_minor)
+        for t in request.credits
+    ]
 
 
 def task_type(request: orders_pb2.ListStoreTasksRequest) -> TaskType | None:
@@ -310,6 +331,7 @@ def order_proto(order: OrderRecord) -> orders_pb2.Order:
         referral_associate_id=order.referral_associate_id,
         credited_associate_id=credited_associate(order.associate_id, order.referral_associate_id),
         created_at=to_timestamp(order.created_at),
+        exchange_for=order.exchange_for,
     )
 
 
@@ -342,6 +364,7 @@ def return_proto(record: ReturnRecord) -> orders_pb2.Return:
         channel=record.channel.to_proto(),
         created_at=to_timestamp(record.created_at),
         refund_method=record.refund_method.to_proto(),
+        replacement_order_id=record.replacement_order_id,
     )
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -174,6 +174,9 @@ class _Attempt:
     # (`hold` is the first), each with its lines.
     split: list[tuple[Hold, list[tuple[str, int]]]] = field(default_factory=list)
     authorized: list[AuthorizedTender] = field(default_factory=list)
+    # An exchange's replacement (issue 11): where its hold was taken when its
+    # return was made (sourcing cannot see stock the order itself holds).
+    held_at: str = ""
 
     @property
     def order_id(self) -> str:
@@ -195,7 +198,9 @@ class _Attempt:
         """At the pickup store, or at the best location that can ship it all."""
         stock = self.placing.stock
         hold_id = placement_hold_id(self.order_id)
-        if self.order.fulfillment_type == FulfillmentType.PICKUP:
+        if self.held_at:
+            candidates = [self.held_at]
+        elif self.order.fulfillment_type == FulfillmentType.PICKUP:
             candidates = [self.order.location_id]
         else:
             address = self.order.address
@@ -348,13 +353,29 @@ async def place_now(
     store_id: str,
     *,
     fresh: bool,
+    held_at: str = "",
 ) -> None:
     """Places a pending order (see the module); returns once it is `placed`,
-    raises its refusal (kept on the row) or Unavailable (row left pending)."""
+    raises its refusal (kept on the row) or Unavailable (row left pending).
+    `held_at`: an exchange's replacement, held there already."""
     # Inventory's and payments' spans of this placement carry its order id,
     # as they do when the journey's activities call them.
     with carrying_order_id(order.order_id):
-        await _place(deps, placing_, order, tenders, store_id, fresh=fresh)
+        await _place(deps, placing_, order, tenders, store_id, fresh=fresh, held_at=held_at)
+
+async def hold_replacement(deps: Dependencies, placing_: Placing, order: OrderRecord) -> Hold:
+    """An exchange's replacement (issue 11) held when its return is made: the
+    same soft hold as a placement (placement_hold_id, hold_ttl_seconds), at
+    one location (the pickup store, or the best that ships it all), so a
+    crash before the return exists gives it back by itself. The return's
+    journey confirms it; `place_now(held_at=...)` later adopts it."""
+    with carrying_order_id(order.order_id):
+        attempt = _Attempt(
+            deps, replace(placing_, max_splits=1), order, [], give_up_at=float("inf")
+        )
+        return await attempt.take_hold()
+
+
 
 
 async def _place(
@@ -365,6 +386,7 @@ async def _place(
     store_id: str,
     *,
     fresh: bool,
+    held_at: str = "",
 ) -> None:
     attempt = _Attempt(
         deps,
@@ -372,6 +394,7 @@ async def _place(
         order,
         tenders,
         give_up_at=time.monotonic() + placing_.recover_after.total_seconds() / 2,
+        held_at=held_at,
     )
     if not fresh:
         # A retry of the key: take the lease again, unless recovery has it.

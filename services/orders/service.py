@@ -223,6 +223,14 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         )
         return orders_pb2.RecordOrderProgressResponse(order=mapping.order_proto(order))
 
+    async def PlaceExchange(
+        self, request: orders_pb2.PlaceExchangeRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.PlaceExchangeResponse:
+        order = await use_cases.place_exchange(
+            self._deps, request.return_id, request.order_id, mapping.credit_tenders(request)
+        )
+        return orders_pb2.PlaceExchangeResponse(order=mapping.order_proto(order))
+
     async def RecordReturnProgress(
         self, request: orders_pb2.RecordReturnProgressRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.RecordReturnProgressResponse:

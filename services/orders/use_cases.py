@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from google.protobuf.message import Message
 
-from omni.words import FulfillmentType, OrderStatus, ReturnStatus, TaskType
+from omni.words import FulfillmentType, OrderStatus, ReturnStatus, TaskType, TenderType
 from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgument, NotFound
 from services.common.idempotency import validate_key
 from services.common.paging import Page, cut_page, decode_cursor, page_size
@@ -41,10 +41,16 @@ from services.orders.domain.records import (
 )
 from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
 from services.orders.domain.store_work import PickedLine
-from services.orders.placement import Placing, place_now, refused
+from services.orders.placement import Placing, hold_replacement, place_now, refused
 from services.orders.quoting import Pricing
 from services.orders.staff import Staff, check_active
-from workflows.contracts.journeys import PlacementResult, order_workflow_id, return_workflow_id
+from workflows.contracts.journeys import (
+    ExchangeInput,
+    PlacementResult,
+    order_workflow_id,
+    placement_hold_id,
+    return_workflow_id,
+)
 from workflows.order.rules import StoreAction
 
 # Progress event ids share the key table with request keys, apart.
@@ -157,7 +163,10 @@ class Journeys(Protocol):
     async def change_shipping_address(
         self, order_id: str, address: Address, actor: str, *, key: str = ""
     ) -> None: ...
-    async def start_return(self, record: ReturnRecord) -> None: ...
+    # `exchange`: the replacement of an exchange (issue 11), its hold taken.
+    async def start_return(
+        self, record: ReturnRecord, exchange: ExchangeInput | None = None
+    ) -> None: ...
     async def receive_return(
         self,
         record: ReturnRecord,
@@ -506,14 +515,35 @@ async def mark_customer_arrived(
 
 
 async def create_return(deps: Dependencies, wanted: ReturnRequest, keyed: Keyed) -> ReturnRecord:
-    """Holds the returned quantities on the order and starts the return's journey."""
+    """Holds the returned quantities on the order and starts the return's journey.
+    An exchange (issue 11) first holds its replacement, its own pending order
+    priced in the original order's channel: in the same unit of work, so a
+    replacement that cannot be held (422) leaves nothing behind, and a crash
+    before the commit leaves only a soft hold that lapses by itself."""
     validate_key(keyed.key)
     returns.validate_return_request(wanted)
+    replacement: OrderRequest | None = None
+    priced: PricedOrder | None = None
+    if wanted.exchange is not None:
+        original = await _read_order(deps, wanted.order_id)
+        replacement = returns.replacement_request(
+            wanted.exchange, customer_id=original.customer_id, channel=original.channel
+        )
+        priced = await _price(deps, replacement)
 
     async def create(records: Records) -> str:
         order = await _order(records, wanted.order_id)
         plan = returns.plan_return_of(order, wanted.lines, deps.now())
         return_id = returns.new_return_id()
+        # Conditional updates: two concurrent returns cannot over-return.
+        for line in plan.lines:
+            if not await records.reserve_returned_quantity(order.order_id, line.sku, line.quantity):
+                raise returns.return_quantity_exceeded(line.sku, line.quantity, None)
+        replacement_id = held_at = ""
+        if replacement is not None and priced is not None:
+            replacement_id, held_at = await _hold_replacement(
+                deps, records, order, replace(replacement, exchange_for=return_id), priced, plan
+            )
         record = returns.new_return(
             wanted,
             order,
@@ -522,17 +552,122 @@ async def create_return(deps: Dependencies, wanted: ReturnRequest, keyed: Keyed)
             workflow_id=return_workflow_id(return_id),
             now=deps.now(),
         )
+        record.replacement_order_id = replacement_id
+        record.replacement_location_id = held_at
         await records.insert_return(record)
-        # Conditional updates: two concurrent returns cannot over-return.
-        for line in plan.lines:
-            if not await records.reserve_returned_quantity(order.order_id, line.sku, line.quantity):
-                raise returns.return_quantity_exceeded(line.sku, line.quantity, None)
         return return_id
 
     record = await _read_return(deps, await deps.storage.run_once(keyed, create))
-    if record.status == ReturnStatus.REQUESTED:
+    if record.status == ReturnStatus.REQUESTED and record.replacement_order_id:
+        exchanged = await _read_order(deps, record.replacement_order_id, visible_only=False)
+        await deps.journeys.start_return(
+            record,
+            ExchangeInput(
+                exchanged.order_id,
+                exchanged.total.amount_minor,
+                [placement_hold_id(exchanged.order_id)],
+            ),
+        )
+    elif record.status == ReturnStatus.REQUESTED:
         await deps.journeys.start_return(record)
     return record
+
+
+async def _price(deps: Dependencies, wanted: OrderRequest) -> PricedOrder:
+    """The one pricing function (the catalog alone without its inputs)."""
+    if deps.pricing is not None:
+        return await quoting.price_placement(deps.pricing, wanted)
+    catalog = await deps.products.prices([line.sku for line in wanted.lines])
+    return placing.price_order(wanted.lines, catalog)
+
+
+async def _hold_replacement(
+    deps: Dependencies,
+    records: Records,
+    original: OrderRecord,
+    replacement: OrderRequest,
+    priced: PricedOrder,
+    plan: returns.ReturnPlan,
+) -> tuple[str, str]:
+    """The replacement's pending order and its soft hold; (order id, where held).
+    A dearer replacement's difference is charged to the original card, so an
+    order paid without one can only exchange for as much as it refunds."""
+    if deps.placing is None:
+        raise BusinessRuleViolation("EXCHANGE_UNAVAILABLE", "exchanges need placement by orders")
+    if priced.total.amount_minor > plan.refund_minor:
+        if await _original_card(deps.placing, original.order_id) is None:
+            raise BusinessRuleViolation(
+                "EXCHANGE_DIFFERENCE_UNPAID",
+                "the replacement costs more than the refund and the order was paid without a card",
+                {
+                    "refund_minor": str(plan.refund_minor),
+                    "total_minor": str(priced.total.amount_minor),
+                },
+            )
+    order_id = placing.new_order_id()
+    await records.insert_pending_order(order_id, order_workflow_id(order_id), replacement, priced)
+    pending = await records.load_order(order_id)
+    assert pending is not None  # inserted just now, in this transaction
+    held = await hold_replacement(deps, deps.placing, pending)
+    return order_id, held.location_id
+
+
+async def _original_card(placing_: Placing, order_id: str) -> RequestedTender | None:
+    """The card the original order was paid with (its journey's start input)."""
+    started = await placing_.placements.started_with(order_id)
+    for tender in started.tenders if started is not None else []:
+        if tender.type == TenderType.CARD and tender.token:
+            return RequestedTender(TenderType.CARD, token=tender.token)
+    return None
+
+
+async def place_exchange(
+    deps: Dependencies, return_id: str, order_id: str, credits: list[RequestedTender]
+) -> OrderRecord:
+    """The return journey, once the goods are back: the replacement is placed
+    as any order is (placement.py: the hold adopted where it was taken,
+    authorizations keyed by its order id, its journey started), paid by the
+    store credit the refund went to and, for the rest, the original card. A
+    repeat finds it placed (or refused again)."""
+    _required(return_id=return_id, order_id=order_id)
+    record = await _read_return(deps, return_id)
+    if not record.replacement_order_id or record.replacement_order_id != order_id:
+        raise NotFound(f"order {order_id} not found", resource_type="order", ids=[order_id])
+    order = await _read_order(deps, order_id, visible_only=False)
+    if order.status == OrderStatus.REJECTED:
+        raise refused(order)
+    if order.status != OrderStatus.PENDING:
+        return order
+    if deps.placing is None:
+        raise BusinessRuleViolation("EXCHANGE_UNAVAILABLE", "exchanges need placement by orders")
+    by_code: dict[str, int] = {}
+    for credit in credits:
+        by_code[credit.code] = by_code.get(credit.code, 0) + credit.amount_minor
+    tenders = [
+        RequestedTender(TenderType.GIFT_CARD, code=code, amount_minor=amount)
+        for code, amount in by_code.items()
+        if code and amount > 0
+    ]
+    if order.total.amount_minor > sum(by_code.values()):
+        card = await _original_card(deps.placing, record.order_id)
+        if card is None:
+            raise BusinessRuleViolation(
+                "EXCHANGE_DIFFERENCE_UNPAID", "nothing can pay the replacement's difference"
+            )
+        tenders.append(card)
+    await place_now(
+        deps,
+        deps.placing,
+        order,
+        tenders,
+        order.store_id,
+        fresh=False,
+        held_at=record.replacement_location_id,
+    )
+    order = await _read_order(deps, order_id, visible_only=False)
+    if order.status == OrderStatus.REJECTED:
+        raise refused(order)
+    return order
 
 
 async def receive_return(

@@ -88,6 +88,8 @@ BODIES: dict[tuple[str, str], Any] = {
         "lines": [RETURN_LINE],
         "method": "in_store",
         "location_id": "S1",
+        # An exchange (issue 11): its replacement's lines and fulfillment.
+        "exchange": {"lines": [LINE], "fulfillment": {"type": "pickup", "location_id": "S1"}},
     },
     ("POST", "/v1/returns/{return_id}/receive"): {"location_id": "S1", "lines": [RETURN_LINE]},
     ("POST", "/v1/shipping-methods"): {

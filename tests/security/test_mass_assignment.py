@@ -110,3 +110,28 @@ def test_fields_the_caller_may_not_set_change_nothing(method: str, path: str) ->
 def test_the_suite_covers_every_body_route() -> None:
     bodies = {op for op in ROUTES if op[0] in ("POST", "PUT", "PATCH")}
     assert bodies - set(CASES) == set()
+
+
+def test_an_exchange_takes_only_its_lines_and_fulfillment() -> None:
+    """Issue 11: the replacement's price, payment, customer, channel and ids
+    come from the original order and the pricing function, never the body."""
+    path = "/v1/returns"
+    row = EXPECTED[("POST", path)]
+    assert isinstance(row, dict)
+    caller = _caller(row)
+    body = dict(BODIES[("POST", path)])
+    exchange = dict(body["exchange"])
+    planted = {
+        **exchange,
+        **{k: v for k, v in PLANTED.items() if k not in exchange},
+        "payment": {"tenders": [{"type": "card", "token": "tok_approve"}]},
+        "order_id": "O-B",
+        "replacement_order_id": "O-B",
+        "exchange_for": "ret-B",
+        "difference": MONEY,
+    }
+    plain_status, plain = _sent(body, "POST", path, caller)
+    status, sent = _sent({**body, "exchange": planted}, "POST", path, caller)
+    assert plain_status == row[caller]
+    assert status == plain_status
+    assert sent == plain, "a planted exchange field reached a service"

@@ -73,6 +73,7 @@ from services.gateway.models.payments import (
     ProviderOperationOut,
 )
 from services.gateway.models.returns import (
+    ExchangeIn,
     ReceiveIn,
     RefundOut,
     ReturnIn,
@@ -110,6 +111,7 @@ __all__ = [
     "CustomerOut",
     "CustomerRecordOut",
     "EventOut",
+    "ExchangeIn",
     "ExportOut",
     "FulfillmentIn",
     "FulfillmentLineOut",

@@ -155,6 +155,8 @@ class OrderOut(BaseModel):
     tax_rule: str | None = None
     shipping_method: str | None = None
     coupon_codes: list[str] | None = None
+    # An exchange's replacement order: the return it replaces goods of.
+    exchange_for: str | None = None
 
 
 class CancelIn(Body):

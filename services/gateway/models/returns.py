@@ -6,13 +6,22 @@ from pydantic import BaseModel, Field, StrictInt
 
 from omni.words import ItemCondition, RefundMethod, ReturnMethod
 from services.gateway.models.common import Body, Money
-from services.gateway.models.orders import EventOut
+from services.gateway.models.orders import EventOut, FulfillmentIn, OrderLineIn
 
 
 class ReturnLineIn(Body):
     sku: str = Field(min_length=1)
     quantity: StrictInt = Field(gt=0)
     condition: ItemCondition
+
+
+class ExchangeIn(Body):
+    """The replacement an exchange gets (issue 11): its own order, for the
+    original order's customer and in its channel; paid by the refund, the
+    difference charged or refunded to the original tenders."""
+
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
+    fulfillment: FulfillmentIn
 
 
 class ReturnIn(Body):
@@ -23,6 +32,7 @@ class ReturnIn(Body):
     # "original": to the order's tenders; "store_credit": all of it as store
     # credit to the order's customer.
     refund_method: RefundMethod = RefundMethod.ORIGINAL
+    exchange: ExchangeIn | None = None
 
 
 class ReceiveIn(Body):
@@ -58,3 +68,5 @@ class ReturnOut(BaseModel):
     channel: str
     created_at: str | None = None
     refund_method: str = "original"
+    # An exchange: the replacement order (its exchange_for names this return).
+    replacement_order_id: str | None = None

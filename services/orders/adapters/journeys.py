@@ -74,6 +74,7 @@ from workflows.contracts.journeys import (
     AddressInput,
     ArrivedInput,
     CancelInput,
+    ExchangeInput,
     HandoverInput,
     LineInput,
     OrderInput,
@@ -143,7 +144,7 @@ def order_input(order: OrderRecord, tenders: list[RequestedTender]) -> OrderInpu
     )
 
 
-def return_input(record: ReturnRecord) -> ReturnInput:
+def return_input(record: ReturnRecord, exchange: ExchangeInput | None = None) -> ReturnInput:
     return ReturnInput(
         return_id=record.return_id,
         order_id=record.order_id,
@@ -158,6 +159,7 @@ def return_input(record: ReturnRecord) -> ReturnInput:
         ],
         refund_method=record.refund_method,
         refund_minor=record.refund.amount_minor,
+        exchange=exchange,
     )
 
 
@@ -438,14 +440,16 @@ class TemporalJourneys:
 
         return await self._call(call)
 
-    async def start_return(self, record: ReturnRecord) -> None:
+    async def start_return(
+        self, record: ReturnRecord, exchange: ExchangeInput | None = None
+    ) -> None:
         """Starts `return-<id>`; a retry finds the same run and changes nothing."""
 
         async def call(client: Client) -> None:
             try:
                 await client.start_workflow(
                     RETURN_WORKFLOW,
-                    return_input(record),
+                    return_input(record, exchange),
                     id=return_workflow_id(record.return_id),
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

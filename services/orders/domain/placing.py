@@ -57,6 +57,8 @@ class OrderRequest:
     coupon_codes: list[str] = field(default_factory=list)
     # For ship: the shipping method's id ("" when exactly one fits).
     shipping_method: str = ""
+    # An exchange's replacement (issue 11): the return it replaces goods of.
+    exchange_for: str = ""
 
 
 @dataclass(frozen=True)

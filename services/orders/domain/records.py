@@ -137,6 +137,8 @@ class OrderRecord:
     shipping_method: str = ""
     coupon_codes: list[str] = field(default_factory=list)
     promotions_applied: list[AppliedPromotionRecord] = field(default_factory=list)
+    # An exchange's replacement order (issue 11): the return it replaces goods of.
+    exchange_for: str = ""
 
     @property
     def visible(self) -> bool:
@@ -175,6 +177,9 @@ class ReturnRecord:
     created_at: datetime
     events: list[Event] = field(default_factory=list)
     refund_method: RefundMethod = RefundMethod.ORIGINAL
+    # An exchange (issue 11): its replacement order and where it is held.
+    replacement_order_id: str = ""
+    replacement_location_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,23 +6,31 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from omni.words import (
     Channel,
     FulfillmentStatus,
+    FulfillmentType,
     ItemCondition,
     OrderStatus,
     RefundMethod,
     ReturnMethod,
     ReturnStatus,
+    TenderType,
 )
-from services.common.errors import BusinessRuleViolation, Conflict
+from services.common.errors import BusinessRuleViolation, Conflict, FieldViolation, InvalidArgument
 from services.common.money import Money
 from services.common.validation import Violations
-from services.orders.domain import pricing
-from services.orders.domain.records import OrderRecord, ReturnLineRecord, ReturnRecord
+from services.orders.domain import placing, pricing
+from services.orders.domain.placing import OrderRequest, RequestedLine, RequestedTender
+from services.orders.domain.records import (
+    Address,
+    OrderRecord,
+    ReturnLineRecord,
+    ReturnRecord,
+)
 from workflows.order import rules
 
 # A mail return's journey takes its parcel from the moment it starts.
@@ -42,6 +50,18 @@ class ReturnRequestLine:
 
 
 @dataclass(frozen=True)
+class ExchangeRequest:
+    """What an exchange gets instead of (part of) the refund (issue 11): its
+    own order, for the original order's customer, in its channel."""
+
+    lines: list[RequestedLine]
+    fulfillment_type: FulfillmentType | None
+    location_id: str
+    address: Address | None
+    shipping_method: str = ""
+
+
+@dataclass(frozen=True)
 class ReturnRequest:
     order_id: str
     lines: list[ReturnRequestLine]
@@ -51,6 +71,8 @@ class ReturnRequest:
     channel: Channel | None = None
     # None: the original tenders.
     refund_method: RefundMethod | None = None
+    # An exchange: the replacement, reserved before the return is made.
+    exchange: ExchangeRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +133,43 @@ def validate_return_shape(
 def validate_return_request(request: ReturnRequest) -> None:
     bad = Violations()
     bad.require("order_id", request.order_id)
+    if request.exchange is not None and request.refund_method == RefundMethod.STORE_CREDIT:
+        bad.add("refund_method", "an exchange pays with the refund; leave it out")
     bad.raise_if_any()
     validate_return_shape(request.method, request.location_id, request.lines)
+    if request.exchange is not None:
+        replacement_request(request.exchange, customer_id="-", channel=Channel.WEB)
+
+
+# A tender only to check the replacement's shape: placing it names its own.
+_SHAPE_ONLY = RequestedTender(TenderType.CARD, token="exchange")
+
+
+def replacement_request(
+    exchange: ExchangeRequest, *, customer_id: str, channel: Channel, exchange_for: str = ""
+) -> OrderRequest:
+    """The replacement as an order of the original's customer and channel
+    (priced by the one pricing function), checked like any order; its field
+    errors name `exchange.<field>`. Its tenders are the return's refund and
+    the original card, named when it is placed (use_cases.place_exchange)."""
+    wanted = OrderRequest(
+        customer_id=customer_id,
+        channel=channel,
+        lines=exchange.lines,
+        fulfillment_type=exchange.fulfillment_type,
+        location_id=exchange.location_id,
+        address=exchange.address,
+        tenders=[_SHAPE_ONLY],
+        shipping_method=exchange.shipping_method,
+        exchange_for=exchange_for,
+    )
+    try:
+        checked = placing.validate_order_request(wanted)
+    except InvalidArgument as bad:
+        named = [FieldViolation(f"exchange.{v.field}", v.message) for v in bad.violations]
+        message = "; ".join(f"{v.field}: {v.message}" for v in named)
+        raise InvalidArgument(message, named) from None
+    return replace(checked, tenders=[])
 
 
 def bought_lines(order: OrderRecord) -> dict[str, BoughtLine]:

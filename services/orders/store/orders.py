@@ -84,6 +84,7 @@ async def insert_pending_order(
             store_id=request.store_id,
             referral_associate_id=request.referral_associate_id,
             workflow_id=workflow_id,
+            exchange_for=request.exchange_for,
             **totals,
         )
         .on_conflict_do_nothing(index_elements=["order_id"])
@@ -210,6 +211,7 @@ async def load_order(
         shipping_method=row.shipping_method,
         coupon_codes=list(row.coupon_codes or []),
         promotions_applied=[AppliedPromotionRecord(**p) for p in row.promotions_applied or []],
+        exchange_for=row.exchange_for,
     )
     line_rows = await session.execute(
         select(order_lines)

@@ -45,6 +45,9 @@ async def claim_stale(session: AsyncSession, older_than: timedelta, limit: int) 
         .where(
             orders.c.status == OrderStatus.PENDING,
             orders.c.updated_at < func.now() - older_than,
+            # An exchange's replacement waits for its return's goods: the
+            # return journey places it or gives it back (issue 11).
+            orders.c.exchange_for == "",
         )
         .order_by(orders.c.updated_at)
         .limit(limit)

@@ -63,6 +63,8 @@ async def insert_return(session: AsyncSession, record: ReturnRecord) -> None:
             refunds=[],
             workflow_id=record.workflow_id,
             refund_method=record.refund_method,
+            replacement_order_id=record.replacement_order_id,
+            replacement_location_id=record.replacement_location_id,
         )
     )
 
@@ -104,6 +106,8 @@ async def load_return(session: AsyncSession, return_id: str) -> ReturnRecord | N
         created_at=row.created_at,
         events=await events.return_history(session, return_id),
         refund_method=RefundMethod(row.refund_method),
+        replacement_order_id=row.replacement_order_id,
+        replacement_location_id=row.replacement_location_id,
     )
 
 

@@ -73,6 +73,9 @@ orders = Table(
     # Set when recovery took over a pending placement that stopped moving
     # (store/placements.py); the journey it starts gives everything back.
     Column("abandoned_at", DateTime(timezone=True), nullable=True),
+    # An exchange's replacement (issue 11): the return it replaces goods of.
+    # Pending until the goods come back; recovery leaves it to its return.
+    Column("exchange_for", String(64), nullable=False, server_default=""),
     *_timestamps(),
     Index("ix_orders_customer_id", "customer_id"),
     Index("ix_orders_store_id", "store_id"),
@@ -160,6 +163,9 @@ returns = Table(
     Column("quantities_released", Boolean, nullable=False, server_default="false"),
     # "original" tenders or "store_credit".
     Column("refund_method", String(16), nullable=False, server_default="original"),
+    # An exchange (issue 11): its replacement order and where its stock is held.
+    Column("replacement_order_id", String(64), nullable=False, server_default=""),
+    Column("replacement_location_id", String(128), nullable=False, server_default=""),
     *_timestamps(),
     Index("ix_returns_order_id", "order_id"),
     Index("ix_returns_location_status", "location_id", "status"),
