@@ -336,7 +336,7 @@ def run(_home: object) -> bool:
         "omni": paths[PATHS[0]],
         "omni_path": PATHS[0],
         # How the worker ran workflow code (workflows/worker.py workflow_runner).
-        "worker_sandbox": os.environ.get("WORKFLOW_SANDBOX", "sandboxed"),
+        "worker_sandbox": os.environ.get("WORKFLOW_SANDBOX", "unsandboxed"),
         **{f"omni_{path}_path": figures for path, figures in paths.items()},
         **floors,
         "goals": "p50 <= 60 ms idle, p99 < 150 ms at 4 in flight, >= 15/s at 8 in flight",

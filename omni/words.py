@@ -123,13 +123,14 @@ class TimelineEventKind(Word):
     RETURN_RECEIVED = "return_received"
     REFUND_ISSUED = "refund_issued"
     RETURN_EXPIRED = "return_expired"
+    ORDER_DELIVERED = "order_delivered"
 
     def to_proto(self) -> _omni_customers_v1.TimelineEventKind:
         number = _NUMBERS[TimelineEventKind][self.value]
         return cast("_omni_customers_v1.TimelineEventKind", number)
 
 
-_NUMBERS[TimelineEventKind] = {"order_placed": 1, "ready_for_pickup": 2, "order_completed": 3, "order_shipped": 4, "order_cancelled": 5, "pickup_rerouted": 6, "return_requested": 7, "return_received": 8, "refund_issued": 9, "return_expired": 10}
+_NUMBERS[TimelineEventKind] = {"order_placed": 1, "ready_for_pickup": 2, "order_completed": 3, "order_shipped": 4, "order_cancelled": 5, "pickup_rerouted": 6, "return_requested": 7, "return_received": 8, "refund_issued": 9, "return_expired": 10, "order_delivered": 11}
 
 
 class NotificationKind(Word):
@@ -143,13 +144,25 @@ class NotificationKind(Word):
     CURBSIDE_COMING = "curbside_coming"
     PAYMENT_NEEDED = "payment_needed"
     ORDER_CONFIRMED = "order_confirmed"
+    ORDER_DELIVERED = "order_delivered"
 
     def to_proto(self) -> _omni_customers_v1.NotificationKind:
         number = _NUMBERS[NotificationKind][self.value]
         return cast("_omni_customers_v1.NotificationKind", number)
 
 
-_NUMBERS[NotificationKind] = {"pickup_ready": 1, "pickup_reminder": 2, "order_cancelled": 3, "pickup_rerouted": 4, "order_shipped": 5, "refund_issued": 6, "cart_reminder": 7, "curbside_coming": 8, "payment_needed": 9, "order_confirmed": 10}
+_NUMBERS[NotificationKind] = {"pickup_ready": 1, "pickup_reminder": 2, "order_cancelled": 3, "pickup_rerouted": 4, "order_shipped": 5, "refund_issued": 6, "cart_reminder": 7, "curbside_coming": 8, "payment_needed": 9, "order_confirmed": 10, "order_delivered": 11}
+
+
+class StoreNotificationKind(Word):
+    PICK_OVERDUE = "pick_overdue"
+
+    def to_proto(self) -> _omni_customers_v1.StoreNotificationKind:
+        number = _NUMBERS[StoreNotificationKind][self.value]
+        return cast("_omni_customers_v1.StoreNotificationKind", number)
+
+
+_NUMBERS[StoreNotificationKind] = {"pick_overdue": 1}
 
 
 class NotificationStatus(Word):

@@ -47,6 +47,10 @@ ACCESS = AccessTable(
         "CheckoutCart": _WORKFLOW,
         "SendNotification": _WORKFLOW,
         "ListNotifications": _OWN,
+        # The store outbox (issue 11): the journeys write; a store's associates
+        # (and admins) read their own store's.
+        "SendStoreNotification": _WORKFLOW,
+        "ListStoreNotifications": allow(Role.ASSOCIATE, Role.ADMIN, own_store="store_id"),
         "UpdatePreferences": _OWN,
         "ListLoyaltyHistory": _OWN,
         "ExportCustomer": _OWN,

@@ -43,6 +43,7 @@ class TimelineEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TIMELINE_EVENT_KIND_RETURN_RECEIVED: _ClassVar[TimelineEventKind]
     TIMELINE_EVENT_KIND_REFUND_ISSUED: _ClassVar[TimelineEventKind]
     TIMELINE_EVENT_KIND_RETURN_EXPIRED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_ORDER_DELIVERED: _ClassVar[TimelineEventKind]
 
 class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -57,6 +58,12 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_CURBSIDE_COMING: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_PAYMENT_NEEDED: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_ORDER_CONFIRMED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_ORDER_DELIVERED: _ClassVar[NotificationKind]
+
+class StoreNotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STORE_NOTIFICATION_KIND_UNSPECIFIED: _ClassVar[StoreNotificationKind]
+    STORE_NOTIFICATION_KIND_PICK_OVERDUE: _ClassVar[StoreNotificationKind]
 
 class NotificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -93,6 +100,7 @@ TIMELINE_EVENT_KIND_RETURN_REQUESTED: TimelineEventKind
 TIMELINE_EVENT_KIND_RETURN_RECEIVED: TimelineEventKind
 TIMELINE_EVENT_KIND_REFUND_ISSUED: TimelineEventKind
 TIMELINE_EVENT_KIND_RETURN_EXPIRED: TimelineEventKind
+TIMELINE_EVENT_KIND_ORDER_DELIVERED: TimelineEventKind
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_PICKUP_READY: NotificationKind
 NOTIFICATION_KIND_PICKUP_REMINDER: NotificationKind
@@ -104,6 +112,9 @@ NOTIFICATION_KIND_CART_REMINDER: NotificationKind
 NOTIFICATION_KIND_CURBSIDE_COMING: NotificationKind
 NOTIFICATION_KIND_PAYMENT_NEEDED: NotificationKind
 NOTIFICATION_KIND_ORDER_CONFIRMED: NotificationKind
+NOTIFICATION_KIND_ORDER_DELIVERED: NotificationKind
+STORE_NOTIFICATION_KIND_UNSPECIFIED: StoreNotificationKind
+STORE_NOTIFICATION_KIND_PICK_OVERDUE: StoreNotificationKind
 NOTIFICATION_STATUS_UNSPECIFIED: NotificationStatus
 NOTIFICATION_STATUS_QUEUED: NotificationStatus
 NOTIFICATION_STATUS_SENT: NotificationStatus
@@ -495,6 +506,69 @@ class ListNotificationsResponse(_message.Message):
     notifications: _containers.RepeatedCompositeFieldContainer[Notification]
     next_page_token: str
     def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class StoreNotification(_message.Message):
+    __slots__ = ("notification_id", "store_id", "kind", "subject", "body", "reference_id", "created_at")
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    store_id: str
+    kind: StoreNotificationKind
+    subject: str
+    body: str
+    reference_id: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, notification_id: _Optional[str] = ..., store_id: _Optional[str] = ..., kind: _Optional[_Union[StoreNotificationKind, str]] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ..., reference_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SendStoreNotificationRequest(_message.Message):
+    __slots__ = ("notification_id", "store_id", "kind", "reference_id", "details")
+    class DetailsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    store_id: str
+    kind: StoreNotificationKind
+    reference_id: str
+    details: _containers.ScalarMap[str, str]
+    def __init__(self, notification_id: _Optional[str] = ..., store_id: _Optional[str] = ..., kind: _Optional[_Union[StoreNotificationKind, str]] = ..., reference_id: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class SendStoreNotificationResponse(_message.Message):
+    __slots__ = ("notification",)
+    NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    notification: StoreNotification
+    def __init__(self, notification: _Optional[_Union[StoreNotification, _Mapping]] = ...) -> None: ...
+
+class ListStoreNotificationsRequest(_message.Message):
+    __slots__ = ("store_id", "limit", "page_token")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    limit: int
+    page_token: str
+    def __init__(self, store_id: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListStoreNotificationsResponse(_message.Message):
+    __slots__ = ("notifications", "next_page_token")
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    notifications: _containers.RepeatedCompositeFieldContainer[StoreNotification]
+    next_page_token: str
+    def __init__(self, notifications: _Optional[_Iterable[_Union[StoreNotification, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdatePreferencesRequest(_message.Message):
     __slots__ = ("customer_id", "preferences")

@@ -105,6 +105,16 @@ class CustomersServiceStub:
                 request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsRequest.SerializeToString,
                 response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsResponse.FromString,
                 _registered_method=True)
+        self.SendStoreNotification = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/SendStoreNotification',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.SendStoreNotificationRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.SendStoreNotificationResponse.FromString,
+                _registered_method=True)
+        self.ListStoreNotifications = channel.unary_unary(
+                '/omni.customers.v1.CustomersService/ListStoreNotifications',
+                request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListStoreNotificationsRequest.SerializeToString,
+                response_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListStoreNotificationsResponse.FromString,
+                _registered_method=True)
         self.UpdatePreferences = channel.unary_unary(
                 '/omni.customers.v1.CustomersService/UpdatePreferences',
                 request_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.UpdatePreferencesRequest.SerializeToString,
@@ -233,6 +243,22 @@ class CustomersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendStoreNotification(self, request, context):
+        """A message to a store's associates (the store outbox, issue 11: a pick not
+        done within the pick SLA). Once per notification_id: a repeat answers the
+        first one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStoreNotifications(self, request, context):
+        """A store's messages, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def UpdatePreferences(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -331,6 +357,16 @@ def add_CustomersServiceServicer_to_server(servicer, server):
                     servicer.ListNotifications,
                     request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsRequest.FromString,
                     response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsResponse.SerializeToString,
+            ),
+            'SendStoreNotification': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendStoreNotification,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.SendStoreNotificationRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.SendStoreNotificationResponse.SerializeToString,
+            ),
+            'ListStoreNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStoreNotifications,
+                    request_deserializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListStoreNotificationsRequest.FromString,
+                    response_serializer=omni_dot_customers_dot_v1_dot_customers__pb2.ListStoreNotificationsResponse.SerializeToString,
             ),
             'UpdatePreferences': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdatePreferences,
@@ -732,6 +768,60 @@ class CustomersService:
             '/omni.customers.v1.CustomersService/ListNotifications',
             omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsRequest.SerializeToString,
             omni_dot_customers_dot_v1_dot_customers__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendStoreNotification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/SendStoreNotification',
+            omni_dot_customers_dot_v1_dot_customers__pb2.SendStoreNotificationRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.SendStoreNotificationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStoreNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.customers.v1.CustomersService/ListStoreNotifications',
+            omni_dot_customers_dot_v1_dot_customers__pb2.ListStoreNotificationsRequest.SerializeToString,
+            omni_dot_customers_dot_v1_dot_customers__pb2.ListStoreNotificationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -558,7 +558,7 @@ class Refund(_message.Message):
     def __init__(self, payment_id: _Optional[str] = ..., tender_type: _Optional[_Union[_payments_pb2.TenderType, str]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., status: _Optional[_Union[RefundStatus, str]] = ...) -> None: ...
 
 class Return(_message.Message):
-    __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at", "refund_method", "replacement_order_id")
+    __slots__ = ("return_id", "order_id", "customer_id", "status", "method", "location_id", "lines", "refund", "refunds", "events", "workflow_id", "channel", "created_at", "refund_method", "replacement_order_id", "label")
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -574,6 +574,7 @@ class Return(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     REFUND_METHOD_FIELD_NUMBER: _ClassVar[int]
     REPLACEMENT_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
     return_id: str
     order_id: str
     customer_id: str
@@ -589,7 +590,16 @@ class Return(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     refund_method: RefundMethod
     replacement_order_id: str
-    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[ReturnStatus, str]] = ..., method: _Optional[_Union[ReturnMethod, str]] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_method: _Optional[_Union[RefundMethod, str]] = ..., replacement_order_id: _Optional[str] = ...) -> None: ...
+    label: ReturnLabel
+    def __init__(self, return_id: _Optional[str] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[ReturnStatus, str]] = ..., method: _Optional[_Union[ReturnMethod, str]] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunds: _Optional[_Iterable[_Union[Refund, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., workflow_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_method: _Optional[_Union[RefundMethod, str]] = ..., replacement_order_id: _Optional[str] = ..., label: _Optional[_Union[ReturnLabel, _Mapping]] = ...) -> None: ...
+
+class ReturnLabel(_message.Message):
+    __slots__ = ("carrier", "reference")
+    CARRIER_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    carrier: str
+    reference: str
+    def __init__(self, carrier: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class CreateReturnRequest(_message.Message):
     __slots__ = ("idempotency_key", "order_id", "lines", "method", "location_id", "channel", "actor", "refund_method", "exchange")
