@@ -184,6 +184,10 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # TracingMiddleware is the one server span per request. FastAPI's own
+        # telemetry would add a second one carrying the raw query string
+        # (a looked-up email or phone, a card number typed into a search).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
