@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import event, exc, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from services.common.telemetry import trace_sql
+
+# Liveness of pooled connections. pool_pre_ping cost a round trip on every
+# checkout (measured: ~0.6 ms of client CPU and a PostgreSQL round trip each,
+# 6-8 checkouts per placement in orders alone). Instead a connection idle
+# longer than this is pinged at checkout (and replaced when dead); one used
+# more recently is trusted: if it died meanwhile (PostgreSQL restarted), its
+# statement fails as a lost connection, which the services answer UNAVAILABLE
+# (callers retry: grpc_errors.is_connection_lost), and SQLAlchemy then
+# invalidates the whole pool, so every later checkout gets a fresh connection.
+PING_AFTER_IDLE_SECONDS = 2.0
+_LAST_USED = "omni_last_used"
 
 
 def async_url(url: str) -> str:
@@ -17,6 +35,35 @@ def async_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+def ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Pings a pooled connection at checkout only when it has been idle longer
+    than `idle_seconds` (see PING_AFTER_IDLE_SECONDS); a dead one is replaced."""
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "connect")
+    def _connected(dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        last = record.info.get(_LAST_USED)
+        if last is not None and time.monotonic() - last <= idle_seconds:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops it and checks out another (a new one if need be).
+            raise exc.DisconnectionError(f"pooled connection is dead: {error}") from error
+        if not alive:
+            raise exc.DisconnectionError("pooled connection is dead")
+        record.info[_LAST_USED] = time.monotonic()
 
 
 class UnitOfWork:
@@ -34,10 +81,17 @@ class UnitOfWork:
 class Database:
     """One engine per process; `unit_of_work()` is what use cases open."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS,
+    ) -> None:
         self.engine = create_async_engine(
-            async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            async_url(url), pool_size=pool_size, max_overflow=pool_size
         )
+        ping_when_idle(self.engine, ping_after_idle_seconds)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         trace_sql(self.engine)
 

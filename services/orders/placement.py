@@ -311,9 +311,11 @@ async def mark_placed(
     order: OrderRecord,
     location_id: str,
     holds: list[PlacedHold] | None = None,
-) -> None:
+) -> OrderRecord | None:
     """The read model: placed, with its first fulfillment pending at
-    `location_id`; a split's (`holds`) one pending fulfillment per hold."""
+    `location_id`; a split's (`holds`) one pending fulfillment per hold.
+    Returns the order as this wrote it (read back in the same transaction),
+    or None when it was no longer pending (someone else recorded it)."""
     now = deps.now()
     parts: list[tuple[str, list[tuple[str, int]]]]
     if holds and len(holds) > 1:
@@ -338,11 +340,14 @@ async def mark_placed(
     # The event the journey's own placement records.
     places = ", ".join(where for where, _ in parts)
     event = Event(now, "placed", f"{order.fulfillment_type} from {places}")
+    written: OrderRecord | None = None
     async with deps.storage.unit_of_work() as uow:
         if await uow.records.mark_placed(order.order_id, pending[0], event):
             for fulfillment in pending[1:]:
                 await uow.records.upsert_fulfillment(fulfillment)
+            written = await uow.records.load_order(order.order_id)
         await uow.commit()
+    return written
 
 
 async def place_now(
@@ -354,14 +359,16 @@ async def place_now(
     *,
     fresh: bool,
     held_at: str = "",
-) -> None:
-    """Places a pending order (see the module); returns once it is `placed`,
+) -> OrderRecord | None:
+    """Places a pending order (see the module); returns once it is `placed`
+    (the order as it wrote it; None when another attempt recorded it),
     raises its refusal (kept on the row) or Unavailable (row left pending).
     `held_at`: an exchange's replacement, held there already."""
     # Inventory's and payments' spans of this placement carry its order id,
     # as they do when the journey's activities call them.
     with carrying_order_id(order.order_id):
-        await _place(deps, placing_, order, tenders, store_id, fresh=fresh, held_at=held_at)
+        return await _place(deps, placing_, order, tenders, store_id, fresh=fresh, held_at=held_at)
+
 
 async def hold_replacement(deps: Dependencies, placing_: Placing, order: OrderRecord) -> Hold:
     """An exchange's replacement (issue 11) held when its return is made: the
@@ -376,8 +383,6 @@ async def hold_replacement(deps: Dependencies, placing_: Placing, order: OrderRe
         return await attempt.take_hold()
 
 
-
-
 async def _place(
     deps: Dependencies,
     placing_: Placing,
@@ -387,7 +392,7 @@ async def _place(
     *,
     fresh: bool,
     held_at: str = "",
-) -> None:
+) -> OrderRecord | None:
     attempt = _Attempt(
         deps,
         placing_,
@@ -440,7 +445,7 @@ async def _place(
         location_id = started.placed.location_id
         holds = started.placed.holds
     attempt.step("started")
-    await mark_placed(deps, order, location_id, holds)
+    return await mark_placed(deps, order, location_id, holds)
 
 
 async def recover_placements(deps: Dependencies, placing_: Placing) -> int:

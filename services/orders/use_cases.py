@@ -326,23 +326,27 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
         priced = placing.price_order(wanted.lines, catalog)
     placing.check_tenders_pay(wanted.tenders, priced.total)
 
-    claimed: list[str] = []
+    claimed: list[OrderRecord] = []
 
     async def claim(records: Records) -> str:
         order_id = placing.new_order_id()
         await records.insert_pending_order(order_id, order_workflow_id(order_id), wanted, priced)
-        claimed.append(order_id)
+        # Read back in the claim's own transaction: no second unit of work.
+        pending = await records.load_order(order_id)
+        assert pending is not None  # inserted just now, in this transaction
+        claimed.append(pending)
         return order_id
 
     order_id = await deps.storage.run_once(keyed, claim)
-    order = await _read_order(deps, order_id, visible_only=False)
+    order = claimed[0] if claimed else await _read_order(deps, order_id, visible_only=False)
     if order.status == OrderStatus.REJECTED:
         raise refused(order)
     if order.status == OrderStatus.PENDING and deps.placing is not None:
-        await place_now(
+        placed = await place_now(
             deps, deps.placing, order, wanted.tenders, order.location_id, fresh=bool(claimed)
         )
-        order = await _read_order(deps, order_id, visible_only=False)
+        # The order as `placed` wrote it (read in that transaction), else as it is now.
+        order = placed or await _read_order(deps, order_id, visible_only=False)
         if order.status == OrderStatus.REJECTED:
             raise refused(order)
     elif order.status == OrderStatus.PENDING:
