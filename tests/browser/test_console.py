@@ -75,6 +75,27 @@ def message(page: Page) -> Any:
     return page.locator("#message")
 
 
+def place_pickup(customer: Caller, customer_id: str, store: str, sku: str, quantity: int) -> str:
+    placed = customer.post(
+        "/v1/orders",
+        {
+            "customer_id": customer_id,
+            "lines": [{"sku": sku, "quantity": quantity}],
+            "fulfillment": {"type": "pickup", "location_id": store},
+            "payment": {"tenders": [{"type": "card", "token": "tok_approve"}]},
+        },
+    )
+    assert placed.status_code == 201, placed.text
+    order_id: str = placed.json()["order_id"]
+    return order_id
+
+
+def fulfillment_of(caller: Caller, order_id: str) -> str:
+    [fulfillment] = caller.get(f"/v1/orders/{order_id}").json()["fulfillments"]
+    fid: str = fulfillment["fulfillment_id"]
+    return fid
+
+
 def test_pick_and_partial_handover_of_a_bopis_order(
     page: Page, steps: Steps, stack: StackProcess, admin: Caller, guest: Caller
 ) -> None:
@@ -84,32 +105,30 @@ def test_pick_and_partial_handover_of_a_bopis_order(
     associate_id = register_associate(admin, store)
     customer_id = make_customer(guest)
     customer = customer_caller(stack, customer_id)
+    older_id = place_pickup(customer, customer_id, store, sku, 1)
+    older = fulfillment_of(customer, older_id)
 
     with steps("sign-in"):
         sign_in(page, stack, store, associate_id)
-        expect(page.locator("#no-tasks")).to_be_visible()
+        expect(page.locator(f'article[data-type="pick"][data-task="{older}"]')).to_be_visible()
 
     with steps("pick-list-updates-live"):
-        placed = customer.post(
-            "/v1/orders",
-            {
-                "customer_id": customer_id,
-                "lines": [{"sku": sku, "quantity": 2}],
-                "fulfillment": {"type": "pickup", "location_id": store},
-                "payment": {"tenders": [{"type": "card", "token": "tok_approve"}]},
-            },
-        )
-        assert placed.status_code == 201, placed.text
-        order_id = placed.json()["order_id"]
-        [fulfillment] = customer.get(f"/v1/orders/{order_id}").json()["fulfillments"]
-        fid = fulfillment["fulfillment_id"]
-        # No reload: the list polls the store's tasks.
+        order_id = place_pickup(customer, customer_id, store, sku, 2)
+        fid = fulfillment_of(customer, order_id)
+        # No reload: the list polls the store's tasks; the oldest stays first.
         card = page.locator(f'article[data-type="pick"][data-task="{fid}"]')
         expect(card).to_be_visible()
         expect(card.locator("h3")).to_contain_text(f"Pick {fid}")
         expect(card).to_contain_text(f"order {order_id}")
+        tasks = page.locator("#tasks article")
+        expect(tasks).to_have_count(2)
+        expect(tasks.nth(0)).to_have_attribute("data-task", older)
 
     with steps("pick"):
+        page.locator(f'article[data-type="pick"][data-task="{older}"]').get_by_role(
+            "button", name="Picked"
+        ).click()
+        expect(message(page)).to_contain_text(f"Picked {older}")
         card.get_by_role("button", name="Picked").click()
         expect(message(page)).to_contain_text(f"Picked {fid}")
         ready = until(
@@ -121,6 +140,16 @@ def test_pick_and_partial_handover_of_a_bopis_order(
         assert code
 
     pickup = page.locator(f'article[data-type="pickup"][data-task="{fid}"]')
+    with steps("curbside-arrival-on-top"):
+        pickups = page.locator('#tasks article[data-type="pickup"]')
+        expect(pickups).to_have_count(2)
+        expect(pickups.nth(0)).to_have_attribute("data-task", older)
+        arrived = customer.post(f"/v1/fulfillments/{fid}/arrived", {"note": "blue car, bay 3"})
+        assert arrived.status_code == 200, arrived.text
+        expect(pickups.nth(0)).to_have_attribute("data-task", fid)
+        expect(pickup).to_contain_text("customer outside")
+        expect(pickup).to_contain_text("blue car, bay 3")
+
     with steps("wrong-code-refused"):
         expect(pickup).to_be_visible()
         wrong = "000000" if code != "000000" else "111111"
@@ -148,7 +177,8 @@ def test_pick_and_partial_handover_of_a_bopis_order(
         )
         assert done["fulfillments"][0]["status"] == "picked_up"
         assert payment_totals(done)[1] == 1500
-        assert available_at(guest, sku, store, LAT, LON) == 4
+        # 5 received, 1 taken, 1 still held for the older pickup.
+        assert available_at(guest, sku, store, LAT, LON) == 3
 
 
 def test_endless_aisle_order_ships_from_elsewhere_credited_to_the_associate(
@@ -217,6 +247,33 @@ def test_endless_aisle_order_ships_from_elsewhere_credited_to_the_associate(
         ]
         assert order["totals"]["total"]["amount_minor"] == 4700
         assert available_at(guest, sku, elsewhere, LAT, LON) == 2
+
+    with steps("the-other-store-picks-and-ships"):
+        shipper = register_associate(admin, elsewhere)
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.locator("#page-sign-in")).to_be_visible()
+        sign_in(page, stack, elsewhere, shipper)
+        [shipment] = [f["fulfillment_id"] for f in order["fulfillments"]]
+        card = page.locator(f'article[data-type="pick"][data-task="{shipment}"]')
+        expect(card.locator("h3")).to_contain_text(f"Ship {shipment}")
+        card.get_by_role("button", name="Picked").click()
+        expect(message(page)).to_contain_text(f"Picked {shipment}")
+        card.get_by_label("Carrier").fill("UPS")
+        card.get_by_label("Tracking number").fill("1Z999AA10123456784")
+        card.get_by_role("button", name="Ship", exact=True).click()
+        expect(message(page).locator(".ok")).to_contain_text(f"Shipped {shipment} with UPS")
+        expect(card).to_be_hidden()
+        shipped = until(
+            lambda: (o := admin.get(f"/v1/orders/{order_id}").json())["status"] == "shipped" and o,
+            "the order shipped",
+        )
+        [fulfillment] = shipped["fulfillments"]
+        assert fulfillment["status"] == "shipped"
+        assert fulfillment["tracking"] == {
+            "carrier": "UPS",
+            "tracking_number": "1Z999AA10123456784",
+        }
+        assert payment_totals(shipped)[1] == 4700
 
 
 def test_in_store_return_of_an_online_order(

@@ -35,6 +35,13 @@ function el(tag, attrs, ...children) {
 
 const $ = (id) => document.getElementById(id);
 
+// replaceChildren without the null/undefined/false that conditionals leave
+// (the DOM would print them as text).
+function put(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== undefined && c !== null && c !== false));
+  return node;
+}
+
 function money(value) {
   if (!value) return "";
   const amount = (value.amount_minor / 100).toFixed(2);
@@ -56,7 +63,7 @@ function when(iso) {
 
 function show(kind, text) {
   const box = $("message");
-  box.replaceChildren(text ? el("div", { class: kind, text }) : "");
+  put(box, text ? el("div", { class: kind, text }) : "");
   if (text && kind === "error") box.scrollIntoView({ block: "nearest" });
 }
 
@@ -156,11 +163,11 @@ async function startDevSignIn() {
     return; // not a development gateway: paste a token
   }
   const stores = $("sign-in-store");
-  stores.replaceChildren(...choices.stores.map((s) =>
+  put(stores, ...choices.stores.map((s) =>
     el("option", { value: s.location_id, text: `${s.location_id} · ${s.name}${s.kind === "warehouse" ? " (warehouse)" : ""}` })));
   const fill = () => {
     const mine = choices.associates.filter((a) => a.store_id === stores.value);
-    $("sign-in-associate").replaceChildren(
+    put($("sign-in-associate"), 
       el("option", { value: "", text: "development associate" }),
       ...mine.map((a) => el("option", { value: a.associate_id, text: `${a.name} (${a.associate_id})` })));
   };
@@ -218,7 +225,7 @@ function signOut() {
   state.claims = null;
   clearTimeout(state.pollTimer);
   state.cards.clear();
-  $("tasks").replaceChildren();
+  put($("tasks"));
   $("nav").hidden = true;
   $("sign-out").hidden = true;
   $("who").textContent = "";
@@ -241,6 +248,7 @@ function go(name) {
   state.page = name;
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
   showPage(name);
+  show("", "");
   $("receipt").hidden = true;
   const first = $("page-" + name).querySelector("input:not([type=radio]), select, button");
   if (name === "tasks") refreshTasks();
@@ -299,9 +307,9 @@ async function refreshTasks() {
     for (const key of [...state.cards.keys()]) if (!seen.has(key)) state.cards.delete(key);
     const current = [...list.children];
     if (!nodes.length) {
-      if (!$("no-tasks")) list.replaceChildren(el("p", { class: "muted", id: "no-tasks", text: "No open work. New orders appear here by themselves." }));
+      if (!$("no-tasks")) put(list, el("p", { class: "muted", id: "no-tasks", text: "No open work. New orders appear here by themselves." }));
     } else if (current.length !== nodes.length || current.some((n, i) => n !== nodes[i])) {
-      list.replaceChildren(...nodes);
+      put(list, ...nodes);
     }
     $("tasks-updated").textContent = `${items.length} open · updated ${new Date().toLocaleTimeString()}`;
   } catch (error) {
@@ -351,7 +359,7 @@ function taskHeader(task, title) {
       task.overdue ? el("span", { class: "badge overdue", text: "overdue" }) : null),
     el("div", { class: "muted", text: `order ${task.order_id} · ${task.status}${task.since ? " · since " + when(task.since) : ""}` }),
     task.arrived_at ? el("div", { class: "ok", text: `Arrived ${when(task.arrived_at)}${task.arrival_note ? ": " + task.arrival_note : ""}` }) : null,
-  ];
+  ].filter(Boolean);
 }
 
 function renderTask(task) {
@@ -372,12 +380,12 @@ function renderPick(task, card) {
     const kind = fulfillment.type || "pickup";
     card.querySelector("h3").firstChild.textContent = (kind === "ship" ? "Ship " : "Pick ") + task.fulfillment_id + " ";
     if (kind === "ship" && task.status !== "pending") {
-      body.replaceChildren(linesTable(task.lines, null), shipRow(task), rejectRow(task));
+      put(body, linesTable(task.lines, null), shipRow(task), rejectRow(task));
     } else {
-      body.replaceChildren(el("div", { class: "muted", text: kind === "ship" ? "to ship" : "for pickup" }), pickForm(task), rejectRow(task));
+      put(body, el("div", { class: "muted", text: kind === "ship" ? "to ship" : "for pickup" }), pickForm(task), rejectRow(task));
     }
   }).catch((error) => {
-    body.replaceChildren(el("div", { class: "error", text: error.message }), pickForm(task), rejectRow(task));
+    put(body, el("div", { class: "error", text: error.message }), pickForm(task), rejectRow(task));
   });
 }
 
@@ -450,7 +458,7 @@ function renderCustomerPicker(container) {
     el("button", { type: "button", text: "Clear", onclick: () => choose(null) }));
   function choose(customer) {
     state.customers[name] = customer;
-    results.replaceChildren();
+    put(results);
     chosen.textContent = customer ? `${customer.name || "(no name)"} · ${customer.email || customer.phone || ""} · ${customer.customer_id}`
       : name === "till" ? "Walk-in (no customer)" : "No customer chosen";
     chosen.className = customer ? "chosen ok" : "chosen muted";
@@ -462,13 +470,13 @@ function renderCustomerPicker(container) {
     const found = await act(button, null, () => api("GET", `/v1/customers?${kind.value}=${encodeURIComponent(query)}`));
     if (!found) return;
     if (!found.items.length) {
-      results.replaceChildren(el("p", { class: "error", text: `No customer with ${kind.value.replace("_", " ")} ${query}.` }));
+      put(results, el("p", { class: "error", text: `No customer with ${kind.value.replace("_", " ")} ${query}.` }));
       return;
     }
     if (found.items.length === 1) { choose(found.items[0]); return; }
-    results.replaceChildren(...found.items.map((c) => el("button", { type: "button", onclick: () => choose(c), text: `${c.name} · ${c.email || c.phone}` })));
+    put(results, ...found.items.map((c) => el("button", { type: "button", onclick: () => choose(c), text: `${c.name} · ${c.email || c.phone}` })));
   });
-  container.replaceChildren(form, results, chosen);
+  put(container, form, results, chosen);
 }
 
 // ---------------------------------------------------------------- till sale
@@ -481,7 +489,7 @@ function renderBasket() {
   const box = $("till-basket");
   const { lines, quote } = state.till;
   $("till-pay").hidden = !lines.length || !quote;
-  if (!lines.length) { box.replaceChildren(el("p", { class: "muted", text: "Scan or type a SKU to start a sale." })); return; }
+  if (!lines.length) { put(box, el("p", { class: "muted", text: "Scan or type a SKU to start a sale." })); return; }
   const priced = new Map((quote ? quote.lines : []).map((l) => [l.sku, l]));
   const rows = lines.map((line, index) => {
     const qty = el("input", { type: "number", min: "0", value: String(line.quantity), class: "narrow", "aria-label": "Quantity " + line.sku });
@@ -496,9 +504,10 @@ function renderBasket() {
       el("td", { class: "num", text: money(p.tax) }), el("td", { class: "num", text: money(p.total) }),
       el("td", {}, el("button", { type: "button", "aria-label": "Remove " + line.sku, text: "✕", onclick: () => { lines.splice(index, 1); priceTill(); } })));
   });
-  box.replaceChildren(
+  put(box, 
     table(["SKU", { text: "Qty", num: true }, { text: "Price", num: true }, { text: "Discount", num: true }, { text: "Tax", num: true }, { text: "Total", num: true }, ""], rows),
-    quote ? el("table", { class: "till-totals" }, el("tbody", {}, totalsRows(quote.totals))) : el("p", { class: "muted", text: "Pricing…" }),
+    quote ? el("table", { class: "till-totals" }, el("tbody", {}, totalsRows(quote.totals)))
+      : state.till.quoteError ? el("p", { class: "error", text: "Not priced: " + state.till.quoteError }) : el("p", { class: "muted", text: "Pricing…" }),
     quote && quote.promotions_applied && quote.promotions_applied.length
       ? el("p", { class: "muted", text: "Promotions: " + quote.promotions_applied.map((p) => p.name).join(", ") }) : null);
   updateChange();
@@ -507,6 +516,7 @@ function renderBasket() {
 async function priceTill() {
   const till = state.till;
   till.quote = null;
+  till.quoteError = "";
   renderBasket();
   if (!till.lines.length) return;
   const customer = state.customers.till;
@@ -518,6 +528,7 @@ async function priceTill() {
     });
     show("", "");
   } catch (error) {
+    till.quoteError = error.message;
     show("error", error.message);
   }
   renderBasket();
@@ -575,7 +586,7 @@ async function showReceipt(orderId) {
   const box = $("receipt");
   try {
     const receipt = await api("GET", `/v1/orders/${encodeURIComponent(orderId)}/receipt`);
-    box.replaceChildren(
+    put(box, 
       el("h3", { text: receipt.store ? `${receipt.store.name || receipt.store.location_id}` : "Receipt" }),
       el("div", { text: `Order ${receipt.order_id}` }),
       el("div", { text: when(receipt.at) }),
@@ -601,7 +612,7 @@ async function loadShippingMethods() {
   try {
     const data = await api("GET", "/v1/shipping-methods");
     shippingMethods = data.items || data;
-    $("aisle-method").replaceChildren(...shippingMethods.map((m) =>
+    put($("aisle-method"), ...shippingMethods.map((m) =>
       el("option", { value: m.method_id, text: `${m.name} (${money(m.price)})` })));
   } catch (error) {
     show("error", error.message);
@@ -617,11 +628,11 @@ async function findElsewhere(button) {
   const item = (data.items || []).find((i) => i.sku === sku);
   const box = $("aisle-availability");
   box.hidden = false;
-  if (!item) { box.replaceChildren(el("p", { class: "error", text: `No product ${sku}.` })); $("aisle-order").hidden = true; return; }
+  if (!item) { put(box, el("p", { class: "error", text: `No product ${sku}.` })); $("aisle-order").hidden = true; return; }
   const wanted = Number($("aisle-qty").value);
   const here = item.locations.find((l) => l.location_id === state.claims.store_id);
   const elsewhere = item.locations.filter((l) => l.location_id !== state.claims.store_id && l.available > 0);
-  box.replaceChildren(
+  put(box, 
     el("h3", { text: `${sku}: ${item.online_available} available to ship` }),
     el("p", { class: "muted", text: here ? `Here: ${here.available}` : "Not stocked here." }),
     elsewhere.length ? table(["Location", { text: "Available", num: true }, { text: "Distance", num: true }],
@@ -657,7 +668,7 @@ async function priceAisle(button) {
     const { customer_id, lines, fulfillment } = aisleBody();
     return api("POST", "/v1/quotes", { customer_id, lines, fulfillment });
   });
-  if (quote) $("aisle-quote").replaceChildren(el("table", {}, el("tbody", {}, totalsRows(quote.totals))));
+  if (quote) put($("aisle-quote"), el("table", {}, el("tbody", {}, totalsRows(quote.totals))));
 }
 
 async function placeAisle(button) {
@@ -671,12 +682,12 @@ async function placeAisle(button) {
   state.aisleKey = null;
   const shipFrom = (order.fulfillments || []).map((f) => f.location_id).join(", ");
   show("ok", `Order ${order.order_id} placed: ${money(order.totals ? order.totals.total : order.total)}, ships from ${shipFrom || "the chosen location"}, credited to ${order.credited_associate_id || order.associate_id || "you"}.`);
-  $("aisle-result").replaceChildren(el("div", { class: "card placed", "data-order": order.order_id },
+  put($("aisle-result"), el("div", { class: "card placed", "data-order": order.order_id },
     el("h3", { text: `Order ${order.order_id}` }), el("div", { text: `Status ${order.status} · ships from ${shipFrom}` }),
     el("div", { text: `Credited to ${order.credited_associate_id || ""}` })));
   $("aisle-order").hidden = true;
   $("aisle-availability").hidden = true;
-  $("aisle-quote").replaceChildren();
+  put($("aisle-quote"));
 }
 
 // ---------------------------------------------------------------- returns
@@ -694,11 +705,11 @@ async function findReturnOrder(button) {
 
 async function listCustomerOrders(customer) {
   const box = $("return-orders");
-  box.replaceChildren();
+  put(box);
   if (!customer) return;
   try {
     const data = await api("GET", `/v1/orders?customer_id=${encodeURIComponent(customer.customer_id)}&limit=50`);
-    box.replaceChildren(el("div", { class: "card" }, el("h3", { text: "Their orders at this store" }),
+    put(box, el("div", { class: "card" }, el("h3", { text: "Their orders at this store" }),
       data.items.length ? data.items.map((o) => el("div", { class: "row" },
         el("button", { type: "button", text: `Return from ${o.order_id}`, onclick: () => { $("return-order-id").value = o.order_id; findReturnOrder(); } }),
         el("span", { class: "muted", text: `${when(o.created_at)} · ${o.channel} · ${o.status} · ${money(o.totals ? o.totals.total : o.total)}` })))
@@ -727,10 +738,10 @@ function returnLineRow(line, editableSku) {
 function renderReturnForm(order) {
   const form = $("return-form");
   form.hidden = false;
-  $("return-result").replaceChildren();
+  put($("return-result"));
   const manual = !order.lines;
   const rows = el("tbody", {}, manual ? [returnLineRow({ sku: "", quantity: 1 }, true)] : order.lines.map((l) => returnLineRow(l, false)));
-  form.replaceChildren(
+  put(form, 
     el("h3", { text: `Return from order ${order.order_id}` }),
     order.channel ? el("p", { class: "muted", text: `${order.channel} order · ${order.status} · paid ${money(order.totals ? order.totals.total : order.total)}` }) : null,
     manual ? el("p", { class: "muted", text: "This order was not handled by this store: enter the items the customer brings, as on their receipt." }) : null,
@@ -765,7 +776,7 @@ async function acceptReturn(button) {
     el("h3", { text: `Return ${created.return_id}` }),
     el("div", { class: "status", text: `Status ${created.status} · refund ${money(created.refund)}` }),
     el("div", { class: "refunds muted", text: "Refund on its way to the original tenders…" }));
-  $("return-result").replaceChildren(box);
+  put($("return-result"), box);
   followReturn(created.return_id, box);
 }
 
@@ -816,7 +827,7 @@ async function findMailReturn(button) {
     show("ok", `Received return ${received.return_id}: ${received.status}.`);
     form.hidden = true;
     const box = el("div", { class: "card", "data-return": received.return_id }, el("div", { class: "status", text: `Status ${received.status}` }), el("div", { class: "refunds muted" }));
-    $("receive-result").replaceChildren(box);
+    put($("receive-result"), box);
     followReturn(received.return_id, box);
   });
   form.replaceWith(inner);
@@ -836,7 +847,7 @@ function wire() {
     state.taskType = b.dataset.type;
     document.querySelectorAll(".filters button[data-type]").forEach((x) => x.classList.toggle("active", x === b));
     state.cards.clear();
-    $("tasks").replaceChildren();
+    put($("tasks"));
     refreshTasks();
   }));
   $("refresh").addEventListener("click", refreshTasks);
