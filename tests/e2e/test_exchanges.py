@@ -1,0 +1,292 @@
+"""Issue 11 (exchanges), through the gateway: an associate takes back one unit
+of a collected BOPIS order in store and exchanges it for another product to
+collect at the same store. The replacement is reserved first (availability),
+the refund pays for it, the difference is charged (dearer) or refunded
+(cheaper) once (the dev provider's operations), the replacement is its own
+order that waits for pickup and is collected, the customer's timeline shows
+it, and CheckInvariants stays healthy. A replacement out of stock is a 422
+that changes nothing. Abuse: another customer's order, a line past its return
+window, a card number in the body."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from stack.harness import StackProcess
+from tests.e2e.api import Caller
+from tests.e2e.test_journeys import (
+    _wait_for_return_status,
+    admin,
+    associate_caller,
+    available_at,
+    customer_caller,
+    guest,
+    make_customer,
+    make_location,
+    make_product,
+    place_bopis,
+    receive_stock,
+)
+from tests.e2e.test_payments import provider_operations
+
+__all__ = ["admin", "guest"]  # the fixtures, shared with test_journeys
+
+LAT, LON = 40.7400, -73.9900
+
+
+class Shop:
+    """One test's store, the product bought (1500), its stock and customer."""
+
+    def __init__(self, stack: StackProcess, admin: Caller, guest: Caller) -> None:
+        self.stack = stack
+        self.admin = admin
+        self.guest = guest
+        self.store = make_location(admin, LAT, LON)
+        self.sku = make_product(admin, 1500)
+        receive_stock(admin, self.store, self.sku, 5)
+        self.customer_id = make_customer(guest)
+        self.customer = customer_caller(stack, self.customer_id)
+        self.associate = associate_caller(stack, self.store)
+
+    def product(self, cents: int, stock: int, returnable_days: int = 30) -> str:
+        sku = make_product(self.admin, cents, returnable_days)
+        if stock:
+            receive_stock(self.admin, self.store, sku, stock)
+        return sku
+
+    def available(self, sku: str) -> int:
+        return available_at(self.guest, sku, self.store, LAT, LON)
+
+    def collect(self, order_id: str) -> dict[str, Any]:
+        """The store picks and hands over every line of a pickup order."""
+        order = _wait_for_order(self.customer, order_id, lambda o: bool(o["fulfillments"]))
+        (fulfillment,) = order["fulfillments"]
+        fid = fulfillment["fulfillment_id"]
+        lines = [{"sku": ln["sku"], "quantity_picked": ln["quantity"]} for ln in order["lines"]]
+        picked = self.associate.post(f"/v1/fulfillments/{fid}/pick", {"lines": lines})
+        assert picked.status_code == 200, picked.text
+        ready = _wait_for_order(
+            self.customer, order_id, lambda o: bool(o["fulfillments"][0].get("pickup_code"))
+        )
+        code = ready["fulfillments"][0]["pickup_code"]
+        handed = self.associate.post(f"/v1/fulfillments/{fid}/handover", {"pickup_code": code})
+        assert handed.status_code == 200, handed.text
+        return _wait_for_order(self.customer, order_id, lambda o: o["status"] == "completed")
+
+    def bought(self, quantity: int = 1) -> str:
+        placed = place_bopis(
+            self.customer, self.customer_id, self.store, self.sku, quantity, "tok_approve"
+        )
+        assert placed.status_code == 201, placed.text
+        order_id: str = placed.json()["order_id"]
+        self.collect(order_id)
+        return order_id
+
+    def exchange(self, order_id: str, sku: str, caller: Caller | None = None) -> Any:
+        return (caller or self.associate).post(
+            "/v1/returns",
+            {
+                "order_id": order_id,
+                "lines": [{"sku": self.sku, "quantity": 1, "condition": "sellable"}],
+                "method": "in_store",
+                "location_id": self.store,
+                "exchange": {
+                    "lines": [{"sku": sku, "quantity": 1}],
+                    "fulfillment": {"type": "pickup", "location_id": self.store},
+                },
+            },
+        )
+
+    def healthy(self, *skus: str) -> None:
+        report = self.admin.get("/v1/inventory/invariants", skus=",".join(skus))
+        assert report.status_code == 200, report.text
+        assert report.json()["healthy"], report.json()
+
+
+def _wait_for_order(caller: Caller, order_id: str, done: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        response = caller.get(f"/v1/orders/{order_id}")
+        if response.status_code == 200 and done(response.json()):
+            body: dict[str, Any] = response.json()
+            return body
+        assert time.monotonic() < deadline, response.text
+        time.sleep(0.2)
+
+
+def _exchanged(shop: Shop, order_id: str, sku: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An in-store exchange by the store's associate (goods in hand): the
+    return refunded, its replacement placed and waiting for pickup."""
+    response = shop.exchange(order_id, sku)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    replacement_id = created["replacement_order_id"]
+    assert replacement_id
+    returned = _wait_for_return_status(shop.customer, created["return_id"], "refunded")
+    assert returned["replacement_order_id"] == replacement_id
+    replacement = _wait_for_order(shop.customer, replacement_id, lambda o: o["status"] == "placed")
+    assert replacement["exchange_for"] == created["return_id"]
+    assert replacement["customer_id"] == shop.customer_id
+    assert [(ln["sku"], ln["quantity"]) for ln in replacement["lines"]] == [(sku, 1)]
+    return returned, replacement
+
+
+def _timeline(shop: Shop) -> list[dict[str, Any]]:
+    response = shop.customer.get(f"/v1/customers/{shop.customer_id}/timeline")
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def test_same_price_swap_is_paid_by_the_refund_and_charges_nothing(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    shop = Shop(stack, admin, guest)
+    order_id = shop.bought()
+    swap = shop.product(1500, stock=2)
+    before = provider_operations(admin, order_id)
+
+    returned, replacement = _exchanged(shop, order_id, swap)
+    # Held for the replacement at once; the returned unit back on the shelf.
+    assert shop.available(swap) == 1
+    assert shop.available(shop.sku) == 5
+    assert [(r["tender_type"], r["amount"]["amount_minor"]) for r in returned["refunds"]] == [
+        ("store_credit", 1500)
+    ]
+    # Nothing went back to the card, nothing new was charged.
+    assert provider_operations(admin, order_id) == before
+    assert provider_operations(admin, replacement["order_id"]) == []
+    assert [
+        (p["tender_type"], p["authorized"]["amount_minor"]) for p in replacement["payments"]
+    ] == [("gift_card", 1500)]
+
+    shop.collect(replacement["order_id"])
+    assert shop.available(swap) == 1
+    assert provider_operations(admin, replacement["order_id"]) == []
+    kinds = {(e["kind"], e.get("order_id")) for e in _timeline(shop)}
+    assert ("refund_issued", order_id) in kinds
+    assert ("order_placed", replacement["order_id"]) in kinds
+    shop.healthy(shop.sku, swap)
+
+
+def test_dearer_replacement_charges_the_difference_once_to_the_original_card(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    shop = Shop(stack, admin, guest)
+    order_id = shop.bought()
+    dearer = shop.product(2500, stock=1)
+    before = provider_operations(admin, order_id)
+
+    _, replacement = _exchanged(shop, order_id, dearer)
+    assert shop.available(dearer) == 0
+    assert provider_operations(admin, order_id) == before
+    # The store credit pays 1500, the original card 1000, authorized once.
+    assert provider_operations(admin, replacement["order_id"]) == [("authorize", 1000, "approved")]
+    assert sorted(
+        (p["tender_type"], p["authorized"]["amount_minor"]) for p in replacement["payments"]
+    ) == [("card", 1000), ("gift_card", 1500)]
+
+    shop.collect(replacement["order_id"])
+    assert provider_operations(admin, replacement["order_id"]) == [
+        ("authorize", 1000, "approved"),
+        ("capture", 1000, "approved"),
+    ]
+    shop.healthy(shop.sku, dearer)
+
+
+def test_cheaper_replacement_refunds_the_difference_once_to_the_original_card(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    shop = Shop(stack, admin, guest)
+    order_id = shop.bought()
+    cheaper = shop.product(900, stock=1)
+    before = provider_operations(admin, order_id)
+
+    returned, replacement = _exchanged(shop, order_id, cheaper)
+    assert sorted((r["tender_type"], r["amount"]["amount_minor"]) for r in returned["refunds"]) == [
+        ("card", 600),
+        ("store_credit", 900),
+    ]
+    assert provider_operations(admin, order_id) == [*before, ("refund", 600, "approved")]
+    assert provider_operations(admin, replacement["order_id"]) == []
+    shop.collect(replacement["order_id"])
+    # Still refunded once.
+    assert provider_operations(admin, order_id) == [*before, ("refund", 600, "approved")]
+    shop.healthy(shop.sku, cheaper)
+
+
+def test_replacement_out_of_stock_is_a_422_and_changes_nothing(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    shop = Shop(stack, admin, guest)
+    order_id = shop.bought()
+    sold_out = shop.product(1500, stock=0)
+    before = provider_operations(admin, order_id)
+    timeline_before = _timeline(shop)
+
+    response = shop.exchange(order_id, sold_out)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    # Nothing returned, held, refunded or recorded.
+    order = shop.customer.get(f"/v1/orders/{order_id}").json()
+    assert [ln["returned_quantity"] for ln in order["lines"]] == [0]
+    assert shop.available(shop.sku) == 4
+    assert provider_operations(admin, order_id) == before
+    assert _timeline(shop) == timeline_before
+    shop.healthy(shop.sku)
+
+    # The unit can still be returned (its quantity was not taken).
+    plain = shop.associate.post(
+        "/v1/returns",
+        {
+            "order_id": order_id,
+            "lines": [{"sku": shop.sku, "quantity": 1, "condition": "sellable"}],
+            "method": "in_store",
+            "location_id": shop.store,
+        },
+    )
+    assert plain.status_code == 201, plain.text
+
+
+def test_exchange_abuse_is_refused(stack: StackProcess, admin: Caller, guest: Caller) -> None:
+    shop = Shop(stack, admin, guest)
+    order_id = shop.bought()
+    swap = shop.product(1500, stock=1)
+
+    # Someone else's order: 404, as if it did not exist.
+    stranger = customer_caller(stack, make_customer(guest))
+    response = shop.exchange(order_id, swap, caller=stranger)
+    assert response.status_code == 404, response.text
+
+    # A card number where a sku goes: 422 naming the field, never echoed.
+    number = "4111111111111111"
+    response = shop.exchange(order_id, number)
+    assert response.status_code == 422, response.text
+    assert number not in response.text
+    assert "exchange" in response.text
+
+    # A line past its return window (returnable_days 0): 422.
+    final_sale = make_product(admin, 1500, returnable_days=0)
+    receive_stock(admin, shop.store, final_sale, 1)
+    placed = place_bopis(shop.customer, shop.customer_id, shop.store, final_sale, 1, "tok_approve")
+    assert placed.status_code == 201, placed.text
+    final_order = placed.json()["order_id"]
+    shop.collect(final_order)
+    response = shop.associate.post(
+        "/v1/returns",
+        {
+            "order_id": final_order,
+            "lines": [{"sku": final_sale, "quantity": 1, "condition": "sellable"}],
+            "method": "in_store",
+            "location_id": shop.store,
+            "exchange": {
+                "lines": [{"sku": swap, "quantity": 1}],
+                "fulfillment": {"type": "pickup", "location_id": shop.store},
+            },
+        },
+    )
+    assert response.status_code == 422, response.text
+    # Neither refusal held the replacement.
+    assert shop.available(swap) == 1
+    shop.healthy(swap)
