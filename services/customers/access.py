@@ -36,10 +36,11 @@ ACCESS = AccessTable(
         ),
         # The till's and the call centre's lookup by exact email, phone or card.
         "FindCustomers": allow(Role.ASSOCIATE, Role.AGENT, Role.ADMIN),
-        "RecordActivity": _WORKFLOW,
+        # The journeys' activities; the orders service for a till sale (issue 14).
+        "RecordActivity": allow(Role.WORKFLOW, services=("orders",)),
         "ListActivities": _OWN,
         "MergeCustomers": allow(Role.AGENT, Role.ADMIN),
-        "RecordTimelineEvent": _WORKFLOW,
+        "RecordTimelineEvent": allow(Role.WORKFLOW, services=("orders",)),
         "ListTimeline": _OWN,
         "GetCart": _OWN_OR_WORKFLOW,
         "PutCart": _OWN,

@@ -542,13 +542,14 @@ def _required(field: str, detail: str, message: str) -> Problem:
 
 
 def fulfillment_request(wanted: models.FulfillmentIn) -> orders_pb2.FulfillmentRequest:
-    """400 naming the field a pickup (a location) or a shipment (an address) lacks."""
-    if wanted.type is FulfillmentType.PICKUP:
+    """400 naming the field a pickup or a till sale (a location) or a shipment
+    (an address) lacks."""
+    if wanted.type in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT):
         if not wanted.location_id:
             raise _required(
                 "fulfillment.location_id",
-                "a pickup needs fulfillment.location_id",
-                "is required for pickup",
+                f"a {wanted.type} needs fulfillment.location_id",
+                f"is required for {wanted.type}",
             )
         return orders_pb2.FulfillmentRequest(
             type=wanted.type.to_proto(),
@@ -577,7 +578,7 @@ def fulfillment_request(wanted: models.FulfillmentIn) -> orders_pb2.FulfillmentR
 def tender(value: models.TenderIn, index: int) -> payments_pb2.Tender:
     """400 when a card comes without its token or a gift card without its code."""
     field = f"payment.tenders[{index}]"
-    if value.type is TenderType.CARD and not value.token:
+    if value.type in (TenderType.CARD, TenderType.CARD_PRESENT) and not value.token:
         raise _required(f"{field}.token", "a card tender needs a token", "is required for a card")
     if value.type is TenderType.GIFT_CARD and not value.code:
         raise _required(

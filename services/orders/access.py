@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
 from services.common.access import PEOPLE, AccessTable, allow
 from services.common.errors import NotFound
@@ -28,6 +29,20 @@ def _own_associate_record(
     return None
 
 
+def _till_sale_at_own_store(
+    caller: CallerIdentity, request: orders_pb2.PlaceOrderRequest
+) -> str | None:
+    """A carry_out (a till sale, issue 14) only by an associate of that store."""
+    fulfillment = getattr(request, "fulfillment", None)  # a PlaceOrderRequest's
+    if fulfillment is None or fulfillment.type != common_pb2.FULFILLMENT_TYPE_CARRY_OUT:
+        return None
+    if caller.role != Role.ASSOCIATE:
+        return "only an associate of the store sells at its till"
+    if not caller.store_id or request.fulfillment.location_id != caller.store_id:
+        return "an associate sells only at their own store's till"
+    return None
+
+
 _ANYONE_WITH_AN_ORDER = (Role.CUSTOMER, Role.ASSOCIATE, Role.AGENT, Role.ADMIN)
 _FLOOR = allow(Role.ASSOCIATE, Role.ADMIN)
 
@@ -35,7 +50,10 @@ ACCESS = AccessTable(
     orders_pb2.DESCRIPTOR.services_by_name["OrdersService"],
     {
         "PlaceOrder": allow(
-            *_ANYONE_WITH_AN_ORDER, own_customer="customer_id", own_store="store_id"
+            *_ANYONE_WITH_AN_ORDER,
+            own_customer="customer_id",
+            own_store="store_id",
+            check=_till_sale_at_own_store,
         ),
         "GetOrder": allow(*_ANYONE_WITH_AN_ORDER, Role.WORKFLOW),
         # Associates do not cancel whole orders (they reject their store's part).

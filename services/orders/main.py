@@ -32,6 +32,7 @@ from services.orders.adapters.payments import PaymentsClient
 from services.orders.adapters.placement import TemporalPlacements
 from services.orders.adapters.products import InventoryProducts
 from services.orders.adapters.stock import InventoryStock
+from services.orders.adapters.till import CustomerHistory, TillInventory, TillPaymentsClient
 from services.orders.placement import Placing, recover_placements
 from services.orders.quoting import Pricing, QuoteCache
 from services.orders.service import OrdersServicer
@@ -39,6 +40,7 @@ from services.orders.staff import Staff
 from services.orders.store import PostgresStorage
 from services.orders.store.pricing import PostgresPricingTables
 from services.orders.store.staff import PostgresStaffTables
+from services.orders.till import Till
 from services.orders.use_cases import Dependencies
 
 
@@ -151,6 +153,15 @@ async def run(settings: OrdersSettings) -> None:
             cache=QuoteCache(settings.quote_cache_seconds),
         ),
         placing=placing,
+        till=Till(
+            stock=TillInventory(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
+            payments=TillPaymentsClient(payments_pb2_grpc.PaymentsServiceStub(payments_channel)),
+            history=CustomerHistory(customers_pb2_grpc.CustomersServiceStub(customers_channel)),
+            checkpoint=failpoint(settings.placement_fault_file),
+            recover_after=timedelta(seconds=settings.placement_recovery_after_seconds),
+        )
+        if settings.placement_by_orders
+        else None,
     )
     servicer = OrdersServicer(
         same_customer=CustomerMerges(

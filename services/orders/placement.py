@@ -459,6 +459,13 @@ async def recover_placements(deps: Dependencies, placing_: Placing) -> int:
                 order = await uow.records.load_order(order_id)
             if order is None or order.status != OrderStatus.PENDING:
                 continue
+            if order.fulfillment_type == FulfillmentType.CARRY_OUT:
+                # A till sale has no journey: till.py finishes or gives it back.
+                from services.orders.till import recover_sale  # till builds on this module
+
+                if deps.till is not None:
+                    await recover_sale(deps, deps.till, order)
+                continue
             if await placing_.placements.start_abandoned(order):
                 logger.warning("placement of %s stopped half way: given back", order_id)
                 continue

@@ -283,13 +283,13 @@ def validate_basket(request: BasketRequest) -> BasketRequest:
         bad.require(f"lines[{index}].sku", line.sku)
         if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
             bad.add(f"lines[{index}].quantity", f"must be between 1 and {MAX_LINE_QUANTITY}")
-    if request.fulfillment_type == FulfillmentType.PICKUP:
+    if request.fulfillment_type in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT):
         bad.require("fulfillment.location_id", request.location_id)
     elif request.fulfillment_type == FulfillmentType.SHIP:
         if request.address is None or not request.address.country:
             bad.add("fulfillment.address.country", "is required for ship")
     elif request.fulfillment_type is not None:
-        bad.add("fulfillment.type", "must be pickup or ship")
+        bad.add("fulfillment.type", "must be pickup, ship or carry_out")
     for index, code in enumerate(request.coupon_codes):
         bad.check_text(f"coupon_codes[{index}]", code, required=True, max_length=MAX_CODE)
     bad.raise_if_any()
@@ -327,7 +327,8 @@ async def price_basket(
         if ship:
             assert request.address is not None
             return tax_region_of_address(request.address)
-        if request.fulfillment_type == FulfillmentType.PICKUP:
+        if request.fulfillment_type in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT):
+            # Collected or carried out: taxed where the store is.
             return await inputs.tax_region_of(request.location_id)
         # A cart without a fulfillment yet: goods and discounts; no tax or shipping.
         return ""

@@ -21,12 +21,19 @@ from typing import Protocol
 from google.protobuf.message import Message
 
 from omni.words import FulfillmentType, OrderStatus, ReturnStatus, TaskType, TenderType
-from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgument, NotFound
+from services.common.errors import (
+    BusinessRuleViolation,
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from services.common.idempotency import validate_key
 from services.common.paging import Page, cut_page, decode_cursor, page_size
 from services.common.validation import Violations
 from services.orders import access, quoting
 from services.orders.domain import placing, progress, returns, store_work
+from services.orders.domain import till as till_rules
 from services.orders.domain.placing import Catalog, OrderRequest, PricedOrder, RequestedTender
 from services.orders.domain.progress import OrderProgress, ReturnProgress
 from services.orders.domain.records import (
@@ -44,6 +51,7 @@ from services.orders.domain.store_work import PickedLine
 from services.orders.placement import Placing, hold_replacement, place_now, refused
 from services.orders.quoting import Pricing
 from services.orders.staff import Staff, check_active
+from services.orders.till import Till, sell_now
 from workflows.contracts.journeys import (
     ExchangeInput,
     PlacementResult,
@@ -204,6 +212,9 @@ class Dependencies:
     # the journey with them); None leaves all of it to the journey's `place`
     # update (unit tests that predate it).
     placing: Placing | None = None
+    # Till sales (till.py, issue 14): carry_out orders paid and taken at once;
+    # None refuses them (unit tests that predate them).
+    till: Till | None = None
 
 
 # ---------------------------------------------------------------- reading
@@ -324,7 +335,10 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
     else:
         catalog = await deps.products.prices([line.sku for line in wanted.lines])
         priced = placing.price_order(wanted.lines, catalog)
-    placing.check_tenders_pay(wanted.tenders, priced.total)
+    if wanted.fulfillment_type == FulfillmentType.CARRY_OUT:
+        till_rules.check_tenders_pay(wanted.tenders, priced.total.amount_minor)
+    else:
+        placing.check_tenders_pay(wanted.tenders, priced.total)
 
     claimed: list[OrderRecord] = []
 
@@ -341,7 +355,14 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
     order = claimed[0] if claimed else await _read_order(deps, order_id, visible_only=False)
     if order.status == OrderStatus.REJECTED:
         raise refused(order)
-    if order.status == OrderStatus.PENDING and deps.placing is not None:
+    if order.status == OrderStatus.PENDING and order.fulfillment_type == FulfillmentType.CARRY_OUT:
+        if deps.till is None:
+            raise Unavailable("till sales are not taken here")
+        await sell_now(deps, deps.till, order, wanted.tenders, fresh=bool(claimed))
+        order = await _read_order(deps, order_id, visible_only=False)
+        if order.status == OrderStatus.REJECTED:
+            raise refused(order)
+    elif order.status == OrderStatus.PENDING and deps.placing is not None:
         placed = await place_now(
             deps, deps.placing, order, wanted.tenders, order.location_id, fresh=bool(claimed)
         )

@@ -305,7 +305,8 @@ def gift_cards_first(tender_types: Sequence[str]) -> list[int]:
     """The positions of the tenders in the order money is taken from them
     (capture) or given back to them (refund): gift cards first, the card last,
     each kind in the order given."""
-    return sorted(range(len(tender_types)), key=lambda i: (tender_types[i] == TenderType.CARD, i))
+    cards = (TenderType.CARD, TenderType.CARD_PRESENT)
+    return sorted(range(len(tender_types)), key=lambda i: (tender_types[i] in cards, i))
 
 
 def capture_amounts(authorized: Sequence[tuple[str, int]], amount_minor: int) -> list[int]:

@@ -35,9 +35,13 @@ class FulfillmentIn(Body):
 
 
 class TenderIn(Body):
-    # A channel pays by card or gift card; store credit and cash are the
-    # services' own tenders.
-    type: Annotated[TenderType, OneOf(TenderType.CARD, TenderType.GIFT_CARD)]
+    # A channel pays by card or gift card; a till (carry_out, issue 14) by
+    # cash (amount_minor: what was handed over), card_present or gift card.
+    # Store credit is the services' own tender.
+    type: Annotated[
+        TenderType,
+        OneOf(TenderType.CARD, TenderType.GIFT_CARD, TenderType.CASH, TenderType.CARD_PRESENT),
+    ]
     token: str | None = None
     code: str | None = None
     amount_minor: StrictInt | None = Field(default=None, gt=0)

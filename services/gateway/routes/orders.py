@@ -9,7 +9,7 @@ from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2
 from omni.orders.v1 import orders_pb2
 from omni.payments.v1 import payments_pb2
-from omni.words import OrderStatus
+from omni.words import FulfillmentType, OrderStatus
 from services.gateway import mapping
 from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
@@ -37,7 +37,21 @@ def _channel(principal: Principal) -> common_pb2.Channel:
     return mapping.channel(principal.home_channel)
 
 
+def _check_till_sale(principal: Principal, body: OrderIn) -> None:
+    """A carry_out is a till sale (issue 14): only an associate of that store
+    rings it up (403 for anyone else: a store's till is no secret to hide)."""
+    if body.fulfillment.type is not FulfillmentType.CARRY_OUT:
+        return
+    if not principal.is_("associate"):
+        raise forbidden("only an associate of the store sells at its till")
+    if body.fulfillment.location_id and body.fulfillment.location_id != principal.store_id:
+        raise forbidden("an associate sells only at their own store's till")
+
+
 def _customer_id(principal: Principal, body: OrderIn) -> str:
+    if body.fulfillment.type is FulfillmentType.CARRY_OUT and not principal.is_("customer"):
+        # A walk-in has none; with one, the sale joins their history.
+        return body.customer_id or ""
     if principal.is_("customer"):
         if body.customer_id and body.customer_id != principal.customer_id:
             raise forbidden("a customer may order only for themselves")
@@ -87,6 +101,7 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> Ord
     require_role(principal, "customer", "associate", "agent", "admin")
     if principal.is_("associate") and not principal.store_id:
         raise forbidden("an associate token needs a store_id")
+    _check_till_sale(principal, body)
     grpc_request = orders_pb2.PlaceOrderRequest(
         idempotency_key=downstream_key(request, principal.sub),
         customer_id=_customer_id(principal, body),

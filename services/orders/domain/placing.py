@@ -117,7 +117,10 @@ def merge_lines(lines: list[RequestedLine]) -> list[RequestedLine]:
 def validate_order_request(request: OrderRequest) -> OrderRequest:
     """Raises InvalidArgument naming every bad field; returns it with lines merged."""
     bad = Violations()
-    bad.require("customer_id", request.customer_id)
+    till_sale = request.fulfillment_type == FulfillmentType.CARRY_OUT
+    if not till_sale:
+        # A till sale may be a walk-in (issue 14).
+        bad.require("customer_id", request.customer_id)
     if not isinstance(request.channel, Channel):
         bad.add("channel", "must be one of " + ", ".join(Channel))
     if not request.lines:
@@ -129,7 +132,12 @@ def validate_order_request(request: OrderRequest) -> OrderRequest:
         if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
             bad.add(f"lines[{index}].quantity", f"must be between 1 and {MAX_LINE_QUANTITY}")
     _check_fulfillment(request, bad)
-    _check_tenders(request.tenders, bad)
+    if till_sale:
+        from services.orders.domain import till  # till's rules build on this module
+
+        till.check_tenders(request.tenders, bad)
+    else:
+        _check_tenders(request.tenders, bad)
     bad.raise_if_any()
     merged = merge_lines(request.lines)
     for index, line in enumerate(merged):
@@ -141,11 +149,11 @@ def validate_order_request(request: OrderRequest) -> OrderRequest:
 
 def _check_fulfillment(request: OrderRequest, bad: Violations) -> None:
     if not isinstance(request.fulfillment_type, FulfillmentType):
-        bad.add("fulfillment.type", "must be pickup or ship")
+        bad.add("fulfillment.type", "must be pickup, ship or carry_out")
         return
-    if request.fulfillment_type == FulfillmentType.PICKUP:
+    if request.fulfillment_type in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT):
         if not request.location_id:
-            bad.add("fulfillment.location_id", "is required for pickup")
+            bad.add("fulfillment.location_id", f"is required for {request.fulfillment_type}")
         return
     address = request.address
     if address is None:

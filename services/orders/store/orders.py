@@ -45,7 +45,8 @@ async def insert_pending_order(
     request: OrderRequest,
     priced: PricedOrder,
 ) -> None:
-    pickup = request.fulfillment_type == FulfillmentType.PICKUP
+    # At a store: a pickup, or a till sale (carry_out, issue 14).
+    pickup = request.fulfillment_type in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT)
     basket = priced.basket
     totals: dict[str, Any] = {"subtotal_minor": priced.total.amount_minor}
     if basket is not None:
