@@ -1,13 +1,15 @@
 """`omni up`: the whole dev stack as supervised child processes.
 
-Order of start: PostgreSQL → Temporal (its UI decoding through the codec
-server) → the codec server → migrations → the four services → the worker →
+Order of start: PostgreSQL and Temporal (its UI decoding through the codec
+server) side by side while the project's bytecode is compiled → the codec
+server while the databases migrate → the four services → the worker →
 the gateway → seed (once). Stop is the reverse, on SIGINT, SIGTERM or
 SIGHUP, and also when any child dies on its own (then the exit status is 1).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,6 +38,23 @@ from stack.seed import seed_demo
 from stack.temporal import TemporalDevServer
 
 ROOT = Path(__file__).resolve().parent.parent
+# The packages the children import from the checkout (site-packages is
+# compiled by pip at install).
+PROJECT_PACKAGES = ("omni", "services", "workflows", "stack")
+
+
+def precompile() -> None:
+    """Writes the project's bytecode where it is stale or missing (a no-op
+    when it is current), so no child compiles it at start: each child under
+    PYTHONDONTWRITEBYTECODE=1 otherwise compiles every module it imports,
+    every time. __pycache__ is git-ignored; an unwritable tree is skipped."""
+    import compileall
+
+    for package in PROJECT_PACKAGES:
+        with contextlib.suppress(OSError):
+            compileall.compile_dir(ROOT / package, quiet=2, workers=1)
+
+
 STOP_TIMEOUT_SECONDS = 25.0
 
 
@@ -136,18 +155,26 @@ class Supervisor:
     # -- start -----------------------------------------------------------
 
     def _start_everything(self) -> None:
-        server_url = self._start_postgres()
+        # PostgreSQL and Temporal boot side by side (neither needs the other);
+        # the project's bytecode is compiled meanwhile, once for every child
+        # (PYTHONDONTWRITEBYTECODE would have each compile it again at every
+        # start), then the codec server starts while the databases migrate.
+        self._spawn_postgres()
+        self._spawn_temporal()
+        precompile()
         self._check_stop()
-        temporal_address = self._start_temporal()
+        server_url = self._postgres_ready()
+        temporal_address = self._temporal_ready()
         self._check_stop()
         # Only the processes that talk to Temporal hold the payload key.
         codec_env = {CODEC_KEY_ENV: stack_codec_key(self.home)}
-        self._start_codec_server(codec_env)
+        self._spawn_codec_server(codec_env)
         urls = {name: database_url_for(server_url, database_name(name)) for name in DATABASES}
         for name in DATABASES:
             ensure_database(server_url, database_name(name))
             upgrade(name, urls[name])
         say("databases migrated")
+        self._codec_server_ready()
         common_env = {
             **{f"{s.upper()}_ADDR": self.settings.address_of(s) for s in SERVICES},
             "TEMPORAL_ADDRESS": temporal_address,
@@ -201,24 +228,28 @@ class Supervisor:
         if self.settings.omni_seed:
             self._seed_once()
 
-    def _start_postgres(self) -> str:
+    def _spawn_postgres(self) -> None:
         if self.settings.database_url:
-            say("using PostgreSQL at DATABASE_URL")
-            return self.settings.database_url
+            return
         self.postgres = PostgresServer(self.home / "pg", self.settings.omni_pg_port)
         self.postgres.init()
         process = self.postgres.start(
             self.logs / "postgres.log", durable=self.settings.omni_pg_durable
         )
         self.children.append(Child("postgres", process, self.logs / "postgres.log"))
+
+    def _postgres_ready(self) -> str:
+        if self.settings.database_url:
+            say("using PostgreSQL at DATABASE_URL")
+            return self.settings.database_url
+        assert self.postgres is not None
         self.postgres.wait_ready()
         say(f"postgres ready on 127.0.0.1:{self.settings.omni_pg_port}")
         return self.postgres.url()
 
-    def _start_temporal(self) -> str:
+    def _spawn_temporal(self) -> None:
         if self.settings.temporal_address:
-            say(f"using Temporal at {self.settings.temporal_address}")
-            return self.settings.temporal_address
+            return
         self.temporal = TemporalDevServer(
             port=self.settings.temporal_port,
             ui_port=self.settings.temporal_ui_port,
@@ -227,11 +258,17 @@ class Supervisor:
         )
         process = self.temporal.start(self.logs / "temporal.log")
         self.children.append(Child("temporal", process, self.logs / "temporal.log"))
+
+    def _temporal_ready(self) -> str:
+        if self.settings.temporal_address:
+            say(f"using Temporal at {self.settings.temporal_address}")
+            return self.settings.temporal_address
+        assert self.temporal is not None
         self.temporal.wait_ready()
         say(f"temporal ready on {self.temporal.address}")
         return self.temporal.address
 
-    def _start_codec_server(self, codec_env: dict[str, str]) -> None:
+    def _spawn_codec_server(self, codec_env: dict[str, str]) -> None:
         """The codec server the UI and `temporal workflow show` decode with.
         The dev server's UI cannot send a token: its origin is trusted, on
         loopback, with this stack's own key."""
@@ -249,6 +286,8 @@ class Supervisor:
                 "OMNI_CODEC_TRUSTED_ORIGINS": ",".join(ui) if self.temporal is not None else "",
             },
         )
+
+    def _codec_server_ready(self) -> None:
         self._wait_http(f"{self.settings.codec_server_url}/healthz", "codec")
         say(f"codec server ready on {self.settings.codec_server_url}")
 
