@@ -12,7 +12,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices
-from tests.workflows.journeys import running_worker, unique
+from tests.workflows.journeys import keep_history, running_worker, unique
 from tests.workflows.test_returns import a_return, captured, hand_over, start
 from workflows.contracts.activities import ReserveStockInput, SkuQty
 from workflows.contracts.journeys import (
@@ -50,6 +50,7 @@ async def test_same_price_swap_refunds_nothing_to_the_card_and_places_the_replac
         handle = await start(env.client, request, queue)
         await hand_over(handle, request)
         final = await handle.result()
+        await keep_history(handle, "an_exchange_at_the_same_price_places_the_replacement")
 
     assert final["status"] == "refunded"
     assert [c.reservation_id for c in fakes.called("confirm")] == [hold]
@@ -110,6 +111,7 @@ async def test_cheaper_replacement_refunds_the_difference_once_to_the_original_t
         handle = await start(env.client, request, queue)
         await hand_over(handle, request)
         final = await handle.result()
+        await keep_history(handle, "a_cheaper_exchange_refunds_the_difference")
 
     # The replacement takes 1200 of the refund (gift card first), the 1800
     # difference goes back to the original tenders: the gift card's rest, then the card.
@@ -142,6 +144,7 @@ async def test_expired_exchange_releases_the_replacement_and_charges_nothing(
         handle = await start(env.client, request, queue)
         await env.sleep(timedelta(days=31))
         final = await handle.result()
+        await keep_history(handle, "an_expired_exchange_releases_the_replacement")
 
     assert final["status"] == "expired"
     assert [r.reservation_id for r in fakes.called("release")] == [hold]
