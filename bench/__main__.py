@@ -12,13 +12,21 @@ import logging
 import sys
 from collections.abc import Callable
 
-from bench import availability, inventory_reserve, placement, quote, stack_scenarios
+from bench import (
+    availability,
+    bopis_journey,
+    inventory_reserve,
+    placement,
+    quote,
+    stack_scenarios,
+)
 from bench.processes import BenchHome, bench_home
 
 SCENARIOS: dict[str, Callable[[BenchHome], bool]] = {
     "inventory-reserve": inventory_reserve.run,
     "availability": availability.run,
     "placement": placement.run,
+    "bopis-journey": bopis_journey.run,
     "quote": quote.run,
     "hot-sku": stack_scenarios.run_hot_sku,
     "availability-under-placement": stack_scenarios.run_availability_under_placement,

@@ -72,6 +72,75 @@ class FloorStartedWorkflow:
         return done
 
 
+@dataclass
+class JourneyPhase:
+    """What one part of a journey runs: local and regular trivial activities."""
+
+    local: int
+    regular: int
+
+
+@dataclass
+class JourneyPlan:
+    """Phase 0 runs after the start; phase n (n >= 1) inside the n-th update."""
+
+    phases: list[JourneyPhase]
+
+
+async def _run_phase(phase: JourneyPhase) -> int:
+    done = 0
+    for step in range(phase.local):
+        done += await workflow.execute_local_activity(
+            floor_step, step, start_to_close_timeout=timedelta(seconds=10)
+        )
+    for step in range(phase.regular):
+        done += await workflow.execute_activity(
+            floor_step, step, start_to_close_timeout=timedelta(seconds=10)
+        )
+    return done
+
+
+@workflow.defn(name="FloorJourneyWorkflow", sandboxed=False)
+class FloorJourneyWorkflow:
+    """The floor of a whole BOPIS journey (bench bopis-journey): started as
+    the orders service starts a journey, then one update per store action
+    (pick, handover), each running the activities Omni's journey ran in that
+    phase, then it ends."""
+
+    def __init__(self) -> None:
+        self._advanced = 0
+        self._plan: JourneyPlan | None = None
+
+    @workflow.run
+    async def run(self, plan: JourneyPlan) -> int:
+        self._plan = plan
+        done = await _run_phase(plan.phases[0])
+        await workflow.wait_condition(lambda: self._advanced >= len(plan.phases) - 1)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return done
+
+    @workflow.update(name="advance")
+    async def advance(self, phase: int) -> int:
+        await workflow.wait_condition(lambda: self._plan is not None)
+        assert self._plan is not None
+        done = await _run_phase(self._plan.phases[phase])
+        self._advanced += 1
+        return done
+
+
+async def journey(client: Client, task_queue: str, workflow_id: str, plan: JourneyPlan) -> None:
+    """One floor journey: the start, then each update in turn (as the store acts)."""
+    handle = await client.start_workflow(
+        FloorJourneyWorkflow.run,
+        plan,
+        id=workflow_id,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        task_queue=task_queue,
+    )
+    for phase in range(1, len(plan.phases)):
+        await handle.execute_update("advance", phase, result_type=int)
+
+
 async def start_only(client: Client, task_queue: str, workflow_id: str, plan: FloorInput) -> None:
     """One start (FAIL on conflict, as the orders service starts journeys)."""
     await client.start_workflow(
@@ -102,7 +171,7 @@ async def _serve() -> None:
     worker = Worker(
         client,
         task_queue=os.environ["FLOOR_TASK_QUEUE"],
-        workflows=[FloorWorkflow, FloorStartedWorkflow],
+        workflows=[FloorWorkflow, FloorStartedWorkflow, FloorJourneyWorkflow],
         activities=[floor_step],
     )
     print("floor worker ready", flush=True)
