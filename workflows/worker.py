@@ -110,6 +110,7 @@ def activities_for(
     return [
         inventory.reserve_stock,
         inventory.release_reservation,
+        inventory.release_reservation_lines,
         inventory.commit_reservation,
         inventory.confirm_reservation,
         inventory.find_sources,

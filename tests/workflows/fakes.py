@@ -35,6 +35,7 @@ from workflows.contracts.activities import (
     PlaceExchangeInput,
     RefundInput,
     ReleaseReservationInput,
+    ReleaseReservationLinesInput,
     ReservationInfo,
     ReserveStockInput,
     ReturnProgress,
@@ -167,6 +168,30 @@ class FakeServices:
         location = held.location_id if held else ""
         await self._leave("release", request)
         return ReservationInfo(request.reservation_id, location, "released")
+
+    @activity.defn(name="inventory.release_reservation_lines")
+    async def release_reservation_lines(
+        self, request: ReleaseReservationLinesInput
+    ) -> ReservationInfo:
+        await self._enter("release_lines", request)
+        held = self.active_reservations.get(request.reservation_id)
+        if request.idempotency_key not in self.done:
+            if held is None:
+                raise ApplicationError("nothing held", type="INVALID_STATE", non_retryable=True)
+            holding = {line.sku: line.quantity for line in held.lines}
+            for line in request.lines:
+                if line.quantity > holding.get(line.sku, 0):
+                    raise refused("RELEASE_EXCEEDS_HOLD", f"{line.sku}: more than held")
+            left = [
+                SkuQty(sku, quantity - next((x.quantity for x in request.lines if x.sku == sku), 0))
+                for sku, quantity in holding.items()
+            ]
+            held.lines = [line for line in left if line.quantity > 0]
+            self.done[request.idempotency_key] = request
+            if not held.lines:
+                del self.active_reservations[request.reservation_id]
+        await self._leave("release_lines", request)
+        return ReservationInfo(request.reservation_id, held.location_id if held else "", "active")
 
     @activity.defn(name="inventory.confirm_reservation")
     async def confirm_reservation(self, request: ConfirmReservationInput) -> ReservationInfo:
@@ -344,6 +369,7 @@ class FakeServices:
         return [
             self.reserve_stock,
             self.release_reservation,
+            self.release_reservation_lines,
             self.commit_reservation,
             self.confirm_reservation,
             self.find_sources,

@@ -17,6 +17,7 @@ from workflows.contracts.activities import (
     GetLocationInput,
     LocationInfo,
     ReleaseReservationInput,
+    ReleaseReservationLinesInput,
     ReservationInfo,
     ReserveStockInput,
     SkuQty,
@@ -83,6 +84,23 @@ class InventoryActivities:
         response = await call(
             self._stub.ReleaseReservation(
                 inventory_pb2.ReleaseReservationRequest(reservation_id=request.reservation_id),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return _reservation(response.reservation)
+
+    @activity.defn(name="inventory.release_reservation_lines")
+    async def release_reservation_lines(
+        self, request: ReleaseReservationLinesInput
+    ) -> ReservationInfo:
+        """Gives back part of the hold (all lines or none, once per key)."""
+        response = await call(
+            self._stub.ReleaseReservationLines(
+                inventory_pb2.ReleaseReservationLinesRequest(
+                    reservation_id=request.reservation_id,
+                    lines=_lines(request.lines),
+                    idempotency_key=request.idempotency_key,
+                ),
                 timeout=RPC_TIMEOUT_SECONDS,
             )
         )

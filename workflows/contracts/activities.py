@@ -45,6 +45,15 @@ class ReleaseReservationInput:
 
 
 @dataclass
+class ReleaseReservationLinesInput:
+    """Part of a reservation goes back (cancelled lines), once per key."""
+
+    reservation_id: str
+    lines: list[SkuQty]
+    idempotency_key: str
+
+
+@dataclass
 class CommitReservationInput:
     reservation_id: str
     # The quantities sold; the rest of the reservation is released.

@@ -42,6 +42,9 @@ SHIP_UPDATE = "ship"  # ship-from-store only
 # (ShippingAddressInput -> ActionResult).
 SHIPPING_ADDRESS_UPDATE = "shipping_address"
 CANCEL_UPDATE = "cancel"
+# Part of the order: units of lines not yet handed over or shipped
+# (CancelLinesInput -> ActionResult); every unit left: the order is cancelled.
+CANCEL_LINES_UPDATE = "cancel_lines"
 REJECT_UPDATE = "reject"  # the store cannot fulfill it: reroute or cancel its lines
 RECEIVE_UPDATE = "receive"  # returns by mail
 RETRY_REFUND_UPDATE = "retry_refund"  # returns: an operator retries a refused refund
@@ -73,6 +76,8 @@ ERROR_WRONG_PICKUP_CODE = "WRONG_PICKUP_CODE"  # -> 422
 # Too many wrong codes: refused, the right one too, until a new code is issued. -> 409
 ERROR_PICKUP_LOCKED = "PICKUP_LOCKED"
 ERROR_INVALID_PICK = "INVALID_PICK"  # -> 400
+# A line cancel naming a sku the order lacks, or more units than it still has -> 422.
+ERROR_INVALID_CANCEL = "INVALID_LINE_CANCEL"
 ERROR_INVALID_RECEIPT = "INVALID_RECEIPT"  # a mail return's receipt lines do not match -> 400
 # The payment could not be captured at handover or shipment: the goods stay
 # (nothing changed); try again, or cancel. -> 422
@@ -289,6 +294,26 @@ class RejectInput:
 @dataclass
 class CancelInput:
     reason: str
+    actor: str = ""
+
+
+@dataclass
+class CancelLineInput:
+    """Units of one sku to cancel. `paid_upto[k]` is what the first k units of
+    the order's line cost after discounts with their tax (pricing.paid_upto,
+    cumulative half-even shares; len = the line's quantity + 1), so k..k+n
+    cancelled give back paid_upto[k+n] - paid_upto[k]. Empty (an order priced
+    before pricing): the units' unit prices' share of the total."""
+
+    sku: str
+    quantity: int
+    paid_upto: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CancelLinesInput:
+    lines: list[CancelLineInput]
+    reason: str = ""
     actor: str = ""
 
 

@@ -224,6 +224,61 @@ def cancel_refusal(fulfillment_type: str, order_status: str) -> Refusal | None:
     return Refusal(f"cannot cancel an order that is {order_status}", order_status)
 
 
+@dataclass(frozen=True)
+class LineCancelProblem:
+    """Why a line cancel is refused: `conflict` when the units exist but are
+    no longer cancellable (handed over or shipped: 409), else the request
+    asks for what the order never had (422)."""
+
+    message: str
+    conflict: bool = False
+
+
+def line_cancel_problem(
+    still_ordered: dict[str, int], cancellable: dict[str, int], lines: Sequence[PickedLine]
+) -> LineCancelProblem | None:
+    """What is wrong with cancelling `lines` (sku, quantity) of an order that
+    still has `still_ordered` units per sku (ordered less cancelled before),
+    of which `cancellable` are in fulfillments not yet handed over or shipped;
+    None when they may all be cancelled."""
+    if not lines:
+        return LineCancelProblem("name at least one line to cancel")
+    seen: set[str] = set()
+    for line in lines:
+        if line.sku not in still_ordered:
+            return LineCancelProblem(f"{line.sku} is not in this order")
+        if line.sku in seen:
+            return LineCancelProblem(f"{line.sku} is listed twice")
+        seen.add(line.sku)
+        if line.quantity <= 0:
+            return LineCancelProblem(f"{line.sku}: quantity must be positive")
+        if line.quantity > still_ordered[line.sku]:
+            return LineCancelProblem(
+                f"{line.sku}: cancelling {line.quantity}, the order has"
+                f" {still_ordered[line.sku]} left"
+            )
+        if line.quantity > cancellable.get(line.sku, 0):
+            return LineCancelProblem(
+                f"{line.sku}: only {cancellable.get(line.sku, 0)} not yet handed over"
+                " or shipped can be cancelled",
+                conflict=True,
+            )
+    return None
+
+
+def cancelled_share(paid_upto: Sequence[int], already: int, units: int) -> int | None:
+    """What `units` more cancelled units of a line give back after `already`
+    were cancelled: the difference of its cumulative paid shares (never more
+    than the line cost; every unit cancelled gives back exactly what it cost).
+    None when the line carries no shares (priced before pricing)."""
+    if not paid_upto:
+        return None
+    last = len(paid_upto) - 1
+    start = min(max(already, 0), last)
+    end = min(start + max(units, 0), last)
+    return paid_upto[end] - paid_upto[start]
+
+
 def address_change_refusal(
     fulfillment_type: str, order_status: str, fulfillment_statuses: Iterable[str]
 ) -> Refusal | None:

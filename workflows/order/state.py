@@ -95,6 +95,15 @@ class Fulfillment:
     def picked_total_minor(self) -> int:
         return sum(line.unit_price_minor * self.picked.get(line.sku, 0) for line in self.lines)
 
+    def cancellable(self) -> dict[str, int]:
+        """Units a line cancel may still take from it (sku -> units): what was
+        picked once picked, else what it holds; nothing once it is not open."""
+        if not self.is_open:
+            return {}
+        if self.picked:
+            return {sku: units for sku, units in self.picked.items() if units > 0}
+        return {line.sku: line.quantity for line in self.lines if line.quantity > 0}
+
     def unpicked(self) -> list[LineInput]:
         return [
             LineInput(line.sku, line.quantity - self.picked.get(line.sku, 0), line.unit_price_minor)
@@ -133,6 +142,11 @@ class OrderState:
     tenders: list[Tender] = field(default_factory=list)
     # F1 first; a reroute or a short pick's remainder opens the next one.
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    # Line cancels (issue 11): units cancelled per sku, and what they gave back
+    # of the total (their paid share) and of the listed total (unit prices).
+    cancelled: dict[str, int] = field(default_factory=dict)
+    cancelled_minor: int = 0
+    cancelled_listed_minor: int = 0
 
     @property
     def workflow_id(self) -> str:
@@ -153,15 +167,26 @@ class OrderState:
         before pricing: the lines at their unit prices)."""
         return self.order.total_minor or self.listed_total_minor
 
+    @property
+    def kept_total_minor(self) -> int:
+        """The priced total less what line cancels gave back."""
+        return self.order.total_minor - self.cancelled_minor
+
+    @property
+    def kept_listed_minor(self) -> int:
+        """The listed total less the cancelled units at their unit prices."""
+        return self.listed_total_minor - self.cancelled_listed_minor
+
     def priced_share(self, listed_minor: int) -> int:
-        """The priced total's share for goods worth `listed_minor` at unit
-        prices (half to even); all of it when everything is delivered."""
-        listed = self.listed_total_minor
+        """The priced total's share (what line cancels left of it) for goods
+        worth `listed_minor` at unit prices (half to even); all of it when
+        everything not cancelled is delivered."""
+        listed = self.kept_listed_minor
         if not self.order.total_minor or listed <= 0:
             return listed_minor
         if listed_minor >= listed:
-            return self.order.total_minor
-        quotient, remainder = divmod(self.order.total_minor * listed_minor, listed)
+            return self.kept_total_minor
+        quotient, remainder = divmod(self.kept_total_minor * listed_minor, listed)
         if 2 * remainder > listed or (2 * remainder == listed and quotient % 2 == 1):
             quotient += 1
         return quotient
@@ -181,11 +206,11 @@ class OrderState:
         rest (half to even); the whole total when everything is delivered."""
         if listed_minor <= 0:
             return 0
-        shipping = min(self.order.shipping_minor, self.order.total_minor)
-        goods_total = self.order.total_minor - shipping
-        listed = self.listed_total_minor
+        shipping = min(self.order.shipping_minor, self.kept_total_minor)
+        goods_total = self.kept_total_minor - shipping
+        listed = self.kept_listed_minor
         if listed_minor >= listed or listed <= 0:
-            return self.order.total_minor
+            return self.kept_total_minor
         quotient, remainder = divmod(goods_total * listed_minor, listed)
         if 2 * remainder > listed or (2 * remainder == listed and quotient % 2 == 1):
             quotient += 1

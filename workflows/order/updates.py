@@ -12,11 +12,13 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.order.line_cancels import cancel_lines, check_cancel_lines
 from workflows.order.reroute import reject_fulfillment
 from workflows.order.steps import OrderJourney
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts.journeys import (
+        CANCEL_LINES_UPDATE,
         CANCEL_UPDATE,
         ERROR_INVALID_PICK,
         ERROR_INVALID_STATE,
@@ -26,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         STATUS_QUERY,
         ActionResult,
         CancelInput,
+        CancelLinesInput,
         OrderStatus,
         PickInput,
         PlacementResult,
@@ -146,6 +149,18 @@ class OrderUpdates:
     @cancel.validator
     def validate_cancel(self, request: CancelInput) -> None:
         check_cancel(self.journey)
+
+    @workflow.update(name=CANCEL_LINES_UPDATE)
+    async def cancel_lines(self, request: CancelLinesInput) -> ActionResult:
+        journey = self.journey
+        await placement_answered(journey)
+        async with journey.lock:
+            check_cancel_lines(journey, request)
+            return await cancel_lines(journey, request)
+
+    @cancel_lines.validator
+    def validate_cancel_lines(self, request: CancelLinesInput) -> None:
+        check_cancel_lines(self.journey, request)
 
     @workflow.signal(name=RETURNED_SIGNAL)
     def returned(self, request: ReturnedInput) -> None:
