@@ -27,11 +27,13 @@ from omni.customers.v1 import customers_pb2_grpc
 from omni.inventory.v1 import inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2_grpc
 from omni.payments.v1 import payments_pb2_grpc
+from services.common.carrier import DEFAULT_DELIVERY_SECONDS, DevCarrier, carrier_from_settings
 from services.common.channels import open_channel
 from services.common.logs import setup_logging
 from services.common.metrics import temporal_runtime
 from services.common.telemetry import shutdown_telemetry, temporal_interceptors
 from services.common.temporal_codec import CodecError, data_converter
+from workflows.activities.carrier import CarrierActivities
 from workflows.activities.customers import CustomerActivities
 from workflows.activities.inventory import InventoryActivities
 from workflows.activities.orders import OrderActivities
@@ -39,6 +41,7 @@ from workflows.activities.payments import PaymentActivities
 from workflows.activities.rpc import workflow_caller
 from workflows.carts.reminder import CartReminderWorkflow
 from workflows.contracts.journeys import SEARCH_ATTRIBUTES, TASK_QUEUE
+from workflows.delivery.workflow import DeliveryWorkflow
 from workflows.order.bopis import BopisWorkflow
 from workflows.order.ship_from_store import ShipFromStoreWorkflow
 from workflows.order.shipment import ShipmentWorkflow
@@ -68,6 +71,10 @@ class WorkerSettings(BaseSettings):
     # keep the sandbox; tests/workflows/test_worker_runner.py says why that
     # and the replay corpus prove determinism.
     workflow_sandbox: str = "unsandboxed"
+    # The parcel carrier (services/common/carrier.py): only "dev" so far, which
+    # says a parcel is delivered CARRIER_DELIVERY_SECONDS after it shipped.
+    carrier: str = "dev"
+    carrier_delivery_seconds: float = DEFAULT_DELIVERY_SECONDS
 
 
 # Imported once by the worker and shared with every sandboxed run (no
@@ -97,6 +104,7 @@ WORKFLOWS = [
     ShipmentWorkflow,
     ReturnWorkflow,
     CartReminderWorkflow,
+    DeliveryWorkflow,
 ]
 
 
@@ -105,8 +113,11 @@ def activities_for(
     payments: PaymentActivities,
     orders: OrderActivities,
     customers: CustomerActivities,
+    carrier: CarrierActivities | None = None,
 ) -> list[Callable[..., Any]]:
-    """Every activity the journeys call, bound to their clients."""
+    """Every activity the journeys call, bound to their clients (the
+    development carrier when none is given)."""
+    carrier = carrier or CarrierActivities(DevCarrier())
     return [
         inventory.reserve_stock,
         inventory.release_reservation,
@@ -129,6 +140,8 @@ def activities_for(
         customers.send_notification,
         customers.checkout_cart,
         customers.record_order_placed,
+        customers.send_store_notification,
+        carrier.track_parcel,
     ]
 
 
@@ -188,6 +201,9 @@ async def run(settings: WorkerSettings) -> None:
         PaymentActivities(payments_pb2_grpc.PaymentsServiceStub(channels["payments"])),
         OrderActivities(orders_pb2_grpc.OrdersServiceStub(channels["orders"])),
         CustomerActivities(customers_pb2_grpc.CustomersServiceStub(channels["customers"])),
+        CarrierActivities(
+            carrier_from_settings(settings.carrier, settings.carrier_delivery_seconds)
+        ),
     )
     worker = Worker(
         client,

@@ -46,6 +46,13 @@ from workflows.contracts.activities import (
     TimelineEventInput,
     VoidInput,
 )
+from workflows.contracts.delivery import ParcelReport, TrackParcelInput
+from workflows.contracts.stores import StoreNotificationInput
+
+
+def _now() -> datetime:
+    """The (time-skipping) server's time of the activity's attempt."""
+    return activity.info().current_attempt_scheduled_time
 
 
 def refused(reason: str, message: str, **details: str) -> ApplicationError:
@@ -116,6 +123,14 @@ class FakeServices:
     # event_id -> event: a retried activity lands on the same key.
     timeline: dict[str, TimelineEventInput] = field(default_factory=dict)
     notifications: dict[str, NotificationInput] = field(default_factory=dict)
+    # The store outbox: notification id -> the message (sent once per id).
+    store_notifications: dict[str, StoreNotificationInput] = field(default_factory=dict)
+    # The carrier: a parcel is delivered at its Nth tracking question (by
+    # tracking number; None: never), and until then says to ask again after
+    # parcel_check_seconds.
+    parcel_delivered_at_call: int | None = None
+    parcel_check_seconds: float = 3600.0
+    parcel_calls: dict[str, int] = field(default_factory=dict)
 
     def called(self, name: str) -> list[Any]:
         return [argument for call, argument in self.calls if call == name]
@@ -365,6 +380,23 @@ class FakeServices:
         self._customer(request.customer_id)
         return True
 
+    @activity.defn(name="customers.send_store_notification")
+    async def send_store_notification(self, request: StoreNotificationInput) -> str:
+        await self._enter("store_notify", request)
+        self.store_notifications.setdefault(request.notification_id, request)
+        await self._leave("store_notify", request)
+        return request.notification_id
+
+    @activity.defn(name="carrier.track_parcel")
+    async def track_parcel(self, request: TrackParcelInput) -> ParcelReport:
+        await self._enter("track_parcel", request)
+        calls = self.parcel_calls.get(request.tracking_number, 0) + 1
+        self.parcel_calls[request.tracking_number] = calls
+        at = self.parcel_delivered_at_call
+        if at is not None and calls >= at:
+            return ParcelReport(delivered=True, delivered_at=request.shipped_at)
+        return ParcelReport(delivered=False, check_again_seconds=self.parcel_check_seconds)
+
     def activities(self) -> list[Callable[..., Any]]:
         return [
             self.reserve_stock,
@@ -388,4 +420,6 @@ class FakeServices:
             self.send_notification,
             self.checkout_cart,
             self.record_order_placed,
+            self.send_store_notification,
+            self.track_parcel,
         ]

@@ -24,6 +24,7 @@ from workflows.contracts.journeys import (
     TenderInput,
     order_workflow_id,
 )
+from workflows.delivery.workflow import DeliveryWorkflow
 from workflows.order.bopis import BopisWorkflow
 from workflows.order.ship_from_store import ShipFromStoreWorkflow
 from workflows.order.shipment import ShipmentWorkflow
@@ -44,7 +45,13 @@ async def running_worker(client: Client, fakes: FakeServices) -> AsyncIterator[s
     async with Worker(
         client,
         task_queue=task_queue,
-        workflows=[BopisWorkflow, ShipFromStoreWorkflow, ShipmentWorkflow, ReturnWorkflow],
+        workflows=[
+            BopisWorkflow,
+            ShipFromStoreWorkflow,
+            ShipmentWorkflow,
+            ReturnWorkflow,
+            DeliveryWorkflow,
+        ],
         activities=fakes.activities(),
     ):
         yield task_queue

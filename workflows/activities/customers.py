@@ -18,6 +18,7 @@ from omni.words import (
     Channel,
     NotificationKind,
     NotificationStatus,
+    StoreNotificationKind,
     TimelineEventKind,
 )
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
@@ -28,6 +29,7 @@ from workflows.contracts.activities import (
     OrderPlacedInput,
     TimelineEventInput,
 )
+from workflows.contracts.stores import StoreNotificationInput
 
 
 def _channel(word: str) -> common_pb2.Channel:
@@ -117,6 +119,26 @@ class CustomerActivities:
         )
         status = NotificationStatus.from_proto(reply.notification.status)
         return status.value if status else ""
+
+    @activity.defn(name="customers.send_store_notification")
+    async def send_store_notification(self, request: StoreNotificationInput) -> str:
+        """A message to a store's associates (once per notification_id); its id."""
+        kind = StoreNotificationKind.parse(request.kind)
+        reply = await call(
+            self._stub.SendStoreNotification(
+                customers_pb2.SendStoreNotificationRequest(
+                    notification_id=request.notification_id,
+                    store_id=request.store_id,
+                    kind=kind.to_proto()
+                    if kind
+                    else customers_pb2.STORE_NOTIFICATION_KIND_UNSPECIFIED,
+                    reference_id=request.reference_id,
+                    details=request.details,
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return str(reply.notification.notification_id)
 
     @activity.defn(name="customers.checkout_cart")
     async def checkout_cart(self, request: CheckoutCartInput) -> bool:

@@ -30,7 +30,7 @@ import math
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.order.policies import PLACEMENT_RETRY, refusal, run_activity
@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         SkuQty,
         SourceOptionInfo,
     )
+    from workflows.contracts.delivery import DeliveryInput, delivery_workflow_id
     from workflows.contracts.journeys import (
         DEFAULT_MAX_SPLITS,
         PICK_UPDATE,
@@ -72,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         ShippingAddressInput,
     )
     from workflows.contracts.journeys import OrderStatus as OrderStatusView
+    from workflows.delivery.workflow import DeliveryWorkflow
     from workflows.order import rules
     from workflows.order.rules import StoreAction
     from workflows.order.shipment import ShipmentWorkflow
@@ -85,6 +87,8 @@ SHIP_DEADLINE = timedelta(hours=72)
 NO_SOURCE = "NO_SOURCE"
 # Runs started before placement could split a shipment replay without it.
 SPLIT_AT_PLACEMENT_PATCH = "split-at-placement"
+# Runs started before shipments were followed to delivery replay without it.
+DELIVERY_TRACKING_PATCH = "delivery-tracking"
 
 
 @workflow.defn(name=SHIP_FROM_STORE_WORKFLOW)
@@ -297,7 +301,40 @@ class ShipFromStoreWorkflow(OrderUpdates):
             what = f"{fulfillment.fulfillment_id} " if fulfillment.number > 1 else ""
             detail = f"{what}shipped with {request.carrier} {request.tracking_number}"
             await journey.deliver(fulfillment, FulfillmentStatus.SHIPPED, detail)
+            if workflow.patched(DELIVERY_TRACKING_PATCH):
+                await self._follow_delivery(fulfillment)
             return journey.action_result(fulfillment)
+
+    async def _follow_delivery(self, fulfillment: Fulfillment) -> None:
+        """The shipment's delivery journey (workflows/delivery): it outlives
+        this one (ABANDON) and records `delivered` once the carrier says so."""
+        journey = self.journey
+        order = journey.order
+        try:
+            await workflow.start_child_workflow(
+                DeliveryWorkflow.run,
+                DeliveryInput(
+                    order_id=order.order_id,
+                    customer_id=order.customer_id,
+                    channel=order.channel,
+                    currency=order.currency,
+                    fulfillment_id=fulfillment.fulfillment_id,
+                    event_id=journey.key(fulfillment.step("delivered")),
+                    timeline_event_id=journey.key(
+                        f"timeline/{fulfillment.step('order_delivered')}"
+                    ),
+                    carrier=fulfillment.carrier,
+                    tracking_number=fulfillment.tracking_number,
+                    lines={
+                        line.sku: fulfillment.picked.get(line.sku, 0) for line in fulfillment.lines
+                    },
+                    shipped_at=workflow.now(),
+                ),
+                id=delivery_workflow_id(fulfillment.fulfillment_id),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # followed already: the first start counts
 
     @ship.validator
     def validate_ship(self, request: ShipInput) -> None:

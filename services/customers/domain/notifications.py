@@ -51,6 +51,11 @@ NOTIFICATION_TEMPLATES: dict[NotificationKind, tuple[bool, str, str]] = {
         "Your order is on its way",
         "Order {order_id} shipped with {carrier}, tracking number {tracking_number}.{items}",
     ),
+    Kind.ORDER_DELIVERED: (
+        False,
+        "Your order was delivered",
+        "Order {order_id} was delivered by {carrier}, tracking number {tracking_number}.{items}",
+    ),
     Kind.REFUND_ISSUED: (
         False,
         "Your refund is on its way",
@@ -80,6 +85,7 @@ MILESTONE_NOTIFICATIONS = {
     Event.ORDER_CANCELLED: Kind.ORDER_CANCELLED,
     Event.PICKUP_REROUTED: Kind.PICKUP_REROUTED,
     Event.ORDER_SHIPPED: Kind.ORDER_SHIPPED,
+    Event.ORDER_DELIVERED: Kind.ORDER_DELIVERED,
     Event.REFUND_ISSUED: Kind.REFUND_ISSUED,
 }
 
