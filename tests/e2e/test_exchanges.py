@@ -11,6 +11,7 @@ window, a card number in the body."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from stack.harness import StackProcess
@@ -288,5 +289,52 @@ def test_exchange_abuse_is_refused(stack: StackProcess, admin: Caller, guest: Ca
     )
     assert response.status_code == 422, response.text
     # Neither refusal held the replacement.
+    assert shop.available(swap) == 1
+    shop.healthy(swap)
+
+
+def test_two_exchanges_racing_for_the_last_replacement_one_wins(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    """Two associates exchange one unit each of a 2-unit order, at once, for
+    the last unit of the replacement: one 201, one 422, and the loser took
+    nothing (neither the returned quantity nor stock)."""
+    shop = Shop(stack, admin, guest)
+    order_id = shop.bought(quantity=2)
+    last = shop.product(1500, stock=1)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: shop.exchange(order_id, last), range(2)))
+    assert sorted(a.status_code for a in answers) == [201, 422], [a.text for a in answers]
+    (won,) = [a.json() for a in answers if a.status_code == 201]
+    _wait_for_return_status(shop.customer, won["return_id"], "refunded")
+    order = shop.customer.get(f"/v1/orders/{order_id}").json()
+    assert [ln["returned_quantity"] for ln in order["lines"]] == [1]
+    assert shop.available(last) == 0
+    shop.healthy(shop.sku, last)
+
+
+def test_a_retried_exchange_is_the_same_return_and_the_same_replacement(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    """The same Idempotency-Key sent three times at once: one return, one
+    replacement order, one hold."""
+    shop = Shop(stack, admin, guest)
+    order_id = shop.bought()
+    swap = shop.product(1500, stock=2)
+    body = {
+        "order_id": order_id,
+        "lines": [{"sku": shop.sku, "quantity": 1, "condition": "sellable"}],
+        "method": "mail",
+        "exchange": {
+            "lines": [{"sku": swap, "quantity": 1}],
+            "fulfillment": {"type": "pickup", "location_id": shop.store},
+        },
+    }
+    key = f"exchange-{order_id}"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(lambda _: shop.customer.post("/v1/returns", body, key), range(3)))
+    assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+    assert len({(a.json()["return_id"], a.json()["replacement_order_id"]) for a in answers}) == 1
+    # A mail exchange waits for the parcel: the replacement is held meanwhile.
     assert shop.available(swap) == 1
     shop.healthy(swap)
