@@ -19,6 +19,7 @@ from bench import (
     placement,
     quote,
     stack_scenarios,
+    till,
 )
 from bench.processes import BenchHome, bench_home
 
@@ -34,6 +35,7 @@ SCENARIOS: dict[str, Callable[[BenchHome], bool]] = {
     "footprint": stack_scenarios.run_footprint,
     "scale-out": stack_scenarios.run_scale_out,
     "journey-costs": stack_scenarios.run_journey_costs,
+    "till-sale": till.run,
 }
 
 
