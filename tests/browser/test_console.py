@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from playwright.sync_api import Page, expect
 from stack.harness import StackProcess
 from tests.browser.conftest import Steps
 from tests.e2e.api import Caller, money, token, unique
+from tests.e2e.test_damaged_return import damage_movements
 from tests.e2e.test_journeys import (
     available_at,
     collect_bopis,
@@ -329,3 +331,49 @@ def test_in_store_return_of_an_online_order(
         form.get_by_label(re.compile("^Return quantity")).fill("2")
         form.get_by_role("button", name="Accept return").click()
         expect(message(page).locator(".error")).to_contain_text("Unprocessable Content:")
+
+    with steps("mail-return-received-damaged"):
+        customer = customer_caller(stack, bought["customer_id"])
+        mailed = customer.post(
+            "/v1/returns",
+            {
+                "order_id": bought["order_id"],
+                "lines": [{"sku": bought["sku"], "quantity": 1, "condition": "sellable"}],
+                "method": "mail",
+            },
+        )
+        assert mailed.status_code == 201, mailed.text
+        mail_id = mailed.json()["return_id"]
+        until(
+            lambda: customer.get(f"/v1/returns/{mail_id}").json()["status"] == "awaiting_receipt",
+            "the mail return awaiting receipt",
+        )
+        page.keyboard.press("Alt+5")
+        receive = page.locator("#page-receive")
+        receive.get_by_label("Return id").fill(mail_id)
+        receive.get_by_label("Return id").press("Enter")
+        received_form = receive.locator("#receive-form")
+        expect(received_form).to_contain_text(f"Return {mail_id}")
+        # Not this store's return yet: the associate types what the parcel
+        # holds; its unit arrived broken.
+        expect(received_form).to_contain_text("enter what the parcel holds")
+        received_form.get_by_label("SKU").fill(bought["sku"])
+        received_form.get_by_label(re.compile("^Received")).fill("1")
+        received_form.get_by_label(re.compile("^Condition")).select_option("damaged")
+        received_form.get_by_role("button", name="Receive here").click()
+        expect(message(page).locator(".ok")).to_contain_text(f"Received return {mail_id}")
+        expect(receive.locator("#receive-result .status")).to_contain_text("Status refunded")
+        returned = admin.get(f"/v1/returns/{mail_id}").json()
+        assert returned["status"] == "refunded"
+        # Received damaged as the page said: a damage movement, not restocked.
+        # (asyncpg in a thread of its own: Playwright's sync API keeps an
+        # event loop running in this one.)
+        with ThreadPoolExecutor(1) as pool:
+            movements = pool.submit(damage_movements, stack, mail_id).result()
+        assert movements == [
+            (store, bought["sku"], 1),
+            (store, bought["sku"], -1),
+        ]
+        assert sum(r["amount"]["amount_minor"] for r in returned["refunds"]) == 1500
+        # Refunded in full, not restocked: still the one sellable unit.
+        assert available_at(guest, bought["sku"], store, 47.62, -122.35) == 1

@@ -784,7 +784,13 @@ async function acceptReturn(button) {
 async function followReturn(returnId, box) {
   for (let i = 0; i < 60; i += 1) {
     let ret;
-    try { ret = await api("GET", "/v1/returns/" + encodeURIComponent(returnId)); } catch (error) { show("error", error.message); return; }
+    try {
+      ret = await api("GET", "/v1/returns/" + encodeURIComponent(returnId));
+    } catch (error) {
+      if (error.status === 404) { box.querySelector(".refunds").textContent = "The refund follows by itself; the customer is told."; return; }
+      show("error", error.message);
+      return;
+    }
     box.querySelector(".status").textContent = `Status ${ret.status} · refund ${money(ret.refund)}`;
     const refunds = (ret.refunds || []).map((r) => `${money(r.amount)} to ${r.tender_type.replace("_", " ")} (${r.status})`).join(", ");
     box.querySelector(".refunds").textContent = refunds ? "Refunded: " + refunds : "Refund pending…";
@@ -798,18 +804,32 @@ async function followReturn(returnId, box) {
 
 // ---------------------------------------------------------------- mail returns
 
+// Lines as the return lists them, or (lines null: a return this store cannot
+// read, e.g. a parcel from another region) typed from the parcel's slip.
+// "Add a line" also splits one SKU over two conditions.
+function receiveRow(line) {
+  const sku = line ? line.sku : "";
+  return el("tr", { "data-line": "", "data-sku": sku || undefined },
+    el("td", {}, line ? sku : el("input", { class: "line-sku", placeholder: "SKU", "aria-label": "SKU", autocomplete: "off" })),
+    el("td", { class: "num" }, el("input", { type: "number", min: "0", value: String(line ? line.quantity : 1), class: "narrow line-qty", "aria-label": "Received " + sku })),
+    el("td", {}, conditionSelect(sku, line ? line.condition : "sellable")));
+}
+
 function receiveLinesForm(returnId, lines, done) {
   const form = el("form", { class: "receive" });
-  form.append(table(["SKU", { text: "Quantity", num: true }, "Condition"], lines.map((l) => el("tr", { "data-line": l.sku },
-    el("td", { text: l.sku }),
-    el("td", { class: "num" }, el("input", { type: "number", min: "0", max: String(l.quantity), value: String(l.quantity), class: "narrow", "aria-label": "Received " + l.sku })),
-    el("td", {}, conditionSelect(l.sku, l.condition))))),
-  el("div", { class: "row" }, el("button", { type: "submit", class: "primary", text: "Receive here" })));
+  const rows = el("tbody", {}, lines ? lines.map(receiveRow) : [receiveRow(null)]);
+  form.append(
+    el("table", {}, el("thead", {}, el("tr", {}, ["SKU", "Quantity", "Condition"].map((h) => el("th", { text: h })))), rows),
+    el("div", { class: "row" },
+      el("button", { type: "button", text: "Add a line", onclick: () => rows.append(receiveRow(null)) }),
+      el("button", { type: "submit", class: "primary", text: "Receive here" })));
   onSubmit(form, async (button) => {
-    const received = [...form.querySelectorAll("tr[data-line]")].map((row) => ({
-      sku: row.dataset.line, quantity: Number(row.querySelector("input").value), condition: row.querySelector("select").value,
-    })).filter((l) => l.quantity > 0);
-    if (!received.length) { show("error", "Nothing received: set how many of each item arrived."); return; }
+    const received = [...rows.querySelectorAll("tr[data-line]")].map((row) => ({
+      sku: row.dataset.sku || row.querySelector(".line-sku").value.trim(),
+      quantity: Number(row.querySelector(".line-qty").value),
+      condition: row.querySelector("select").value,
+    })).filter((l) => l.sku && l.quantity > 0);
+    if (!received.length) { show("error", "Nothing received: set which items arrived and how many."); return; }
     const ret = await act(button, null, () => api("POST", `/v1/returns/${encodeURIComponent(returnId)}/receive`,
       { location_id: state.claims.store_id, lines: received }));
     if (ret) done(ret);
@@ -819,21 +839,30 @@ function receiveLinesForm(returnId, lines, done) {
 
 async function findMailReturn(button) {
   const id = $("receive-id").value.trim();
-  const ret = await act(button, null, () => api("GET", "/v1/returns/" + encodeURIComponent(id)));
+  const ret = await act(button, null, () => api("GET", "/v1/returns/" + encodeURIComponent(id)).catch((error) => {
+    // A mail return is not yet any store's: its lines come from the parcel.
+    if (error.status === 404) return { return_id: id, lines: null };
+    throw error;
+  }));
   if (!ret) return;
-  const form = $("receive-form");
-  form.hidden = false;
-  const inner = receiveLinesForm(ret.return_id, ret.lines, (received) => {
+  const form = receiveLinesForm(ret.return_id, ret.lines, (received) => {
     show("ok", `Received return ${received.return_id}: ${received.status}.`);
     form.hidden = true;
-    const box = el("div", { class: "card", "data-return": received.return_id }, el("div", { class: "status", text: `Status ${received.status}` }), el("div", { class: "refunds muted" }));
+    const box = el("div", { class: "card", "data-return": received.return_id },
+      el("div", { class: "status", text: `Status ${received.status}` }), el("div", { class: "refunds muted" }));
     put($("receive-result"), box);
     followReturn(received.return_id, box);
   });
-  form.replaceWith(inner);
-  inner.id = "receive-form";
-  inner.classList.add("card");
-  inner.prepend(el("h3", { text: `Return ${ret.return_id} · order ${ret.order_id} · ${ret.method} · ${ret.status}` }));
+  form.id = "receive-form";
+  form.classList.add("card");
+  form.prepend(ret.lines
+    ? el("h3", { text: `Return ${ret.return_id} · order ${ret.order_id} · ${ret.method} · ${ret.status}` })
+    : el("div", {}, el("h3", { text: `Return ${ret.return_id}` }),
+      el("p", { class: "muted", text: "This return is not this store's yet: enter what the parcel holds." })));
+  put($("receive-result"));
+  $("receive-form").replaceWith(form);
+  const first = form.querySelector("input");
+  if (first) first.focus();
 }
 
 // ---------------------------------------------------------------- wiring
