@@ -152,6 +152,9 @@ def replacement_request(
     (priced by the one pricing function), checked like any order; its field
     errors name `exchange.<field>`. Its tenders are the return's refund and
     the original card, named when it is placed (use_cases.place_exchange)."""
+    if exchange.fulfillment_type not in (FulfillmentType.PICKUP, FulfillmentType.SHIP):
+        # A till sale (carry_out) is paid and taken at once: not a replacement.
+        raise InvalidArgument.field("exchange.fulfillment.type", "must be pickup or ship")
     wanted = OrderRequest(
         customer_id=customer_id,
         channel=channel,
