@@ -27,7 +27,7 @@ from workflows.order.policies import (
     run_local_activity,
 )
 from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
-from workflows.order.sla import STORE_SLAS_PATCH, StoreWatch, watch_store_work
+from workflows.order.sla import STORE_SLAS_PATCH, StoreWatch, clocks_of, watch_store_work
 from workflows.order.steps import OrderJourney
 from workflows.order.updates import (
     OrderUpdates,
@@ -79,6 +79,9 @@ PICKUP_REMINDER_LEAD = timedelta(hours=24)
 PICK_DEADLINE = timedelta(hours=48)
 # Workflows started before the reminder existed replay without it.
 PICKUP_REMINDER_PATCH = "pickup-reminder"
+# The pickup window's lookup also gives the store clocks their location: one
+# get_location per placed journey instead of a local and a regular one.
+LOCATION_ONCE_PATCH = "placed-location-looked-up-once"
 
 
 def pickup_reminder_after(window: timedelta) -> timedelta:
@@ -168,6 +171,9 @@ class BopisWorkflow(OrderUpdates):
             )
         except ActivityError:
             return DEFAULT_PICKUP_WINDOW
+        if workflow.patched(LOCATION_ONCE_PATCH):
+            where = self.journey.order.pickup_location_id
+            self.watch.clocks.setdefault(where, clocks_of(location))
         if location.pickup_window_hours <= 0:
             return DEFAULT_PICKUP_WINDOW
         return timedelta(hours=location.pickup_window_hours)
