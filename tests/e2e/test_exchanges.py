@@ -338,3 +338,74 @@ def test_a_retried_exchange_is_the_same_return_and_the_same_replacement(
     # A mail exchange waits for the parcel: the replacement is held meanwhile.
     assert shop.available(swap) == 1
     shop.healthy(swap)
+
+
+def test_a_mail_exchange_shipped_from_another_store_waits_for_the_parcel(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    """The customer mails the unit back and has the replacement shipped: it is
+    held at once at the location that ships it, placed only when the parcel is
+    received, then shipped from there as its own order."""
+    shop = Shop(stack, admin, guest)
+    order_id = shop.bought()
+    warehouse = make_location(admin, LAT + 0.5, LON, pickup=False)
+    swap = make_product(admin, 1500)
+    receive_stock(admin, warehouse, swap, 1)
+    response = shop.customer.post(
+        "/v1/returns",
+        {
+            "order_id": order_id,
+            "lines": [{"sku": shop.sku, "quantity": 1, "condition": "sellable"}],
+            "method": "mail",
+            "exchange": {
+                "lines": [{"sku": swap, "quantity": 1}],
+                "fulfillment": {
+                    "type": "ship",
+                    "address": {
+                        "line1": "2 Exchange St",
+                        "city": "Albany",
+                        "postal_code": "12207",
+                        "country": "US",
+                        "lat": LAT + 0.5,
+                        "lon": LON,
+                    },
+                },
+            },
+        },
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    replacement_id = created["replacement_order_id"]
+    _wait_for_return_status(shop.customer, created["return_id"], "awaiting_receipt")
+    assert available_at(guest, swap, warehouse, LAT + 0.5, LON) == 0
+    # Pending until the goods are back: not shown yet.
+    assert shop.customer.get(f"/v1/orders/{replacement_id}").status_code == 404
+
+    received = shop.associate.post(
+        f"/v1/returns/{created['return_id']}/receive",
+        {
+            "location_id": shop.store,
+            "lines": [{"sku": shop.sku, "quantity": 1, "condition": "sellable"}],
+        },
+    )
+    assert received.status_code in (200, 201), received.text
+    _wait_for_return_status(shop.customer, created["return_id"], "refunded")
+    replacement = _wait_for_order(shop.customer, replacement_id, lambda o: o["status"] == "placed")
+    (fulfillment,) = replacement["fulfillments"]
+    assert fulfillment["location_id"] == warehouse
+    shipper = associate_caller(stack, warehouse)
+    fid = fulfillment["fulfillment_id"]
+    picked = shipper.post(
+        f"/v1/fulfillments/{fid}/pick", {"lines": [{"sku": swap, "quantity_picked": 1}]}
+    )
+    assert picked.status_code == 200, picked.text
+    shipped = shipper.post(
+        f"/v1/fulfillments/{fid}/ship", {"carrier": "UPS", "tracking_number": "1ZX"}
+    )
+    assert shipped.status_code == 200, shipped.text
+    done = _wait_for_order(shop.customer, replacement_id, lambda o: o["status"] == "shipped")
+    assert [(p["tender_type"], p["captured"]["amount_minor"]) for p in done["payments"]] == [
+        ("gift_card", 1500)
+    ]
+    assert provider_operations(admin, replacement_id) == []
+    shop.healthy(shop.sku, swap)
