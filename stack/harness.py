@@ -76,6 +76,9 @@ def stack_env(home: Path) -> dict[str, str]:
         # Tests make their own data: the demo's shipping methods and tax regions
         # would price every test's US basket (tests/e2e/test_stack.py seeds).
         "OMNI_SEED": "false",
+        # The development carrier delivers a shipment this long after it
+        # shipped (a day in `omni up`): test stacks see `delivered` at once.
+        "CARRIER_DELIVERY_SECONDS": "2",
     }
     for service in ("inventory", "orders", "customers", "payments"):
         env[f"{service.upper()}_PORT"] = str(free_port())

@@ -358,6 +358,11 @@ def return_(value: orders_pb2.Return) -> models.ReturnOut:
         created_at=timestamp(value.created_at),
         refund_method=word(RefundMethod, value.refund_method) or RefundMethod.ORIGINAL,
         replacement_order_id=value.replacement_order_id or None,
+        label=(
+            models.ReturnLabelOut(carrier=value.label.carrier, reference=value.label.reference)
+            if value.HasField("label")
+            else None
+        ),
     )
 
 

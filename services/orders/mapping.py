@@ -28,6 +28,7 @@ from omni.words import (
     TenderType,
     Word,
 )
+from services.common.carrier import Label
 from services.common.errors import InvalidArgument
 from services.common.money import Money
 from services.common.timestamps import from_timestamp, to_timestamp
@@ -76,6 +77,8 @@ def _requested_address(fulfillment: orders_pb2.FulfillmentRequest) -> Address | 
         return None
     a = fulfillment.address
     return Address(a.line1, a.city, a.postal_code, a.country, a.point.lat, a.point.lon, a.region)
+
+
 
 
 def order_request(request: orders_pb2.PlaceOrderRequest) -> OrderRequest:
@@ -335,8 +338,9 @@ def order_proto(order: OrderRecord) -> orders_pb2.Order:
     )
 
 
-def return_proto(record: ReturnRecord) -> orders_pb2.Return:
-    return orders_pb2.Return(
+def return_proto(record: ReturnRecord, label: Label | None = None) -> orders_pb2.Return:
+    """`label`: a mail return's label from the carrier (unset for in-store returns)."""
+    message = orders_pb2.Return(
         return_id=record.return_id,
         order_id=record.order_id,
         customer_id=record.customer_id,
@@ -366,6 +370,11 @@ def return_proto(record: ReturnRecord) -> orders_pb2.Return:
         refund_method=record.refund_method.to_proto(),
         replacement_order_id=record.replacement_order_id,
     )
+    if label is not None:
+        message.label.CopyFrom(
+            orders_pb2.ReturnLabel(carrier=label.carrier, reference=label.reference)
+        )
+    return message
 
 
 def store_task_proto(task: StoreTaskRecord) -> orders_pb2.StoreTask:

@@ -6,19 +6,27 @@ from __future__ import annotations
 import grpc
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from omni.words import ReturnMethod
+from services.common.carrier import Carrier, DevCarrier
 from services.common.errors import Unavailable
 from services.common.identity import Role, actor_of
 from services.common.timestamps import from_timestamp
 from services.orders import access, mapping, quoting, staff, use_cases
+from services.orders.domain.records import ReturnRecord
 from services.orders.quoting import Pricing
 from services.orders.use_cases import Dependencies, Keyed
 
 
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     def __init__(
-        self, dependencies: Dependencies, same_customer: access.SameCustomer | None = None
+        self,
+        dependencies: Dependencies,
+        same_customer: access.SameCustomer | None = None,
+        carrier: Carrier | None = None,
     ) -> None:
         self._deps = dependencies
+        # Mail returns' labels (services/common/carrier.py; the development one by default).
+        self._carrier: Carrier = carrier or DevCarrier()
         # Customers' merged ids, for the object-level checks (access.py).
         self._same_customer = same_customer
 
@@ -68,6 +76,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             key=request.idempotency_key,
         )
         return orders_pb2.ChangeShippingAddressResponse(order=mapping.order_proto(order))
+
 
     async def ListStoreTasks(
         self, request: orders_pb2.ListStoreTasksRequest, context: grpc.aio.ServicerContext
@@ -185,6 +194,16 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             fulfillment=mapping.fulfillment_proto(fulfillment)
         )
 
+    def _return(self, record: ReturnRecord) -> orders_pb2.Return:
+        """The return as answered: a mail return carries its carrier's label
+        (the same label for the same return, so every answer shows one)."""
+        label = (
+            self._carrier.return_label(record.return_id)
+            if record.method == ReturnMethod.MAIL
+            else None
+        )
+        return mapping.return_proto(record, label)
+
     async def CreateReturn(
         self, request: orders_pb2.CreateReturnRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.CreateReturnResponse:
@@ -193,14 +212,14 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         record = await use_cases.create_return(
             self._deps, mapping.return_request(request), Keyed(request.idempotency_key, request)
         )
-        return orders_pb2.CreateReturnResponse(**{"return": mapping.return_proto(record)})
+        return orders_pb2.CreateReturnResponse(**{"return": self._return(record)})
 
     async def GetReturn(
         self, request: orders_pb2.GetReturnRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.GetReturnResponse:
         record = await use_cases.get_return(self._deps, request.return_id)
         await access.check_return_visible(record, self._same_customer)
-        return orders_pb2.GetReturnResponse(**{"return": mapping.return_proto(record)})
+        return orders_pb2.GetReturnResponse(**{"return": self._return(record)})
 
     async def ReceiveReturn(
         self, request: orders_pb2.ReceiveReturnRequest, context: grpc.aio.ServicerContext
@@ -213,7 +232,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             actor_of(request.actor),
             key=request.idempotency_key,
         )
-        return orders_pb2.ReceiveReturnResponse(**{"return": mapping.return_proto(record)})
+        return orders_pb2.ReceiveReturnResponse(**{"return": self._return(record)})
 
     async def RecordOrderProgress(
         self, request: orders_pb2.RecordOrderProgressRequest, context: grpc.aio.ServicerContext
@@ -237,7 +256,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         record = await use_cases.record_return_progress(
             self._deps, mapping.return_progress(request, self._deps.now()), request
         )
-        return orders_pb2.RecordReturnProgressResponse(**{"return": mapping.return_proto(record)})
+        return orders_pb2.RecordReturnProgressResponse(**{"return": self._return(record)})
 
     async def ErasePersonalData(
         self, request: orders_pb2.ErasePersonalDataRequest, context: grpc.aio.ServicerContext

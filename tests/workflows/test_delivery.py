@@ -158,7 +158,7 @@ async def test_a_parcel_never_delivered_is_given_up_without_a_record(
                 timeline_event_id=f"order-{oid}/timeline/order_delivered",
                 carrier="UPS",
                 tracking_number="LOST-1",
-                lines={"SKU-A": 1},
+                lines_text="1 x SKU-A",
                 track_for_seconds=3,
             ),
             id=delivery_workflow_id(f"{oid}-F1"),

@@ -3,7 +3,7 @@ until its carrier says it was delivered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 DELIVERY_WORKFLOW = "DeliveryWorkflow"
@@ -32,8 +32,9 @@ class DeliveryInput:
     timeline_event_id: str
     carrier: str
     tracking_number: str
-    # sku -> quantity shipped.
-    lines: dict[str, int] = field(default_factory=dict)
+    # What shipped, for the customer's message ("2 x SKU-MUG, 1 x SKU-TEE", the
+    # shipped message's words; a payload's dict would not keep the order).
+    lines_text: str = ""
     shipped_at: datetime | None = None
     # How long the parcel is followed (0: the journey's TRACK_FOR, 30 days).
     track_for_seconds: float = 0.0

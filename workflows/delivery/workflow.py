@@ -45,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
         ParcelReport,
         TrackParcelInput,
     )
-    from workflows.contracts.messages import lines_text
 
 # How long a parcel is followed before the journey gives up on it.
 TRACK_FOR = timedelta(days=30)
@@ -138,7 +137,7 @@ class DeliveryWorkflow:
                 "fulfillment_id": delivery.fulfillment_id,
                 "carrier": delivery.carrier,
                 "tracking_number": delivery.tracking_number,
-                "lines": lines_text(delivery.lines.items()),
+                "lines": delivery.lines_text,
             },
         )
 

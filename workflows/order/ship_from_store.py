@@ -73,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         ShippingAddressInput,
     )
     from workflows.contracts.journeys import OrderStatus as OrderStatusView
+    from workflows.contracts.messages import lines_text
     from workflows.delivery.workflow import DeliveryWorkflow
     from workflows.order import rules
     from workflows.order.rules import StoreAction
@@ -325,9 +326,10 @@ class ShipFromStoreWorkflow(OrderUpdates):
                     ),
                     carrier=fulfillment.carrier,
                     tracking_number=fulfillment.tracking_number,
-                    lines={
-                        line.sku: fulfillment.picked.get(line.sku, 0) for line in fulfillment.lines
-                    },
+                    lines_text=lines_text(
+                        (line.sku, fulfillment.picked.get(line.sku, 0))
+                        for line in fulfillment.lines
+                    ),
                     shipped_at=workflow.now(),
                 ),
                 id=delivery_workflow_id(fulfillment.fulfillment_id),

@@ -53,6 +53,11 @@ class RefundOut(BaseModel):
     status: str
 
 
+class ReturnLabelOut(BaseModel):
+    carrier: str
+    reference: str
+
+
 class ReturnOut(BaseModel):
     return_id: str
     order_id: str
@@ -70,3 +75,5 @@ class ReturnOut(BaseModel):
     refund_method: str = "original"
     # An exchange: the replacement order (its exchange_for names this return).
     replacement_order_id: str | None = None
+    # A mail return's prepaid label (API.md); null for an in-store return.
+    label: ReturnLabelOut | None = None
