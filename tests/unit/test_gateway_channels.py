@@ -108,13 +108,17 @@ def test_a_return_carries_enum_numbers_for_its_words() -> None:
 
 def test_words_outside_a_subset_are_refused_like_a_literal() -> None:
     client = _client()
-    cash = {**ORDER_BODY, "payment": {"tenders": [{"type": "cash"}]}}
+    # Store credit is the services' own tender (cash and card_present are a till's).
+    credit = {**ORDER_BODY, "payment": {"tenders": [{"type": "store_credit"}]}}
     refused = client.post(
-        "/v1/orders", json=cash, headers=with_key(bearer("customer", customer_id="C1"))
+        "/v1/orders", json=credit, headers=with_key(bearer("customer", customer_id="C1"))
     )
     assert refused.status_code == 400
     assert refused.json()["errors"] == [
-        {"field": "payment.tenders[0].type", "message": "Input should be 'card' or 'gift_card'"}
+        {
+            "field": "payment.tenders[0].type",
+            "message": "Input should be 'card', 'gift_card', 'cash' or 'card_present'",
+        }
     ]
     tasks = client.get("/v1/stores/S1/tasks?type=pick", headers=bearer("admin"))
     assert tasks.status_code == 200
