@@ -33,8 +33,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.order.authorizations import REAUTHORIZE_PATCH, watch_authorizations
 from workflows.order.policies import PLACEMENT_RETRY, refusal, run_activity
 from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
+from workflows.order.sla import StoreWatch, watch_store_work
 from workflows.order.steps import OrderJourney
 from workflows.order.updates import (
     OrderUpdates,
@@ -88,6 +90,9 @@ SHIP_DEADLINE = timedelta(hours=72)
 NO_SOURCE = "NO_SOURCE"
 # Runs started before placement could split a shipment replay without it.
 SPLIT_AT_PLACEMENT_PATCH = "split-at-placement"
+# Runs started before ship-from-store had the store clocks replay with the
+# 48-hour pick deadline (DEADLINES_PATCH).
+SHIP_FROM_STORE_SLAS_PATCH = "ship-from-store-slas"
 # Runs started before shipments were followed to delivery replay without it.
 DELIVERY_TRACKING_PATCH = "delivery-tracking"
 
@@ -101,6 +106,8 @@ class ShipFromStoreWorkflow(OrderUpdates):
         self.split_refusal: ShipmentHeld | None = None
         # Shipping address changes so far (each one's step is its own).
         self.address_changes = 0
+        # The store clocks (workflows/order/sla.py): the pick SLA.
+        self.watch = StoreWatch()
         if order.placed is not None:
             self.journey.adopt(order.placed, show=False)
 
@@ -108,7 +115,17 @@ class ShipFromStoreWorkflow(OrderUpdates):
     async def run(self, order: OrderInput) -> OrderStatusView:
         journey = self.journey
         await self._place()
-        if not journey.finished and workflow.patched(DEADLINES_PATCH):
+        # Each card authorization is renewed before it lapses while the order
+        # lives (workflows/order/authorizations.py).
+        renewals = None
+        if not journey.finished and workflow.patched(REAUTHORIZE_PATCH):
+            renewals = asyncio.create_task(watch_authorizations(journey))
+        if not journey.finished and workflow.patched(SHIP_FROM_STORE_SLAS_PATCH):
+            # The store's pick SLA, as for pickups (workflows/order/sla.py):
+            # overdue (the store told), then rerouted at twice the SLA; a
+            # picked shipment not handed to the carrier by SHIP_DEADLINE too.
+            await watch_store_work(journey, self.watch, lambda: False, SHIP_DEADLINE)
+        elif not journey.finished and workflow.patched(DEADLINES_PATCH):
             await wait_with_deadlines(
                 journey,
                 lambda: False,

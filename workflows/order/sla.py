@@ -30,15 +30,19 @@ from workflows.order.reroute import reject_fulfillment
 from workflows.order.steps import OrderJourney
 
 with workflow.unsafe.imports_passed_through():
-    from omni.words import FulfillmentStatus, NotificationKind
+    from omni.words import FulfillmentStatus, NotificationKind, StoreNotificationKind
     from workflows.activities.customers import CustomerActivities
     from workflows.activities.inventory import InventoryActivities
     from workflows.contracts.activities import GetLocationInput, LocationInfo, NotificationInput
     from workflows.contracts.journeys import RejectInput
+    from workflows.contracts.messages import lines_text
+    from workflows.contracts.stores import StoreNotificationInput
     from workflows.order.state import Fulfillment
 
 # Runs started before the store clocks replay with the 48-hour pick deadline.
 STORE_SLAS_PATCH = "store-slas"
+# Runs whose pick went overdue before the store outbox existed told no store.
+PICK_OVERDUE_STORE_NOTIFICATION_PATCH = "pick-overdue-store-notification"
 # API.md defaults when the location says 0.
 DEFAULT_PICK_SLA = timedelta(minutes=120)
 DEFAULT_CURBSIDE_SLA = timedelta(minutes=10)
@@ -74,8 +78,15 @@ class StoreWatch:
     # fulfillment id -> when the customer said they arrived (first time).
     arrivals: dict[str, datetime] = field(default_factory=dict)
     pending_since: dict[str, datetime] = field(default_factory=dict)
+    # Ship-from-store: when each fulfillment was first seen picked, and the
+    # deadline to ship it that the watch runs with.
+    picking_since: dict[str, datetime] = field(default_factory=dict)
+    ship_deadline: timedelta | None = None
     clocks: dict[str, StoreClocks] = field(default_factory=dict)
     curbside_told: set[str] = field(default_factory=set)
+
+    def ship_deadline_of(self, fulfillment_id: str) -> timedelta:
+        return self.ship_deadline or timedelta(0)
 
     def arrived(self, fulfillment_id: str) -> None:
         """The signal's handler: the first arrival starts the hand-off clock."""
@@ -96,10 +107,17 @@ class StoreWatch:
 
 
 async def watch_store_work(
-    journey: OrderJourney, watch: StoreWatch, done: Callable[[], bool]
+    journey: OrderJourney,
+    watch: StoreWatch,
+    done: Callable[[], bool],
+    ship_deadline: timedelta | None = None,
 ) -> None:
     """Until `done()` or the order ends: runs the store clocks, and finishes
-    what handlers deferred (as wait_with_deadlines did)."""
+    what handlers deferred (as wait_with_deadlines did). With `ship_deadline`
+    (ship-from-store), a shipment picked and not shipped by then goes to the
+    next location as a reject would (wait_with_deadlines' "not shipped")."""
+
+    watch.ship_deadline = ship_deadline
 
     def shape() -> tuple[tuple[str, str, bool], ...]:
         return tuple(
@@ -125,6 +143,9 @@ async def watch_store_work(
                 if not fulfillment.overdue:
                     due.append((started + sla, "pick_overdue", fulfillment))
                 due.append((started + 2 * sla, "pick_late", fulfillment))
+            elif fulfillment.status == FulfillmentStatus.PICKING and ship_deadline is not None:
+                picked_at = watch.picking_since.setdefault(fid, workflow.now())
+                due.append((picked_at + ship_deadline, "ship_late", fulfillment))
             elif (
                 fulfillment.status == FulfillmentStatus.READY_FOR_PICKUP
                 and fid in watch.arrivals
@@ -169,6 +190,8 @@ async def _ran_out(
             f" {minutes(clocks.pick_sla)}-minute pick SLA",
             [fulfillment],
         )
+        if workflow.patched(PICK_OVERDUE_STORE_NOTIFICATION_PATCH):
+            await _tell_store(journey, fulfillment, clocks)
     elif what == "pick_late" and fulfillment.status == FulfillmentStatus.PENDING:
         await reject_fulfillment(
             journey,
@@ -179,6 +202,13 @@ async def _ran_out(
                 f" (twice the {minutes(clocks.pick_sla)}-minute pick SLA)",
                 actor=SLA_ACTOR,
             ),
+        )
+    elif what == "ship_late" and fulfillment.status == FulfillmentStatus.PICKING:
+        hours = (watch.ship_deadline_of(fid)).total_seconds() / 3600
+        await reject_fulfillment(
+            journey,
+            fulfillment,
+            RejectInput(fid, reason=f"not shipped within {hours:g} hours", actor=SLA_ACTOR),
         )
     elif what == "curbside_overdue" and fulfillment.status == FulfillmentStatus.READY_FOR_PICKUP:
         watch.curbside_told.add(fid)
@@ -191,6 +221,32 @@ async def _ran_out(
             [fulfillment],
         )
         await _tell_coming(journey, fulfillment)
+
+
+async def _tell_store(journey: OrderJourney, fulfillment: Fulfillment, clocks: StoreClocks) -> None:
+    """The store is told its pick is overdue (the store outbox), once per
+    overdue fulfillment: the clock runs out once (the fulfillment is marked
+    overdue under the lock) and the message's id is the journey's own. A
+    message that cannot be sent changes nothing else."""
+    try:
+        await run_activity(
+            CustomerActivities.send_store_notification,
+            StoreNotificationInput(
+                notification_id=journey.key(f"store_notify/{fulfillment.step('pick_overdue')}"),
+                store_id=fulfillment.location_id,
+                kind=StoreNotificationKind.PICK_OVERDUE,
+                reference_id=journey.order.order_id,
+                details={
+                    "order_id": journey.order.order_id,
+                    "fulfillment_id": fulfillment.fulfillment_id,
+                    "sla_minutes": minutes(clocks.pick_sla),
+                    "lines": lines_text((line.sku, line.quantity) for line in fulfillment.lines),
+                },
+            ),
+            retry=BEST_EFFORT_RETRY,
+        )
+    except ActivityError as error:
+        workflow.logger.warning("store not told of its overdue pick: %s", refusal(error)[0])
 
 
 async def _tell_coming(journey: OrderJourney, fulfillment: Fulfillment) -> None:
