@@ -377,3 +377,78 @@ def test_in_store_return_of_an_online_order(
         assert sum(r["amount"]["amount_minor"] for r in returned["refunds"]) == 1500
         # Refunded in full, not restocked: still the one sellable unit.
         assert available_at(guest, bought["sku"], store, 47.62, -122.35) == 1
+
+
+def test_till_sale_for_a_known_customer_with_cash(
+    page: Page, steps: Steps, stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    store = make_location(admin, LAT, LON)
+    sku = make_product(admin, 1500)
+    receive_stock(admin, store, sku, 5)
+    associate_id = register_associate(admin, store)
+    email = f"{unique('till').lower()}@example.com"
+    made = guest.post("/v1/customers", {"email": email, "phone": "", "name": "Tilly Walker"})
+    assert made.status_code == 201, made.text
+    customer_id = made.json()["customer_id"]
+
+    with steps("sign-in"):
+        sign_in(page, stack, store, associate_id)
+        page.keyboard.press("Alt+2")
+        section = page.locator("#page-till")
+        expect(section).to_be_visible()
+        expect(section.get_by_label("SKU")).to_be_focused()
+
+    with steps("customer-and-basket"):
+        picker = section.locator(".customer-picker")
+        picker.get_by_label("Customer", exact=True).fill(email)
+        picker.get_by_label("Customer", exact=True).press("Enter")
+        expect(picker.locator(".chosen")).to_contain_text(customer_id)
+        # A scanner types the SKU and Enter.
+        section.get_by_label("SKU").fill(sku)
+        section.get_by_label("SKU").press("Enter")
+        section.get_by_label(f"Quantity {sku}").fill("2")
+        section.get_by_label(f"Quantity {sku}").press("Tab")
+        basket = section.locator("#till-basket")
+        expect(basket.locator('[data-total="total"]')).to_have_text("$30.00")
+        expect(basket.locator(f'tr[data-sku="{sku}"]')).to_contain_text("$15.00")
+
+    with steps("card-declined"):
+        section.get_by_label("Card (present)").check()
+        section.get_by_label("Card reader token").fill("tokp_decline")
+        section.get_by_role("button", name="Take payment").click()
+        expect(message(page).locator(".error")).to_contain_text("Unprocessable Content:")
+        expect(basket.locator('[data-total="total"]')).to_have_text("$30.00")
+        assert available_at(guest, sku, store, LAT, LON) == 5
+
+    with steps("cash"):
+        section.get_by_label("Cash", exact=True).check()
+        section.get_by_label("Cash tendered").fill("40.00")
+        expect(section.locator("#till-change")).to_have_text("Change: $10.00")
+        section.get_by_role("button", name="Take payment").click()
+        ok = message(page).locator(".ok")
+        expect(ok).to_contain_text("completed: $30.00 · Change: $10.00")
+        order_id = re.search(r"Sale (\S+) completed", ok.inner_text()).group(1)  # type: ignore[union-attr]
+
+    with steps("receipt"):
+        receipt = page.locator("#receipt")
+        expect(receipt).to_be_visible()
+        expect(receipt).to_contain_text(f"Store {store}")
+        expect(receipt).to_contain_text(f"Order {order_id}")
+        expect(receipt).to_contain_text(f"Served by {associate_id}")
+        expect(receipt.locator('[data-total="total"]')).to_have_text("$30.00")
+        expect(receipt).to_contain_text("cash")
+        expect(receipt.get_by_role("button", name="Print receipt")).to_be_focused()
+        expect(basket).to_contain_text("Scan or type a SKU")
+
+        order = admin.get(f"/v1/orders/{order_id}").json()
+        assert order["status"] == "completed"
+        assert (order["customer_id"], order["channel"]) == (customer_id, "pos")
+        assert order["credited_associate_id"] == associate_id
+        assert [(f["type"], f["location_id"], f["status"]) for f in order["fulfillments"]] == [
+            ("carry_out", store, "picked_up")
+        ]
+        assert [p["tender_type"] for p in order["payments"]] == ["cash"]
+        assert available_at(guest, sku, store, LAT, LON) == 3
+        history = customer_caller(stack, customer_id).get(f"/v1/customers/{customer_id}/orders")
+        assert history.status_code == 200, history.text
+        assert order_id in history.text

@@ -95,7 +95,9 @@ async function api(method, path, body, key) {
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (error) {
-    throw new Error("The gateway cannot be reached (" + error.message + "). Check the network and try again.");
+    const lost = new Error("The gateway cannot be reached (" + error.message + "). Check the network and try again.");
+    lost.retryable = true;
+    throw lost;
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -103,9 +105,31 @@ async function api(method, path, body, key) {
       signOut();
       throw new ApiError(401, { ...data, detail: (data.detail || "token refused") + ". Sign in again." });
     }
-    throw new ApiError(response.status, data);
+    const refused = new ApiError(response.status, data);
+    // "Try again" answers are not kept for the key: the same request may be sent again.
+    refused.retryable = response.status >= 500 || response.status === 429 || response.headers.has("Retry-After");
+    throw refused;
   }
   return data;
+}
+
+// A sale, order or return sent with one Idempotency-Key while its body stays
+// the same and its outcome is unknown (lost answer, 429, 503): pressing again
+// is the same request. A definite answer, or a changed body, takes a new key.
+async function submitOnce(holder, path, body) {
+  const text = JSON.stringify(body);
+  if (!holder.key || holder.keyBody !== text) {
+    holder.key = newKey();
+    holder.keyBody = text;
+  }
+  try {
+    const answer = await api("POST", path, body, holder.key);
+    holder.key = null;
+    return answer;
+  } catch (error) {
+    if (!error.retryable) holder.key = null;
+    throw error;
+  }
 }
 
 // Runs a button's action: the button is disabled while it runs (no double
@@ -250,7 +274,9 @@ function go(name) {
   showPage(name);
   show("", "");
   $("receipt").hidden = true;
-  const first = $("page-" + name).querySelector("input:not([type=radio]), select, button");
+  // Where the hands go first: the scanner's field at the till, the id fields elsewhere.
+  const starts = { till: "#till-sku", aisle: ".customer-query", returns: "#return-order-id", receive: "#receive-id" };
+  const first = $("page-" + name).querySelector(starts[name] || "input:not([type=radio]), select, button");
   if (name === "tasks") refreshTasks();
   else if (first) first.focus();
   if (name === "aisle") loadShippingMethods();
@@ -556,7 +582,8 @@ async function payTill(button) {
   if (tillTender() === "cash") {
     const tendered = parseMinor($("till-tendered").value);
     if (tendered !== null && tendered < total.amount_minor) { show("error", `Cash tendered is less than the total ${money(total)}.`); return; }
-    tenders = [{ type: "cash", amount_minor: total.amount_minor }];
+    // What was handed over (the change is the till's business), or exactly the total.
+    tenders = [{ type: "cash", amount_minor: tendered === null ? total.amount_minor : tendered }];
   } else {
     const token = $("till-card-token").value.trim();
     if (!token) { show("error", "Present the card: the card reader's token is missing."); return; }
@@ -570,8 +597,7 @@ async function payTill(button) {
     payment: { tenders },
   };
   // One key per sale: pressing again after a lost answer is the same sale.
-  state.till.key = state.till.key || newKey();
-  const order = await act(button, null, () => api("POST", "/v1/orders", body, state.till.key));
+  const order = await act(button, null, () => submitOnce(state.till, "/v1/orders", body));
   if (!order) return;
   const change = $("till-change").textContent;
   show("ok", `Sale ${order.order_id} ${order.status}: ${money(order.totals ? order.totals.total : total)}${change.startsWith("Change") ? " · " + change : ""}.`);
@@ -672,14 +698,12 @@ async function priceAisle(button) {
 }
 
 async function placeAisle(button) {
-  state.aisleKey = state.aisleKey || newKey();
   const order = await act(button, null, () => {
     const body = aisleBody();
     body.payment = { tenders: [{ type: "card", token: $("aisle-card-token").value.trim() }] };
-    return api("POST", "/v1/orders", body, state.aisleKey);
+    return submitOnce(state.aisle, "/v1/orders", body);
   });
   if (!order) return;
-  state.aisleKey = null;
   const shipFrom = (order.fulfillments || []).map((f) => f.location_id).join(", ");
   show("ok", `Order ${order.order_id} placed: ${money(order.totals ? order.totals.total : order.total)}, ships from ${shipFrom || "the chosen location"}, credited to ${order.credited_associate_id || order.associate_id || "you"}.`);
   put($("aisle-result"), el("div", { class: "card placed", "data-order": order.order_id },
@@ -753,6 +777,7 @@ function renderReturnForm(order) {
   if (first) first.focus();
 }
 
+const returnSubmission = {};
 async function acceptReturn(button) {
   const form = $("return-form");
   const lines = [...form.querySelectorAll("tr[data-line]")].map((row) => {
@@ -764,12 +789,10 @@ async function acceptReturn(button) {
     };
   }).filter((l) => l.sku && l.quantity > 0);
   if (!lines.length) { show("error", "Choose at least one item and how many come back."); return; }
-  form.dataset.key = form.dataset.key || newKey();
-  const created = await act(button, null, () => api("POST", "/v1/returns", {
+  const created = await act(button, null, () => submitOnce(returnSubmission, "/v1/returns", {
     order_id: form.dataset.orderId, lines, method: "in_store", location_id: state.claims.store_id,
-  }, form.dataset.key));
+  }));
   if (!created) return;
-  delete form.dataset.key;
   form.hidden = true;
   show("ok", `Return ${created.return_id} accepted: refund ${money(created.refund)}.`);
   const box = el("div", { class: "card accepted", "data-return": created.return_id },
@@ -898,7 +921,6 @@ function wire() {
     if (!sku) return;
     const line = state.till.lines.find((l) => l.sku === sku);
     if (line) line.quantity += quantity; else state.till.lines.push({ sku, quantity });
-    state.till.key = null;
     $("till-sku").value = "";
     $("till-qty").value = "1";
     $("till-sku").focus();
