@@ -203,6 +203,15 @@ def test_a_known_customers_split_sale_joins_their_history_and_returns_in_another
     ), timeline
     points = customer.get(f"/v1/customers/{customer_id}").json()["loyalty_points"]
     assert points == 40
+    # Confirmed to the customer like every placed order, with its lines.
+    until(
+        lambda: [
+            n
+            for n in customer.get(f"/v1/customers/{customer_id}/notifications").json()["items"]
+            if n.get("kind") == "order_confirmed" and sku in str(n)
+        ],
+        "the till sale's confirmation",
+    )
 
     # Returned in another store by its associate: refunded to the tenders
     # (gift card first), restocked there.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -106,8 +107,9 @@ class TillPaymentsClient(PaymentsClient):
 
 class CustomerHistory:
     """The sale in the customer's orders (an activity), on their timeline as
-    order_completed with its total (which earns the points), each keyed by
-    the order, so a repeat records nothing new."""
+    order_placed (their confirmation message) and order_completed with its
+    total (which earns the points), each keyed by the order, so a repeat
+    records nothing new."""
 
     def __init__(
         self,
@@ -134,25 +136,34 @@ class CustomerHistory:
             timeout=self._timeout,
         )
         lines = ", ".join(f"{line.quantity} x {line.sku}" for line in order.lines)
-        timeline = self._stub.RecordTimelineEvent(
-            customers_pb2.RecordTimelineEventRequest(
-                customer_id=order.customer_id,
-                event=customers_pb2.TimelineEvent(
-                    event_id=f"{order_workflow_id(order.order_id)}/timeline/order_completed",
-                    kind=TimelineEventKind.ORDER_COMPLETED.to_proto(),
-                    reference_id=order.order_id,
-                    order_id=order.order_id,
-                    channel=order.channel.to_proto(),
-                    summary=f"bought at the till of {order.location_id}",
-                    at=at,
-                    amount_minor=order.total.amount_minor,
-                    currency=order.total.currency,
-                    details={"lines": lines, "store_id": order.location_id},
+
+        def milestone(kind: TimelineEventKind, summary: str) -> Any:
+            return self._stub.RecordTimelineEvent(
+                customers_pb2.RecordTimelineEventRequest(
+                    customer_id=order.customer_id,
+                    event=customers_pb2.TimelineEvent(
+                        event_id=f"{order_workflow_id(order.order_id)}/timeline/{kind}",
+                        kind=kind.to_proto(),
+                        reference_id=order.order_id,
+                        order_id=order.order_id,
+                        channel=order.channel.to_proto(),
+                        summary=summary,
+                        at=at,
+                        amount_minor=order.total.amount_minor,
+                        currency=order.total.currency,
+                        details={"lines": lines, "store_id": order.location_id},
+                    ),
                 ),
-            ),
-            timeout=self._timeout,
+                timeout=self._timeout,
+            )
+
+        # order_placed: the customer's confirmation (lines and total), as for
+        # every placed order; order_completed: the points.
+        placed = milestone(TimelineEventKind.ORDER_PLACED, "till sale (carry_out)")
+        completed = milestone(
+            TimelineEventKind.ORDER_COMPLETED, f"bought at the till of {order.location_id}"
         )
-        results = await asyncio.gather(activity, timeline, return_exceptions=True)
+        results = await asyncio.gather(activity, placed, completed, return_exceptions=True)
         for result in results:
             if not isinstance(result, grpc.aio.AioRpcError):
                 continue
