@@ -64,7 +64,7 @@ from services.orders.domain.returns import (
 )
 from services.orders.domain.store_work import PickedLine, TakenLine
 from services.orders.use_cases import Dependencies, Keyed, Records
-from workflows.contracts.journeys import PlacementResult
+from workflows.contracts.journeys import ExchangeInput, PlacementResult
 
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 PRICES = {
@@ -453,7 +453,9 @@ class FakeJourneys:
         self.calls.append(("issue_pickup_code", fulfillment.fulfillment_id))
         self._refuse()
 
-    async def start_return(self, record: ReturnRecord) -> None:
+    async def start_return(
+        self, record: ReturnRecord, exchange: ExchangeInput | None = None
+    ) -> None:
         self.calls.append(("start_return", record.return_id))
 
     async def receive_return(
