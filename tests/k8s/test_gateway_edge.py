@@ -74,6 +74,12 @@ def test_prod_ingress_limits_each_client_and_routes_neither_metrics_nor_docs() -
             assert not hidden.startswith(path.rstrip("/") + "/") or kind == "Exact"
             assert path != hidden
     assert {"/v1", "/healthz", "/console", "/openapi.json"} <= {p for p, _, _ in paths}
+    # The console works only with its script and stylesheet; its development
+    # sign-in is never routed.
+    assert {("/console/console.js", "Exact"), ("/console/console.css", "Exact")} <= {
+        (p, kind) for p, kind, _ in paths
+    }
+    assert not [p for p, _, _ in paths if p.startswith("/console/sign-in")]
     assert ingress["spec"]["tls"][0]["secretName"]
     assert not objects("overlays/dev", "Ingress")
 
