@@ -58,6 +58,7 @@ ACCESS = AccessTable(
         "GetOrder": allow(*_ANYONE_WITH_AN_ORDER, Role.WORKFLOW),
         # Associates do not cancel whole orders (they reject their store's part).
         "CancelOrder": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
+        "CancelOrderLines": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
         "ChangeShippingAddress": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
         "ListStoreTasks": allow(Role.ASSOCIATE, Role.ADMIN, own_store="store_id"),
         "GetFulfillment": allow(*_ANYONE_WITH_AN_ORDER, Role.WORKFLOW),

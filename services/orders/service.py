@@ -64,6 +64,20 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         )
         return orders_pb2.CancelOrderResponse(order=mapping.order_proto(order))
 
+    async def CancelOrderLines(
+        self, request: orders_pb2.CancelOrderLinesRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.CancelOrderLinesResponse:
+        await self._visible_order(request.order_id)
+        order = await use_cases.cancel_order_lines(
+            self._deps,
+            request.order_id,
+            [(line.sku, line.quantity) for line in request.lines],
+            request.reason,
+            actor_of(request.actor),
+            key=request.idempotency_key,
+        )
+        return orders_pb2.CancelOrderLinesResponse(order=mapping.order_proto(order))
+
     async def ChangeShippingAddress(
         self, request: orders_pb2.ChangeShippingAddressRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.ChangeShippingAddressResponse:

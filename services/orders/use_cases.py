@@ -34,6 +34,7 @@ from services.common.validation import Violations
 from services.orders import access, quoting
 from services.orders.domain import placing, progress, returns, store_work
 from services.orders.domain import till as till_rules
+from services.orders.domain.line_cancels import CancelledLine, lines_to_cancel
 from services.orders.domain.placing import Catalog, OrderRequest, PricedOrder, RequestedTender
 from services.orders.domain.progress import OrderProgress, ReturnProgress
 from services.orders.domain.records import (
@@ -142,6 +143,9 @@ class Journeys(Protocol):
     # `key`: the caller's idempotency key ("" without one). The same key is
     # the same update to the journey, so a retry gets the first answer.
     async def cancel(self, order_id: str, reason: str, actor: str, *, key: str = "") -> None: ...
+    async def cancel_lines(
+        self, order_id: str, lines: list[CancelledLine], reason: str, actor: str, *, key: str = ""
+    ) -> None: ...
     async def pick(
         self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str, *, key: str = ""
     ) -> None: ...
@@ -405,6 +409,27 @@ async def cancel_order(
     _action_key(key)
     await _read_order(deps, order_id)
     await deps.journeys.cancel(order_id, reason or "cancelled", actor, key=key)
+    return await _read_order(deps, order_id)
+
+
+async def cancel_order_lines(
+    deps: Dependencies,
+    order_id: str,
+    lines: list[tuple[str, int]],
+    reason: str,
+    actor: str,
+    *,
+    key: str = "",
+) -> OrderRecord:
+    """Units of lines not yet handed over or shipped (issue 11), priced by the
+    pricing function; the journey decides whether they may go (409/422)."""
+    _required(order_id=order_id)
+    _action_key(key)
+    order = await _read_order(deps, order_id)
+    cancelling = lines_to_cancel(order, lines)
+    await deps.journeys.cancel_lines(
+        order_id, cancelling, reason or "lines cancelled", actor, key=key
+    )
     return await _read_order(deps, order_id)
 
 

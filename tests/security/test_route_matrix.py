@@ -114,6 +114,8 @@ EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     ("GET", "/v1/orders/{order_id}/receipt"): only(200, *OWNER, "associate_s1"),
     # Associates do not cancel whole orders (finding 6).
     ("POST", "/v1/orders/{order_id}/cancel"): only(200, *OWNER),
+    # Line cancels (issue 11): as the whole cancel, associates 403.
+    ("POST", "/v1/orders/{order_id}/lines/cancel"): only(200, *OWNER),
     # A shipment's new address (issue 11): the customer, an agent (admin).
     ("PUT", "/v1/orders/{order_id}/shipping-address"): only(200, *OWNER),
     ("GET", "/v1/products"): anyone(),
@@ -150,6 +152,7 @@ OBJECT_CASES: list[tuple[str, str, str, dict[str, str], dict[str, Any], int]] = 
     # ... at A's order (and its payments), its pickup and A's return.
     ("GET", "/v1/orders/{order_id}", "customer_b", {}, {}, 404),
     ("POST", "/v1/orders/{order_id}/cancel", "customer_b", {}, {}, 404),
+    ("POST", "/v1/orders/{order_id}/lines/cancel", "customer_b", {}, {}, 404),
     ("PUT", "/v1/orders/{order_id}/shipping-address", "customer_b", {}, {}, 404),
     ("POST", "/v1/fulfillments/{fulfillment_id}/arrived", "customer_b", {}, {}, 404),
     ("POST", "/v1/fulfillments/{fulfillment_id}/pickup-code", "customer_b", {}, {}, 404),

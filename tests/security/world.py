@@ -153,6 +153,7 @@ def _orders_handlers() -> dict[str, Callable[[Any], Any]]:
     return {
         "GetOrder": get_order,
         "CancelOrder": with_order(orders_pb2.CancelOrderResponse),
+        "CancelOrderLines": with_order(orders_pb2.CancelOrderLinesResponse),
         "PlaceOrder": lambda r: orders_pb2.PlaceOrderResponse(order=order("O-A")),
         "GetFulfillment": with_fulfillment(orders_pb2.GetFulfillmentResponse),
         "PickFulfillment": with_fulfillment(orders_pb2.PickFulfillmentResponse),

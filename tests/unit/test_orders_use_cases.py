@@ -36,6 +36,7 @@ from services.common.errors import (
 from services.common.idempotency import key_reused, request_fingerprint
 from services.common.money import Money
 from services.orders import use_cases
+from services.orders.domain.line_cancels import CancelledLine
 from services.orders.domain.placing import (
     Catalog,
     CatalogPrice,
@@ -400,6 +401,13 @@ class FakeJourneys:
         self.keys.append(("cancel", key))
         self._refuse()
         self._order(order_id).status = OrderStatus.CANCELLED
+
+    async def cancel_lines(
+        self, order_id: str, lines: list[CancelledLine], reason: str, actor: str, *, key: str = ""
+    ) -> None:
+        self.calls.append(("cancel_lines", order_id))
+        self.keys.append(("cancel_lines", key))
+        self._refuse()
 
     async def pick(
         self, fulfillment: FulfillmentRecord, lines: list[PickedLine], actor: str, *, key: str = ""

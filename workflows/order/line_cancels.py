@@ -108,6 +108,9 @@ def _given_back(journey: OrderJourney, request: CancelLinesInput) -> tuple[int, 
         worth = prices.get(line.sku, 0) * line.quantity
         paid += journey.priced_share(worth) if share is None else share
         listed += worth
+    if not journey.order.total_minor:
+        # Priced before pricing: the unit prices are what is captured.
+        return listed, listed
     return min(paid, journey.kept_total_minor), listed
 
 

@@ -371,6 +371,26 @@ class CancelOrderResponse(_message.Message):
     order: Order
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
+class CancelOrderLinesRequest(_message.Message):
+    __slots__ = ("order_id", "lines", "reason", "actor", "idempotency_key")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuQuantity]
+    reason: str
+    actor: str
+    idempotency_key: str
+    def __init__(self, order_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class CancelOrderLinesResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
 class StoreTask(_message.Message):
     __slots__ = ("type", "fulfillment_id", "return_id", "order_id", "fulfillment_status", "lines", "since", "arrived_at", "arrival_note", "return_status", "overdue")
     TYPE_FIELD_NUMBER: _ClassVar[int]

@@ -52,6 +52,11 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderResponse.FromString,
                 _registered_method=True)
+        self.CancelOrderLines = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/CancelOrderLines',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderLinesRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderLinesResponse.FromString,
+                _registered_method=True)
         self.ListStoreTasks = channel.unary_unary(
                 '/omni.orders.v1.OrdersService/ListStoreTasks',
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListStoreTasksRequest.SerializeToString,
@@ -222,6 +227,18 @@ class OrdersServiceServicer:
 
     def CancelOrder(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelOrderLines(self, request, context):
+        """Cancels units of lines not yet handed over or shipped (issue 11): their
+        stock goes back and the final capture takes less by what they cost.
+        ABORTED INVALID_STATE once those units left (or the order may not be
+        cancelled); FAILED_PRECONDITION INVALID_LINE_CANCEL for a sku the order
+        lacks or more units than it has left. Every unit left cancelled: the
+        order is cancelled.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -453,6 +470,11 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderResponse.SerializeToString,
             ),
+            'CancelOrderLines': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOrderLines,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderLinesRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderLinesResponse.SerializeToString,
+            ),
             'ListStoreTasks': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStoreTasks,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ListStoreTasksRequest.FromString,
@@ -683,6 +705,33 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/CancelOrder',
             omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOrderLines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/CancelOrderLines',
+            omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderLinesRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.CancelOrderLinesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,8 @@ from services.gateway.models.health import HealthOut
 from services.gateway.models.orders import (
     AddressIn,
     CancelIn,
+    CancelLineIn,
+    CancelLinesIn,
     EventOut,
     FulfillmentIn,
     FulfillmentLineOut,
@@ -101,6 +103,8 @@ __all__ = [
     "ArrivedIn",
     "AvailabilityOut",
     "CancelIn",
+    "CancelLineIn",
+    "CancelLinesIn",
     "CartIn",
     "CartLineIn",
     "CartLineOut",

@@ -165,3 +165,16 @@ class OrderOut(BaseModel):
 
 class CancelIn(Body):
     reason: str | None = Field(default=None, max_length=500)
+
+
+class CancelLineIn(Body):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: StrictInt = Field(gt=0, le=1_000_000)
+
+
+class CancelLinesIn(Body):
+    """POST /v1/orders/{id}/lines/cancel: units of lines not yet handed over
+    or shipped (issue 11)."""
+
+    lines: list[CancelLineIn] = Field(min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=500)

@@ -15,7 +15,7 @@ from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import Clients, call
 from services.gateway.idempotency import action_key, downstream_key
-from services.gateway.models import AddressIn, CancelIn, OrderIn, OrderOut
+from services.gateway.models import AddressIn, CancelIn, CancelLinesIn, OrderIn, OrderOut
 from services.gateway.models.staff import (
     OrderList,
     ReceiptOut,
@@ -235,6 +235,32 @@ async def cancel_order(
         orders_pb2.CancelOrderRequest(
             order_id=order_id,
             reason=(body.reason if body and body.reason else "cancelled by " + principal.role),
+            actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
+        ),
+        deadline=settings_of(request).journey_timeout_seconds,
+    )
+    return await _answer(request, principal, reply.order, payments_required=False)
+
+
+@router.post("/{order_id}/lines/cancel", response_model=OrderOut, response_model_exclude_unset=True)
+async def cancel_order_lines(
+    order_id: str, body: CancelLinesIn, request: Request, principal: Caller
+) -> OrderOut:
+    """The customer, an agent or admin: units of lines not yet handed over or
+    shipped (409 after; 422 for a sku the order lacks or more than it has
+    left): their stock released, their share no longer captured; every unit
+    left cancelled cancels the order."""
+    require_role(principal, "customer", "agent", "admin")
+    await _visible_order(request, principal, order_id)
+    reply = await call(
+        clients_of(request).orders.CancelOrderLines,
+        orders_pb2.CancelOrderLinesRequest(
+            order_id=order_id,
+            lines=[
+                common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity) for line in body.lines
+            ],
+            reason=body.reason or "lines cancelled by " + principal.role,
             actor=principal.sub,
             idempotency_key=action_key(request, principal.sub),
         ),

@@ -41,6 +41,7 @@ from services.common.errors import (
     Unavailable,
 )
 from services.common.telemetry import ORDER_ID, current_traceparent, span_linked_to, tag_span
+from services.orders.domain.line_cancels import CancelledLine
 from services.orders.domain.placing import RequestedTender
 from services.orders.domain.records import (
     Address,
@@ -53,6 +54,7 @@ from services.orders.domain.store_work import PickedLine, TakenLine
 from workflows.contracts.journeys import (
     ARRIVED_SIGNAL,
     BOPIS_WORKFLOW,
+    CANCEL_LINES_UPDATE,
     CANCEL_UPDATE,
     ERROR_INVALID_PICK,
     ERROR_INVALID_RECEIPT,
@@ -74,6 +76,8 @@ from workflows.contracts.journeys import (
     AddressInput,
     ArrivedInput,
     CancelInput,
+    CancelLineInput,
+    CancelLinesInput,
     ExchangeInput,
     HandoverInput,
     LineInput,
@@ -318,6 +322,22 @@ class TemporalJourneys:
             CANCEL_UPDATE,
             CancelInput(reason=reason, actor=actor),
             action_update_id(CANCEL_UPDATE, order_id, key),
+        )
+
+    async def cancel_lines(
+        self, order_id: str, lines: list[CancelledLine], reason: str, actor: str, *, key: str = ""
+    ) -> None:
+        await self._act(
+            order_id,
+            CANCEL_LINES_UPDATE,
+            CancelLinesInput(
+                lines=[
+                    CancelLineInput(line.sku, line.quantity, list(line.paid_upto)) for line in lines
+                ],
+                reason=reason,
+                actor=actor,
+            ),
+            action_update_id(CANCEL_LINES_UPDATE, order_id, key),
         )
 
     async def pick(

@@ -489,3 +489,11 @@ def refund_for_return(
     if whole and any(returning.values()):
         refund += shipping_with_tax_minor
     return refund
+
+
+def paid_upto(line: PaidLine) -> list[int]:
+    """What the first k units of the line cost, k = 0..quantity (cumulative
+    half-even shares of what it paid): any k units' share is a difference,
+    never more than the line cost, and all of them cost exactly the line. A
+    line cancel gives back paid_upto[already + k] - paid_upto[already]."""
+    return [unit_share(line.paid_minor, line.quantity, 0, k) for k in range(line.quantity + 1)]
