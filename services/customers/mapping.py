@@ -31,6 +31,7 @@ from services.customers.domain import (
     Preferences,
     TimelineEvent,
 )
+from services.customers.domain.store_notifications import StoreNotification
 
 W = TypeVar("W", bound=Word)
 
@@ -149,6 +150,18 @@ def cart_to_proto(cart: Cart) -> customers_pb2.Cart:
         channel=_channel(cart.channel),
         version=cart.version,
         updated_at=to_timestamp(cart.updated_at),
+    )
+
+
+def store_notification_to_proto(message: StoreNotification) -> customers_pb2.StoreNotification:
+    return customers_pb2.StoreNotification(
+        notification_id=message.notification_id,
+        store_id=message.store_id,
+        kind=message.kind.to_proto(),
+        subject=message.subject,
+        body=message.body,
+        reference_id=message.reference_id,
+        created_at=to_timestamp(message.created_at),
     )
 
 

@@ -10,7 +10,7 @@ import grpc
 
 from omni.customers.v1 import customers_pb2 as pb
 from omni.customers.v1 import customers_pb2_grpc
-from omni.words import Channel, NotificationKind
+from omni.words import Channel, NotificationKind, StoreNotificationKind
 from services.common.identity import actor_of, caller_or_none
 from services.customers import access, mapping, use_cases
 from services.customers.use_cases import Dependencies
@@ -188,6 +188,32 @@ class CustomersServicer(customers_pb2_grpc.CustomersServiceServicer):
         )
         return pb.ListNotificationsResponse(
             notifications=[mapping.notification_to_proto(m) for m in page.items],
+            next_page_token=page.next_cursor,
+        )
+
+    async def SendStoreNotification(
+        self, request: pb.SendStoreNotificationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SendStoreNotificationResponse:
+        message = await use_cases.send_store_notification(
+            self._deps,
+            request.notification_id,
+            request.store_id,
+            StoreNotificationKind.from_proto(request.kind),
+            request.reference_id,
+            dict(request.details),
+        )
+        return pb.SendStoreNotificationResponse(
+            notification=mapping.store_notification_to_proto(message)
+        )
+
+    async def ListStoreNotifications(
+        self, request: pb.ListStoreNotificationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListStoreNotificationsResponse:
+        page = await use_cases.list_store_notifications(
+            self._deps, request.store_id, request.limit, request.page_token
+        )
+        return pb.ListStoreNotificationsResponse(
+            notifications=[mapping.store_notification_to_proto(m) for m in page.items],
             next_page_token=page.next_cursor,
         )
 

@@ -28,7 +28,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omni.words import Channel, NotificationKind
+from omni.words import Channel, NotificationKind, StoreNotificationKind
 from services.common.db import UnitOfWork
 from services.common.errors import InvalidArgument, Unavailable
 from services.common.paging import Page, page_size
@@ -47,6 +47,10 @@ from services.customers.domain import (
     Notification,
     Preferences,
     TimelineEvent,
+)
+from services.customers.domain.store_notifications import (
+    StoreNotification,
+    compose_store_notification,
 )
 
 Item = TypeVar("Item")
@@ -133,6 +137,23 @@ class Store(Protocol):
     ) -> MergeRecord: ...
 
 
+class StoreOutbox(Protocol):
+    """Messages to a store's associates (the store outbox, issue 11)."""
+
+    async def put_store_notification(
+        self, session: AsyncSession, message: StoreNotification
+    ) -> StoreNotification: ...
+    async def list_store_notifications(
+        self, session: AsyncSession, store_id: str, limit: int, after: HistoryKey | None
+    ) -> Page[StoreNotification]: ...
+
+
+def _store_outbox() -> StoreOutbox:
+    from services.customers.store import store_notifications
+
+    return store_notifications
+
+
 class Transactions(Protocol):
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
@@ -160,6 +181,8 @@ class Dependencies:
     # Points per whole currency unit of a completed order.
     points_per_unit: int = 1
     new_id: Callable[[], str] = field(default=_new_id)
+    # The store outbox (services/customers/store/store_notifications.py).
+    store_outbox: StoreOutbox = field(default_factory=_store_outbox)
 
 
 # ------------------------------------------------------------------ identity
@@ -525,3 +548,36 @@ async def erase_customer(deps: Dependencies, customer_id: str) -> tuple[Customer
     # Its cart is gone: a pending reminder must not go out.
     await deps.reminders.cart_changed(Cart(customer_id=live_id))
     return customer, aliases
+
+
+# ------------------------------------------------------------- store outbox
+
+
+async def send_store_notification(
+    deps: Dependencies,
+    notification_id: str,
+    store_id: str,
+    kind: StoreNotificationKind | None,
+    reference_id: str,
+    details: dict[str, str],
+) -> StoreNotification:
+    """Stores a message to a store's associates once per notification_id (a
+    repeat answers the first); the store reads it in its outbox."""
+    message = compose_store_notification(notification_id, store_id, kind, reference_id, details)
+    async with deps.database.unit_of_work() as uow:
+        stored = await deps.store_outbox.put_store_notification(uow.session, message)
+        await uow.commit()
+    return stored
+
+
+async def list_store_notifications(
+    deps: Dependencies, store_id: str, limit: int, page_token: str
+) -> Page[StoreNotification]:
+    """A store's messages, newest first."""
+    violations = Violations()
+    violations.check_id("store_id", store_id)
+    violations.raise_if_any()
+    size = page_size(limit, field="limit")
+    after = HistoryKey.from_cursor(page_token)
+    async with deps.database.unit_of_work() as uow:
+        return await deps.store_outbox.list_store_notifications(uow.session, store_id, size, after)

@@ -137,6 +137,8 @@ EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     ("GET", "/v1/shipping-methods"): anyone(),
     ("POST", "/v1/shipping-methods"): only(201, "admin"),
     ("GET", "/v1/stores/{store_id}/tasks"): only(200, *STORE),
+    # The store outbox (issue 11): the store's associates, admins.
+    ("GET", "/v1/stores/{store_id}/notifications"): only(200, *STORE),
     ("PUT", "/v1/tax-regions/{region}"): only(200, "admin"),
 }
 
@@ -166,6 +168,7 @@ OBJECT_CASES: list[tuple[str, str, str, dict[str, str], dict[str, Any], int]] = 
         for action in ("pick", "handover", "ship", "reject")
     ],
     ("GET", "/v1/stores/{store_id}/tasks", "associate_s2", {}, {}, 404),
+    ("GET", "/v1/stores/{store_id}/notifications", "associate_s2", {}, {}, 404),
     ("GET", "/v1/orders/{order_id}", "associate_s2", {}, {}, 404),
     ("GET", "/v1/returns/{return_id}", "associate_s2", {}, {}, 404),
     ("POST", "/v1/returns/{return_id}/receive", "associate_s2", {}, {}, 404),

@@ -178,3 +178,20 @@ cart_checkouts = Table(
     _customer_fk(),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# The store outbox (issue 11): messages to a store's associates, once per id.
+store_notifications = Table(
+    "store_notifications",
+    metadata,
+    Column("notification_id", String(200), primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(200), nullable=False, server_default=""),
+    Column("body", String(1000), nullable=False, server_default=""),
+    Column("reference_id", String(200), nullable=False, server_default=""),
+    Column(
+        "created_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    ),
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    Index("ix_store_notifications_newest", "store_id", "created_at", "seq"),
+)

@@ -91,6 +91,8 @@ from services.gateway.models.store_work import (
     PickLineIn,
     RejectIn,
     ShipIn,
+    StoreNotificationList,
+    StoreNotificationOut,
     TaskList,
     TaskOut,
 )
@@ -171,6 +173,8 @@ __all__ = [
     "SkuAvailabilityOut",
     "StockOut",
     "StoreCreditOut",
+    "StoreNotificationList",
+    "StoreNotificationOut",
     "TaskList",
     "TaskOut",
     "TenderIn",

@@ -60,3 +60,17 @@ class ShipIn(Body):
 
 class RejectIn(Body):
     reason: str = Field(min_length=1, max_length=500)
+
+
+class StoreNotificationOut(BaseModel):
+    notification_id: str
+    kind: str
+    subject: str
+    body: str
+    reference_id: str | None = None
+    created_at: str | None = None
+
+
+class StoreNotificationList(BaseModel):
+    items: list[StoreNotificationOut]
+    next_cursor: str | None = None
