@@ -151,6 +151,7 @@ def test_pick_and_partial_handover_of_a_bopis_order(
         expect(pickups.nth(0)).to_have_attribute("data-task", fid)
         expect(pickup).to_contain_text("customer outside")
         expect(pickup).to_contain_text("blue car, bay 3")
+        expect(page.locator("#tasks-count")).to_have_text(" (2, 1 urgent)")
 
     with steps("wrong-code-refused"):
         expect(pickup).to_be_visible()

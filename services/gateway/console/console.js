@@ -4,6 +4,7 @@
 
 const TOKEN_KEY = "omni-console-token";
 const POLL_MS = 4000;
+const BACKGROUND_POLL_MS = 15000;
 const state = {
   token: "",
   claims: null,
@@ -230,6 +231,7 @@ async function useToken(token) {
   $("sign-out").hidden = false;
   show("", "");
   go(location.hash.slice(1) || "tasks");
+  if (state.page !== "tasks") refreshTasks(); // the background count
 }
 
 async function findLocation(locationId) {
@@ -251,6 +253,7 @@ function signOut() {
   state.cards.clear();
   put($("tasks"));
   $("nav").hidden = true;
+  $("tasks-count").textContent = "";
   $("sign-out").hidden = true;
   $("who").textContent = "";
   showPage("sign-in");
@@ -338,10 +341,16 @@ async function refreshTasks() {
       put(list, ...nodes);
     }
     $("tasks-updated").textContent = `${items.length} open · updated ${new Date().toLocaleTimeString()}`;
+    // Seen from every page: how much work is open, and how much is urgent.
+    const urgent = items.filter((t) => t.arrived_at || t.overdue).length;
+    $("tasks-count").textContent = items.length ? ` (${items.length}${urgent ? `, ${urgent} urgent` : ""})` : "";
+    $("tasks-count").className = urgent ? "count urgent" : "count";
   } catch (error) {
-    show("error", error.message);
+    // A hiccup while the associate is at the till is not theirs to read.
+    if (state.page === "tasks") show("error", error.message);
   } finally {
-    if (state.token && state.page === "tasks") state.pollTimer = setTimeout(refreshTasks, POLL_MS);
+    // The list keeps up in the background too, more slowly.
+    if (state.token) state.pollTimer = setTimeout(refreshTasks, state.page === "tasks" ? POLL_MS : BACKGROUND_POLL_MS);
   }
 }
 
@@ -891,6 +900,7 @@ async function findMailReturn(button) {
 // ---------------------------------------------------------------- wiring
 
 function wire() {
+  document.querySelector('#nav button[data-page="tasks"] kbd').before(el("span", { id: "tasks-count", class: "count" }));
   onSubmit($("dev-sign-in"), devSignIn);
   onSubmit($("token-sign-in"), () => useToken($("token").value.trim()));
   $("sign-out").addEventListener("click", signOut);
