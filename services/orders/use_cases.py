@@ -701,9 +701,16 @@ async def place_exchange(
     if order.total.amount_minor > sum(by_code.values()):
         card = await _original_card(deps.placing, record.order_id)
         if card is None:
-            raise BusinessRuleViolation(
+            # Less arrived than was returned and no card pays the rest: the
+            # replacement is refused like a placement, its hold given back.
+            refusal = BusinessRuleViolation(
                 "EXCHANGE_DIFFERENCE_UNPAID", "nothing can pay the replacement's difference"
             )
+            await deps.placing.stock.release(placement_hold_id(order_id))
+            async with deps.storage.unit_of_work() as uow:
+                await uow.records.mark_rejected(order_id, refusal)
+                await uow.commit()
+            raise refusal
         tenders.append(card)
     await place_now(
         deps,

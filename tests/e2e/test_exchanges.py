@@ -29,7 +29,7 @@ from tests.e2e.test_journeys import (
     place_bopis,
     receive_stock,
 )
-from tests.e2e.test_payments import provider_operations
+from tests.e2e.test_payments import issue_gift_card, provider_operations
 
 __all__ = ["admin", "guest"]  # the fixtures, shared with test_journeys
 
@@ -409,3 +409,65 @@ def test_a_mail_exchange_shipped_from_another_store_waits_for_the_parcel(
     ]
     assert provider_operations(admin, replacement_id) == []
     shop.healthy(shop.sku, swap)
+
+
+def test_a_short_parcel_with_no_card_to_pay_the_difference_gives_the_replacement_back(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    """Two units bought with a gift card are returned by mail for a replacement
+    costing both; only one arrives, so the refund (1500) no longer pays it and
+    no card can pay the rest: the replacement is refused and its hold given
+    back, the refund stays the customer's as store credit, nothing is charged."""
+    shop = Shop(stack, admin, guest)
+    code = issue_gift_card(admin, 3000)
+    placed = shop.customer.post(
+        "/v1/orders",
+        {
+            "customer_id": shop.customer_id,
+            "channel": "web",
+            "lines": [{"sku": shop.sku, "quantity": 2}],
+            "fulfillment": {"type": "pickup", "location_id": shop.store},
+            "payment": {"tenders": [{"type": "gift_card", "code": code, "amount_minor": 3000}]},
+        },
+    )
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["order_id"]
+    shop.collect(order_id)
+    pricey = shop.product(3000, stock=1)
+    response = shop.customer.post(
+        "/v1/returns",
+        {
+            "order_id": order_id,
+            "lines": [{"sku": shop.sku, "quantity": 2, "condition": "sellable"}],
+            "method": "mail",
+            "exchange": {
+                "lines": [{"sku": pricey, "quantity": 1}],
+                "fulfillment": {"type": "pickup", "location_id": shop.store},
+            },
+        },
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    _wait_for_return_status(shop.customer, created["return_id"], "awaiting_receipt")
+    assert shop.available(pricey) == 0
+
+    received = shop.associate.post(
+        f"/v1/returns/{created['return_id']}/receive",
+        {
+            "location_id": shop.store,
+            "lines": [{"sku": shop.sku, "quantity": 1, "condition": "sellable"}],
+        },
+    )
+    assert received.status_code in (200, 201), received.text
+    returned = _wait_for_return_status(shop.customer, created["return_id"], "refunded")
+    assert "exchange_refused" in [e["type"] for e in returned["events"]]
+    assert [(r["tender_type"], r["amount"]["amount_minor"]) for r in returned["refunds"]] == [
+        ("store_credit", 1500)
+    ]
+    # The hold is back; the replacement was never placed nor charged.
+    assert shop.available(pricey) == 1
+    assert shop.customer.get(f"/v1/orders/{created['replacement_order_id']}").status_code == 404
+    assert provider_operations(admin, created["replacement_order_id"]) == []
+    profile = shop.customer.get(f"/v1/customers/{shop.customer_id}").json()
+    assert sum(c["balance"]["amount_minor"] for c in profile["store_credit"]) == 1500
+    shop.healthy(shop.sku, pricey)
