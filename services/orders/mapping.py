@@ -79,8 +79,6 @@ def _requested_address(fulfillment: orders_pb2.FulfillmentRequest) -> Address | 
     return Address(a.line1, a.city, a.postal_code, a.country, a.point.lat, a.point.lon, a.region)
 
 
-
-
 def order_request(request: orders_pb2.PlaceOrderRequest) -> OrderRequest:
     fulfillment = request.fulfillment
     address = _requested_address(fulfillment)

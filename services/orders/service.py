@@ -91,7 +91,6 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         )
         return orders_pb2.ChangeShippingAddressResponse(order=mapping.order_proto(order))
 
-
     async def ListStoreTasks(
         self, request: orders_pb2.ListStoreTasksRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.ListStoreTasksResponse:
