@@ -241,6 +241,7 @@ class FakeServices:
             allocations = [SourceAllocationInfo(loc, lines) for loc, lines in self.split.items()]
             options = [SourceOptionInfo(allocations)]
             ids = [allocations[0].location_id]
+        await self._leave("find_sources", request)
         return FindSourcesResult(location_ids=ids, options=options)
 
     @activity.defn(name="inventory.get_location")
@@ -320,7 +321,9 @@ class FakeServices:
     @activity.defn(name="payments.list_payments")
     async def list_payments(self, request: ListPaymentsInput) -> PaymentList:
         await self._enter("list_payments", request)
-        return PaymentList(payments=list(self.payments.values()))
+        listed = PaymentList(payments=list(self.payments.values()))
+        await self._leave("list_payments", request)
+        return listed
 
     # --------------------------------------------------- orders, customers
 
@@ -352,6 +355,7 @@ class FakeServices:
         await self._enter("customer_activity", request)
         self._customer(request.customer_id)
         self.customer_activities.append(request)
+        await self._leave("customer_activity", request)
 
     @activity.defn(name="customers.record_timeline_event")
     async def record_timeline_event(self, request: TimelineEventInput) -> bool:
@@ -359,6 +363,7 @@ class FakeServices:
         self._customer(request.customer_id)
         recorded = request.event_id not in self.timeline
         self.timeline.setdefault(request.event_id, request)
+        await self._leave("timeline", request)
         return recorded
 
     @activity.defn(name="customers.send_notification")
@@ -394,6 +399,7 @@ class FakeServices:
         calls = self.parcel_calls.get(request.tracking_number, 0) + 1
         self.parcel_calls[request.tracking_number] = calls
         at = self.parcel_delivered_at_call
+        await self._leave("track_parcel", request)
         if at is not None and calls >= at:
             return ParcelReport(delivered=True, delivered_at=request.shipped_at)
         return ParcelReport(delivered=False, check_again_seconds=self.parcel_check_seconds)
