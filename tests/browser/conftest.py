@@ -63,7 +63,10 @@ def chromium_path() -> str:
     return _install_chromium()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps its event loop set
+# as running in this thread while it is open, and the asyncio tests that run
+# after this folder in the same session need the thread free again.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     try:
         from playwright.sync_api import expect, sync_playwright
@@ -78,7 +81,7 @@ def playwright() -> Iterator[Playwright]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
     # --no-sandbox: the test machines run as root, where Chromium's sandbox cannot start.
     launched = playwright.chromium.launch(
