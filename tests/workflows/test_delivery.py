@@ -15,7 +15,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices
-from tests.workflows.journeys import order, place, running_worker, unique
+from tests.workflows.journeys import keep_history, order, place, running_worker, unique
 from workflows.contracts.delivery import (
     DELIVERED,
     DELIVERY_WORKFLOW,
@@ -92,6 +92,8 @@ async def test_a_shipment_is_delivered_after_it_ships_never_before(
             delivery_workflow_id(f"{oid}-F1"), result_type=DeliveryResult
         )
         result = await finished(delivery)
+        await keep_history(handle, "a_shipment_followed_to_delivery")
+        await keep_history(delivery, "a_delivery_journey_until_delivered")
 
     assert (result.fulfillment_id, result.outcome) == (f"{oid}-F1", DELIVERED)
     # Asked at once (on its way), then again when the carrier said: delivered.
@@ -131,6 +133,7 @@ async def test_delivery_reported_twice_is_recorded_once(env: WorkflowEnvironment
         )
         result = await finished(delivery)
         await handle.result()
+        await keep_history(delivery, "a_delivery_reported_twice")
 
     assert result.outcome == DELIVERED
     assert delivered_events(fakes) == [f"order-{oid}/delivered"]

@@ -14,7 +14,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices, unavailable
-from tests.workflows.journeys import order, place, running_worker
+from tests.workflows.journeys import keep_history, order, place, running_worker
 from workflows.contracts.activities import OrderProgress
 from workflows.contracts.journeys import (
     BOPIS_WORKFLOW,
@@ -91,6 +91,7 @@ async def test_a_late_ship_from_store_pick_is_overdue_the_store_told_then_rerout
         )
         assert shipped == ActionResult("shipped", f"{oid}-F2", "shipped")
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "a_late_ship_from_store_pick_rerouted")
 
     assert final["status"] == "shipped"
     assert [r.location_id for r in fakes.called("reserve")] == ["store-1", "store-2"]
@@ -117,6 +118,7 @@ async def test_the_store_is_told_once_even_when_the_message_is_retried(
         # Twice the SLA, nowhere to go: cancelled; no second message for it.
         await env.sleep(SLA * 1.5)
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+        await keep_history(handle, "an_overdue_pick_tells_the_store_once")
 
     assert final["status"] == "cancelled"
     sent = fakes.called("store_notify")
