@@ -17,11 +17,13 @@ from tests.workflows.fakes import FakeServices, unavailable
 from tests.workflows.journeys import keep_history, order, place, running_worker
 from workflows.contracts.activities import OrderProgress
 from workflows.contracts.journeys import (
+    ARRIVED_SIGNAL,
     BOPIS_WORKFLOW,
     PICK_UPDATE,
     SHIP_FROM_STORE_WORKFLOW,
     SHIP_UPDATE,
     ActionResult,
+    ArrivedInput,
     LineInput,
     PickInput,
     ShipInput,
@@ -115,6 +117,12 @@ async def test_the_store_is_told_once_even_when_the_message_is_retried(
         _, handle = await place(env.client, BOPIS_WORKFLOW, wanted, queue)
         await env.sleep(SLA * 1.2)
         await eventually(lambda: len(fakes.called("store_notify")) == 2)
+        # The clocks' loop woken again and again (two arrivals change what it
+        # watches): the overdue clock does not run out a second time.
+        for _ in range(2):
+            await handle.signal(ARRIVED_SIGNAL, ArrivedInput(f"{oid}-F1", "here"))
+            await env.sleep(SLA * 0.1)
+        assert len(fakes.called("store_notify")) == 2
         # Twice the SLA, nowhere to go: cancelled; no second message for it.
         await env.sleep(SLA * 1.5)
         final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
