@@ -130,6 +130,7 @@ def activities_for(
         payments.authorize,
         payments.capture,
         payments.void,
+        payments.reauthorize,
         payments.refund,
         payments.list_payments,
         orders.record_order_progress,

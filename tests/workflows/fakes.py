@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -34,6 +34,7 @@ from workflows.contracts.activities import (
     PaymentInfo,
     PaymentList,
     PlaceExchangeInput,
+    ReauthorizeInput,
     RefundInput,
     ReleaseReservationInput,
     ReleaseReservationLinesInput,
@@ -49,6 +50,11 @@ from workflows.contracts.activities import (
 )
 from workflows.contracts.delivery import ParcelReport, TrackParcelInput
 from workflows.contracts.stores import StoreNotificationInput
+
+
+def _now() -> datetime:
+    """The (time-skipping) server's time of the activity's attempt."""
+    return activity.info().current_attempt_scheduled_time
 
 
 def _now() -> datetime:
@@ -84,6 +90,13 @@ class FakeServices:
     out_of_stock_at: set[str] = field(default_factory=set)
     # Card tokens the provider declines.
     declined_tokens: set[str] = field(default_factory=set)
+    # How long a card authorization lives (None: it never lapses, as before
+    # issue 11); capturing one past its expires_at is AUTHORIZATION_EXPIRED.
+    card_lifetime: timedelta | None = None
+    # Card tokens whose re-authorization the provider declines.
+    declined_reauth_tokens: set[str] = field(default_factory=set)
+    # payment id -> the card token it was authorized with.
+    tokens: dict[str, str] = field(default_factory=dict)
     # What FindSources answers for "ship", best first (less the excluded ones).
     sources: list[str] = field(default_factory=list)
     # What FindSources answers for "pickup" (a rerouted pickup), best first.
@@ -281,14 +294,41 @@ class FakeServices:
                 status="authorized",
                 currency=request.currency,
                 authorized_minor=request.amount_minor,
+                expires_at=self._expiry(request.tender_type),
             )
+            self.tokens[payment_id] = request.token
         await self._leave("authorize", request)
         return self.payments[payment_id]
+
+    def _expiry(self, tender_type: str) -> str:
+        if self.card_lifetime is None or tender_type != "card":
+            return ""
+        return (_now() + self.card_lifetime).isoformat()
+
+    @activity.defn(name="payments.reauthorize")
+    async def reauthorize(self, request: ReauthorizeInput) -> PaymentInfo:
+        await self._enter("reauthorize", request)
+        payment = self.payments[request.payment_id]
+        if request.idempotency_key not in self.done:
+            if payment.status not in ("authorized", "captured"):
+                raise refused("INVALID_PAYMENT_STATE", f"cannot reauthorize a {payment.status}")
+            if self.tokens.get(payment.payment_id) in self.declined_reauth_tokens:
+                raise refused("PAYMENT_DECLINED", "the card was declined")
+            self.done[request.idempotency_key] = request
+            payment.expires_at = self._expiry(payment.tender_type)
+        await self._leave("reauthorize", request)
+        return payment
 
     @activity.defn(name="payments.capture")
     async def capture(self, request: CaptureInput) -> PaymentInfo:
         await self._enter("capture", request)
         payment = self.payments[request.payment_id]
+        if (
+            request.idempotency_key not in self.done
+            and payment.expires_at
+            and _now() >= datetime.fromisoformat(payment.expires_at)
+        ):
+            raise refused("AUTHORIZATION_EXPIRED", "the authorization expired")
         if request.idempotency_key not in self.done:
             self.done[request.idempotency_key] = request
             payment.captured_minor += request.amount_minor
@@ -417,6 +457,7 @@ class FakeServices:
             self.authorize,
             self.capture,
             self.void,
+            self.reauthorize,
             self.refund,
             self.list_payments,
             self.record_order_progress,

@@ -7,6 +7,7 @@ from temporalio import activity
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
 from omni.words import Channel, PaymentStatus, TenderType
+from services.common.timestamps import from_timestamp
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
 from workflows.contracts.activities import (
     AuthorizeInput,
@@ -14,6 +15,7 @@ from workflows.contracts.activities import (
     ListPaymentsInput,
     PaymentInfo,
     PaymentList,
+    ReauthorizeInput,
     RefundInput,
     VoidInput,
 )
@@ -29,7 +31,14 @@ def _payment(payment: payments_pb2.Payment) -> PaymentInfo:
         authorized_minor=payment.authorized.amount_minor,
         captured_minor=payment.captured.amount_minor,
         refunded_minor=payment.refunded.amount_minor,
+        expires_at=_expiry(payment),
     )
+
+
+def _expiry(payment: payments_pb2.Payment) -> str:
+    """When the authorization lapses (ISO 8601), "" when it never does."""
+    at = from_timestamp(payment.expires_at)
+    return at.isoformat() if at is not None else ""
 
 
 def _tender_type(word: str) -> payments_pb2.TenderType:
@@ -91,6 +100,18 @@ class PaymentActivities:
         response = await call(
             self._stub.VoidPayment(
                 payments_pb2.VoidPaymentRequest(
+                    idempotency_key=request.idempotency_key, payment_id=request.payment_id
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        )
+        return _payment(response.payment)
+
+    @activity.defn(name="payments.reauthorize")
+    async def reauthorize(self, request: ReauthorizeInput) -> PaymentInfo:
+        response = await call(
+            self._stub.ReauthorizePayment(
+                payments_pb2.ReauthorizePaymentRequest(
                     idempotency_key=request.idempotency_key, payment_id=request.payment_id
                 ),
                 timeout=RPC_TIMEOUT_SECONDS,

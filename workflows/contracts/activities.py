@@ -168,6 +168,15 @@ class VoidInput:
 
 
 @dataclass
+class ReauthorizeInput:
+    """A card authorization taken again before it lapses (same payment id,
+    a new expires_at); PAYMENT_DECLINED when the provider declines."""
+
+    idempotency_key: str
+    payment_id: str
+
+
+@dataclass
 class RefundInput:
     idempotency_key: str
     payment_id: str
@@ -192,6 +201,9 @@ class PaymentInfo:
     authorized_minor: int = 0
     captured_minor: int = 0
     refunded_minor: int = 0
+    # When the authorization lapses unless captured (ISO 8601, UTC); "" for
+    # tenders that never lapse (gift cards, store credit, cash).
+    expires_at: str = ""
     # A refund to store credit: the code of the store credit it went to.
     store_credit_code: str = ""
 

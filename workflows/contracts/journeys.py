@@ -42,6 +42,9 @@ SHIP_UPDATE = "ship"  # ship-from-store only
 # (ShippingAddressInput -> ActionResult).
 SHIPPING_ADDRESS_UPDATE = "shipping_address"
 CANCEL_UPDATE = "cancel"
+# A new tender for an order whose re-authorization was declined
+# (NewPaymentInput -> ActionResult); INVALID_STATE when none is asked for.
+NEW_PAYMENT_UPDATE = "new_payment"
 # Part of the order: units of lines not yet handed over or shipped
 # (CancelLinesInput -> ActionResult); every unit left: the order is cancelled.
 CANCEL_LINES_UPDATE = "cancel_lines"
@@ -211,6 +214,9 @@ class OrderInput:
     # The most locations one fulfillment's lines go through when rejected or
     # late (the first included); 0: 3 (workflows/order/reroute.py).
     max_reroute_locations: int = 0
+    # How long an order whose re-authorization was declined waits for a new
+    # tender before it is cancelled; 0: 48 hours (workflows/order/authorizations.py).
+    payment_deadline_hours: float = 0.0
     # Set by the orders service's recovery for an order whose placement was
     # interrupted before its journey started: give back the hold (at
     # placed.location_id, when one was chosen) and void every authorization
@@ -324,6 +330,14 @@ class ActionResult:
     order_status: str  # OrderStatus
     fulfillment_id: str = ""
     fulfillment_status: str = ""  # FulfillmentStatus; "" when there is none
+
+
+@dataclass
+class NewPaymentInput:
+    """The tenders that pay what a declined re-authorization left unpaid."""
+
+    tenders: list[TenderInput]
+    actor: str = ""
 
 
 @dataclass

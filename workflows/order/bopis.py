@@ -20,6 +20,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.order.authorizations import REAUTHORIZE_PATCH, watch_authorizations
 from workflows.order.policies import (
     BEST_EFFORT_RETRY,
     refusal,
@@ -106,6 +107,11 @@ class BopisWorkflow(OrderUpdates):
     async def run(self, order: OrderInput) -> OrderStatusView:
         journey = self.journey
         window = await self._place()
+        # Each card authorization is renewed before it lapses while the order
+        # lives (workflows/order/authorizations.py).
+        renewals = None
+        if rules.is_live(journey.status) and workflow.patched(REAUTHORIZE_PATCH):
+            renewals = asyncio.create_task(watch_authorizations(journey))
         # Live, not only `placed`: a pick may have landed while acceptance ran.
         if rules.is_live(journey.status):
             if window is None:
@@ -133,6 +139,8 @@ class BopisWorkflow(OrderUpdates):
                 await workflow.wait_condition(lambda: ready() or journey.finished)
             if journey.status == OrderStatus.READY_FOR_PICKUP:
                 await self._await_collection(window)
+        if renewals is not None:
+            await renewals
         await workflow.wait_condition(workflow.all_handlers_finished)
         await journey.finish_leftovers()
         await journey.refund_late_returns()

@@ -120,6 +120,7 @@ ACTIVITY_POLICIES: dict[str, ActivityPolicy] = {
     "payments.authorize": _MONEY,
     "payments.capture": _MONEY,
     "payments.void": _MONEY,
+    "payments.reauthorize": _MONEY,
     "payments.refund": _MONEY,
     "payments.list_payments": _RPC,
     "orders.record_order_progress": _RPC,

@@ -33,6 +33,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.order.authorizations import REAUTHORIZE_PATCH, watch_authorizations
 from workflows.order.policies import PLACEMENT_RETRY, refusal, run_activity
 from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
 from workflows.order.sla import StoreWatch, watch_store_work
@@ -114,6 +115,11 @@ class ShipFromStoreWorkflow(OrderUpdates):
     async def run(self, order: OrderInput) -> OrderStatusView:
         journey = self.journey
         await self._place()
+        # Each card authorization is renewed before it lapses while the order
+        # lives (workflows/order/authorizations.py).
+        renewals = None
+        if not journey.finished and workflow.patched(REAUTHORIZE_PATCH):
+            renewals = asyncio.create_task(watch_authorizations(journey))
         if not journey.finished and workflow.patched(SHIP_FROM_STORE_SLAS_PATCH):
             # The store's pick SLA, as for pickups (workflows/order/sla.py):
             # overdue (the store told), then rerouted at twice the SLA; a
@@ -129,6 +135,8 @@ class ShipFromStoreWorkflow(OrderUpdates):
                 },
             )
         await workflow.wait_condition(lambda: journey.finished)
+        if renewals is not None:
+            await renewals
         await workflow.wait_condition(workflow.all_handlers_finished)
         await journey.finish_leftovers()
         await journey.refund_late_returns()

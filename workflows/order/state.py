@@ -10,6 +10,7 @@ and the orders read model carry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from omni.words import FulfillmentStatus, FulfillmentType, OrderStatus
 from workflows.contracts.activities import (
@@ -133,6 +134,31 @@ class Fulfillment:
 
 
 @dataclass
+class AuthorizationWatch:
+    """When each card authorization is renewed before it lapses, and the new
+    tender asked for once a renewal was declined (workflows/order/authorizations.py)."""
+
+    # Tender index -> when its authorization is renewed.
+    renew_at: dict[int, datetime] = field(default_factory=dict)
+    # Tender index -> renewals so far (each renewal's key is its own).
+    renewals: dict[int, int] = field(default_factory=dict)
+    # The tender whose renewal was declined, while a new one is awaited (by deadline).
+    asking: int | None = None
+    deadline: datetime | None = None
+    asks: int = 0
+    # New-payment attempts so far (each attempt's keys are its own).
+    attempts: int = 0
+    # Tenders given up for new ones (their authorization voided or released).
+    replaced: set[int] = field(default_factory=set)
+    # Tenders with nothing more to renew (captured, voided, declined, lapsed).
+    settled: set[int] = field(default_factory=set)
+    # A renewal failed without an answer (NeedsAttention until one goes through).
+    failing: bool = False
+    # Bumped at every change the watch must look at again.
+    version: int = 0
+
+
+@dataclass
 class OrderState:
     order: OrderInput
     fulfillment_type: FulfillmentType
@@ -142,6 +168,7 @@ class OrderState:
     tenders: list[Tender] = field(default_factory=list)
     # F1 first; a reroute or a short pick's remainder opens the next one.
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    authorizations: AuthorizationWatch = field(default_factory=AuthorizationWatch)
     # Line cancels (issue 11): units cancelled per sku, and what they gave back
     # of the total (their paid share) and of the listed total (unit prices).
     cancelled: dict[str, int] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.order.authorizations import check_new_payment, check_not_waiting, take_new_payment
 from workflows.order.line_cancels import cancel_lines, check_cancel_lines
 from workflows.order.reroute import reject_fulfillment
 from workflows.order.steps import OrderJourney
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         CANCEL_UPDATE,
         ERROR_INVALID_PICK,
         ERROR_INVALID_STATE,
+        NEW_PAYMENT_UPDATE,
         PLACE_UPDATE,
         REJECT_UPDATE,
         RETURNED_SIGNAL,
@@ -29,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ActionResult,
         CancelInput,
         CancelLinesInput,
+        NewPaymentInput,
         OrderStatus,
         PickInput,
         PlacementResult,
@@ -78,6 +81,9 @@ def check_store_action(
     )
     if refused is not None:
         raise invalid_state(refused)
+    if action in (StoreAction.HAND_OVER, StoreAction.SHIP):
+        # Its capture would meet an authorization that is going (issue 11).
+        check_not_waiting(journey)
     return fulfillment
 
 
@@ -161,6 +167,21 @@ class OrderUpdates:
     @cancel_lines.validator
     def validate_cancel_lines(self, request: CancelLinesInput) -> None:
         check_cancel_lines(self.journey, request)
+
+    @workflow.update(name=NEW_PAYMENT_UPDATE)
+    async def new_payment(self, request: NewPaymentInput) -> ActionResult:
+        """New tenders for an order whose re-authorization was declined
+        (workflows/order/authorizations.py); INVALID_STATE when none is asked for."""
+        journey = self.journey
+        await placement_answered(journey)
+        async with journey.lock:
+            old = check_new_payment(journey, request)
+            await take_new_payment(journey, old, request)
+            return journey.action_result()
+
+    @new_payment.validator
+    def validate_new_payment(self, request: NewPaymentInput) -> None:
+        check_new_payment(self.journey, request)
 
     @workflow.signal(name=RETURNED_SIGNAL)
     def returned(self, request: ReturnedInput) -> None:

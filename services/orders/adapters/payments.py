@@ -9,6 +9,7 @@ import grpc
 from omni.common.v1 import common_pb2
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
 from omni.words import Channel, PaymentStatus, TenderType
+from services.common.timestamps import from_timestamp
 from services.orders.adapters.refusals import refusal_of
 from services.orders.domain.placing import RequestedTender
 from workflows.contracts.activities import PaymentInfo
@@ -18,6 +19,7 @@ PAYMENTS_TIMEOUT_SECONDS = 10.0
 
 def payment_info(payment: payments_pb2.Payment) -> PaymentInfo:
     """The journey's view of a payment (the words, as its activities give them)."""
+    expires = from_timestamp(payment.expires_at)
     return PaymentInfo(
         payment_id=payment.payment_id,
         tender_type=TenderType.from_proto(payment.tender_type) or "",
@@ -26,6 +28,8 @@ def payment_info(payment: payments_pb2.Payment) -> PaymentInfo:
         authorized_minor=payment.authorized.amount_minor,
         captured_minor=payment.captured.amount_minor,
         refunded_minor=payment.refunded.amount_minor,
+        # The journey renews the authorization before then (issue 11).
+        expires_at=expires.isoformat() if expires is not None else "",
     )
 
 
