@@ -114,3 +114,25 @@ def test_a_production_gateway_has_no_sign_in() -> None:
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert client.get("/console").status_code == 200
+
+
+def test_fields_planted_in_a_sign_in_change_nothing() -> None:
+    """Mass assignment (issue 12): the sign-in mints an associate of the store
+    it names, whatever else the body claims (tests/security/
+    test_mass_assignment.py leaves this non-/v1 route to this test)."""
+    planted = {
+        "role": "admin",
+        "channel": "web",
+        "sub": "someone-else",
+        "ttl": 10**9,
+        "exp": 2**40,
+        "customer_id": "C-B",
+    }
+    answer = _client(_registry()).post(
+        "/console/sign-in", json={"store_id": "S1", "associate_id": "ada", **planted}
+    )
+    assert answer.status_code == 200, answer.text
+    claims = jwt.decode(answer.json()["token"], SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["role"], claims["store_id"]) == ("ada", "associate", "S1")
+    assert claims["channel"] == "pos" and "customer_id" not in claims
+    assert claims["exp"] - claims["iat"] <= 12 * 3600
