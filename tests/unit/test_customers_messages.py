@@ -73,3 +73,18 @@ def test_an_erased_customer_is_confirmed_to_nobody() -> None:
 
 def test_every_kind_of_message_has_its_words() -> None:
     assert set(NOTIFICATION_TEMPLATES) == set(NotificationKind)
+
+
+def test_a_cancel_of_some_lines_says_which_and_that_the_rest_goes_ahead() -> None:
+    """Issue 11, line cancels: the customer is told which units were cancelled
+    and what they will not pay, not that their order is gone."""
+    part = milestone_notification(
+        ADA, event(TimelineEventKind.ORDER_CANCELLED, lines="1 x SKU-MUG", scope="lines")
+    )
+    whole = milestone_notification(ADA, event(TimelineEventKind.ORDER_CANCELLED, lines="1 x A"))
+    assert part is not None and whole is not None
+    assert part.kind == whole.kind == NotificationKind.ORDER_CANCELLED
+    assert part.subject == "Part of your order was cancelled"
+    assert "Items: 1 x SKU-MUG." in part.body and "37.50 USD" in part.body
+    assert "rest of the order goes ahead" in part.body
+    assert "was cancelled." in whole.body and "rest" not in whole.body

@@ -196,5 +196,7 @@ async def cancel_lines(journey: OrderJourney, request: CancelLinesInput) -> Acti
         paid,
         step=step,
         lines=cancelled_text,
+        # Part of the order: the customer is told what, not that the order is gone.
+        scope="lines",
     )
     return journey.action_result(changed[0] if changed else None)

@@ -78,6 +78,13 @@ NOTIFICATION_TEMPLATES: dict[NotificationKind, tuple[bool, str, str]] = {
         "Your cart still holds {items} item(s). Come back to finish your order.",
     ),
 }
+# A cancel of some lines (the journey's `scope: lines` detail), not of the order.
+LINES_CANCELLED_TEMPLATE = (
+    False,
+    "Part of your order was cancelled",
+    "Some items of order {order_id} were cancelled.{items} You will not be charged"
+    " {amount} for them; the rest of the order goes ahead.",
+)
 # Milestones that tell the customer something.
 MILESTONE_NOTIFICATIONS = {
     Event.ORDER_PLACED: Kind.ORDER_CONFIRMED,
@@ -146,7 +153,11 @@ def compose_notification(
 ) -> Notification:
     """The message and the channel it goes on; suppressed when the customer's
     preferences, consents or addresses leave none."""
-    marketing, subject, template = NOTIFICATION_TEMPLATES[kind]
+    marketing, subject, template = (
+        LINES_CANCELLED_TEMPLATE
+        if kind == Kind.ORDER_CANCELLED and details.get("scope") == "lines"
+        else NOTIFICATION_TEMPLATES[kind]
+    )
     body = template.format_map(_Blank(details))[:MAX_BODY_LENGTH]
     channel = choose_channel(customer, marketing)
     return Notification(
