@@ -35,13 +35,23 @@ from temporalio.client import Client
 from stack.harness import StackProcess, stack_env, start_stack, stop_stack, token
 from stack.temporal import temporal_binary
 from tests.faults.invariants import Checker
-from tests.faults.journeys import Tally, World, children
+from tests.faults.journeys import LONG, Tally, World, children
 
 # Where the orders service may be killed; "start" is after the last
 # authorization, "started" after the journey started but before the order
 # row says placed.
 STEPS = ("row", "hold", "authorize/0", "authorize/1", "start", "started")
-RECOVERY_AFTER_SECONDS = 6
+# The short form (make test) kills at the step that leaves the most behind,
+# after both authorizations: left alone, recovery gives back the hold and the
+# gift card and voids the card; retried, the retry reuses the hold and both
+# authorizations. `make faults` (FAULTS_SIZE=long) kills at every step both ways.
+LEFT_ALONE_STEPS = STEPS if LONG else ("authorize/1",)
+RETRIED_STEPS = STEPS if LONG else ("start",)
+# Longer than the orders service takes to come back on a loaded machine: a
+# retry "straight after the restart" must reach the pending row before
+# recovery abandons it (at load 20 the restart took more than 6 s, and the
+# retry was told PLACEMENT_INTERRUPTED, correctly, by the abandoned journey).
+RECOVERY_AFTER_SECONDS = 30
 GIFT_CARD_MINOR = 500
 SETTLE_SECONDS = 120.0
 
@@ -217,7 +227,7 @@ def _crash(world: World, step: str, body: dict[str, Any], bearer: str, key: str)
     _wait_restarted(world.stack, pid)
 
 
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("step", LEFT_ALONE_STEPS)
 def test_a_placement_killed_and_left_alone_gives_everything_back(
     world: World, checker: Checker, step: str
 ) -> None:
@@ -258,7 +268,7 @@ def test_a_placement_killed_and_left_alone_gives_everything_back(
     checker.check([sku]).assert_clean()
 
 
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("step", RETRIED_STEPS)
 def test_a_placement_killed_then_retried_with_its_key_is_one_order(
     world: World, checker: Checker, step: str
 ) -> None:
