@@ -6,7 +6,7 @@ from __future__ import annotations
 import grpc
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
-from omni.words import ReturnMethod
+from omni.words import FulfillmentType, ReturnMethod
 from services.common.carrier import Carrier, DevCarrier
 from services.common.errors import Unavailable
 from services.common.identity import Role, actor_of
@@ -42,7 +42,11 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         order = await use_cases.place_order(
             self._deps, mapping.order_request(request), Keyed(request.idempotency_key, request)
         )
-        return orders_pb2.PlaceOrderResponse(order=mapping.order_proto(order))
+        reply = orders_pb2.PlaceOrderResponse(order=mapping.order_proto(order))
+        if order.fulfillment_type == FulfillmentType.CARRY_OUT and self._deps.till is not None:
+            # The caller just placed it: its payments come with the answer.
+            reply.payments.extend(await self._deps.till.payments.listed(order.order_id))
+        return reply
 
     async def GetOrder(
         self, request: orders_pb2.GetOrderRequest, context: grpc.aio.ServicerContext

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from omni.payments.v1 import payments_pb2
 from omni.words import (
     Channel,
     FulfillmentStatus,
@@ -118,6 +119,9 @@ class TillPayments(Protocol):
     ) -> None: ...
     async def void(self, key: str, payment_id: str) -> None: ...
     async def payments_of(self, reference: str) -> list[PaymentInfo]: ...
+    async def listed(self, reference: str) -> list[payments_pb2.Payment]:
+        """The order's payments as the API shows them; [] when they cannot be read."""
+        ...
 
 
 class TillHistory(Protocol):

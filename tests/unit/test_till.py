@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from omni.payments.v1 import payments_pb2
 from omni.words import (
     Channel,
     FulfillmentStatus,
@@ -141,6 +142,9 @@ class TillPayments(FakePayments):
             for p in self.by_key.values()
             if p.payment_id.startswith(f"pay-order-{reference}/")
         ]
+
+    async def listed(self, reference: str) -> list[payments_pb2.Payment]:
+        return []
 
     def captured_minor(self) -> int:
         cash = sum(

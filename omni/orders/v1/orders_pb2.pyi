@@ -336,10 +336,12 @@ class PlaceOrderRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.SkuQuantity, _Mapping]]] = ..., fulfillment: _Optional[_Union[FulfillmentRequest, _Mapping]] = ..., tenders: _Optional[_Iterable[_Union[_payments_pb2.Tender, _Mapping]]] = ..., associate_id: _Optional[str] = ..., store_id: _Optional[str] = ..., referral_associate_id: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PlaceOrderResponse(_message.Message):
-    __slots__ = ("order",)
+    __slots__ = ("order", "payments")
     ORDER_FIELD_NUMBER: _ClassVar[int]
+    PAYMENTS_FIELD_NUMBER: _ClassVar[int]
     order: Order
-    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+    payments: _containers.RepeatedCompositeFieldContainer[_payments_pb2.Payment]
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., payments: _Optional[_Iterable[_Union[_payments_pb2.Payment, _Mapping]]] = ...) -> None: ...
 
 class GetOrderRequest(_message.Message):
     __slots__ = ("order_id",)

@@ -120,6 +120,11 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> Ord
         grpc_request,
         deadline=settings_of(request).journey_timeout_seconds,
     )
+    if reply.payments:
+        # A till sale answers with its payments (issue 14): no ListPayments.
+        return mapping.order(
+            reply.order, list(reply.payments), show_pickup_code=shows_pickup_code(principal)
+        )
     return await _answer(request, principal, reply.order, payments_required=False)
 
 

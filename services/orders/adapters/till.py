@@ -104,6 +104,17 @@ class TillPaymentsClient(PaymentsClient):
             raise refusal_of("payments", error) from error
         return [payment_info(payment) for payment in reply.payments]
 
+    async def listed(self, reference: str) -> list[payments_pb2.Payment]:
+        try:
+            reply = await self._till_stub.ListPayments(
+                payments_pb2.ListPaymentsRequest(reference=reference),
+                timeout=self._till_timeout,
+            )
+        except grpc.aio.AioRpcError as error:
+            logger.warning("payments of %s not read for the answer: %s", reference, error.details())
+            return []
+        return list(reply.payments)
+
 
 class CustomerHistory:
     """The sale in the customer's orders (an activity), on their timeline as
