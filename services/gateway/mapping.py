@@ -580,9 +580,11 @@ def fulfillment_request(wanted: models.FulfillmentIn) -> orders_pb2.FulfillmentR
     )
 
 
-def tender(value: models.TenderIn, index: int) -> payments_pb2.Tender:
+def tender(
+    value: models.TenderIn, index: int, where: str = "payment.tenders"
+) -> payments_pb2.Tender:
     """400 when a card comes without its token or a gift card without its code."""
-    field = f"payment.tenders[{index}]"
+    field = f"{where}[{index}]"
     if value.type in (TenderType.CARD, TenderType.CARD_PRESENT) and not value.token:
         raise _required(f"{field}.token", "a card tender needs a token", "is required for a card")
     if value.type is TenderType.GIFT_CARD and not value.code:

@@ -60,6 +60,8 @@ ACCESS = AccessTable(
         "CancelOrder": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
         "CancelOrderLines": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
         "ChangeShippingAddress": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
+        # A new tender for a declined re-authorization: the owner or an agent.
+        "SubmitOrderPayment": allow(Role.CUSTOMER, Role.AGENT, Role.ADMIN),
         "ListStoreTasks": allow(Role.ASSOCIATE, Role.ADMIN, own_store="store_id"),
         "GetFulfillment": allow(*_ANYONE_WITH_AN_ORDER, Role.WORKFLOW),
         "PickFulfillment": _FLOOR,

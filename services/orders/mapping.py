@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from omni.common.v1 import common_pb2
 from omni.orders.v1 import orders_pb2
+from omni.payments.v1 import payments_pb2
 from omni.words import (
     Channel,
     FulfillmentStatus,
@@ -77,6 +78,18 @@ def _requested_address(fulfillment: orders_pb2.FulfillmentRequest) -> Address | 
         return None
     a = fulfillment.address
     return Address(a.line1, a.city, a.postal_code, a.country, a.point.lat, a.point.lon, a.region)
+
+
+def requested_tenders(tenders: Iterable[payments_pb2.Tender]) -> list[RequestedTender]:
+    return [
+        RequestedTender(
+            type=TenderType.from_proto(t.type) or "",
+            token=t.token,
+            code=t.code,
+            amount_minor=t.amount_minor,
+        )
+        for t in tenders
+    ]
 
 
 def order_request(request: orders_pb2.PlaceOrderRequest) -> OrderRequest:

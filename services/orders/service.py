@@ -95,6 +95,19 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         )
         return orders_pb2.ChangeShippingAddressResponse(order=mapping.order_proto(order))
 
+    async def SubmitOrderPayment(
+        self, request: orders_pb2.SubmitOrderPaymentRequest, context: grpc.aio.ServicerContext
+    ) -> orders_pb2.SubmitOrderPaymentResponse:
+        await self._visible_order(request.order_id)
+        order = await use_cases.submit_order_payment(
+            self._deps,
+            request.order_id,
+            mapping.requested_tenders(request.tenders),
+            actor_of(request.actor),
+            key=request.idempotency_key,
+        )
+        return orders_pb2.SubmitOrderPaymentResponse(order=mapping.order_proto(order))
+
     async def ListStoreTasks(
         self, request: orders_pb2.ListStoreTasksRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.ListStoreTasksResponse:

@@ -175,6 +175,9 @@ class Journeys(Protocol):
     async def change_shipping_address(
         self, order_id: str, address: Address, actor: str, *, key: str = ""
     ) -> None: ...
+    async def submit_payment(
+        self, order_id: str, tenders: list[RequestedTender], actor: str, *, key: str = ""
+    ) -> None: ...
     # `exchange`: the replacement of an exchange (issue 11), its hold taken.
     async def start_return(
         self, record: ReturnRecord, exchange: ExchangeInput | None = None
@@ -459,6 +462,25 @@ async def change_shipping_address(
     async with deps.storage.unit_of_work() as uow:
         await uow.records.change_address(order_id, address)
         await uow.commit()
+    return await _read_order(deps, order_id)
+
+
+async def submit_order_payment(
+    deps: Dependencies,
+    order_id: str,
+    tenders: list[RequestedTender],
+    actor: str,
+    *,
+    key: str = "",
+) -> OrderRecord:
+    """New tenders for an order whose re-authorization was declined (issue 11):
+    checked here as at placement (400); the journey decides whether it asked
+    for one (409 when not) and authorizes them (422 when declined)."""
+    _required(order_id=order_id)
+    _action_key(key)
+    placing.check_tenders(tenders)
+    await _read_order(deps, order_id)
+    await deps.journeys.submit_payment(order_id, tenders, actor, key=key)
     return await _read_order(deps, order_id)
 
 

@@ -118,6 +118,8 @@ EXPECTED: dict[tuple[str, str], str | dict[str, int]] = {
     ("POST", "/v1/orders/{order_id}/lines/cancel"): only(200, *OWNER),
     # A shipment's new address (issue 11): the customer, an agent (admin).
     ("PUT", "/v1/orders/{order_id}/shipping-address"): only(200, *OWNER),
+    # A new tender after a declined re-authorization (issue 11): the customer, an agent.
+    ("POST", "/v1/orders/{order_id}/payment"): only(200, *OWNER),
     ("GET", "/v1/products"): anyone(),
     ("POST", "/v1/products"): only(201, "admin"),
     ("GET", "/v1/products/{sku}"): anyone(),
@@ -156,6 +158,7 @@ OBJECT_CASES: list[tuple[str, str, str, dict[str, str], dict[str, Any], int]] = 
     ("POST", "/v1/orders/{order_id}/cancel", "customer_b", {}, {}, 404),
     ("POST", "/v1/orders/{order_id}/lines/cancel", "customer_b", {}, {}, 404),
     ("PUT", "/v1/orders/{order_id}/shipping-address", "customer_b", {}, {}, 404),
+    ("POST", "/v1/orders/{order_id}/payment", "customer_b", {}, {}, 404),
     ("POST", "/v1/fulfillments/{fulfillment_id}/arrived", "customer_b", {}, {}, 404),
     ("POST", "/v1/fulfillments/{fulfillment_id}/pickup-code", "customer_b", {}, {}, 404),
     ("GET", "/v1/returns/{return_id}", "customer_b", {}, {}, 404),

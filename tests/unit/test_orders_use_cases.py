@@ -396,6 +396,13 @@ class FakeJourneys:
         self.keys.append(("shipping_address", key))
         self._refuse()
 
+    async def submit_payment(
+        self, order_id: str, tenders: list[RequestedTender], actor: str, *, key: str = ""
+    ) -> None:
+        self.calls.append(("new_payment", order_id))
+        self.keys.append(("new_payment", key))
+        self._refuse()
+
     async def cancel(self, order_id: str, reason: str, actor: str, *, key: str = "") -> None:
         self.calls.append(("cancel", order_id))
         self.keys.append(("cancel", key))

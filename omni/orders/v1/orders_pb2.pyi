@@ -149,6 +149,24 @@ class ChangeShippingAddressResponse(_message.Message):
     order: Order
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
+class SubmitOrderPaymentRequest(_message.Message):
+    __slots__ = ("order_id", "tenders", "actor", "idempotency_key")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    TENDERS_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    tenders: _containers.RepeatedCompositeFieldContainer[_payments_pb2.Tender]
+    actor: str
+    idempotency_key: str
+    def __init__(self, order_id: _Optional[str] = ..., tenders: _Optional[_Iterable[_Union[_payments_pb2.Tender, _Mapping]]] = ..., actor: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class SubmitOrderPaymentResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
 class OrderLine(_message.Message):
     __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity", "discount", "tax", "total")
     SKU_FIELD_NUMBER: _ClassVar[int]

@@ -202,6 +202,11 @@ class OrdersServiceStub:
                 request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressRequest.SerializeToString,
                 response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressResponse.FromString,
                 _registered_method=True)
+        self.SubmitOrderPayment = channel.unary_unary(
+                '/omni.orders.v1.OrdersService/SubmitOrderPayment',
+                request_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderPaymentRequest.SerializeToString,
+                response_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderPaymentResponse.FromString,
+                _registered_method=True)
 
 
 class OrdersServiceServicer:
@@ -452,6 +457,16 @@ class OrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitOrderPayment(self, request, context):
+        """New tenders for an order whose re-authorization was declined (the
+        customer, an agent): authorized for what the old tender still owed, then
+        the old one voided. ABORTED when the order is not waiting for one;
+        FAILED_PRECONDITION PAYMENT_DECLINED (the order still waits).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrdersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -619,6 +634,11 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.ChangeShippingAddress,
                     request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressRequest.FromString,
                     response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressResponse.SerializeToString,
+            ),
+            'SubmitOrderPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitOrderPayment,
+                    request_deserializer=omni_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderPaymentRequest.FromString,
+                    response_serializer=omni_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderPaymentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1515,6 +1535,33 @@ class OrdersService:
             '/omni.orders.v1.OrdersService/ChangeShippingAddress',
             omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressRequest.SerializeToString,
             omni_dot_orders_dot_v1_dot_orders__pb2.ChangeShippingAddressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitOrderPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omni.orders.v1.OrdersService/SubmitOrderPayment',
+            omni_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderPaymentRequest.SerializeToString,
+            omni_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderPaymentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -15,7 +15,7 @@ from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import Clients, call
 from services.gateway.idempotency import action_key, downstream_key
-from services.gateway.models import AddressIn, CancelIn, CancelLinesIn, OrderIn, OrderOut
+from services.gateway.models import AddressIn, CancelIn, CancelLinesIn, OrderIn, OrderOut, PaymentIn
 from services.gateway.models.staff import (
     OrderList,
     ReceiptOut,
@@ -216,6 +216,29 @@ async def change_shipping_address(
                 point=common_pb2.GeoPoint(lat=body.lat, lon=body.lon),
                 region=body.region,
             ),
+            actor=principal.sub,
+            idempotency_key=action_key(request, principal.sub),
+        ),
+        deadline=settings_of(request).journey_timeout_seconds,
+    )
+    return await _answer(request, principal, reply.order, payments_required=False)
+
+
+@router.post("/{order_id}/payment", response_model=OrderOut, response_model_exclude_unset=True)
+async def submit_payment(
+    order_id: str, body: PaymentIn, request: Request, principal: Caller
+) -> OrderOut:
+    """The customer or an agent, when the order asks for a new tender (its
+    re-authorization was declined; 409 otherwise): the new tenders pay what
+    the old one still owed, the old authorization is voided (issue 11); a
+    declined one is 422 and the order still waits until its deadline."""
+    require_role(principal, "customer", "agent", "admin")
+    await _visible_order(request, principal, order_id)
+    reply = await call(
+        clients_of(request).orders.SubmitOrderPayment,
+        orders_pb2.SubmitOrderPaymentRequest(
+            order_id=order_id,
+            tenders=[mapping.tender(t, i, "tenders") for i, t in enumerate(body.tenders)],
             actor=principal.sub,
             idempotency_key=action_key(request, principal.sub),
         ),

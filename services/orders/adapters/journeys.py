@@ -62,6 +62,7 @@ from workflows.contracts.journeys import (
     ERROR_PICKUP_LOCKED,
     ERROR_WRONG_PICKUP_CODE,
     HANDOVER_UPDATE,
+    NEW_PAYMENT_UPDATE,
     PICK_UPDATE,
     PICKUP_CODE_UPDATE,
     PLACE_UPDATE,
@@ -81,6 +82,7 @@ from workflows.contracts.journeys import (
     ExchangeInput,
     HandoverInput,
     LineInput,
+    NewPaymentInput,
     OrderInput,
     PickInput,
     PickupCodeInput,
@@ -436,6 +438,21 @@ class TemporalJourneys:
                 AddressInput("", "", "", address.country, address.lat, address.lon), actor=actor
             ),
             action_update_id(SHIPPING_ADDRESS_UPDATE, order_id, key),
+        )
+
+    async def submit_payment(
+        self, order_id: str, tenders: list[RequestedTender], actor: str, *, key: str = ""
+    ) -> None:
+        """New tenders for a declined re-authorization (issue 11): the journey
+        decides whether it asked for one, and authorizes them."""
+        await self._act(
+            order_id,
+            NEW_PAYMENT_UPDATE,
+            NewPaymentInput(
+                [TenderInput(t.type, t.token, t.code, t.amount_minor) for t in tenders],
+                actor=actor,
+            ),
+            action_update_id(NEW_PAYMENT_UPDATE, order_id, key),
         )
 
     async def _act(

@@ -167,6 +167,13 @@ def _check_fulfillment(request: OrderRequest, bad: Violations) -> None:
         bad.add("fulfillment.address.point.lon", "must be within -180..180")
 
 
+def check_tenders(tenders: list[RequestedTender]) -> None:
+    """A new payment's tenders (issue 11), by placement's rules, every error at once."""
+    bad = Violations()
+    _check_tenders(tenders, bad)
+    bad.raise_if_any()
+
+
 def _check_tenders(tenders: list[RequestedTender], bad: Violations) -> None:
     if not tenders:
         bad.add("tenders", "at least one tender is required")
