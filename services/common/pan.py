@@ -25,8 +25,17 @@ def passes_luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Deletes the ASCII digits (the only ones _STANDALONE_DIGITS matches).
+_WITHOUT_DIGITS = str.maketrans("", "", "0123456789")
+
+
 def looks_like_card_number(value: str) -> bool:
     """True when `value` holds a standalone run of 13-19 digits passing Luhn."""
+    # Fewer than 13 digits in all cannot hold a run of 13: most ids, names and
+    # notes are answered without the regex (every gRPC request's every string
+    # passes here: it was ~4% of the inventory service's CPU per reservation).
+    if len(value) - len(value.translate(_WITHOUT_DIGITS)) < 13:
+        return False
     for match in _STANDALONE_DIGITS.finditer(value):
         digits = re.sub(r"[ \-]", "", match.group())
         if 13 <= len(digits) <= 19 and passes_luhn(digits):
