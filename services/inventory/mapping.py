@@ -90,6 +90,9 @@ def location_changes_from_proto(request: pb.UpdateLocationRequest) -> domain.Loc
         return getattr(request, name) if request.HasField(name) else None
 
     kind = LocationKind.from_proto(request.kind) if request.kind else None
+    if request.kind and kind is None:
+        # A number no kind has is a wrong field, not "leave it as it is".
+        raise InvalidArgument.field("location.kind", "must be one of: " + ", ".join(LocationKind))
     return domain.LocationChanges(
         name=given("name"),  # type: ignore[arg-type]
         kind=kind,

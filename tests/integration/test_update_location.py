@@ -128,6 +128,12 @@ async def test_bad_patch_names_each_field_and_changes_nothing(stub: Stub):
     assert blank.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert await get(stub, location_id) == before
 
+    with pytest.raises(grpc.aio.AioRpcError) as no_such_kind:
+        await stub.UpdateLocation(pb.UpdateLocationRequest(location_id=location_id, kind=99))  # type: ignore[arg-type]
+    assert no_such_kind.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in describe_rpc_error(no_such_kind.value).violations] == ["location.kind"]
+    assert await get(stub, location_id) == before
+
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await stub.UpdateLocation(pb.UpdateLocationRequest(location_id=unique("NOPE"), name="x"))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
