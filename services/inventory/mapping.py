@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import Channel, FulfillmentType, LocationKind, StockMovementReason
+from services.common.errors import InvalidArgument
 from services.common.identity import actor_of
 from services.common.money import Money
 from services.common.timestamps import to_timestamp
