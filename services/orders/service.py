@@ -6,7 +6,7 @@ from __future__ import annotations
 import grpc
 
 from omni.orders.v1 import orders_pb2, orders_pb2_grpc
-from omni.words import FulfillmentType, ReturnMethod
+from omni.words import ReturnMethod
 from services.common.carrier import Carrier, DevCarrier
 from services.common.errors import Unavailable
 from services.common.identity import Role, actor_of
@@ -43,8 +43,11 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             self._deps, mapping.order_request(request), Keyed(request.idempotency_key, request)
         )
         reply = orders_pb2.PlaceOrderResponse(order=mapping.order_proto(order))
-        if order.fulfillment_type == FulfillmentType.CARRY_OUT and self._deps.till is not None:
-            # The caller just placed it: its payments come with the answer.
+        if self._deps.till is not None:
+            # The caller just placed it (or retried their own key): its
+            # payments come with the answer, read as this service, so the
+            # gateway's ListPayments as the caller - and payments' GetOrder
+            # back to this service to check it - are not needed (issue 10).
             reply.payments.extend(await self._deps.till.payments.listed(order.order_id))
         return reply
 

@@ -121,7 +121,8 @@ async def place_order(body: OrderIn, request: Request, principal: Caller) -> Ord
         deadline=settings_of(request).journey_timeout_seconds,
     )
     if reply.payments:
-        # A till sale answers with its payments (issue 14): no ListPayments.
+        # The orders service answers with the payments (a till sale's, issue
+        # 14; a placed order's authorizations, issue 10): no ListPayments.
         return mapping.order(
             reply.order, list(reply.payments), show_pickup_code=shows_pickup_code(principal)
         )
