@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,14 @@ def _attributes() -> dict[str, IndexedValueType.ValueType]:
 # loops) must not slow or lock time skipping for the next module's tests.
 @pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with time_skipping_server() as environment:
+        yield environment
+
+
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server with the journeys' search attributes (a module that
+    leaves many workflows running may take one per test)."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER),
         # The journeys run through the payload codec, as in production.

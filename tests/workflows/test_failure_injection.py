@@ -22,7 +22,7 @@ activity runs), once per journey (test_a_stalled_attempt_times_out_and_is_retrie
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from tests.workflows.conftest import time_skipping_server
 from tests.workflows.fakes import FakeServices, internal, unavailable
 from tests.workflows.journeys import order, place, running_worker
 from tests.workflows.test_returns import a_return, captured, start
@@ -51,13 +52,24 @@ from workflows.contracts.journeys import (
 
 T = TypeVar("T")
 
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """One test server per test here (not per module): a run this module
+    leaves behind (a stalled attempt, a shipped order's parcel polling, a
+    refund retry timer) would otherwise slow every later test's time
+    skipping; under load two return cases ran out of their 60 s that way."""
+    async with time_skipping_server() as environment:
+        yield environment
+
+
 TOTAL = 1300
 FAULTS = ["transient", "non_retryable", "lost_answer", "timeout"]
 # One step per journey whose attempt stalls (see the module's docstring).
 STALLS = [("bopis", "commit"), ("ship", "reserve"), ("return", "adjust_stock")]
 # The steps each journey calls on a clean run (log names of tests/workflows/fakes.py).
 BOPIS_STEPS = ["reserve", "authorize", "record_order", "timeline", "commit", "capture"]
-SHIP_STEPS = ["find_sources", *BOPIS_STEPS, "track_parcel"]
+SHIP_STEPS = ["find_sources", *BOPIS_STEPS]
 RETURN_STEPS = [
     "record_return",
     "timeline",
@@ -69,8 +81,18 @@ RETURN_STEPS = [
 # Calls a clean run makes that are not a step of their own here: the
 # customers.record_order_placed wrapper logs the calls it makes itself
 # (customer_activity, timeline, checkout_cart); get_location and notify steer
-# or tell only (their faults are covered by test_pickup_reminder and friends).
-NOT_STEPS = {"order_placed", "checkout_cart", "customer_activity", "get_location", "notify"}
+# or tell only (their faults are covered by test_pickup_reminder and friends);
+# a shipped parcel is tracked by a workflow of its own once the order ended
+# (track_parcel: tests/workflows/test_delivery.py), which may or may not ask
+# before this test's worker stops.
+NOT_STEPS = {
+    "order_placed",
+    "checkout_cart",
+    "customer_activity",
+    "get_location",
+    "notify",
+    "track_parcel",
+}
 # What earns points (services/customers/domain/loyalty.py EARNING_KINDS).
 EARNING_KINDS = ("order_completed", "order_shipped")
 RETURN_PAID = 5000
@@ -207,7 +229,10 @@ async def act(
 
 def fakes_for(journey: str) -> FakeServices:
     if journey == "ship":
-        return FakeServices(sources=["store-1"])
+        # The carrier says delivered at the first question: a shipped order
+        # left polling its parcel every hour would keep timers running in the
+        # module's test server and slow every later test's time skipping.
+        return FakeServices(sources=["store-1"], parcel_delivered_at_call=1)
     if journey == "return":
         return FakeServices(payments={"pay-card": captured("pay-card", "card", RETURN_PAID)})
     return FakeServices()
