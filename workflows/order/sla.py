@@ -43,6 +43,10 @@ with workflow.unsafe.imports_passed_through():
 STORE_SLAS_PATCH = "store-slas"
 # Runs whose pick went overdue before the store outbox existed told no store.
 PICK_OVERDUE_STORE_NOTIFICATION_PATCH = "pick-overdue-store-notification"
+# The loop notes the fulfillments' shape before it awaits a store's clocks: a
+# pick landing during that await used to go unseen, so the stale pick-SLA timer
+# ran on and a shipment's deadline started late (by up to the pick SLA).
+SHAPE_BEFORE_CLOCKS_PATCH = "store-clocks-shape-before-await"
 # API.md defaults when the location says 0.
 DEFAULT_PICK_SLA = timedelta(minutes=120)
 DEFAULT_CURBSIDE_SLA = timedelta(minutes=10)
@@ -129,6 +133,7 @@ async def watch_store_work(
         if journey.has_leftovers:
             await journey.finish_leftovers()
             continue
+        seen = shape()
         due: list[tuple[datetime, str, Fulfillment]] = []
         for fulfillment in journey.open_fulfillments():
             fid = fulfillment.fulfillment_id
@@ -162,7 +167,7 @@ async def watch_store_work(
                         continue
                     await _ran_out(journey, watch, what, fulfillment)
             continue
-        before = shape()
+        before = seen if workflow.patched(SHAPE_BEFORE_CLOCKS_PATCH) else shape()
         timeout = min((at for at, _, _ in due), default=None)
         try:
             await workflow.wait_condition(
