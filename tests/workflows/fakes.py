@@ -57,11 +57,6 @@ def _now() -> datetime:
     return activity.info().current_attempt_scheduled_time
 
 
-def _now() -> datetime:
-    """The (time-skipping) server's time of the activity's attempt."""
-    return activity.info().current_attempt_scheduled_time
-
-
 def refused(reason: str, message: str, **details: str) -> ApplicationError:
     """What the real activities raise for a FAILED_PRECONDITION with a reason."""
     return ApplicationError(message, details, type=reason, non_retryable=True)

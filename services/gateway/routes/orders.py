@@ -15,7 +15,14 @@ from services.gateway.access import check_order, shows_pickup_code
 from services.gateway.auth import Caller, Principal, require_role
 from services.gateway.clients import Clients, call
 from services.gateway.idempotency import action_key, downstream_key
-from services.gateway.models import AddressIn, CancelIn, CancelLinesIn, OrderIn, OrderOut, PaymentIn
+from services.gateway.models import (
+    AddressIn,
+    CancelIn,
+    CancelLinesIn,
+    OrderIn,
+    OrderOut,
+    PaymentIn,
+)
 from services.gateway.models.staff import (
     OrderList,
     ReceiptOut,
