@@ -31,9 +31,7 @@ async def test_a_placed_order_looks_its_store_up_once_and_its_pick_sla_still_run
         handle = await start(env.client, BOPIS_WORKFLOW, wanted, queue)
         # The store's own pick SLA applies: the fulfillment goes overdue after it.
         await env.sleep(SLA * 1.2)
-        await eventually(
-            lambda: any(p.event_type == "pick_overdue" for p in fakes.order_progress)
-        )
+        await eventually(lambda: any(p.event_type == "pick_overdue" for p in fakes.order_progress))
         [overdue] = [p for p in fakes.order_progress if p.event_type == "pick_overdue"]
         assert "0.1-minute pick SLA" in overdue.event_detail
         # Looked up once, for the window and the clocks together.
