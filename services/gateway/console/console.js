@@ -528,6 +528,11 @@ function renderBasket() {
   const priced = new Map((quote ? quote.lines : []).map((l) => [l.sku, l]));
   const rows = lines.map((line, index) => {
     const qty = el("input", { type: "number", min: "0", value: String(line.quantity), class: "narrow", "aria-label": "Quantity " + line.sku });
+    // What is typed is the basket at once (a re-render keeps it); it is priced on change.
+    qty.addEventListener("input", () => {
+      const n = Number(qty.value);
+      if (n > 0) line.quantity = n;
+    });
     qty.addEventListener("change", () => {
       const n = Number(qty.value);
       if (n > 0) line.quantity = n; else lines.splice(index, 1);
@@ -548,24 +553,39 @@ function renderBasket() {
   updateChange();
 }
 
+// Only the answer for the basket as it is now is shown: an earlier quote that
+// comes back late (a quantity changed meanwhile) is dropped, never displayed.
+let tillPricing = 0;
+
+function tillLines() {
+  return state.till.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+}
+
 async function priceTill() {
   const till = state.till;
+  const asking = ++tillPricing;
   till.quote = null;
   till.quoteError = "";
   renderBasket();
   if (!till.lines.length) return;
   const customer = state.customers.till;
+  const lines = tillLines();
+  let quote = null;
+  let failure = "";
   try {
-    till.quote = await api("POST", "/v1/quotes", {
+    quote = await api("POST", "/v1/quotes", {
       customer_id: customer ? customer.customer_id : undefined,
-      lines: till.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      lines,
       fulfillment: tillFulfillment(),
     });
-    show("", "");
   } catch (error) {
-    till.quoteError = error.message;
-    show("error", error.message);
+    failure = error.message;
   }
+  if (asking !== tillPricing) return;  // a newer basket is being priced
+  if (JSON.stringify(lines) !== JSON.stringify(tillLines())) { priceTill(); return; }
+  till.quote = quote;
+  till.quoteError = failure;
+  show(failure ? "error" : "", failure);
   renderBasket();
 }
 
