@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import Field
 from temporalio.client import Client
 
 from omni.customers.v1 import customers_pb2_grpc
@@ -43,6 +44,9 @@ from services.orders.store.staff import PostgresStaffTables
 from services.orders.till import Till
 from services.orders.use_cases import Dependencies
 
+# The new-tender wait may be set up to this (PAYMENT_DEADLINE_HOURS).
+MAX_PAYMENT_DEADLINE_HOURS = 720.0
+
 
 class OrdersSettings(ServiceSettings):
     grpc_port: int = 50052
@@ -72,6 +76,11 @@ class OrdersSettings(ServiceSettings):
     placement_fault_file: str = ""
     # A shipment no one location can ship is split over at most this many (issue 11).
     max_splits: int = 3
+    # How long an order whose card re-authorization was declined waits for a
+    # new tender (POST /v1/orders/{id}/payment) before it is cancelled (issue
+    # 11); passed into every journey this service starts. Fractional hours
+    # are allowed (a test stack may wait seconds); at most 30 days.
+    payment_deadline_hours: float = Field(default=48.0, gt=0, le=MAX_PAYMENT_DEADLINE_HOURS)
 
 
 def failpoint(path: str) -> Callable[[str], None]:
@@ -128,6 +137,7 @@ async def run(settings: OrdersSettings) -> None:
         connect,
         place_timeout=timedelta(seconds=settings.place_timeout_seconds),
         action_timeout=timedelta(seconds=settings.action_timeout_seconds),
+        payment_deadline_hours=settings.payment_deadline_hours,
     )
     placing = (
         Placing(

@@ -126,7 +126,12 @@ def search_attributes(
     return TypedSearchAttributes(pairs)
 
 
-def order_input(order: OrderRecord, tenders: list[RequestedTender]) -> OrderInput:
+def order_input(
+    order: OrderRecord, tenders: list[RequestedTender], *, payment_deadline_hours: float = 0.0
+) -> OrderInput:
+    """The journey's start input. `payment_deadline_hours`: how long a declined
+    re-authorization waits for a new tender (the orders service's
+    PAYMENT_DEADLINE_HOURS; 0 leaves the journey's default, 48 h)."""
     address = None
     if order.address is not None:
         a = order.address
@@ -147,6 +152,7 @@ def order_input(order: OrderRecord, tenders: list[RequestedTender]) -> OrderInpu
         total_minor=order.total.amount_minor,
         # A split shipment's first shipment captures the shipping (issue 11).
         shipping_minor=order.shipping_minor + order.shipping_tax_minor,
+        payment_deadline_hours=payment_deadline_hours,
     )
 
 
@@ -246,12 +252,19 @@ class TemporalJourneys:
         *,
         place_timeout: timedelta = timedelta(seconds=60),
         action_timeout: timedelta = timedelta(seconds=30),
+        payment_deadline_hours: float = 0.0,
     ) -> None:
         self._connect = connect
+        self._payment_deadline_hours = payment_deadline_hours
         self._client: Client | None = None
         self._lock = asyncio.Lock()
         self._place_timeout = place_timeout
         self._action_timeout = action_timeout
+
+    def order_input(self, order: OrderRecord, tenders: list[RequestedTender]) -> OrderInput:
+        """Every journey this service starts carries its settings (this one
+        place builds the start input: the place update, placement, recovery)."""
+        return order_input(order, tenders, payment_deadline_hours=self._payment_deadline_hours)
 
     async def client(self) -> Client:
         if self._client is None:
@@ -285,7 +298,7 @@ class TemporalJourneys:
             if order.fulfillment_type == FulfillmentType.PICKUP
             else SHIP_FROM_STORE_WORKFLOW
         )
-        journey_input = order_input(order, tenders)
+        journey_input = self.order_input(order, tenders)
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             workflow,
             journey_input,

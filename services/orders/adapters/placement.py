@@ -21,7 +21,6 @@ from services.common.telemetry import current_traceparent, tag_span
 from services.orders.adapters.journeys import (
     TRACEPARENT_MEMO,
     TemporalJourneys,
-    order_input,
     search_attributes,
 )
 from services.orders.domain.placing import RequestedTender
@@ -83,14 +82,14 @@ class TemporalPlacements:
         """Starts `order-<id>` with the hold and authorizations; False when a
         journey for the order already exists (nothing started)."""
         tag_span(order_id=order.order_id, store_id=store_id, channel=order.channel)
-        journey_input = order_input(order, tenders)
+        journey_input = self._journeys.order_input(order, tenders)
         journey_input.placed = placed
         return await self._start(order, journey_input, store_id)
 
     async def start_abandoned(self, order: OrderRecord) -> bool:
         """Starts `order-<id>` to give back whatever the placement took; False
         when a journey for the order already exists."""
-        journey_input = order_input(order, [])
+        journey_input = self._journeys.order_input(order, [])
         journey_input.abandoned = True
         return await self._start(order, journey_input, order.location_id)
 
