@@ -352,7 +352,10 @@ class ShippingAddressInput:
 class ShipmentInput:
     """A ShipmentWorkflow's start: fulfillment `number` of the order, its lines
     at `location_id`. With `reservation_id` the stock is already held (by the
-    orders service): the child confirms that hold instead of taking one."""
+    orders service): the child confirms that hold instead of taking one.
+    `persistent`: nobody waits on the hold (a reroute after placement), so it
+    is retried as long as the journey's other steps, not a placement's few
+    tries."""
 
     order_id: str
     number: int
@@ -360,6 +363,7 @@ class ShipmentInput:
     lines: list[LineInput]
     channel: str  # Channel
     reservation_id: str = ""
+    persistent: bool = False
 
 
 @dataclass

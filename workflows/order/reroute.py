@@ -12,8 +12,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows.order.children import hold_by_child
 from workflows.order.policies import PERSISTENT_RETRY, refusal, run_activity
 from workflows.order.steps import OrderJourney
 
@@ -33,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         LineInput,
         PickInput,
         RejectInput,
+        shipment_workflow_id,
     )
     from workflows.order.state import Fulfillment
 
@@ -42,6 +45,9 @@ REROUTE_SHORT_PICK_PATCH = "reroute-short-pick"
 DEADLINES_PATCH = "fulfillment-deadlines"
 # Runs started before the reroute limit reroute without one.
 REROUTE_LIMIT_PATCH = "reroute-limit"
+# Runs started before a split order's rerouted fulfillment had a child of its
+# own (ShipmentWorkflow) hold it in the parent.
+SPLIT_REROUTE_CHILD_PATCH = "split-reroute-child"
 # The most locations one fulfillment's lines go through (the first included)
 # when the order does not say (OrderInput.max_reroute_locations 0).
 DEFAULT_REROUTE_LOCATIONS = 3
@@ -247,25 +253,44 @@ async def _reroute(
         return None
     number = len(journey.fulfillments) + 1
     for location_id in await _alternatives(journey, lines, tried):
-        try:
-            reservation_id = await journey.hold(number, location_id, lines, PERSISTENT_RETRY)
-        except ActivityError as error:
-            # Someone took the stock since sourcing ranked it: try the next.
-            workflow.logger.warning("reroute to %s refused: %s", location_id, refusal(error)[0])
-            continue
         moved = Fulfillment(
             order_id=journey.order.order_id,
             number=number,
             type=journey.fulfillment_type,
             location_id=location_id,
             lines=[LineInput(line.sku, line.quantity, line.unit_price_minor) for line in lines],
-            reservation_id=reservation_id,
             status=FulfillmentStatus.PENDING,
             tried=tried,
         )
-        journey.fulfillments.append(moved)
-        return moved
+        if await open_at(journey, origin, moved, PERSISTENT_RETRY):
+            journey.fulfillments.append(moved)
+            return moved
+        # Someone took the stock since sourcing ranked it: try the next.
     return None
+
+
+async def open_at(
+    journey: OrderJourney, origin: Fulfillment, moved: Fulfillment, retry: RetryPolicy
+) -> bool:
+    """Holds `moved`'s lines at its location (False when refused there): a
+    split order's by a child of its own, as at placement (patch
+    split-reroute-child; runs started before it hold in the parent), any
+    other's by the parent itself."""
+    if origin.workflow_id and workflow.patched(SPLIT_REROUTE_CHILD_PATCH):
+        moved.workflow_id = shipment_workflow_id(moved.order_id, moved.number)
+        held = await hold_by_child(journey, moved)
+        if held.reason:
+            workflow.logger.warning("%s refused: %s", moved.location_id, held.reason)
+            return False
+        return True
+    try:
+        moved.reservation_id = await journey.hold(
+            moved.number, moved.location_id, moved.lines, retry
+        )
+    except ActivityError as error:
+        workflow.logger.warning("%s refused: %s", moved.location_id, refusal(error)[0])
+        return False
+    return True
 
 
 async def _tell_rerouted(journey: OrderJourney, origin: Fulfillment, moved: Fulfillment) -> None:

@@ -34,6 +34,7 @@ from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.order.authorizations import REAUTHORIZE_PATCH, watch_authorizations
+from workflows.order.children import start_shipment, take_word
 from workflows.order.policies import PLACEMENT_RETRY, refusal, run_activity
 from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
 from workflows.order.sla import StoreWatch, watch_store_work
@@ -71,7 +72,6 @@ with workflow.unsafe.imports_passed_through():
         PickInput,
         ShipInput,
         ShipmentHeld,
-        ShipmentInput,
         ShippingAddressInput,
     )
     from workflows.contracts.journeys import OrderStatus as OrderStatusView
@@ -79,7 +79,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.delivery.workflow import DeliveryWorkflow
     from workflows.order import rules
     from workflows.order.rules import StoreAction
-    from workflows.order.shipment import ShipmentWorkflow
     from workflows.order.state import Fulfillment
 
 INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
@@ -256,43 +255,17 @@ class ShipFromStoreWorkflow(OrderUpdates):
         `compensate`, each hold's release goes on the saga first (adopted holds
         have theirs from adopt)."""
         journey = self.journey
-        order = journey.order
-
-        async def start(fulfillment: Fulfillment) -> None:
-            if compensate:
-                journey.saga.push(
-                    fulfillment.step("reservation"), journey.settle_child_later(fulfillment)
-                )
-            journey.children[fulfillment.workflow_id] = await workflow.start_child_workflow(
-                ShipmentWorkflow.run,
-                ShipmentInput(
-                    order_id=order.order_id,
-                    number=fulfillment.number,
-                    location_id=fulfillment.location_id,
-                    lines=fulfillment.lines,
-                    channel=order.channel,
-                    reservation_id=fulfillment.reservation_id,
-                ),
-                id=fulfillment.workflow_id,
-                # docs/architecture.md: a parent that goes away cancels its
-                # children, and a cancelled child releases its hold.
-                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-            )
-
-        await asyncio.gather(*(start(f) for f in journey.fulfillments))
+        await asyncio.gather(
+            *(start_shipment(journey, f, compensate=compensate) for f in journey.fulfillments)
+        )
         await workflow.wait_condition(
             lambda: all(f.number in journey.held for f in journey.fulfillments)
         )
         refused: ShipmentHeld | None = None
         for fulfillment in journey.fulfillments:
-            held = journey.held[fulfillment.number]
+            held = take_word(journey, fulfillment)
             if held.reason:
-                # Nothing held there: its child has ended, nothing to release.
-                fulfillment.settled = True
-                journey.saga.drop(fulfillment.step("reservation"))
                 refused = refused or held
-            else:
-                fulfillment.reservation_id = held.reservation_id
         return refused
 
     # ------------------------------------------------------------ updates

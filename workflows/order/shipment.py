@@ -1,7 +1,9 @@
 """One fulfillment of a split shipment: a child workflow of ShipFromStoreWorkflow.
 
 Started by the parent (id `order-<id>-f<n>`, shipment_workflow_id) for each
-location a split order ships from. It owns that location's stock:
+location a split order ships from, at placement and when a reroute or an
+address change moves a split order's lines later (workflows/order/children.py).
+It owns that location's stock:
 
 hold (or confirm the hold the orders service took) -> tell the parent
   (shipment_held: the reservation, or the refusal) -> wait for the parent's
@@ -24,7 +26,13 @@ import asyncio
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from workflows.order.policies import PLACEMENT_RETRY, refusal, refused_for_good, run_activity
+from workflows.order.policies import (
+    PERSISTENT_RETRY,
+    PLACEMENT_RETRY,
+    refusal,
+    refused_for_good,
+    run_activity,
+)
 from workflows.order.saga import until_done
 
 with workflow.unsafe.imports_passed_through():
@@ -127,7 +135,7 @@ class ShipmentWorkflow:
                     lines=[SkuQty(line.sku, line.quantity) for line in shipment.lines],
                     channel=shipment.channel,
                 ),
-                retry=PLACEMENT_RETRY,
+                retry=PERSISTENT_RETRY if shipment.persistent else PLACEMENT_RETRY,
             )
         except ActivityError as error:
             reason, message, _ = refusal(error)
