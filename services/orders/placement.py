@@ -113,7 +113,7 @@ class Stock(Protocol):
 class Payments(Protocol):
     """Payments (adapters/payments.py)."""
 
-    async def authorize(
+    async def authorize_answered(
         self,
         key: str,
         reference: str,
@@ -121,7 +121,10 @@ class Payments(Protocol):
         amount_minor: int,
         currency: str,
         channel: Channel,
-    ) -> PaymentInfo: ...
+    ) -> tuple[PaymentInfo, bytes]:
+        """The payment, and as payments answered it (serialized, for the answer)."""
+        ...
+
     async def void(self, key: str, payment_id: str) -> None: ...
 
 
@@ -153,6 +156,17 @@ class Placing:
     max_splits: int = DEFAULT_MAX_SPLITS
 
 
+@dataclass(frozen=True)
+class Placed:
+    """What a placement answers: the order as `placed` wrote it and, when
+    this attempt started its journey, the authorizations as payments answered
+    them (serialized payments.v1.Payment, in tender order: what ListPayments
+    shows for a just-placed order), so the answer needs no ListPayments."""
+
+    order: OrderRecord
+    payments: list[bytes] | None = None
+
+
 def interrupted() -> BusinessRuleViolation:
     return BusinessRuleViolation(
         PLACEMENT_INTERRUPTED, "the order could not be placed; try again with a new key"
@@ -174,6 +188,8 @@ class _Attempt:
     # (`hold` is the first), each with its lines.
     split: list[tuple[Hold, list[tuple[str, int]]]] = field(default_factory=list)
     authorized: list[AuthorizedTender] = field(default_factory=list)
+    # The same authorizations as payments answered them (see `Placed`).
+    answered: list[bytes] = field(default_factory=list)
     # An exchange's replacement (issue 11): where its hold was taken when its
     # return was made (sourcing cannot see stock the order itself holds).
     held_at: str = ""
@@ -277,7 +293,7 @@ class _Attempt:
         for index, (tender, amount) in enumerate(zip(self.tenders, amounts, strict=True)):
             if amount <= 0:
                 continue
-            payment = await self.placing.payments.authorize(
+            payment, answered = await self.placing.payments.authorize_answered(
                 authorization_key(self.order_id, index),
                 self.order_id,
                 tender,
@@ -286,6 +302,7 @@ class _Attempt:
                 self.channel,
             )
             self.authorized.append(AuthorizedTender(index, payment))
+            self.answered.append(answered)
             self.step(f"authorize/{index}")
 
     async def give_back(self) -> None:
@@ -314,8 +331,9 @@ async def mark_placed(
 ) -> OrderRecord | None:
     """The read model: placed, with its first fulfillment pending at
     `location_id`; a split's (`holds`) one pending fulfillment per hold.
-    Returns the order as this wrote it (read back in the same transaction),
-    or None when it was no longer pending (someone else recorded it)."""
+    Returns the order as this wrote it (`order` with what the statements
+    returned: nothing is read back), or None when it was no longer pending
+    (someone else recorded it)."""
     now = deps.now()
     parts: list[tuple[str, list[tuple[str, int]]]]
     if holds and len(holds) > 1:
@@ -340,14 +358,21 @@ async def mark_placed(
     # The event the journey's own placement records.
     places = ", ".join(where for where, _ in parts)
     event = Event(now, "placed", f"{order.fulfillment_type} from {places}")
-    written: OrderRecord | None = None
     async with deps.storage.unit_of_work() as uow:
-        if await uow.records.mark_placed(order.order_id, pending[0], event):
-            for fulfillment in pending[1:]:
-                await uow.records.upsert_fulfillment(fulfillment)
-            written = await uow.records.load_order(order.order_id)
+        written = await uow.records.record_placed(order.order_id, pending, event)
         await uow.commit()
-    return written
+    if written is None:
+        return None
+    ours = {f.fulfillment_id for f in written}
+    return replace(
+        order,
+        status=OrderStatus.PLACED,
+        rejection_reason="",
+        rejection_message="",
+        rejection_details={},
+        fulfillments=[f for f in order.fulfillments if f.fulfillment_id not in ours] + written,
+        events=[*order.events, event],
+    )
 
 
 async def place_now(
@@ -359,7 +384,7 @@ async def place_now(
     *,
     fresh: bool,
     held_at: str = "",
-) -> OrderRecord | None:
+) -> Placed | None:
     """Places a pending order (see the module); returns once it is `placed`
     (the order as it wrote it; None when another attempt recorded it),
     raises its refusal (kept on the row) or Unavailable (row left pending).
@@ -392,7 +417,7 @@ async def _place(
     *,
     fresh: bool,
     held_at: str = "",
-) -> OrderRecord | None:
+) -> Placed | None:
     attempt = _Attempt(
         deps,
         placing_,
@@ -435,6 +460,9 @@ async def _place(
         location_id, attempt.hold.reservation_id, list(attempt.authorized), attempt.placed_holds()
     )
     holds = placed.holds
+    # The answer's payments: what this attempt's authorizations answered,
+    # when it started the journey with them (else the caller lists them).
+    answered: list[bytes] | None = attempt.answered
     if not await placing_.placements.start_placed(order, tenders, placed, store_id or location_id):
         # A journey is there already: an earlier attempt's, or recovery's.
         started = await placing_.placements.started_with(order.order_id)
@@ -444,8 +472,10 @@ async def _place(
             raise interrupted()
         location_id = started.placed.location_id
         holds = started.placed.holds
+        answered = None
     attempt.step("started")
-    return await mark_placed(deps, order, location_id, holds)
+    written = await mark_placed(deps, order, location_id, holds)
+    return None if written is None else Placed(written, answered)
 
 
 async def recover_placements(deps: Dependencies, placing_: Placing) -> int:

@@ -39,15 +39,20 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     async def PlaceOrder(
         self, request: orders_pb2.PlaceOrderRequest, context: grpc.aio.ServicerContext
     ) -> orders_pb2.PlaceOrderResponse:
-        order = await use_cases.place_order(
+        placed = await use_cases.place_order_answered(
             self._deps, mapping.order_request(request), Keyed(request.idempotency_key, request)
         )
+        order = placed.order
         reply = orders_pb2.PlaceOrderResponse(order=mapping.order_proto(order))
-        if self._deps.till is not None:
-            # The caller just placed it (or retried their own key): its
-            # payments come with the answer, read as this service, so the
-            # gateway's ListPayments as the caller - and payments' GetOrder
-            # back to this service to check it - are not needed (issue 10).
+        # The caller just placed it (or retried their own key): its payments
+        # come with the answer, so the gateway's ListPayments as the caller -
+        # and payments' GetOrder back to this service to check it - are not
+        # needed (issue 10). The authorizations this call made are what
+        # payments answered them; only a retry or a till sale lists them.
+        if placed.payments is not None:
+            for answered in placed.payments:
+                reply.payments.add().MergeFromString(answered)
+        elif self._deps.till is not None:
             reply.payments.extend(await self._deps.till.payments.listed(order.order_id))
         return reply
 

@@ -49,7 +49,7 @@ from services.orders.domain.records import (
 )
 from services.orders.domain.returns import ReturnRequest, ReturnRequestLine
 from services.orders.domain.store_work import PickedLine
-from services.orders.placement import Placing, hold_replacement, place_now, refused
+from services.orders.placement import Placed, Placing, hold_replacement, place_now, refused
 from services.orders.quoting import Pricing
 from services.orders.staff import Staff, check_active
 from services.orders.till import Till, sell_now
@@ -80,7 +80,10 @@ class Records(Protocol):
     ) -> OrderRecord | None: ...
     async def insert_pending_order(
         self, order_id: str, workflow_id: str, request: OrderRequest, priced: PricedOrder
-    ) -> None: ...
+    ) -> OrderRecord:
+        """The pending order as written (no read back)."""
+        ...
+
     async def mark_rejected(self, order_id: str, refusal: BusinessRuleViolation) -> None: ...
     # Placement taken by this service (placement.py, store/placements.py).
     async def renew_placement(self, order_id: str) -> bool: ...
@@ -88,6 +91,13 @@ class Records(Protocol):
     async def mark_placed(
         self, order_id: str, fulfillment: FulfillmentRecord, event: Event
     ) -> bool: ...
+    async def record_placed(
+        self, order_id: str, placed: list[FulfillmentRecord], event: Event
+    ) -> list[FulfillmentRecord] | None:
+        """A placement's `mark_placed`: every fulfillment at once, as written;
+        None when the order was no longer pending."""
+        ...
+
     async def set_order_status(self, order_id: str, status: OrderStatus) -> None: ...
     async def upsert_fulfillment(self, fulfillment: FulfillmentRecord) -> None: ...
     async def append_order_event(self, order_id: str, event: Event) -> None: ...
@@ -131,6 +141,15 @@ class Storage(Protocol):
         """services.common.idempotency.run_once: `work` returns the id of what
         it created or changed; a repeat of the key returns that id (or raises
         the first refusal again)."""
+        ...
+
+    async def claim_once(
+        self, keyed: Keyed, answer: str, work: Callable[[Records], Awaitable[None]]
+    ) -> str:
+        """`run_once` for work that cannot be refused and whose answer is known
+        before it runs (a new order's id): the key and the work in one
+        transaction, in fewer statements. Returns `answer`, or what a repeat
+        of the key was first answered."""
         ...
 
 
@@ -323,7 +342,13 @@ async def list_store_tasks(
 
 
 async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) -> OrderRecord:
-    """Answers once stock is held and payment authorized (or refused).
+    """`place_order_answered`, the order alone."""
+    return (await place_order_answered(deps, wanted, keyed)).order
+
+
+async def place_order_answered(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) -> Placed:
+    """Answers once stock is held and payment authorized (or refused), with
+    the authorizations when this call made them (`Placed.payments`).
 
     The key claims a pending order first and commits, so a retry or a
     concurrent duplicate finds the same order id. With `deps.placing` this
@@ -348,17 +373,15 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
         placing.check_tenders_pay(wanted.tenders, priced.total)
 
     claimed: list[OrderRecord] = []
+    new_id = placing.new_order_id()
 
-    async def claim(records: Records) -> str:
-        order_id = placing.new_order_id()
-        await records.insert_pending_order(order_id, order_workflow_id(order_id), wanted, priced)
-        # Read back in the claim's own transaction: no second unit of work.
-        pending = await records.load_order(order_id)
-        assert pending is not None  # inserted just now, in this transaction
-        claimed.append(pending)
-        return order_id
+    async def claim(records: Records) -> None:
+        # As written (RETURNING): no read back, no second unit of work.
+        claimed.append(
+            await records.insert_pending_order(new_id, order_workflow_id(new_id), wanted, priced)
+        )
 
-    order_id = await deps.storage.run_once(keyed, claim)
+    order_id = await deps.storage.claim_once(keyed, new_id, claim)
     order = claimed[0] if claimed else await _read_order(deps, order_id, visible_only=False)
     if order.status == OrderStatus.REJECTED:
         raise refused(order)
@@ -373,8 +396,10 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
         placed = await place_now(
             deps, deps.placing, order, wanted.tenders, order.location_id, fresh=bool(claimed)
         )
-        # The order as `placed` wrote it (read in that transaction), else as it is now.
-        order = placed or await _read_order(deps, order_id, visible_only=False)
+        if placed is not None:
+            # The order as `placed` wrote it, with the authorizations.
+            return placed
+        order = await _read_order(deps, order_id, visible_only=False)
         if order.status == OrderStatus.REJECTED:
             raise refused(order)
     elif order.status == OrderStatus.PENDING:
@@ -388,7 +413,7 @@ async def place_order(deps: Dependencies, wanted: OrderRequest, keyed: Keyed) ->
                 await uow.commit()
             raise refusal
         order = await _read_order(deps, order_id, visible_only=False)
-    return order
+    return Placed(order)
 
 
 # ---------------------------------------------------------------- actions forwarded to the journey

@@ -1,8 +1,8 @@
 """POST /v1/orders answers with the order's payments without a second round
-of calls (issue 10, placement speed): the orders service reads them from
-payments as itself and returns them in PlaceOrderResponse.payments, so the
-gateway no longer calls ListPayments as the customer — which made payments
-ask orders GetOrder back, a full read of the order, on every placement.
+of calls (issue 10, placement speed): the orders service returns what each
+AuthorizePayment answered in PlaceOrderResponse.payments, so neither it nor
+the gateway calls ListPayments (the gateway's, as the customer, made payments
+ask orders GetOrder back, a full read of the order, on every placement).
 
 Real stack; the spans of the placement's trace show which calls were made."""
 
@@ -44,10 +44,12 @@ def test_a_placement_answers_with_its_payment_without_listing_as_the_customer(
         return bool(gateway_done(spans) and find(spans, "omni-orders", "PlaceOrder"))
 
     spans = wait_for_spans(stack, trace_id_of(placed), answered)
-    # One ListPayments, by the orders service; none by the gateway, and no
-    # GetOrder back from payments to orders.
+    # No ListPayments at all: the orders service answers with what
+    # AuthorizePayment answered; none by the gateway, and no GetOrder back
+    # from payments to orders.
     assert find(spans, "omni-gateway", "ListPayments") == []
-    assert [s["kind"] for s in find(spans, "omni-orders", "PaymentsService/ListPayments")] == [
+    assert find(spans, "omni-orders", "PaymentsService/ListPayments") == []
+    assert [s["kind"] for s in find(spans, "omni-orders", "PaymentsService/AuthorizePayment")] == [
         "CLIENT"
     ]
     assert find(spans, "omni-payments", "OrdersService/GetOrder") == []

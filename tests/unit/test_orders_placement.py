@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from omni.common.v1 import common_pb2
+from omni.payments.v1 import payments_pb2
 from omni.words import (
     Channel,
     FulfillmentStatus,
@@ -113,6 +115,17 @@ class FakeStock:
         ]
 
 
+def answered(payment: PaymentInfo, reference: str) -> bytes:
+    """The payment as payments would answer it (payments.v1.Payment)."""
+    return payments_pb2.Payment(
+        payment_id=payment.payment_id,
+        reference=reference,
+        authorized=common_pb2.Money(
+            amount_minor=payment.authorized_minor, currency=payment.currency
+        ),
+    ).SerializeToString()
+
+
 @dataclass
 class FakePayments:
     by_key: dict[str, PaymentInfo] = field(default_factory=dict)
@@ -140,6 +153,18 @@ class FakePayments:
             self.ambiguous_once.discard(key)
             raise Unavailable("payments: deadline exceeded")
         return payment
+
+    async def authorize_answered(
+        self,
+        key: str,
+        reference: str,
+        tender: RequestedTender,
+        amount_minor: int,
+        currency: str,
+        channel: Channel,
+    ) -> tuple[PaymentInfo, bytes]:
+        payment = await self.authorize(key, reference, tender, amount_minor, currency, channel)
+        return payment, answered(payment, reference)
 
     async def void(self, key: str, payment_id: str) -> None:
         self.voids.setdefault(payment_id, key)
@@ -274,6 +299,44 @@ async def test_a_placement_holds_authorizes_each_tender_starts_the_journey_and_r
     assert again.order_id == oid
     assert world.placements.starts == [f"placed {oid}"]
     assert len(world.stock.calls) == 1
+
+
+async def test_the_answer_carries_the_authorizations_as_payments_answered_them(
+    world: World,
+) -> None:
+    """No ListPayments for the answer (issue 10): the placement keeps what
+    each AuthorizePayment answered, in tender order; a retry of the key did
+    not authorize, so it has none and the servicer lists them instead."""
+    wanted = order_request(("TEE-1", 2), tenders=GIFT_AND_CARD)
+    placed = await use_cases.place_order_answered(world.deps, wanted, keyed("k1"))
+    oid = placed.order.order_id
+    assert placed.order == only_order(world)
+    assert placed.payments is not None
+    shown = [payments_pb2.Payment.FromString(p) for p in placed.payments]
+    assert [(p.payment_id, p.reference, p.authorized.amount_minor) for p in shown] == [
+        (f"pay-{authorization_key(oid, 0)}", oid, 1000),
+        (f"pay-{authorization_key(oid, 1)}", oid, 4000),
+    ]
+
+    again = await use_cases.place_order_answered(world.deps, wanted, keyed("k1"))
+    assert again.order.order_id == oid and again.payments is None
+
+
+async def test_a_retry_that_finds_its_journey_started_answers_without_payments(
+    world: World,
+) -> None:
+    """The process died after the start: the retry's start finds the journey,
+    so what it authorized is not what the journey holds for sure: listed."""
+    order = await place(world)
+    oid = order.order_id
+    world.storage.state.orders[oid].status = OrderStatus.PENDING
+    world.storage.state.orders[oid].fulfillments = []
+    world.storage.state.orders[oid].events = []
+    wanted = order_request(("TEE-1", 2), tenders=GIFT_AND_CARD)
+    again = await use_cases.place_order_answered(world.deps, wanted, keyed("k1"))
+    assert again.order.status == OrderStatus.PLACED and again.payments is None
+    assert [f.fulfillment_id for f in again.order.fulfillments] == [f"{oid}-F1"]
+    assert world.placements.starts == [f"placed {oid}", f"placed {oid}"]
 
 
 async def test_a_sold_out_sku_is_a_422_before_any_authorization_or_journey(world: World) -> None:

@@ -99,7 +99,7 @@ class FakeRecords:
 
     async def insert_pending_order(
         self, order_id: str, workflow_id: str, request: OrderRequest, priced: PricedOrder
-    ) -> None:
+    ) -> OrderRecord:
         assert request.channel is not None and request.fulfillment_type is not None
         self.state.orders[order_id] = OrderRecord(
             order_id=order_id,
@@ -123,6 +123,7 @@ class FakeRecords:
                 for line in priced.lines
             ],
         )
+        return copy.deepcopy(self.state.orders[order_id])
 
     async def mark_rejected(self, order_id: str, refusal: BusinessRuleViolation) -> None:
         order = self.state.orders[order_id]
@@ -158,6 +159,20 @@ class FakeRecords:
         order.fulfillments.append(fulfillment)
         order.events.append(event)
         return True
+
+    async def record_placed(
+        self, order_id: str, placed: list[FulfillmentRecord], event: Event
+    ) -> list[FulfillmentRecord] | None:
+        if not await self.mark_placed(order_id, placed[0], event):
+            return None
+        for fulfillment in placed[1:]:
+            await self.upsert_fulfillment(fulfillment)
+        ids = {f.fulfillment_id for f in placed}
+        return [
+            copy.deepcopy(f)
+            for f in self.state.orders[order_id].fulfillments
+            if f.fulfillment_id in ids
+        ]
 
     async def set_order_status(self, order_id: str, status: OrderStatus) -> None:
         order = self.state.orders[order_id]
@@ -342,6 +357,15 @@ class FakeStorage:
             raise
         self.keys[keyed.key] = (fingerprint, answer)
         return answer
+
+    async def claim_once(
+        self, keyed: Keyed, answer: str, work: Callable[[Records], Awaitable[None]]
+    ) -> str:
+        async def claimed(records: Records) -> str:
+            await work(records)
+            return answer
+
+        return await self.run_once(keyed, claimed)
 
 
 class FakeJourneys:

@@ -53,6 +53,23 @@ class PaymentsClient:
     ) -> PaymentInfo:
         """Raises BusinessRuleViolation (declined, bad tender) or Unavailable
         (the outcome is unknown: the same key asks again)."""
+        info, _ = await self.authorize_answered(
+            key, reference, tender, amount_minor, currency, channel
+        )
+        return info
+
+    async def authorize_answered(
+        self,
+        key: str,
+        reference: str,
+        tender: RequestedTender,
+        amount_minor: int,
+        currency: str,
+        channel: Channel,
+    ) -> tuple[PaymentInfo, bytes]:
+        """`authorize`, with the payment as payments answered it (a serialized
+        payments.v1.Payment, as ListPayments shows it): a placement's answer
+        carries it without asking payments again (issue 10)."""
         tender_type = TenderType.parse(tender.type)
         try:
             reply = await self._stub.AuthorizePayment(
@@ -73,7 +90,7 @@ class PaymentsClient:
             )
         except grpc.aio.AioRpcError as error:
             raise refusal_of("payments", error) from error
-        return payment_info(reply.payment)
+        return payment_info(reply.payment), reply.payment.SerializeToString()
 
     async def void(self, key: str, payment_id: str) -> None:
         """Gives an authorization back; a repeat of the key answers the first void."""

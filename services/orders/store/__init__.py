@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omni.words import OrderStatus, ReturnStatus, TaskType
 from services.common.db import Database
 from services.common.errors import BusinessRuleViolation
-from services.common.idempotency import run_once
+from services.common.idempotency import run_once, validate_key
 from services.orders.domain.placing import OrderRequest, PricedOrder
 from services.orders.domain.records import (
     Address,
@@ -45,8 +45,10 @@ class PostgresRecords:
 
     async def insert_pending_order(
         self, order_id: str, workflow_id: str, request: OrderRequest, priced: PricedOrder
-    ) -> None:
-        await orders.insert_pending_order(self.session, order_id, workflow_id, request, priced)
+    ) -> OrderRecord:
+        return await orders.insert_pending_order(
+            self.session, order_id, workflow_id, request, priced
+        )
 
     async def mark_rejected(self, order_id: str, refusal: BusinessRuleViolation) -> None:
         await orders.mark_rejected(self.session, order_id, refusal)
@@ -64,6 +66,11 @@ class PostgresRecords:
         self, order_id: str, fulfillment: FulfillmentRecord, event: Event
     ) -> bool:
         return await placements.mark_placed(self.session, order_id, fulfillment, event)
+
+    async def record_placed(
+        self, order_id: str, placed: list[FulfillmentRecord], event: Event
+    ) -> list[FulfillmentRecord] | None:
+        return await placements.record_placed(self.session, order_id, placed, event)
 
     async def upsert_fulfillment(self, fulfillment: FulfillmentRecord) -> None:
         await fulfillments.upsert_fulfillment(self.session, fulfillment)
@@ -145,3 +152,21 @@ class PostgresStorage:
             self._database, idempotency_keys, keyed.key, keyed.request, StringValue, claimed
         )
         return answer.value
+
+    async def claim_once(
+        self, keyed: Keyed, answer: str, work: Callable[[Records], Awaitable[None]]
+    ) -> str:
+        # The key (with its answer) and the work in one transaction, no savepoint.
+        validate_key(keyed.key)
+        async with self._database.transaction() as session:
+            if await placements.claim_key(session, keyed.key, keyed.request, answer):
+                await work(PostgresRecords(session))
+                return answer
+
+        async def again(records: Records) -> str:
+            # Only if the key vanished since (it never does): the same work.
+            await work(records)
+            return answer
+
+        # Seen before: the one helper answers what it was (or refuses a reuse).
+        return await self.run_once(keyed, again)

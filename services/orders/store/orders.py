@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import Channel, FulfillmentType, OrderStatus
@@ -44,7 +45,8 @@ async def insert_pending_order(
     workflow_id: str,
     request: OrderRequest,
     priced: PricedOrder,
-) -> None:
+) -> OrderRecord:
+    """The pending order with its lines, as written (RETURNING: no read back)."""
     # At a store: a pickup, or a till sale (carry_out, issue 14).
     pickup = request.fulfillment_type in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT)
     basket = priced.basket
@@ -69,7 +71,7 @@ async def insert_pending_order(
                 for p in basket.promotions_applied
             ],
         }
-    await session.execute(
+    inserted = await session.execute(
         insert(orders)
         .values(
             order_id=order_id,
@@ -89,8 +91,16 @@ async def insert_pending_order(
             **totals,
         )
         .on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(orders)
     )
-    await session.execute(
+    row = inserted.first()
+    if row is None:
+        # Someone wrote this id first (never, with fresh ids): theirs stands.
+        found = await load_order(session, order_id)
+        assert found is not None
+        return found
+    order = order_of(row)
+    written = await session.execute(
         insert(order_lines)
         .values(
             [
@@ -108,7 +118,10 @@ async def insert_pending_order(
             ]
         )
         .on_conflict_do_nothing(index_elements=["order_id", "sku"])
+        .returning(order_lines)
     )
+    order.lines = [line_of(line) for line in sorted(written, key=lambda line: line.position)]
+    return order
 
 
 async def mark_rejected(
@@ -175,17 +188,9 @@ async def erase_addresses(session: AsyncSession, customer_ids: list[str]) -> int
     return len(result.all())
 
 
-async def load_order(
-    session: AsyncSession, order_id: str, *, for_update: bool = False
-) -> OrderRecord | None:
-    """The whole order (lines, fulfillments, events oldest first), whatever its status."""
-    query = select(orders).where(orders.c.order_id == order_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await session.execute(query)).first()
-    if row is None:
-        return None
-    order = OrderRecord(
+def order_of(row: Row[Any]) -> OrderRecord:
+    """An order row as the record (no lines, fulfillments or events yet)."""
+    return OrderRecord(
         order_id=row.order_id,
         customer_id=row.customer_id,
         channel=Channel(row.channel),
@@ -214,23 +219,37 @@ async def load_order(
         promotions_applied=[AppliedPromotionRecord(**p) for p in row.promotions_applied or []],
         exchange_for=row.exchange_for,
     )
+
+
+def line_of(line: Row[Any]) -> OrderLineRecord:
+    return OrderLineRecord(
+        sku=line.sku,
+        quantity=line.quantity,
+        unit_price_minor=line.unit_price_minor,
+        returnable_days=line.returnable_days,
+        returned_quantity=line.returned_quantity,
+        discount_minor=line.discount_minor,
+        tax_minor=line.tax_minor,
+    )
+
+
+async def load_order(
+    session: AsyncSession, order_id: str, *, for_update: bool = False
+) -> OrderRecord | None:
+    """The whole order (lines, fulfillments, events oldest first), whatever its status."""
+    query = select(orders).where(orders.c.order_id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    order = order_of(row)
     line_rows = await session.execute(
         select(order_lines)
         .where(order_lines.c.order_id == order_id)
         .order_by(order_lines.c.position)
     )
-    order.lines = [
-        OrderLineRecord(
-            sku=line.sku,
-            quantity=line.quantity,
-            unit_price_minor=line.unit_price_minor,
-            returnable_days=line.returnable_days,
-            returned_quantity=line.returned_quantity,
-            discount_minor=line.discount_minor,
-            tax_minor=line.tax_minor,
-        )
-        for line in line_rows
-    ]
+    order.lines = [line_of(line) for line in line_rows]
     order.fulfillments = await fulfillments.of_order(session, order_id)
     order.events = await events.order_history(session, order_id)
     return order

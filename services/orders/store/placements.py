@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from google.protobuf.message import Message
+from google.protobuf.wrappers_pb2 import StringValue
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import OrderStatus
+from services.common.idempotency import request_fingerprint
 from services.orders.domain.records import Event, FulfillmentRecord
 from services.orders.store import events, fulfillments
-from services.orders.store.tables import orders
+from services.orders.store.tables import fulfillments as fulfillment_rows
+from services.orders.store.tables import idempotency_keys, orders
 
 INTERRUPTED_REASON = "PLACEMENT_INTERRUPTED"
 INTERRUPTED_MESSAGE = "the order could not be placed; try again"
@@ -90,3 +95,82 @@ async def mark_placed(
     await fulfillments.upsert_fulfillment(session, fulfillment)
     await events.append_order_event(session, order_id, event)
     return True
+
+
+async def claim_key(session: AsyncSession, key: str, request: Message, answer: str) -> bool:
+    """Claims `key` with its answer (the new order's id) stored at once: the
+    placement's claim cannot be refused, so it needs neither the savepoint nor
+    the second statement on the key of services.common.idempotency.run_once.
+    False when the key was seen before (a concurrent twin waits on the key's
+    unique index until the first commits, then finds it): run_once answers."""
+    claimed = await session.execute(
+        insert(idempotency_keys)
+        .values(
+            key=key,
+            request_hash=request_fingerprint(request),
+            response=StringValue(value=answer).SerializeToString(),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(idempotency_keys.c.key)
+    )
+    return claimed.first() is not None
+
+
+async def record_placed(
+    session: AsyncSession, order_id: str, placed: list[FulfillmentRecord], event: Event
+) -> list[FulfillmentRecord] | None:
+    """`mark_placed` for a placement's fulfillments (one per hold), in three
+    statements and no read back: the order row (only from pending), every
+    fulfillment in one upsert (RETURNING them as written), the event. None
+    when the order was no longer pending (nothing written)."""
+    moved = await session.execute(
+        orders.update()
+        .where(orders.c.order_id == order_id, orders.c.status == OrderStatus.PENDING)
+        .values(
+            status=OrderStatus.PLACED,
+            rejection_reason="",
+            rejection_message="",
+            updated_at=func.now(),
+        )
+        .returning(orders.c.order_id)
+    )
+    if moved.first() is None:
+        return None
+    statement = insert(fulfillment_rows).values(
+        [
+            {
+                "fulfillment_id": f.fulfillment_id,
+                "order_id": f.order_id,
+                "type": f.type,
+                "location_id": f.location_id,
+                "status": f.status,
+                "lines": fulfillments.lines_json(f.lines),
+                "pickup_code": f.pickup_code,
+                "carrier": f.carrier,
+                "tracking_number": f.tracking_number,
+                "overdue": f.overdue,
+            }
+            for f in placed
+        ]
+    )
+    new = statement.excluded
+    # As fulfillments.upsert_fulfillment: one its journey wrote already keeps
+    # its lines where this has none (it always has: only the status moves).
+    written = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["fulfillment_id"],
+            set_={
+                "status": new.status,
+                "location_id": new.location_id,
+                "lines": case(
+                    (func.jsonb_array_length(new.lines) > 0, new.lines),
+                    else_=fulfillment_rows.c.lines,
+                ),
+                "updated_at": func.now(),
+            },
+            where=fulfillment_rows.c.order_id == new.order_id,
+        ).returning(fulfillment_rows)
+    )
+    by_id = {row.fulfillment_id: fulfillments.fulfillment_of(row) for row in written}
+    await events.append_order_event(session, order_id, event)
+    return [by_id[f.fulfillment_id] for f in placed if f.fulfillment_id in by_id]
