@@ -6,11 +6,17 @@ and p50/p99 sustained at 1 and 8 in flight (BENCH_SECONDS each, default 30).
 Each sale is one unit paid by card_present (tokp_approve) by a registered
 associate of the store, walk-in; every answer must be 201 completed.
 
-Floor: the same inventory and payments gRPC calls the till path makes,
-straight to the services (signed as the orders service would be): a soft
-ReserveStock at the store, AuthorizePayment (card_present), CommitReservation
-as pos_sale, CapturePayment final; what is left over the floor is the
+Floors, straight to the services (signed as the orders service would be):
+`floor_grpc_hold_sale_sell` is the inventory and payments calls the till
+path makes - a soft ReserveStock at the store, AuthorizePayment card_present
+with capture (the sale at once), CommitReservation as pos_sale - and
+`floor_grpc_hold_authorize_sell_capture` the four it made before the sale at
+once (AuthorizePayment, then CapturePayment final after the commit), kept so
+the runs before and after compare. What is left over the floor is the
 gateway, the orders service's row writes and its pricing reads.
+CPU per sale: each process's CPU time over a level's sales (`cpu_ms_per_sale`,
+the load generator - this process - apart), the figure the shared machine
+moves least.
 The load average over the run is recorded with the figures: the machine is
 shared, so absolute figures move with it; the ratio is the result.
 """
@@ -31,6 +37,7 @@ import httpx
 from bench.load import Outcome, drive
 from bench.placement import _figures, _sequential
 from bench.results import record
+from bench.stack_scenarios import _process_cpu
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -119,8 +126,9 @@ def _channel(stack: StackProcess, service: str) -> grpc.aio.Channel:
     )
 
 
-async def _floor(stack: StackProcess, store: _Store) -> dict[str, Any]:
-    """hold, authorize, sell as pos_sale, capture: straight to the services."""
+async def _floor(stack: StackProcess, store: _Store, *, at_once: bool) -> dict[str, Any]:
+    """hold, sale (authorized and captured at once), sell as pos_sale; or
+    (not `at_once`) hold, authorize, sell, capture: straight to the services."""
     inventory_channel = _channel(stack, "inventory")
     payments_channel = _channel(stack, "payments")
     inventory = inventory_pb2_grpc.InventoryServiceStub(inventory_channel)
@@ -149,6 +157,7 @@ async def _floor(stack: StackProcess, store: _Store) -> dict[str, Any]:
                 ),
                 amount=amount,
                 channel=Channel.POS.to_proto(),
+                capture=at_once,
             )
         )
         await inventory.CommitReservation(
@@ -156,6 +165,8 @@ async def _floor(stack: StackProcess, store: _Store) -> dict[str, Any]:
                 reservation_id=hold_id, reason=StockMovementReason.POS_SALE.to_proto()
             )
         )
+        if at_once:
+            return True
         await payments.CapturePayment(
             payments_pb2.CapturePaymentRequest(
                 idempotency_key=f"order-{order_id}/capture",
@@ -184,18 +195,39 @@ async def _measure(stack: StackProcess) -> dict[str, Any]:
         await store.open()
         load_before = os.getloadavg()[0]
         await _sequential(5, store.sell)  # warm every path once
-        omni: dict[str, Any] = {"idle": _figures(await _sequential(IDLE_SALES, store.sell))}
+        cpu = _process_cpu(stack)
+        idle = await _sequential(IDLE_SALES, store.sell)
+        omni: dict[str, Any] = {"idle": {**_figures(idle), **_cpu_per_sale(stack, cpu, idle)}}
         for callers in LEVELS:
+            cpu = _process_cpu(stack)
             outcome: Outcome = await drive(callers, SECONDS, store.sell)
-            omni[f"in_flight_{callers}"] = _figures(outcome)
-        floor = await _floor(stack, store)
+            omni[f"in_flight_{callers}"] = {
+                **_figures(outcome),
+                **_cpu_per_sale(stack, cpu, outcome),
+            }
+        floor = await _floor(stack, store, at_once=True)
+        floor_before = await _floor(stack, store, at_once=False)
         load_after = os.getloadavg()[0]
     return {
         "omni": omni,
-        "floor_grpc_hold_authorize_sell_capture": floor,
+        "floor_grpc_hold_sale_sell": floor,
+        "floor_grpc_hold_authorize_sell_capture": floor_before,
         "load_1m_before": round(load_before, 2),
         "load_1m_after": round(load_after, 2),
     }
+
+
+def _cpu_per_sale(
+    stack: StackProcess, before: dict[str, float], outcome: Outcome
+) -> dict[str, Any]:
+    after = _process_cpu(stack)
+    sales = max(outcome.succeeded, 1)
+    per = {
+        name: round((after[name] - before.get(name, 0.0)) * 1000 / sales, 1)
+        for name in sorted(after)
+        if after[name] - before.get(name, 0.0) > 0
+    }
+    return {"cpu_ms_per_sale": {**per, "total": round(sum(per.values()), 1)}}
 
 
 def run(_home: object) -> bool:
@@ -208,7 +240,7 @@ def run(_home: object) -> bool:
         finally:
             stop_stack(stack)
     omni = measured["omni"]
-    floor = measured["floor_grpc_hold_authorize_sell_capture"]
+    floor = measured["floor_grpc_hold_sale_sell"]
     at_8 = omni["in_flight_8"]["p99_ms"]
     body: dict[str, Any] = {
         "seconds_per_level": SECONDS,
@@ -223,13 +255,19 @@ def run(_home: object) -> bool:
         "run_seconds": round(time.monotonic() - started, 1),
     }
     record("till-sale", body)
-    for name, figures in (("omni", omni), ("floor", floor)):
+    floors = (
+        ("floor 3 calls", floor),
+        ("floor 4 calls", measured["floor_grpc_hold_authorize_sell_capture"]),
+    )
+    for name, figures in (("omni", omni), *floors):
         for level, value in figures.items():
             print(
-                f"till-sale {name:5} {level:12} {value['per_second']:7.2f}/s"
+                f"till-sale {name:13} {level:12} {value['per_second']:7.2f}/s"
                 f"  p50 {value['p50_ms']:7.1f} ms  p99 {value['p99_ms']:7.1f} ms"
                 f"  ok {value['ok']}  failed {value['failed']}"
             )
+            if "cpu_ms_per_sale" in value:
+                print(f"    CPU ms per sale {value['cpu_ms_per_sale']}")
     print(f"load average (1 min) {measured['load_1m_before']} -> {measured['load_1m_after']}")
     failed = sum(v["failed"] for v in omni.values())
     return failed == 0

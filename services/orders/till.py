@@ -2,9 +2,10 @@
 orders service itself, with no journey.
 
     pending row (the key's claim) -> soft hold at the store
-    -> authorize the gift cards and the card_present (keys from the order id)
+    -> authorize the gift cards, then sell the card_present (authorized and
+       captured in one payments call; keys from the order id)
     -> sell the hold as a pos_sale                       <- the point of no return
-    -> record the cash due, capture every authorization (final)
+    -> record the cash due, capture the gift cards (final)
     -> the customer's history, timeline and points (with a customer)
     -> the read model: completed, its one fulfillment picked_up at the store
 
@@ -12,10 +13,14 @@ Why no workflow: a till sale has nothing left to wait for once it is paid,
 and the placement bench on this machine puts a journey's start and first
 activities through the dev server's SQLite far past the 150 ms p99 budget at
 8 in flight, while this path is four gRPC calls (bench/till.py measures it
-beside exactly those calls) plus the row writes. Every step is keyed by the
-order id (inventory and payments answer a repeated id with the first
-outcome), so a retry of the same Idempotency-Key walks the same steps and
-finds the same sale.
+beside exactly those calls) plus the row writes. The card_present is
+captured at once (AuthorizePaymentRequest.capture): one payments call
+instead of an authorization and a capture after the stock is sold, the cut
+measured in bench/README.md `till-sale`; the price is that a sale given back
+after the card was read refunds the card instead of voiding it. Every step
+is keyed by the order id (inventory and payments answer a repeated id with
+the first outcome), so a retry of the same Idempotency-Key walks the same
+steps and finds the same sale.
 
 Nothing is lost or doubled on a crash between steps: a pending row nobody
 moves for `recover_after` is taken over by `recover_sale` (the orders
@@ -24,8 +29,9 @@ to release the hold, and inventory's answer decides under the row lock: a
 hold already sold comes back committed, and the sale is finished forward
 (cash, captures, history, completed: all keyed, so the steps done before the
 crash are not done twice); any other hold is given back, every authorization
-of the order voided, and the row rejected. Cash is recorded only after the
-hold is sold, so a sale given back never has cash to hand back.
+of the order voided (the card sold at once refunded), and the row rejected.
+Cash is recorded only after the hold is sold, so a sale given back never has
+cash to hand back.
 
 A definite refusal (sold out, declined) gives back what this attempt took and
 is kept on the row (a retry of the key is told the same). An unknown outcome
@@ -114,10 +120,26 @@ class TillPayments(Protocol):
         currency: str,
         channel: Channel,
     ) -> PaymentInfo: ...
+    async def sell_card(
+        self,
+        key: str,
+        reference: str,
+        tender: RequestedTender,
+        amount_minor: int,
+        currency: str,
+        channel: Channel,
+    ) -> PaymentInfo:
+        """A card_present authorized and captured in full in one call."""
+        ...
+
     async def capture(
         self, key: str, payment_id: str, amount_minor: int, currency: str
     ) -> None: ...
     async def void(self, key: str, payment_id: str) -> None: ...
+    async def refund(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
+        """Gives a card sold at once its money back (to the card)."""
+        ...
+
     async def payments_of(self, reference: str) -> list[PaymentInfo]: ...
     async def listed(self, reference: str) -> list[payments_pb2.Payment]:
         """The order's payments as the API shows them; [] when they cannot be read."""
@@ -158,6 +180,17 @@ def void_key(order_id: str, payment_id: str) -> str:
     return f"{order_workflow_id(order_id)}/till/void/{payment_id}"
 
 
+def refund_key(order_id: str, payment_id: str) -> str:
+    return f"{order_workflow_id(order_id)}/till/refund/{payment_id}"
+
+
+def _card_last(tenders: list[RequestedTender], amounts: list[int]) -> list[int]:
+    """The indexes of the tenders to take before the sale, the card_present
+    last: a gift card refused before the card is read costs no refund."""
+    taken = [i for i, t in enumerate(tenders) if amounts[i] > 0 and t.type != TenderType.CASH]
+    return sorted(taken, key=lambda i: tenders[i].type == TenderType.CARD_PRESENT)
+
+
 def _lines(order: OrderRecord) -> list[tuple[str, int]]:
     return [(line.sku, line.quantity) for line in order.lines]
 
@@ -186,17 +219,31 @@ class _Sale:
             # Recovery may take the row over from here: the retry finds out.
             raise Unavailable("the till sale took too long; try again with the same key")
 
-    async def void_all(self, payments: list[PaymentInfo]) -> None:
+    async def undo_payments(self, payments: list[PaymentInfo]) -> None:
+        """Gives back what was taken before the sale: authorizations voided,
+        the card_present sold at once refunded (only a sale never made
+        reaches here, so nothing captured is kept)."""
         for payment in payments:
             if payment.status == PaymentStatus.AUTHORIZED:
                 await self.till.payments.void(
                     void_key(self.order_id, payment.payment_id), payment.payment_id
                 )
+            elif (
+                payment.status == PaymentStatus.CAPTURED
+                and payment.tender_type == TenderType.CARD_PRESENT
+                and payment.captured_minor > payment.refunded_minor
+            ):
+                await self.till.payments.refund(
+                    refund_key(self.order_id, payment.payment_id),
+                    payment.payment_id,
+                    payment.captured_minor - payment.refunded_minor,
+                    payment.currency,
+                )
 
     async def give_back(self, refusal: BusinessRuleViolation) -> None:
-        """Before the hold is sold: voids what this attempt authorized,
+        """Before the hold is sold: gives back what this attempt took,
         releases the hold and keeps the refusal on the row."""
-        await self.void_all(self.authorized)
+        await self.undo_payments(self.authorized)
         await self.till.stock.give_back(placement_hold_id(self.order_id))
         await _reject(self.deps, self.order_id, refusal)
 
@@ -315,20 +362,23 @@ async def _sell(
         return
     if hold.status != ReservationStatus.ACTIVE:
         # The hold ran out or was given back (recovery): nothing was sold.
-        await sale.void_all(await till.payments.payments_of(order.order_id))
+        await sale.undo_payments(await till.payments.payments_of(order.order_id))
         await _reject(deps, order.order_id, interrupted())
         raise interrupted()
     sale.step("till/hold")
     amounts = rules.split(tenders, order.total.amount_minor).amounts
     try:
-        for index, (tender, amount) in enumerate(zip(tenders, amounts, strict=True)):
-            if amount <= 0 or tender.type == TenderType.CASH:
-                continue
-            payment = await till.payments.authorize(
+        for index in _card_last(tenders, amounts):
+            take = (
+                till.payments.sell_card
+                if tenders[index].type == TenderType.CARD_PRESENT
+                else till.payments.authorize
+            )
+            payment = await take(
                 authorization_key(order.order_id, index),
                 order.order_id,
-                tender,
-                amount,
+                tenders[index],
+                amounts[index],
                 order.total.currency,
                 order.channel,
             )
@@ -355,6 +405,6 @@ async def recover_sale(deps: Dependencies, till: Till, order: OrderRecord) -> No
         await sale.finish(None)
         logger.warning("till sale %s stopped after the sale: finished", order.order_id)
         return
-    await sale.void_all(await till.payments.payments_of(order.order_id))
+    await sale.undo_payments(await till.payments.payments_of(order.order_id))
     await _reject(deps, order.order_id, interrupted())
     logger.warning("till sale %s stopped before the sale: given back", order.order_id)

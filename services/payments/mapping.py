@@ -29,6 +29,8 @@ class Authorize:
     tender: Tender
     amount: Money
     channel: Channel | None
+    # A till's card_present sale: captured in full, final, in the same call.
+    capture: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def authorize_from_proto(request: payments_pb2.AuthorizePaymentRequest) -> Autho
     _check_key(violations, request.idempotency_key)
     _check_name(violations, "reference", request.reference)
     tender = _tender(request.tender, violations)
+    if request.capture and tender is not None and tender.type is not TenderType.CARD_PRESENT:
+        violations.add("capture", "only a card_present sale is captured at once")
     violations.raise_if_any()
     assert tender is not None  # else a violation was raised
     return Authorize(
@@ -105,6 +109,7 @@ def authorize_from_proto(request: payments_pb2.AuthorizePaymentRequest) -> Autho
         tender=tender,
         amount=_money(request.amount, "amount"),
         channel=Channel.from_proto(request.channel),
+        capture=request.capture,
     )
 
 

@@ -109,6 +109,8 @@ async def authorize_payment(
         payment_id = str(uuid.uuid4())
         if tender.type in domain.CARD_TENDERS:
             payment = await _authorize_card(app, wanted, payment_id)
+            if wanted.capture:
+                payment = await _capture_at_once(app, wanted, payment)
         elif tender.type in domain.LEDGER_TENDERS:
             await app.gift_cards.hold(session, tender.code, wanted.amount, wanted.reference)
             payment = domain.authorized_payment(
@@ -158,6 +160,24 @@ async def _authorize_card(app: App, wanted: mapping.Authorize, payment_id: str) 
         provider_reference=result.provider_reference,
         expires_at=app.clock() + lifetime,
     )
+
+
+async def _capture_at_once(app: App, wanted: mapping.Authorize, payment: Payment) -> Payment:
+    """A till's sale (issue 14): the whole authorization captured, final,
+    before the payment row is written, so it is inserted captured - no
+    second call, idempotency row, row lock or update. The provider's capture
+    is keyed by a reference derived from the sale's key: a retry after a
+    crash finds both provider operations and does neither again."""
+    after = domain.capture(payment, wanted.amount, final=True)
+    await _call_provider(
+        app,
+        ProviderOperationKind.CAPTURE,
+        _derived_key(wanted.key, "capture"),
+        payment,
+        wanted.amount,
+        final=True,
+    )
+    return after
 
 
 # --- capture, void, refund ---------------------------------------------------------

@@ -132,13 +132,46 @@ class TillStock(FakeStock):
 @dataclass
 class TillPayments(FakePayments):
     captures: dict[str, tuple[str, int]] = field(default_factory=dict)
+    refunds: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # The card_present sold at once: key -> its payment id.
+    sold_cards: dict[str, str] = field(default_factory=dict)
+
+    async def sell_card(
+        self,
+        key: str,
+        reference: str,
+        tender: RequestedTender,
+        amount_minor: int,
+        currency: str,
+        channel: Channel,
+    ) -> PaymentInfo:
+        assert tender.type == CARD, "only a card_present is sold at once"
+        payment = await self.authorize(key, reference, tender, amount_minor, currency, channel)
+        if key not in self.sold_cards:
+            self.sold_cards[key] = payment.payment_id
+            self.captures[f"{key}/capture"] = (payment.payment_id, amount_minor)
+        return self._as_now(payment)
 
     async def capture(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
         self.captures.setdefault(key, (payment_id, amount_minor))
 
+    async def refund(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
+        self.refunds.setdefault(key, (payment_id, amount_minor))
+
+    def _as_now(self, p: PaymentInfo) -> PaymentInfo:
+        if p.payment_id in self.voids:
+            return replace(p, status="voided")
+        if p.payment_id in self.sold_cards.values():
+            refunded = sum(a for pid, a in self.refunds.values() if pid == p.payment_id)
+            status = "refunded" if refunded >= p.authorized_minor else "captured"
+            return replace(
+                p, status=status, captured_minor=p.authorized_minor, refunded_minor=refunded
+            )
+        return p
+
     async def payments_of(self, reference: str) -> list[PaymentInfo]:
         return [
-            replace(p, status="voided") if p.payment_id in self.voids else p
+            self._as_now(p)
             for p in self.by_key.values()
             if p.payment_id.startswith(f"pay-order-{reference}/")
         ]
@@ -146,11 +179,19 @@ class TillPayments(FakePayments):
     async def listed(self, reference: str) -> list[payments_pb2.Payment]:
         return []
 
+    @property
+    def kept(self) -> list[str]:
+        """Payments that still take money: not voided, not refunded in full."""
+        refunded = {pid for pid, _ in self.refunds.values()}
+        return [pid for pid in self.live if pid not in refunded]
+
     def captured_minor(self) -> int:
+        """What the sale kept: cash recorded, captures less refunds."""
         cash = sum(
             p.authorized_minor for p in self.by_key.values() if p.tender_type == TenderType.CASH
         )
-        return cash + sum(amount for _, amount in self.captures.values())
+        captured = sum(amount for _, amount in self.captures.values())
+        return cash + captured - sum(amount for _, amount in self.refunds.values())
 
 
 @dataclass
@@ -303,8 +344,17 @@ async def test_a_crash_before_the_sale_is_given_back_by_recovery(world: World, s
     assert order.rejection_reason == PLACEMENT_INTERRUPTED
     assert world.stock.active == [] and world.stock.sold == {}
     assert world.stock.available[("S1", "TEE-1")] == 3
-    assert world.payments.live == []
-    assert world.payments.captures == {}
+    assert world.payments.kept == []
+    assert world.payments.captured_minor() == 0
+    # Only the card_present is ever captured before the sale (at once, with
+    # its authorization: till/authorize/1), and it is refunded, in full, once.
+    card_sold = step == "till/authorize/1"
+    assert len(world.payments.refunds) == int(card_sold)
+    assert list(world.payments.sold_cards) == ([f"order-{oid}/authorize/1"] if card_sold else [])
+    gift_card_held = step in ("till/authorize/0", "till/authorize/1")
+    assert list(world.payments.voids) == (
+        [f"pay-order-{oid}/authorize/0"] if gift_card_held else []
+    )
 
 
 @pytest.mark.parametrize("step", ["till/sold", "till/paid", "till/history"])
@@ -362,8 +412,36 @@ async def test_a_hold_given_back_by_recovery_before_a_slow_attempt_sells_is_refu
     with pytest.raises(BusinessRuleViolation) as refused:
         await sell(world)
     assert refused.value.reason == PLACEMENT_INTERRUPTED
-    assert world.payments.live == []
+    assert world.payments.kept == []
+    assert world.payments.captured_minor() == 0  # the card sold at once was refunded
     assert world.stock.sold == {}
     assert world.stock.holds[placement_hold_id(only_order(world).order_id)] == Hold(
         placement_hold_id(only_order(world).order_id), "S1", ReservationStatus.RELEASED
     )
+
+
+async def test_the_card_present_is_read_last_so_a_refused_gift_card_costs_no_refund(
+    world: World,
+) -> None:
+    """Listed first, the card is still sold after the gift card is held: the
+    gift card's refusal comes before any money is captured."""
+    original = world.payments.authorize
+
+    async def gift_card_refused(*args: object, **kwargs: object) -> PaymentInfo:
+        raise BusinessRuleViolation("GIFT_CARD_INSUFFICIENT_FUNDS", "the balance is too low")
+
+    world.payments.authorize = gift_card_refused  # type: ignore[method-assign]
+    with pytest.raises(BusinessRuleViolation) as refused:
+        await sell(
+            world, tenders=[tender(CARD, token="tokp_approve"), tender(GIFT, 1000, code="G")]
+        )
+    assert refused.value.reason == "GIFT_CARD_INSUFFICIENT_FUNDS"
+    assert world.payments.sold_cards == {} and world.payments.refunds == {}
+    assert world.stock.active == [] and world.stock.sold == {}
+    world.payments.authorize = original  # type: ignore[method-assign]
+    order = await sell(
+        world, key="k2", tenders=[tender(CARD, token="tokp_approve"), tender(GIFT, 1000, code="G")]
+    )
+    assert order.status == OrderStatus.COMPLETED
+    assert world.steps[-5:-3] == ["till/authorize/1", "till/authorize/0"]
+    assert world.payments.captured_minor() == 5000

@@ -76,3 +76,54 @@ async def test_card_present_needs_a_token(app: App, world: World) -> None:
     error = await refusal(authorize(app, card_present("")))
     assert fields(error) == ["tender.token"]
     assert world.provider.done == []
+
+
+# --- a card_present sold at once (AuthorizePaymentRequest.capture) ---------------------
+
+
+def card_present_sale(token: str, amount_minor: int = 1500) -> pb.AuthorizePaymentRequest:
+    request = card_present(token, amount_minor)
+    request.channel = Channel.POS.to_proto()
+    request.capture = True
+    return request
+
+
+async def test_a_card_present_sale_is_authorized_and_captured_final_in_one_call(
+    app: App, world: World
+) -> None:
+    request = card_present_sale("tok_approve")
+    sold = await authorize(app, request)
+    assert amounts(sold) == (PaymentStatus.CAPTURED, 1500, 1500, 0)
+    assert sold.released.amount_minor == 0
+    assert world.state.payments[sold.payment_id].status is PaymentStatus.CAPTURED
+    assert world.provider.kinds() == [
+        ProviderOperationKind.AUTHORIZE,
+        ProviderOperationKind.CAPTURE,
+    ]
+    # Refunded like any captured card (a till sale given back after the card was read).
+    refunded = await refund(app, sold.payment_id, 1500)
+    assert amounts(refunded.payment) == (PaymentStatus.REFUNDED, 1500, 1500, 1500)
+
+
+async def test_a_declined_card_present_sale_stores_nothing_and_captures_nothing(
+    app: App, world: World
+) -> None:
+    error = await refusal(authorize(app, card_present_sale("tok_decline")))
+    assert isinstance(error, BusinessRuleViolation)
+    assert error.reason == "PAYMENT_DECLINED"
+    assert world.state.payments == {}
+    assert world.provider.kinds() == [ProviderOperationKind.AUTHORIZE]
+
+
+async def test_only_a_card_present_is_sold_at_once(app: App, world: World) -> None:
+    for tender in (
+        pb.Tender(type=TenderType.CARD.to_proto(), token="tok_approve"),
+        pb.Tender(type=TenderType.GIFT_CARD.to_proto(), code="GC-1"),
+        pb.Tender(type=TenderType.CASH.to_proto()),
+    ):
+        request = card_present_sale("tok_approve")
+        request.tender.CopyFrom(tender)
+        error = await refusal(authorize(app, request))
+        assert fields(error) == ["capture"], tender
+    assert world.state.payments == {}
+    assert world.provider.done == []

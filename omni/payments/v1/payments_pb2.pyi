@@ -138,18 +138,20 @@ class Payment(_message.Message):
     def __init__(self, payment_id: _Optional[str] = ..., reference: _Optional[str] = ..., tender_type: _Optional[_Union[TenderType, str]] = ..., status: _Optional[_Union[PaymentStatus, str]] = ..., authorized: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., captured: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., card_brand: _Optional[str] = ..., card_last4: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gift_card_code: _Optional[str] = ..., released: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class AuthorizePaymentRequest(_message.Message):
-    __slots__ = ("idempotency_key", "reference", "tender", "amount", "channel")
+    __slots__ = ("idempotency_key", "reference", "tender", "amount", "channel", "capture")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     TENDER_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CAPTURE_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     reference: str
     tender: Tender
     amount: _common_pb2.Money
     channel: _common_pb2.Channel
-    def __init__(self, idempotency_key: _Optional[str] = ..., reference: _Optional[str] = ..., tender: _Optional[_Union[Tender, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
+    capture: bool
+    def __init__(self, idempotency_key: _Optional[str] = ..., reference: _Optional[str] = ..., tender: _Optional[_Union[Tender, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., capture: _Optional[bool] = ...) -> None: ...
 
 class AuthorizePaymentResponse(_message.Message):
     __slots__ = ("payment",)

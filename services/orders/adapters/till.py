@@ -1,8 +1,8 @@
 """Inventory, payments and customers as a till sale uses them (services/orders/till.py):
 the soft hold, sold as a pos_sale or given back (each answering the
-reservation's status after, which decides a recovery); authorizations,
-final captures, voids and the order's payments; the customer's history,
-timeline and points."""
+reservation's status after, which decides a recovery); authorizations, the
+card_present sold (captured) at once, final captures, voids, refunds and the
+order's payments; the customer's history, timeline and points."""
 
 from __future__ import annotations
 
@@ -19,15 +19,18 @@ from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
 from omni.words import (
     ActivityKind,
+    Channel,
     OrderStatus,
     ReservationStatus,
     StockMovementReason,
+    TenderType,
     TimelineEventKind,
 )
 from services.common.errors import Unavailable
 from services.orders.adapters.payments import PaymentsClient, payment_info
 from services.orders.adapters.refusals import AMBIGUOUS_CODES, refusal_of
 from services.orders.adapters.stock import InventoryStock
+from services.orders.domain.placing import RequestedTender
 from services.orders.domain.records import OrderRecord
 from workflows.contracts.activities import PaymentInfo
 from workflows.contracts.journeys import order_workflow_id
@@ -78,6 +81,50 @@ class TillPaymentsClient(PaymentsClient):
         super().__init__(stub, timeout_seconds)
         self._till_stub = stub
         self._till_timeout = timeout_seconds
+
+    async def sell_card(
+        self,
+        key: str,
+        reference: str,
+        tender: RequestedTender,
+        amount_minor: int,
+        currency: str,
+        channel: Channel,
+    ) -> PaymentInfo:
+        """A card_present authorized and captured in full, final, in one call
+        (AuthorizePaymentRequest.capture); a repeat of the key answers the
+        first sale."""
+        try:
+            reply = await self._till_stub.AuthorizePayment(
+                payments_pb2.AuthorizePaymentRequest(
+                    idempotency_key=key,
+                    reference=reference,
+                    tender=payments_pb2.Tender(
+                        type=TenderType.CARD_PRESENT.to_proto(), token=tender.token
+                    ),
+                    amount=common_pb2.Money(amount_minor=amount_minor, currency=currency),
+                    channel=channel.to_proto(),
+                    capture=True,
+                ),
+                timeout=self._till_timeout,
+            )
+        except grpc.aio.AioRpcError as error:
+            raise refusal_of("payments", error) from error
+        return payment_info(reply.payment)
+
+    async def refund(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
+        """To the card; a repeat of the key answers the first refund."""
+        try:
+            await self._till_stub.RefundPayment(
+                payments_pb2.RefundPaymentRequest(
+                    idempotency_key=key,
+                    payment_id=payment_id,
+                    amount=common_pb2.Money(amount_minor=amount_minor, currency=currency),
+                ),
+                timeout=self._till_timeout,
+            )
+        except grpc.aio.AioRpcError as error:
+            raise refusal_of("payments", error) from error
 
     async def capture(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
         """The whole authorization, final; a repeat of the key answers the first capture."""
