@@ -124,13 +124,14 @@ class TimelineEventKind(Word):
     REFUND_ISSUED = "refund_issued"
     RETURN_EXPIRED = "return_expired"
     ORDER_DELIVERED = "order_delivered"
+    RETURN_REJECTED = "return_rejected"
 
     def to_proto(self) -> _omni_customers_v1.TimelineEventKind:
         number = _NUMBERS[TimelineEventKind][self.value]
         return cast("_omni_customers_v1.TimelineEventKind", number)
 
 
-_NUMBERS[TimelineEventKind] = {"order_placed": 1, "ready_for_pickup": 2, "order_completed": 3, "order_shipped": 4, "order_cancelled": 5, "pickup_rerouted": 6, "return_requested": 7, "return_received": 8, "refund_issued": 9, "return_expired": 10, "order_delivered": 11}
+_NUMBERS[TimelineEventKind] = {"order_placed": 1, "ready_for_pickup": 2, "order_completed": 3, "order_shipped": 4, "order_cancelled": 5, "pickup_rerouted": 6, "return_requested": 7, "return_received": 8, "refund_issued": 9, "return_expired": 10, "order_delivered": 11, "return_rejected": 12}
 
 
 class NotificationKind(Word):

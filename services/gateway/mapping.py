@@ -273,6 +273,7 @@ def order(
                 unit_price=_money_if(line, "unit_price"),
                 returnable_days=line.returnable_days,
                 returned_quantity=line.returned_quantity,
+                quantity_cancelled=line.quantity_cancelled,
                 discount=_money_if(line, "discount"),
                 tax=_money_if(line, "tax"),
                 total=_money_if(line, "total"),
@@ -607,7 +608,9 @@ def picked_lines(lines: Iterable[models.PickLineIn]) -> list[common_pb2.SkuQuant
     return [common_pb2.SkuQuantity(sku=line.sku, quantity=line.quantity_picked) for line in lines]
 
 
-def return_lines(lines: Iterable[models.ReturnLineIn]) -> list[orders_pb2.ReturnLine]:
+def return_lines(
+    lines: Iterable[models.ReturnLineIn | models.ReceivedLineIn],
+) -> list[orders_pb2.ReturnLine]:
     return [
         orders_pb2.ReturnLine(
             sku=line.sku, quantity=line.quantity, condition=line.condition.to_proto()

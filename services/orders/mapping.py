@@ -300,7 +300,7 @@ def order_proto(order: OrderRecord) -> orders_pb2.Order:
         order_id=order.order_id,
         customer_id=order.customer_id,
         channel=order.channel.to_proto(),
-        status=order.status.to_proto(),
+        status=order.shown_status.to_proto(),
         lines=[
             orders_pb2.OrderLine(
                 sku=line.sku,
@@ -308,6 +308,7 @@ def order_proto(order: OrderRecord) -> orders_pb2.Order:
                 unit_price=money(Money(line.unit_price_minor, currency)),
                 returnable_days=line.returnable_days,
                 returned_quantity=line.returned_quantity,
+                quantity_cancelled=line.quantity_cancelled,
                 discount=money(Money(line.discount_minor, currency)),
                 tax=money(Money(line.tax_minor, currency)),
                 total=money(Money(line.total_minor, currency)),

@@ -12,6 +12,9 @@ need two files to follow one RPC.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
@@ -19,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from google.protobuf.message import Message
+from google.protobuf.wrappers_pb2 import StringValue
 
 from omni.words import FulfillmentType, OrderStatus, ReturnStatus, TaskType, TenderType
 from services.common.errors import (
@@ -64,6 +68,8 @@ from workflows.order.rules import StoreAction
 
 # Progress event ids share the key table with request keys, apart.
 PROGRESS_KEY_PREFIX = "progress:"
+# So do the line cancels' counts (once per cancel: _record_cancelled).
+LINE_CANCEL_KEY_PREFIX = "line-cancel:"
 # A customer and the ids merged into it; orders.customer_id is String(128).
 MAX_ERASE_IDS = 100
 MAX_CUSTOMER_ID_LENGTH = 128
@@ -112,6 +118,10 @@ class Records(Protocol):
     async def load_return(self, return_id: str) -> ReturnRecord | None: ...
     async def reserve_returned_quantity(self, order_id: str, sku: str, quantity: int) -> bool: ...
     async def release_returned_quantities(self, return_id: str) -> None: ...
+    # Units a line cancel gave up, shown per line (issue 11).
+    async def add_cancelled_quantities(
+        self, order_id: str, lines: list[tuple[str, int]]
+    ) -> None: ...
     async def claim_receiving_location(self, return_id: str, location_id: str) -> bool: ...
     async def set_return_status(self, return_id: str, status: ReturnStatus) -> None: ...
     async def replace_refunds(self, return_id: str, refunds: list[RefundRecord]) -> None: ...
@@ -255,6 +265,13 @@ def _required(**values: str) -> None:
 
 async def _order(records: Records, order_id: str, *, visible_only: bool = True) -> OrderRecord:
     order = await records.load_order(order_id)
+    if order is not None and visible_only and order.held_for_exchange:
+        # Shown (get_order), but nothing can be done to it before it is placed.
+        raise Conflict(
+            "INVALID_STATE",
+            "an exchange's replacement order is placed when its return's goods are received",
+            {"order_id": order_id, "return_id": order.exchange_for},
+        )
     if order is None or (visible_only and not order.visible):
         raise NotFound(f"order {order_id} not found", resource_type="order", ids=[order_id])
     return order
@@ -297,8 +314,12 @@ async def _read_return(deps: Dependencies, return_id: str) -> ReturnRecord:
 
 
 async def get_order(deps: Dependencies, order_id: str) -> OrderRecord:
+    """A visible order, or an exchange's replacement not (yet) placed."""
     _required(order_id=order_id)
-    return await _read_order(deps, order_id)
+    order = await _read_order(deps, order_id, visible_only=False)
+    if not order.shown:
+        raise NotFound(f"order {order_id} not found", resource_type="order", ids=[order_id])
+    return order
 
 
 async def get_fulfillment(deps: Dependencies, fulfillment_id: str) -> FulfillmentRecord:
@@ -458,7 +479,30 @@ async def cancel_order_lines(
     await deps.journeys.cancel_lines(
         order_id, cancelling, reason or "lines cancelled", actor, key=key
     )
+    await _record_cancelled(deps, order_id, cancelling, key)
     return await _read_order(deps, order_id)
+
+
+async def _record_cancelled(
+    deps: Dependencies, order_id: str, cancelled: list[CancelledLine], key: str
+) -> None:
+    """The read model's per-line count of what the journey accepted, once per
+    action: with the caller's key a retry (the journey answering it as the
+    first time) adds nothing, and a retry after a failure here adds it then.
+    Without a key every call is a new cancel, and so is its count."""
+    asked = [(line.sku, line.quantity) for line in cancelled]
+    once = _digest(order_id, key) if key else uuid.uuid4().hex
+
+    async def add(records: Records) -> str:
+        await records.add_cancelled_quantities(order_id, asked)
+        return order_id
+
+    fingerprint = StringValue(value=json.dumps(asked))
+    await deps.storage.run_once(Keyed(LINE_CANCEL_KEY_PREFIX + once, fingerprint), add)
+
+
+def _digest(subject_id: str, key: str) -> str:
+    return hashlib.sha256(f"{subject_id}\x00{key}".encode()).hexdigest()[:40]
 
 
 async def change_shipping_address(
@@ -706,6 +750,16 @@ async def _hold_replacement(
     pending = await records.load_order(order_id)
     assert pending is not None  # inserted just now, in this transaction
     held = await hold_replacement(deps, deps.placing, pending)
+    # What GET of the replacement shows until its return's goods come back.
+    await records.append_order_event(
+        order_id,
+        Event(
+            deps.now(),
+            "exchange_held",
+            f"held at {held.location_id} for return {replacement.exchange_for}"
+            " until its goods are received",
+        ),
+    )
     return order_id, held.location_id
 
 

@@ -378,8 +378,24 @@ def test_a_mail_exchange_shipped_from_another_store_waits_for_the_parcel(
     replacement_id = created["replacement_order_id"]
     _wait_for_return_status(shop.customer, created["return_id"], "awaiting_receipt")
     assert available_at(guest, swap, warehouse, LAT + 0.5, LON) == 0
-    # Pending until the goods are back: not shown yet.
-    assert shop.customer.get(f"/v1/orders/{replacement_id}").status_code == 404
+    # Not placed until the goods are back, but shown to its owner: `placed`
+    # with its lines, where it is held, nothing paid and nothing to pick yet.
+    held = shop.customer.get(f"/v1/orders/{replacement_id}")
+    assert held.status_code == 200, held.text
+    waiting = held.json()
+    assert (waiting["status"], waiting["exchange_for"]) == ("placed", created["return_id"])
+    assert [(ln["sku"], ln["quantity"]) for ln in waiting["lines"]] == [(swap, 1)]
+    assert (waiting["fulfillments"], waiting["payments"]) == ([], [])
+    [event] = waiting["events"]
+    assert event["type"] == "exchange_held" and warehouse in event["detail"], event
+    assert admin.get(f"/v1/orders/{replacement_id}").status_code == 200
+    # Anyone else: as if it did not exist; nothing can be done to it yet (409).
+    stranger = customer_caller(stack, make_customer(guest))
+    assert stranger.get(f"/v1/orders/{replacement_id}").status_code == 404
+    assert associate_caller(stack, warehouse).get(f"/v1/orders/{replacement_id}").status_code == 404
+    early = shop.customer.post(f"/v1/orders/{replacement_id}/cancel", {"reason": "changed my mind"})
+    assert early.status_code == 409, early.text
+    assert available_at(guest, swap, warehouse, LAT + 0.5, LON) == 0
 
     received = shop.associate.post(
         f"/v1/returns/{created['return_id']}/receive",
@@ -466,7 +482,10 @@ def test_a_short_parcel_with_no_card_to_pay_the_difference_gives_the_replacement
     ]
     # The hold is back; the replacement was never placed nor charged.
     assert shop.available(pricey) == 1
-    assert shop.customer.get(f"/v1/orders/{created['replacement_order_id']}").status_code == 404
+    # The return names it: shown cancelled (never placed), nothing paid.
+    refused = shop.customer.get(f"/v1/orders/{created['replacement_order_id']}")
+    assert refused.status_code == 200, refused.text
+    assert (refused.json()["status"], refused.json()["payments"]) == ("cancelled", [])
     assert provider_operations(admin, created["replacement_order_id"]) == []
     profile = shop.customer.get(f"/v1/customers/{shop.customer_id}").json()
     assert sum(c["balance"]["amount_minor"] for c in profile["store_credit"]) == 1500

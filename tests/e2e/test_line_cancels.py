@@ -1,7 +1,8 @@
 """Issue 11: a line cancel through the gateway on the real stack. One unit of
 a three-unit pickup is cancelled: its stock is available again, a retry with
 the same Idempotency-Key gives the first answer and releases nothing more,
-the capture at handover takes only the two collected, the customer's
+the order's line shows the unit cancelled (`quantity_cancelled`, counted
+once), the capture at handover takes only the two collected, the customer's
 timeline says so, and CheckInvariants stays healthy. Who may ask: the owner
 (and agents, admin); an associate 403, another customer 404."""
 
@@ -78,6 +79,11 @@ def test_a_cancelled_unit_is_released_and_not_captured(
     order = customer.get(f"/v1/orders/{order_id}").json()
     (fulfillment,) = order["fulfillments"]
     assert [(line["sku"], line["quantity"]) for line in fulfillment["lines"]] == [(sku, 2)]
+    # The order's line shows what was cancelled, once (the retry added nothing).
+    assert [
+        (line["sku"], line["quantity"], line["quantity_cancelled"]) for line in order["lines"]
+    ] == [(sku, 3, 1)]
+    assert first.json()["lines"][0]["quantity_cancelled"] == 1
     [cancel_event] = [e for e in order["events"] if e["type"] == "lines_cancelled"]
     assert "1500 given back" in cancel_event["detail"], cancel_event
 
@@ -97,6 +103,7 @@ def test_a_cancelled_unit_is_released_and_not_captured(
 
     done = customer.get(f"/v1/orders/{order_id}").json()
     assert done["status"] == "completed"
+    assert [line["quantity_cancelled"] for line in done["lines"]] == [1]
     # Authorized for three, captured for the two collected: the third is never taken.
     assert payment_totals(done) == (4500, 3000, 0)
     assert available_at(guest, sku, store, lat, lon) == 3

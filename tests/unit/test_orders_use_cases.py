@@ -284,6 +284,12 @@ class FakeRecords:
                 if line.sku == returned.sku:
                     line.returned_quantity = max(line.returned_quantity - returned.quantity, 0)
 
+    async def add_cancelled_quantities(self, order_id: str, lines: list[tuple[str, int]]) -> None:
+        for sku, quantity in lines:
+            for line in self.state.orders[order_id].lines:
+                if line.sku == sku:
+                    line.quantity_cancelled = min(line.quantity, line.quantity_cancelled + quantity)
+
     async def claim_receiving_location(self, return_id: str, location_id: str) -> bool:
         record = self.state.returns[return_id]
         if (

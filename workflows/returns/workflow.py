@@ -2,7 +2,8 @@
 
 in_store and mail -> awaiting_receipt until `receive` (an associate of the
 store, goods in hand, receives an in-store return right after creating it)
-(or "expired" when nothing arrives in time). Then sellable lines go back on
+(or "expired" when nothing arrives in time, or "rejected" when the receipt
+takes none of the lines: nothing returnable arrived). Then sellable lines go back on
 the receiving location's shelf, and the returned lines' value is refunded to
 the order's payments, gift cards first and the card last — or, when the
 return asks for store credit, all of it as store credit to the order's customer.
@@ -105,6 +106,10 @@ EXCHANGE_PATCH = "exchange-replacement"
 # tests/workflows/test_failure_injection.py; runs started before ended
 # `failed` there and replay as they ran.
 STEPS_UNTIL_DONE_PATCH = "return-steps-until-done"
+# Issue 11: a receipt of nothing returnable (every line 0) rejects the return.
+# Such a receipt could not reach a run before (the orders service refused a
+# 0 line), so only runs that meet one take the marker.
+REJECTED_PATCH = "return-rejected-when-nothing-received"
 
 
 @workflow.defn(name=RETURN_WORKFLOW)
@@ -176,6 +181,9 @@ class ReturnWorkflow:
             assert self.receipt is not None
             location_id = self.receipt.location_id or request.location_id
             lines = self._received_lines(self.receipt)
+            if self._nothing_received(self.receipt) and workflow.patched(REJECTED_PATCH):
+                await self._reject(location_id)
+                return self.view()
 
         self.status = ReturnStatus.RECEIVED
         await self._record("received", "received", f"received at {location_id}")
@@ -293,6 +301,31 @@ class ReturnWorkflow:
         if 2 * remainder > asked or (2 * remainder == asked and quotient % 2 == 1):
             quotient += 1
         return quotient
+
+    @staticmethod
+    def _nothing_received(receipt: ReceiveInput) -> bool:
+        """The associate listed the lines and took none of them (nothing
+        arrived, or nothing that is returnable); no lines means all of it."""
+        return bool(receipt.lines) and all(line.quantity <= 0 for line in receipt.lines)
+
+    async def _reject(self, location_id: str) -> None:
+        """Nothing was taken back: nothing refunded or restocked, the order's
+        quantities given back (RecordReturnProgress), an exchange's replacement
+        released, and the customer told."""
+        self.status = ReturnStatus.REJECTED
+        await self._give_replacement_back("nothing returnable was received")
+        await self._record(
+            "rejected",
+            "rejected",
+            f"nothing returnable received at {location_id}; nothing refunded",
+        )
+        await self._record_customer()
+        await self._milestone(
+            TimelineEventKind.RETURN_REJECTED,
+            f"nothing returnable was received at {location_id}; nothing was refunded",
+        )
+        self.settled = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     def _received_lines(self, receipt: ReceiveInput) -> list[ReturnLineInput]:
         """What arrived, priced as the return was; nothing listed means all of it."""

@@ -44,6 +44,7 @@ class TimelineEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TIMELINE_EVENT_KIND_REFUND_ISSUED: _ClassVar[TimelineEventKind]
     TIMELINE_EVENT_KIND_RETURN_EXPIRED: _ClassVar[TimelineEventKind]
     TIMELINE_EVENT_KIND_ORDER_DELIVERED: _ClassVar[TimelineEventKind]
+    TIMELINE_EVENT_KIND_RETURN_REJECTED: _ClassVar[TimelineEventKind]
 
 class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -101,6 +102,7 @@ TIMELINE_EVENT_KIND_RETURN_RECEIVED: TimelineEventKind
 TIMELINE_EVENT_KIND_REFUND_ISSUED: TimelineEventKind
 TIMELINE_EVENT_KIND_RETURN_EXPIRED: TimelineEventKind
 TIMELINE_EVENT_KIND_ORDER_DELIVERED: TimelineEventKind
+TIMELINE_EVENT_KIND_RETURN_REJECTED: TimelineEventKind
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_PICKUP_READY: NotificationKind
 NOTIFICATION_KIND_PICKUP_REMINDER: NotificationKind

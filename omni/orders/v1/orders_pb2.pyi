@@ -168,7 +168,7 @@ class SubmitOrderPaymentResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
 class OrderLine(_message.Message):
-    __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity", "discount", "tax", "total")
+    __slots__ = ("sku", "quantity", "unit_price", "returnable_days", "returned_quantity", "discount", "tax", "total", "quantity_cancelled")
     SKU_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
@@ -177,6 +177,7 @@ class OrderLine(_message.Message):
     DISCOUNT_FIELD_NUMBER: _ClassVar[int]
     TAX_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_CANCELLED_FIELD_NUMBER: _ClassVar[int]
     sku: str
     quantity: int
     unit_price: _common_pb2.Money
@@ -185,7 +186,8 @@ class OrderLine(_message.Message):
     discount: _common_pb2.Money
     tax: _common_pb2.Money
     total: _common_pb2.Money
-    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., returned_quantity: _Optional[int] = ..., discount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    quantity_cancelled: int
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., returnable_days: _Optional[int] = ..., returned_quantity: _Optional[int] = ..., discount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., quantity_cancelled: _Optional[int] = ...) -> None: ...
 
 class Totals(_message.Message):
     __slots__ = ("subtotal", "discount", "shipping", "tax", "total", "shipping_tax")

@@ -76,6 +76,7 @@ from services.gateway.models.payments import (
 )
 from services.gateway.models.returns import (
     ExchangeIn,
+    ReceivedLineIn,
     ReceiveIn,
     RefundOut,
     ReturnIn,
@@ -161,6 +162,7 @@ __all__ = [
     "ProductOut",
     "ProviderOperationOut",
     "ReceiveIn",
+    "ReceivedLineIn",
     "RefundOut",
     "RejectIn",
     "ReturnIn",

@@ -95,6 +95,9 @@ class OrderLineOut(BaseModel):
     unit_price: Money | None = None
     returnable_days: int
     returned_quantity: int
+    # Units given up by line cancels (POST /v1/orders/{id}/lines/cancel); the
+    # fulfillments hold the rest.
+    quantity_cancelled: int = 0
     # As priced at placement (kept for the order's life): discount off
     # quantity x unit price, tax on the rest, and what the line cost.
     discount: Money | None = None

@@ -35,9 +35,18 @@ class ReturnIn(Body):
     exchange: ExchangeIn | None = None
 
 
+class ReceivedLineIn(Body):
+    """What arrived of a returned line: 0 takes none of it (nothing arrived, or
+    nothing returnable); a receipt taking none of the lines rejects the return."""
+
+    sku: str = Field(min_length=1)
+    quantity: StrictInt = Field(ge=0)
+    condition: ItemCondition
+
+
 class ReceiveIn(Body):
     location_id: str = Field(min_length=1, max_length=128)
-    lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
+    lines: list[ReceivedLineIn] = Field(min_length=1, max_length=200)
 
 
 class ReturnLineOut(BaseModel):

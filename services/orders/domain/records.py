@@ -80,6 +80,8 @@ class OrderLineRecord:
     # What the line was priced at: discount off quantity x unit price, tax on the rest.
     discount_minor: int = 0
     tax_minor: int = 0
+    # Units given up by line cancels (issue 11).
+    quantity_cancelled: int = 0
 
     @property
     def subtotal_minor(self) -> int:
@@ -143,6 +145,27 @@ class OrderRecord:
     @property
     def visible(self) -> bool:
         return self.status not in HIDDEN_ORDER_STATUSES
+
+    @property
+    def held_for_exchange(self) -> bool:
+        """An exchange's replacement not placed: held until its return's goods
+        come back (pending), or refused when they did (issue 11)."""
+        return bool(self.exchange_for) and not self.visible
+
+    @property
+    def shown(self) -> bool:
+        """Whether GET of the order answers: a visible order, or a replacement
+        its return names (replacement_order_id) from the start."""
+        return self.visible or self.held_for_exchange
+
+    @property
+    def shown_status(self) -> OrderStatus:
+        """The status readers see (API.md lists no pending one): a held
+        replacement is `placed` (its stock is reserved; the refund will pay
+        it), a refused one `cancelled` (nothing was charged for it)."""
+        if not self.held_for_exchange:
+            return self.status
+        return OrderStatus.PLACED if self.status == OrderStatus.PENDING else OrderStatus.CANCELLED
 
 
 @dataclass

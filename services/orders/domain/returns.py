@@ -328,7 +328,9 @@ def validate_receipt(
     location_id: str, returned: dict[str, int], lines: list[ReturnRequestLine]
 ) -> None:
     """What arrived: lines of the return, each sku at most the quantity returned
-    (one line per sku and condition, so a sku may arrive part sellable, part damaged)."""
+    (one line per sku and condition, so a sku may arrive part sellable, part damaged).
+    A line of 0 takes none of that sku (nothing of it arrived, or nothing
+    returnable); a receipt of only such lines rejects the return (the journey)."""
     bad = Violations()
     bad.require("location_id", location_id)
     if not lines:
@@ -344,8 +346,8 @@ def validate_receipt(
         elif (line.sku, line.condition) in seen:
             bad.add(f"lines[{index}].sku", "is listed twice")
         seen.add((line.sku, line.condition))
-        if line.quantity < 1:
-            bad.add(f"lines[{index}].quantity", "must be at least 1")
+        if line.quantity < 0:
+            bad.add(f"lines[{index}].quantity", "must not be negative")
             continue
         arrived[line.sku] = arrived.get(line.sku, 0) + line.quantity
         if arrived[line.sku] > returned[line.sku]:

@@ -107,6 +107,9 @@ class PostgresRecords:
     async def release_returned_quantities(self, return_id: str) -> None:
         await orders.release_returned_quantities(self.session, return_id)
 
+    async def add_cancelled_quantities(self, order_id: str, lines: list[tuple[str, int]]) -> None:
+        await orders.add_cancelled_quantities(self.session, order_id, lines)
+
     async def claim_receiving_location(self, return_id: str, location_id: str) -> bool:
         return await returns.claim_receiving_location(
             self.session, return_id, location_id, RECEIVABLE_RETURN_STATUSES

@@ -230,6 +230,7 @@ def line_of(line: Row[Any]) -> OrderLineRecord:
         returned_quantity=line.returned_quantity,
         discount_minor=line.discount_minor,
         tax_minor=line.tax_minor,
+        quantity_cancelled=line.quantity_cancelled,
     )
 
 
@@ -291,6 +292,23 @@ async def release_returned_quantities(session: AsyncSession, return_id: str) -> 
             .values(
                 returned_quantity=func.greatest(
                     order_lines.c.returned_quantity - int(line["quantity"]), 0
+                )
+            )
+        )
+
+
+async def add_cancelled_quantities(
+    session: AsyncSession, order_id: str, lines: list[tuple[str, int]]
+) -> None:
+    """Units the journey cancelled (a line cancel it accepted), per sku; never
+    more than the line's quantity (the journey allows no more than is left)."""
+    for sku, quantity in lines:
+        await session.execute(
+            order_lines.update()
+            .where(order_lines.c.order_id == order_id, order_lines.c.sku == sku)
+            .values(
+                quantity_cancelled=func.least(
+                    order_lines.c.quantity, order_lines.c.quantity_cancelled + quantity
                 )
             )
         )

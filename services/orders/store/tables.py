@@ -99,10 +99,16 @@ order_lines = Table(
     Column("returned_quantity", BigInteger, nullable=False, server_default="0"),
     Column("discount_minor", BigInteger, nullable=False, server_default="0"),
     Column("tax_minor", BigInteger, nullable=False, server_default="0"),
+    # Units given up by line cancels (issue 11; store/line_cancels.py).
+    Column("quantity_cancelled", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("order_id", "sku"),
     CheckConstraint(
         "returned_quantity >= 0 AND returned_quantity <= quantity",
         name="ck_order_lines_returned_quantity",
+    ),
+    CheckConstraint(
+        "quantity_cancelled >= 0 AND quantity_cancelled <= quantity",
+        name="ck_order_lines_quantity_cancelled",
     ),
 )
 
