@@ -184,3 +184,34 @@ async def test_two_changes_at_once_leave_one_hold(env: WorkflowEnvironment) -> N
         await handle.execute_update(CANCEL_UPDATE, CancelInput("done"))
         await asyncio.wait_for(handle.result(), ENDS_WITHIN)
     assert fakes.active_reservations == {}
+
+
+async def test_after_a_short_pick_the_rerouted_rest_still_moves(env: WorkflowEnvironment) -> None:
+    """A short pick split the order: the picked part keeps going, the pending
+    remainder is sourced again for the new address (the parent holds it: the
+    order was not split at placement)."""
+    fakes = fakes_for_move()
+    third = "store-third"
+    fakes.locations[third] = (40.3, -75.0)
+    async with running_worker(env.client, fakes) as queue:
+        wanted = order(fulfillment_type="ship")
+        oid = wanted.order_id
+        _, handle = await place(env.client, SHIP_FROM_STORE_WORKFLOW, wanted, queue)
+        fakes.sources = [third]
+        await handle.execute_update(PICK_UPDATE, PickInput(f"{oid}-F1", [LineInput("SKU-A", 2)]))
+        fakes.sources = [NEW, third]
+        moved = await change(handle)
+        assert moved == ActionResult("in_fulfillment", f"{oid}-F3", "pending")
+        # Only the pending remainder (SKU-B at store-third) was sourced again.
+        [again] = [r for r in fakes.called("find_sources")][-1:]
+        assert [(x.sku, x.quantity) for x in again.lines] == [("SKU-B", 1)]
+        assert f"order-{oid}/reserve/{OLD}" in fakes.active_reservations
+        assert f"order-{oid}/F3/reserve/{NEW}" in fakes.active_reservations
+        assert f"order-{oid}/F2/reserve/{third}" not in fakes.active_reservations
+        await handle.execute_update(SHIP_UPDATE, ShipInput(f"{oid}-F1", "UPS", "1Z1"))
+        await handle.execute_update(PICK_UPDATE, PickInput(f"{oid}-F3", [LineInput("SKU-B", 1)]))
+        await handle.execute_update(SHIP_UPDATE, ShipInput(f"{oid}-F3", "UPS", "1Z3"))
+        final = await asyncio.wait_for(handle.result(), ENDS_WITHIN)
+    assert final["status"] == "shipped"
+    assert sum(c.amount_minor for c in fakes.called("capture")) == 1300
+    assert fakes.active_reservations == {}

@@ -262,7 +262,7 @@ async def _reroute(
             status=FulfillmentStatus.PENDING,
             tried=tried,
         )
-        if await open_at(journey, origin, moved, PERSISTENT_RETRY):
+        if not await open_at(journey, origin, moved, PERSISTENT_RETRY):
             journey.fulfillments.append(moved)
             return moved
         # Someone took the stock since sourcing ranked it: try the next.
@@ -271,26 +271,25 @@ async def _reroute(
 
 async def open_at(
     journey: OrderJourney, origin: Fulfillment, moved: Fulfillment, retry: RetryPolicy
-) -> bool:
-    """Holds `moved`'s lines at its location (False when refused there): a
-    split order's by a child of its own, as at placement (patch
+) -> str:
+    """Holds `moved`'s lines at its location, for `origin`'s lines that move
+    there: a split order's by a child of its own, as at placement (patch
     split-reroute-child; runs started before it hold in the parent), any
-    other's by the parent itself."""
+    other's by the parent itself. The refusal's reason, "" when held."""
     if origin.workflow_id and workflow.patched(SPLIT_REROUTE_CHILD_PATCH):
         moved.workflow_id = shipment_workflow_id(moved.order_id, moved.number)
-        held = await hold_by_child(journey, moved)
-        if held.reason:
-            workflow.logger.warning("%s refused: %s", moved.location_id, held.reason)
-            return False
-        return True
-    try:
-        moved.reservation_id = await journey.hold(
-            moved.number, moved.location_id, moved.lines, retry
-        )
-    except ActivityError as error:
-        workflow.logger.warning("%s refused: %s", moved.location_id, refusal(error)[0])
-        return False
-    return True
+        reason = (await hold_by_child(journey, moved)).reason
+    else:
+        try:
+            moved.reservation_id = await journey.hold(
+                moved.number, moved.location_id, moved.lines, retry
+            )
+            reason = ""
+        except ActivityError as error:
+            reason = refusal(error)[0]
+    if reason:
+        workflow.logger.warning("%s refused: %s", moved.location_id, reason)
+    return reason
 
 
 async def _tell_rerouted(journey: OrderJourney, origin: Fulfillment, moved: Fulfillment) -> None:

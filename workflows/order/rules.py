@@ -280,17 +280,41 @@ def cancelled_share(paid_upto: Sequence[int], already: int, units: int) -> int |
 
 
 def address_change_refusal(
-    fulfillment_type: str, order_status: str, fulfillment_statuses: Iterable[str]
+    fulfillment_type: str,
+    order_status: str,
+    fulfillment_statuses: Iterable[str],
+    *,
+    per_shipment: bool = True,
 ) -> Refusal | None:
-    """None while a shipment's address may change: placed, nothing picked or
-    shipped yet (every fulfillment still pending, or ended without shipping)."""
+    """None while a shipment's address may change: before it is picked. Per
+    shipment (a split order, or one a short pick split): while some shipment
+    is still pending and none has shipped — a picked one keeps going, the
+    pending ones are sourced again. Without `per_shipment` (runs started
+    before split orders could change address): only while every fulfillment
+    is pending, or ended without shipping."""
     if fulfillment_type != FulfillmentType.SHIP:
         return Refusal("only a shipment has a shipping address")
-    if order_status != OrderStatus.PLACED:
+    allowed = (
+        (OrderStatus.PLACED, OrderStatus.IN_FULFILLMENT) if per_shipment else (OrderStatus.PLACED,)
+    )
+    if order_status not in allowed:
         return Refusal(
             f"cannot change the address of an order that is {order_status}", order_status
         )
-    for status in fulfillment_statuses:
+    statuses = list(fulfillment_statuses)
+    if per_shipment:
+        if FulfillmentStatus.SHIPPED in statuses:
+            # One address per order: a parcel on its way keeps the one it has.
+            return Refusal(
+                "cannot change the address once a shipment is shipped", FulfillmentStatus.SHIPPED
+            )
+        if FulfillmentStatus.PENDING not in statuses:
+            return Refusal(
+                "cannot change the address once every shipment is picked",
+                FulfillmentStatus.PICKING,
+            )
+        return None
+    for status in statuses:
         if status not in (
             FulfillmentStatus.PENDING,
             FulfillmentStatus.REROUTED,

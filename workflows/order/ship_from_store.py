@@ -10,9 +10,10 @@ reject (pending or picking) -> its lines go to the next location by the
   shipping rule, or are cancelled
 ship -> commit its stock (partially_shipped while others are open); the last
   one captures what was picked -> shipped
-shipping_address (placed, nothing picked) -> sourcing for the new point; when
-  its best location differs from the one fulfillment's, the lines are held
-  there first and released at the old one (rerouted); else only recorded
+shipping_address (some shipment not yet picked, none shipped) -> each pending
+  fulfillment sourced again for the new point; one whose best location
+  differs is held there first (a split order's by a child of its own) and
+  released at the old one (rerouted); else only recorded (addresses.py)
 cancel (until the last shipment leaves) -> release, void -> cancelled; after a
   partial shipment the rest is released and what shipped stays paid -> shipped
 
@@ -26,13 +27,17 @@ first), the last captures the rest, final; what nothing will ship is released.
 from __future__ import annotations
 
 import asyncio
-import math
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.order.addresses import (
+    ADDRESS_PER_SHIPMENT_PATCH,
+    change_address,
+    change_address_of_one,
+)
 from workflows.order.authorizations import REAUTHORIZE_PATCH, watch_authorizations
 from workflows.order.children import start_shipment, take_word
 from workflows.order.policies import PLACEMENT_RETRY, refusal, run_activity
@@ -53,7 +58,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts.activities import (
         FindSourcesInput,
         FindSourcesResult,
-        GetLocationInput,
         SkuQty,
         SourceOptionInfo,
     )
@@ -342,129 +346,25 @@ class ShipFromStoreWorkflow(OrderUpdates):
         journey = self.journey
         await placement_answered(journey)
         async with journey.lock:
-            self._check_address()
-            return await self._change_address(request)
+            per_shipment = workflow.patched(ADDRESS_PER_SHIPMENT_PATCH)
+            self._check_address(per_shipment=per_shipment)
+            self.address_changes += 1
+            step = f"address/{self.address_changes}"
+            if per_shipment:
+                return await change_address(journey, request, step)
+            return await change_address_of_one(journey, request, step)
 
     @shipping_address.validator
     def validate_shipping_address(self, request: ShippingAddressInput) -> None:
-        self._check_address()
+        self._check_address(per_shipment=True)
 
-    def _check_address(self) -> None:
+    def _check_address(self, *, per_shipment: bool) -> None:
         journey = self.journey
         refused = rules.address_change_refusal(
             journey.fulfillment_type,
             journey.status,
             [f.status for f in journey.fulfillments if f.status],
+            per_shipment=per_shipment,
         )
         if refused is not None:
             raise invalid_state(refused)
-
-    async def _change_address(self, request: ShippingAddressInput) -> ActionResult:
-        """The order ships to `request.address` from now on (reroutes too). Its
-        one open fulfillment moves only when sourcing for the new point ranks
-        another location first; a split keeps its locations."""
-        journey = self.journey
-        journey.order.address = request.address
-        open_now = journey.open_fulfillments()
-        who = f" by {request.actor}" if request.actor else ""
-        self.address_changes += 1
-        step = f"address/{self.address_changes}"
-        best = await self._best_location(open_now) if len(open_now) == 1 else None
-        if best is None or best == open_now[0].location_id:
-            where = ", ".join(f.location_id for f in open_now)
-            await journey.record(
-                step, "address_changed", f"shipping address changed{who}; ships from {where}", []
-            )
-            return journey.action_result(open_now[0] if open_now else None)
-        old = open_now[0]
-        number = len(journey.fulfillments) + 1
-        try:
-            reservation_id = await journey.hold(number, best, old.lines, PLACEMENT_RETRY)
-        except ActivityError as error:
-            reason = refusal(error)[0]
-            await journey.record(
-                step,
-                "address_changed",
-                f"shipping address changed{who}; still ships from {old.location_id}"
-                f" ({best} could not hold it: {reason})",
-                [],
-            )
-            return journey.action_result(old)
-        moved = Fulfillment(
-            order_id=journey.order.order_id,
-            number=number,
-            type=journey.fulfillment_type,
-            location_id=best,
-            lines=list(old.lines),
-            reservation_id=reservation_id,
-            status=FulfillmentStatus.PENDING,
-            tried=[*old.tried, old.location_id],
-        )
-        journey.fulfillments.append(moved)
-        await journey.release(old)
-        old.status = FulfillmentStatus.REROUTED
-        await journey.record(
-            step,
-            "address_changed",
-            f"shipping address changed{who}; {old.fulfillment_id} at {old.location_id}"
-            f" moved to {best} as {moved.fulfillment_id}",
-            [old, moved],
-        )
-        return journey.action_result(moved)
-
-    async def _best_location(self, open_now: list[Fulfillment]) -> str | None:
-        """The best single location for the open fulfillment's lines from the
-        new point: the one sourcing ranks first, unless the fulfillment's own
-        location is at least as near (sourcing does not see the stock this
-        order holds there). None when there is nothing better or no answer."""
-        journey = self.journey
-        address = journey.order.address
-        assert address is not None
-        current = open_now[0].location_id
-        try:
-            sources: FindSourcesResult = await run_activity(
-                InventoryActivities.find_sources,
-                FindSourcesInput(
-                    lines=[SkuQty(line.sku, line.quantity) for line in open_now[0].lines],
-                    lat=address.lat,
-                    lon=address.lon,
-                    fulfillment_type=FulfillmentType.SHIP,
-                    channel=journey.order.channel,
-                    max_locations=1,
-                    # Its own stock is held: sourcing would not count it.
-                    exclude_location_ids=[],
-                ),
-                retry=PLACEMENT_RETRY,
-            )
-        except ActivityError as error:
-            workflow.logger.warning("no sourcing for the new address: %s", refusal(error)[0])
-            return None
-        best = next((loc for loc in sources.location_ids if loc != current), None)
-        if best is None:
-            return None
-        try:
-            here, there = [
-                await run_activity(
-                    InventoryActivities.get_location,
-                    GetLocationInput(location_id=location_id),
-                    retry=PLACEMENT_RETRY,
-                )
-                for location_id in (current, best)
-            ]
-        except ActivityError as error:
-            workflow.logger.warning("no locations to compare: %s", refusal(error)[0])
-            return None
-        point = (address.lat, address.lon)
-        if distance_km(point, (here.lat, here.lon)) <= distance_km(point, (there.lat, there.lon)):
-            return None
-        return str(best)
-
-
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance (haversine), as sourcing ranks by."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(math.sqrt(h))
