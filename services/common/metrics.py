@@ -104,8 +104,23 @@ def _split(full_method: str) -> tuple[str, str]:
 Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 
+def _durations(service: str, method: str) -> Callable[[grpc.StatusCode], Any]:
+    """The method's histogram child for a status code, looked up once each
+    (`labels()` takes a lock and builds its key on every call)."""
+    children: dict[grpc.StatusCode, Any] = {}
+
+    def child(code: grpc.StatusCode) -> Any:
+        found = children.get(code)
+        if found is None:
+            found = children[code] = RPC_DURATION.labels(service, method, code.name)
+        return found
+
+    return child
+
+
 def _observe_unary(full_method: str, behavior: Handler) -> Handler:
     service, method = _split(full_method)
+    duration = _durations(service, method)
 
     async def observed(request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.perf_counter()
@@ -124,7 +139,7 @@ def _observe_unary(full_method: str, behavior: Handler) -> Handler:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
         finally:
-            RPC_DURATION.labels(service, method, code.name).observe(time.perf_counter() - started)
+            duration(code).observe(time.perf_counter() - started)
             record_business_event(method, request, response, reason)
 
     return observed
@@ -132,6 +147,7 @@ def _observe_unary(full_method: str, behavior: Handler) -> Handler:
 
 def _observe_stream(full_method: str, behavior: Callable[..., AsyncIterator[Any]]) -> Any:
     service, method = _split(full_method)
+    duration = _durations(service, method)
 
     async def observed(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         started = time.perf_counter()
@@ -147,7 +163,7 @@ def _observe_stream(full_method: str, behavior: Callable[..., AsyncIterator[Any]
             code = context.code() or grpc.StatusCode.CANCELLED
             raise
         finally:
-            RPC_DURATION.labels(service, method, code.name).observe(time.perf_counter() - started)
+            duration(code).observe(time.perf_counter() - started)
 
     return observed
 

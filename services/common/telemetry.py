@@ -24,9 +24,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
+import grpc
 from google.protobuf.message import Message
-from opentelemetry import baggage, trace
+from opentelemetry import baggage, propagate, trace
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -255,6 +257,21 @@ def span_linked_to(
 # -- gRPC, SQL and Temporal --------------------------------------------------
 
 
+_HEALTH_PREFIX = "/grpc.health.v1.Health/"
+# A server's own failures; a refusal (NOT_FOUND, INVALID_ARGUMENT...) leaves
+# the span's status unset, as OpenTelemetry's gRPC conventions say.
+_SERVER_ERRORS = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+
+
 def _not_health() -> Any:
     # Probes every few seconds would bury the journeys' spans.
     from opentelemetry.instrumentation.grpc import filters
@@ -262,10 +279,106 @@ def _not_health() -> Any:
     return filters.negate(filters.service_name("grpc.health.v1.Health"))
 
 
-def grpc_server_interceptor() -> Any:
-    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+def _peer_attributes(peer: str) -> dict[str, str]:
+    """net.peer.* from "ipv4:127.0.0.1:57284" or "ipv6:[::1]:57284"."""
+    if peer.startswith("unix:") or ":" not in peer:
+        return {}
+    ip, _, port = peer.split(",", 1)[0].split(":", 1)[1].rpartition(":")
+    ip = unquote(ip)
+    found = {"net.peer.ip": ip, "net.peer.port": port}
+    if ip in ("[::1]", "127.0.0.1"):
+        found["net.peer.name"] = "localhost"
+    return found
 
-    return aio_server_interceptor(filter_=_not_health())
+
+def _end_call(span: trace.Span, context: Any, error: BaseException | None) -> None:
+    """The status code on the span; ERROR status for a server failure."""
+    code = grpc.StatusCode.OK if error is None else (context.code() or grpc.StatusCode.UNKNOWN)
+    if isinstance(code, grpc.StatusCode):
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        if code in _SERVER_ERRORS:
+            span.set_status(Status(StatusCode.ERROR, f"{code}:{context.details() or ''}"))
+    # An abort is how a refusal travels, not a crash: no stack trace to record.
+    if error is not None and not isinstance(error, grpc.aio.AbortError | grpc.RpcError):
+        span.record_exception(error)
+
+
+class ServerSpans:
+    """A SERVER span per call of an Omni RPC, child of the caller's trace
+    context (and carrying its baggage): the span, name and attributes that
+    opentelemetry-instrumentation-grpc makes, but decided once per method
+    (health probes get none) instead of rebuilding the handler, proxying the
+    context and filtering on every call (services.common.interceptor)."""
+
+    def __init__(self, provider: trace.TracerProvider | None = None) -> None:
+        # None: the global provider (a no-op one when none is installed).
+        self._provider = provider
+
+    def _tracer(self) -> trace.Tracer:
+        return trace.get_tracer("omni.grpc", tracer_provider=self._provider)
+
+    def _attributes(self, method: str) -> dict[str, Any]:
+        service, _, name = method.lstrip("/").partition("/")
+        return {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+
+    def wrap_unary(self, method: str, behavior: Any) -> Any:
+        if method.startswith(_HEALTH_PREFIX):
+            return behavior
+        base = self._attributes(method)
+        spans = self._tracer()
+
+        async def spanned(request: Any, context: Any) -> Any:
+            with _server_span(spans, method, base, context) as span:
+                try:
+                    response = await behavior(request, context)
+                except BaseException as error:
+                    _end_call(span, context, error)
+                    raise
+                _end_call(span, context, None)
+                return response
+
+        return spanned
+
+    def wrap_stream(self, method: str, behavior: Any) -> Any:
+        if method.startswith(_HEALTH_PREFIX):
+            return behavior
+        base = self._attributes(method)
+        spans = self._tracer()
+
+        async def spanned(request: Any, context: Any) -> Any:
+            with _server_span(spans, method, base, context) as span:
+                try:
+                    async for item in behavior(request, context):
+                        yield item
+                except BaseException as error:
+                    _end_call(span, context, error)
+                    raise
+                _end_call(span, context, None)
+
+        return spanned
+
+
+@contextmanager
+def _server_span(
+    spans: trace.Tracer, method: str, base: dict[str, Any], context: Any
+) -> Iterator[trace.Span]:
+    metadata = context.invocation_metadata() or ()
+    carrier = {key: value for key, value in metadata if isinstance(value, str)}
+    attributes = {**base, **_peer_attributes(context.peer() or "")}
+    if "user-agent" in carrier:
+        attributes["rpc.user_agent"] = carrier["user-agent"]
+    token = otel_context.attach(propagate.extract(carrier))
+    try:
+        with spans.start_as_current_span(
+            method,
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            yield span
+    finally:
+        otel_context.detach(token)
 
 
 def grpc_client_interceptors() -> list[Any]:
