@@ -2,7 +2,8 @@
 a three-unit pickup is cancelled: its stock is available again, a retry with
 the same Idempotency-Key gives the first answer and releases nothing more,
 the order's line shows the unit cancelled (`quantity_cancelled`, counted
-once), the capture at handover takes only the two collected, the customer's
+once), the capture at handover takes only the two collected (and only they can be
+returned), the customer's
 timeline says so, and CheckInvariants stays healthy. Who may ask: the owner
 (and agents, admin); an associate 403, another customer 404."""
 
@@ -121,3 +122,22 @@ def test_a_cancelled_unit_is_released_and_not_captured(
 
     [event] = _eventually(told)
     assert event["amount"]["amount_minor"] == 1500, event
+
+    # The cancelled unit was never delivered: it cannot be returned; the two
+    # collected can, refunded what they paid.
+    def returning(quantity: int) -> Any:
+        return associate.post(
+            "/v1/returns",
+            {
+                "order_id": order_id,
+                "lines": [{"sku": sku, "quantity": quantity, "condition": "sellable"}],
+                "method": "in_store",
+                "location_id": store,
+            },
+        )
+
+    too_many = returning(3)
+    assert too_many.status_code == 422, too_many.text
+    returned = returning(2)
+    assert returned.status_code == 201, returned.text
+    assert returned.json()["refund"]["amount_minor"] == 3000

@@ -2,14 +2,20 @@
 shows the units the journey accepted to cancel (`quantity_cancelled`),
 counted once per cancel - a retry with the caller's key adds nothing, a
 cancel the journey refuses adds nothing, a new cancel without a key adds
-again - and never more than the line's quantity."""
+again - and never more than the line's quantity. Cancelled units are never
+delivered, so they cannot be returned, and a return's refund shares start
+after the cancelled ones (together they give back exactly the line)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from omni.words import FulfillmentStatus, ItemCondition, OrderStatus
 from services.common.errors import BusinessRuleViolation, Conflict
 from services.orders import use_cases
+from services.orders.domain import returns
 from services.orders.domain.records import OrderRecord
 from tests.unit.test_orders_use_cases import World, placed, world
 
@@ -60,3 +66,45 @@ async def test_a_refused_cancel_counts_nothing(world: World) -> None:
         await use_cases.cancel_order_lines(world.deps, order.order_id, [("TEE-1", 4)], "", "C1")
     stored = await use_cases.get_order(world.deps, order.order_id)
     assert _cancelled(stored) == {"TEE-1": 0}
+
+
+# ---------------------------------------------------------------- returns after a line cancel
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def _plan(cancelled: int, returning: int, *, shipping: int = 0) -> returns.ReturnPlan:
+    """A line of 3 units that paid 1000 (a 3-way split: 333, 333, 334 by
+    paid_upto), `cancelled` of them cancelled before delivery."""
+    line = returns.BoughtLine(
+        "A", 3, 0, 400, 30, discount_minor=200, tax_minor=0, quantity_cancelled=cancelled
+    )
+    return returns.plan_return(
+        order_status=OrderStatus.COMPLETED,
+        fulfillment_statuses=[FulfillmentStatus.PICKED_UP],
+        bought={"A": line},
+        lines=[returns.ReturnRequestLine("A", returning, ItemCondition.SELLABLE)],
+        window_reference=NOW - timedelta(days=1),
+        now=NOW,
+        shipping_with_tax_minor=shipping,
+    )
+
+
+def test_cancelled_units_are_never_returned() -> None:
+    with pytest.raises(BusinessRuleViolation) as refused:
+        _plan(cancelled=1, returning=3)
+    assert refused.value.metadata["returnable"] == "2"
+    # The rest is what was delivered: its refund is the line less the
+    # cancelled unit's share (the cancel gave back the first share), and
+    # bringing all of it back is the whole order (shipping refunded).
+    assert _plan(cancelled=1, returning=2).refund_minor == 1000 - 333
+    assert _plan(cancelled=1, returning=2, shipping=500).refund_minor == 1000 - 333 + 500
+    assert _plan(cancelled=0, returning=3, shipping=500).refund_minor == 1500
+
+
+async def test_a_return_cannot_hold_cancelled_units(world: World) -> None:
+    order = await placed(world, "k1", ("TEE-1", 3))
+    await use_cases.cancel_order_lines(world.deps, order.order_id, [("TEE-1", 1)], "", "C1")
+    async with world.deps.storage.unit_of_work() as uow:
+        assert not await uow.records.reserve_returned_quantity(order.order_id, "TEE-1", 3)
+        assert await uow.records.reserve_returned_quantity(order.order_id, "TEE-1", 2)

@@ -269,7 +269,7 @@ class FakeRecords:
 
     async def reserve_returned_quantity(self, order_id: str, sku: str, quantity: int) -> bool:
         line = next(line for line in self.state.orders[order_id].lines if line.sku == sku)
-        if line.quantity - line.returned_quantity < quantity:
+        if line.quantity - line.quantity_cancelled - line.returned_quantity < quantity:
             return False
         line.returned_quantity += quantity
         return True

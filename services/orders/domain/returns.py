@@ -85,6 +85,8 @@ class BoughtLine:
     # As priced at placement: the line's discount and tax.
     discount_minor: int = 0
     tax_minor: int = 0
+    # Units line cancels gave up (never delivered: never returned).
+    quantity_cancelled: int = 0
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ def bought_lines(order: OrderRecord) -> dict[str, BoughtLine]:
             line.returnable_days,
             line.discount_minor,
             line.tax_minor,
+            line.quantity_cancelled,
         )
         for line in order.lines
     }
@@ -224,7 +227,7 @@ def plan_return(
                 f"{line.sku} could be returned until {closes.isoformat()}",
                 {"sku": line.sku, "closed_at": closes.isoformat()},
             )
-        left = returnable_quantity(item.quantity, item.returned_quantity)
+        left = returnable_quantity(item.quantity - item.quantity_cancelled, item.returned_quantity)
         if line.quantity > left:
             raise return_quantity_exceeded(line.sku, line.quantity, left)
     refund = pricing.refund_for_return(
@@ -238,7 +241,9 @@ def plan_return(
             )
             for item in bought.values()
         ],
-        {item.sku: item.returned_quantity for item in bought.values()},
+        # The cancelled units' shares came first (the line cancel gave them
+        # back): a return's start after them, so together they are the line.
+        {item.sku: item.quantity_cancelled + item.returned_quantity for item in bought.values()},
         {line.sku: line.quantity for line in lines},
         shipping_with_tax_minor,
     )

@@ -259,13 +259,17 @@ async def load_order(
 async def reserve_returned_quantity(
     session: AsyncSession, order_id: str, sku: str, quantity: int
 ) -> bool:
-    """Holds `quantity` of a line for a return; False when not that many are left."""
+    """Holds `quantity` of a line for a return; False when not that many are
+    left (cancelled units were never delivered: never returned)."""
     updated = await session.execute(
         order_lines.update()
         .where(
             order_lines.c.order_id == order_id,
             order_lines.c.sku == sku,
-            order_lines.c.quantity - order_lines.c.returned_quantity >= quantity,
+            order_lines.c.quantity
+            - order_lines.c.quantity_cancelled
+            - order_lines.c.returned_quantity
+            >= quantity,
         )
         .values(returned_quantity=order_lines.c.returned_quantity + quantity)
         .returning(order_lines.c.sku)
