@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 import grpc
-from temporalio.client import Client
-from temporalio.converter import DataConverter
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from services.common.db import Database
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
-from services.common.temporal_codec import data_converter
 from services.customers import access, store
 from services.customers.adapters.outbox import DevelopmentSender, OutboxDrainer
 from services.customers.adapters.reminders import CartReminders
 from services.customers.domain import DeliveryRetry
 from services.customers.service import CustomersServicer
 from services.customers.use_cases import Dependencies
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 SERVICE_NAME = customers_pb2.DESCRIPTOR.services_by_name["CustomersService"].full_name
 
@@ -46,15 +47,20 @@ class CustomersSettings(ServiceSettings):
 async def run(settings: CustomersSettings) -> None:
     database = Database(settings.database_url)
 
-    # Built before serving: reminders without OMNI_CODEC_KEY do not start
-    # (services/common/temporal_codec.py).
-    converter = data_converter() if settings.cart_reminders else DataConverter.default
-
     async def connect() -> Client:
+        # The Temporal SDK is imported on the first cart change, not at start:
+        # it is ~20 MiB of an idle process's RSS, and only reminders need it
+        # (docs/capacity.md, "Footprint"). Without OMNI_CODEC_KEY the connect
+        # fails, the cart write still succeeds and the warning names the key
+        # (services/common/temporal_codec.py).
+        from temporalio.client import Client
+
+        from services.common.temporal_codec import data_converter
+
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=converter,
+            data_converter=data_converter(),
         )
 
     retry = DeliveryRetry(

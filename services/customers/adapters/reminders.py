@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from typing import TYPE_CHECKING
 
 from services.customers.domain import Cart
 from workflows.contracts.carts import (
@@ -23,6 +21,10 @@ from workflows.contracts.carts import (
     cart_workflow_id,
 )
 from workflows.contracts.journeys import TASK_QUEUE
+
+if TYPE_CHECKING:
+    # Imported for real only when a reminder is sent (services/customers/main.py).
+    from temporalio.client import Client
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class CartReminders:
         client = await self._get_client()
         if client is None:
             return
+        from temporalio.service import RPCError, RPCStatusCode
+
         change = CartChange(version=cart.version, items=cart.items, closed=cart.items == 0)
         workflow_id = cart_workflow_id(cart.customer_id)
         if change.closed:
