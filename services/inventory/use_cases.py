@@ -127,6 +127,9 @@ class HotPath(Protocol):
     """ReserveStock and GetAvailability in one autocommitted statement each."""
 
     async def reserve(self, request: ReservationRequest) -> ReserveOutcome: ...
+    async def shortfall(
+        self, location_id: str, skus: Sequence[str], channel: Channel | None
+    ) -> tuple[dict[str, int], bool]: ...
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None
     ) -> AvailabilitySnapshot: ...
@@ -498,6 +501,8 @@ async def reserve_stock(inventory: Inventory, request: ReservationRequest) -> Re
     domain.check_reservation_request(request)
     # One round trip; holds past their TTL are given back by the sweeps.
     outcome = await inventory.hot_path.reserve(request)
+    if outcome.short_skus:
+        outcome = await _refuse_or_retry(inventory, request, outcome)
     if outcome.created:
         return domain.new_reservation(request, outcome.expires_at)
     if outcome.full_at_capacity:
@@ -506,14 +511,32 @@ async def reserve_stock(inventory: Inventory, request: ReservationRequest) -> Re
     async with _fresh_read(inventory) as session:
         if outcome.unknown_reference:
             await _require(inventory, session, [request.location_id], skus)
-        if outcome.short_skus:
-            rows = await inventory.store.stock_with_locations(
-                session, outcome.short_skus, request.channel, [request.location_id]
-            )
-            available = {row.sku: row.available for row in rows}
-            raise domain.insufficient_stock(request, outcome.short_skus, available)
         held = await inventory.store.load_reservation(session, request.reservation_id, lock=False)
     return domain.existing_reservation(request, held)
+
+
+async def _refuse_or_retry(
+    inventory: Inventory, request: ReservationRequest, short: ReserveOutcome
+) -> ReserveOutcome:
+    """A short reservation is refused only when the stock is really gone: when
+    a soft hold is past its TTL (not yet swept) the sweep runs and the
+    reservation is tried once more, since the unit it held is free. The
+    refusal names what is left, read in one statement (a sold-out SKU in a
+    flash sale answers most buyers this way: bench hot-sku)."""
+    hot_path = inventory.hot_path
+    available, holds_due = await hot_path.shortfall(
+        request.location_id, short.short_skus, request.channel
+    )
+    if holds_due:
+        await release_expired_holds(inventory)
+        again = await hot_path.reserve(request)
+        if not again.short_skus:
+            return again
+        short = again
+        available, _ = await hot_path.shortfall(
+            request.location_id, short.short_skus, request.channel
+        )
+    raise domain.insufficient_stock(request, short.short_skus, available)
 
 
 async def release_reservation(inventory: Inventory, reservation_id: str) -> Reservation | None:

@@ -308,6 +308,13 @@ class FakeHotPath:
         state.ttls[request.reservation_id] = request.ttl_seconds
         return ReserveOutcome(created=True, expires_at=expires_at)
 
+    async def shortfall(
+        self, location_id: str, skus: Sequence[str], channel: Channel | None
+    ) -> tuple[dict[str, int], bool]:
+        rows = await self.store.stock_with_locations(None, skus, channel, [location_id])
+        available = {sku: 0 for sku in skus} | {row.sku: row.available for row in rows}
+        return available, await self.store.has_expired_holds(None)
+
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None
     ) -> AvailabilitySnapshot:

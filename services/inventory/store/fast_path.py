@@ -69,6 +69,19 @@ LEFT JOIN safety_stock ss
        ON ss.location_id = s.location_id AND ss.sku = s.sku AND ss.channel = $2
 """
 
+# A refusal's details: what the channel may sell of the short skus at the
+# location now (a sku it does not stock has no row), and whether any soft hold
+# is past its TTL - one round trip (the ORM read took four).
+_SHORTFALL = f"""
+SELECT due.holds_due, s.sku, stock_available(s.on_hand, s.reserved, ss.quantity) AS available
+FROM (SELECT EXISTS (SELECT 1 FROM reservations r
+                     WHERE r.status = '{ReservationStatus.ACTIVE}'
+                       AND r.expires_at <= now()) AS holds_due) AS due
+LEFT JOIN stock s ON s.location_id = $1 AND s.sku = ANY($2::text[])
+LEFT JOIN safety_stock ss
+       ON ss.location_id = s.location_id AND ss.sku = s.sku AND ss.channel = $3
+"""
+
 
 def plain_postgres_url(url: str) -> str:
     """asyncpg wants postgresql://, the services are configured with a SQLAlchemy URL."""
@@ -294,6 +307,19 @@ class HotPath:
         if self.batcher is not None:
             return await self.batcher.reserve(request, lines)
         return await _reserve_alone(self.pool, self.database_name, request, lines)
+
+    async def shortfall(
+        self, location_id: str, skus: Sequence[str], channel: Channel | None
+    ) -> tuple[dict[str, int], bool]:
+        """What the channel may sell of `skus` at the location (0 for a sku
+        it does not stock), and whether a soft hold is past its TTL."""
+        with _sql_span(_SHORTFALL, self.database_name):
+            rows = await self.pool.fetch(_SHORTFALL, location_id, list(skus), channel or "")
+        available = {sku: 0 for sku in skus}
+        for row in rows:
+            if row["sku"] is not None:
+                available[row["sku"]] = row["available"]
+        return available, bool(rows[0]["holds_due"])
 
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None
