@@ -41,10 +41,11 @@ recovery: never a 422 for a sale that may have gone through.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -68,7 +69,7 @@ from services.orders.domain.records import (
     FulfillmentRecord,
     OrderRecord,
 )
-from services.orders.placement import Hold, interrupted
+from services.orders.placement import Hold, Placed, interrupted
 from workflows.contracts.activities import PaymentInfo
 from workflows.contracts.journeys import (
     PLACEMENT_HOLD_TTL_SECONDS,
@@ -111,7 +112,7 @@ class TillStock(Protocol):
 class TillPayments(Protocol):
     """Payments (adapters/till.py)."""
 
-    async def authorize(
+    async def authorize_answered(
         self,
         key: str,
         reference: str,
@@ -119,7 +120,10 @@ class TillPayments(Protocol):
         amount_minor: int,
         currency: str,
         channel: Channel,
-    ) -> PaymentInfo: ...
+    ) -> tuple[PaymentInfo, bytes]:
+        """`authorize`, with the payment as payments answered it (serialized)."""
+        ...
+
     async def sell_card(
         self,
         key: str,
@@ -128,13 +132,15 @@ class TillPayments(Protocol):
         amount_minor: int,
         currency: str,
         channel: Channel,
-    ) -> PaymentInfo:
-        """A card_present authorized and captured in full in one call."""
+    ) -> tuple[PaymentInfo, bytes]:
+        """A card_present authorized and captured in full in one call; the
+        payment also as payments answered it (serialized payments.v1.Payment)."""
         ...
 
-    async def capture(
-        self, key: str, payment_id: str, amount_minor: int, currency: str
-    ) -> None: ...
+    async def capture(self, key: str, payment_id: str, amount_minor: int, currency: str) -> bytes:
+        """The payment after, as payments answered it (serialized)."""
+        ...
+
     async def void(self, key: str, payment_id: str) -> None: ...
     async def refund(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
         """Gives a card sold at once its money back (to the card)."""
@@ -208,6 +214,9 @@ class _Sale:
     order: OrderRecord
     give_up_at: float
     authorized: list[PaymentInfo] = field(default_factory=list)
+    # payment id -> the payment as payments last answered it (serialized): the
+    # sale's answer carries them, so nobody lists them again.
+    answered: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def order_id(self) -> str:
@@ -247,43 +256,75 @@ class _Sale:
         await self.till.stock.give_back(placement_hold_id(self.order_id))
         await _reject(self.deps, self.order_id, refusal)
 
-    async def finish(self, authorized: list[PaymentInfo] | None) -> None:
-        """After the hold is sold: cash due recorded, authorizations captured,
-        the customer's records, completed. `authorized` None: read them from
-        payments (a retry or recovery, not the attempt that made them)."""
+    async def finish(self, authorized: list[PaymentInfo] | None) -> Placed | None:
+        """After the hold is sold: cash due recorded, authorizations captured
+        (side by side: each keyed, none waits on another), the customer's
+        records, completed. `authorized` None: read them from payments (a
+        retry or recovery, not the attempt that made them). The sale as this
+        call left it, with its payments as payments answered them; None when
+        the payments were read (a retry) or another call completed it."""
         order = self.order
         payments = authorized
         if payments is None:
             payments = await self.till.payments.payments_of(self.order_id)
         taken = [p for p in payments if p.tender_type != TenderType.CASH]
         cash_due = order.total.amount_minor - sum(p.authorized_minor for p in taken)
+        paying: list[Awaitable[None]] = [
+            self._capture(payment)
+            for payment in taken
+            if payment.status == PaymentStatus.AUTHORIZED
+        ]
         if cash_due > 0:
-            await self.till.payments.authorize(
-                cash_key(self.order_id),
-                self.order_id,
-                RequestedTender(type=TenderType.CASH, amount_minor=cash_due),
-                cash_due,
-                order.total.currency,
-                order.channel,
-            )
-        for payment in taken:
-            if payment.status == PaymentStatus.AUTHORIZED:
-                await self.till.payments.capture(
-                    capture_key(self.order_id, payment.payment_id),
-                    payment.payment_id,
-                    payment.authorized_minor,
-                    order.total.currency,
-                )
+            paying.append(self._record_cash(cash_due))
+        await _all(paying)
         self.till.checkpoint("till/paid")
         if order.customer_id:
             await self.till.history.record_sale(order)
         self.till.checkpoint("till/history")
-        await mark_completed(self.deps, order, cash_due)
+        completed = await mark_completed(self.deps, order, cash_due)
+        if authorized is None or completed is None:
+            return None
+        # In the order payments made them (ListPayments' order): the tenders
+        # as taken, then the cash recorded after the sale.
+        ids = [p.payment_id for p in taken] + ([cash_key(self.order_id)] if cash_due > 0 else [])
+        return Placed(completed, [self.answered[payment_id] for payment_id in ids])
+
+    async def _capture(self, payment: PaymentInfo) -> None:
+        self.answered[payment.payment_id] = await self.till.payments.capture(
+            capture_key(self.order_id, payment.payment_id),
+            payment.payment_id,
+            payment.authorized_minor,
+            self.order.total.currency,
+        )
+
+    async def _record_cash(self, due_minor: int) -> None:
+        _, self.answered[cash_key(self.order_id)] = await self.till.payments.authorize_answered(
+            cash_key(self.order_id),
+            self.order_id,
+            RequestedTender(type=TenderType.CASH, amount_minor=due_minor),
+            due_minor,
+            self.order.total.currency,
+            self.order.channel,
+        )
 
 
-async def mark_completed(deps: Dependencies, order: OrderRecord, cash_minor: int) -> None:
+async def _all(steps: list[Awaitable[None]]) -> None:
+    """Runs `steps` side by side; every one ends before the first failure is raised."""
+    failures = [
+        r
+        for r in await asyncio.gather(*steps, return_exceptions=True)
+        if isinstance(r, BaseException)
+    ]
+    if failures:
+        raise failures[0]
+
+
+async def mark_completed(
+    deps: Dependencies, order: OrderRecord, cash_minor: int
+) -> OrderRecord | None:
     """The read model: completed, with its one fulfillment picked up at the
-    store (only from pending: a repeat changes nothing)."""
+    store (only from pending: a repeat changes nothing). The order as written
+    (nothing read back); None when it was no longer pending."""
     now = deps.now()
     fulfillment = FulfillmentRecord(
         fulfillment_id=fulfillment_id_of(order.order_id, 1),
@@ -301,12 +342,27 @@ async def mark_completed(deps: Dependencies, order: OrderRecord, cash_minor: int
     detail = f"sold at the till of {order.location_id}: {paid}"
     if cash_minor > 0:
         detail += f", {cash_minor} in cash"
+    placed = Event(now, "placed", f"carry_out at {order.location_id}")
+    completed = Event(now, "completed", detail)
     async with deps.storage.unit_of_work() as uow:
-        placed = Event(now, "placed", f"carry_out at {order.location_id}")
-        if await uow.records.mark_placed(order.order_id, fulfillment, placed):
+        written = await uow.records.record_placed(order.order_id, [fulfillment], placed)
+        if written is not None:
             await uow.records.set_order_status(order.order_id, OrderStatus.COMPLETED)
-            await uow.records.append_order_event(order.order_id, Event(now, "completed", detail))
+            await uow.records.append_order_event(order.order_id, completed)
         await uow.commit()
+    if written is None:
+        return None
+    return replace(
+        order,
+        status=OrderStatus.COMPLETED,
+        # The row's is the database's clock, a moment apart (the answer shows neither).
+        completed_at=order.completed_at or now,
+        rejection_reason="",
+        rejection_message="",
+        rejection_details={},
+        fulfillments=written,
+        events=[*order.events, placed, completed],
+    )
 
 
 async def sell_now(
@@ -316,11 +372,13 @@ async def sell_now(
     tenders: list[RequestedTender],
     *,
     fresh: bool,
-) -> None:
+) -> Placed | None:
     """Sells a pending carry_out order (see the module); returns once it is
-    completed, raises its refusal (kept on the row) or Unavailable (pending)."""
+    completed (the sale as written with its payments as answered, or None
+    when they were not this call's: the caller reads them), raises its
+    refusal (kept on the row) or Unavailable (pending)."""
     with carrying_order_id(order.order_id):
-        await _sell(deps, till, order, tenders, fresh=fresh)
+        return await _sell(deps, till, order, tenders, fresh=fresh)
 
 
 async def _sell(
@@ -330,7 +388,7 @@ async def _sell(
     tenders: list[RequestedTender],
     *,
     fresh: bool,
-) -> None:
+) -> Placed | None:
     sale = _Sale(
         deps, till, order, give_up_at=time.monotonic() + till.recover_after.total_seconds() / 2
     )
@@ -358,8 +416,7 @@ async def _sell(
         raise
     if hold.status == ReservationStatus.COMMITTED:
         # A retry after the hold was sold: finish the same sale.
-        await sale.finish(None)
-        return
+        return await sale.finish(None)
     if hold.status != ReservationStatus.ACTIVE:
         # The hold ran out or was given back (recovery): nothing was sold.
         await sale.undo_payments(await till.payments.payments_of(order.order_id))
@@ -372,9 +429,9 @@ async def _sell(
             take = (
                 till.payments.sell_card
                 if tenders[index].type == TenderType.CARD_PRESENT
-                else till.payments.authorize
+                else till.payments.authorize_answered
             )
-            payment = await take(
+            payment, answered = await take(
                 authorization_key(order.order_id, index),
                 order.order_id,
                 tenders[index],
@@ -383,6 +440,7 @@ async def _sell(
                 order.channel,
             )
             sale.authorized.append(payment)
+            sale.answered[payment.payment_id] = answered
             sale.step(f"till/authorize/{index}")
     except BusinessRuleViolation as refusal:
         await sale.give_back(refusal)
@@ -393,7 +451,7 @@ async def _sell(
         await sale.give_back(interrupted())
         raise interrupted()
     sale.step("till/sold")
-    await sale.finish(sale.authorized)
+    return await sale.finish(sale.authorized)
 
 
 async def recover_sale(deps: Dependencies, till: Till, order: OrderRecord) -> None:

@@ -409,7 +409,10 @@ async def place_order_answered(deps: Dependencies, wanted: OrderRequest, keyed: 
     if order.status == OrderStatus.PENDING and order.fulfillment_type == FulfillmentType.CARRY_OUT:
         if deps.till is None:
             raise Unavailable("till sales are not taken here")
-        await sell_now(deps, deps.till, order, wanted.tenders, fresh=bool(claimed))
+        sold = await sell_now(deps, deps.till, order, wanted.tenders, fresh=bool(claimed))
+        if sold is not None:
+            # The sale as it wrote it, with its payments as payments answered them.
+            return sold
         order = await _read_order(deps, order_id, visible_only=False)
         if order.status == OrderStatus.REJECTED:
             raise refused(order)

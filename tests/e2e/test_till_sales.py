@@ -32,6 +32,7 @@ from tests.e2e.test_journeys import (
 )
 from tests.e2e.test_pricing import make_store, put_rate
 from tests.e2e.test_staff_credit import until
+from tests.e2e.test_tracing import Span, find, gateway_done, trace_id_of, wait_for_spans
 
 __all__ = ["admin", "guest"]  # the fixtures, shared with test_journeys
 
@@ -136,6 +137,7 @@ def test_a_walk_in_cash_sale_is_completed_taxed_at_the_store_and_printed(
     ]
     assert order["store_id"] == store
     assert order["credited_associate_id"] == order["associate_id"] != ""
+    assert till.get(f"/v1/orders/{order['order_id']}").json() == order
 
     # The same key again is the same sale, nothing sold twice.
     again = till.post("/v1/orders", body, idempotency_key=key)
@@ -159,6 +161,54 @@ def test_a_walk_in_cash_sale_is_completed_taxed_at_the_store_and_printed(
     assert report.status_code == 200, report.text
     assert report.text.count(order["associate_id"]) >= 1
     assert "pos" in report.text
+
+
+def test_a_card_present_sale_is_three_calls_and_lists_nothing(
+    stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    """The till path's calls, from the sale's trace: the hold, one
+    AuthorizePayment that sells the card at once (no CapturePayment), the
+    pos_sale commit - and no ListPayments or read back of the order for the
+    answer, which still equals GET's."""
+    store = make_store(admin, region(), LAT, LON)
+    sku = make_product(admin, 1200)
+    receive_stock(admin, store, sku, 2)
+    till = associate_caller(stack, store)
+    sold = till.post(
+        "/v1/orders", sale(store, sku, 1, [{"type": "card_present", "token": "tokp_approve"}])
+    )
+    assert sold.status_code == 201, sold.text
+    order = sold.json()
+    assert [(p["tender_type"], p["status"], p["captured"]) for p in order["payments"]] == [
+        ("card_present", "captured", money(1200))
+    ]
+    assert till.get(f"/v1/orders/{order['order_id']}").json() == order
+
+    def answered(spans: list[Span]) -> bool:
+        return bool(gateway_done(spans) and find(spans, "omni-orders", "PlaceOrder"))
+
+    spans = wait_for_spans(stack, trace_id_of(sold), answered)
+    called = [
+        s["name"].rsplit("/", 1)[-1]
+        for s in sorted(spans, key=lambda s: s["start_ns"])
+        if s["service"] == "omni-orders"
+        and s["kind"] == "CLIENT"
+        and s["name"].startswith(("/omni.payments", "/omni.inventory"))
+    ]
+    assert [c for c in called if c not in ("GetProducts", "GetLocation")] == [
+        "ReserveStock",
+        "AuthorizePayment",
+        "CommitReservation",
+    ], called
+    assert find(spans, "omni-gateway", "ListPayments") == []
+    # After the claim, the orders database is only written: the completed
+    # row is built from what the statements returned.
+    reads = [
+        s["attributes"].get("db.statement", "")
+        for s in find(spans, "omni-orders", "SELECT")
+        if s["attributes"].get("db.statement", "").lstrip().startswith("SELECT orders.")
+    ]
+    assert reads == [], reads
 
 
 def test_a_known_customers_split_sale_joins_their_history_and_returns_in_another_store(
@@ -186,6 +236,9 @@ def test_a_known_customers_split_sale_joins_their_history_and_returns_in_another
         ("card_present", 2500),
         ("gift_card", 1500),
     ]
+    # The answer is the sale as written (orders reads nothing back, lists no
+    # payments): what GET shows, payments in the same order included.
+    assert till.get(f"/v1/orders/{order_id}").json() == order
     assert balance(admin, code) == 0
 
     orders = until(

@@ -30,7 +30,7 @@ from services.orders.domain.records import OrderRecord
 from services.orders.placement import PLACEMENT_INTERRUPTED, Hold, Placing, recover_placements
 from services.orders.till import Till
 from services.orders.use_cases import Dependencies
-from tests.unit.test_orders_placement import FakePayments, FakePlacements, FakeStock
+from tests.unit.test_orders_placement import FakePayments, FakePlacements, FakeStock, answered
 from tests.unit.test_orders_use_cases import (
     NOW,
     FakeJourneys,
@@ -144,16 +144,19 @@ class TillPayments(FakePayments):
         amount_minor: int,
         currency: str,
         channel: Channel,
-    ) -> PaymentInfo:
+    ) -> tuple[PaymentInfo, bytes]:
         assert tender.type == CARD, "only a card_present is sold at once"
         payment = await self.authorize(key, reference, tender, amount_minor, currency, channel)
         if key not in self.sold_cards:
             self.sold_cards[key] = payment.payment_id
             self.captures[f"{key}/capture"] = (payment.payment_id, amount_minor)
-        return self._as_now(payment)
+        now = self._as_now(payment)
+        return now, answered(now, reference)
 
-    async def capture(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
+    async def capture(self, key: str, payment_id: str, amount_minor: int, currency: str) -> bytes:
         self.captures.setdefault(key, (payment_id, amount_minor))
+        (payment,) = [p for p in self.by_key.values() if p.payment_id == payment_id]
+        return answered(replace(payment, status="captured", captured_minor=amount_minor), "")
 
     async def refund(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
         self.refunds.setdefault(key, (payment_id, amount_minor))
@@ -445,3 +448,34 @@ async def test_the_card_present_is_read_last_so_a_refused_gift_card_costs_no_ref
     assert order.status == OrderStatus.COMPLETED
     assert world.steps[-5:-3] == ["till/authorize/1", "till/authorize/0"]
     assert world.payments.captured_minor() == 5000
+
+
+async def test_the_answer_is_the_sale_as_written_with_its_payments_as_answered(
+    world: World,
+) -> None:
+    """No read back, no ListPayments: the completed order and each payment as
+    payments last answered it, in the order payments made them (the gift
+    card, the card, then the cash due); a retry of the key lists them."""
+    request = replace(
+        order_request(("TEE-1", 2), tenders=[*SPLIT[:1], tender(CASH, 1500), SPLIT[1]]),
+        fulfillment_type=FulfillmentType.CARRY_OUT,
+        channel=Channel.POS,
+        customer_id="C1",
+        associate_id="A1",
+        store_id="S1",
+    )
+    placed = await use_cases.place_order_answered(world.deps, request, keyed("k1"))
+    order = placed.order
+    assert order == only_order(world)
+    assert order.status == OrderStatus.COMPLETED
+    assert [e.type for e in order.events][-2:] == ["placed", "completed"]
+    assert placed.payments is not None
+    shown = [payments_pb2.Payment.FromString(p) for p in placed.payments]
+    oid = order.order_id
+    assert [(p.payment_id, p.authorized.amount_minor) for p in shown] == [
+        (f"pay-order-{oid}/authorize/0", 1000),
+        (f"pay-order-{oid}/authorize/2", 2500),
+        (f"pay-order-{oid}/till/cash", 1500),
+    ]
+    again = await use_cases.place_order_answered(world.deps, request, keyed("k1"))
+    assert again.order.order_id == oid and again.payments is None

@@ -90,10 +90,10 @@ class TillPaymentsClient(PaymentsClient):
         amount_minor: int,
         currency: str,
         channel: Channel,
-    ) -> PaymentInfo:
+    ) -> tuple[PaymentInfo, bytes]:
         """A card_present authorized and captured in full, final, in one call
         (AuthorizePaymentRequest.capture); a repeat of the key answers the
-        first sale."""
+        first sale. The payment also as payments answered it (serialized)."""
         try:
             reply = await self._till_stub.AuthorizePayment(
                 payments_pb2.AuthorizePaymentRequest(
@@ -110,7 +110,7 @@ class TillPaymentsClient(PaymentsClient):
             )
         except grpc.aio.AioRpcError as error:
             raise refusal_of("payments", error) from error
-        return payment_info(reply.payment)
+        return payment_info(reply.payment), reply.payment.SerializeToString()
 
     async def refund(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
         """To the card; a repeat of the key answers the first refund."""
@@ -126,10 +126,11 @@ class TillPaymentsClient(PaymentsClient):
         except grpc.aio.AioRpcError as error:
             raise refusal_of("payments", error) from error
 
-    async def capture(self, key: str, payment_id: str, amount_minor: int, currency: str) -> None:
-        """The whole authorization, final; a repeat of the key answers the first capture."""
+    async def capture(self, key: str, payment_id: str, amount_minor: int, currency: str) -> bytes:
+        """The whole authorization, final; a repeat of the key answers the
+        first capture. The payment after, as payments answered it (serialized)."""
         try:
-            await self._till_stub.CapturePayment(
+            reply = await self._till_stub.CapturePayment(
                 payments_pb2.CapturePaymentRequest(
                     idempotency_key=key,
                     payment_id=payment_id,
@@ -140,6 +141,7 @@ class TillPaymentsClient(PaymentsClient):
             )
         except grpc.aio.AioRpcError as error:
             raise refusal_of("payments", error) from error
+        return reply.payment.SerializeToString()
 
     async def payments_of(self, reference: str) -> list[PaymentInfo]:
         try:
