@@ -26,6 +26,7 @@ the service is wired with a `Placing`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -323,17 +324,18 @@ async def _reject(deps: Dependencies, order_id: str, refusal: BusinessRuleViolat
         await uow.commit()
 
 
-async def mark_placed(
-    deps: Dependencies,
-    order: OrderRecord,
-    location_id: str,
-    holds: list[PlacedHold] | None = None,
-) -> OrderRecord | None:
-    """The read model: placed, with its first fulfillment pending at
-    `location_id`; a split's (`holds`) one pending fulfillment per hold.
-    Returns the order as this wrote it (`order` with what the statements
-    returned: nothing is read back), or None when it was no longer pending
-    (someone else recorded it)."""
+@dataclass(frozen=True)
+class _PlacedRow:
+    """What recording an order `placed` writes: one pending fulfillment per
+    hold (the first at `location_id`) and the event."""
+
+    fulfillments: list[FulfillmentRecord]
+    event: Event
+
+
+def _placed_row(
+    deps: Dependencies, order: OrderRecord, location_id: str, holds: list[PlacedHold] | None
+) -> _PlacedRow:
     now = deps.now()
     parts: list[tuple[str, list[tuple[str, int]]]]
     if holds and len(holds) > 1:
@@ -357,12 +359,14 @@ async def mark_placed(
     ]
     # The event the journey's own placement records.
     places = ", ".join(where for where, _ in parts)
-    event = Event(now, "placed", f"{order.fulfillment_type} from {places}")
-    async with deps.storage.unit_of_work() as uow:
-        written = await uow.records.record_placed(order.order_id, pending, event)
-        await uow.commit()
-    if written is None:
-        return None
+    return _PlacedRow(pending, Event(now, "placed", f"{order.fulfillment_type} from {places}"))
+
+
+def _as_placed(
+    order: OrderRecord, row: _PlacedRow, written: list[FulfillmentRecord]
+) -> OrderRecord:
+    """The order as recording it placed left it: `order` with what the
+    statements returned (nothing is read back)."""
     ours = {f.fulfillment_id for f in written}
     return replace(
         order,
@@ -371,8 +375,57 @@ async def mark_placed(
         rejection_message="",
         rejection_details={},
         fulfillments=[f for f in order.fulfillments if f.fulfillment_id not in ours] + written,
-        events=[*order.events, event],
+        events=[*order.events, row.event],
     )
+
+
+async def mark_placed(
+    deps: Dependencies,
+    order: OrderRecord,
+    location_id: str,
+    holds: list[PlacedHold] | None = None,
+) -> OrderRecord | None:
+    """The read model: placed, with its first fulfillment pending at
+    `location_id`; a split's (`holds`) one pending fulfillment per hold.
+    Returns the order as this wrote it, or None when it was no longer
+    pending (someone else recorded it)."""
+    row = _placed_row(deps, order, location_id, holds)
+    async with deps.storage.unit_of_work() as uow:
+        written = await uow.records.record_placed(order.order_id, row.fulfillments, row.event)
+        await uow.commit()
+    return None if written is None else _as_placed(order, row, written)
+
+
+async def _start_and_mark_placed(
+    attempt: _Attempt, placed: PlacedInput, store_id: str
+) -> tuple[bool, OrderRecord | None]:
+    """Starts the journey and records `placed` side by side: the row's
+    statements run while Temporal starts the journey, in a transaction
+    committed only once it has started, so a crash (or a start that finds a
+    journey there) before the commit leaves the row pending, exactly as when
+    the row was written after the start. (Whether this attempt started it;
+    the order as written, None when it did not start or the row had moved.)"""
+    deps, order = attempt.deps, attempt.order
+    row = _placed_row(deps, order, placed.location_id, placed.holds)
+    async with deps.storage.unit_of_work() as uow:
+        writing = asyncio.ensure_future(
+            uow.records.record_placed(order.order_id, row.fulfillments, row.event)
+        )
+        try:
+            started = await attempt.placing.placements.start_placed(
+                order, attempt.tenders, placed, store_id
+            )
+        except BaseException:
+            # The statement ends before the transaction rolls back (never
+            # left running on the session); the start's error is the answer.
+            await asyncio.gather(writing, return_exceptions=True)
+            raise
+        written = await writing
+        if not started:
+            return False, None
+        attempt.step("started")
+        await uow.commit()
+    return True, None if written is None else _as_placed(order, row, written)
 
 
 async def place_now(
@@ -459,23 +512,20 @@ async def _place(
     placed = PlacedInput(
         location_id, attempt.hold.reservation_id, list(attempt.authorized), attempt.placed_holds()
     )
-    holds = placed.holds
-    # The answer's payments: what this attempt's authorizations answered,
-    # when it started the journey with them (else the caller lists them).
-    answered: list[bytes] | None = attempt.answered
-    if not await placing_.placements.start_placed(order, tenders, placed, store_id or location_id):
-        # A journey is there already: an earlier attempt's, or recovery's.
-        started = await placing_.placements.started_with(order.order_id)
-        if started is None or started.placed is None:
-            # Recovery is giving the placement back: so is this attempt.
-            await attempt.give_back()
-            raise interrupted()
-        location_id = started.placed.location_id
-        holds = started.placed.holds
-        answered = None
+    started, written = await _start_and_mark_placed(attempt, placed, store_id or location_id)
+    if started:
+        # The answer's payments: what this attempt's authorizations answered.
+        return None if written is None else Placed(written, attempt.answered)
+    # A journey is there already: an earlier attempt's, or recovery's.
+    found = await placing_.placements.started_with(order.order_id)
+    if found is None or found.placed is None:
+        # Recovery is giving the placement back: so is this attempt.
+        await attempt.give_back()
+        raise interrupted()
     attempt.step("started")
-    written = await mark_placed(deps, order, location_id, holds)
-    return None if written is None else Placed(written, answered)
+    written = await mark_placed(deps, order, found.placed.location_id, found.placed.holds)
+    # What it holds was authorized by an earlier attempt: the caller lists it.
+    return None if written is None else Placed(written)
 
 
 async def recover_placements(deps: Dependencies, placing_: Placing) -> int:

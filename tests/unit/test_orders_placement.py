@@ -182,11 +182,16 @@ class FakePlacements:
     payments: FakePayments
     started: dict[str, OrderInput] = field(default_factory=dict)
     starts: list[str] = field(default_factory=list)
+    # The next start_placed fails (Temporal unreachable): nothing started.
+    down_once: bool = False
 
     async def start_placed(
         self, order: OrderRecord, tenders: list[RequestedTender], placed: PlacedInput, store_id: str
     ) -> bool:
         self.starts.append(f"placed {order.order_id}")
+        if self.down_once:
+            self.down_once = False
+            raise Unavailable("temporal: unreachable")
         if order.order_id in self.started:
             return False
         self.started[order.order_id] = OrderInput(
@@ -337,6 +342,26 @@ async def test_a_retry_that_finds_its_journey_started_answers_without_payments(
     assert again.order.status == OrderStatus.PLACED and again.payments is None
     assert [f.fulfillment_id for f in again.order.fulfillments] == [f"{oid}-F1"]
     assert world.placements.starts == [f"placed {oid}", f"placed {oid}"]
+
+
+async def test_a_start_that_fails_leaves_the_row_pending_though_it_was_written_alongside(
+    world: World,
+) -> None:
+    """The placed row is written while the journey starts (placement speed)
+    and committed only once it started: Temporal down at the start is a 503
+    with the row still pending, nothing of `placed` kept; the retry of the key
+    starts it once and records it."""
+    world.placements.down_once = True
+    with pytest.raises(Unavailable):
+        await place(world)
+    pending = only_order(world)
+    assert (pending.status, pending.fulfillments, pending.events) == (OrderStatus.PENDING, [], [])
+
+    placed = await place(world)
+    assert placed.order_id == pending.order_id and placed.status == OrderStatus.PLACED
+    assert [f.fulfillment_id for f in only_order(world).fulfillments] == [f"{placed.order_id}-F1"]
+    assert [e.type for e in only_order(world).events] == ["placed"]
+    assert list(world.placements.started) == [placed.order_id]
 
 
 async def test_a_sold_out_sku_is_a_422_before_any_authorization_or_journey(world: World) -> None:
