@@ -336,7 +336,9 @@ def _has_identity(metadata: Any) -> bool:
     return any(k == METADATA_KEY for k, _ in (metadata or ()))
 
 
-class _AioIdentity:
+class AioIdentity:
+    """Signs the caller `source(method)` names, reusing a value for its first half-life."""
+
     def __init__(self, source: IdentitySource, key: bytes) -> None:
         self._source = source
         self._key = key
@@ -355,31 +357,41 @@ class _AioIdentity:
         self._signed[(caller, method)] = (value, now + _SIGNED_REUSE_SECONDS)
         return value
 
-    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        method = _method_name(details.method)
+    def entry(self, method: str, metadata: Any) -> tuple[str, str] | None:
+        """The metadata entry naming the caller of `method`; None to send nothing."""
         caller = self._source(method)
         # A call that carries a signed identity already keeps it (tests acting as someone).
-        if caller is None or _has_identity(details.metadata):
+        if caller is None or _has_identity(metadata):
+            return None
+        return (METADATA_KEY, self._value(caller, method))
+
+    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        entry = self.entry(_method_name(details.method), details.metadata)
+        if entry is None:
             return details
-        value = self._value(caller, method)
         return grpc.aio.ClientCallDetails(
             details.method,
             details.timeout,
-            grpc.aio.Metadata(*(details.metadata or ()), (METADATA_KEY, value)),
+            grpc.aio.Metadata(*(details.metadata or ()), entry),
             details.credentials,
             details.wait_for_ready,
         )
 
 
 # grpc.aio files an interceptor under the first kind it is, so one class per kind.
-class _AioUnaryIdentity(_AioIdentity, grpc.aio.UnaryUnaryClientInterceptor):
+class _AioUnaryIdentity(AioIdentity, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
 
 
-class _AioStreamIdentity(_AioIdentity, grpc.aio.UnaryStreamClientInterceptor):
+class _AioStreamIdentity(AioIdentity, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
+
+
+def aio_stream_identity_interceptor(source: IdentitySource, key: bytes) -> Any:
+    """The server-streaming half of `aio_identity_interceptors`."""
+    return _AioStreamIdentity(source, key)
 
 
 def aio_identity_interceptors(source: IdentitySource, key: bytes) -> list[Any]:

@@ -381,11 +381,49 @@ def _server_span(
         otel_context.detach(token)
 
 
-def grpc_client_interceptors() -> list[Any]:
-    from opentelemetry.instrumentation.grpc import aio_client_interceptors
+def grpc_stream_client_interceptors() -> list[Any]:
+    """OpenTelemetry's client spans for server-streaming calls (long watches,
+    where a call's fixed cost does not matter); unary calls: `client_span`."""
+    from opentelemetry.instrumentation.grpc import _aio_client
 
-    interceptors: list[Any] = aio_client_interceptors(filter_=_not_health())
-    return interceptors
+    return [
+        _aio_client.UnaryStreamAioClientInterceptor(
+            trace.get_tracer("omni.grpc"), filter_=_not_health()
+        )
+    ]
+
+
+def client_span(method: str, provider: trace.TracerProvider | None = None) -> trace.Span | None:
+    """A CLIENT span for one unary call of `method`, child of the current span,
+    named and attributed as opentelemetry-instrumentation-grpc's; None for
+    health probes. End it with `end_client_span`."""
+    if method.startswith(_HEALTH_PREFIX):
+        return None
+    service, _, name = method.lstrip("/").partition("/")
+    return trace.get_tracer("omni.grpc", tracer_provider=provider).start_span(
+        method,
+        kind=SpanKind.CLIENT,
+        attributes={
+            "rpc.system": "grpc",
+            "rpc.service": service,
+            "rpc.method": name,
+            "rpc.grpc.status_code": 0,
+        },
+    )
+
+
+def trace_headers(span: trace.Span) -> list[tuple[str, str]]:
+    """traceparent (and the current baggage) naming `span` as the caller."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return list(carrier.items())
+
+
+def end_client_span(span: trace.Span, code: grpc.StatusCode, details: str) -> None:
+    span.set_attribute("rpc.grpc.status_code", code.value[0])
+    if code != grpc.StatusCode.OK:
+        span.set_status(Status(StatusCode.ERROR, details))
+    span.end()
 
 
 def trace_sql(engine: AsyncEngine) -> None:

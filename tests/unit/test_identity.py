@@ -214,9 +214,9 @@ async def test_the_interceptors_carry_and_check_the_caller(echo_address: str) ->
 
 
 def test_a_client_reuses_a_signed_value_for_the_same_caller_and_method_only() -> None:
-    from services.common.identity import _AioIdentity
+    from services.common.identity import AioIdentity
 
-    signer = _AioIdentity(always(ALICE), KEY)
+    signer = AioIdentity(always(ALICE), KEY)
     first = signer._value(ALICE, METHOD)
     assert signer._value(ALICE, METHOD) == first
     assert signer._value(CLERK, METHOD) != first

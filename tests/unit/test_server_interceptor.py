@@ -21,8 +21,9 @@ from prometheus_client import REGISTRY
 
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from services.common.access import AccessTable, allow
+from services.common.channels import open_channel
 from services.common.errors import NotFound
-from services.common.identity import CallerIdentity, Role, current_caller
+from services.common.identity import KEY_ENV, CallerIdentity, Role, always, current_caller
 from services.common.server import service_interceptor
 from services.common.telemetry import ORDER_ID, ServerSpans
 from tests.support.identity import TEST_IDENTITY_KEY, trusted_channel
@@ -207,3 +208,39 @@ async def test_health_probes_make_no_spans(
         reply = await health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest())
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
     assert _server_spans(exporter) == []
+
+
+async def test_a_channels_call_is_a_client_span_the_server_span_continues(
+    served: tuple[str, _Locations],
+    exporter: InMemorySpanExporter,
+    client_span: trace.SpanContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """open_channel's one unary interceptor: client span, trace context and
+    baggage, and the signed caller, all on the same call."""
+    address, _ = served
+    monkeypatch.setenv(KEY_ENV, TEST_IDENTITY_KEY)
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    async with open_channel(address, always(ALICE), tracer_provider=provider) as channel:
+        stub = inventory_pb2_grpc.InventoryServiceStub(channel)
+        reply = await stub.GetLocation(inventory_pb2.GetLocationRequest(location_id="L1"))
+        assert reply.location.name == "alice"
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await stub.GetLocation(inventory_pb2.GetLocationRequest(location_id="missing"))
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    finished = exporter.get_finished_spans()
+    clients = [s for s in finished if s.kind == SpanKind.CLIENT]
+    servers = _server_spans(exporter)
+    assert [c.name for c in clients] == [METHOD, METHOD]
+    for client, server in zip(clients, servers, strict=True):
+        assert client.parent is not None and client.parent.span_id == client_span.span_id
+        client_context = client.get_span_context()
+        assert client_context is not None
+        assert server.parent is not None and server.parent.span_id == client_context.span_id
+        assert dict(server.attributes or {})[ORDER_ID] == "ord_7"
+    ok, refused = clients
+    assert dict(ok.attributes or {})["rpc.grpc.status_code"] == 0
+    assert ok.status.status_code == StatusCode.UNSET
+    assert dict(refused.attributes or {})["rpc.grpc.status_code"] == 5
+    assert refused.status.status_code == StatusCode.ERROR
