@@ -512,8 +512,9 @@ async def change_shipping_address(
     deps: Dependencies, order_id: str, address: Address, actor: str, *, key: str = ""
 ) -> OrderRecord:
     """A shipment's new address (issue 11): the journey decides (409 once
-    something is picked or shipped) and re-sources only when another location
-    is now nearer; then the street is kept here, never in Temporal."""
+    every open shipment is picked or one has shipped) and re-sources each
+    pending shipment only when another location is now nearer for it; then
+    the street is kept here, never in Temporal."""
     _required(order_id=order_id)
     if key:
         validate_key(key)
