@@ -83,6 +83,10 @@ CHECKOUT_CART_PATCH = "checkout-cart"
 # Ship-from-store runs started before each shipment captured its own share
 # replay with the one capture at the last shipment.
 CAPTURE_PER_SHIPMENT_PATCH = "capture-per-shipment"
+# The customer's side of a placed order is not dropped when its local tries
+# run out (a busy or restarting customers service): it goes on as a regular
+# activity. Runs started before replay with the warning only.
+RECORD_PLACED_UNTIL_DONE_PATCH = "record-placed-until-done"
 
 
 def capture_failed(error: ActivityError) -> ApplicationError:
@@ -485,6 +489,19 @@ class OrderJourney(OrderState):
             ReleaseReservationInput(reservation_id=reservation_id),
         )
 
+    async def _record_placed_again(self, failed: BaseException) -> None:
+        """The customer's records after their local tries failed: retried as a
+        regular activity by its policy (a refusal is only logged: the order
+        goes on without them)."""
+        if workflow.patched(RECORD_PLACED_UNTIL_DONE_PATCH):
+            try:
+                await run_activity(CustomerActivities.record_order_placed, self._placed_records())
+                return
+            except ActivityError as error:
+                failed = error
+        reason = refusal(failed)[0] if isinstance(failed, ActivityError) else failed
+        workflow.logger.warning("placed order not recorded for the customer: %s", reason)
+
     async def confirm_placed(self) -> None:
         """After the answer: the hold becomes a reservation, and the customer's
         records and cart go out, side by side as local activities (one workflow
@@ -499,9 +516,7 @@ class OrderJourney(OrderState):
                     CustomerActivities.record_order_placed, self._placed_records()
                 )
             except ActivityError as error:
-                workflow.logger.warning(
-                    "placed order not recorded for the customer: %s", refusal(error)[0]
-                )
+                await self._record_placed_again(error)
             return
         outcomes: tuple[Any, Any] = await asyncio.gather(
             run_local_activity(
@@ -513,8 +528,7 @@ class OrderJourney(OrderState):
         )
         held, recorded = outcomes
         if isinstance(recorded, BaseException):
-            reason = refusal(recorded)[0] if isinstance(recorded, ActivityError) else recorded
-            workflow.logger.warning("placed order not recorded for the customer: %s", reason)
+            await self._record_placed_again(recorded)
         if isinstance(held, BaseException):
             # Still unanswered after its local tries: keep trying the usual way.
             held = await run_activity(
