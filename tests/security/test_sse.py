@@ -70,11 +70,40 @@ async def test_the_token_may_come_as_access_token() -> None:
         # A short-lived token: the stream ends at its expiry (httpx's ASGI
         # transport reads the whole body).
         async with asyncio.timeout(10):
-            answer = await client.get(f"{PATH}&access_token={guest_token(ttl=1)}")
+            answer = await client.get(f"{PATH}&access_token={guest_token(ttl=2)}")
         assert answer.status_code == 200
         assert '"available": 3' in answer.text
         refused = await client.get(f"{PATH}&access_token=not-a-token")
         assert refused.status_code == 401
+
+
+class LateWatch(FakeWatch):
+    """Answers the first read only once the caller's token has run out."""
+
+    def __init__(self, expires_at: int) -> None:
+        super().__init__(first=False)
+        self.expires_at = expires_at
+
+    async def read(self) -> Any:
+        # The token's expiry is a wall-clock instant: waiting for it is the point.
+        await asyncio.sleep(max(0.0, self.expires_at - time.time()) + 0.05)
+        self.read = super().read  # type: ignore[method-assign]
+        return inventory_pb2.WatchAvailabilityResponse(sku="SKU-MUG", location_id="S1", available=3)
+
+
+async def test_the_current_value_is_sent_even_when_the_token_runs_out_first() -> None:
+    """The first value was read under a valid token: the stream carries it,
+    then says expired (a loaded gateway once sent only `expired`)."""
+    token = guest_token(ttl=2)
+    expires_at = int(time.time()) + 2
+    inventory = Inventory()
+    inventory.WatchAvailability = lambda request, **_: LateWatch(expires_at)  # type: ignore[method-assign]
+    transport = httpx.ASGITransport(app=app_with(inventory, jwt_leeway_seconds=0))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        async with asyncio.timeout(10):
+            answer = await client.get(f"{PATH}&access_token={token}")
+    assert answer.status_code == 200
+    assert answer.text.index('"available": 3') < answer.text.index("event: expired")
 
 
 async def test_access_token_is_only_for_the_stream() -> None:

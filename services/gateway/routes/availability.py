@@ -135,8 +135,6 @@ async def stream_availability(
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         ) from None
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-    if first is not grpc.aio.EOF:
-        queue.put_nowait(_sse_event(first))
 
     sub = principal.sub
     open_streams[sub] = open_streams.get(sub, 0) + 1
@@ -144,6 +142,10 @@ async def stream_availability(
     async def events() -> AsyncIterator[bytes]:
         relay = asyncio.create_task(_relay(stream, queue))
         try:
+            # The current value was read while the token was valid: it is sent
+            # even when the token runs out before the body starts.
+            if first is not grpc.aio.EOF:
+                yield _sse_event(first)
             while True:
                 # The stream ends when the token expires: the client reconnects
                 # with a fresh one.
