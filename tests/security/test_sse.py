@@ -139,7 +139,7 @@ async def test_each_caller_has_a_cap_on_open_streams() -> None:
         assert third.headers["retry-after"]
         assert inventory.watches == []
         # Another caller is not held back, and a closed stream gives its slot back.
-        other = guest_token(ttl=1, sub="guest-2")
+        other = guest_token(ttl=2, sub="guest-2")
         async with asyncio.timeout(10):
             theirs = await client.get(PATH, headers={"Authorization": f"Bearer {other}"})
         assert theirs.status_code == 200
