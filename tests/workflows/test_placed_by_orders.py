@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.fakes import FakeServices
@@ -207,3 +209,39 @@ async def test_an_abandoned_placement_with_nothing_taken_changes_nothing(
         final = await handle.result()
     assert final["status"] == "rejected"
     assert fakes.called("void") == [] and fakes.active_reservations == {}
+
+
+async def test_the_customer_side_is_not_dropped_when_its_local_tries_run_out(
+    env: WorkflowEnvironment,
+) -> None:
+    """The customers service stays down for as long as the local tries last:
+    the records go on as a regular activity, so the placed order is still in
+    the customer's history (a rolling restart once lost it: the order was
+    acknowledged and never listed). The local call's end is planted as a
+    failure for good: the test server does not bound local tries by its
+    skipped time."""
+    fakes = FakeServices()
+    local_attempts: list[int] = []
+
+    async def down_while_local(_: Any) -> None:
+        info = activity.info()
+        if info.is_local:
+            local_attempts.append(info.attempt)
+            raise ApplicationError("customers unavailable", type="UNAVAILABLE", non_retryable=True)
+
+    for _ in range(3):
+        fakes.on("order_placed", down_while_local)
+    async with running_worker(env.client, fakes) as queue:
+        wanted = taken_by_orders(fakes, order(), "store-1")
+        handle = await start(env.client, BOPIS_WORKFLOW, wanted, queue)
+        picked = await handle.execute_update(
+            PICK_UPDATE,
+            PickInput(f"{wanted.order_id}-F1", [LineInput("SKU-A", 2), LineInput("SKU-B", 1)]),
+            result_type=ActionResult,
+        )
+        await handle.terminate("test over")
+    assert picked.order_status == "ready_for_pickup"
+    assert local_attempts == [1]
+    [kept] = fakes.customer_activities
+    assert (kept.customer_id, kept.reference_id) == (wanted.customer_id, wanted.order_id)
+    assert f"order-{wanted.order_id}/timeline/order_placed" in fakes.timeline
