@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
+from services.common.codec_keys import CodecKeys
 from services.common.db import Database
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
@@ -45,14 +46,16 @@ class CustomersSettings(ServiceSettings):
 
 
 async def run(settings: CustomersSettings) -> None:
+    if settings.cart_reminders:
+        # Reminders are Temporal workflows: no OMNI_CODEC_KEY, no start (as
+        # every Temporal client of Omni), checked without importing the SDK.
+        CodecKeys.from_env()
     database = Database(settings.database_url)
 
     async def connect() -> Client:
         # The Temporal SDK is imported on the first cart change, not at start:
         # it is ~20 MiB of an idle process's RSS, and only reminders need it
-        # (docs/capacity.md, "Footprint"). Without OMNI_CODEC_KEY the connect
-        # fails, the cart write still succeeds and the warning names the key
-        # (services/common/temporal_codec.py).
+        # (docs/capacity.md, "Footprint"). The key was checked at start.
         from temporalio.client import Client
 
         from services.common.temporal_codec import data_converter
