@@ -73,13 +73,9 @@ async def claim_stale(session: AsyncSession, older_than: timedelta, limit: int) 
     return [row.order_id for row in claimed]
 
 
-async def mark_placed(
-    session: AsyncSession, order_id: str, fulfillment: FulfillmentRecord, event: Event
-) -> bool:
-    """The journey started with the placement: the order is placed with its
-    first fulfillment. Only from pending: a journey that already recorded a
-    later status (a hold that ran out, say) is not overwritten."""
-    placed = await session.execute(
+async def _pending_to_placed(session: AsyncSession, order_id: str) -> bool:
+    """The order row moves to placed, only from pending (False: it had moved)."""
+    moved = await session.execute(
         orders.update()
         .where(orders.c.order_id == order_id, orders.c.status == OrderStatus.PENDING)
         .values(
@@ -90,7 +86,16 @@ async def mark_placed(
         )
         .returning(orders.c.order_id)
     )
-    if placed.first() is None:
+    return moved.first() is not None
+
+
+async def mark_placed(
+    session: AsyncSession, order_id: str, fulfillment: FulfillmentRecord, event: Event
+) -> bool:
+    """The journey started with the placement: the order is placed with its
+    first fulfillment. Only from pending: a journey that already recorded a
+    later status (a hold that ran out, say) is not overwritten."""
+    if not await _pending_to_placed(session, order_id):
         return False
     await fulfillments.upsert_fulfillment(session, fulfillment)
     await events.append_order_event(session, order_id, event)
@@ -123,18 +128,7 @@ async def record_placed(
     statements and no read back: the order row (only from pending), every
     fulfillment in one upsert (RETURNING them as written), the event. None
     when the order was no longer pending (nothing written)."""
-    moved = await session.execute(
-        orders.update()
-        .where(orders.c.order_id == order_id, orders.c.status == OrderStatus.PENDING)
-        .values(
-            status=OrderStatus.PLACED,
-            rejection_reason="",
-            rejection_message="",
-            updated_at=func.now(),
-        )
-        .returning(orders.c.order_id)
-    )
-    if moved.first() is None:
+    if not await _pending_to_placed(session, order_id):
         return None
     statement = insert(fulfillment_rows).values(
         [
