@@ -259,6 +259,15 @@ class Checker:
             }
             if order_ids:
                 time.sleep(0.5)
+        # The customer's side of a placed order is written after the answer
+        # (the journey's confirm step): wait until each is listed once at least.
+        unlisted = {o for ids in self.acknowledged.values() for o in ids if o in self.customers}
+        while unlisted and time.monotonic() < deadline:
+            owners = {self.customers[order_id] for order_id in unlisted}
+            listed = {order_id for c in owners for order_id in self.orders_of(c)}
+            unlisted -= listed
+            if unlisted:
+                time.sleep(0.5)
 
     def check(self, skus: Iterable[str]) -> Verdict:
         verdict = Verdict(self.scenario, faults=list(self.faults))
