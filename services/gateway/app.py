@@ -14,7 +14,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
-from services.common.server import freeze_start_up
 from services.gateway.admission import Admission, AdmissionGate, AdmissionMiddleware
 from services.gateway.auth import AuthenticationMiddleware, TokenVerifier
 from services.gateway.card_numbers import CardNumberGuard
@@ -170,7 +169,6 @@ def create_app(
         purge = asyncio.create_task(
             _purge_forever(app.state.idempotency, settings.idempotency_retention_hours)
         )
-        freeze_start_up()
         try:
             yield
         finally:

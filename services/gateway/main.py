@@ -18,6 +18,7 @@ import uvicorn
 
 from services.common.logs import setup_logging
 from services.common.metrics import start_metrics_server
+from services.common.server import freeze_start_up
 from services.common.telemetry import shutdown_telemetry
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
@@ -54,6 +55,8 @@ async def run(settings: GatewaySettings) -> None:
         proxy_headers=True,
     )
     server = _Server(config)
+    # The process's policy, not the app's (tests build many apps in one process).
+    freeze_start_up()
     # Prometheus scrapes its own port: the public port serves no /metrics.
     stop_metrics = (
         start_metrics_server(settings.gateway_host, settings.metrics_port)
