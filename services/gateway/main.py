@@ -53,6 +53,9 @@ async def run(settings: GatewaySettings) -> None:
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         proxy_headers=True,
+        # The C parser (a dependency), named so a missing wheel fails at start
+        # rather than falling back to the slower h11.
+        http="httptools",
     )
     server = _Server(config)
     # The process's policy, not the app's (tests build many apps in one process).
