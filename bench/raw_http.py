@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 
 class RawHttpError(Exception):
@@ -39,6 +39,18 @@ class RawConnection:
             f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
         )
         return head.encode() + payload
+
+    def get_bytes(
+        self, path: str, params: dict[str, str], headers: dict[str, str] | None = None
+    ) -> bytes:
+        """The whole GET request for `path` with `params` (and `headers` beside the
+        connection's), built once and sent many times."""
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        head = (
+            f"GET {path}?{urlencode(params)} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
+            f"{self._headers}{extra}\r\n"
+        )
+        return head.encode()
 
     async def send(self, request: bytes) -> tuple[int, bytes]:
         """Sends a request built by post_bytes; answers (status, body)."""
