@@ -47,7 +47,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 TODAY_PER_SECOND = 1099.0
 # Batching windows tried, in milliseconds (0: the same event-loop tick).
 WINDOWS_MS = tuple(
-    float(w) for w in os.environ.get("BENCH_RESERVE_WINDOWS_MS", "0,0.5,2").split(",")
+    float(w) for w in os.environ.get("BENCH_RESERVE_WINDOWS_MS", "0.5,2,4,8").split(",")
 )
 UNBATCHED = {"RESERVE_BATCH_MAX": "1"}
 WARM_UP_SECONDS = 1.0

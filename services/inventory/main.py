@@ -33,7 +33,7 @@ class InventorySettings(ServiceSettings):
     # for more (0: those that arrived in the same event-loop tick). Chosen by
     # bench/inventory_reserve.py's window sweep (bench/README.md).
     reserve_batch_max: int = 64
-    reserve_batch_window_ms: float = 0.5
+    reserve_batch_window_ms: float = 4.0
 
 
 async def run(settings: InventorySettings) -> None:

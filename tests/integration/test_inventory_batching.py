@@ -210,3 +210,33 @@ async def test_an_unknown_location_fails_the_batch_and_each_is_answered_alone(
     outcomes = await asyncio.gather(*(hot.reserve(request(nowhere, {sku: 1})) for _ in range(3)))
     assert hot.batcher is not None and hot.batcher.sizes == [3]
     assert all(o.unknown_reference and not o.created for o in outcomes)
+
+
+async def test_a_quiet_keys_reservation_does_not_wait_for_the_window(
+    stub: Stub, pool: asyncpg.Pool
+) -> None:
+    # A window far longer than the test may take: a lone reservation of a key
+    # with nothing in flight must go at once, not after the window.
+    location_id, sku = await stocked(stub, 5)
+    hot = HotPath(pool, batch_max=64, batch_window=3600.0)
+    outcome = await asyncio.wait_for(hot.reserve(request(location_id, {sku: 1})), timeout=60)
+    assert outcome.created
+    assert hot.batcher is not None and hot.batcher.sizes == [1]
+
+
+async def test_a_busy_key_gathers_what_arrives_within_the_window(
+    stub: Stub, pool: asyncpg.Pool
+) -> None:
+    location_id, sku = await stocked(stub, 5)
+    hot = HotPath(pool, batch_max=64, batch_window=2.0)
+    assert (await hot.reserve(request(location_id, {sku: 1}))).created
+    # The key has just been busy: what comes next, in separate ticks, is
+    # gathered for the window and goes in one statement.
+    second = asyncio.create_task(hot.reserve(request(location_id, {sku: 1})))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    third = asyncio.create_task(hot.reserve(request(location_id, {sku: 1})))
+    outcomes = await asyncio.gather(second, third)
+    assert all(o.created for o in outcomes)
+    assert hot.batcher is not None and hot.batcher.sizes == [1, 2]
+    assert (await stock_of(stub, location_id, sku)).reserved == 3

@@ -149,8 +149,11 @@ class ReserveBatcher:
 
     Per key, at most one statement is in flight; reservations that arrive
     while it runs wait for it (they would wait for its row lock anyway) and go
-    together in the next one, after `window` seconds (0: the same event-loop
-    tick). A lone reservation goes alone through reserve_stock(), as before.
+    together in the next one, after `window` seconds. A key's first
+    reservation (no statement in flight, none within the window) goes at once,
+    in the same event-loop tick as any that arrived with it: the window is paid
+    only by a key that is already busy, so a quiet store's order never waits
+    for it. A lone reservation goes alone through reserve_stock(), as before.
     When a batch fails as a whole (an unknown location or sku is a foreign
     key violation; a deadlock), each member is tried alone, so each gets its
     own answer."""
@@ -179,8 +182,9 @@ class ReserveBatcher:
 
     async def _drain(self, key: tuple[str, tuple[str, ...]]) -> None:
         try:
+            pause = 0.0  # a cold key: at once
             while True:
-                await asyncio.sleep(self.window)
+                await asyncio.sleep(pause)
                 members = self._waiting.pop(key, [])
                 if not members:
                     return
@@ -188,6 +192,7 @@ class ReserveBatcher:
                     self._waiting[key] = members[self.max_size :]
                     members = members[: self.max_size]
                 await self._send(members)
+                pause = self.window  # a busy key: gather the next batch
         finally:
             self._keys_in_flight.discard(key)
 
