@@ -165,7 +165,9 @@ def create_app(
             if not settings.database_url:
                 raise RuntimeError("DATABASE_URL is not set")
             database = Database(settings.database_url, pool_size=20)
-            app.state.idempotency = PostgresIdempotencyStore(database)
+            app.state.idempotency = PostgresIdempotencyStore(
+                database, settings.idempotency_lease_seconds
+            )
         purge = asyncio.create_task(
             _purge_forever(app.state.idempotency, settings.idempotency_retention_hours)
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Self
+
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development only (OMNI_ENV=development): production refuses to start without
@@ -68,12 +71,29 @@ class GatewaySettings(BaseSettings):
     admission_retry_after_seconds: int = 1
 
     idempotency_retention_hours: float = 48.0
+    # A key claimed this long ago with no answer belongs to a gateway that died
+    # mid-request: the next retry takes it over. Longer than any request may
+    # run (journey_timeout_seconds), and well under the orders service's
+    # PLACEMENT_RECOVERY_AFTER_SECONDS (120): the channel's retry must reach
+    # orders, and renew its pending placement, before orders gives that
+    # placement's hold and authorization back (PLACEMENT_INTERRUPTED).
+    idempotency_lease_seconds: float = 45.0
     # Open availability streams per caller (token sub) per replica.
     sse_streams_per_caller: int = 5
     # Browser origins allowed to call the API (CORS); none by default.
     cors_allowed_origins: list[str] = []
     shutdown_grace_seconds: float = 10.0
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_request(self) -> Self:
+        if self.idempotency_lease_seconds <= self.journey_timeout_seconds:
+            raise ValueError(
+                "IDEMPOTENCY_LEASE_SECONDS must be longer than JOURNEY_TIMEOUT_SECONDS"
+                f" ({self.idempotency_lease_seconds:g} <= {self.journey_timeout_seconds:g}):"
+                " a request still running would have its key taken over"
+            )
+        return self
 
     @property
     def is_development(self) -> bool:

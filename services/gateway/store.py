@@ -34,8 +34,9 @@ metadata = MetaData()
 
 # status 0: claimed, the request is running (no answer yet).
 RUNNING = 0
-# A claim this old is taken over: the gateway that held it died mid-request.
-LEASE_SECONDS = 120
+# A claim this old is taken over: the gateway that held it died mid-request
+# (the default of GatewaySettings.idempotency_lease_seconds, which says why).
+LEASE_SECONDS = 45.0
 
 http_idempotency_keys = Table(
     "http_idempotency_keys",
@@ -62,8 +63,9 @@ class PostgresIdempotencyStore:
     status 0, finished by an UPDATE with the answer or released by a DELETE.
     No connection is held while the request runs."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, lease_seconds: float = LEASE_SECONDS) -> None:
         self.database = database
+        self.lease = timedelta(seconds=lease_seconds)
 
     async def begin(
         self, owner: str, key: str, fingerprint: str, customer_id: str
@@ -93,7 +95,7 @@ class PostgresIdempotencyStore:
                     table.c.owner == owner,
                     table.c.key == key,
                     table.c.status == RUNNING,
-                    table.c.created_at < func.now() - timedelta(seconds=LEASE_SECONDS),
+                    table.c.created_at < func.now() - self.lease,
                 )
                 .values(fingerprint=fingerprint, created_at=func.now(), customer_id=customer_id)
                 .returning(table.c.key)

@@ -160,7 +160,9 @@ class Checker:
     # -- reading the stack --------------------------------------------------
 
     def _get(self, path: str, **params: Any) -> httpx.Response:
-        """GET that rides out a restarting dependency (503) for a while."""
+        """GET that rides out a restarting dependency (503) and, as a well-behaved
+        client does, waits out a 429's Retry-After (the audit reads every order
+        as one caller; a long run meets the gateway's rate limit)."""
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -172,6 +174,10 @@ class Checker:
                 continue
             if response.status_code in (502, 503, 504) and time.monotonic() < deadline:
                 time.sleep(0.5)
+                continue
+            after = response.headers.get("retry-after")
+            if response.status_code == 429 and after and time.monotonic() < deadline:
+                time.sleep(float(after))
                 continue
             return response
 

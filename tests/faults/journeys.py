@@ -28,7 +28,8 @@ from stack.harness import StackProcess, token
 from tests.faults.invariants import Checker
 
 RETRYABLE = {502, 503, 504}
-# Long enough for a key whose gateway died mid-request to be taken over (120 s).
+# Long enough for a key whose gateway died mid-request to be taken over
+# (IDEMPOTENCY_LEASE_SECONDS, 45 s) and the retry to finish.
 STEP_DEADLINE_SECONDS = 200.0
 # The fault suite's size: FAULTS_SIZE=long (make faults) or short (make test).
 LONG = os.environ.get("FAULTS_SIZE", "short") == "long"

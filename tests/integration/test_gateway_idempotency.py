@@ -97,6 +97,29 @@ async def test_a_claim_left_by_a_dead_gateway_is_taken_over(
     assert await store.begin(owner, key, "f1", "") is None
 
 
+async def test_a_claim_younger_than_the_lease_is_not_taken_over(database: Database) -> None:
+    store = PostgresIdempotencyStore(database, lease_seconds=45)
+    owner, key = unique("user"), unique("key")
+    assert await store.begin(owner, key, "f1", "") is None
+
+    async def claimed_ago(seconds: int) -> None:
+        async with database.transaction() as session:
+            await session.execute(
+                text(
+                    "UPDATE http_idempotency_keys"
+                    " SET created_at = now() - make_interval(secs => :ago)"
+                    " WHERE owner = :owner AND key = :key"
+                ),
+                {"owner": owner, "key": key, "ago": seconds},
+            )
+
+    await claimed_ago(30)
+    running = await store.begin(owner, key, "f1", "")
+    assert running is not None and running.response is None  # still its first request's
+    await claimed_ago(50)
+    assert await store.begin(owner, key, "f1", "") is None  # its gateway died: taken over
+
+
 async def test_headers_survive_and_erase_forgets_the_customers_answers(
     store: PostgresIdempotencyStore,
 ) -> None:
