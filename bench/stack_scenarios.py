@@ -759,6 +759,9 @@ def run_flash_sale(_home: object) -> bool:
         done = [latency for status, latency in answers if status == "ok"]
         return {
             "completed": len(done),
+            # What the bare floor did with the rest: Temporal's own refusals
+            # (RPCError: "namespace concurrent poller limit exceeded") count here.
+            "failed": dict(Counter(status for status, _ in answers if status != "ok")),
             "completed_per_second": round(len(done) / last, 2),
             "p99_ms": round(_percentile(done, 0.99), 1),
             "drain_s": round(last - offered, 2),
