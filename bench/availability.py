@@ -21,6 +21,7 @@ from bench.processes import (
     signed_channel,
     wait_http,
 )
+from bench.results import record
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
@@ -132,6 +133,21 @@ def _measure(gateway_url: str, sides: list[Side]) -> bool:
     )
     print(outcome.line("GET /v1/availability (gateway)"))
     print(f"{'':<4}{per_operation_line(spent, outcome.succeeded + outcome.refused)}")
+    operations = outcome.succeeded + outcome.refused
+    record(
+        "availability",
+        {
+            "callers": CALLERS,
+            "seconds": SECONDS,
+            "entries_per_answer": listed,
+            "gateway": outcome.figures(),
+            "cpu_us_per_lookup": {
+                name: round(seconds / operations * 1e6) for name, seconds in spent.items()
+            }
+            if operations
+            else {},
+        },
+    )
     return outcome.failed == 0 and listed == len(SKUS) * LOCATIONS
 
 

@@ -33,7 +33,7 @@ from temporalio.client import Client
 
 from bench.floor_workflow import JourneyPhase, JourneyPlan, journey
 from bench.load import Outcome, drive
-from bench.placement import _Cpu, _figures, _named_children, _Shop
+from bench.placement import _Cpu, _named_children, _Shop
 from bench.processes import running
 from bench.results import record
 from stack.associates import registered_associate_token
@@ -151,7 +151,7 @@ async def _measure_omni(stack: StackProcess) -> tuple[dict[str, Any], JourneyPla
         for callers in CONCURRENCY:
             cpu = _Cpu(processes)
             outcome = await _per_caller(callers, SECONDS, journeys.walker)
-            figures[f"in_flight_{callers}"] = {**_figures(outcome), **cpu.per(outcome.succeeded)}
+            figures[f"in_flight_{callers}"] = {**outcome.figures(), **cpu.per(outcome.succeeded)}
         return figures, plan
 
 
@@ -181,7 +181,7 @@ async def _measure_floor(stack: StackProcess, plan: JourneyPlan) -> dict[str, An
         for callers in CONCURRENCY:
             cpu = _Cpu(processes)
             outcome = await drive(callers, SECONDS, one)
-            figures[f"in_flight_{callers}"] = {**_figures(outcome), **cpu.per(outcome.succeeded)}
+            figures[f"in_flight_{callers}"] = {**outcome.figures(), **cpu.per(outcome.succeeded)}
         return figures
 
 

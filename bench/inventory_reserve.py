@@ -224,11 +224,7 @@ async def _audit(service: RunningService, database_url: str) -> bool:
 def _figures(outcome: Outcome, spent: dict[str, float]) -> dict[str, float]:
     operations = outcome.succeeded + outcome.refused
     return {
-        "per_second": round(outcome.per_second, 1),
-        "p50_ms": round(outcome.percentile(0.50), 2),
-        "p99_ms": round(outcome.percentile(0.99), 2),
-        "ok": outcome.succeeded,
-        "failed": outcome.failed,
+        **outcome.figures(),
         **{
             f"cpu_us_{name.replace(' ', '_')}": round(seconds / operations * 1e6, 1)
             for name, seconds in spent.items()

@@ -33,6 +33,16 @@ class Outcome:
         cuts = statistics.quantiles(self.latencies, n=100, method="inclusive")
         return cuts[round(fraction * 100) - 1] * 1000
 
+    def figures(self) -> dict[str, float | int]:
+        """What a results line records of a run."""
+        return {
+            "per_second": round(self.per_second, 2),
+            "p50_ms": round(self.percentile(0.50), 2),
+            "p99_ms": round(self.percentile(0.99), 2),
+            "ok": self.succeeded,
+            "failed": self.failed,
+        }
+
     def line(self, label: str) -> str:
         return (
             f"{label:<34} {self.per_second:>9.0f}/s  p50 {self.percentile(0.50):6.2f} ms"

@@ -51,16 +51,6 @@ GOAL_PER_SECOND_AT_8 = 15.0
 POINT = (40.7306, -73.9866)
 
 
-def _figures(outcome: Outcome) -> dict[str, float | int]:
-    return {
-        "per_second": round(outcome.per_second, 2),
-        "p50_ms": round(outcome.percentile(0.50), 1),
-        "p99_ms": round(outcome.percentile(0.99), 1),
-        "ok": outcome.succeeded,
-        "failed": outcome.failed,
-    }
-
-
 async def _sequential(count: int, operation: Callable[[], Awaitable[bool]]) -> Outcome:
     outcome = Outcome(0.0)
     started = time.monotonic()
@@ -225,13 +215,13 @@ async def _measure_omni(stack: StackProcess) -> dict[str, Any]:
         await shop.open(max(CONCURRENCY))
         await _sequential(5, shop.orderer(0))  # warm every path once
         idle = await _sequential(IDLE_ORDERS, shop.orderer(0))
-        figures: dict[str, Any] = {"idle": _figures(idle)}
+        figures: dict[str, Any] = {"idle": idle.figures()}
         processes = _named_children(stack)
         for callers in CONCURRENCY:
             cpu = _Cpu(processes)
             outcome = await _per_caller(callers, SECONDS, shop.orderer)
             figures[f"in_flight_{callers}"] = {
-                **_figures(outcome),
+                **outcome.figures(),
                 **cpu.per(outcome.succeeded),
             }
         return figures
@@ -261,7 +251,7 @@ async def _measure_floor(
 
         await _sequential(5, one)
         idle = await _sequential(IDLE_ORDERS, one)
-        figures: dict[str, Any] = {"idle": _figures(idle)}
+        figures: dict[str, Any] = {"idle": idle.figures()}
         processes = {
             "temporal": _named_children(stack)["temporal"],
             "worker": psutil.Process(worker.pid),
@@ -270,7 +260,7 @@ async def _measure_floor(
             cpu = _Cpu(processes)
             outcome = await drive(callers, SECONDS, one)
             figures[f"in_flight_{callers}"] = {
-                **_figures(outcome),
+                **outcome.figures(),
                 **cpu.per(outcome.succeeded),
             }
         return figures

@@ -179,16 +179,6 @@ async def _catalog_operation(inventory_address: str) -> AsyncIterator[Operation]
         yield lookup
 
 
-def _figures(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "per_second": round(outcome.per_second, 1),
-        "p50_ms": round(outcome.percentile(0.50), 2),
-        "p99_ms": round(outcome.percentile(0.99), 2),
-        "ok": outcome.succeeded,
-        "failed": outcome.failed,
-    }
-
-
 def _per_quote(spent: dict[str, float], outcome: Outcome) -> dict[str, int]:
     """CPU microseconds per quote by process."""
     done = max(outcome.succeeded, 1)
@@ -261,11 +251,11 @@ def _measure(gateway_url: str, inventory_address: str, sides: list[Side]) -> boo
             "seconds": SECONDS,
             "in_flight": IN_FLIGHT,
             "lines": len(SKUS),
-            "quote": _figures(outcome),
-            "floor_get_products_grpc": _figures(floor),
+            "quote": outcome.figures(),
+            "floor_get_products_grpc": floor.figures(),
             # CPU per quote by process: what the figures cost with the machine to themselves.
             "cpu_us_per_quote": _per_quote(spent, outcome),
-            "quote_light_client": _figures(light),
+            "quote_light_client": light.figures(),
             "cpu_us_per_quote_light_client": _per_quote(light_spent, light),
             "goal": f"p99 < {GOAL_P99_MS:.0f} ms at {IN_FLIGHT} in flight",
             "goal_met": light_p99 < GOAL_P99_MS,

@@ -473,16 +473,6 @@ class PlacementLoad:
             self.outcome = outcome
 
 
-def _figures(outcome: Outcome) -> dict[str, float | int]:
-    return {
-        "per_second": round(outcome.per_second, 2),
-        "p50_ms": round(outcome.percentile(0.50), 1),
-        "p99_ms": round(outcome.percentile(0.99), 1),
-        "ok": outcome.succeeded,
-        "failed": outcome.failed,
-    }
-
-
 # --- availability alone and under placement -------------------------------------------
 
 
@@ -638,12 +628,12 @@ def run_availability_under_placement(_home: object) -> bool:
             "callers": callers,
             "skus": len(skus),
             "stores": 10,
-            "floor_grpc": _figures(floor),
-            "alone_httpx": _figures(alone_httpx),
-            "alone": _figures(alone),
+            "floor_grpc": floor.figures(),
+            "alone_httpx": alone_httpx.figures(),
+            "alone": alone.figures(),
             "client": "bench/raw_http.py (alone, under_placement)",
-            "under_placement": _figures(busy),
-            "placements_meanwhile": _figures(placed) if placed else None,
+            "under_placement": busy.figures(),
+            "placements_meanwhile": placed.figures() if placed else None,
             "ratios": ratios,
             "goal": "p99 < 25 ms alone",
             "goal_met": goal,
@@ -800,12 +790,26 @@ def run_flash_sale(_home: object) -> bool:
 # --- footprint ------------------------------------------------------------------------------
 
 
-def _rss_by_process(stack: StackProcess) -> dict[str, float]:
+def _rss(process: psutil.Process) -> int:
+    return int(process.memory_info().rss)
+
+
+def _unique(process: psutil.Process) -> int:
+    """Memory only this process holds (USS): RSS also counts the pages of
+    shared libraries, which every process maps from one page cache and whose
+    resident share moves with the files' cache state (a fresh clone's
+    libraries measured ~10 MiB more RssFile per process, RssAnon equal)."""
+    return int(process.memory_full_info().uss)
+
+
+def _rss_by_process(
+    stack: StackProcess, measure: Callable[[psutil.Process], int] = _rss
+) -> dict[str, float]:
     found: dict[str, float] = {}
     for child in psutil.Process(stack.process.pid).children(recursive=True):
         try:
             line = " ".join(child.cmdline())
-            rss = child.memory_info().rss / 2**20
+            rss = measure(child) / 2**20
         except psutil.Error:
             continue
         if "-m " in line:
@@ -817,7 +821,7 @@ def _rss_by_process(stack: StackProcess) -> dict[str, float]:
         else:
             continue
         found[name] = round(found.get(name, 0.0) + rss, 1)
-    found["supervisor"] = round(psutil.Process(stack.process.pid).memory_info().rss / 2**20, 1)
+    found["supervisor"] = round(measure(psutil.Process(stack.process.pid)) / 2**20, 1)
     return found
 
 
@@ -864,6 +868,7 @@ def run_footprint(_home: object) -> bool:
         try:
             time.sleep(5)
             idle = _rss_by_process(stack)
+            idle_unique = _rss_by_process(stack, _unique)
             peak: dict[str, float] = {}
             with PlacementLoad(stack, in_flight) as load:
                 deadline = time.monotonic() + seconds
@@ -880,6 +885,7 @@ def run_footprint(_home: object) -> bool:
     services = ("inventory", "orders", "customers", "payments", "gateway", "workflows.worker")
     over = {name: idle[name] for name in services if idle.get(name, 0) >= 120}
     print(f"idle RSS MiB: {idle}")
+    print(f"idle unique (USS) MiB: {idle_unique}")
     print(f"peak RSS MiB under placement x{in_flight}: {peak}")
     print(f"floor: a Python process importing a service's libraries: {floor_rss} MiB")
     print(
@@ -892,8 +898,9 @@ def run_footprint(_home: object) -> bool:
         "footprint",
         {
             "idle_rss_mib": idle,
+            "idle_uss_mib": idle_unique,
             "peak_rss_mib_under_placement": peak,
-            "placements_meanwhile": _figures(placed) if placed else None,
+            "placements_meanwhile": placed.figures() if placed else None,
             "floor_import_rss_mib": floor_rss,
             "service_over_floor_rss": {
                 name: round(idle[name] / floor_rss, 2) for name in services if name in idle
@@ -932,7 +939,7 @@ def run_scale_out(_home: object) -> bool:
             assert outcome is not None
             label = f"workers_{workers}_replicas_{replicas}"
             results[label] = {
-                **_figures(outcome),
+                **outcome.figures(),
                 "machine_cpu_busy_fraction": round(busy / (busy + idle), 2) if busy + idle else 0,
             }
             print(f"{label}: {results[label]}", flush=True)

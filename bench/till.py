@@ -35,7 +35,7 @@ import grpc
 import httpx
 
 from bench.load import Outcome, drive
-from bench.placement import _figures, _sequential
+from bench.placement import _sequential
 from bench.results import record
 from bench.stack_scenarios import _process_cpu
 from omni.common.v1 import common_pb2
@@ -179,9 +179,9 @@ async def _floor(stack: StackProcess, store: _Store, *, at_once: bool) -> dict[s
 
     try:
         await _sequential(5, one)
-        figures: dict[str, Any] = {"idle": _figures(await _sequential(IDLE_SALES, one))}
+        figures: dict[str, Any] = {"idle": (await _sequential(IDLE_SALES, one)).figures()}
         for callers in LEVELS:
-            figures[f"in_flight_{callers}"] = _figures(await drive(callers, SECONDS, one))
+            figures[f"in_flight_{callers}"] = (await drive(callers, SECONDS, one)).figures()
         return figures
     finally:
         await inventory_channel.close()
@@ -197,12 +197,12 @@ async def _measure(stack: StackProcess) -> dict[str, Any]:
         await _sequential(5, store.sell)  # warm every path once
         cpu = _process_cpu(stack)
         idle = await _sequential(IDLE_SALES, store.sell)
-        omni: dict[str, Any] = {"idle": {**_figures(idle), **_cpu_per_sale(stack, cpu, idle)}}
+        omni: dict[str, Any] = {"idle": {**idle.figures(), **_cpu_per_sale(stack, cpu, idle)}}
         for callers in LEVELS:
             cpu = _process_cpu(stack)
             outcome: Outcome = await drive(callers, SECONDS, store.sell)
             omni[f"in_flight_{callers}"] = {
-                **_figures(outcome),
+                **outcome.figures(),
                 **_cpu_per_sale(stack, cpu, outcome),
             }
         floor = await _floor(stack, store, at_once=True)
