@@ -17,6 +17,7 @@ from bench import (
     bopis_journey,
     inventory_reserve,
     placement,
+    placement_trace,
     quote,
     stack_scenarios,
     till,
@@ -36,6 +37,7 @@ SCENARIOS: dict[str, Callable[[BenchHome], bool]] = {
     "scale-out": stack_scenarios.run_scale_out,
     "journey-costs": stack_scenarios.run_journey_costs,
     "till-sale": till.run,
+    "placement-trace": placement_trace.run,
 }
 
 
