@@ -29,8 +29,9 @@ class InventorySettings(ServiceSettings):
     hold_sweep_interval_seconds: float = 1.0
     database_pool_size: int = 20
     # Concurrent reservations of the same rows go in one statement (store/fast_path.py,
-    # ReserveBatcher): at most this many (1: each alone), after waiting this long
-    # for more (0: those that arrived in the same event-loop tick). Chosen by
+    # ReserveBatcher): at most this many (1: each alone). A busy row's next batch
+    # waits this long for more (0: those that arrived in the same event-loop
+    # tick); a row with nothing in flight is reserved at once. Chosen by
     # bench/inventory_reserve.py's window sweep (bench/README.md).
     reserve_batch_max: int = 64
     reserve_batch_window_ms: float = 4.0
