@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from bench.cpu import CpuMeter, Side, per_operation_line
-from bench.load import Operation, drive_in_processes
+from bench.cpu import Side, per_operation_line
+from bench.load import Operation, drive_metered
 from bench.processes import (
     BENCH_ADMIN,
     BenchHome,
@@ -116,16 +116,14 @@ def _entries_per_answer(gateway_url: str, token: str) -> int:
 def _measure(gateway_url: str, sides: list[Side]) -> bool:
     token = mint_token(JWT_SECRET, "bench-guest", "guest", channel="web")
     listed = _entries_per_answer(gateway_url, token)
-    meter = CpuMeter(sides)
-    outcome, client_seconds = drive_in_processes(
+    outcome, spent = drive_metered(
         functools.partial(_lookup_operation, gateway_url, token),
+        sides,
         workers=LOAD_PROCESSES,
         callers=CALLERS,
         seconds=SECONDS,
         warm_up=WARM_UP_SECONDS,
-        on_start=meter.start,
     )
-    spent = {"load generator": client_seconds, **meter.stop()}
     print(
         f"availability: {CALLERS} concurrent callers in {LOAD_PROCESSES} load processes,"
         f" {SECONDS:.0f} s, {len(SKUS)} SKUs near a point ({listed} sku x location entries"

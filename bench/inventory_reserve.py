@@ -23,8 +23,8 @@ from contextlib import asynccontextmanager
 import asyncpg
 import grpc
 
-from bench.cpu import CpuMeter, Side, per_operation_line
-from bench.load import Operation, OperationFactory, Outcome, drive_in_processes
+from bench.cpu import Side, per_operation_line
+from bench.load import Operation, OperationFactory, Outcome, drive_metered
 from bench.processes import (
     BENCH_ADMIN,
     BENCH_WORKFLOW,
@@ -236,16 +236,14 @@ def _figures(outcome: Outcome, spent: dict[str, float]) -> dict[str, float]:
 def _measure_figures(
     label: str, factory: OperationFactory, sides: Sequence[Side]
 ) -> tuple[Outcome, dict[str, float]]:
-    meter = CpuMeter(sides)
-    outcome, client_seconds = drive_in_processes(
+    outcome, spent = drive_metered(
         factory,
+        sides,
         workers=LOAD_PROCESSES,
         callers=CALLERS,
         seconds=SECONDS,
         warm_up=WARM_UP_SECONDS,
-        on_start=meter.start,
     )
-    spent = {"load generator": client_seconds, **meter.stop()}
     operations = outcome.succeeded + outcome.refused
     print(outcome.line(label), flush=True)
     print(f"{'':<4}{per_operation_line(spent, operations)}", flush=True)

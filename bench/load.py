@@ -6,10 +6,12 @@ import asyncio
 import multiprocessing
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+
+from bench.cpu import CpuMeter, Side
 
 
 @dataclass
@@ -147,3 +149,26 @@ def drive_in_processes(
         merged.failed += result.outcome.failed
         merged.latencies.extend(result.outcome.latencies)
     return merged, sum(r.cpu_seconds for r in results)
+
+
+def drive_metered(
+    factory: OperationFactory,
+    sides: Sequence[Side],
+    *,
+    workers: int,
+    callers: int,
+    seconds: float,
+    warm_up: float,
+) -> tuple[Outcome, dict[str, float]]:
+    """`drive_in_processes` with the CPU seconds each side spent in the
+    measured window, the load generator's own first."""
+    meter = CpuMeter(sides)
+    outcome, client_seconds = drive_in_processes(
+        factory,
+        workers=workers,
+        callers=callers,
+        seconds=seconds,
+        warm_up=warm_up,
+        on_start=meter.start,
+    )
+    return outcome, {"load generator": client_seconds, **meter.stop()}

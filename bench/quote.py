@@ -27,8 +27,8 @@ from typing import Any
 
 import httpx
 
-from bench.cpu import CpuMeter, Side, per_operation_line
-from bench.load import Operation, Outcome, drive_in_processes
+from bench.cpu import Side, per_operation_line
+from bench.load import Operation, OperationFactory, Outcome, drive_in_processes, drive_metered
 from bench.processes import (
     BENCH_ADMIN,
     BenchHome,
@@ -39,7 +39,7 @@ from bench.processes import (
     wait_grpc,
     wait_http,
 )
-from bench.raw_http import RawConnection, RawHttpError
+from bench.raw_http import RawPool
 from bench.results import record
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
@@ -141,29 +141,17 @@ async def _raw_quote_operation(gateway_url: str, token: str) -> AsyncIterator[Op
     """The same quote from bench/raw_http.py's light client: the load process
     then takes ~0.1 ms of CPU a request instead of httpx's ~0.9 ms, leaving
     the 2 cores to the system measured (a channel's client runs elsewhere)."""
-    idle: asyncio.Queue[RawConnection] = asyncio.Queue()
-    connections = [
-        RawConnection(gateway_url, {"Authorization": f"Bearer {token}"}) for _ in range(IN_FLIGHT)
-    ]
-    for connection in connections:
-        idle.put_nowait(connection)
-    request = connections[0].post_bytes("/v1/quotes", BASKET)
+    pool = RawPool(gateway_url, IN_FLIGHT, {"Authorization": f"Bearer {token}"})
+    request = pool.connections[0].post_bytes("/v1/quotes", BASKET)
 
     async def quote() -> bool:
-        connection = await idle.get()
-        try:
-            status, body = await connection.send(request)
-        finally:
-            idle.put_nowait(connection)
-        if status != 200:
-            raise RawHttpError(f"quote answered {status}: {body[:200]!r}")
+        await pool.send(request)
         return True
 
     try:
         yield quote
     finally:
-        for connection in connections:
-            await connection.close()
+        await pool.close()
 
 
 @asynccontextmanager
@@ -202,26 +190,19 @@ def _measure(gateway_url: str, inventory_address: str, sides: list[Side]) -> boo
         + totals["shipping"]["amount_minor"]
         + totals["tax"]["amount_minor"]
     )
-    meter = CpuMeter(sides)
-    outcome, client_seconds = drive_in_processes(
-        functools.partial(_quote_operation, gateway_url, token),
-        workers=LOAD_PROCESSES,
-        callers=IN_FLIGHT,
-        seconds=SECONDS,
-        warm_up=WARM_UP_SECONDS,
-        on_start=meter.start,
-    )
-    spent = {"load generator": client_seconds, **meter.stop()}
-    light_meter = CpuMeter(sides)
-    light, light_client_seconds = drive_in_processes(
-        functools.partial(_raw_quote_operation, gateway_url, token),
-        workers=LOAD_PROCESSES,
-        callers=IN_FLIGHT,
-        seconds=SECONDS,
-        warm_up=WARM_UP_SECONDS,
-        on_start=light_meter.start,
-    )
-    light_spent = {"load generator": light_client_seconds, **light_meter.stop()}
+
+    def metered(factory: OperationFactory) -> tuple[Outcome, dict[str, float]]:
+        return drive_metered(
+            factory,
+            sides,
+            workers=LOAD_PROCESSES,
+            callers=IN_FLIGHT,
+            seconds=SECONDS,
+            warm_up=WARM_UP_SECONDS,
+        )
+
+    outcome, spent = metered(functools.partial(_quote_operation, gateway_url, token))
+    light, light_spent = metered(functools.partial(_raw_quote_operation, gateway_url, token))
     floor, _ = drive_in_processes(
         functools.partial(_catalog_operation, inventory_address),
         workers=LOAD_PROCESSES,

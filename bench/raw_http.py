@@ -89,3 +89,29 @@ class RawConnection:
             except ConnectionError:
                 pass
         self._reader = self._writer = None
+
+
+class RawPool:
+    """`size` keep-alive connections to one gateway, each used by one request
+    at a time (closed-loop callers share them)."""
+
+    def __init__(self, base_url: str, size: int, headers: dict[str, str] | None = None) -> None:
+        self.connections = [RawConnection(base_url, headers or {}) for _ in range(size)]
+        self._idle: asyncio.Queue[RawConnection] = asyncio.Queue()
+        for connection in self.connections:
+            self._idle.put_nowait(connection)
+
+    async def send(self, request: bytes, expected: int = 200) -> bytes:
+        """The body of the answer to `request`; RawHttpError for another status."""
+        connection = await self._idle.get()
+        try:
+            status, body = await connection.send(request)
+        finally:
+            self._idle.put_nowait(connection)
+        if status != expected:
+            raise RawHttpError(f"answered {status}: {body[:200]!r}")
+        return body
+
+    async def close(self) -> None:
+        for connection in self.connections:
+            await connection.close()

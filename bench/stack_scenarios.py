@@ -48,7 +48,7 @@ from bench.floor_workflow import FloorInput, place
 from bench.http_pool import spread_client
 from bench.load import Outcome, drive
 from bench.processes import running
-from bench.raw_http import RawConnection, RawHttpError
+from bench.raw_http import RawPool
 from bench.results import record
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
@@ -536,33 +536,23 @@ async def _light_lookups(
     request in this process against httpx's ~0.9 ms, on the cores the stack
     needs): one keep-alive connection per caller, the shoppers' requests built
     once and taken in turn."""
-    idle: asyncio.Queue[RawConnection] = asyncio.Queue()
-    connections = [RawConnection(stack.gateway_url, {}) for _ in range(callers)]
-    for connection in connections:
-        idle.put_nowait(connection)
+    pool = RawPool(stack.gateway_url, callers)
     params = _lookup_params(skus)
     requests = itertools.cycle(
         [
-            connections[0].get_bytes("/v1/availability", params, headers)
+            pool.connections[0].get_bytes("/v1/availability", params, headers)
             for headers in _shopper_headers(callers)
         ]
     )
 
     async def lookup() -> bool:
-        connection = await idle.get()
-        try:
-            status, body = await connection.send(next(requests))
-        finally:
-            idle.put_nowait(connection)
-        if status != 200:
-            raise RawHttpError(f"{status} {body[:200]!r}")
+        await pool.send(next(requests))
         return True
 
     try:
         return await drive(callers, seconds, lookup)
     finally:
-        for connection in connections:
-            await connection.close()
+        await pool.close()
 
 
 async def _grpc_lookups(
