@@ -70,7 +70,11 @@ def registered_associate_token(
 ) -> str:
     """For tests and benchmarks against a harness stack: registers an
     associate of `store_id` through the admin API (a new one unless
-    `associate_id` is given) and returns a token naming them."""
+    `associate_id` is given) and returns a token naming them. A 502/503/504
+    (a service restarting: the fault suite kills them) or a dropped
+    connection is tried again with the same key for up to a minute; the same
+    registration again answers 200."""
+    import time
     import uuid
 
     import httpx
@@ -78,16 +82,23 @@ def registered_associate_token(
     from stack.harness import token
 
     associate_id = associate_id or f"assoc-{uuid.uuid4().hex[:10]}"
-    response = httpx.post(
-        gateway_url + "/v1/associates",
-        json={
-            "associate_id": associate_id,
-            "name": f"Associate {associate_id}",
-            "store_id": store_id,
-        },
-        headers={"Authorization": "Bearer " + token("admin")},
-        timeout=30,
-    )
+    headers = {"Authorization": "Bearer " + token("admin"), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"associate_id": associate_id, "name": f"Associate {associate_id}", "store_id": store_id}
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            response = httpx.post(
+                gateway_url + "/v1/associates", json=body, headers=headers, timeout=30
+            )
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+            continue
+        if response.status_code in (502, 503, 504) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            continue
+        break
     if response.status_code not in (200, 201):
         raise RuntimeError(f"could not register associate {associate_id}: {response.text}")
     return token("associate", sub=associate_id, store_id=store_id, channel=channel)

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import psutil
 
+from stack.associates import registered_associate_token
 from stack.harness import StackProcess, token
 from tests.faults.invariants import Checker
 
@@ -129,24 +130,8 @@ class World:
     def channel(self, role: str, **claims: str) -> Channel:
         if role == "associate":
             # Issue 14: an associate token names a registered, active associate.
-            # Registered as the admin channel does everything here: with a key,
-            # retried while a killed orders service comes back (a 503).
-            associate_id = unique("assoc").lower()
-            store_id = claims["store_id"]
-            response = self.admin.post(
-                "/v1/associates",
-                {
-                    "associate_id": associate_id,
-                    "name": f"Associate {associate_id}",
-                    "store_id": store_id,
-                },
-            )
-            assert response.status_code in (200, 201), response.text
-            bearer = token(
-                "associate",
-                sub=associate_id,
-                store_id=store_id,
-                channel=claims.get("channel", "pos"),
+            bearer = registered_associate_token(
+                self.stack.gateway_url, claims["store_id"], claims.get("channel", "pos")
             )
             return Channel(self.stack.gateway_url, bearer, self.tally)
         return Channel(self.stack.gateway_url, token(role, **claims), self.tally)
