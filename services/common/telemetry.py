@@ -66,22 +66,37 @@ _fallback_provider = TracerProvider()
 
 
 class JsonLinesSpanExporter(SpanExporter):
-    """Appends finished spans to a file, one JSON object per line (development)."""
+    """Appends finished spans to a file, one JSON object per line (development).
+
+    The file stays open (opened again after a fork): opening and closing it
+    for every span cost about half of the export (measured ~110 -> ~50 us of
+    CPU per span, and a placement ends ~110 spans over its processes)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._fd = -1
+        self._pid = 0
         path.parent.mkdir(parents=True, exist_ok=True)
 
+    def _open(self) -> int:
+        if self._fd < 0 or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._pid = os.getpid()
+        return self._fd
+
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(json.dumps(span_record(span)) + "\n" for span in spans)
+        data = "".join(json.dumps(span_record(span)) + "\n" for span in spans).encode()
         # One write per batch on an O_APPEND file: processes never interleave lines.
-        with self._lock, self.path.open("a", encoding="utf-8") as file:
-            file.write(lines)
+        with self._lock:
+            os.write(self._open(), data)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
-        return None
+        with self._lock:
+            if self._fd >= 0 and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = -1
 
 
 def span_record(span: ReadableSpan) -> dict[str, Any]:

@@ -104,3 +104,23 @@ def test_jsonl_spans_link_and_log_lines_carry_ids(tmp_path: Path) -> None:
     assert [s["name"] for s in spans] == ["place", "request"]
     assert spans[0]["trace_id"] == f"{context.trace_id:032x}"
     assert spans[1]["trace_id"] != spans[0]["trace_id"]
+
+
+def test_the_jsonl_exporter_appends_across_exports_and_after_shutdown(tmp_path: Path) -> None:
+    """The file stays open between exports; shutdown closes it and a later
+    export opens it again, appending (never truncating) what was there."""
+    path = tmp_path / "spans" / "traces.jsonl"
+    path.parent.mkdir()
+    path.write_text('{"name": "earlier"}\n')
+    exporter = JsonLinesSpanExporter(path)
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("first"):
+        pass
+    exporter.shutdown()
+    exporter.shutdown()  # twice is harmless
+    with tracer.start_as_current_span("second"):
+        pass
+    names = [json.loads(raw)["name"] for raw in path.read_text().splitlines()]
+    assert names == ["earlier", "first", "second"]

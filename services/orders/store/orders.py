@@ -100,25 +100,25 @@ async def insert_pending_order(
         assert found is not None
         return found
     order = order_of(row)
+    # The rows as executemany parameters, not a multi-row VALUES: SQLAlchemy
+    # caches no compiled form of the latter, so it compiled on every order.
     written = await session.execute(
         insert(order_lines)
-        .values(
-            [
-                {
-                    "order_id": order_id,
-                    "sku": line.sku,
-                    "position": position,
-                    "quantity": line.quantity,
-                    "unit_price_minor": line.unit_price_minor,
-                    "returnable_days": line.returnable_days,
-                    "discount_minor": basket.lines[position].discount_minor if basket else 0,
-                    "tax_minor": basket.lines[position].tax_minor if basket else 0,
-                }
-                for position, line in enumerate(priced.lines)
-            ]
-        )
         .on_conflict_do_nothing(index_elements=["order_id", "sku"])
-        .returning(order_lines)
+        .returning(order_lines),
+        [
+            {
+                "order_id": order_id,
+                "sku": line.sku,
+                "position": position,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "returnable_days": line.returnable_days,
+                "discount_minor": basket.lines[position].discount_minor if basket else 0,
+                "tax_minor": basket.lines[position].tax_minor if basket else 0,
+            }
+            for position, line in enumerate(priced.lines)
+        ],
     )
     order.lines = [line_of(line) for line in sorted(written, key=lambda line: line.position)]
     return order

@@ -130,7 +130,26 @@ async def record_placed(
     when the order was no longer pending (nothing written)."""
     if not await _pending_to_placed(session, order_id):
         return None
-    statement = insert(fulfillment_rows).values(
+    statement = insert(fulfillment_rows)
+    new = statement.excluded
+    # As fulfillments.upsert_fulfillment: one its journey wrote already keeps
+    # its lines where this has none (it always has: only the status moves).
+    # The rows go as executemany parameters: a multi-row VALUES has no cached
+    # compiled form, so it was compiled on every placement.
+    written = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["fulfillment_id"],
+            set_={
+                "status": new.status,
+                "location_id": new.location_id,
+                "lines": case(
+                    (func.jsonb_array_length(new.lines) > 0, new.lines),
+                    else_=fulfillment_rows.c.lines,
+                ),
+                "updated_at": func.now(),
+            },
+            where=fulfillment_rows.c.order_id == new.order_id,
+        ).returning(fulfillment_rows),
         [
             {
                 "fulfillment_id": f.fulfillment_id,
@@ -145,25 +164,7 @@ async def record_placed(
                 "overdue": f.overdue,
             }
             for f in placed
-        ]
-    )
-    new = statement.excluded
-    # As fulfillments.upsert_fulfillment: one its journey wrote already keeps
-    # its lines where this has none (it always has: only the status moves).
-    written = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["fulfillment_id"],
-            set_={
-                "status": new.status,
-                "location_id": new.location_id,
-                "lines": case(
-                    (func.jsonb_array_length(new.lines) > 0, new.lines),
-                    else_=fulfillment_rows.c.lines,
-                ),
-                "updated_at": func.now(),
-            },
-            where=fulfillment_rows.c.order_id == new.order_id,
-        ).returning(fulfillment_rows)
+        ],
     )
     by_id = {row.fulfillment_id: fulfillments.fulfillment_of(row) for row in written}
     await events.append_order_event(session, order_id, event)
