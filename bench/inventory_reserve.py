@@ -38,8 +38,8 @@ from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.inventory.v1 import inventory_pb2_grpc
 from omni.words import Channel, LocationKind, StockMovementReason
+from services.common.plain_sql import create_hot_pool
 from services.inventory.main import InventorySettings
-from services.inventory.store.fast_path import create_hot_pool
 
 CALLERS = 64
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))

@@ -10,13 +10,14 @@ import grpc
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from services.common.db import Database
 from services.common.logs import setup_logging
+from services.common.plain_sql import create_hot_pool, plain_postgres_url
 from services.common.server import serve
 from services.common.settings import ServiceSettings
 from services.inventory import store
 from services.inventory.access import ACCESS
 from services.inventory.adapters.stock_changes import StockChanges
 from services.inventory.service import InventoryServicer
-from services.inventory.store.fast_path import HotPath, create_hot_pool, plain_postgres_url
+from services.inventory.store.fast_path import HotPath
 from services.inventory.store.keys import IdempotencyKeys
 from services.inventory.use_cases import Inventory, sweep_expired_holds_forever
 

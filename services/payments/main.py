@@ -33,7 +33,7 @@ SERVICE_NAME = payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_
 # a burst of authorizations holds every connection and waits for one more.
 # Measured: 40 concurrent card authorizations took 2.0 s, all approved, with
 # this pool; on the shared one 29 of 40 failed waiting for a connection.
-DEV_PROVIDER_POOL_SIZE = 5
+DEV_PROVIDER_POOL_SIZE = 10  # as many as the SQLAlchemy pool it replaced (5 + 5 overflow)
 
 
 class PaymentsSettings(ServiceSettings):
@@ -73,14 +73,16 @@ class PaymentsSettings(ServiceSettings):
 
 async def run(settings: PaymentsSettings) -> None:
     database = Database(settings.database_url)
-    provider_database = Database(settings.database_url, pool_size=DEV_PROVIDER_POOL_SIZE)
-    await dev_provider.create_books(provider_database)
+    await dev_provider.create_books(settings.database_url)
+    provider = await dev_provider.DevPaymentProvider.open(
+        settings.database_url, DEV_PROVIDER_POOL_SIZE
+    )
     app = App(
         payments=payments,
         gift_cards=gift_cards,
         store_credit=store_credit,
         transactions=DatabaseTransactions(database),
-        provider=dev_provider.DevPaymentProvider(provider_database),
+        provider=provider,
         policy=settings.policy(),
     )
     orders_channel = open_channel(settings.orders_addr, forward_caller)
@@ -99,7 +101,7 @@ async def run(settings: PaymentsSettings) -> None:
     async def stop() -> None:
         await orders_channel.close()
         await customers_channel.close()
-        await provider_database.dispose()
+        await provider.close()
 
     await serve(
         settings=settings,

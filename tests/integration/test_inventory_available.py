@@ -12,9 +12,10 @@ import pytest
 
 from omni.words import Channel
 from services.common.db import Database
+from services.common.plain_sql import create_hot_pool
 from services.inventory import domain, store
 from services.inventory.domain import Line, ReservationRequest
-from services.inventory.store.fast_path import HotPath, create_hot_pool
+from services.inventory.store.fast_path import HotPath
 from tests.support.inventory import sql
 
 

@@ -21,8 +21,9 @@ from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import Channel
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
+from services.common.plain_sql import create_hot_pool
 from services.inventory.domain import Line, ReservationRequest
-from services.inventory.store.fast_path import HotPath, create_hot_pool
+from services.inventory.store.fast_path import HotPath
 from tests.support.identity import trusted_channel
 from tests.support.inventory import (
     RunningInventory,

@@ -404,8 +404,7 @@ async def test_retry_after_an_ambiguous_failure_does_not_capture_twice(
 ) -> None:
     payment = await authorize(payments, 1000)
     merchant_reference = unique("cap")
-    database = Database(payments_database_url, pool_size=2)
-    provider = DevPaymentProvider(database)
+    provider = await DevPaymentProvider.open(payments_database_url, 2)
     try:
         # The provider captured, but the service never learned of it (say it crashed).
         await provider.capture(
@@ -417,7 +416,7 @@ async def test_retry_after_an_ambiguous_failure_does_not_capture_twice(
         replies = await provider.list_operations(payment.reference)
         assert [op.operation for op in replies] == ["authorize", "capture"]
     finally:
-        await database.dispose()
+        await provider.close()
 
     # The caller retries with the same key: the service finds the earlier capture.
     captured = await payments.CapturePayment(

@@ -4,10 +4,9 @@ Why this module exists beside the SQLAlchemy ones: these are the platform's
 hottest calls, and each pays for one autocommitted round trip only — the
 statement commits in the round trip that locks the stock rows. Measured
 (bench/README.md): the ORM path of GetAvailability took five round trips and
-most of the service's CPU; the pool below also skips asyncpg's reset query,
-which cost as much as a quarter of ReserveStock's own CPU. Plain asyncpg has
-no SQLAlchemy instrumentation, so the statements get the same client spans
-by hand. What a channel may sell is still the SQL function stock_available().
+most of the service's CPU; its pool (services/common/plain_sql.py) skips
+asyncpg's reset query, which cost as much as a quarter of ReserveStock's own
+CPU. What a channel may sell is still the SQL function stock_available().
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 
 from omni.words import Channel, ReservationStatus
+from services.common.plain_sql import sql_span
 from services.inventory.domain import (
     AvailabilitySnapshot,
     Line,
@@ -81,47 +79,6 @@ LEFT JOIN stock s ON s.location_id = $1 AND s.sku = ANY($2::text[])
 LEFT JOIN safety_stock ss
        ON ss.location_id = s.location_id AND ss.sku = s.sku AND ss.channel = $3
 """
-
-
-def plain_postgres_url(url: str) -> str:
-    """asyncpg wants postgresql://, the services are configured with a SQLAlchemy URL."""
-    for prefix in ("postgresql+asyncpg://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix) :]
-    return url
-
-
-async def _keep_session(connection: asyncpg.Connection) -> None:
-    """Pool release hook: nothing to reset (see `create_hot_pool`)."""
-
-
-async def create_hot_pool(database_url: str, size: int) -> asyncpg.Pool:
-    """A plain asyncpg pool for single autocommitted statements.
-
-    Such statements leave no session state behind (no transaction, cursor,
-    LISTEN, advisory lock or SET), so the pool skips asyncpg's reset query on
-    release. asyncpg still rolls back a transaction left open, should one ever be."""
-    return await asyncpg.create_pool(
-        plain_postgres_url(database_url), min_size=1, max_size=size, reset=_keep_session
-    )
-
-
-# The proxy resolves to the process's tracer provider once it is installed.
-_sql_tracer = trace.get_tracer("omni.sql")
-
-
-def _sql_span(statement: str, database_name: str) -> Any:
-    """The client span SQLAlchemy's statements get (telemetry.trace_sql), for plain asyncpg."""
-    return _sql_tracer.start_as_current_span(
-        f"SELECT {database_name}",
-        kind=SpanKind.CLIENT,
-        attributes={
-            "db.system": "postgresql",
-            "db.name": database_name,
-            "db.operation": "SELECT",
-            "db.statement": statement,
-        },
-    )
 
 
 class _RowAttributes:
@@ -230,7 +187,7 @@ class ReserveBatcher:
         first_line = [1]
         for member in members:
             first_line.append(first_line[-1] + len(member.lines))
-        with _sql_span(_RESERVE_STOCK_BATCH, self.database_name) as span:
+        with sql_span(_RESERVE_STOCK_BATCH, self.database_name) as span:
             span.set_attribute("omni.batch_size", len(members))
             rows = await self.pool.fetch(
                 _RESERVE_STOCK_BATCH,
@@ -261,7 +218,7 @@ async def _reserve_alone(
     pool: asyncpg.Pool, database_name: str, request: ReservationRequest, lines: list[Line]
 ) -> ReserveOutcome:
     try:
-        with _sql_span(_RESERVE_STOCK, database_name):
+        with sql_span(_RESERVE_STOCK, database_name):
             row = await pool.fetchrow(
                 _RESERVE_STOCK,
                 request.reservation_id,
@@ -318,7 +275,7 @@ class HotPath:
     ) -> tuple[dict[str, int], bool]:
         """What the channel may sell of `skus` at the location (0 for a sku
         it does not stock), and whether a soft hold is past its TTL."""
-        with _sql_span(_SHORTFALL, self.database_name):
+        with sql_span(_SHORTFALL, self.database_name):
             rows = await self.pool.fetch(_SHORTFALL, location_id, list(skus), channel or "")
         available = {sku: 0 for sku in skus}
         for row in rows:
@@ -330,7 +287,7 @@ class HotPath:
         self, skus: Sequence[str], channel: Channel | None
     ) -> AvailabilitySnapshot:
         """What GetAvailability needs, in one autocommitted statement."""
-        with _sql_span(_AVAILABILITY, self.database_name):
+        with sql_span(_AVAILABILITY, self.database_name):
             rows = await self.pool.fetch(_AVAILABILITY, list(skus), channel or "")
         known: set[str] = set()
         seen: dict[str, Location] = {}  # one Location per store

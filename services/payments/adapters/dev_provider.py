@@ -13,34 +13,43 @@ migrations never create. `create_books` makes them, and main.py calls it only
 when PAYMENT_PROVIDER=dev. The books are written in their own transactions,
 on their own small pool: what the provider did stays done even when the
 payments service's transaction rolls back, and it never waits for a
-connection that a payments transaction waiting for it holds.
+connection that a payments transaction waiting for it holds. The pool is
+plain asyncpg (services/common/plain_sql.py) and an operation is one
+autocommitted statement unless its behaviour needs several: a real provider
+costs the payments service a network wait and no CPU, so its stand-in should
+cost as little as it can (on SQLAlchemy it was a third of payments' CPU in a
+till sale: a unit of work per lookup and per operation).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
     Index,
     MetaData,
-    Row,
     String,
     Table,
     func,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateSchema
 
 from omni.words import ProviderOperationKind, ProviderOutcome
 from services.common.db import Database
 from services.common.errors import InvalidArgument
 from services.common.money import Money
+from services.common.plain_sql import create_hot_pool, sql_span
 from services.payments.adapters.provider import (
     PaymentProvider,
     ProviderOperation,
@@ -93,140 +102,137 @@ CARD_BRAND = "visa"
 CARD_LAST4 = "4242"
 
 
-async def create_books(database: Database) -> None:
+async def create_books(database_url: str) -> None:
     """The provider's own migration step: its schema and table, if missing."""
-    async with database.engine.begin() as connection:
-        await connection.execute(select(func.pg_advisory_xact_lock(BOOKS_LOCK)))
-        await connection.execute(CreateSchema(SCHEMA, if_not_exists=True))
-        await connection.run_sync(books.create_all)
+    database = Database(database_url, pool_size=1)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.execute(select(func.pg_advisory_xact_lock(BOOKS_LOCK)))
+            await connection.execute(CreateSchema(SCHEMA, if_not_exists=True))
+            await connection.run_sync(books.create_all)
+    finally:
+        await database.dispose()
 
 
 # --- the books ----------------------------------------------------------------
 
-
-async def _add(
-    session: AsyncSession,
-    *,
-    reference: str,
-    merchant_reference: str,
-    provider_reference: str,
-    operation: ProviderOperationKind,
-    behaviour: str,
-    amount: Money,
-    outcome: ProviderOutcome,
-    card_brand: str = "",
-    card_last4: str = "",
-) -> None:
-    await session.execute(
-        operations.insert().values(
-            reference=reference,
-            merchant_reference=merchant_reference,
-            provider_reference=provider_reference,
-            operation=operation.value,
-            behaviour=behaviour,
-            amount_minor=amount.amount_minor,
-            currency=amount.currency,
-            outcome=outcome.value,
-            card_brand=card_brand,
-            card_last4=card_last4,
-        )
-    )
-
-
-async def _count(
-    session: AsyncSession,
-    *,
-    reference: str,
-    operation: ProviderOperationKind,
-    outcome: ProviderOutcome,
-) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(operations)
-        .where(
-            operations.c.reference == reference,
-            operations.c.operation == operation.value,
-            operations.c.outcome == outcome.value,
-        )
-    )
-    return int(count or 0)
+_APPROVED = ProviderOutcome.APPROVED.value
+_ADD = f"""
+INSERT INTO {SCHEMA}.operations (reference, merchant_reference, provider_reference, operation,
+                                 behaviour, amount_minor, currency, outcome, card_brand, card_last4)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+"""
+_COUNT = f"""
+SELECT count(*) FROM {SCHEMA}.operations WHERE reference = $1 AND operation = $2 AND outcome = $3
+"""
+# How the token behind an authorization behaves.
+_BEHAVIOUR = f"""
+SELECT behaviour FROM {SCHEMA}.operations WHERE provider_reference = $1
+ORDER BY operation_id LIMIT 1
+"""
+# What the provider still holds of an authorization: authorized, less what
+# was captured or released since.
+_UNCAPTURED = f"""
+SELECT coalesce((SELECT amount_minor FROM {SCHEMA}.operations
+                 WHERE provider_reference = $1 AND operation = '{ProviderOperationKind.AUTHORIZE}'
+                   AND outcome = '{_APPROVED}'
+                 ORDER BY operation_id LIMIT 1), 0)
+     - (SELECT coalesce(sum(amount_minor), 0) FROM {SCHEMA}.operations
+        WHERE provider_reference = $1
+          AND operation IN ('{ProviderOperationKind.CAPTURE}', '{ProviderOperationKind.RELEASE}')
+          AND outcome = '{_APPROVED}')
+"""
+_FIRST_APPROVED = f"""
+SELECT provider_reference, card_brand, card_last4 FROM {SCHEMA}.operations
+WHERE merchant_reference = $1 AND outcome = '{_APPROVED}'
+ORDER BY operation_id LIMIT 1
+"""
+_LIST = f"""
+SELECT operation, amount_minor, currency, outcome, at FROM {SCHEMA}.operations
+WHERE reference = $1 ORDER BY operation_id
+"""
 
 
-async def _behaviour_of(session: AsyncSession, provider_reference: str) -> str | None:
-    """How the token behind an authorization behaves."""
-    behaviour: str | None = await session.scalar(
-        select(operations.c.behaviour)
-        .where(operations.c.provider_reference == provider_reference)
-        .order_by(operations.c.operation_id)
-        .limit(1)
-    )
-    return behaviour
+class _Books:
+    """The provider's books on one connection, each statement with its span."""
 
+    def __init__(self, connection: PoolConnectionProxy[asyncpg.Record], database_name: str) -> None:
+        self._connection = connection
+        self._database_name = database_name
 
-async def _uncaptured_minor(session: AsyncSession, provider_reference: str) -> int:
-    """What the provider still holds of an authorization: authorized, less what
-    was captured or released since."""
-    approved = operations.c.outcome == ProviderOutcome.APPROVED.value
-    authorized = await session.scalar(
-        select(operations.c.amount_minor)
-        .where(
-            operations.c.provider_reference == provider_reference,
-            operations.c.operation == ProviderOperationKind.AUTHORIZE.value,
-            approved,
-        )
-        .order_by(operations.c.operation_id)
-        .limit(1)
-    )
-    spent = await session.scalar(
-        select(func.coalesce(func.sum(operations.c.amount_minor), 0)).where(
-            operations.c.provider_reference == provider_reference,
-            operations.c.operation.in_(
-                [ProviderOperationKind.CAPTURE.value, ProviderOperationKind.RELEASE.value]
-            ),
-            approved,
-        )
-    )
-    return int(authorized or 0) - int(spent or 0)
+    async def value(self, statement: str, *arguments: Any) -> Any:
+        with sql_span(statement, self._database_name):
+            return await self._connection.fetchval(statement, *arguments)
 
+    async def row(self, statement: str, *arguments: Any) -> asyncpg.Record | None:
+        with sql_span(statement, self._database_name):
+            row: asyncpg.Record | None = await self._connection.fetchrow(statement, *arguments)
+            return row
 
-async def _first_approved(session: AsyncSession, merchant_reference: str) -> Row[Any] | None:
-    return (
-        await session.execute(
-            select(operations)
-            .where(
-                operations.c.merchant_reference == merchant_reference,
-                operations.c.outcome == ProviderOutcome.APPROVED.value,
+    async def rows(self, statement: str, *arguments: Any) -> list[asyncpg.Record]:
+        with sql_span(statement, self._database_name):
+            rows: list[asyncpg.Record] = await self._connection.fetch(statement, *arguments)
+            return rows
+
+    async def add(
+        self,
+        *,
+        reference: str,
+        merchant_reference: str,
+        provider_reference: str,
+        operation: ProviderOperationKind,
+        behaviour: str,
+        amount: Money,
+        outcome: ProviderOutcome,
+        card: bool = False,
+    ) -> None:
+        with sql_span(_ADD, self._database_name):
+            await self._connection.execute(
+                _ADD,
+                reference,
+                merchant_reference,
+                provider_reference,
+                operation.value,
+                behaviour,
+                amount.amount_minor,
+                amount.currency,
+                outcome.value,
+                CARD_BRAND if card else "",
+                CARD_LAST4 if card else "",
             )
-            .order_by(operations.c.operation_id)
-            .limit(1)
-        )
-    ).first()
 
-
-async def _list(session: AsyncSession, reference: str) -> list[ProviderOperation]:
-    rows = await session.execute(
-        select(operations)
-        .where(operations.c.reference == reference)
-        .order_by(operations.c.operation_id)
-    )
-    return [
-        ProviderOperation(
-            operation=ProviderOperationKind(row.operation),
-            amount=Money(row.amount_minor, row.currency),
-            outcome=ProviderOutcome(row.outcome),
-            at=row.at,
-        )
-        for row in rows
-    ]
+    async def count(
+        self, reference: str, operation: ProviderOperationKind, outcome: ProviderOutcome
+    ) -> int:
+        return int(await self.value(_COUNT, reference, operation.value, outcome.value) or 0)
 
 
 # --- the provider --------------------------------------------------------------
 
 
 class DevPaymentProvider(PaymentProvider):
-    def __init__(self, database: Database, *, slow_seconds: float = SLOW_SECONDS) -> None:
-        self._database = database
+    def __init__(
+        self, pool: asyncpg.Pool, database_name: str, *, slow_seconds: float = SLOW_SECONDS
+    ) -> None:
+        self._pool = pool
+        self._database_name = database_name
         self._slow_seconds = slow_seconds
+
+    @classmethod
+    async def open(
+        cls, database_url: str, pool_size: int, *, slow_seconds: float = SLOW_SECONDS
+    ) -> DevPaymentProvider:
+        """The provider on a pool of its own (close it with `close`)."""
+        pool = await create_hot_pool(database_url, pool_size)
+        return cls(pool, make_url(database_url).database or "", slow_seconds=slow_seconds)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _books(self) -> AsyncIterator[_Books]:
+        async with self._pool.acquire() as connection:
+            yield _Books(connection, self._database_name)
 
     def validate_token(self, token: str) -> None:
         if token not in BEHAVIOUR_BY_TOKEN:
@@ -280,20 +286,29 @@ class DevPaymentProvider(PaymentProvider):
         )
 
     async def lookup(self, merchant_reference: str) -> ProviderResult | None:
-        async with self._database.unit_of_work() as uow:
-            row = await _first_approved(uow.session, merchant_reference)
+        async with self._books() as books:
+            row = await books.row(_FIRST_APPROVED, merchant_reference)
         if row is None:
             return None
         return ProviderResult(
             outcome=ProviderOutcome.APPROVED,
-            provider_reference=row.provider_reference,
-            card_brand=row.card_brand,
-            card_last4=row.card_last4,
+            provider_reference=row["provider_reference"],
+            card_brand=row["card_brand"],
+            card_last4=row["card_last4"],
         )
 
     async def list_operations(self, reference: str) -> list[ProviderOperation]:
-        async with self._database.unit_of_work() as uow:
-            return await _list(uow.session, reference)
+        async with self._books() as books:
+            rows = await books.rows(_LIST, reference)
+        return [
+            ProviderOperation(
+                operation=ProviderOperationKind(row["operation"]),
+                amount=Money(row["amount_minor"], row["currency"]),
+                outcome=ProviderOutcome(row["outcome"]),
+                at=row["at"],
+            )
+            for row in rows
+        ]
 
     async def _follow_up(
         self,
@@ -305,8 +320,8 @@ class DevPaymentProvider(PaymentProvider):
         *,
         final: bool = False,
     ) -> ProviderResult:
-        async with self._database.unit_of_work() as uow:
-            behaviour = await _behaviour_of(uow.session, provider_reference)
+        async with self._books() as books:
+            behaviour = await books.value(_BEHAVIOUR, provider_reference)
         return await self._perform(
             operation=operation,
             behaviour=behaviour or "approve",
@@ -328,69 +343,60 @@ class DevPaymentProvider(PaymentProvider):
         amount: Money,
         final: bool = False,
     ) -> ProviderResult:
-        async with self._database.unit_of_work() as uow:
+        releasing = final and operation is ProviderOperationKind.CAPTURE
+        # One INSERT commits by itself; reading the books before or after
+        # writing them is one transaction, as a provider's operation is.
+        several = releasing or behaviour in ("flaky", "decline_reauth")
+        async with self._pool.acquire() as connection:
+            books = _Books(connection, self._database_name)
+            async with connection.transaction() if several else nullcontext():
 
-            async def record(
-                done: ProviderOperationKind,
-                money: Money,
-                outcome: ProviderOutcome,
-                *,
-                card: bool = False,
-            ) -> None:
-                await _add(
-                    uow.session,
-                    reference=reference,
-                    merchant_reference=merchant_reference,
-                    provider_reference=provider_reference,
-                    operation=done,
-                    behaviour=behaviour,
-                    amount=money,
-                    outcome=outcome,
-                    card_brand=CARD_BRAND if card else "",
-                    card_last4=CARD_LAST4 if card else "",
-                )
-
-            if behaviour == "flaky":
-                failures = await _count(
-                    uow.session,
-                    reference=reference,
-                    operation=operation,
-                    outcome=ProviderOutcome.ERROR,
-                )
-                if failures < FLAKY_FAILURES:
-                    await record(operation, amount, ProviderOutcome.ERROR)
-                    await uow.commit()
-                    return ProviderResult(outcome=ProviderOutcome.ERROR)
-            authorizing = operation is ProviderOperationKind.AUTHORIZE
-            declined = authorizing and (
-                behaviour == "decline"
-                or (
-                    behaviour == "decline_reauth"
-                    and await _count(
-                        uow.session,
+                async def record(
+                    done: ProviderOperationKind,
+                    money: Money,
+                    outcome: ProviderOutcome,
+                    *,
+                    card: bool = False,
+                ) -> None:
+                    await books.add(
                         reference=reference,
-                        operation=operation,
-                        outcome=ProviderOutcome.APPROVED,
+                        merchant_reference=merchant_reference,
+                        provider_reference=provider_reference,
+                        operation=done,
+                        behaviour=behaviour,
+                        amount=money,
+                        outcome=outcome,
+                        card=card,
                     )
-                    > 0
+
+                if behaviour == "flaky":
+                    failures = await books.count(reference, operation, ProviderOutcome.ERROR)
+                    if failures < FLAKY_FAILURES:
+                        await record(operation, amount, ProviderOutcome.ERROR)
+                        return ProviderResult(outcome=ProviderOutcome.ERROR)
+                authorizing = operation is ProviderOperationKind.AUTHORIZE
+                declined = authorizing and (
+                    behaviour == "decline"
+                    or (
+                        behaviour == "decline_reauth"
+                        and await books.count(reference, operation, ProviderOutcome.APPROVED) > 0
+                    )
                 )
-            )
-            await record(
-                operation,
-                amount,
-                ProviderOutcome.DECLINED if declined else ProviderOutcome.APPROVED,
-                card=True,
-            )
-            if final and operation is ProviderOperationKind.CAPTURE:
-                # No more captures: the rest of the authorization is let go now.
-                rest = await _uncaptured_minor(uow.session, provider_reference)
-                if rest > 0:
-                    await record(
-                        ProviderOperationKind.RELEASE,
-                        Money(rest, amount.currency),
-                        ProviderOutcome.APPROVED,
-                    )
-            await uow.commit()
+                await record(
+                    operation,
+                    amount,
+                    ProviderOutcome.DECLINED if declined else ProviderOutcome.APPROVED,
+                    card=True,
+                )
+                if releasing:
+                    # No more captures: the rest of the authorization is let go now.
+                    rest = int(await books.value(_UNCAPTURED, provider_reference) or 0)
+                    if rest > 0:
+                        await record(
+                            ProviderOperationKind.RELEASE,
+                            Money(rest, amount.currency),
+                            ProviderOutcome.APPROVED,
+                        )
         if behaviour == "slow":
             await asyncio.sleep(self._slow_seconds)
         if declined:
