@@ -70,7 +70,6 @@ class Store(Protocol):
     async def insert_location(
         self, session: AsyncSession, location: Location
     ) -> Location | None: ...
-    async def get_location(self, session: AsyncSession, location_id: str) -> Location | None: ...
     async def lock_location(self, session: AsyncSession, location_id: str) -> Location | None: ...
     async def save_location(self, session: AsyncSession, location: Location) -> None: ...
     async def known_location_ids(
@@ -80,9 +79,6 @@ class Store(Protocol):
         self, session: AsyncSession, *, pickup_enabled_only: bool
     ) -> list[Location]: ...
     async def insert_product(self, session: AsyncSession, product: Product) -> Product | None: ...
-    async def get_products(
-        self, session: AsyncSession, skus: Sequence[str]
-    ) -> dict[str, Product]: ...
     async def known_skus(self, session: AsyncSession, skus: Sequence[str]) -> set[str]: ...
     async def lock_product(self, session: AsyncSession, sku: str) -> Product | None: ...
     async def save_product(self, session: AsyncSession, product: Product) -> None: ...
@@ -124,7 +120,8 @@ class Store(Protocol):
 
 
 class HotPath(Protocol):
-    """ReserveStock and GetAvailability in one autocommitted statement each."""
+    """ReserveStock, GetAvailability and the pricing reads (GetProducts,
+    GetLocation) in one autocommitted statement each."""
 
     async def reserve(self, request: ReservationRequest) -> ReserveOutcome: ...
     async def shortfall(
@@ -133,6 +130,8 @@ class HotPath(Protocol):
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None
     ) -> AvailabilitySnapshot: ...
+    async def read_products(self, skus: Sequence[str]) -> dict[str, Product]: ...
+    async def read_location(self, location_id: str) -> Location | None: ...
 
 
 class Work(Protocol):
@@ -274,8 +273,7 @@ async def create_location(
 
 async def get_location(inventory: Inventory, location_id: str) -> Location:
     _check_ids(location_id=location_id)
-    async with inventory.units.unit_of_work() as uow:
-        found = await inventory.store.get_location(uow.session, location_id)
+    found = await inventory.hot_path.read_location(location_id)
     if found is None:
         raise NotFound(
             f"unknown location: {location_id}", resource_type="location", ids=[location_id]
@@ -353,8 +351,7 @@ async def get_products(
     violations.raise_if_any()
     if not skus:
         return []
-    async with inventory.units.unit_of_work() as uow:
-        found = await inventory.store.get_products(uow.session, skus)
+    found = await inventory.hot_path.read_products(skus)
     domain.require_all_found(skus, found, "sku")
     return [found[sku].as_seen_in(channel) for sku in skus]
 

@@ -129,3 +129,40 @@ async def test_available_for_a_channel(
     assert (too_many.created, too_many.short_skus) == (False, (sku,))
     if expected:
         assert (await hot_path.reserve(reserve(expected))).created
+
+
+async def test_the_pricing_reads_answer_as_the_catalog_holds_it(
+    database: Database, hot_path: HotPath
+) -> None:
+    """GetProducts' and GetLocation's one-statement reads: every channel price
+    of a product, none for one without, unknown skus and locations left out,
+    and a location as stored."""
+    location_id, priced = await stock_row(database, 1, 0, {})
+    _, plain = await stock_row(database, 1, 0, {})
+    for channel, amount in ((MARKETPLACE, 90), (POS, 95)):
+        await sql(
+            database,
+            "INSERT INTO product_channel_prices (sku, channel, price_amount_minor, price_currency)"
+            " VALUES (:sku, :channel, :amount, 'USD')",
+            sku=priced,
+            channel=str(channel),
+            amount=amount,
+        )
+    asked = [priced, plain, "S-UNKNOWN", priced]
+    found = await hot_path.read_products(asked)
+    assert set(found) == {priced, plain}
+    assert {c: m.amount_minor for c, m in found[priced].channel_prices.items()} == {
+        MARKETPLACE: 90,
+        POS: 95,
+    }
+    assert found[plain].channel_prices == {}
+    assert found[priced].as_seen_in(POS).price.amount_minor == 95
+    assert found[plain].price.amount_minor == 100
+    location = await hot_path.read_location(location_id)
+    assert location is not None
+    assert (location.location_id, location.name, location.pickup_window_hours) == (
+        location_id,
+        "test",
+        72,
+    )
+    assert await hot_path.read_location("L-UNKNOWN") is None

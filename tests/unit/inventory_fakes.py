@@ -315,6 +315,12 @@ class FakeHotPath:
         available = {sku: 0 for sku in skus} | {row.sku: row.available for row in rows}
         return available, await self.store.has_expired_holds(None)
 
+    async def read_products(self, skus: Sequence[str]) -> dict[str, Product]:
+        return await self.store.get_products(None, skus)
+
+    async def read_location(self, location_id: str) -> Location | None:
+        return await self.store.get_location(None, location_id)
+
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None
     ) -> AvailabilitySnapshot:

@@ -6,7 +6,6 @@ use cases receive as their `Store` (a fake stands in for it in unit tests).
 """
 
 from services.inventory.store.locations import (
-    get_location,
     insert_location,
     known_location_ids,
     list_locations,
@@ -15,7 +14,6 @@ from services.inventory.store.locations import (
 )
 from services.inventory.store.products import (
     delete_channel_price,
-    get_products,
     insert_product,
     known_skus,
     list_products,
@@ -47,8 +45,6 @@ __all__ = [
     "delete_channel_price",
     "expire_due_holds",
     "fulfillments_assigned_today",
-    "get_location",
-    "get_products",
     "get_stock",
     "has_expired_holds",
     "insert_location",

@@ -19,11 +19,13 @@ from typing import Any
 import asyncpg
 
 from omni.words import Channel, ReservationStatus
+from services.common.money import Money
 from services.common.plain_sql import sql_span
 from services.inventory.domain import (
     AvailabilitySnapshot,
     Line,
     Location,
+    Product,
     ReservationRequest,
     ReserveOutcome,
     StockAtLocation,
@@ -81,6 +83,25 @@ LEFT JOIN safety_stock ss
 """
 
 
+# Products by sku with their channel prices, one row each (the prices as
+# parallel arrays, empty when it has none) - the pricing read of every quote,
+# placement and till sale, which the ORM made two statements and a unit of work.
+_PRODUCTS = """
+SELECT p.sku, p.name, p.price_amount_minor, p.price_currency, p.returnable_days, p.active,
+       coalesce(array_agg(cp.channel) FILTER (WHERE cp.sku IS NOT NULL), '{}') AS channels,
+       coalesce(array_agg(cp.price_amount_minor) FILTER (WHERE cp.sku IS NOT NULL), '{}')
+           AS channel_amounts,
+       coalesce(array_agg(cp.price_currency) FILTER (WHERE cp.sku IS NOT NULL), '{}')
+           AS channel_currencies
+FROM products p
+LEFT JOIN product_channel_prices cp ON cp.sku = p.sku
+WHERE p.sku = ANY($1::text[])
+GROUP BY p.sku
+"""
+
+_LOCATION = "SELECT * FROM locations WHERE location_id = $1"
+
+
 class _RowAttributes:
     """An asyncpg record read by attribute, like the SQLAlchemy rows `location_from_row` takes."""
 
@@ -89,6 +110,18 @@ class _RowAttributes:
 
     def __getattr__(self, name: str) -> Any:
         return self._record[name]
+
+
+def _product_of(row: asyncpg.Record) -> Product:
+    prices = zip(row["channels"], row["channel_amounts"], row["channel_currencies"], strict=True)
+    return Product(
+        sku=row["sku"],
+        name=row["name"],
+        price=Money(row["price_amount_minor"], row["price_currency"]),
+        returnable_days=row["returnable_days"],
+        active=row["active"],
+        channel_prices={Channel(c): Money(amount, currency) for c, amount, currency in prices},
+    )
 
 
 @dataclass
@@ -282,6 +315,17 @@ class HotPath:
             if row["sku"] is not None:
                 available[row["sku"]] = row["available"]
         return available, bool(rows[0]["holds_due"])
+
+    async def read_products(self, skus: Sequence[str]) -> dict[str, Product]:
+        """The known ones among `skus`, by sku, with their channel prices."""
+        with sql_span(_PRODUCTS, self.database_name):
+            rows = await self.pool.fetch(_PRODUCTS, list(skus))
+        return {row["sku"]: _product_of(row) for row in rows}
+
+    async def read_location(self, location_id: str) -> Location | None:
+        with sql_span(_LOCATION, self.database_name):
+            row = await self.pool.fetchrow(_LOCATION, location_id)
+        return None if row is None else location_from_row(_RowAttributes(row))
 
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None

@@ -59,13 +59,6 @@ async def insert_location(session: AsyncSession, location: Location) -> Location
     return location_from_row(row) if row is not None else None
 
 
-async def get_location(session: AsyncSession, location_id: str) -> Location | None:
-    row = (
-        await session.execute(select(locations).where(locations.c.location_id == location_id))
-    ).first()
-    return location_from_row(row) if row is not None else None
-
-
 async def lock_location(session: AsyncSession, location_id: str) -> Location | None:
     """The location, its row locked until the unit of work ends."""
     row = (

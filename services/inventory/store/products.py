@@ -62,13 +62,6 @@ async def insert_product(session: AsyncSession, product: Product) -> Product | N
     return _product(row) if row is not None else None
 
 
-async def get_products(session: AsyncSession, skus: Sequence[str]) -> dict[str, Product]:
-    """The known ones among `skus`, by sku, with their channel prices."""
-    rows = (await session.execute(select(products).where(products.c.sku.in_(skus)))).all()
-    prices = await _channel_prices(session, [row.sku for row in rows])
-    return {row.sku: _product(row, prices.get(row.sku)) for row in rows}
-
-
 async def lock_product(session: AsyncSession, sku: str) -> Product | None:
     """The product, its row locked until the unit of work ends."""
     row = (
