@@ -13,12 +13,24 @@ everywhere the same: FAILED_PRECONDITION `IDEMPOTENCY_KEY_REUSED`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, func, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,6 +102,31 @@ def _refusal_from_record(record: dict[str, Any]) -> DomainError:
     return error_type(record["reason"], record["message"], dict(record["metadata"]))
 
 
+@dataclass(frozen=True)
+class _KeyStatements:
+    """A key table's statements, built once with bound parameters: building one
+    per call and walking it for its cache key cost as much as executing it."""
+
+    claim: Any
+    earlier: Any
+    answer: Any
+    refuse: Any
+
+
+@functools.cache
+def _statements(table: Table) -> _KeyStatements:
+    by_key = table.c.key == bindparam("the_key")
+    return _KeyStatements(
+        claim=insert(table)
+        .values(key=bindparam("the_key"), request_hash=bindparam("new_hash"))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.key),
+        earlier=select(table.c.request_hash, table.c.response, table.c.failure).where(by_key),
+        answer=table.update().where(by_key).values(response=bindparam("new_response")),
+        refuse=table.update().where(by_key).values(failure=bindparam("new_failure")),
+    )
+
+
 async def run_once(
     database: Database,
     table: Table,
@@ -102,22 +139,14 @@ async def run_once(
     returns its response or raises its refusal again."""
     validate_key(key)
     fingerprint = request_fingerprint(request)
+    statements = _statements(table)
     refusal: Refusal | None = None
     async with database.transaction() as session:
         inserted = await session.execute(
-            insert(table)
-            .values(key=key, request_hash=fingerprint)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(table.c.key)
+            statements.claim, {"the_key": key, "new_hash": fingerprint}
         )
         if inserted.first() is None:
-            earlier = (
-                await session.execute(
-                    select(table.c.request_hash, table.c.response, table.c.failure).where(
-                        table.c.key == key
-                    )
-                )
-            ).one()
+            earlier = (await session.execute(statements.earlier, {"the_key": key})).one()
             if earlier.request_hash != fingerprint:
                 raise key_reused()
             if earlier.failure is not None:
@@ -135,13 +164,12 @@ async def run_once(
         else:
             await savepoint.commit()
             await session.execute(
-                table.update()
-                .where(table.c.key == key)
-                .values(response=response.SerializeToString())
+                statements.answer,
+                {"the_key": key, "new_response": response.SerializeToString()},
             )
             return response
         await session.execute(
-            table.update().where(table.c.key == key).values(failure=_failure_record(refusal))
+            statements.refuse, {"the_key": key, "new_failure": _failure_record(refusal)}
         )
     # Committed: the key now answers this refusal to every repeat.
     raise refusal

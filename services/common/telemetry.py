@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 TRACES_FILE_ENV = "OMNI_TRACES_FILE"
 JSONL_EXPORTER = "omni_jsonl"
+# How long a finished span may wait in memory before the JSON-lines file has it.
+JSONL_FLUSH_MILLIS = 200
 
 ORDER_ID = "omni.order_id"
 STORE_ID = "omni.store_id"
@@ -129,9 +131,13 @@ def _processor_for(name: str) -> Any:
         return SimpleSpanProcessor(ConsoleSpanExporter())
     if name == JSONL_EXPORTER:
         path = Path(os.environ.get(TRACES_FILE_ENV, ".omni/traces.jsonl"))
-        # Synchronous: the file is complete when a request returns, and
-        # nothing is lost when a process leaves with os._exit.
-        return SimpleSpanProcessor(JsonLinesSpanExporter(path))
+        # Batched, as the OTLP exporter is: the export (~50 us a span) is off
+        # the request's path, and a span is on disk within JSONL_FLUSH_MILLIS.
+        # Every process flushes at exit (shutdown_telemetry, also before
+        # os._exit); a SIGKILLed one loses at most its last interval's spans.
+        return BatchSpanProcessor(
+            JsonLinesSpanExporter(path), schedule_delay_millis=JSONL_FLUSH_MILLIS
+        )
     raise ValueError(f"OTEL_TRACES_EXPORTER: unknown exporter {name!r}")
 
 

@@ -58,6 +58,30 @@ http_idempotency_keys = Table(
 )
 
 
+# Every keyed request's two statements, built once with bound parameters:
+# building one per call and walking it for its cache key cost as much as
+# executing it.
+_CLAIM = (
+    insert(http_idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["owner", "key"])
+    .returning(http_idempotency_keys.c.key)
+)
+_FINISH = (
+    http_idempotency_keys.update()
+    .where(
+        http_idempotency_keys.c.owner == bindparam("the_owner"),
+        http_idempotency_keys.c.key == bindparam("the_key"),
+        http_idempotency_keys.c.status == RUNNING,
+    )
+    .values(
+        status=bindparam("new_status"),
+        content_type=bindparam("new_content_type"),
+        body=bindparam("new_body"),
+        headers=bindparam("new_headers"),
+    )
+)
+
+
 class PostgresIdempotencyStore:
     """Each call is one short transaction: a claim is an inserted row with
     status 0, finished by an UPDATE with the answer or released by a DELETE.
@@ -73,18 +97,16 @@ class PostgresIdempotencyStore:
         table = http_idempotency_keys
         async with self.database.engine.begin() as connection:
             inserted = await connection.execute(
-                insert(table)
-                .values(
-                    owner=owner,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status=RUNNING,
-                    content_type="",
-                    body=b"",
-                    customer_id=customer_id,
-                )
-                .on_conflict_do_nothing(index_elements=["owner", "key"])
-                .returning(table.c.key)
+                _CLAIM,
+                {
+                    "owner": owner,
+                    "key": key,
+                    "fingerprint": fingerprint,
+                    "status": RUNNING,
+                    "content_type": "",
+                    "body": b"",
+                    "customer_id": customer_id,
+                },
             )
             if inserted.first() is not None:
                 return None
@@ -123,17 +145,17 @@ class PostgresIdempotencyStore:
         )
 
     async def finish(self, owner: str, key: str, response: StoredResponse) -> None:
-        table = http_idempotency_keys
         async with self.database.engine.begin() as connection:
             await connection.execute(
-                table.update()
-                .where(table.c.owner == owner, table.c.key == key, table.c.status == RUNNING)
-                .values(
-                    status=response.status,
-                    content_type=response.content_type,
-                    body=response.body,
-                    headers=json.dumps(response.headers),
-                )
+                _FINISH,
+                {
+                    "the_owner": owner,
+                    "the_key": key,
+                    "new_status": response.status,
+                    "new_content_type": response.content_type,
+                    "new_body": response.body,
+                    "new_headers": json.dumps(response.headers),
+                },
             )
 
     async def release(self, owner: str, key: str) -> None:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, select
+import functools
+
+from sqlalchemy import Insert, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.records import Event
 from services.orders.store.tables import order_events, return_events
 
 
+@functools.cache
+def _insert(table: Table) -> Insert:
+    """Built once per table (bound parameters): a statement built per call is
+    walked again for its cache key, which cost as much as executing it."""
+    return table.insert()
+
+
 async def _append(
     session: AsyncSession, table: Table, key: str, owner_id: str, event: Event
 ) -> None:
     await session.execute(
-        table.insert().values(
-            {key: owner_id, "at": event.at, "type": event.type, "detail": event.detail}
-        )
+        _insert(table), {key: owner_id, "at": event.at, "type": event.type, "detail": event.detail}
     )
 
 

@@ -39,6 +39,19 @@ def _address_json(address: Address | None) -> dict[str, Any] | None:
     }
 
 
+# Built once (bound parameters): building a statement per call and walking it
+# for its cache key cost as much as executing it. The lines go as executemany
+# parameters: a multi-row VALUES has no cached compiled form at all.
+_PENDING_ORDER = (
+    insert(orders).on_conflict_do_nothing(index_elements=["order_id"]).returning(orders)
+)
+_ORDER_LINES = (
+    insert(order_lines)
+    .on_conflict_do_nothing(index_elements=["order_id", "sku"])
+    .returning(order_lines)
+)
+
+
 async def insert_pending_order(
     session: AsyncSession,
     order_id: str,
@@ -72,26 +85,24 @@ async def insert_pending_order(
             ],
         }
     inserted = await session.execute(
-        insert(orders)
-        .values(
-            order_id=order_id,
-            customer_id=request.customer_id,
-            channel=request.channel,
-            status=OrderStatus.PENDING,
-            currency=priced.total.currency,
-            total_minor=priced.total.amount_minor,
-            fulfillment_type=request.fulfillment_type,
-            location_id=request.location_id if pickup else "",
-            address=None if pickup else _address_json(request.address),
-            associate_id=request.associate_id,
-            store_id=request.store_id,
-            referral_associate_id=request.referral_associate_id,
-            workflow_id=workflow_id,
-            exchange_for=request.exchange_for,
+        _PENDING_ORDER,
+        {
+            "order_id": order_id,
+            "customer_id": request.customer_id,
+            "channel": request.channel,
+            "status": OrderStatus.PENDING,
+            "currency": priced.total.currency,
+            "total_minor": priced.total.amount_minor,
+            "fulfillment_type": request.fulfillment_type,
+            "location_id": request.location_id if pickup else "",
+            "address": None if pickup else _address_json(request.address),
+            "associate_id": request.associate_id,
+            "store_id": request.store_id,
+            "referral_associate_id": request.referral_associate_id,
+            "workflow_id": workflow_id,
+            "exchange_for": request.exchange_for,
             **totals,
-        )
-        .on_conflict_do_nothing(index_elements=["order_id"])
-        .returning(orders)
+        },
     )
     row = inserted.first()
     if row is None:
@@ -100,12 +111,8 @@ async def insert_pending_order(
         assert found is not None
         return found
     order = order_of(row)
-    # The rows as executemany parameters, not a multi-row VALUES: SQLAlchemy
-    # caches no compiled form of the latter, so it compiled on every order.
     written = await session.execute(
-        insert(order_lines)
-        .on_conflict_do_nothing(index_elements=["order_id", "sku"])
-        .returning(order_lines),
+        _ORDER_LINES,
         [
             {
                 "order_id": order_id,

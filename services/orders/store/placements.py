@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from google.protobuf.message import Message
 from google.protobuf.wrappers_pb2 import StringValue
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,19 +73,51 @@ async def claim_stale(session: AsyncSession, older_than: timedelta, limit: int) 
     return [row.order_id for row in claimed]
 
 
+# Every placement's statements, built once with bound parameters: building one
+# per call and walking it for its cache key cost as much as executing it.
+_PENDING_TO_PLACED = (
+    orders.update()
+    .where(orders.c.order_id == bindparam("the_order"), orders.c.status == OrderStatus.PENDING)
+    .values(
+        status=OrderStatus.PLACED,
+        rejection_reason="",
+        rejection_message="",
+        updated_at=func.now(),
+    )
+    .returning(orders.c.order_id)
+)
+_CLAIM_KEY = (
+    insert(idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(idempotency_keys.c.key)
+)
+_new = insert(fulfillment_rows).excluded
+# As fulfillments.upsert_fulfillment: one its journey wrote already keeps its
+# lines where this has none (it always has: only the status moves). The rows
+# go as executemany parameters: a multi-row VALUES has no cached compiled
+# form, so it was compiled on every placement.
+_UPSERT_PLACED = (
+    insert(fulfillment_rows)
+    .on_conflict_do_update(
+        index_elements=["fulfillment_id"],
+        set_={
+            "status": _new.status,
+            "location_id": _new.location_id,
+            "lines": case(
+                (func.jsonb_array_length(_new.lines) > 0, _new.lines),
+                else_=fulfillment_rows.c.lines,
+            ),
+            "updated_at": func.now(),
+        },
+        where=fulfillment_rows.c.order_id == _new.order_id,
+    )
+    .returning(fulfillment_rows)
+)
+
+
 async def _pending_to_placed(session: AsyncSession, order_id: str) -> bool:
     """The order row moves to placed, only from pending (False: it had moved)."""
-    moved = await session.execute(
-        orders.update()
-        .where(orders.c.order_id == order_id, orders.c.status == OrderStatus.PENDING)
-        .values(
-            status=OrderStatus.PLACED,
-            rejection_reason="",
-            rejection_message="",
-            updated_at=func.now(),
-        )
-        .returning(orders.c.order_id)
-    )
+    moved = await session.execute(_PENDING_TO_PLACED, {"the_order": order_id})
     return moved.first() is not None
 
 
@@ -109,14 +141,12 @@ async def claim_key(session: AsyncSession, key: str, request: Message, answer: s
     False when the key was seen before (a concurrent twin waits on the key's
     unique index until the first commits, then finds it): run_once answers."""
     claimed = await session.execute(
-        insert(idempotency_keys)
-        .values(
-            key=key,
-            request_hash=request_fingerprint(request),
-            response=StringValue(value=answer).SerializeToString(),
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(idempotency_keys.c.key)
+        _CLAIM_KEY,
+        {
+            "key": key,
+            "request_hash": request_fingerprint(request),
+            "response": StringValue(value=answer).SerializeToString(),
+        },
     )
     return claimed.first() is not None
 
@@ -130,26 +160,8 @@ async def record_placed(
     when the order was no longer pending (nothing written)."""
     if not await _pending_to_placed(session, order_id):
         return None
-    statement = insert(fulfillment_rows)
-    new = statement.excluded
-    # As fulfillments.upsert_fulfillment: one its journey wrote already keeps
-    # its lines where this has none (it always has: only the status moves).
-    # The rows go as executemany parameters: a multi-row VALUES has no cached
-    # compiled form, so it was compiled on every placement.
     written = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["fulfillment_id"],
-            set_={
-                "status": new.status,
-                "location_id": new.location_id,
-                "lines": case(
-                    (func.jsonb_array_length(new.lines) > 0, new.lines),
-                    else_=fulfillment_rows.c.lines,
-                ),
-                "updated_at": func.now(),
-            },
-            where=fulfillment_rows.c.order_id == new.order_id,
-        ).returning(fulfillment_rows),
+        _UPSERT_PLACED,
         [
             {
                 "fulfillment_id": f.fulfillment_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import PaymentStatus, TenderType
@@ -41,26 +41,38 @@ def _payment(row: Row[Any]) -> Payment:
     )
 
 
+# The statements of every authorization, built once with bound parameters:
+# building one per call and walking it for its cache key cost as much again
+# as executing it (services/common/db.py).
+_INSERT = payments.insert().returning(*payments.c)
+_LOCK_TENDER = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("tender_key"), 0)))
+_FIND_FOR_TENDER = select(payments).where(
+    payments.c.reference == bindparam("reference"),
+    payments.c.tender_type == bindparam("tender_type"),
+    payments.c.tender_identity == bindparam("tender_identity"),
+    payments.c.status != PaymentStatus.DECLINED.value,
+)
+
+
 async def insert(session: AsyncSession, payment: Payment, tender_identity: str) -> Payment:
     row = (
         await session.execute(
-            payments.insert()
-            .values(
-                payment_id=payment.payment_id,
-                reference=payment.reference,
-                tender_type=payment.tender_type.value,
-                tender_identity=tender_identity,
-                status=payment.status.value,
-                currency=payment.currency,
-                authorized_minor=payment.authorized_minor,
-                captured_minor=payment.captured_minor,
-                refunded_minor=payment.refunded_minor,
-                card_brand=payment.card_brand,
-                card_last4=payment.card_last4,
-                provider_reference=payment.provider_reference,
-                expires_at=payment.expires_at,
-            )
-            .returning(*payments.c)
+            _INSERT,
+            {
+                "payment_id": payment.payment_id,
+                "reference": payment.reference,
+                "tender_type": payment.tender_type.value,
+                "tender_identity": tender_identity,
+                "status": payment.status.value,
+                "currency": payment.currency,
+                "authorized_minor": payment.authorized_minor,
+                "captured_minor": payment.captured_minor,
+                "refunded_minor": payment.refunded_minor,
+                "card_brand": payment.card_brand,
+                "card_last4": payment.card_last4,
+                "provider_reference": payment.provider_reference,
+                "expires_at": payment.expires_at,
+            },
         )
     ).one()
     return _payment(row)
@@ -89,11 +101,7 @@ async def lock_tender(
     """Serializes authorizations of one tender of one reference until the transaction ends,
     so two requests with different keys never both reach the provider."""
     await session.execute(
-        select(
-            func.pg_advisory_xact_lock(
-                func.hashtextextended(f"{reference}\x1f{tender_type}\x1f{tender_identity}", 0)
-            )
-        )
+        _LOCK_TENDER, {"tender_key": f"{reference}\x1f{tender_type}\x1f{tender_identity}"}
     )
 
 
@@ -103,12 +111,12 @@ async def find_for_tender(
     """The tender's payment for this reference, unless it was declined."""
     row = (
         await session.execute(
-            select(payments).where(
-                payments.c.reference == reference,
-                payments.c.tender_type == tender_type.value,
-                payments.c.tender_identity == tender_identity,
-                payments.c.status != PaymentStatus.DECLINED.value,
-            )
+            _FIND_FOR_TENDER,
+            {
+                "reference": reference,
+                "tender_type": tender_type.value,
+                "tender_identity": tender_identity,
+            },
         )
     ).first()
     return None if row is None else _payment(row)
