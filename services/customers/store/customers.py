@@ -7,7 +7,7 @@ its row with `merged_into` set: every lookup resolves it to the survivor.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,15 +23,23 @@ def _missing(customer_id: str) -> NotFound:
     )
 
 
+# Built once with bound parameters: a statement built per call is walked again
+# for its cache key, which cost as much as executing it (services/common/db.py).
+_RESOLVE = select(customers.c.customer_id, customers.c.merged_into).where(
+    customers.c.customer_id == bindparam("the_customer")
+)
+_CUSTOMER = select(customers).where(customers.c.customer_id == bindparam("the_customer"))
+_LOCK_CUSTOMER = _CUSTOMER.with_for_update()
+_IDENTITIES = (
+    select(customer_identities.c.kind, customer_identities.c.value)
+    .where(customer_identities.c.customer_id == bindparam("the_customer"))
+    .order_by(customer_identities.c.created_at, customer_identities.c.kind)
+)
+
+
 async def resolve(session: AsyncSession, customer_id: str) -> str:
     """The live customer id: the id itself, or the survivor it was merged into."""
-    row = (
-        await session.execute(
-            select(customers.c.customer_id, customers.c.merged_into).where(
-                customers.c.customer_id == customer_id
-            )
-        )
-    ).first()
+    row = (await session.execute(_RESOLVE, {"the_customer": customer_id})).first()
     if row is None:
         raise _missing(customer_id)
     return str(row.merged_into or row.customer_id)
@@ -44,15 +52,11 @@ def _channels(joined: str) -> tuple[ContactChannel, ...]:
 async def get_customer(session: AsyncSession, customer_id: str, *, lock: bool = False) -> Customer:
     """The customer, or the survivor of a merge for a merged duplicate's id."""
     customer_id = await resolve(session, customer_id)
-    query = select(customers).where(customers.c.customer_id == customer_id)
-    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    by_id = {"the_customer": customer_id}
+    row = (await session.execute(_LOCK_CUSTOMER if lock else _CUSTOMER, by_id)).first()
     if row is None:
         raise _missing(customer_id)
-    identities = await session.execute(
-        select(customer_identities.c.kind, customer_identities.c.value)
-        .where(customer_identities.c.customer_id == customer_id)
-        .order_by(customer_identities.c.created_at, customer_identities.c.kind)
-    )
+    identities = await session.execute(_IDENTITIES, by_id)
     return Customer(
         customer_id=row.customer_id,
         name=row.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import DateTime, Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,36 +30,52 @@ def _event(row: Row[Any]) -> TimelineEvent:
     )
 
 
+# Built once with bound parameters: a statement built per call is walked again
+# for its cache key, which cost as much as executing it (services/common/db.py).
+_ADD_EVENT = (
+    insert(timeline_events)
+    .values(
+        event_id=bindparam("new_event"),
+        customer_id=bindparam("new_customer"),
+        kind=bindparam("new_kind"),
+        reference_id=bindparam("new_reference"),
+        order_id=bindparam("new_order"),
+        channel=bindparam("new_channel"),
+        summary=bindparam("new_summary"),
+        amount_minor=bindparam("new_amount"),
+        currency=bindparam("new_currency"),
+        at=func.coalesce(bindparam("new_at", type_=DateTime(timezone=True)), func.now()),
+    )
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(*timeline_events.c)
+)
+_EVENT = select(timeline_events).where(timeline_events.c.event_id == bindparam("the_event"))
+
+
 async def record_event(
     session: AsyncSession, customer_id: str, event: TimelineEvent
 ) -> tuple[TimelineEvent, bool]:
     """Inserts the event once; (the stored event, True when this call added it)."""
     added = (
         await session.execute(
-            insert(timeline_events)
-            .values(
-                event_id=event.event_id,
-                customer_id=customer_id,
-                kind=event.kind,
-                reference_id=event.reference_id,
-                order_id=event.order_id,
-                channel=event.channel or "",
-                summary=event.summary,
-                amount_minor=event.amount_minor,
-                currency=event.currency,
-                at=event.at or func.now(),
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(*timeline_events.c)
+            _ADD_EVENT,
+            {
+                "new_event": event.event_id,
+                "new_customer": customer_id,
+                "new_kind": event.kind,
+                "new_reference": event.reference_id,
+                "new_order": event.order_id,
+                "new_channel": event.channel or "",
+                "new_summary": event.summary,
+                "new_amount": event.amount_minor,
+                "new_currency": event.currency,
+                "new_at": event.at,
+            },
         )
     ).first()
     if added is not None:
         return _event(added), True
-    stored = (
-        await session.execute(
-            select(timeline_events).where(timeline_events.c.event_id == event.event_id)
-        )
-    ).one()
+    stored = (await session.execute(_EVENT, {"the_event": event.event_id})).one()
     return _event(stored), False
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, literal, or_, select, update
+from sqlalchemy import bindparam, delete, func, literal, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,24 +24,37 @@ FULFILLMENT_HOLD_PATTERN = "order-%/hold%"
 SWEEP_BATCH = 500
 
 
+# Built once with bound parameters: a statement built per call is walked again
+# for its cache key, which cost as much as executing it (services/common/db.py).
+_RESERVATION = select(
+    reservations,
+    func.coalesce(reservations.c.expires_at <= func.now(), False).label("expired"),
+).where(reservations.c.reservation_id == bindparam("the_reservation"))
+_LOCK_RESERVATION = _RESERVATION.with_for_update(of=reservations)
+_RESERVATION_LINES = (
+    select(reservation_lines)
+    .where(reservation_lines.c.reservation_id == bindparam("the_reservation"))
+    .order_by(reservation_lines.c.sku)
+)
+_CONFIRM_HOLD = (
+    update(reservations)
+    .where(
+        reservations.c.reservation_id == bindparam("the_reservation"),
+        reservations.c.status == ReservationStatus.ACTIVE,
+    )
+    .values(expires_at=None, ttl_seconds=0, updated_at=func.now())
+)
+
+
 async def load_reservation(
     session: AsyncSession, reservation_id: str, *, lock: bool
 ) -> HeldReservation | None:
     """The reservation with its lines (locked for the transaction when `lock`)."""
-    query = select(
-        reservations,
-        func.coalesce(reservations.c.expires_at <= func.now(), False).label("expired"),
-    ).where(reservations.c.reservation_id == reservation_id)
-    if lock:
-        query = query.with_for_update(of=reservations)
-    row = (await session.execute(query)).first()
+    by_id = {"the_reservation": reservation_id}
+    row = (await session.execute(_LOCK_RESERVATION if lock else _RESERVATION, by_id)).first()
     if row is None:
         return None
-    line_rows = await session.execute(
-        select(reservation_lines)
-        .where(reservation_lines.c.reservation_id == reservation_id)
-        .order_by(reservation_lines.c.sku)
-    )
+    line_rows = await session.execute(_RESERVATION_LINES, by_id)
     return HeldReservation(
         reservation_id=row.reservation_id,
         order_id=row.order_id,
@@ -139,14 +152,7 @@ async def confirm_hold(session: AsyncSession, reservation_id: str) -> int:
     Returns 0, or the location's daily capacity when it is used up (the hold
     stays a soft hold; the transaction must be rolled back)."""
     try:
-        await session.execute(
-            update(reservations)
-            .where(
-                reservations.c.reservation_id == reservation_id,
-                reservations.c.status == ReservationStatus.ACTIVE,
-            )
-            .values(expires_at=None, ttl_seconds=0, updated_at=func.now())
-        )
+        await session.execute(_CONFIRM_HOLD, {"the_reservation": reservation_id})
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) != STORE_AT_CAPACITY_SQLSTATE:
             raise

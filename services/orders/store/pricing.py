@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import DateTime, and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from omni.words import Channel, PromotionKind
@@ -44,6 +44,22 @@ def _shipping(row: Any) -> ShippingMethod:
         countries=frozenset(row.countries),
         free_over_minor=row.free_over_minor,
     )
+
+
+# The promotions read of every quote and placement, built once with bound
+# parameters: a statement built per call is walked again for its cache key,
+# which cost as much as executing it (services/common/db.py).
+_NOW = bindparam("the_now", type_=DateTime(timezone=True))
+_LIVE_WHERE = and_(
+    promotions.c.code == "",
+    promotions.c.starts_at <= bindparam("starting_by", type_=DateTime(timezone=True)),
+    promotions.c.ends_at > _NOW,
+    or_(promotions.c.ended_at.is_(None), promotions.c.ended_at > _NOW),
+)
+_LIVE = select(promotions).where(_LIVE_WHERE)
+_LIVE_OR_CODED = select(promotions).where(
+    or_(_LIVE_WHERE, promotions.c.code == bindparam("the_code"))
+)
 
 
 class PostgresPricingTables:
@@ -116,15 +132,13 @@ class PostgresPricingTables:
         """Automatic promotions live at `now` (with `starting_by`: also those
         starting by then, for a cache kept that long), and every promotion with
         `code` (live or not, so a refusal can say why)."""
-        live = and_(
-            promotions.c.code == "",
-            promotions.c.starts_at <= (starting_by or now),
-            promotions.c.ends_at > now,
-            or_(promotions.c.ended_at.is_(None), promotions.c.ended_at > now),
-        )
-        where = or_(live, promotions.c.code == code) if code else live
+        bound = {"the_now": now, "starting_by": starting_by or now}
         async with self._database.unit_of_work() as uow:
-            rows = (await uow.session.execute(select(promotions).where(where))).all()
+            if code:
+                found = await uow.session.execute(_LIVE_OR_CODED, {**bound, "the_code": code})
+            else:
+                found = await uow.session.execute(_LIVE, bound)
+            rows = found.all()
         return [_promotion(row) for row in rows]
 
     async def put_tax_region(self, region: TaxRegionRecord) -> TaxRegionRecord:
