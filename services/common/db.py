@@ -1,4 +1,17 @@
-"""The database engine and the unit of work every service uses."""
+"""The database engine and the unit of work every service uses.
+
+What a statement costs here (measured on the 2-core dev machine, one cached
+UPDATE or SELECT by key through an AsyncSession, 2,000 in a row): ~190 us of
+the process's CPU when the statement object is built once, ~390 us when it is
+built on every call (the construction, then walking it again for its compiled
+cache key), ~60 us on the bare asyncpg connection; a unit of work around it
+(BEGIN, ROLLBACK) ~450 us more. So a statement on a hot path (a placement, an
+authorization, a journey's activity) is built once at module level with
+`bindparam()`s and executed with a dict of values. Rows go as a list of
+dicts (executemany), never as a multi-row `.values([...])`, which has no
+cache key and is compiled again on every call. The very hottest calls skip
+SQLAlchemy for plain asyncpg (services/common/plain_sql.py).
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -148,11 +148,28 @@ async def mark_rejected(
     )
 
 
+_BY_ORDER_ID = orders.c.order_id == bindparam("the_order")
+_SET_STATUS = (
+    orders.update()
+    .where(_BY_ORDER_ID)
+    .values(status=bindparam("new_status"), updated_at=func.now())
+)
+_SET_COMPLETED = (
+    orders.update()
+    .where(_BY_ORDER_ID)
+    .values(
+        status=OrderStatus.COMPLETED,
+        updated_at=func.now(),
+        completed_at=func.coalesce(orders.c.completed_at, func.now()),
+    )
+)
+
+
 async def set_order_status(session: AsyncSession, order_id: str, status: OrderStatus) -> None:
-    values: dict[str, Any] = {"status": status, "updated_at": func.now()}
     if status == OrderStatus.COMPLETED:
-        values["completed_at"] = func.coalesce(orders.c.completed_at, func.now())
-    await session.execute(orders.update().where(orders.c.order_id == order_id).values(**values))
+        await session.execute(_SET_COMPLETED, {"the_order": order_id})
+    else:
+        await session.execute(_SET_STATUS, {"the_order": order_id, "new_status": status})
 
 
 async def change_address(session: AsyncSession, order_id: str, address: Address) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from omni.words import Channel, OrderStatus, ReturnStatus
@@ -36,6 +36,11 @@ def _associate(row: Any) -> Associate:
 
 def _period(column: Any, start: datetime | None, end: datetime) -> Any:
     return and_(column >= start, column < end) if start is not None else column < end
+
+
+# Read by every till sale twice (the gateway's registry check, the orders
+# access check): built once with a bound parameter (services/common/db.py).
+_ASSOCIATE = select(associates).where(associates.c.associate_id == bindparam("the_associate"))
 
 
 class PostgresStaffTables:
@@ -69,11 +74,7 @@ class PostgresStaffTables:
 
     async def get(self, associate_id: str) -> Associate | None:
         async with self._database.unit_of_work() as uow:
-            row = (
-                await uow.session.execute(
-                    select(associates).where(associates.c.associate_id == associate_id)
-                )
-            ).first()
+            row = (await uow.session.execute(_ASSOCIATE, {"the_associate": associate_id})).first()
         return None if row is None else _associate(row)
 
     async def list_associates(
