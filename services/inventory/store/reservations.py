@@ -46,6 +46,21 @@ _CONFIRM_HOLD = (
 )
 
 
+_COMMIT_LINE = (
+    update(reservation_lines)
+    .where(
+        reservation_lines.c.reservation_id == bindparam("the_reservation"),
+        reservation_lines.c.sku == bindparam("the_sku"),
+    )
+    .values(committed_quantity=bindparam("new_committed"))
+)
+_SETTLE = (
+    update(reservations)
+    .where(reservations.c.reservation_id == bindparam("the_reservation"))
+    .values(status=bindparam("new_status"), updated_at=func.now())
+)
+
+
 async def load_reservation(
     session: AsyncSession, reservation_id: str, *, lock: bool
 ) -> HeldReservation | None:
@@ -81,21 +96,11 @@ async def save_settlement(
             await change_held(session, held.location_id, sku, sold=sold, unheld=unheld)
     for movement in settlement.movements(held):
         await record_movement(session, movement)
+    by_id = {"the_reservation": held.reservation_id}
     if settlement.status is ReservationStatus.COMMITTED:
         for sku, sold in settlement.sold.items():
-            await session.execute(
-                update(reservation_lines)
-                .where(
-                    reservation_lines.c.reservation_id == held.reservation_id,
-                    reservation_lines.c.sku == sku,
-                )
-                .values(committed_quantity=sold)
-            )
-    await session.execute(
-        update(reservations)
-        .where(reservations.c.reservation_id == held.reservation_id)
-        .values(status=settlement.status, updated_at=func.now())
-    )
+            await session.execute(_COMMIT_LINE, {**by_id, "the_sku": sku, "new_committed": sold})
+    await session.execute(_SETTLE, {**by_id, "new_status": settlement.status})
 
 
 async def release_lines(

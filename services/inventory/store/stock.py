@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Executable, and_, func, null, select, update
+from sqlalchemy import Executable, and_, bindparam, func, null, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -131,25 +131,33 @@ async def set_safety_stock(session: AsyncSession, safety: SafetyStock) -> None:
     )
 
 
+# Built once with bound parameters: a statement built per call is walked again
+# for its cache key, which cost as much as executing it (services/common/db.py).
+_CHANGE_HELD = (
+    update(stock)
+    .where(
+        stock.c.location_id == bindparam("the_location"),
+        stock.c.sku == bindparam("the_sku"),
+        stock.c.reserved >= bindparam("unheld"),
+        stock.c.on_hand >= bindparam("sold"),
+    )
+    .values(
+        on_hand=stock.c.on_hand - bindparam("sold"),
+        reserved=stock.c.reserved - bindparam("unheld"),
+        updated_at=func.now(),
+    )
+    .returning(stock.c.reserved)
+)
+
+
 async def change_held(
     session: AsyncSession, location_id: str, sku: str, *, sold: int, unheld: int
 ) -> None:
     """Takes `sold` off on hand and `unheld` off reserved, in one statement."""
     changed = (
         await session.execute(
-            update(stock)
-            .where(
-                stock.c.location_id == location_id,
-                stock.c.sku == sku,
-                stock.c.reserved >= unheld,
-                stock.c.on_hand >= sold,
-            )
-            .values(
-                on_hand=stock.c.on_hand - sold,
-                reserved=stock.c.reserved - unheld,
-                updated_at=func.now(),
-            )
-            .returning(stock.c.reserved)
+            _CHANGE_HELD,
+            {"the_location": location_id, "the_sku": sku, "sold": sold, "unheld": unheld},
         )
     ).first()
     if changed is None:
