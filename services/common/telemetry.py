@@ -501,8 +501,9 @@ def order_id_of_workflow(workflow_id: str) -> str:
 
 
 def temporal_interceptors() -> list[Any]:
-    """Client and worker interceptors: Temporal's OpenTelemetry spans (start,
-    update, workflow, each activity) plus the order id on every activity."""
+    """The worker's interceptors: Temporal's OpenTelemetry spans (start,
+    update, workflow, each activity) plus the order id on every activity.
+    A process that is only a client uses temporal_client_tracing instead."""
     import temporalio.client
     import temporalio.worker
     from temporalio import activity

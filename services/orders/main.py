@@ -23,7 +23,7 @@ from services.common.db import Database
 from services.common.identity import always, service_identity
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
-from services.common.telemetry import temporal_interceptors
+from services.common.temporal_client_tracing import ClientTracing
 from services.common.temporal_codec import data_converter
 from services.orders.access import ACCESS
 from services.orders.adapters.catalog import InventoryCatalog
@@ -127,7 +127,8 @@ async def run(settings: OrdersSettings) -> None:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            interceptors=temporal_interceptors(),
+            # The client half of Temporal's tracing only (no worker machinery).
+            interceptors=[ClientTracing()],
             data_converter=converter,
         )
 
