@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
-from sqlalchemy import Insert, Table, select
+from sqlalchemy import Insert, Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.records import Event
@@ -26,12 +27,17 @@ async def _append(
     )
 
 
-async def _history(session: AsyncSession, table: Table, key: str, owner_id: str) -> list[Event]:
-    rows = await session.execute(
+@functools.cache
+def _oldest_first(table: Table, key: str) -> Select[Any]:
+    return (
         select(table.c.at, table.c.type, table.c.detail)
-        .where(table.c[key] == owner_id)
+        .where(table.c[key] == bindparam("the_owner"))
         .order_by(table.c.at, table.c.id)
     )
+
+
+async def _history(session: AsyncSession, table: Table, key: str, owner_id: str) -> list[Event]:
+    rows = await session.execute(_oldest_first(table, key), {"the_owner": owner_id})
     return [Event(at=e.at, type=e.type, detail=e.detail) for e in rows]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,12 +55,17 @@ def fulfillment_of(row: Row[Any]) -> FulfillmentRecord:
     )
 
 
+# Built once with bound parameters: a statement built per call is walked again
+# for its cache key, which cost as much as executing it (services/common/db.py).
+_OF_ORDER = (
+    select(fulfillments)
+    .where(fulfillments.c.order_id == bindparam("the_order"))
+    .order_by(fulfillments.c.created_at, fulfillments.c.fulfillment_id)
+)
+
+
 async def of_order(session: AsyncSession, order_id: str) -> list[FulfillmentRecord]:
-    rows = await session.execute(
-        select(fulfillments)
-        .where(fulfillments.c.order_id == order_id)
-        .order_by(fulfillments.c.created_at, fulfillments.c.fulfillment_id)
-    )
+    rows = await session.execute(_OF_ORDER, {"the_order": order_id})
     return [fulfillment_of(row) for row in rows]
 
 
@@ -69,41 +74,47 @@ def _unless_empty(new: Any, old: Any) -> Any:
     return func.coalesce(func.nullif(new, ""), old)
 
 
+def _upsert() -> Any:
+    """Creates or replaces by id; an empty code, tracking or line list keeps the old."""
+    new = insert(fulfillments).excluded
+    return insert(fulfillments).on_conflict_do_update(
+        index_elements=["fulfillment_id"],
+        set_={
+            "status": new.status,
+            "location_id": _unless_empty(new.location_id, fulfillments.c.location_id),
+            "lines": case(
+                (func.jsonb_array_length(new.lines) > 0, new.lines),
+                else_=fulfillments.c.lines,
+            ),
+            "pickup_code": _unless_empty(new.pickup_code, fulfillments.c.pickup_code),
+            "carrier": _unless_empty(new.carrier, fulfillments.c.carrier),
+            "tracking_number": _unless_empty(new.tracking_number, fulfillments.c.tracking_number),
+            "overdue": new.overdue,
+            "updated_at": func.now(),
+        },
+        where=fulfillments.c.order_id == new.order_id,
+    )
+
+
+_UPSERT = _upsert()
+
+
 async def upsert_fulfillment(session: AsyncSession, fulfillment: FulfillmentRecord) -> None:
     """Creates or replaces by id; an empty code, tracking or line list keeps the old."""
-    statement = insert(fulfillments).values(
-        fulfillment_id=fulfillment.fulfillment_id,
-        order_id=fulfillment.order_id,
-        type=fulfillment.type,
-        location_id=fulfillment.location_id,
-        status=fulfillment.status,
-        lines=lines_json(fulfillment.lines),
-        pickup_code=fulfillment.pickup_code,
-        carrier=fulfillment.carrier,
-        tracking_number=fulfillment.tracking_number,
-        overdue=fulfillment.overdue,
-    )
-    new = statement.excluded
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["fulfillment_id"],
-            set_={
-                "status": new.status,
-                "location_id": _unless_empty(new.location_id, fulfillments.c.location_id),
-                "lines": case(
-                    (func.jsonb_array_length(new.lines) > 0, new.lines),
-                    else_=fulfillments.c.lines,
-                ),
-                "pickup_code": _unless_empty(new.pickup_code, fulfillments.c.pickup_code),
-                "carrier": _unless_empty(new.carrier, fulfillments.c.carrier),
-                "tracking_number": _unless_empty(
-                    new.tracking_number, fulfillments.c.tracking_number
-                ),
-                "overdue": new.overdue,
-                "updated_at": func.now(),
-            },
-            where=fulfillments.c.order_id == new.order_id,
-        )
+        _UPSERT,
+        {
+            "fulfillment_id": fulfillment.fulfillment_id,
+            "order_id": fulfillment.order_id,
+            "type": fulfillment.type,
+            "location_id": fulfillment.location_id,
+            "status": fulfillment.status,
+            "lines": lines_json(fulfillment.lines),
+            "pickup_code": fulfillment.pickup_code,
+            "carrier": fulfillment.carrier,
+            "tracking_number": fulfillment.tracking_number,
+            "overdue": fulfillment.overdue,
+        },
     )
 
 

@@ -258,22 +258,25 @@ def line_of(line: Row[Any]) -> OrderLineRecord:
     )
 
 
+_ORDER = select(orders).where(_BY_ORDER_ID)
+_LOCK_ORDER = _ORDER.with_for_update()
+_LINES = (
+    select(order_lines)
+    .where(order_lines.c.order_id == bindparam("the_order"))
+    .order_by(order_lines.c.position)
+)
+
+
 async def load_order(
     session: AsyncSession, order_id: str, *, for_update: bool = False
 ) -> OrderRecord | None:
     """The whole order (lines, fulfillments, events oldest first), whatever its status."""
-    query = select(orders).where(orders.c.order_id == order_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await session.execute(query)).first()
+    by_id = {"the_order": order_id}
+    row = (await session.execute(_LOCK_ORDER if for_update else _ORDER, by_id)).first()
     if row is None:
         return None
     order = order_of(row)
-    line_rows = await session.execute(
-        select(order_lines)
-        .where(order_lines.c.order_id == order_id)
-        .order_by(order_lines.c.position)
-    )
+    line_rows = await session.execute(_LINES, by_id)
     order.lines = [line_of(line) for line in line_rows]
     order.fulfillments = await fulfillments.of_order(session, order_id)
     order.events = await events.order_history(session, order_id)
