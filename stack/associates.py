@@ -74,31 +74,19 @@ def registered_associate_token(
     (a service restarting: the fault suite kills them) or a dropped
     connection is tried again with the same key for up to a minute; the same
     registration again answers 200."""
-    import time
     import uuid
 
     import httpx
 
     from stack.harness import token
+    from stack.http_retry import ride_out
 
     associate_id = associate_id or f"assoc-{uuid.uuid4().hex[:10]}"
     headers = {"Authorization": "Bearer " + token("admin"), "Idempotency-Key": str(uuid.uuid4())}
     body = {"associate_id": associate_id, "name": f"Associate {associate_id}", "store_id": store_id}
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            response = httpx.post(
-                gateway_url + "/v1/associates", json=body, headers=headers, timeout=30
-            )
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-            continue
-        if response.status_code in (502, 503, 504) and time.monotonic() < deadline:
-            time.sleep(0.5)
-            continue
-        break
+    response = ride_out(
+        lambda: httpx.post(gateway_url + "/v1/associates", json=body, headers=headers, timeout=30)
+    )
     if response.status_code not in (200, 201):
         raise RuntimeError(f"could not register associate {associate_id}: {response.text}")
     return token("associate", sub=associate_id, store_id=store_id, channel=channel)

@@ -16,6 +16,8 @@ import asyncpg
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from services.common.telemetry import sql_span_details
+
 
 def plain_postgres_url(url: str) -> str:
     """asyncpg wants postgresql://, the services are configured with a SQLAlchemy URL."""
@@ -48,16 +50,5 @@ _sql_tracer = trace.get_tracer("omni.sql")
 
 def sql_span(statement: str, database_name: str) -> Any:
     """The client span SQLAlchemy's statements get (telemetry.trace_sql), for plain asyncpg."""
-    operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-    if operation == "WITH":
-        operation = "SELECT"
-    return _sql_tracer.start_as_current_span(
-        f"{operation} {database_name}",
-        kind=SpanKind.CLIENT,
-        attributes={
-            "db.system": "postgresql",
-            "db.name": database_name,
-            "db.operation": operation,
-            "db.statement": statement,
-        },
-    )
+    name, attributes = sql_span_details(statement, database_name)
+    return _sql_tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes)

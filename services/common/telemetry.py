@@ -447,6 +447,20 @@ def end_client_span(span: trace.Span, code: grpc.StatusCode, details: str) -> No
     span.end()
 
 
+def sql_span_details(statement: str, database: str) -> tuple[str, dict[str, str]]:
+    """A statement's client span: its name and attributes (the SQL text with
+    placeholders, never the values). SQLAlchemy's statements (`trace_sql`) and
+    plain asyncpg's (plain_sql.sql_span) are described alike."""
+    operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+    attributes = {
+        "db.system": "postgresql",
+        "db.name": database,
+        "db.operation": operation,
+        "db.statement": statement,
+    }
+    return f"{operation} {database}", attributes
+
+
 def trace_sql(engine: AsyncEngine) -> None:
     """A client span per statement: the SQL text with placeholders, never the values.
 
@@ -463,16 +477,9 @@ def trace_sql(engine: AsyncEngine) -> None:
     ) -> None:
         if context is None:
             return
-        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        name, attributes = sql_span_details(statement, database)
         span = trace.get_tracer("omni.sql").start_span(
-            f"{operation} {database}",
-            kind=SpanKind.CLIENT,
-            attributes={
-                "db.system": "postgresql",
-                "db.name": database,
-                "db.operation": operation,
-                "db.statement": statement,
-            },
+            name, kind=SpanKind.CLIENT, attributes=attributes
         )
         context._omni_span = span
 

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from omni.words import OrderStatus, ProviderOperationKind, ProviderOutcome, ReturnStatus
+from stack.http_retry import ride_out
 
 # An order in one of these has finished its journey; any other status must
 # still have a running workflow (`order-<id>`) to count as progressing.
@@ -163,23 +164,7 @@ class Checker:
         """GET that rides out a restarting dependency (503) and, as a well-behaved
         client does, waits out a 429's Retry-After (the audit reads every order
         as one caller; a long run meets the gateway's rate limit)."""
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                response = self._http.get(path, params=params)
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-                continue
-            if response.status_code in (502, 503, 504) and time.monotonic() < deadline:
-                time.sleep(0.5)
-                continue
-            after = response.headers.get("retry-after")
-            if response.status_code == 429 and after and time.monotonic() < deadline:
-                time.sleep(float(after))
-                continue
-            return response
+        return ride_out(lambda: self._http.get(path, params=params), wait_out_429=True)
 
     def order(self, order_id: str) -> dict[str, Any] | None:
         response = self._get(f"/v1/orders/{order_id}")
