@@ -544,12 +544,27 @@ function renderBasket() {
       el("td", { class: "num", text: money(p.tax) }), el("td", { class: "num", text: money(p.total) }),
       el("td", {}, el("button", { type: "button", "aria-label": "Remove " + line.sku, text: "✕", onclick: () => { lines.splice(index, 1); priceTill(); } })));
   });
-  put(box, 
-    table(["SKU", { text: "Qty", num: true }, { text: "Price", num: true }, { text: "Discount", num: true }, { text: "Tax", num: true }, { text: "Total", num: true }, ""], rows),
+  const below = [
     quote ? el("table", { class: "till-totals" }, el("tbody", {}, totalsRows(quote.totals)))
       : state.till.quoteError ? el("p", { class: "error", text: "Not priced: " + state.till.quoteError }) : el("p", { class: "muted", text: "Pricing…" }),
     quote && quote.promotions_applied && quote.promotions_applied.length
-      ? el("p", { class: "muted", text: "Promotions: " + quote.promotions_applied.map((p) => p.name).join(", ") }) : null);
+      ? el("p", { class: "muted", text: "Promotions: " + quote.promotions_applied.map((p) => p.name).join(", ") }) : null,
+  ].filter(Boolean);
+  // A quote that comes back while a quantity is being typed must not replace
+  // the field under the associate's fingers (the keystrokes would be lost):
+  // the same lines are updated around it, the field itself is kept.
+  const typing = box.contains(document.activeElement) && document.activeElement.matches("input[aria-label^='Quantity ']");
+  const shown = [...box.querySelectorAll("tr[data-sku]")];
+  if (typing && shown.length === rows.length && shown.every((row, i) => row.dataset.sku === lines[i].sku)) {
+    shown.forEach((row, i) => [...rows[i].children].forEach((cell, c) => { if (c !== 1) row.replaceChild(cell, row.children[c]); }));
+    const basket = shown[0].closest("table");
+    while (basket.nextSibling) basket.nextSibling.remove();
+    basket.after(...below);
+  } else {
+    put(box,
+      table(["SKU", { text: "Qty", num: true }, { text: "Price", num: true }, { text: "Discount", num: true }, { text: "Tax", num: true }, { text: "Total", num: true }, ""], rows),
+      below);
+  }
   updateChange();
 }
 
