@@ -62,7 +62,7 @@ SCARCE = 100
 SCARCE_ATTEMPTS_PER_CALLER = 10
 CHANNELS = tuple(Channel)
 LOCATION = "BENCH-STORE"
-POOL_SIZE = InventorySettings.model_fields["database_pool_size"].default
+POOL_SIZE = InventorySettings.database_pool_size
 
 # What ReserveStock's unbatched hot path sends, as the service sends it.
 FLOOR_RESERVE = (

@@ -842,7 +842,7 @@ def _timed_start(home: Path) -> tuple[StackProcess, float, float]:
 def _import_floor_rss() -> float:
     """RSS of a Python process that imports a service's libraries and waits."""
     code = (
-        "import grpc, grpc_health.v1.health, sqlalchemy.ext.asyncio, asyncpg, pydantic_settings,"
+        "import grpc, grpc_health.v1.health, sqlalchemy.ext.asyncio, asyncpg,"
         " opentelemetry.sdk.trace, prometheus_client, psutil, os, time;"
         "print(open('/proc/self/status').read().split('VmRSS:')[1].split()[0], flush=True)"
     )

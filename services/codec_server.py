@@ -29,7 +29,6 @@ from typing import Any
 
 import uvicorn
 from google.protobuf import json_format
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -37,6 +36,7 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
 from services.common.logs import setup_logging
+from services.common.settings import EnvSettings
 from services.common.temporal_codec import CodecError, EncryptionCodec, encryption_codec
 
 logger = logging.getLogger("services.codec_server")
@@ -44,9 +44,7 @@ logger = logging.getLogger("services.codec_server")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
-class CodecServerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
-
+class CodecServerSettings(EnvSettings):
     codec_server_host: str = "127.0.0.1"
     codec_server_port: int = 8089
     # Bearer token for the CLI and automation; "" accepts none.

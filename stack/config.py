@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from services.common.settings import EnvSettings
 
 SERVICES = ("inventory", "orders", "customers", "payments")
 DATABASES = (*SERVICES, "gateway")
 
 
-class StackSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
-
+class StackSettings(EnvSettings):
     omni_home: Path = Path(".omni")
     # Unset: the embedded PostgreSQL under OMNI_HOME/pg on omni_pg_port.
     database_url: str | None = None

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
@@ -31,6 +30,7 @@ from services.common.carrier import DEFAULT_DELIVERY_SECONDS, DevCarrier, carrie
 from services.common.channels import open_channel
 from services.common.logs import setup_logging
 from services.common.metrics import temporal_runtime
+from services.common.settings import EnvSettings
 from services.common.telemetry import shutdown_telemetry, temporal_interceptors
 from services.common.temporal_codec import CodecError, data_converter
 from workflows.activities.carrier import CarrierActivities
@@ -50,9 +50,7 @@ from workflows.returns.workflow import ReturnWorkflow
 logger = logging.getLogger("workflows.worker")
 
 
-class WorkerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
-
+class WorkerSettings(EnvSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     inventory_addr: str = "127.0.0.1:50051"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
-
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from services.common.settings import EnvSettings
 
 # Development only (OMNI_ENV=development): production refuses to start without
 # a JWKS URL or public key, an issuer and an audience.
@@ -13,9 +10,7 @@ DEV_JWT_SECRET = "omni-dev-secret-change-me-0123456789abcdef"
 DEVELOPMENT = "development"
 
 
-class GatewaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
-
+class GatewaySettings(EnvSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     # /metrics is served only here, never on the public port (0: not at all).
@@ -85,15 +80,14 @@ class GatewaySettings(BaseSettings):
     shutdown_grace_seconds: float = 10.0
     log_level: str = "INFO"
 
-    @model_validator(mode="after")
-    def _lease_outlives_a_request(self) -> Self:
+    def problems(self) -> list[str]:
         if self.idempotency_lease_seconds <= self.journey_timeout_seconds:
-            raise ValueError(
+            return [
                 "IDEMPOTENCY_LEASE_SECONDS must be longer than JOURNEY_TIMEOUT_SECONDS"
                 f" ({self.idempotency_lease_seconds:g} <= {self.journey_timeout_seconds:g}):"
                 " a request still running would have its key taken over"
-            )
-        return self
+            ]
+        return []
 
     @property
     def is_development(self) -> bool:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
 from temporalio.client import Client
 
 from omni.customers.v1 import customers_pb2_grpc
@@ -22,7 +21,7 @@ from services.common.channels import open_channel
 from services.common.db import Database
 from services.common.identity import always, service_identity
 from services.common.server import run_then_exit, serve
-from services.common.settings import ServiceSettings
+from services.common.settings import ServiceSettings, setting
 from services.common.temporal_client_tracing import ClientTracing
 from services.common.temporal_codec import data_converter
 from services.orders.access import ACCESS
@@ -80,7 +79,7 @@ class OrdersSettings(ServiceSettings):
     # new tender (POST /v1/orders/{id}/payment) before it is cancelled (issue
     # 11); passed into every journey this service starts. Fractional hours
     # are allowed (a test stack may wait seconds); at most 30 days.
-    payment_deadline_hours: float = Field(default=48.0, gt=0, le=MAX_PAYMENT_DEADLINE_HOURS)
+    payment_deadline_hours: float = setting(48.0, gt=0, le=MAX_PAYMENT_DEADLINE_HOURS)
 
 
 def failpoint(path: str) -> Callable[[str], None]:

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from omni.words import Channel, FulfillmentType, OrderStatus, TenderType
 from services.common.money import Money
+from services.common.settings import SettingsError
 from services.orders.adapters.journeys import TemporalJourneys
 from services.orders.adapters.placement import TemporalPlacements
 from services.orders.domain.placing import RequestedTender
@@ -53,7 +53,7 @@ def test_the_deadline_comes_from_the_environment_and_is_checked(
     # Fractional hours: a test stack may wait seconds.
     assert _settings(monkeypatch, "0.002").payment_deadline_hours == 0.002
     for bad in ("0", "-1", "721", "soon"):
-        with pytest.raises(ValidationError, match="payment_deadline_hours"):
+        with pytest.raises(SettingsError, match="payment_deadline_hours"):
             _settings(monkeypatch, bad)
 
 
