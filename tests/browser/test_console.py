@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from stack.harness import StackProcess
 from tests.browser.conftest import Steps
@@ -453,3 +453,88 @@ def test_till_sale_for_a_known_customer_with_cash(
         history = customer_caller(stack, customer_id).get(f"/v1/customers/{customer_id}/orders")
         assert history.status_code == 200, history.text
         assert order_id in history.text
+
+
+def test_till_quantity_typed_while_a_quote_is_answered_keeps_the_field(
+    page: Page, steps: Steps, stack: StackProcess, admin: Caller, guest: Caller
+) -> None:
+    # The race of 78c09f8, forced: the basket's first quote is held at the
+    # network until the associate has started typing a new quantity, and
+    # answered between two keystrokes. The field under the fingers must stay
+    # the one typed into, and the sale be priced and made for what was typed.
+    store = make_location(admin, LAT, LON)
+    sku = make_product(admin, 500)
+    receive_stock(admin, store, sku, 30)
+    associate_id = register_associate(admin, store)
+    held: list[Route] = []
+    asked: list[str] = []
+
+    def hold_the_first_quote(route: Route) -> None:
+        asked.append(route.request.post_data or "")
+        if len(asked) == 1:
+            held.append(route)
+        else:
+            route.continue_()
+
+    with steps("sign-in"):
+        sign_in(page, stack, store, associate_id)
+        page.keyboard.press("Alt+2")
+        section = page.locator("#page-till")
+        expect(section.get_by_label("SKU")).to_be_focused()
+        page.route("**/v1/quotes", hold_the_first_quote)
+
+    basket = section.locator("#till-basket")
+    quantity = section.get_by_label(f"Quantity {sku}")
+    total = basket.locator('[data-total="total"]')
+    with steps("first-quote-held"):
+        with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/v1/quotes")):
+            section.get_by_label("SKU").fill(sku)
+            section.get_by_label("SKU").press("Enter")
+        expect(basket).to_contain_text("Pricing…")
+        expect(quantity).to_have_value("1")
+
+    with steps("typing-while-held"):
+        quantity.select_text()
+        page.keyboard.press("2")
+        expect(quantity).to_have_value("2")
+        typed_into = quantity.element_handle()
+        # Still held: nothing has priced the basket yet.
+        assert len(held) == 1 and len(asked) == 1, asked
+        expect(basket).to_contain_text("Pricing…")
+
+    with steps("quote-answered-mid-typing"):
+        held[0].continue_()
+        # The held answer was for 1: the console asks again for 2 and shows that.
+        expect(total).to_have_text("$10.00")
+        where = typed_into.evaluate(
+            "(e) => ({ attached: e.isConnected, focused: e === document.activeElement,"
+            " active: document.activeElement.outerHTML.slice(0, 80) })"
+        )
+        assert where["attached"] and where["focused"], (
+            f"the quantity field typed into was replaced by the quote's re-render: {where}"
+        )
+        expect(quantity).to_be_focused()
+        assert '"quantity":2' in asked[-1], asked
+
+    with steps("typing-goes-on"):
+        page.keyboard.press("4")
+        expect(quantity).to_have_value("24")
+        page.keyboard.press("Tab")
+        expect(total).to_have_text("$120.00")
+        expect(basket.locator(f'tr[data-sku="{sku}"]')).to_contain_text("$5.00")
+        assert '"quantity":24' in asked[-1], asked
+
+    with steps("cash"):
+        section.get_by_label("Cash", exact=True).check()
+        section.get_by_label("Cash tendered").fill("150.00")
+        expect(section.locator("#till-change")).to_have_text("Change: $30.00")
+        section.get_by_role("button", name="Take payment").click()
+        ok = message(page).locator(".ok")
+        expect(ok).to_contain_text("completed: $120.00 · Change: $30.00")
+        order_id = re.search(r"Sale (\S+) completed", ok.inner_text()).group(1)  # type: ignore[union-attr]
+
+        order = admin.get(f"/v1/orders/{order_id}").json()
+        assert order["status"] == "completed"
+        assert [(ln["sku"], ln["quantity"]) for ln in order["lines"]] == [(sku, 24)]
+        assert order["totals"]["total"]["amount_minor"] == 12000
+        assert available_at(guest, sku, store, LAT, LON) == 6
