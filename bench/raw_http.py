@@ -31,12 +31,14 @@ class RawConnection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
-    def post_bytes(self, path: str, body: Any) -> bytes:
-        """The whole request for `body` as JSON, built once and sent many times."""
+    def post_bytes(self, path: str, body: Any, headers: dict[str, str] | None = None) -> bytes:
+        """The whole request for `body` as JSON (with `headers` beside the
+        connection's), built once and sent many times."""
         payload = json.dumps(body).encode()
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n{self._headers}"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            f"{extra}Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
         )
         return head.encode() + payload
 
