@@ -83,9 +83,12 @@ _FINISH = (
 
 
 class PostgresIdempotencyStore:
-    """Each call is one short transaction: a claim is an inserted row with
-    status 0, finished by an UPDATE with the answer or released by a DELETE.
-    No connection is held while the request runs."""
+    """A claim is an inserted row with status 0, finished by an UPDATE with
+    the answer or released by a DELETE; no connection is held while the
+    request runs. Each statement stands alone (the key's row is the only
+    state, and every statement is conditional on it), so each commits by
+    itself: one round trip instead of BEGIN, statement, COMMIT, on every
+    keyed request twice (services/common/db.py has the figures)."""
 
     def __init__(self, database: Database, lease_seconds: float = LEASE_SECONDS) -> None:
         self.database = database
@@ -95,7 +98,7 @@ class PostgresIdempotencyStore:
         self, owner: str, key: str, fingerprint: str, customer_id: str
     ) -> PreviousUse | None:
         table = http_idempotency_keys
-        async with self.database.engine.begin() as connection:
+        async with self.database.autocommit() as connection:
             inserted = await connection.execute(
                 _CLAIM,
                 {
@@ -145,7 +148,7 @@ class PostgresIdempotencyStore:
         )
 
     async def finish(self, owner: str, key: str, response: StoredResponse) -> None:
-        async with self.database.engine.begin() as connection:
+        async with self.database.autocommit() as connection:
             await connection.execute(
                 _FINISH,
                 {
@@ -160,7 +163,7 @@ class PostgresIdempotencyStore:
 
     async def release(self, owner: str, key: str) -> None:
         table = http_idempotency_keys
-        async with self.database.engine.begin() as connection:
+        async with self.database.autocommit() as connection:
             await connection.execute(
                 delete(table).where(
                     table.c.owner == owner, table.c.key == key, table.c.status == RUNNING

@@ -120,6 +120,38 @@ async def test_a_claim_younger_than_the_lease_is_not_taken_over(database: Databa
     assert await store.begin(owner, key, "f1", "") is None  # its gateway died: taken over
 
 
+async def test_of_twenty_requests_racing_with_one_key_one_claims_it(
+    database: Database,
+) -> None:
+    # Each statement commits by itself: the key's unique row is what decides.
+    store = PostgresIdempotencyStore(database)
+    owner, key = unique("user"), unique("key")
+    seen = await asyncio.gather(*(store.begin(owner, key, "f1", "") for _ in range(20)))
+    assert seen.count(None) == 1
+    assert all(s.fingerprint == "f1" and s.response is None for s in seen if s is not None)
+
+
+async def test_of_ten_retries_racing_for_a_dead_gateways_claim_one_takes_it_over(
+    database: Database,
+) -> None:
+    store = PostgresIdempotencyStore(database, lease_seconds=45)
+    owner, key = unique("user"), unique("key")
+    assert await store.begin(owner, key, "f0", "") is None
+    async with database.transaction() as session:
+        await session.execute(
+            text(
+                "UPDATE http_idempotency_keys SET created_at = now() - interval '1 hour'"
+                " WHERE owner = :owner AND key = :key"
+            ),
+            {"owner": owner, "key": key},
+        )
+    seen = await asyncio.gather(*(store.begin(owner, key, "f1", "") for _ in range(10)))
+    assert seen.count(None) == 1
+    # The others see the claim as it was taken over: running, the retry's fingerprint.
+    assert all(s.fingerprint == "f1" and s.response is None for s in seen if s is not None)
+    assert await connections_in_use(database) == 0
+
+
 async def test_headers_survive_and_erase_forgets_the_customers_answers(
     store: PostgresIdempotencyStore,
 ) -> None:

@@ -133,11 +133,11 @@ class PostgresPricingTables:
         starting by then, for a cache kept that long), and every promotion with
         `code` (live or not, so a refusal can say why)."""
         bound = {"the_now": now, "starting_by": starting_by or now}
-        async with self._database.unit_of_work() as uow:
+        async with self._database.autocommit() as connection:
             if code:
-                found = await uow.session.execute(_LIVE_OR_CODED, {**bound, "the_code": code})
+                found = await connection.execute(_LIVE_OR_CODED, {**bound, "the_code": code})
             else:
-                found = await uow.session.execute(_LIVE, bound)
+                found = await connection.execute(_LIVE, bound)
             rows = found.all()
         return [_promotion(row) for row in rows]
 

@@ -73,8 +73,9 @@ class PostgresStaffTables:
             return _associate(row), False
 
     async def get(self, associate_id: str) -> Associate | None:
-        async with self._database.unit_of_work() as uow:
-            row = (await uow.session.execute(_ASSOCIATE, {"the_associate": associate_id})).first()
+        # Twice in every till sale (the gateway's check, the placement's).
+        async with self._database.autocommit() as connection:
+            row = (await connection.execute(_ASSOCIATE, {"the_associate": associate_id})).first()
         return None if row is None else _associate(row)
 
     async def list_associates(
