@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import SearchAttributeKey, WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 
@@ -74,10 +74,20 @@ class FloorStartedWorkflow:
 
 @dataclass
 class JourneyPhase:
-    """What one part of a journey runs: local and regular trivial activities."""
+    """What one part of a journey runs: local and regular trivial activities;
+    for the floor with the journey's other commands also `patches`
+    (`workflow.patched`: a marker, and the TemporalChangeVersion upsert the
+    SDK adds to each), `upserts` of a search attribute and `timers` started
+    (all cancelled when the journey ends). The bare floor has none of them."""
 
     local: int
     regular: int
+    patches: int = 0
+    upserts: int = 0
+    timers: int = 0
+
+    def bare(self) -> JourneyPhase:
+        return JourneyPhase(self.local, self.regular)
 
 
 @dataclass
@@ -85,6 +95,22 @@ class JourneyPlan:
     """Phase 0 runs after the start; phase n (n >= 1) inside the n-th update."""
 
     phases: list[JourneyPhase]
+
+    def bare(self) -> JourneyPlan:
+        return JourneyPlan([phase.bare() for phase in self.phases])
+
+
+# The keyword attribute the floor upserts (registered by `omni up`, as Omni's are).
+_FLOOR_ATTRIBUTE = SearchAttributeKey.for_keyword("OrderStatus")
+
+
+def _other_commands(index: int, phase: JourneyPhase, timers: list[asyncio.Task[None]]) -> None:
+    for patch in range(phase.patches):
+        workflow.patched(f"floor-patch-{index}-{patch}")
+    for upsert in range(phase.upserts):
+        workflow.upsert_search_attributes([_FLOOR_ATTRIBUTE.value_set(f"floor-{index}-{upsert}")])
+    for _ in range(phase.timers):
+        timers.append(asyncio.ensure_future(workflow.sleep(timedelta(days=1))))
 
 
 async def _run_phase(phase: JourneyPhase) -> int:
@@ -110,19 +136,24 @@ class FloorJourneyWorkflow:
     def __init__(self) -> None:
         self._advanced = 0
         self._plan: JourneyPlan | None = None
+        self._timers: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, plan: JourneyPlan) -> int:
         self._plan = plan
+        _other_commands(0, plan.phases[0], self._timers)
         done = await _run_phase(plan.phases[0])
         await workflow.wait_condition(lambda: self._advanced >= len(plan.phases) - 1)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        for timer in self._timers:
+            timer.cancel()
         return done
 
     @workflow.update(name="advance")
     async def advance(self, phase: int) -> int:
         await workflow.wait_condition(lambda: self._plan is not None)
         assert self._plan is not None
+        _other_commands(phase, self._plan.phases[phase], self._timers)
         done = await _run_phase(self._plan.phases[phase])
         self._advanced += 1
         return done
