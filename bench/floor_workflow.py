@@ -9,6 +9,7 @@ FLOOR_TASK_QUEUE); the bench drives it with `place()`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -191,9 +192,16 @@ async def place(client: Client, task_queue: str, workflow_id: str, plan: FloorIn
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         task_queue=task_queue,
     )
-    result: int = await client.execute_update_with_start_workflow(
-        "place", plan, start_workflow_operation=start, result_type=int
-    )
+    try:
+        result: int = await client.execute_update_with_start_workflow(
+            "place", plan, start_workflow_operation=start, result_type=int
+        )
+    except BaseException:
+        # The start's handle holds the same error: read it, or asyncio logs
+        # "Future exception was never retrieved" for every refused start.
+        with contextlib.suppress(BaseException):
+            await start.workflow_handle()
+        raise
     return result
 
 
