@@ -8,6 +8,8 @@ for the next unit of work (a rolled-back write is gone). Real PostgreSQL."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 from sqlalchemy import text
@@ -16,11 +18,19 @@ from services.common.db import Database
 from stack.postgres import PostgresServer
 
 
-def _database(postgres: PostgresServer) -> tuple[str, Database]:
+@asynccontextmanager
+async def _database_with_notes(postgres: PostgresServer) -> AsyncIterator[tuple[str, Database]]:
+    """A fresh database with an empty `notes` table, on one pooled connection
+    (autocommit() and the unit of work after it share it)."""
     name = f"reads_{uuid.uuid4().hex[:8]}"
     postgres.ensure_database(name)
-    # One connection: autocommit() and the unit of work after it share it.
-    return name, Database(postgres.url(name), pool_size=1)
+    database = Database(postgres.url(name), pool_size=1)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE notes (id int PRIMARY KEY)"))
+        yield name, database
+    finally:
+        await database.dispose()
 
 
 async def _state_of(postgres: PostgresServer, pid: int) -> str:
@@ -34,10 +44,7 @@ async def _state_of(postgres: PostgresServer, pid: int) -> str:
 async def test_a_read_holds_no_transaction_and_the_next_unit_of_work_has_one(
     postgres: PostgresServer,
 ) -> None:
-    _, database = _database(postgres)
-    try:
-        async with database.engine.begin() as connection:
-            await connection.execute(text("CREATE TABLE notes (id int PRIMARY KEY)"))
+    async with _database_with_notes(postgres) as (_, database):
         async with database.autocommit() as connection:
             pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
             assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
@@ -51,18 +58,13 @@ async def test_a_read_holds_no_transaction_and_the_next_unit_of_work_has_one(
         assert same == pid
         async with database.autocommit() as connection:
             assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
-    finally:
-        await database.dispose()
 
 
 async def test_what_a_read_connection_executes_is_committed_at_once(
     postgres: PostgresServer,
 ) -> None:
     # Why it is only for writes that stand alone: nothing it runs is rolled back.
-    name, database = _database(postgres)
-    try:
-        async with database.engine.begin() as connection:
-            await connection.execute(text("CREATE TABLE notes (id int PRIMARY KEY)"))
+    async with _database_with_notes(postgres) as (name, database):
         async with database.autocommit() as connection:
             await connection.execute(text("INSERT INTO notes VALUES (7)"))
             outside = await asyncpg.connect(postgres.url(name))
@@ -70,5 +72,3 @@ async def test_what_a_read_connection_executes_is_committed_at_once(
                 assert await outside.fetchval("SELECT count(*) FROM notes") == 1
             finally:
                 await outside.close()
-    finally:
-        await database.dispose()

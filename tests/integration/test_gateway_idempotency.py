@@ -62,6 +62,19 @@ async def connections_in_use(database: Database) -> int:
         return int(result.scalar_one())
 
 
+async def claimed_ago(database: Database, owner: str, key: str, seconds: int) -> None:
+    """Ages the key's claim: as if its gateway claimed it `seconds` ago."""
+    async with database.transaction() as session:
+        await session.execute(
+            text(
+                "UPDATE http_idempotency_keys"
+                " SET created_at = now() - make_interval(secs => :ago)"
+                " WHERE owner = :owner AND key = :key"
+            ),
+            {"owner": owner, "key": key, "ago": seconds},
+        )
+
+
 async def test_saved_response_is_returned_for_the_same_key(store: PostgresIdempotencyStore) -> None:
     owner, key = unique("user"), unique("key")
     assert await store.begin(owner, key, "f1", "C1") is None
@@ -86,14 +99,7 @@ async def test_a_claim_left_by_a_dead_gateway_is_taken_over(
 ) -> None:
     owner, key = unique("user"), unique("key")
     assert await store.begin(owner, key, "f1", "") is None
-    async with database.transaction() as session:
-        await session.execute(
-            text(
-                "UPDATE http_idempotency_keys SET created_at = now() - interval '1 hour' "
-                "WHERE owner = :owner AND key = :key"
-            ),
-            {"owner": owner, "key": key},
-        )
+    await claimed_ago(database, owner, key, 3600)
     assert await store.begin(owner, key, "f1", "") is None
 
 
@@ -101,22 +107,10 @@ async def test_a_claim_younger_than_the_lease_is_not_taken_over(database: Databa
     store = PostgresIdempotencyStore(database, lease_seconds=45)
     owner, key = unique("user"), unique("key")
     assert await store.begin(owner, key, "f1", "") is None
-
-    async def claimed_ago(seconds: int) -> None:
-        async with database.transaction() as session:
-            await session.execute(
-                text(
-                    "UPDATE http_idempotency_keys"
-                    " SET created_at = now() - make_interval(secs => :ago)"
-                    " WHERE owner = :owner AND key = :key"
-                ),
-                {"owner": owner, "key": key, "ago": seconds},
-            )
-
-    await claimed_ago(30)
+    await claimed_ago(database, owner, key, 30)
     running = await store.begin(owner, key, "f1", "")
     assert running is not None and running.response is None  # still its first request's
-    await claimed_ago(50)
+    await claimed_ago(database, owner, key, 50)
     assert await store.begin(owner, key, "f1", "") is None  # its gateway died: taken over
 
 
@@ -137,14 +131,7 @@ async def test_of_ten_retries_racing_for_a_dead_gateways_claim_one_takes_it_over
     store = PostgresIdempotencyStore(database, lease_seconds=45)
     owner, key = unique("user"), unique("key")
     assert await store.begin(owner, key, "f0", "") is None
-    async with database.transaction() as session:
-        await session.execute(
-            text(
-                "UPDATE http_idempotency_keys SET created_at = now() - interval '1 hour'"
-                " WHERE owner = :owner AND key = :key"
-            ),
-            {"owner": owner, "key": key},
-        )
+    await claimed_ago(database, owner, key, 3600)
     seen = await asyncio.gather(*(store.begin(owner, key, "f1", "") for _ in range(10)))
     assert seen.count(None) == 1
     # The others see the claim as it was taken over: running, the retry's fingerprint.
