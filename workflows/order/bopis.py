@@ -29,7 +29,7 @@ from workflows.order.policies import (
 )
 from workflows.order.reroute import DEADLINES_PATCH, take_pick, wait_with_deadlines
 from workflows.order.sla import STORE_SLAS_PATCH, StoreWatch, clocks_of, watch_store_work
-from workflows.order.steps import OrderJourney
+from workflows.order.steps import RECORDS_SIDE_BY_SIDE_PATCH, OrderJourney
 from workflows.order.updates import (
     OrderUpdates,
     check_pick,
@@ -257,6 +257,20 @@ class BopisWorkflow(OrderUpdates):
             # Drawn before the check, as runs started earlier did.
             code = f"{workflow.random().randint(0, 999_999):06d}"
             picked = check_pick(journey, request)
+
+            async def ready() -> None:
+                # Read once the pick is applied: its code and quantities.
+                await journey.record_milestone(
+                    TimelineEventKind.READY_FOR_PICKUP,
+                    f"ready for pickup at {picked.location_id}",
+                    step=picked.step("ready_for_pickup"),
+                    pickup_code=picked.pickup_code,
+                    lines=lines_text(
+                        (line.sku, picked.picked.get(line.sku, 0)) for line in picked.lines
+                    ),
+                )
+
+            together = workflow.patched(RECORDS_SIDE_BY_SIDE_PATCH)
             await take_pick(
                 journey,
                 picked,
@@ -264,16 +278,10 @@ class BopisWorkflow(OrderUpdates):
                 FulfillmentStatus.READY_FOR_PICKUP,
                 "ready_for_pickup",
                 code,
+                alongside=ready if together else None,
             )
-            await journey.record_milestone(
-                TimelineEventKind.READY_FOR_PICKUP,
-                f"ready for pickup at {picked.location_id}",
-                step=picked.step("ready_for_pickup"),
-                pickup_code=picked.pickup_code,
-                lines=lines_text(
-                    (line.sku, picked.picked.get(line.sku, 0)) for line in picked.lines
-                ),
-            )
+            if not together:
+                await ready()
             return journey.action_result(picked)
 
     @pick.validator

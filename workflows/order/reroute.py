@@ -8,7 +8,7 @@ the journey's lock after their checks (updates.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError
 
 from workflows.order.children import hold_by_child
 from workflows.order.policies import PERSISTENT_RETRY, refusal, run_activity
-from workflows.order.steps import OrderJourney
+from workflows.order.steps import OrderJourney, side_by_side
 
 with workflow.unsafe.imports_passed_through():
     from omni.words import FulfillmentStatus, FulfillmentType, TimelineEventKind
@@ -120,9 +120,12 @@ async def take_pick(
     status: FulfillmentStatus,
     event_type: str,
     pickup_code: str = "",
+    alongside: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Records a checked pick; what was not on the shelf goes to another
-    location as a new fulfillment, or is cancelled when none has it."""
+    location as a new fulfillment, or is cancelled when none has it.
+    `alongside`: a step started once the pick is applied, run side by side
+    with its records (RECORDS_SIDE_BY_SIDE_PATCH)."""
     picked = {line.sku: line.quantity for line in request.lines}
     # A sku left out was not found on the shelf.
     fulfillment.picked = {
@@ -134,16 +137,23 @@ async def take_pick(
     fulfillment.pickup_code = pickup_code
     # Picked: the pick is no longer late (the curbside clock may say so again).
     fulfillment.overdue = False
-    rest, moved = await _reroute_unpicked(journey, fulfillment)
-    journey.status = journey.live_status()
-    await journey.record(
-        fulfillment.step("picked"),
-        event_type,
-        _pick_detail(fulfillment, request.actor) + rest,
-        [fulfillment, *([moved] if moved else [])],
-    )
-    if moved is not None:
-        await _tell_rerouted(journey, fulfillment, moved)
+
+    async def records() -> None:
+        rest, moved = await _reroute_unpicked(journey, fulfillment)
+        journey.status = journey.live_status()
+        await journey.record(
+            fulfillment.step("picked"),
+            event_type,
+            _pick_detail(fulfillment, request.actor) + rest,
+            [fulfillment, *([moved] if moved else [])],
+        )
+        if moved is not None:
+            await _tell_rerouted(journey, fulfillment, moved)
+
+    if alongside is None:
+        await records()
+    else:
+        await side_by_side(records(), alongside())
 
 
 def _pick_detail(fulfillment: Fulfillment, actor: str) -> str:

@@ -87,6 +87,20 @@ CAPTURE_PER_SHIPMENT_PATCH = "capture-per-shipment"
 # run out (a busy or restarting customers service): it goes on as a regular
 # activity. Runs started before replay with the warning only.
 RECORD_PLACED_UNTIL_DONE_PATCH = "record-placed-until-done"
+# The records that follow a store action go out side by side, in one round
+# through Temporal instead of one per record (the order's progress, the
+# stock commit, the customer's activity and timeline touch different
+# services). Runs started before replay them one after another.
+RECORDS_SIDE_BY_SIDE_PATCH = "records-side-by-side"
+
+
+async def side_by_side(*steps: Awaitable[Any]) -> None:
+    """Runs `steps` together; every one ends before the first failure is raised
+    (a step that must happen is never left running behind an error)."""
+    outcomes = await asyncio.gather(*steps, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def capture_failed(error: ActivityError) -> ApplicationError:
@@ -762,16 +776,45 @@ class OrderJourney(OrderState):
         if not self.captured:
             await self.must("capture", self.capture_delivered)
             self.captured = True
-        if last is not None:
-            await self.commit(last)
+        if not workflow.patched(RECORDS_SIDE_BY_SIDE_PATCH):
+            await self._finish_one_by_one(detail, last)
+            return
         ship = self.fulfillment_type == FulfillmentType.SHIP
         self.status = OrderStatus.SHIPPED if ship else OrderStatus.COMPLETED
+        steps: list[Awaitable[None]] = []
+        if last is not None:
+            steps.append(self.commit(last))
+        steps += [
+            self.record(self._end_step(last), self.status, detail, [last] if last else None),
+            self.record_customer(),
+        ]
+        if not ship:
+            steps.append(
+                self.record_milestone(
+                    TimelineEventKind.ORDER_COMPLETED, "picked up", self.delivered_total_minor
+                )
+            )
+        elif last is not None:
+            steps.append(self.shipped_milestone(last))
+        await side_by_side(*steps)
+        # Nothing left to undo: the order is done.
+        self.saga.clear()
+
+    def _end_step(self, last: Fulfillment | None) -> str:
         # F1's own shipment recorded step "shipped" already when an earlier
         # part shipped: the order's end needs an event id of its own.
         step = str(self.status)
         if any(f.delivered and f is not last and f.number == 1 for f in self.fulfillments):
             step = f"{self.status}/order"
-        await self.record(step, self.status, detail, [last] if last else None)
+        return step
+
+    async def _finish_one_by_one(self, detail: str, last: Fulfillment | None) -> None:
+        """`finish` as runs started before RECORDS_SIDE_BY_SIDE_PATCH replay it."""
+        if last is not None:
+            await self.commit(last)
+        ship = self.fulfillment_type == FulfillmentType.SHIP
+        self.status = OrderStatus.SHIPPED if ship else OrderStatus.COMPLETED
+        await self.record(self._end_step(last), self.status, detail, [last] if last else None)
         await self.record_customer()
         if ship:
             if last is not None:
@@ -780,7 +823,6 @@ class OrderJourney(OrderState):
             await self.record_milestone(
                 TimelineEventKind.ORDER_COMPLETED, "picked up", self.delivered_total_minor
             )
-        # Nothing left to undo: the order is done.
         self.saga.clear()
 
     async def refund_late_returns(self) -> None:
