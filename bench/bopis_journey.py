@@ -27,6 +27,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -113,17 +114,24 @@ class _Journeys:
 
 async def _plan_of(client: Client, workflow_id: str) -> JourneyPlan:
     """The phases of one walked journey: local (marker) and regular activities
-    scheduled before the first update and after each update was accepted, and
+    scheduled before the first update and after each update was accepted (and
+    how the regular ones went out: those one workflow task scheduled ran side
+    by side), and
     its other commands: patch markers, its own search attribute upserts (not
     the TemporalChangeVersion one the SDK adds to each patch), timers."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     phases = [JourneyPhase(0, 0)]
+    # Per phase: workflow task -> activities it made (what ran side by side).
+    regular_rounds: list[Counter[int]] = [Counter()]
     for event in history.events:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             phases.append(JourneyPhase(0, 0))
+            regular_rounds.append(Counter())
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             phases[-1].regular += 1
+            scheduled = event.activity_task_scheduled_event_attributes
+            regular_rounds[-1][scheduled.workflow_task_completed_event_id] += 1
         elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
             marker = event.marker_recorded_event_attributes.marker_name
             if marker == _LOCAL_MARKER:
@@ -136,6 +144,8 @@ async def _plan_of(client: Client, workflow_id: str) -> JourneyPlan:
                 phases[-1].upserts += 1
         elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
             phases[-1].timers += 1
+    for phase, regular in zip(phases, regular_rounds, strict=True):
+        phase.regular_rounds = [regular[task] for task in sorted(regular)]
     return JourneyPlan(phases)
 
 
@@ -226,6 +236,7 @@ def run(_home: object) -> bool:
         "concurrency": list(CONCURRENCY),
         "worker_sandbox": os.environ.get("WORKFLOW_SANDBOX", "unsandboxed"),
         "journey_phases": [[p.local, p.regular] for p in plan.phases],
+        "journey_regular_rounds": [p.regular_rounds for p in plan.phases],
         "journey_other_commands": [[p.patches, p.upserts, p.timers] for p in plan.phases],
         "omni": omni,
         "floor_bare_journey": floor,

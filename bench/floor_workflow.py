@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from temporalio import activity, workflow
@@ -86,9 +87,14 @@ class JourneyPhase:
     patches: int = 0
     upserts: int = 0
     timers: int = 0
+    # How the regular activities go out: the sizes of the groups run side by
+    # side (scheduled by one workflow task), in order; empty: one at a time.
+    # (Local ones run one at a time: a workflow task records the markers of
+    # all the local activities it ran together, side by side or not.)
+    regular_rounds: list[int] = field(default_factory=list)
 
     def bare(self) -> JourneyPhase:
-        return JourneyPhase(self.local, self.regular)
+        return JourneyPhase(self.local, self.regular, regular_rounds=list(self.regular_rounds))
 
 
 @dataclass
@@ -114,17 +120,28 @@ def _other_commands(index: int, phase: JourneyPhase, timers: list[asyncio.Task[N
         timers.append(asyncio.ensure_future(workflow.sleep(timedelta(days=1))))
 
 
-async def _run_phase(phase: JourneyPhase) -> int:
-    done = 0
-    for step in range(phase.local):
-        done += await workflow.execute_local_activity(
-            floor_step, step, start_to_close_timeout=timedelta(seconds=10)
-        )
-    for step in range(phase.regular):
-        done += await workflow.execute_activity(
-            floor_step, step, start_to_close_timeout=timedelta(seconds=10)
-        )
+def _local_step(step: int) -> Awaitable[int]:
+    return workflow.execute_local_activity(
+        floor_step, step, start_to_close_timeout=timedelta(seconds=10)
+    )
+
+
+def _regular_step(step: int) -> Awaitable[int]:
+    return workflow.execute_activity(floor_step, step, start_to_close_timeout=timedelta(seconds=10))
+
+
+async def _in_rounds(count: int, rounds: list[int], step: Callable[[int], Awaitable[int]]) -> int:
+    """`count` steps, each group of `rounds` side by side (one at a time without)."""
+    done, made = 0, 0
+    for size in rounds or [1] * count:
+        done += sum(await asyncio.gather(*(step(made + n) for n in range(size))))
+        made += size
     return done
+
+
+async def _run_phase(phase: JourneyPhase) -> int:
+    done = await _in_rounds(phase.local, [], _local_step)
+    return done + await _in_rounds(phase.regular, phase.regular_rounds, _regular_step)
 
 
 @workflow.defn(name="FloorJourneyWorkflow", sandboxed=False)

@@ -1,8 +1,9 @@
 """The bopis-journey bench's floors (bench/floor_workflow.py): the floor
 journey makes exactly the commands of the plan it is given, so that the
 plan read back from its own history is that plan (the bench reads Omni's
-journey the same way, bench/bopis_journey.py `_plan_of`); the bare floor
-makes none but its activities. Time-skipping server."""
+journey the same way, bench/bopis_journey.py `_plan_of`), its activities
+side by side in the groups the plan names; the bare floor makes none but
+its activities. Time-skipping server."""
 
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ async def test_the_floor_journey_makes_the_commands_of_its_plan(
 ) -> None:
     plan = JourneyPlan(
         [
-            JourneyPhase(local=2, regular=0, patches=3, upserts=1, timers=2),
-            JourneyPhase(local=0, regular=3, patches=1, upserts=1, timers=1),
-            JourneyPhase(local=0, regular=4, patches=0, upserts=1, timers=0),
+            JourneyPhase(local=3, regular=0, patches=3, upserts=1, timers=2),
+            JourneyPhase(
+                local=0, regular=3, patches=1, upserts=1, timers=1, regular_rounds=[1, 1, 1]
+            ),
+            JourneyPhase(local=0, regular=5, patches=0, upserts=1, timers=0, regular_rounds=[1, 4]),
         ]
     )
     task_queue = f"floor-{uuid.uuid4().hex[:6]}"
@@ -46,5 +49,9 @@ async def test_the_floor_journey_makes_the_commands_of_its_plan(
         await env.client.get_workflow_handle(bare).result()
     assert await _plan_of(env.client, with_commands) == plan
     assert await _plan_of(env.client, bare) == JourneyPlan(
-        [JourneyPhase(2, 0), JourneyPhase(0, 3), JourneyPhase(0, 4)]
+        [
+            JourneyPhase(3, 0),
+            JourneyPhase(0, 3, regular_rounds=[1, 1, 1]),
+            JourneyPhase(0, 5, regular_rounds=[1, 4]),
+        ]
     )
