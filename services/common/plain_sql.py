@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from services.common.telemetry import sql_span_details
+from services.common.telemetry import SQL_TRACER, sql_span_details
 
 
 def plain_postgres_url(url: str) -> str:
@@ -44,11 +43,7 @@ async def create_hot_pool(database_url: str, size: int) -> asyncpg.Pool:
     )
 
 
-# The proxy resolves to the process's tracer provider once it is installed.
-_sql_tracer = trace.get_tracer("omni.sql")
-
-
 def sql_span(statement: str, database_name: str) -> Any:
     """The client span SQLAlchemy's statements get (telemetry.trace_sql), for plain asyncpg."""
     name, attributes = sql_span_details(statement, database_name)
-    return _sql_tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+    return SQL_TRACER.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes)
