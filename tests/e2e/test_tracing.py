@@ -123,6 +123,15 @@ def test_bopis_journey_is_one_trace_from_gateway_to_sql(
             and find(spans, "omni-payments", "AuthorizePayment")
             and find(spans, "omni-worker", "RunWorkflow:")
             and [s for s in spans if s["service"] == "omni-payments" and s["kind"] == "CLIENT"]
+            # Every span the checks below look for: a service's exporter
+            # writes in batches, so its statements may come a batch later.
+            and all(
+                any(
+                    s["service"] == service and s["attributes"].get("db.system") == "postgresql"
+                    for s in spans
+                )
+                for service in ("omni-inventory", "omni-payments")
+            )
         )
 
     spans = wait_for_spans(stack, trace_id, journey_written)
