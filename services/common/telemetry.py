@@ -15,15 +15,16 @@ and never personal data: no names, emails, phones, addresses or tokens.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 import grpc
@@ -46,6 +47,8 @@ if TYPE_CHECKING:  # SQLAlchemy is imported only by the processes that trace SQL
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TRACES_FILE_ENV = "OMNI_TRACES_FILE"
 JSONL_EXPORTER = "omni_jsonl"
@@ -263,16 +266,47 @@ def span_linked_to(
     name: str, traceparent: str, attributes: Mapping[str, str]
 ) -> Iterator[trace.Span]:
     """A span in the current trace with a link to the trace `traceparent` names
-    (a store action on an order links to the trace that placed it)."""
-    links = []
-    if traceparent:
-        linked = trace.get_current_span(_propagator.extract({"traceparent": traceparent}))
-        if linked.get_span_context().is_valid:
-            links.append(Link(linked.get_span_context()))
+    (a store action on an order links to the trace that placed it); "" for
+    none yet (`linked_once_known`)."""
+    link = _link_to(traceparent)
     with trace.get_tracer("omni").start_as_current_span(
-        name, kind=SpanKind.INTERNAL, links=links, attributes=dict(attributes)
+        name,
+        kind=SpanKind.INTERNAL,
+        links=[link] if link else [],
+        attributes=dict(attributes),
     ) as span:
         yield span
+
+
+def _link_to(traceparent: str) -> Link | None:
+    if not traceparent:
+        return None
+    linked = trace.get_current_span(_propagator.extract({"traceparent": traceparent}))
+    context = linked.get_span_context()
+    return Link(context) if context.is_valid else None
+
+
+def _add_link(span: trace.Span, traceparent: str) -> None:
+    link = _link_to(traceparent)
+    if link is not None:
+        span.add_link(link.context)
+
+
+async def linked_once_known(span: trace.Span, traceparent: Awaitable[str], work: Awaitable[T]) -> T:
+    """Runs `work` while `traceparent` (the trace to link `span` to) is looked
+    up, so the lookup adds no time of its own; links `span` once it is known,
+    also when `work` fails."""
+    looking_up = asyncio.ensure_future(traceparent)
+    try:
+        result = await work
+    except asyncio.CancelledError:
+        looking_up.cancel()
+        raise
+    except Exception:
+        _add_link(span, await looking_up)
+        raise
+    _add_link(span, await looking_up)
+    return result
 
 
 # -- gRPC, SQL and Temporal --------------------------------------------------
@@ -485,9 +519,7 @@ def trace_sql(engine: AsyncEngine) -> None:
         if context is None:
             return
         name, attributes = sql_span_details(statement, database)
-        span = SQL_TRACER.start_span(
-            name, kind=SpanKind.CLIENT, attributes=attributes
-        )
+        span = SQL_TRACER.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         context._omni_span = span
 
     @event.listens_for(sync_engine, "after_cursor_execute")

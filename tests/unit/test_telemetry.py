@@ -7,9 +7,11 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from grpc_health.v1 import health, health_pb2
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from omni.orders.v1 import orders_pb2
@@ -21,6 +23,7 @@ from services.common.telemetry import (
     ORDER_ID,
     JsonLinesSpanExporter,
     keys_of,
+    linked_once_known,
     span_linked_to,
     tag_span,
 )
@@ -124,3 +127,89 @@ def test_the_jsonl_exporter_appends_across_exports_and_after_shutdown(tmp_path: 
         pass
     names = [json.loads(raw)["name"] for raw in path.read_text().splitlines()]
     assert names == ["earlier", "first", "second"]
+
+
+def _traceparent_of(span: Any) -> str:
+    context = span.get_span_context()
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-01"
+
+
+async def test_a_store_action_reads_the_placing_trace_while_it_runs() -> None:
+    """The lookup and the work are in flight together: the lookup answers
+    only once the work has begun (one after the other, it waits it out)."""
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("place") as placed:
+        placing = _traceparent_of(placed)
+    work_begun = asyncio.Event()
+
+    async def lookup() -> str:
+        await asyncio.wait_for(work_begun.wait(), 5)
+        return placing
+
+    async def work() -> str:
+        work_begun.set()
+        await asyncio.sleep(0)
+        return "picked"
+
+    with tracer.start_as_current_span("order.pick") as span:
+        assert await linked_once_known(span, lookup(), work()) == "picked"
+    assert isinstance(span, ReadableSpan)
+    assert [link.context.span_id for link in span.links] == [placed.get_span_context().span_id]
+
+
+async def test_a_failed_action_is_still_linked_and_its_error_raised() -> None:
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("place") as placed:
+        placing = _traceparent_of(placed)
+
+    async def lookup() -> str:
+        return placing
+
+    async def refused() -> str:
+        raise LookupError("the pickup code does not match")
+
+    with tracer.start_as_current_span("order.handover") as span:
+        with pytest.raises(LookupError):
+            await linked_once_known(span, lookup(), refused())
+    assert isinstance(span, ReadableSpan)
+    assert len(span.links) == 1
+
+
+async def test_an_unknown_placing_trace_links_nothing() -> None:
+    tracer = TracerProvider().get_tracer("test")
+
+    async def lookup() -> str:
+        return ""
+
+    async def work() -> int:
+        return 1
+
+    with tracer.start_as_current_span("order.pick") as span:
+        assert await linked_once_known(span, lookup(), work()) == 1
+    assert isinstance(span, ReadableSpan)
+    assert list(span.links) == []
+
+
+async def test_a_cancelled_action_stops_its_lookup() -> None:
+    tracer = TracerProvider().get_tracer("test")
+    lookup_cancelled = asyncio.Event()
+    never = asyncio.Event()
+
+    async def lookup() -> str:
+        try:
+            await never.wait()
+        except asyncio.CancelledError:
+            lookup_cancelled.set()
+            raise
+        return ""
+
+    async def work() -> None:
+        await never.wait()
+
+    with tracer.start_as_current_span("order.pick") as span:
+        action = asyncio.ensure_future(linked_once_known(span, lookup(), work()))
+        await asyncio.sleep(0)
+        action.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await action
+    await asyncio.wait_for(lookup_cancelled.wait(), 5)

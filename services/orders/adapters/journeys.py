@@ -40,7 +40,13 @@ from services.common.errors import (
     InvalidArgument,
     Unavailable,
 )
-from services.common.telemetry import ORDER_ID, current_traceparent, span_linked_to, tag_span
+from services.common.telemetry import (
+    ORDER_ID,
+    current_traceparent,
+    linked_once_known,
+    span_linked_to,
+    tag_span,
+)
 from services.orders.domain.line_cancels import CancelledLine
 from services.orders.domain.placing import RequestedTender
 from services.orders.domain.records import (
@@ -476,15 +482,20 @@ class TemporalJourneys:
 
         async def call(client: Client) -> ActionResult:
             handle = client.get_workflow_handle(order_workflow_id(order_id))
-            placed_in = await _placement_traceparent(handle)
-            with span_linked_to(f"order.{update}", placed_in, {ORDER_ID: order_id}):
+            with span_linked_to(f"order.{update}", "", {ORDER_ID: order_id}) as span:
                 tag_span(order_id=order_id)
-                result: ActionResult = await handle.execute_update(
-                    update,
-                    argument,
-                    id=update_id,
-                    result_type=ActionResult,
-                    rpc_timeout=self._action_timeout,
+                # The placing trace is read while the update runs (one
+                # round trip to Temporal less on the action's way).
+                result: ActionResult = await linked_once_known(
+                    span,
+                    _placement_traceparent(handle),
+                    handle.execute_update(
+                        update,
+                        argument,
+                        id=update_id,
+                        result_type=ActionResult,
+                        rpc_timeout=self._action_timeout,
+                    ),
                 )
             return result
 
