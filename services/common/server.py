@@ -28,6 +28,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.common import event_loop
 from services.common.access import AccessTable
 from services.common.card_numbers import CardNumberInterceptor
 from services.common.channels import TlsFiles, server_credentials, tls_from_env
@@ -196,7 +197,7 @@ def run_then_exit(
     setup_logging(process_name, log_level)
     status = 0
     try:
-        asyncio.run(run())
+        event_loop.run(run())
     except Exception:
         process_logger.exception("%s service failed", process_name)
         status = 1

@@ -7,7 +7,6 @@ health check) can crash the interpreter at exit (DESIGN.md, known traps).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -16,6 +15,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from services.common import event_loop
 from services.common.logs import setup_logging
 from services.common.metrics import start_metrics_server
 from services.common.server import freeze_start_up
@@ -79,7 +79,7 @@ def main() -> int:
     settings = GatewaySettings()
     setup_logging("gateway", settings.log_level)
     try:
-        asyncio.run(run(settings))
+        event_loop.run(run(settings))
     except Exception:
         logger.exception("gateway failed")
         return 1

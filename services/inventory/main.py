@@ -8,6 +8,7 @@ import contextlib
 import grpc
 
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from services.common import event_loop
 from services.common.db import Database
 from services.common.logs import setup_logging
 from services.common.plain_sql import create_hot_pool, plain_postgres_url
@@ -87,7 +88,7 @@ async def run(settings: InventorySettings) -> None:
 def main() -> None:
     settings = InventorySettings()  # DATABASE_URL from the environment
     setup_logging("inventory", settings.log_level)
-    asyncio.run(run(settings))
+    event_loop.run(run(settings))
 
 
 if __name__ == "__main__":
