@@ -36,7 +36,8 @@ class InventorySettings(ServiceSettings):
     # tick); a row with nothing in flight is reserved at once. Chosen by
     # bench/inventory_reserve.py's window sweep (bench/README.md).
     reserve_batch_max: int = 64
-    reserve_batch_window_ms: float = 4.0
+    # The best window measured (bench inventory-reserve; bench/README.md).
+    reserve_batch_window_ms: float = 8.0
 
 
 async def run(settings: InventorySettings) -> None:
