@@ -26,10 +26,10 @@ class EventLoopSettings(EnvSettings):
     omni_event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
 
-def run(main: Coroutine[Any, Any, T], settings: EventLoopSettings | None = None) -> T:
+def run(main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(main)` on the chosen loop."""
     try:
-        chosen = (settings or EventLoopSettings()).omni_event_loop
+        chosen = EventLoopSettings().omni_event_loop
     except BaseException:
         main.close()  # never started: no "coroutine was never awaited"
         raise

@@ -41,7 +41,6 @@ recovery: never a 422 for a sale that may have gone through.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -61,6 +60,7 @@ from omni.words import (
 )
 from services.common.errors import BusinessRuleViolation, Unavailable
 from services.common.telemetry import carrying_order_id
+from services.common.together import side_by_side
 from services.orders.domain import till as rules
 from services.orders.domain.placing import RequestedTender
 from services.orders.domain.records import (
@@ -276,7 +276,7 @@ class _Sale:
         ]
         if cash_due > 0:
             paying.append(self._record_cash(cash_due))
-        await _all(paying)
+        await side_by_side(*paying)
         self.till.checkpoint("till/paid")
         if order.customer_id:
             await self.till.history.record_sale(order)
@@ -306,17 +306,6 @@ class _Sale:
             self.order.total.currency,
             self.order.channel,
         )
-
-
-async def _all(steps: list[Awaitable[None]]) -> None:
-    """Runs `steps` side by side; every one ends before the first failure is raised."""
-    failures = [
-        r
-        for r in await asyncio.gather(*steps, return_exceptions=True)
-        if isinstance(r, BaseException)
-    ]
-    if failures:
-        raise failures[0]
 
 
 async def mark_completed(

@@ -20,8 +20,7 @@ from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.orders.v1 import orders_pb2_grpc
 from omni.payments.v1 import payments_pb2_grpc
 from services.common.errors import BusinessRuleViolation, InvalidArgument, Unavailable
-from services.common.grpc_errors import ErrorInterceptor
-from tests.support.ports import free_port
+from tests.support.grpc_server import serving
 from tests.workflows.fakes import FakeServices
 from workflows.activities.customers import CustomerActivities
 from workflows.activities.inventory import InventoryActivities
@@ -64,17 +63,9 @@ class ScriptedInventory(inventory_pb2_grpc.InventoryServiceServicer):
 
 @pytest.fixture
 async def inventory() -> AsyncIterator[InventoryActivities]:
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
-    inventory_pb2_grpc.add_InventoryServiceServicer_to_server(ScriptedInventory(), server)
-    port = free_port()
-    server.add_insecure_port(f"127.0.0.1:{port}")
-    await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    try:
+    add = inventory_pb2_grpc.add_InventoryServiceServicer_to_server
+    async with serving(add, ScriptedInventory()) as channel:
         yield InventoryActivities(inventory_pb2_grpc.InventoryServiceStub(channel))
-    finally:
-        await channel.close()
-        await server.stop(None)
 
 
 def reserve_at(location_id: str) -> ReserveStockInput:

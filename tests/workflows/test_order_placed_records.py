@@ -21,8 +21,7 @@ from temporalio.testing import ActivityEnvironment
 
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from services.common.errors import NotFound, Unavailable
-from services.common.grpc_errors import ErrorInterceptor
-from tests.support.ports import free_port
+from tests.support.grpc_server import serving
 from workflows.activities.customers import CustomerActivities
 from workflows.contracts.activities import (
     CheckoutCartInput,
@@ -83,18 +82,10 @@ class ScriptedCustomers(customers_pb2_grpc.CustomersServiceServicer):
 
 
 @asynccontextmanager
-async def serving(customers: ScriptedCustomers) -> AsyncIterator[CustomerActivities]:
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
-    customers_pb2_grpc.add_CustomersServiceServicer_to_server(customers, server)
-    port = free_port()
-    server.add_insecure_port(f"127.0.0.1:{port}")
-    await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    try:
+async def serving_customers(customers: ScriptedCustomers) -> AsyncIterator[CustomerActivities]:
+    add = customers_pb2_grpc.add_CustomersServiceServicer_to_server
+    async with serving(add, customers) as channel:
         yield CustomerActivities(customers_pb2_grpc.CustomersServiceStub(channel))
-    finally:
-        await channel.close()
-        await server.stop(None)
 
 
 def placed() -> OrderPlacedInput:
@@ -111,7 +102,7 @@ async def test_the_three_records_are_in_flight_together() -> None:
     # Each call is held until the other two have arrived: one after another,
     # the first would wait out ARRIVAL_SECONDS for calls not yet made.
     customers = ScriptedCustomers(together=CALLS)
-    async with serving(customers) as activities:
+    async with serving_customers(customers) as activities:
         await ActivityEnvironment().run(activities.record_order_placed, placed())
     assert customers.waited_out == []
     assert sorted(customers.answered) == sorted(CALLS)
@@ -122,7 +113,7 @@ async def test_a_record_that_fails_leaves_the_others_done_and_fails_for_a_retry(
     failing: str,
 ) -> None:
     customers = ScriptedCustomers(fail={failing: Unavailable("customers database unavailable")})
-    async with serving(customers) as activities:
+    async with serving_customers(customers) as activities:
         with pytest.raises(ApplicationError) as failed:
             await ActivityEnvironment().run(activities.record_order_placed, placed())
     # Retryable, and nothing still running when it was raised.
@@ -132,7 +123,7 @@ async def test_a_record_that_fails_leaves_the_others_done_and_fails_for_a_retry(
 
 async def test_a_refused_checkout_is_logged_and_the_records_stand() -> None:
     customers = ScriptedCustomers(fail={"CheckoutCart": NotFound("no cart for c-1")})
-    async with serving(customers) as activities:
+    async with serving_customers(customers) as activities:
         await ActivityEnvironment().run(activities.record_order_placed, placed())
     assert sorted(customers.answered) == ["RecordActivity", "RecordTimelineEvent"]
 
@@ -140,7 +131,7 @@ async def test_a_refused_checkout_is_logged_and_the_records_stand() -> None:
 async def test_an_unknown_customer_is_refused_for_good() -> None:
     refusal = NotFound("no customer c-1")
     customers = ScriptedCustomers(fail=dict.fromkeys(CALLS, refusal))
-    async with serving(customers) as activities:
+    async with serving_customers(customers) as activities:
         with pytest.raises(ApplicationError) as refused:
             await ActivityEnvironment().run(activities.record_order_placed, placed())
     assert (refused.value.type, refused.value.non_retryable) == ("NOT_FOUND", True)

@@ -7,8 +7,6 @@ word that is no member goes as unspecified, and the service refuses it
 
 from __future__ import annotations
 
-import asyncio
-
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -23,6 +21,7 @@ from omni.words import (
     StoreNotificationKind,
     TimelineEventKind,
 )
+from services.common.together import side_by_side
 from workflows.activities.rpc import RPC_TIMEOUT_SECONDS, call
 from workflows.contracts.activities import (
     CheckoutCartInput,
@@ -166,15 +165,11 @@ class CustomerActivities:
         different rows (activity log, the customer's timeline, the cart). Every
         one ends before the first failure is raised. The cart is a convenience:
         a refusal there is logged, not raised."""
-        outcomes = await asyncio.gather(
+        await side_by_side(
             self.record_activity(request.activity),
             self.record_timeline_event(request.timeline),
             self._checkout_if_possible(request.cart),
-            return_exceptions=True,
         )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
 
     async def _checkout_if_possible(self, request: CheckoutCartInput) -> None:
         try:

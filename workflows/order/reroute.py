@@ -17,10 +17,11 @@ from temporalio.exceptions import ActivityError
 
 from workflows.order.children import hold_by_child
 from workflows.order.policies import PERSISTENT_RETRY, refusal, run_activity
-from workflows.order.steps import OrderJourney, side_by_side
+from workflows.order.steps import OrderJourney
 
 with workflow.unsafe.imports_passed_through():
     from omni.words import FulfillmentStatus, FulfillmentType, TimelineEventKind
+    from services.common.together import side_by_side
     from workflows.activities.inventory import InventoryActivities
     from workflows.contracts.activities import (
         FindSourcesInput,

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         ReservationStatus,
         TimelineEventKind,
     )
+    from services.common.together import side_by_side
     from workflows.activities.customers import CustomerActivities
     from workflows.activities.inventory import InventoryActivities
     from workflows.activities.orders import OrderActivities
@@ -92,15 +93,6 @@ RECORD_PLACED_UNTIL_DONE_PATCH = "record-placed-until-done"
 # stock commit, the customer's activity and timeline touch different
 # services). Runs started before replay them one after another.
 RECORDS_SIDE_BY_SIDE_PATCH = "records-side-by-side"
-
-
-async def side_by_side(*steps: Awaitable[Any]) -> None:
-    """Runs `steps` together; every one ends before the first failure is raised
-    (a step that must happen is never left running behind an error)."""
-    outcomes = await asyncio.gather(*steps, return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
 
 
 def capture_failed(error: ActivityError) -> ApplicationError:
@@ -809,7 +801,9 @@ class OrderJourney(OrderState):
         return step
 
     async def _finish_one_by_one(self, detail: str, last: Fulfillment | None) -> None:
-        """`finish` as runs started before RECORDS_SIDE_BY_SIDE_PATCH replay it."""
+        """`finish` as runs started before RECORDS_SIDE_BY_SIDE_PATCH replay it
+        (its status changes only once the commit is done: the main loop's
+        waits see it then, and their commands keep their place)."""
         if last is not None:
             await self.commit(last)
         ship = self.fulfillment_type == FulfillmentType.SHIP
