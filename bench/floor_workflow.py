@@ -15,9 +15,10 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity, workflow
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import SearchAttributeKey, WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
@@ -154,6 +155,7 @@ class FloorJourneyWorkflow:
     def __init__(self) -> None:
         self._advanced = 0
         self._plan: JourneyPlan | None = None
+        self._started_done = False
         self._timers: list[asyncio.Task[None]] = []
 
     @workflow.run
@@ -161,15 +163,22 @@ class FloorJourneyWorkflow:
         self._plan = plan
         _other_commands(0, plan.phases[0], self._timers)
         done = await _run_phase(plan.phases[0])
+        self._started_done = True
         await workflow.wait_condition(lambda: self._advanced >= len(plan.phases) - 1)
         await workflow.wait_condition(workflow.all_handlers_finished)
         for timer in self._timers:
             timer.cancel()
         return done
 
+    @workflow.query(name="started_done")
+    def started_done(self) -> bool:
+        return self._started_done
+
     @workflow.update(name="advance")
     async def advance(self, phase: int) -> int:
-        await workflow.wait_condition(lambda: self._plan is not None)
+        # As Omni's store actions wait for placement under the journey's
+        # lock: an update that lands while phase 0 runs waits for it.
+        await workflow.wait_condition(lambda: self._started_done)
         assert self._plan is not None
         _other_commands(phase, self._plan.phases[phase], self._timers)
         done = await _run_phase(self._plan.phases[phase])
@@ -177,8 +186,25 @@ class FloorJourneyWorkflow:
         return done
 
 
-async def journey(client: Client, task_queue: str, workflow_id: str, plan: JourneyPlan) -> None:
-    """One floor journey: the start, then each update in turn (as the store acts)."""
+async def started_done(handle: WorkflowHandle[Any, Any]) -> None:
+    """Returns once the journey's phase 0 has ended. (The bench does not wait:
+    its first update may land while phase 0 runs, as Omni's pick may; a
+    reader of the history then cannot tell which phase made what, so a test
+    of the plan waits.) Each query is answered by the worker after the
+    workflow task in flight, so this asks about once per task."""
+    while not await handle.query("started_done", result_type=bool):
+        pass
+
+
+async def journey(
+    client: Client,
+    task_queue: str,
+    workflow_id: str,
+    plan: JourneyPlan,
+    before_updates: Callable[[WorkflowHandle[Any, Any]], Awaitable[None]] | None = None,
+) -> None:
+    """One floor journey: the start, then each update in turn (as the store
+    acts); `before_updates` runs between the two."""
     handle = await client.start_workflow(
         FloorJourneyWorkflow.run,
         plan,
@@ -186,6 +212,8 @@ async def journey(client: Client, task_queue: str, workflow_id: str, plan: Journ
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         task_queue=task_queue,
     )
+    if before_updates is not None:
+        await before_updates(handle)
     for phase in range(1, len(plan.phases)):
         await handle.execute_update("advance", phase, result_type=int)
 
