@@ -15,6 +15,7 @@ import asyncio
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 from urllib.parse import parse_qsl
@@ -30,6 +31,7 @@ from omni.words import Channel
 from services.gateway.clients import call, forward_caller
 from services.gateway.problems import Problem, forbidden, unauthorized
 from services.gateway.settings import DEV_JWT_SECRET, GatewaySettings
+from services.gateway.verified_tokens import VerifiedTokens
 
 if TYPE_CHECKING:
     from jwt.algorithms import AllowedPublicKeys
@@ -119,8 +121,11 @@ class TokenVerifier:
     Every token needs sub, iat and exp, and may live at most
     `jwt_max_lifetime_seconds`."""
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(
+        self, settings: GatewaySettings, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self._settings = settings
+        self._clock = clock
         self._jwks = (
             jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=False)
             if settings.jwt_jwks_url
@@ -129,6 +134,7 @@ class TokenVerifier:
         self._jwks_keys: dict[str, AllowedPublicKeys] = {}
         self._jwks_fetched_at = -math.inf
         self._jwks_lock = asyncio.Lock()
+        self._verified = VerifiedTokens(settings.jwt_leeway_seconds, clock=clock)
 
     async def authenticate(self, token: str) -> Principal:
         """`verify`, after fetching the JWKS (in a thread) when the token's
@@ -153,7 +159,11 @@ class TokenVerifier:
                 keys = await asyncio.to_thread(jwks.get_signing_keys, True)
             except jwt.PyJWKClientError:
                 return  # keep the keys we had; an unknown kid stays unknown
-            self._jwks_keys = {key.key_id or "": key.key for key in keys}
+            fetched = {key.key_id or "": key.key for key in keys}
+            if fetched != self._jwks_keys:
+                # A key withdrawn (or replaced) must stop its tokens at once.
+                self._verified.forget_all()
+            self._jwks_keys = fetched
 
     def _key_and_algorithms(self, token: str) -> tuple[AllowedPublicKeys | str, list[str]]:
         if self._jwks is not None:
@@ -169,11 +179,24 @@ class TokenVerifier:
         return self._settings.jwt_secret, ["HS256"]
 
     def verify(self, token: str) -> Principal:
-        """The token's caller; no I/O (JWKS keys come from `authenticate`)."""
+        """The token's caller; no I/O (JWKS keys come from `authenticate`).
+        A token verified before and still unexpired is not checked again
+        (verified_tokens.py)."""
+        known = self._verified.get(token)
+        if known is not None:
+            return known
+        principal = self._verify_in_full(token)
+        self._verified.keep(token, principal)
+        return principal
+
+    def _verify_in_full(self, token: str) -> Principal:
         try:
             key, algorithms = self._key_and_algorithms(token)
             options: Options = {
                 "require": ["sub", "exp", "iat"],
+                # Checked below on this verifier's clock, the one its
+                # verified tokens expire by.
+                "verify_exp": False,
                 "verify_aud": bool(self._settings.jwt_audience),
                 "verify_iss": bool(self._settings.jwt_issuer),
             }
@@ -186,11 +209,14 @@ class TokenVerifier:
                 leeway=self._settings.jwt_leeway_seconds,
                 options=options,
             )
-        except jwt.ExpiredSignatureError as error:
-            raise InvalidToken("token expired") from error
         except jwt.PyJWTError as error:
             raise InvalidToken("token invalid") from error
-        lifetime = float(claims["exp"]) - float(claims["iat"])
+        expires_at = claims["exp"]
+        if not isinstance(expires_at, int | float) or isinstance(expires_at, bool):
+            raise InvalidToken("token invalid")
+        if expires_at <= self._clock() - self._settings.jwt_leeway_seconds:
+            raise InvalidToken("token expired")
+        lifetime = float(expires_at) - float(claims["iat"])
         if lifetime > self._settings.jwt_max_lifetime_seconds:
             raise InvalidToken("token lives too long")
         role = next((r for r in ROLES if r == claims.get("role")), None)
@@ -207,7 +233,7 @@ class TokenVerifier:
             customer_id=str(claims.get("customer_id") or ""),
             store_id=str(claims.get("store_id") or ""),
             channel=channel,
-            expires_at=float(claims["exp"]),
+            expires_at=float(expires_at),
         )
 
 

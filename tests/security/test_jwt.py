@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from services.gateway.app import create_app
-from services.gateway.auth import TokenVerifier
+from services.gateway.auth import InvalidToken, TokenVerifier
 from services.gateway.settings import DEV_JWT_SECRET, GatewaySettings
 from tests.unit.gateway_fakes import (
     MemoryIdempotencyStore,
@@ -289,3 +289,62 @@ async def test_fetching_the_jwks_does_not_block_the_event_loop(jwks: _Jwks) -> N
     await releaser
     assert principal.sub == "C1-sub" and released == [True]
     assert jwks.released_in_time
+
+
+# ------------------------------------------------------------ verified tokens kept
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_verified_token_is_refused_once_it_expires() -> None:
+    clock = _Clock()
+    verifier = TokenVerifier(prod_settings(jwt_leeway_seconds=5), clock=clock)
+    token = signed(claims(exp=int(clock.now) + 60))
+    assert verifier.verify(token).sub == "C1-sub"
+    assert verifier.verify(token).sub == "C1-sub"  # served from the verified ones
+    clock.now += 66
+    with pytest.raises(InvalidToken, match="token expired"):
+        verifier.verify(token)
+
+
+def test_a_tampered_copy_of_a_verified_token_is_refused() -> None:
+    app, orders, _ = app_with(prod_settings())
+    client = TestClient(app)
+    good = signed(claims())
+    assert client.get("/v1/orders/O1", headers={"Authorization": f"Bearer {good}"}).is_success
+    calls = len(orders.calls)
+    forged = tampered(good)
+    answer = client.get("/v1/orders/O1", headers={"Authorization": f"Bearer {forged}"})
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == "token invalid"
+    assert len(orders.calls) == calls
+
+
+def test_refused_tokens_are_not_kept() -> None:
+    verifier = TokenVerifier(prod_settings())
+    for n in range(50):
+        with pytest.raises(InvalidToken):
+            verifier.verify(signed(claims(sub=f"forged-{n}"), key=_other))
+    assert len(verifier._verified) == 0
+
+
+async def test_a_withdrawn_jwks_key_stops_tokens_verified_with_it(jwks: _Jwks) -> None:
+    verifier = TokenVerifier(
+        prod_settings(jwt_public_key="", jwt_jwks_url=jwks.url, jwt_jwks_refresh_seconds=0.0)
+    )
+    token = signed(claims())
+    assert (await verifier.authenticate(token)).sub == "C1-sub"
+    # The identity provider replaces key-1 with another key of the same kid.
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(_other.public_key()))
+    jwk.update({"kid": KID, "use": "sig", "alg": "RS256"})
+    jwks.document = json.dumps({"keys": [jwk]}).encode()
+    with pytest.raises(InvalidToken, match="token invalid"):
+        await verifier.authenticate(token)
+    fresh = signed(claims(), key=_other)
+    assert (await verifier.authenticate(fresh)).sub == "C1-sub"

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import Annotated
 
 import grpc
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -61,8 +62,7 @@ async def get_availability(
         grpc_request,
         deadline=settings_of(request).read_timeout_seconds,
     )
-    body = json.dumps(mapping.availability(reply), separators=(",", ":"))
-    return Response(body, media_type="application/json")
+    return Response(orjson.dumps(mapping.availability(reply)), media_type="application/json")
 
 
 def _sse_event(change: inventory_pb2.WatchAvailabilityResponse) -> bytes:
