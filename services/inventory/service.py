@@ -140,7 +140,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     ) -> pb.GetAvailabilityResponse:
         query = mapping.availability_query_from_proto(request)
         items = await use_cases.get_availability(self.inventory, query)
-        return pb.GetAvailabilityResponse(items=[mapping.availability_to_proto(i) for i in items])
+        return mapping.availability_to_proto(items)
 
     async def ReserveStock(
         self, request: pb.ReserveStockRequest, context: Context

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from omni.words import Channel, StockMovementReason
 from services.common.errors import BusinessRuleViolation, NotFound
@@ -129,9 +129,10 @@ class StockLevel:
     safety_stock: Mapping[Channel, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class StockAtLocation:
-    """A stock row with its location and what one channel may sell of it."""
+class StockAtLocation(NamedTuple):
+    """A stock row with its location and what one channel may sell of it.
+    (Tuples: an availability read makes one per stock row it reads, and a
+    frozen dataclass's constructor cost three times as much.)"""
 
     location: Location
     sku: str
@@ -250,8 +251,7 @@ class AvailabilityQuery:
     channel: Channel | None
 
 
-@dataclass(frozen=True)
-class LocationAvailability:
+class LocationAvailability(NamedTuple):
     location_id: str
     distance_km: float
     available: int
@@ -276,13 +276,20 @@ def summarize_availability(
     for row in stock:
         if row.sku in by_sku:
             by_sku[row.sku].append(row)
+    # Each store's distance once, however many of the skus it stocks.
+    distances: dict[str, float] = {}
     result = []
     for sku in skus:
         rows = by_sku[sku]
         online = sum(row.available for row in rows if row.location.ship_from_enabled)
         nearby = []
         for row in rows:
-            distance = 0.0 if near is None else haversine_km(near, row.location.point)
+            distance = 0.0
+            if near is not None:
+                distance = distances.get(row.location.location_id, -1.0)
+                if distance < 0:
+                    distance = haversine_km(near, row.location.point)
+                    distances[row.location.location_id] = distance
             if near is None or within_radius(distance, radius_km):
                 nearby.append(
                     LocationAvailability(
