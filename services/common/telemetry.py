@@ -16,7 +16,6 @@ and never personal data: no names, emails, phones, addresses or tokens.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import threading
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 import grpc
+import orjson
 from google.protobuf.message import Message
 from opentelemetry import baggage, propagate, trace
 from opentelemetry import context as otel_context
@@ -91,7 +91,8 @@ class JsonLinesSpanExporter(SpanExporter):
         return self._fd
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        data = "".join(json.dumps(span_record(span)) + "\n" for span in spans).encode()
+        # orjson: ~1/10 of json.dumps per span, on every service's export thread.
+        data = b"".join(orjson.dumps(span_record(span)) + b"\n" for span in spans)
         # One write per batch on an O_APPEND file: processes never interleave lines.
         with self._lock:
             os.write(self._open(), data)
