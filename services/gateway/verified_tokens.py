@@ -46,7 +46,7 @@ class VerifiedTokens:
         principal = self._entries.get(token)
         if principal is None:
             return None
-        if self._clock() > principal.expires_at + self._leeway:
+        if self._clock() >= principal.expires_at + self._leeway:  # as the full check
             del self._entries[token]
             return None
         return principal

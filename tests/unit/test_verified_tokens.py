@@ -26,9 +26,9 @@ def test_an_entry_serves_until_its_token_expires_with_the_leeway() -> None:
     kept = _principal("C1", expires_at=1_100.0)
     tokens.keep("t1", kept)
     assert tokens.get("t1") is kept
-    clock.now = 1_130.0  # exp + leeway: still good
+    clock.now = 1_129.9  # within exp + leeway: still good
     assert tokens.get("t1") is kept
-    clock.now = 1_130.5
+    clock.now = 1_130.0  # where the full check refuses it too
     assert tokens.get("t1") is None
     assert len(tokens) == 0, "an expired entry is dropped"
 
