@@ -19,6 +19,7 @@ from tests.support.inventory import (
     Stub,
     create_location,
     create_product,
+    offset,
     random_point,
     receive,
     reserve_request,
@@ -96,3 +97,53 @@ async def test_a_product_no_store_stocks_is_listed_empty_and_unknown_skus_are_na
         )
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
     assert "NO-SUCH-SKU-1, NO-SUCH-SKU-2" in (raised.value.details() or "")
+
+
+async def test_every_sku_at_every_store_gets_its_own_figure(stub: Stub):
+    # The read groups stock by store (one row per store, the skus and what
+    # may be sold as parallel arrays): each (sku, store) must keep its own
+    # figure, stores stocking only some skus, a sku stocked nowhere, a
+    # channel's safety stock at one pair, a sku asked twice.
+    center = random_point()
+    stores = [await create_location(stub, offset(center, km), ship=km != 3) for km in (1, 2, 3, 4)]
+    skus = [await create_product(stub) for _ in range(3)]
+    nowhere = await create_product(stub)
+    on_hand: dict[tuple[str, str], int] = {}
+    for n, store in enumerate(stores):
+        for m, sku in enumerate(skus):
+            if (n + m) % 3 == 2:
+                continue  # this store lacks this sku
+            on_hand[(store, sku)] = 10 * (n + 1) + m + 1
+            await receive(stub, store, sku, on_hand[(store, sku)])
+    held_back = next(iter(on_hand))
+    await stub.SetSafetyStock(
+        pb.SetSafetyStockRequest(
+            location_id=held_back[0], sku=held_back[1], channel=Channel.WEB.to_proto(), quantity=4
+        )
+    )
+    reply = await stub.GetAvailability(
+        pb.GetAvailabilityRequest(
+            skus=[*skus, nowhere, skus[0]],
+            near=center,
+            radius_km=25,
+            channel=Channel.WEB.to_proto(),
+        )
+    )
+    shown = {
+        (entry.location_id, item.sku): entry.available
+        for item in reply.items
+        for entry in item.locations
+    }
+    expected = dict(on_hand)
+    expected[held_back] -= 4
+    assert shown == expected
+    assert [item.sku for item in reply.items] == [*skus, nowhere]
+    online = {item.sku: item.online_available for item in reply.items}
+    shipping = {store for store in stores if store != stores[2]}
+    assert online == {
+        sku: sum(v for (store, s), v in expected.items() if s == sku and store in shipping)
+        for sku in [*skus, nowhere]
+    }
+    for item in reply.items:
+        distances = [entry.distance_km for entry in item.locations]
+        assert distances == sorted(distances)

@@ -52,8 +52,9 @@ DEFAULT_BATCH_MAX = 64
 
 # The asked skus that exist, whether any soft hold is past its TTL, and one
 # row per location stocking any of them: the location once, with the skus it
-# stocks and what the channel may sell of each as two parallel arrays - one
-# snapshot, one round trip. (A row per stock row repeated every location's
+# stocks and what the channel may sell of each as two parallel arrays (both
+# in sku order, so they pair up by construction) - one snapshot, one round
+# trip. (A row per stock row repeated every location's
 # columns for each sku: 100 rows for 10 skus at 10 stores against 10 here,
 # ~60 us less of this process's CPU and ~65 us less of PostgreSQL's.) With
 # nothing stocked the one row has no location.
@@ -61,8 +62,9 @@ _AVAILABILITY = f"""
 WITH asked AS (SELECT DISTINCT unnest($1::text[]) AS sku),
 known AS (SELECT p.sku FROM products p JOIN asked USING (sku)),
 stocked AS (
-    SELECT s.location_id, array_agg(s.sku) AS skus,
-           array_agg(stock_available(s.on_hand, s.reserved, ss.quantity)) AS availables
+    SELECT s.location_id, array_agg(s.sku ORDER BY s.sku) AS skus,
+           array_agg(stock_available(s.on_hand, s.reserved, ss.quantity) ORDER BY s.sku)
+               AS availables
     FROM stock s
     JOIN known USING (sku)
     LEFT JOIN safety_stock ss
