@@ -348,3 +348,16 @@ async def test_a_withdrawn_jwks_key_stops_tokens_verified_with_it(jwks: _Jwks) -
         await verifier.authenticate(token)
     fresh = signed(claims(), key=_other)
     assert (await verifier.authenticate(fresh)).sub == "C1-sub"
+
+
+async def test_requests_racing_with_one_new_token_are_all_verified_and_kept_once(
+    jwks: _Jwks,
+) -> None:
+    # Twenty requests of one caller arrive together, the keys not yet fetched:
+    # one JWKS fetch, every one verified, the token kept once.
+    verifier = TokenVerifier(prod_settings(jwt_public_key="", jwt_jwks_url=jwks.url))
+    token = signed(claims())
+    callers = await asyncio.gather(*(verifier.authenticate(token) for _ in range(20)))
+    assert {caller.sub for caller in callers} == {"C1-sub"}
+    assert jwks.requests == 1
+    assert len(verifier._verified) == 1

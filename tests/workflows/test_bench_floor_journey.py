@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
@@ -27,6 +29,13 @@ from bench.floor_workflow import (
 )
 
 
+def _floor_worker(env: WorkflowEnvironment, task_queue: str, step: Callable[..., Any]) -> Worker:
+    """The floor journey's worker, its step activity as the test needs it."""
+    return Worker(
+        env.client, task_queue=task_queue, workflows=[FloorJourneyWorkflow], activities=[step]
+    )
+
+
 async def test_the_floor_journey_makes_the_commands_of_its_plan(
     env: WorkflowEnvironment,
 ) -> None:
@@ -40,12 +49,7 @@ async def test_the_floor_journey_makes_the_commands_of_its_plan(
         ]
     )
     task_queue = f"floor-{uuid.uuid4().hex[:6]}"
-    async with Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[FloorJourneyWorkflow],
-        activities=[floor_step],
-    ):
+    async with _floor_worker(env, task_queue, floor_step):
         with_commands = f"floor-journey-{uuid.uuid4().hex}"
         await journey(env.client, task_queue, with_commands, plan, started_done)
         await env.client.get_workflow_handle(with_commands).result()
@@ -81,12 +85,7 @@ async def test_an_update_landing_while_phase_zero_runs_waits_for_it(
     )
     task_queue = f"floor-{uuid.uuid4().hex[:6]}"
     workflow_id = f"floor-journey-{uuid.uuid4().hex}"
-    async with Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[FloorJourneyWorkflow],
-        activities=[held_floor_step],
-    ):
+    async with _floor_worker(env, task_queue, held_floor_step):
         handle = await env.client.start_workflow(
             FloorJourneyWorkflow.run, plan, id=workflow_id, task_queue=task_queue
         )

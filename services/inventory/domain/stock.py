@@ -286,10 +286,10 @@ def summarize_availability(
         for row in rows:
             distance = 0.0
             if near is not None:
-                distance = distances.get(row.location.location_id, -1.0)
-                if distance < 0:
-                    distance = haversine_km(near, row.location.point)
-                    distances[row.location.location_id] = distance
+                where = row.location.location_id
+                if where not in distances:
+                    distances[where] = haversine_km(near, row.location.point)
+                distance = distances[where]
             if near is None or within_radius(distance, radius_km):
                 nearby.append(
                     LocationAvailability(

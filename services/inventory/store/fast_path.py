@@ -353,6 +353,5 @@ class HotPath:
             location = location_from_row(_RowAttributes(row))
             for sku, available in zip(row["skus"], row["availables"], strict=True):
                 found.append(StockAtLocation(location, sku, available))
-        known = rows[0]["known"] if rows else []
-        holds_due = bool(rows) and bool(rows[0]["holds_due"])
-        return AvailabilitySnapshot(frozenset(known), found, holds_due)
+        # The statement always yields one row, which carries these two.
+        return AvailabilitySnapshot(frozenset(rows[0]["known"]), found, bool(rows[0]["holds_due"]))
