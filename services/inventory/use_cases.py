@@ -108,10 +108,6 @@ class Store(Protocol):
     async def release_lines(
         self, session: AsyncSession, held: HeldReservation, releasing: dict[str, int]
     ) -> bool: ...
-    async def save_settlement(
-        self, session: AsyncSession, held: HeldReservation, settlement: Settlement
-    ) -> None: ...
-    async def confirm_hold(self, session: AsyncSession, reservation_id: str) -> int: ...
     async def has_expired_holds(self, session: AsyncSession) -> bool: ...
     async def expire_due_holds(self, session: AsyncSession) -> int: ...
     async def fulfillments_assigned_today(
@@ -119,9 +115,22 @@ class Store(Protocol):
     ) -> dict[str, int]: ...
 
 
+class Locked(Protocol):
+    """A reservation under its row lock (store/settling.py LockedReservation)."""
+
+    @property
+    def held(self) -> HeldReservation: ...
+    async def settle(self, settlement: Settlement) -> None: ...
+    async def confirm_hold(self) -> int:
+        """0, or the location's daily capacity when it is used up (end the
+        block with an error: nothing is kept)."""
+        ...
+
+
 class HotPath(Protocol):
     """ReserveStock, GetAvailability and the pricing reads (GetProducts,
-    GetLocation) in one autocommitted statement each."""
+    GetLocation) in one autocommitted statement each; a reservation settled
+    or confirmed in one short transaction (`locked`)."""
 
     async def reserve(self, request: ReservationRequest) -> ReserveOutcome: ...
     async def shortfall(
@@ -132,6 +141,9 @@ class HotPath(Protocol):
     ) -> AvailabilitySnapshot: ...
     async def read_products(self, skus: Sequence[str]) -> dict[str, Product]: ...
     async def read_location(self, location_id: str) -> Location | None: ...
+    def locked(self, reservation_id: str) -> AbstractAsyncContextManager[Locked | None]:
+        """Commits when the block ends, rolls back on an error; None: no such id."""
+        ...
 
 
 class Work(Protocol):
@@ -594,22 +606,20 @@ async def confirm_reservation(inventory: Inventory, reservation_id: str) -> Rese
     for an unknown id; a hold whose time ran out expires now (its stock goes
     back); a final or already confirmed one comes back as it is."""
     domain.check_reservation_id(reservation_id)
-    async with inventory.units.unit_of_work() as uow:
-        held = await inventory.store.load_reservation(uow.session, reservation_id, lock=True)
-        if held is None:
+    async with inventory.hot_path.locked(reservation_id) as locked:
+        if locked is None:
             return None
+        held = locked.held
         if held.status is not ReservationStatus.ACTIVE or held.expires_at is None:
             return domain.shown(held)
         if held.expired:
             settlement = domain.settle_release(held)
             assert settlement is not None
-            await inventory.store.save_settlement(uow.session, held, settlement)
-            await uow.commit()
+            await locked.settle(settlement)
             return domain.settled(held, settlement)
-        full_at = await inventory.store.confirm_hold(uow.session, reservation_id)
+        full_at = await locked.confirm_hold()
         if full_at:
             raise domain.store_at_capacity(held.location_id, full_at)
-        await uow.commit()
     return dataclasses.replace(domain.shown(held), expires_at=None)
 
 
@@ -618,16 +628,14 @@ async def _settle(
     reservation_id: str,
     decide: Callable[[HeldReservation], Settlement | None],
 ) -> Reservation | None:
-    async with inventory.units.unit_of_work() as uow:
-        held = await inventory.store.load_reservation(uow.session, reservation_id, lock=True)
-        if held is None:
+    async with inventory.hot_path.locked(reservation_id) as locked:
+        if locked is None:
             return None
-        settlement = decide(held)
+        settlement = decide(locked.held)
         if settlement is None:
-            return domain.shown(held)
-        await inventory.store.save_settlement(uow.session, held, settlement)
-        await uow.commit()
-    return domain.settled(held, settlement)
+            return domain.shown(locked.held)
+        await locked.settle(settlement)
+    return domain.settled(locked.held, settlement)
 
 
 # --- sourcing, invariants, live availability ---------------------------------------------

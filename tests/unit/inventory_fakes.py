@@ -214,9 +214,7 @@ class FakeStore:
         self.state.reservations[held.reservation_id] = replace(held, lines=lines, status=status)
         return True
 
-    async def save_settlement(
-        self, session: Any, held: HeldReservation, settlement: Settlement
-    ) -> None:
+    def save_settlement(self, held: HeldReservation, settlement: Settlement) -> None:
         for sku, sold in settlement.sold.items():
             unheld = sold + settlement.released[sku]
             self.change((held.location_id, sku), on_hand=-sold, reserved=-unheld)
@@ -230,7 +228,7 @@ class FakeStore:
             held, status=settlement.status, lines=lines, expired=False
         )
 
-    async def confirm_hold(self, session: Any, reservation_id: str) -> int:
+    def confirm_hold(self, reservation_id: str) -> int:
         """The soft hold no longer expires (ConfirmReservation)."""
         held = self.state.reservations.get(reservation_id)
         if held is not None and held.status == ReservationStatus.ACTIVE:
@@ -252,7 +250,7 @@ class FakeStore:
         for held in due:
             settlement = domain.settle_release(held)
             assert settlement is not None and settlement.status is ReservationStatus.EXPIRED
-            await self.save_settlement(session, held, settlement)
+            self.save_settlement(held, settlement)
         return len(due)
 
     async def fulfillments_assigned_today(
@@ -266,8 +264,23 @@ class FakeStore:
         return assigned
 
 
+@dataclass(frozen=True)
+class FakeLocked:
+    """A reservation under its lock (store/settling.py), over the fake's state."""
+
+    held: HeldReservation
+    store: FakeStore
+
+    async def settle(self, settlement: Settlement) -> None:
+        self.store.save_settlement(self.held, settlement)
+
+    async def confirm_hold(self) -> int:
+        return self.store.confirm_hold(self.held.reservation_id)
+
+
 class FakeHotPath:
-    """reserve_stock() and the one-statement availability read, over the fake's state."""
+    """reserve_stock(), the one-statement reads and the locked settlement,
+    over the fake's state."""
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -320,6 +333,17 @@ class FakeHotPath:
 
     async def read_location(self, location_id: str) -> Location | None:
         return await self.store.get_location(None, location_id)
+
+    @asynccontextmanager
+    async def locked(self, reservation_id: str) -> AsyncIterator[FakeLocked | None]:
+        """Puts the state back when the block ends with an error, as a rollback would."""
+        before = copy.deepcopy(self.store.state)
+        held = await self.store.load_reservation(None, reservation_id, lock=True)
+        try:
+            yield None if held is None else FakeLocked(held, self.store)
+        except BaseException:
+            self.store.state = before
+            raise
 
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None

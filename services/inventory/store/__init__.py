@@ -22,13 +22,11 @@ from services.inventory.store.products import (
     set_channel_price,
 )
 from services.inventory.store.reservations import (
-    confirm_hold,
     expire_due_holds,
     fulfillments_assigned_today,
     has_expired_holds,
     load_reservation,
     release_lines,
-    save_settlement,
 )
 from services.inventory.store.stock import (
     apply_adjustment,
@@ -41,7 +39,6 @@ from services.inventory.store.stock import (
 __all__ = [
     "apply_adjustment",
     "audit_stock",
-    "confirm_hold",
     "delete_channel_price",
     "expire_due_holds",
     "fulfillments_assigned_today",
@@ -59,7 +56,6 @@ __all__ = [
     "release_lines",
     "save_location",
     "save_product",
-    "save_settlement",
     "set_channel_price",
     "set_safety_stock",
     "stock_with_locations",

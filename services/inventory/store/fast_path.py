@@ -1,4 +1,5 @@
-"""ReserveStock and GetAvailability in one statement each, on plain asyncpg.
+"""ReserveStock and GetAvailability in one statement each, on plain asyncpg
+(and the short transaction that settles or confirms a reservation: settling.py).
 
 Why this module exists beside the SQLAlchemy ones: these are the platform's
 hottest calls, and each pays for one autocommitted round trip only — the
@@ -13,14 +14,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 
 from omni.words import Channel, ReservationStatus
 from services.common.money import Money
-from services.common.plain_sql import sql_span
+from services.common.plain_sql import RowAttributes, sql_span
 from services.inventory.domain import (
     AvailabilitySnapshot,
     Line,
@@ -32,6 +33,7 @@ from services.inventory.domain import (
     merge_lines,
 )
 from services.inventory.store.locations import location_from_row
+from services.inventory.store.settling import LockedReservation, locked_reservation
 
 # Raised by the reserve_stock() function (migrations 0003, 0004) when a line is short.
 INSUFFICIENT_STOCK_SQLSTATE = "OM001"
@@ -113,16 +115,6 @@ GROUP BY p.sku
 """
 
 _LOCATION = "SELECT * FROM locations WHERE location_id = $1"
-
-
-class _RowAttributes:
-    """An asyncpg record read by attribute, like the SQLAlchemy rows `location_from_row` takes."""
-
-    def __init__(self, record: asyncpg.Record) -> None:
-        self._record = record
-
-    def __getattr__(self, name: str) -> Any:
-        return self._record[name]
 
 
 def _product_of(row: asyncpg.Record) -> Product:
@@ -335,10 +327,14 @@ class HotPath:
             rows = await self.pool.fetch(_PRODUCTS, list(skus))
         return {row["sku"]: _product_of(row) for row in rows}
 
+    def locked(self, reservation_id: str) -> AbstractAsyncContextManager[LockedReservation | None]:
+        """The reservation under its row lock for one short transaction (store/settling.py)."""
+        return locked_reservation(self.pool, self.database_name, reservation_id)
+
     async def read_location(self, location_id: str) -> Location | None:
         with sql_span(_LOCATION, self.database_name):
             row = await self.pool.fetchrow(_LOCATION, location_id)
-        return None if row is None else location_from_row(_RowAttributes(row))
+        return None if row is None else location_from_row(RowAttributes(row))
 
     async def read_availability(
         self, skus: Sequence[str], channel: Channel | None
@@ -350,7 +346,7 @@ class HotPath:
         for row in rows:
             if row["location_id"] is None:
                 continue  # nothing asked is stocked anywhere
-            location = location_from_row(_RowAttributes(row))
+            location = location_from_row(RowAttributes(row))
             for sku, available in zip(row["skus"], row["availables"], strict=True):
                 found.append(StockAtLocation(location, sku, available))
         # The statement always yields one row, which carries these two.

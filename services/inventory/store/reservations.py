@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, literal, or_, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import ReservationStatus
-from services.inventory.domain import HeldReservation, ReservedLine, Settlement
-from services.inventory.store.movements import record_movement
+from services.inventory.domain import HeldReservation, ReservedLine
 from services.inventory.store.stock import change_held
 from services.inventory.store.tables import locations, reservation_lines, reservations
 
@@ -30,13 +29,13 @@ _RESERVATION = select(
     reservations,
     func.coalesce(reservations.c.expires_at <= func.now(), False).label("expired"),
 ).where(reservations.c.reservation_id == bindparam("the_reservation"))
-_LOCK_RESERVATION = _RESERVATION.with_for_update(of=reservations)
-_RESERVATION_LINES = (
+LOCK_RESERVATION = _RESERVATION.with_for_update(of=reservations)
+RESERVATION_LINES = (
     select(reservation_lines)
     .where(reservation_lines.c.reservation_id == bindparam("the_reservation"))
     .order_by(reservation_lines.c.sku)
 )
-_CONFIRM_HOLD = (
+CONFIRM_HOLD = (
     update(reservations)
     .where(
         reservations.c.reservation_id == bindparam("the_reservation"),
@@ -46,30 +45,20 @@ _CONFIRM_HOLD = (
 )
 
 
-_COMMIT_LINE = (
-    update(reservation_lines)
-    .where(
-        reservation_lines.c.reservation_id == bindparam("the_reservation"),
-        reservation_lines.c.sku == bindparam("the_sku"),
-    )
-    .values(committed_quantity=bindparam("new_committed"))
-)
-_SETTLE = (
-    update(reservations)
-    .where(reservations.c.reservation_id == bindparam("the_reservation"))
-    .values(status=bindparam("new_status"), updated_at=func.now())
-)
-
-
 async def load_reservation(
     session: AsyncSession, reservation_id: str, *, lock: bool
 ) -> HeldReservation | None:
     """The reservation with its lines (locked for the transaction when `lock`)."""
     by_id = {"the_reservation": reservation_id}
-    row = (await session.execute(_LOCK_RESERVATION if lock else _RESERVATION, by_id)).first()
+    row = (await session.execute(LOCK_RESERVATION if lock else _RESERVATION, by_id)).first()
     if row is None:
         return None
-    line_rows = await session.execute(_RESERVATION_LINES, by_id)
+    return held_from(row, await session.execute(RESERVATION_LINES, by_id))
+
+
+def held_from(row: Any, line_rows: Iterable[Any]) -> HeldReservation:
+    """A reservation row and its line rows, read by attribute (SQLAlchemy rows,
+    or asyncpg records through plain_sql.RowAttributes)."""
     return HeldReservation(
         reservation_id=row.reservation_id,
         order_id=row.order_id,
@@ -82,25 +71,6 @@ async def load_reservation(
         expires_at=row.expires_at,
         expired=bool(row.expired),
     )
-
-
-async def save_settlement(
-    session: AsyncSession, held: HeldReservation, settlement: Settlement
-) -> None:
-    """Gives back and sells what the settlement says (in sku order: the lock
-    order), records the sales in the ledger and moves the reservation on."""
-    for sku in settlement.sold:
-        sold = settlement.sold[sku]
-        unheld = sold + settlement.released[sku]
-        if unheld:
-            await change_held(session, held.location_id, sku, sold=sold, unheld=unheld)
-    for movement in settlement.movements(held):
-        await record_movement(session, movement)
-    by_id = {"the_reservation": held.reservation_id}
-    if settlement.status is ReservationStatus.COMMITTED:
-        for sku, sold in settlement.sold.items():
-            await session.execute(_COMMIT_LINE, {**by_id, "the_sku": sku, "new_committed": sold})
-    await session.execute(_SETTLE, {**by_id, "new_status": settlement.status})
 
 
 async def release_lines(
@@ -150,19 +120,6 @@ async def release_lines(
         .values(**values)
     )
     return True
-
-
-async def confirm_hold(session: AsyncSession, reservation_id: str) -> int:
-    """The soft hold no longer expires: held until released or committed.
-    Returns 0, or the location's daily capacity when it is used up (the hold
-    stays a soft hold; the transaction must be rolled back)."""
-    try:
-        await session.execute(_CONFIRM_HOLD, {"the_reservation": reservation_id})
-    except DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) != STORE_AT_CAPACITY_SQLSTATE:
-            raise
-        return int(getattr(error.orig, "detail", "") or 1)
-    return 0
 
 
 async def has_expired_holds(session: AsyncSession) -> bool:
