@@ -15,8 +15,11 @@ one statement with nothing else in its transaction, goes through
 measured again on 2026-12-03 (a slower day, 3,000 in a row, CPU of the
 process): ~890 us in a unit of work, ~680 us on a Core connection (BEGIN and
 ROLLBACK still sent: three round trips), ~460 us autocommitted (one),
-~155 us on bare asyncpg. The very hottest calls skip SQLAlchemy for plain
-asyncpg (services/common/plain_sql.py).
+~155 us on bare asyncpg. So orders and customers run every store statement,
+and payments its keyed writes, on plain asyncpg with the same statement
+objects (services/common/plain_session.py); inventory's hot path and
+settlement are plain SQL (services/common/plain_sql.py). This engine stays
+for the readiness pings and the ORM paths that are not hot.
 """
 
 from __future__ import annotations

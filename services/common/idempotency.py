@@ -32,10 +32,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.db import Database
 from services.common.errors import BusinessRuleViolation, Conflict, DomainError, InvalidArgument
+from services.common.plain_session import SqlSession, Transactional
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
@@ -128,19 +127,22 @@ def _statements(table: Table) -> _KeyStatements:
 
 
 async def run_once(
-    database: Database,
+    database: Transactional,
     table: Table,
     key: str,
     request: Message,
     response_type: type[ResponseT],
-    work: Callable[[AsyncSession], Awaitable[ResponseT]],
+    work: Callable[[Any], Awaitable[ResponseT]],
 ) -> ResponseT:
     """Runs `work` in one transaction the first time `key` is seen; afterwards
-    returns its response or raises its refusal again."""
+    returns its response or raises its refusal again. `database` is the
+    service's Database (work gets an AsyncSession) or a PlainDatabase (work
+    gets a PlainSession: services/common/plain_session.py)."""
     validate_key(key)
     fingerprint = request_fingerprint(request)
     statements = _statements(table)
     refusal: Refusal | None = None
+    session: SqlSession
     async with database.transaction() as session:
         inserted = await session.execute(
             statements.claim, {"the_key": key, "new_hash": fingerprint}

@@ -9,9 +9,9 @@ from __future__ import annotations
 from omni.customers.v1 import customers_pb2
 from omni.customers.v1 import customers_pb2 as pb
 from services.common.access import PEOPLE, AccessTable, allow
-from services.common.db import Database
 from services.common.errors import NotFound
 from services.common.identity import CallerIdentity, Role
+from services.common.plain_session import PlainDatabase
 from services.customers import store
 from services.customers.use_cases import Transactions
 
@@ -72,7 +72,7 @@ async def same_customer(database: Transactions, mine: str, theirs: str) -> bool:
             return False
 
 
-def table(database: Database) -> AccessTable:
+def table(database: PlainDatabase) -> AccessTable:
     """ACCESS, with a customer's merged duplicate ids counted as theirs."""
 
     async def merged(mine: str, theirs: str) -> bool:

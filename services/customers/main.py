@@ -11,6 +11,7 @@ import grpc
 from omni.customers.v1 import customers_pb2, customers_pb2_grpc
 from services.common.codec_keys import CodecKeys
 from services.common.db import Database
+from services.common.plain_session import PlainDatabase
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
 from services.customers import access, store
@@ -51,6 +52,9 @@ async def run(settings: CustomersSettings) -> None:
         # every Temporal client of Omni), checked without importing the SDK.
         CodecKeys.from_env()
     database = Database(settings.database_url)
+    # Every statement of the service runs on plain asyncpg
+    # (services/common/plain_session.py); the engine answers the readiness pings.
+    statements = await PlainDatabase.open(settings.database_url)
 
     async def connect() -> Client:
         # The Temporal SDK is imported on the first cart change, not at start:
@@ -72,11 +76,11 @@ async def run(settings: CustomersSettings) -> None:
         max_attempts=settings.notification_max_attempts,
     )
     drainer = OutboxDrainer(
-        database, DevelopmentSender(), retry, poll_seconds=settings.outbox_poll_seconds
+        statements, DevelopmentSender(), retry, poll_seconds=settings.outbox_poll_seconds
     )
     servicer = CustomersServicer(
         Dependencies(
-            database=database,
+            database=statements,
             store=store,
             reminders=CartReminders(
                 connect if settings.cart_reminders else None,
@@ -104,11 +108,12 @@ async def run(settings: CustomersSettings) -> None:
             database=database,
             register=register,
             service_names=[SERVICE_NAME],
-            access=access.table(database),
+            access=access.table(statements),
             on_stopping=stop_drainer,
         )
     finally:
         await stop_drainer()
+        await statements.close()
 
 
 def main() -> None:

@@ -26,12 +26,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from omni.words import Channel, NotificationKind, StoreNotificationKind
-from services.common.db import UnitOfWork
 from services.common.errors import InvalidArgument, Unavailable
 from services.common.paging import Page, page_size
+from services.common.plain_session import SessionUnitOfWork, SqlSession
 from services.common.validation import Violations
 from services.customers import domain
 from services.customers.domain import (
@@ -62,73 +60,71 @@ EXPORT_LIMIT = 10_000
 class Store(Protocol):
     """The store functions the use cases call: `services.customers.store`, or a fake."""
 
-    async def resolve(self, session: AsyncSession, customer_id: str) -> str: ...
+    async def resolve(self, session: SqlSession, customer_id: str) -> str: ...
     async def get_customer(
-        self, session: AsyncSession, customer_id: str, *, lock: bool = False
+        self, session: SqlSession, customer_id: str, *, lock: bool = False
     ) -> Customer: ...
     async def identity_owners(
-        self, session: AsyncSession, identities: list[Identity]
+        self, session: SqlSession, identities: list[Identity]
     ) -> dict[Identity, str]: ...
     async def add_identities(
-        self, session: AsyncSession, customer_id: str, identities: list[Identity]
+        self, session: SqlSession, customer_id: str, identities: list[Identity]
     ) -> int: ...
     async def insert_customer(
-        self, session: AsyncSession, customer_id: str, name: str, identities: list[Identity]
+        self, session: SqlSession, customer_id: str, name: str, identities: list[Identity]
     ) -> bool: ...
     async def update_preferences(
-        self, session: AsyncSession, customer_id: str, preferences: Preferences
+        self, session: SqlSession, customer_id: str, preferences: Preferences
     ) -> None: ...
-    async def erase_customer(self, session: AsyncSession, customer_id: str) -> None: ...
-    async def aliases_of(self, session: AsyncSession, customer_id: str) -> list[str]: ...
+    async def erase_customer(self, session: SqlSession, customer_id: str) -> None: ...
+    async def aliases_of(self, session: SqlSession, customer_id: str) -> list[str]: ...
     async def record_activity(
-        self, session: AsyncSession, customer_id: str, activity: Activity
+        self, session: SqlSession, customer_id: str, activity: Activity
     ) -> Activity: ...
     async def list_activities(
-        self, session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+        self, session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
     ) -> Page[Activity]: ...
     async def record_event(
-        self, session: AsyncSession, customer_id: str, event: TimelineEvent
+        self, session: SqlSession, customer_id: str, event: TimelineEvent
     ) -> tuple[TimelineEvent, bool]: ...
     async def list_events(
-        self, session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+        self, session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
     ) -> Page[TimelineEvent]: ...
     async def record_loyalty_entry(
-        self, session: AsyncSession, customer_id: str, entry: LoyaltyEntry
+        self, session: SqlSession, customer_id: str, entry: LoyaltyEntry
     ) -> bool: ...
     async def loyalty_history(
-        self, session: AsyncSession, customer_id: str
+        self, session: SqlSession, customer_id: str
     ) -> list[LoyaltyEntry]: ...
     async def get_cart(
-        self, session: AsyncSession, customer_id: str, *, lock: bool = False
+        self, session: SqlSession, customer_id: str, *, lock: bool = False
     ) -> Cart: ...
     async def put_cart(
         self,
-        session: AsyncSession,
+        session: SqlSession,
         customer_id: str,
         lines: list[CartLine],
         channel: Channel | None,
         expected_version: int | None,
     ) -> Cart: ...
-    async def delete_cart(self, session: AsyncSession, customer_id: str) -> None: ...
+    async def delete_cart(self, session: SqlSession, customer_id: str) -> None: ...
     async def record_checkout(
-        self, session: AsyncSession, customer_id: str, order_id: str
+        self, session: SqlSession, customer_id: str, order_id: str
     ) -> bool: ...
     async def queue_notification(
-        self, session: AsyncSession, customer_id: str, message: Notification
+        self, session: SqlSession, customer_id: str, message: Notification
     ) -> Notification: ...
     async def list_notifications(
-        self, session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+        self, session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
     ) -> Page[Notification]: ...
-    async def merge_record(
-        self, session: AsyncSession, duplicate_id: str
-    ) -> MergeRecord | None: ...
-    async def merges_into(self, session: AsyncSession, survivor_id: str) -> list[MergeRecord]: ...
+    async def merge_record(self, session: SqlSession, duplicate_id: str) -> MergeRecord | None: ...
+    async def merges_into(self, session: SqlSession, survivor_id: str) -> list[MergeRecord]: ...
     async def move_history(
-        self, session: AsyncSession, survivor_id: str, duplicate_id: str
+        self, session: SqlSession, survivor_id: str, duplicate_id: str
     ) -> None: ...
     async def absorb(
         self,
-        session: AsyncSession,
+        session: SqlSession,
         merge_id: str,
         survivor_id: str,
         duplicate_id: str,
@@ -141,10 +137,10 @@ class StoreOutbox(Protocol):
     """Messages to a store's associates (the store outbox, issue 11)."""
 
     async def put_store_notification(
-        self, session: AsyncSession, message: StoreNotification
+        self, session: SqlSession, message: StoreNotification
     ) -> StoreNotification: ...
     async def list_store_notifications(
-        self, session: AsyncSession, store_id: str, limit: int, after: HistoryKey | None
+        self, session: SqlSession, store_id: str, limit: int, after: HistoryKey | None
     ) -> Page[StoreNotification]: ...
 
 
@@ -155,7 +151,7 @@ def _store_outbox() -> StoreOutbox:
 
 
 class Transactions(Protocol):
-    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    def unit_of_work(self) -> AbstractAsyncContextManager[SessionUnitOfWork]: ...
 
 
 class Reminders(Protocol):
@@ -212,7 +208,7 @@ async def create_customer(
 
 async def _match_or_create(
     deps: Dependencies,
-    session: AsyncSession,
+    session: SqlSession,
     identities: list[Identity],
     name: str,
     *,
@@ -291,7 +287,7 @@ async def merge_customers(
 
 
 async def _merge(
-    deps: Dependencies, session: AsyncSession, survivor_id: str, duplicate_id: str, actor: str
+    deps: Dependencies, session: SqlSession, survivor_id: str, duplicate_id: str, actor: str
 ) -> tuple[MergeRecord, Cart | None]:
     """(the merge, the survivor's cart when the merge changed it)."""
     store = deps.store
@@ -351,7 +347,7 @@ async def _history_page(
     customer_id: str,
     limit: int,
     page_token: str,
-    list_page: Callable[[AsyncSession, str, int, HistoryKey | None], Awaitable[Page[Item]]],
+    list_page: Callable[[SqlSession, str, int, HistoryKey | None], Awaitable[Page[Item]]],
 ) -> Page[Item]:
     """One page of a customer's history, newest first."""
     domain.validate_customer_id(customer_id)

@@ -20,6 +20,7 @@ from omni.payments.v1 import payments_pb2_grpc
 from services.common.channels import open_channel
 from services.common.db import Database
 from services.common.identity import always, service_identity
+from services.common.plain_session import PlainDatabase
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings, setting
 from services.common.temporal_client_tracing import ClientTracing
@@ -115,6 +116,10 @@ async def recover_forever(deps: Dependencies, placing: Placing, every: float) ->
 
 async def run(settings: OrdersSettings) -> None:
     database = Database(settings.database_url)
+    # Every statement of the service's stores runs on plain asyncpg
+    # (services/common/plain_session.py); the engine above answers the
+    # readiness pings. As many connections as the engine's pool and overflow.
+    statements = await PlainDatabase.open(settings.database_url)
     inventory_channel = open_channel(settings.inventory_addr, always(service_identity("orders")))
     customers_channel = open_channel(settings.customers_addr, always(service_identity("orders")))
     payments_channel = open_channel(settings.payments_addr, always(service_identity("orders")))
@@ -132,7 +137,7 @@ async def run(settings: OrdersSettings) -> None:
         )
 
     # The table of tax rates is the default TaxProvider.
-    pricing_tables = PostgresPricingTables(database)
+    pricing_tables = PostgresPricingTables(statements)
     journeys = TemporalJourneys(
         connect,
         place_timeout=timedelta(seconds=settings.place_timeout_seconds),
@@ -152,10 +157,10 @@ async def run(settings: OrdersSettings) -> None:
         else None
     )
     dependencies = Dependencies(
-        storage=PostgresStorage(database),
+        storage=PostgresStorage(statements),
         journeys=journeys,
         products=InventoryProducts(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
-        staff=Staff(PostgresStaffTables(database)),
+        staff=Staff(PostgresStaffTables(statements)),
         pricing=Pricing(
             catalog=InventoryCatalog(inventory_pb2_grpc.InventoryServiceStub(inventory_channel)),
             tables=pricing_tables,
@@ -197,6 +202,7 @@ async def run(settings: OrdersSettings) -> None:
         await inventory_channel.close()
         await customers_channel.close()
         await payments_channel.close()
+        await statements.close()
 
     await serve(
         settings=settings,

@@ -15,6 +15,7 @@ from services.common.channels import open_channel
 from services.common.customer_merges import CustomerMerges
 from services.common.db import Database
 from services.common.identity import always, service_identity
+from services.common.plain_session import PlainDatabase
 from services.common.server import run_then_exit, serve
 from services.common.settings import ServiceSettings
 from services.payments.access import ACCESS
@@ -73,6 +74,7 @@ class PaymentsSettings(ServiceSettings):
 
 async def run(settings: PaymentsSettings) -> None:
     database = Database(settings.database_url)
+    keyed_writes = await PlainDatabase.open(settings.database_url)
     await dev_provider.create_books(settings.database_url)
     provider = await dev_provider.DevPaymentProvider.open(
         settings.database_url, DEV_PROVIDER_POOL_SIZE
@@ -81,7 +83,7 @@ async def run(settings: PaymentsSettings) -> None:
         payments=payments,
         gift_cards=gift_cards,
         store_credit=store_credit,
-        transactions=DatabaseTransactions(database),
+        transactions=DatabaseTransactions(database, keyed_writes),
         provider=provider,
         policy=settings.policy(),
     )
@@ -102,6 +104,7 @@ async def run(settings: PaymentsSettings) -> None:
         await orders_channel.close()
         await customers_channel.close()
         await provider.close()
+        await keyed_writes.close()
 
     await serve(
         settings=settings,

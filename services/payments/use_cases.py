@@ -23,8 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from omni.payments.v1 import payments_pb2 as pb
 from omni.words import (
     GiftCardEntryKind,
@@ -36,6 +34,7 @@ from omni.words import (
 from services.common.errors import BusinessRuleViolation, InvalidArgument, NotFound
 from services.common.idempotency import RefusedAfterChanges
 from services.common.money import Money
+from services.common.plain_session import SqlSession
 from services.payments import domain, mapping
 from services.payments.adapters.provider import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -99,7 +98,7 @@ async def authorize_payment(
     # Cash has no identity of its own: each recorded amount is its own payment.
     identity = wanted.key if tender.type is TenderType.CASH else tender.identity
 
-    async def authorize(session: AsyncSession) -> pb.AuthorizePaymentResponse:
+    async def authorize(session: SqlSession) -> pb.AuthorizePaymentResponse:
         await app.payments.lock_tender(session, wanted.reference, tender.type, identity)
         existing = await app.payments.find_for_tender(
             session, wanted.reference, tender.type, identity
@@ -183,7 +182,7 @@ async def _capture_at_once(app: App, wanted: mapping.Authorize, payment: Payment
 # --- capture, void, refund ---------------------------------------------------------
 
 
-async def _payment_to_change(app: App, session: AsyncSession, payment_id: str) -> Payment:
+async def _payment_to_change(app: App, session: SqlSession, payment_id: str) -> Payment:
     """The payment a capture, void or refund names, row-locked; an unknown id is bad input."""
     payment = await app.payments.get(session, payment_id, lock=True)
     if payment is None:
@@ -195,7 +194,7 @@ async def capture_payment(app: App, request: pb.CapturePaymentRequest) -> pb.Cap
     wanted = mapping.capture_from_proto(request)
     amount = wanted.amount
 
-    async def capture(session: AsyncSession) -> pb.CapturePaymentResponse:
+    async def capture(session: SqlSession) -> pb.CapturePaymentResponse:
         payment = await _payment_to_change(app, session, wanted.payment_id)
         if domain.needs_renewal(payment, app.clock()):
             # Refuse a capture that could never fit before asking anyone again.
@@ -219,7 +218,7 @@ async def capture_payment(app: App, request: pb.CapturePaymentRequest) -> pb.Cap
     return await app.transactions.run_once(wanted.key, request, pb.CapturePaymentResponse, capture)
 
 
-async def _renew(app: App, session: AsyncSession, key: str, payment: Payment) -> Payment:
+async def _renew(app: App, session: SqlSession, key: str, payment: Payment) -> Payment:
     """A new authorization for what is still capturable (a provider one under
     a key derived from the capture's, or a new gift card hold); or the
     payment marked expired and a refusal."""
@@ -271,7 +270,7 @@ def _derived_key(key: str, step: str) -> str:
 async def void_payment(app: App, request: pb.VoidPaymentRequest) -> pb.VoidPaymentResponse:
     wanted = mapping.void_from_proto(request)
 
-    async def void(session: AsyncSession) -> pb.VoidPaymentResponse:
+    async def void(session: SqlSession) -> pb.VoidPaymentResponse:
         payment = await _payment_to_change(app, session, wanted.payment_id)
         if domain.void(payment).status is PaymentStatus.EXPIRED:
             # Already given back (hold released, authorization lapsed).
@@ -300,7 +299,7 @@ async def reauthorize_payment(
     lives until it lapses. Tenders that never lapse answer as they are."""
     wanted = mapping.reauthorize_from_proto(request)
 
-    async def reauthorize(session: AsyncSession) -> pb.ReauthorizePaymentResponse:
+    async def reauthorize(session: SqlSession) -> pb.ReauthorizePaymentResponse:
         payment = await _payment_to_change(app, session, wanted.payment_id)
         if not domain.reauthorizable(payment):
             if payment.tender_type in domain.CARD_TENDERS:
@@ -346,7 +345,7 @@ async def refund_payment(app: App, request: pb.RefundPaymentRequest) -> pb.Refun
     wanted = mapping.refund_from_proto(request)
     amount = wanted.amount
 
-    async def refund(session: AsyncSession) -> pb.RefundPaymentResponse:
+    async def refund(session: SqlSession) -> pb.RefundPaymentResponse:
         payment = await _payment_to_change(app, session, wanted.payment_id)
         after = domain.refund(payment, amount)
         reply = pb.RefundPaymentResponse()
@@ -429,7 +428,7 @@ async def expire_lapsed(app: App) -> list[Payment]:
 async def issue_gift_card(app: App, request: pb.IssueGiftCardRequest) -> pb.IssueGiftCardResponse:
     wanted = mapping.issue_from_proto(request)
 
-    async def issue(session: AsyncSession) -> pb.IssueGiftCardResponse:
+    async def issue(session: SqlSession) -> pb.IssueGiftCardResponse:
         code = domain.new_gift_card_code()
         card = await app.gift_cards.issue(session, code, wanted.initial_balance)
         return pb.IssueGiftCardResponse(gift_card=mapping.gift_card_to_proto(card))
@@ -442,7 +441,7 @@ async def reload_gift_card(
 ) -> pb.ReloadGiftCardResponse:
     wanted = mapping.reload_from_proto(request)
 
-    async def reload(session: AsyncSession) -> pb.ReloadGiftCardResponse:
+    async def reload(session: SqlSession) -> pb.ReloadGiftCardResponse:
         card = await app.gift_cards.credit(
             session, wanted.code, wanted.amount, entry_kind=GiftCardEntryKind.RELOAD
         )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from omni.words import IdentityKind, NotificationKind, NotificationStatus
-from services.common.db import Database
+from services.common.plain_session import PlainDatabase
 from services.customers import domain, store
 from services.customers.adapters.outbox import OutboxDrainer, deliver
 from services.customers.domain import DeliveryRetry, Identity, Notification
@@ -44,13 +44,13 @@ def database_url(migrated_database: Callable[[str], str]) -> str:
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url, pool_size=4)
+async def database(database_url: str) -> AsyncIterator[PlainDatabase]:
+    db = await PlainDatabase.open(database_url, 4)
     yield db
-    await db.dispose()
+    await db.close()
 
 
-async def queued_message(database: Database) -> tuple[domain.Customer, Notification]:
+async def queued_message(database: PlainDatabase) -> tuple[domain.Customer, Notification]:
     """A customer with an email, and one queued (not yet delivered) message."""
     email = f"outbox.{uuid.uuid4().hex[:10]}@example.com"
     customer_id = str(uuid.uuid4())
@@ -67,7 +67,9 @@ async def queued_message(database: Database) -> tuple[domain.Customer, Notificat
     return customer, stored
 
 
-async def status_of(database: Database, customer_id: str, notification_id: str) -> Notification:
+async def status_of(
+    database: PlainDatabase, customer_id: str, notification_id: str
+) -> Notification:
     async with database.unit_of_work() as uow:
         page = await store.list_notifications(uow.session, customer_id, 200, None)
     [message] = [m for m in page.items if m.notification_id == notification_id]
@@ -85,7 +87,7 @@ def test_backoff_doubles_up_to_the_cap_then_gives_up() -> None:
 
 
 async def test_a_refused_message_is_retried_with_backoff_until_delivered(
-    database: Database,
+    database: PlainDatabase,
 ) -> None:
     customer, message = await queued_message(database)
     sender = FlakySender(failures=2)
@@ -111,7 +113,7 @@ async def test_a_refused_message_is_retried_with_backoff_until_delivered(
     assert sender.attempts == 3
 
 
-async def test_a_message_the_sender_always_refuses_ends_failed(database: Database) -> None:
+async def test_a_message_the_sender_always_refuses_ends_failed(database: PlainDatabase) -> None:
     customer, message = await queued_message(database)
     sender = FlakySender(failures=1_000)
     drainer = OutboxDrainer(database, sender, RETRY)
@@ -127,7 +129,7 @@ async def test_a_message_the_sender_always_refuses_ends_failed(database: Databas
     assert sender.delivered == []
 
 
-async def test_two_drainers_deliver_a_due_message_once(database: Database) -> None:
+async def test_two_drainers_deliver_a_due_message_once(database: PlainDatabase) -> None:
     customer, message = await queued_message(database)
     refusing = FlakySender(failures=1)
     at = datetime.now(UTC)
@@ -142,7 +144,9 @@ async def test_two_drainers_deliver_a_due_message_once(database: Database) -> No
     assert [n for _, n in sender.delivered].count(message.notification_id) == 1
 
 
-async def test_the_request_path_has_a_head_start_before_the_drainer(database: Database) -> None:
+async def test_the_request_path_has_a_head_start_before_the_drainer(
+    database: PlainDatabase,
+) -> None:
     _, message = await queued_message(database)
     sender = FlakySender()
     drainer = OutboxDrainer(database, sender, RETRY)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from omni.words import OrderStatus
-from services.common.db import Database
+from services.common.plain_session import PlainDatabase
 from services.orders.store import placements
 from services.orders.store.tables import orders
 
@@ -25,13 +25,13 @@ def database_url(migrated_database: Callable[[str], str]) -> str:
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url, pool_size=4)
+async def database(database_url: str) -> AsyncIterator[PlainDatabase]:
+    db = await PlainDatabase.open(database_url, 4)
     yield db
-    await db.dispose()
+    await db.close()
 
 
-async def add_pending(database: Database, *, exchange_for: str = "") -> str:
+async def add_pending(database: PlainDatabase, *, exchange_for: str = "") -> str:
     order_id = f"O-{uuid.uuid4().hex[:10]}"
     async with database.unit_of_work() as uow:
         await uow.session.execute(
@@ -54,7 +54,7 @@ async def add_pending(database: Database, *, exchange_for: str = "") -> str:
     return order_id
 
 
-async def test_recovery_leaves_a_pending_replacement_to_its_return(database: Database) -> None:
+async def test_recovery_leaves_a_pending_replacement_to_its_return(database: PlainDatabase) -> None:
     replacement = await add_pending(database, exchange_for=f"ret_{uuid.uuid4().hex[:8]}")
     stuck = await add_pending(database)
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from omni.words import Channel, OrderStatus, ReturnStatus
-from services.common.db import Database
 from services.common.errors import AlreadyExists, BusinessRuleViolation
+from services.common.plain_session import PlainDatabase
 from services.orders import staff
 from services.orders.domain.associates import Associate
 from services.orders.staff import Staff
@@ -30,14 +30,14 @@ def database_url(migrated_database: Callable[[str], str]) -> str:
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url, pool_size=12)
+async def database(database_url: str) -> AsyncIterator[PlainDatabase]:
+    db = await PlainDatabase.open(database_url, 12)
     yield db
-    await db.dispose()
+    await db.close()
 
 
 @pytest.fixture
-def registry(database: Database) -> Staff:
+def registry(database: PlainDatabase) -> Staff:
     return Staff(PostgresStaffTables(database))
 
 
@@ -46,7 +46,7 @@ def unique(prefix: str) -> str:
 
 
 async def add_order(
-    database: Database,
+    database: PlainDatabase,
     *,
     total: int,
     at: datetime,
@@ -92,7 +92,7 @@ async def add_order(
 
 
 async def add_return(
-    database: Database, order_id: str, refund: int, at: datetime, status: ReturnStatus
+    database: PlainDatabase, order_id: str, refund: int, at: datetime, status: ReturnStatus
 ) -> None:
     async with database.unit_of_work() as uow:
         await uow.session.execute(
@@ -161,7 +161,7 @@ async def test_deactivation_racing_itself_keeps_one_time_and_refuses_credit_from
 
 
 async def test_staff_sales_count_credited_orders_in_the_period_and_take_refunds_off(
-    registry: Staff, database: Database
+    registry: Staff, database: PlainDatabase
 ) -> None:
     store = unique("S")
     ada, grace = unique("ADA"), unique("GRACE")
@@ -200,7 +200,7 @@ async def test_staff_sales_count_credited_orders_in_the_period_and_take_refunds_
 
 
 async def test_an_associate_of_another_store_is_not_in_this_stores_report(
-    registry: Staff, database: Database
+    registry: Staff, database: PlainDatabase
 ) -> None:
     here, there = unique("S"), unique("S")
     ada = unique("ADA")
@@ -214,7 +214,7 @@ async def test_an_associate_of_another_store_is_not_in_this_stores_report(
 
 
 async def test_orders_are_found_by_customer_status_and_store_newest_first_in_pages(
-    registry: Staff, database: Database
+    registry: Staff, database: PlainDatabase
 ) -> None:
     customer, store = unique("C"), unique("S")
     ids = [

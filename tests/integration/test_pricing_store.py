@@ -15,7 +15,7 @@ import pytest
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import Channel, PromotionKind
-from services.common.db import Database
+from services.common.plain_session import PlainDatabase
 from services.orders.domain.pricing import Promotion, ShippingMethod, TaxRate
 from services.orders.domain.records import TaxRegionRecord
 from services.orders.store.pricing import PostgresPricingTables
@@ -33,9 +33,9 @@ def orders_url(migrated_database: Callable[[str], str]) -> str:
 
 @pytest.fixture
 async def tables(orders_url: str) -> AsyncIterator[PostgresPricingTables]:
-    database = Database(orders_url, pool_size=4)
+    database = await PlainDatabase.open(orders_url, 4)
     yield PostgresPricingTables(database)
-    await database.dispose()
+    await database.close()
 
 
 def promotion(**fields: object) -> Promotion:

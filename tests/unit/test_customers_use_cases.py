@@ -31,6 +31,7 @@ from omni.words import (
 from services.common.db import UnitOfWork
 from services.common.errors import BusinessRuleViolation, Conflict, InvalidArgument, NotFound
 from services.common.paging import Page, cut_page
+from services.common.plain_session import SqlSession
 from services.customers import use_cases
 from services.customers.domain import (
     Activity,
@@ -90,30 +91,30 @@ class FakeStore:
             raise NotFound(f"customer {customer_id}", resource_type="customer", ids=[customer_id])
         return self.rows.merged_into.get(customer_id, customer_id)
 
-    async def resolve(self, session: AsyncSession, customer_id: str) -> str:
+    async def resolve(self, session: SqlSession, customer_id: str) -> str:
         return self._live(customer_id)
 
     async def get_customer(
-        self, session: AsyncSession, customer_id: str, *, lock: bool = False
+        self, session: SqlSession, customer_id: str, *, lock: bool = False
     ) -> Customer:
         live_id = self._live(customer_id)
         held = [identity for identity, owner in self.rows.owners.items() if owner == live_id]
         return replace(self.rows.customers[live_id], identities=held)
 
     async def identity_owners(
-        self, session: AsyncSession, identities: list[Identity]
+        self, session: SqlSession, identities: list[Identity]
     ) -> dict[Identity, str]:
         return {i: self.rows.owners[i] for i in identities if i in self.rows.owners}
 
     async def add_identities(
-        self, session: AsyncSession, customer_id: str, identities: list[Identity]
+        self, session: SqlSession, customer_id: str, identities: list[Identity]
     ) -> int:
         added = [i for i in identities if i not in self.rows.owners]
         self.rows.owners.update({i: customer_id for i in added})
         return len(added)
 
     async def insert_customer(
-        self, session: AsyncSession, customer_id: str, name: str, identities: list[Identity]
+        self, session: SqlSession, customer_id: str, name: str, identities: list[Identity]
     ) -> bool:
         if any(i in self.rows.owners for i in identities):
             return False
@@ -122,12 +123,12 @@ class FakeStore:
         return True
 
     async def update_preferences(
-        self, session: AsyncSession, customer_id: str, preferences: Preferences
+        self, session: SqlSession, customer_id: str, preferences: Preferences
     ) -> None:
         customer = self.rows.customers[customer_id]
         self.rows.customers[customer_id] = replace(customer, preferences=preferences)
 
-    async def erase_customer(self, session: AsyncSession, customer_id: str) -> None:
+    async def erase_customer(self, session: SqlSession, customer_id: str) -> None:
         rows = self.rows
         rows.owners = {i: owner for i, owner in rows.owners.items() if owner != customer_id}
         rows.notifications = {k: v for k, v in rows.notifications.items() if v[0] != customer_id}
@@ -137,11 +138,11 @@ class FakeStore:
             customer, name="", preferences=Preferences(), erased=True
         )
 
-    async def aliases_of(self, session: AsyncSession, customer_id: str) -> list[str]:
+    async def aliases_of(self, session: SqlSession, customer_id: str) -> list[str]:
         return sorted(d for d, s in self.rows.merged_into.items() if s == customer_id)
 
     async def record_activity(
-        self, session: AsyncSession, customer_id: str, activity: Activity
+        self, session: SqlSession, customer_id: str, activity: Activity
     ) -> Activity:
         key = (customer_id, activity.kind.value, activity.reference_id)
         seq, known = self.rows.activities.get(key, (next(self._seq), None))
@@ -157,7 +158,7 @@ class FakeStore:
         return activity
 
     async def list_activities(
-        self, session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+        self, session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
     ) -> Page[Activity]:
         rows = [
             (cast(datetime, a.occurred_at), seq, a)
@@ -167,7 +168,7 @@ class FakeStore:
         return _page(rows, limit, after)
 
     async def record_event(
-        self, session: AsyncSession, customer_id: str, event: TimelineEvent
+        self, session: SqlSession, customer_id: str, event: TimelineEvent
     ) -> tuple[TimelineEvent, bool]:
         if event.event_id in self.rows.events:
             return self.rows.events[event.event_id][2], False
@@ -176,7 +177,7 @@ class FakeStore:
         return stored, True
 
     async def list_events(
-        self, session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+        self, session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
     ) -> Page[TimelineEvent]:
         rows = [
             (cast(datetime, e.at), seq, e)
@@ -186,7 +187,7 @@ class FakeStore:
         return _page(rows, limit, after)
 
     async def record_loyalty_entry(
-        self, session: AsyncSession, customer_id: str, entry: LoyaltyEntry
+        self, session: SqlSession, customer_id: str, entry: LoyaltyEntry
     ) -> bool:
         if entry.entry_id in self.rows.ledger:
             return False
@@ -197,18 +198,16 @@ class FakeStore:
         )
         return True
 
-    async def loyalty_history(self, session: AsyncSession, customer_id: str) -> list[LoyaltyEntry]:
+    async def loyalty_history(self, session: SqlSession, customer_id: str) -> list[LoyaltyEntry]:
         entries = [e for owner, e in self.rows.ledger.values() if owner == customer_id]
         return sorted(entries, key=lambda e: (e.at or START, e.entry_id))
 
-    async def get_cart(
-        self, session: AsyncSession, customer_id: str, *, lock: bool = False
-    ) -> Cart:
+    async def get_cart(self, session: SqlSession, customer_id: str, *, lock: bool = False) -> Cart:
         return self.rows.carts.get(customer_id, Cart(customer_id=customer_id))
 
     async def put_cart(
         self,
-        session: AsyncSession,
+        session: SqlSession,
         customer_id: str,
         lines: list[CartLine],
         channel: Channel | None,
@@ -221,17 +220,17 @@ class FakeStore:
         self.rows.carts[customer_id] = cart
         return cart
 
-    async def delete_cart(self, session: AsyncSession, customer_id: str) -> None:
+    async def delete_cart(self, session: SqlSession, customer_id: str) -> None:
         self.rows.carts.pop(customer_id, None)
 
-    async def record_checkout(self, session: AsyncSession, customer_id: str, order_id: str) -> bool:
+    async def record_checkout(self, session: SqlSession, customer_id: str, order_id: str) -> bool:
         if order_id in self.rows.checkouts:
             return False
         self.rows.checkouts[order_id] = customer_id
         return True
 
     async def queue_notification(
-        self, session: AsyncSession, customer_id: str, message: Notification
+        self, session: SqlSession, customer_id: str, message: Notification
     ) -> Notification:
         if message.notification_id not in self.rows.notifications:
             stored = replace(message, created_at=next(self._clock))
@@ -243,7 +242,7 @@ class FakeStore:
         return self.rows.notifications[message.notification_id][2]
 
     async def list_notifications(
-        self, session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+        self, session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
     ) -> Page[Notification]:
         rows = [
             (cast(datetime, n.created_at), seq, n)
@@ -252,15 +251,13 @@ class FakeStore:
         ]
         return _page(rows, limit, after)
 
-    async def merge_record(self, session: AsyncSession, duplicate_id: str) -> MergeRecord | None:
+    async def merge_record(self, session: SqlSession, duplicate_id: str) -> MergeRecord | None:
         return self.rows.merges.get(duplicate_id)
 
-    async def merges_into(self, session: AsyncSession, survivor_id: str) -> list[MergeRecord]:
+    async def merges_into(self, session: SqlSession, survivor_id: str) -> list[MergeRecord]:
         return [m for m in self.rows.merges.values() if m.survivor_id == survivor_id]
 
-    async def move_history(
-        self, session: AsyncSession, survivor_id: str, duplicate_id: str
-    ) -> None:
+    async def move_history(self, session: SqlSession, survivor_id: str, duplicate_id: str) -> None:
         rows = self.rows
         rows.owners = {i: survivor_id if o == duplicate_id else o for i, o in rows.owners.items()}
         for (owner, kind, reference), value in list(rows.activities.items()):
@@ -278,7 +275,7 @@ class FakeStore:
 
     async def absorb(
         self,
-        session: AsyncSession,
+        session: SqlSession,
         merge_id: str,
         survivor_id: str,
         duplicate_id: str,

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from omni.words import NotificationStatus
-from services.common.db import Database
+from services.common.plain_session import PlainDatabase
 from services.customers.domain import Customer, DeliveryRetry, Notification, address_for
 from services.customers.store import get_customer
 from services.customers.store.notifications import claim_due, count_attempt, mark_sent, retry_at
@@ -48,7 +48,7 @@ def _now() -> datetime:
 
 
 async def deliver(
-    database: Database,
+    database: PlainDatabase,
     sender: Sender,
     customer: Customer,
     message: Notification,
@@ -90,7 +90,7 @@ class OutboxDrainer:
 
     def __init__(
         self,
-        database: Database,
+        database: PlainDatabase,
         sender: Sender,
         retry: DeliveryRetry,
         *,

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, Row, bindparam, case, func
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import ActivityKind, Channel
 from services.common.paging import Page
+from services.common.plain_session import SqlSession
 from services.customers.domain import Activity, HistoryKey
 from services.customers.store.history import newest_first
 from services.customers.store.tables import customer_activities
@@ -61,7 +61,7 @@ def _upsert_activity() -> Any:
 _UPSERT_ACTIVITY = _upsert_activity()
 
 
-async def record_activity(session: AsyncSession, customer_id: str, activity: Activity) -> Activity:
+async def record_activity(session: SqlSession, customer_id: str, activity: Activity) -> Activity:
     """Upserts by (customer, kind, reference): the status is replaced, the first time kept."""
     row = (
         await session.execute(
@@ -81,7 +81,7 @@ async def record_activity(session: AsyncSession, customer_id: str, activity: Act
 
 
 async def list_activities(
-    session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+    session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
 ) -> Page[Activity]:
     """Newest first."""
     table = customer_activities

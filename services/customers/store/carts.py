@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import Channel
+from services.common.plain_session import SqlSession
 from services.customers.domain import Cart, CartLine, version_mismatch
 from services.customers.store.tables import cart_checkouts, carts
 
@@ -29,15 +29,25 @@ def _lines(lines: list[CartLine]) -> list[dict[str, Any]]:
     return [{"sku": line.sku, "quantity": line.quantity} for line in lines]
 
 
-async def get_cart(session: AsyncSession, customer_id: str, *, lock: bool = False) -> Cart:
+_CART = select(carts).where(carts.c.customer_id == bindparam("the_customer"))
+_LOCKED_CART = _CART.with_for_update()
+_CHECKOUT = (
+    insert(cart_checkouts)
+    .values(order_id=bindparam("the_order"), customer_id=bindparam("the_customer"))
+    .on_conflict_do_nothing(index_elements=["order_id"])
+    .returning(cart_checkouts.c.order_id)
+)
+
+
+async def get_cart(session: SqlSession, customer_id: str, *, lock: bool = False) -> Cart:
     """The cart, or an empty one at version 0 before the first write."""
-    query = select(carts).where(carts.c.customer_id == customer_id)
-    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    by_customer = {"the_customer": customer_id}
+    row = (await session.execute(_LOCKED_CART if lock else _CART, by_customer)).first()
     return _cart(row) if row is not None else Cart(customer_id=customer_id)
 
 
 async def put_cart(
-    session: AsyncSession,
+    session: SqlSession,
     customer_id: str,
     lines: list[CartLine],
     channel: Channel | None,
@@ -81,18 +91,13 @@ async def put_cart(
     return _cart(found)
 
 
-async def delete_cart(session: AsyncSession, customer_id: str) -> None:
+async def delete_cart(session: SqlSession, customer_id: str) -> None:
     await session.execute(carts.delete().where(carts.c.customer_id == customer_id))
 
 
-async def record_checkout(session: AsyncSession, customer_id: str, order_id: str) -> bool:
+async def record_checkout(session: SqlSession, customer_id: str, order_id: str) -> bool:
     """Notes that the order's lines leave the cart; False when it was noted before."""
     first_time = (
-        await session.execute(
-            insert(cart_checkouts)
-            .values(order_id=order_id, customer_id=customer_id)
-            .on_conflict_do_nothing(index_elements=["order_id"])
-            .returning(cart_checkouts.c.order_id)
-        )
+        await session.execute(_CHECKOUT, {"the_order": order_id, "the_customer": customer_id})
     ).first()
     return first_time is not None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import ContactChannel, IdentityKind
 from services.common.errors import NotFound
+from services.common.plain_session import SqlSession
 from services.customers.domain import Customer, Identity, Preferences
 from services.customers.store.tables import carts, customer_identities, customers, notifications
 
@@ -37,7 +37,7 @@ _IDENTITIES = (
 )
 
 
-async def resolve(session: AsyncSession, customer_id: str) -> str:
+async def resolve(session: SqlSession, customer_id: str) -> str:
     """The live customer id: the id itself, or the survivor it was merged into."""
     row = (await session.execute(_RESOLVE, {"the_customer": customer_id})).first()
     if row is None:
@@ -49,7 +49,7 @@ def _channels(joined: str) -> tuple[ContactChannel, ...]:
     return tuple(ContactChannel(name) for name in joined.split(",") if name)
 
 
-async def get_customer(session: AsyncSession, customer_id: str, *, lock: bool = False) -> Customer:
+async def get_customer(session: SqlSession, customer_id: str, *, lock: bool = False) -> Customer:
     """The customer, or the survivor of a merge for a merged duplicate's id."""
     customer_id = await resolve(session, customer_id)
     by_id = {"the_customer": customer_id}
@@ -69,7 +69,7 @@ async def get_customer(session: AsyncSession, customer_id: str, *, lock: bool = 
     )
 
 
-async def identity_owners(session: AsyncSession, identities: list[Identity]) -> dict[Identity, str]:
+async def identity_owners(session: SqlSession, identities: list[Identity]) -> dict[Identity, str]:
     """Who already holds each of `identities` (those nobody holds are left out)."""
     table = customer_identities
     rows = await session.execute(
@@ -80,9 +80,7 @@ async def identity_owners(session: AsyncSession, identities: list[Identity]) -> 
     return {Identity(IdentityKind(row.kind), row.value): row.customer_id for row in rows}
 
 
-async def add_identities(
-    session: AsyncSession, customer_id: str, identities: list[Identity]
-) -> int:
+async def add_identities(session: SqlSession, customer_id: str, identities: list[Identity]) -> int:
     """Adds the identities nobody holds yet; returns how many were added."""
     if not identities:
         return 0
@@ -98,7 +96,7 @@ async def add_identities(
 
 
 async def insert_customer(
-    session: AsyncSession, customer_id: str, name: str, identities: list[Identity]
+    session: SqlSession, customer_id: str, name: str, identities: list[Identity]
 ) -> bool:
     """A new customer holding `identities`; False (and nothing written) when a
     concurrent create took one of them first."""
@@ -112,7 +110,7 @@ async def insert_customer(
 
 
 async def update_preferences(
-    session: AsyncSession, customer_id: str, preferences: Preferences
+    session: SqlSession, customer_id: str, preferences: Preferences
 ) -> None:
     await session.execute(
         customers.update()
@@ -124,7 +122,7 @@ async def update_preferences(
     )
 
 
-async def erase_customer(session: AsyncSession, customer_id: str) -> None:
+async def erase_customer(session: SqlSession, customer_id: str) -> None:
     """Removes name, identities, preferences, cart and messages; keeps the
     pseudonymous id with its orders, returns and points."""
     await session.execute(
@@ -146,7 +144,7 @@ async def erase_customer(session: AsyncSession, customer_id: str) -> None:
     )
 
 
-async def aliases_of(session: AsyncSession, customer_id: str) -> list[str]:
+async def aliases_of(session: SqlSession, customer_id: str) -> list[str]:
     """Earlier ids merged into this customer."""
     rows = await session.execute(
         select(customers.c.customer_id)

@@ -6,18 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Row, Table, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.paging import Page, cut_page
+from services.common.plain_session import SqlSession
 from services.customers.domain import HistoryKey
 
 
 def _key(row: Row[Any], at: Column[Any], seq: Column[Any]) -> tuple[str, int]:
-    return HistoryKey(row._mapping[at], row._mapping[seq]).cursor_key()
+    # By the column's name: a SQLAlchemy row and a plain one both answer it.
+    return HistoryKey(getattr(row, at.key), getattr(row, seq.key)).cursor_key()
 
 
 async def newest_first(
-    session: AsyncSession,
+    session: SqlSession,
     table: Table,
     customer_id: str,
     at: Column[Any],

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row, and_, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.plain_session import SqlSession
 from services.customers.domain import MergeRecord
 from services.customers.store.tables import (
     customer_activities,
@@ -24,7 +24,7 @@ def _merge(row: Row[Any]) -> MergeRecord:
     return MergeRecord(row.merge_id, row.survivor_id, row.duplicate_id, row.actor, row.created_at)
 
 
-async def merge_record(session: AsyncSession, duplicate_id: str) -> MergeRecord | None:
+async def merge_record(session: SqlSession, duplicate_id: str) -> MergeRecord | None:
     """The merge that absorbed `duplicate_id`, if any."""
     row = (
         await session.execute(
@@ -34,7 +34,7 @@ async def merge_record(session: AsyncSession, duplicate_id: str) -> MergeRecord 
     return _merge(row) if row is not None else None
 
 
-async def merges_into(session: AsyncSession, survivor_id: str) -> list[MergeRecord]:
+async def merges_into(session: SqlSession, survivor_id: str) -> list[MergeRecord]:
     rows = await session.execute(
         select(customer_merges)
         .where(customer_merges.c.survivor_id == survivor_id)
@@ -43,7 +43,7 @@ async def merges_into(session: AsyncSession, survivor_id: str) -> list[MergeReco
     return [_merge(row) for row in rows]
 
 
-async def move_history(session: AsyncSession, survivor_id: str, duplicate_id: str) -> None:
+async def move_history(session: SqlSession, survivor_id: str, duplicate_id: str) -> None:
     """The duplicate's identities, timeline, messages, ledger and activities
     become the survivor's."""
     for table in (customer_identities, timeline_events, notifications, loyalty_ledger):
@@ -73,7 +73,7 @@ async def move_history(session: AsyncSession, survivor_id: str, duplicate_id: st
 
 
 async def absorb(
-    session: AsyncSession, merge_id: str, survivor_id: str, duplicate_id: str, name: str, actor: str
+    session: SqlSession, merge_id: str, survivor_id: str, duplicate_id: str, name: str, actor: str
 ) -> MergeRecord:
     """Gives the survivor `name`, makes the duplicate (and its own aliases) an
     alias of the survivor without personal data, and records the merge."""

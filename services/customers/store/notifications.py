@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import ContactChannel, NotificationKind, NotificationStatus
 from services.common.paging import Page
+from services.common.plain_session import SqlSession
 from services.customers.domain import HistoryKey, Notification
 from services.customers.store.history import newest_first
 from services.customers.store.tables import notifications
@@ -41,36 +41,59 @@ def _notification(row: Row[Any]) -> Notification:
     )
 
 
+# Every placed order queues a message or two: built once with bound
+# parameters (a statement built per call is compiled per call).
+def _queue(next_attempt_at: Any) -> Any:
+    return (
+        insert(notifications)
+        .values(
+            notification_id=bindparam("the_notification"),
+            customer_id=bindparam("the_customer"),
+            kind=bindparam("new_kind"),
+            channel=bindparam("new_channel"),
+            subject=bindparam("new_subject"),
+            body=bindparam("new_body"),
+            status=bindparam("new_status"),
+            marketing=bindparam("new_marketing"),
+            reference_id=bindparam("new_reference"),
+            next_attempt_at=next_attempt_at,
+        )
+        .on_conflict_do_nothing(index_elements=["notification_id"])
+    )
+
+
+_QUEUE_NOW = _queue(func.now() + INLINE_DELIVERY_LEASE)
+_QUEUE_DONE = _queue(None)
+_BY_ID = select(notifications).where(
+    notifications.c.notification_id == bindparam("the_notification")
+)
+
+
 async def queue_notification(
-    session: AsyncSession, customer_id: str, message: Notification
+    session: SqlSession, customer_id: str, message: Notification
 ) -> Notification:
     """Stores the message once per notification_id; returns the stored one."""
     queued = message.status == NotificationStatus.QUEUED
     await session.execute(
-        insert(notifications)
-        .values(
-            notification_id=message.notification_id,
-            customer_id=customer_id,
-            kind=message.kind,
-            channel=message.channel or "",
-            subject=message.subject,
-            body=message.body,
-            status=message.status,
-            marketing=message.marketing,
-            reference_id=message.reference_id,
-            next_attempt_at=func.now() + INLINE_DELIVERY_LEASE if queued else None,
-        )
-        .on_conflict_do_nothing(index_elements=["notification_id"])
+        _QUEUE_NOW if queued else _QUEUE_DONE,
+        {
+            "the_notification": message.notification_id,
+            "the_customer": customer_id,
+            "new_kind": message.kind,
+            "new_channel": message.channel or "",
+            "new_subject": message.subject,
+            "new_body": message.body,
+            "new_status": message.status,
+            "new_marketing": message.marketing,
+            "new_reference": message.reference_id,
+        },
     )
-    row = (
-        await session.execute(
-            select(notifications).where(notifications.c.notification_id == message.notification_id)
-        )
-    ).one()
+    by_id = {"the_notification": message.notification_id}
+    row = (await session.execute(_BY_ID, by_id)).one()
     return _notification(row)
 
 
-async def mark_sent(session: AsyncSession, notification_id: str) -> None:
+async def mark_sent(session: SqlSession, notification_id: str) -> None:
     await session.execute(
         notifications.update()
         .where(notifications.c.notification_id == notification_id)
@@ -78,7 +101,7 @@ async def mark_sent(session: AsyncSession, notification_id: str) -> None:
     )
 
 
-async def count_attempt(session: AsyncSession, notification_id: str) -> int:
+async def count_attempt(session: SqlSession, notification_id: str) -> int:
     """Counts a refused delivery; the attempts so far."""
     attempts = (
         await session.execute(
@@ -91,9 +114,7 @@ async def count_attempt(session: AsyncSession, notification_id: str) -> int:
     return int(attempts)
 
 
-async def retry_at(
-    session: AsyncSession, notification_id: str, at: datetime | None
-) -> Notification:
+async def retry_at(session: SqlSession, notification_id: str, at: datetime | None) -> Notification:
     """Schedules the next try at `at`; None: no more tries, the message failed."""
     values: dict[str, Any] = (
         {"status": NotificationStatus.FAILED, "next_attempt_at": None}
@@ -112,7 +133,7 @@ async def retry_at(
 
 
 async def claim_due(
-    session: AsyncSession, now: datetime, limit: int, lease: timedelta
+    session: SqlSession, now: datetime, limit: int, lease: timedelta
 ) -> list[tuple[str, Notification]]:
     """(customer_id, message) for queued messages due by `now`, each leased
     until `now + lease`; rows another drainer holds are skipped."""
@@ -136,7 +157,7 @@ async def claim_due(
 
 
 async def list_notifications(
-    session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+    session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
 ) -> Page[Notification]:
     """Newest first."""
     table = notifications

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import Row, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import StoreNotificationKind
 from services.common.paging import Page, cut_page
+from services.common.plain_session import SqlSession
 from services.customers.domain import HistoryKey
 from services.customers.domain.store_notifications import StoreNotification
 from services.customers.store.tables import store_notifications
@@ -28,7 +28,7 @@ def _message(row: Row[Any]) -> StoreNotification:
 
 
 async def put_store_notification(
-    session: AsyncSession, message: StoreNotification
+    session: SqlSession, message: StoreNotification
 ) -> StoreNotification:
     """Stores the message once per notification_id; returns the stored one
     (a repeat, even a concurrent one, gets the first)."""
@@ -55,7 +55,7 @@ async def put_store_notification(
 
 
 async def list_store_notifications(
-    session: AsyncSession, store_id: str, limit: int, after: HistoryKey | None
+    session: SqlSession, store_id: str, limit: int, after: HistoryKey | None
 ) -> Page[StoreNotification]:
     """Newest first, a page at a time."""
     table = store_notifications

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import Channel, TimelineEventKind
 from services.common.paging import Page
+from services.common.plain_session import SqlSession
 from services.customers.domain import HistoryKey, TimelineEvent
 from services.customers.store.history import newest_first
 from services.customers.store.tables import timeline_events
@@ -53,7 +53,7 @@ _EVENT = select(timeline_events).where(timeline_events.c.event_id == bindparam("
 
 
 async def record_event(
-    session: AsyncSession, customer_id: str, event: TimelineEvent
+    session: SqlSession, customer_id: str, event: TimelineEvent
 ) -> tuple[TimelineEvent, bool]:
     """Inserts the event once; (the stored event, True when this call added it)."""
     added = (
@@ -80,7 +80,7 @@ async def record_event(
 
 
 async def list_events(
-    session: AsyncSession, customer_id: str, limit: int, after: HistoryKey | None
+    session: SqlSession, customer_id: str, limit: int, after: HistoryKey | None
 ) -> Page[TimelineEvent]:
     """Newest first."""
     table = timeline_events

@@ -11,12 +11,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from google.protobuf.wrappers_pb2 import StringValue
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import OrderStatus, ReturnStatus, TaskType
-from services.common.db import Database
 from services.common.errors import BusinessRuleViolation
 from services.common.idempotency import run_once, validate_key
+from services.common.plain_session import PlainDatabase, SqlSession
 from services.orders.domain.placing import OrderRequest, PricedOrder
 from services.orders.domain.records import (
     Address,
@@ -37,7 +36,7 @@ from services.orders.use_cases import Keyed, Records
 class PostgresRecords:
     """The store modules' functions, bound to one session."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlSession) -> None:
         self.session = session
 
     async def load_order(self, order_id: str, *, for_update: bool = False) -> OrderRecord | None:
@@ -139,7 +138,7 @@ class PostgresUnitOfWork:
 
 
 class PostgresStorage:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: PlainDatabase) -> None:
         self._database = database
 
     @asynccontextmanager
@@ -148,7 +147,7 @@ class PostgresStorage:
             yield PostgresUnitOfWork(PostgresRecords(uow.session), uow.commit)
 
     async def run_once(self, keyed: Keyed, work: Callable[[Records], Awaitable[str]]) -> str:
-        async def claimed(session: AsyncSession) -> StringValue:
+        async def claimed(session: SqlSession) -> StringValue:
             return StringValue(value=await work(PostgresRecords(session)))
 
         answer = await run_once(

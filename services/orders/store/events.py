@@ -6,8 +6,8 @@ import functools
 from typing import Any
 
 from sqlalchemy import Insert, Select, Table, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.plain_session import SqlSession
 from services.orders.domain.records import Event
 from services.orders.store.tables import order_events, return_events
 
@@ -19,9 +19,7 @@ def _insert(table: Table) -> Insert:
     return table.insert()
 
 
-async def _append(
-    session: AsyncSession, table: Table, key: str, owner_id: str, event: Event
-) -> None:
+async def _append(session: SqlSession, table: Table, key: str, owner_id: str, event: Event) -> None:
     await session.execute(
         _insert(table), {key: owner_id, "at": event.at, "type": event.type, "detail": event.detail}
     )
@@ -36,22 +34,22 @@ def _oldest_first(table: Table, key: str) -> Select[Any]:
     )
 
 
-async def _history(session: AsyncSession, table: Table, key: str, owner_id: str) -> list[Event]:
+async def _history(session: SqlSession, table: Table, key: str, owner_id: str) -> list[Event]:
     rows = await session.execute(_oldest_first(table, key), {"the_owner": owner_id})
     return [Event(at=e.at, type=e.type, detail=e.detail) for e in rows]
 
 
-async def append_order_event(session: AsyncSession, order_id: str, event: Event) -> None:
+async def append_order_event(session: SqlSession, order_id: str, event: Event) -> None:
     await _append(session, order_events, "order_id", order_id, event)
 
 
-async def order_history(session: AsyncSession, order_id: str) -> list[Event]:
+async def order_history(session: SqlSession, order_id: str) -> list[Event]:
     return await _history(session, order_events, "order_id", order_id)
 
 
-async def append_return_event(session: AsyncSession, return_id: str, event: Event) -> None:
+async def append_return_event(session: SqlSession, return_id: str, event: Event) -> None:
     await _append(session, return_events, "return_id", return_id, event)
 
 
-async def return_history(session: AsyncSession, return_id: str) -> list[Event]:
+async def return_history(session: SqlSession, return_id: str) -> list[Event]:
     return await _history(session, return_events, "return_id", return_id)

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import FulfillmentStatus, FulfillmentType
+from services.common.plain_session import SqlSession
 from services.orders.domain.records import (
     HIDDEN_ORDER_STATUSES,
     FulfillmentLineRecord,
@@ -64,7 +64,7 @@ _OF_ORDER = (
 )
 
 
-async def of_order(session: AsyncSession, order_id: str) -> list[FulfillmentRecord]:
+async def of_order(session: SqlSession, order_id: str) -> list[FulfillmentRecord]:
     rows = await session.execute(_OF_ORDER, {"the_order": order_id})
     return [fulfillment_of(row) for row in rows]
 
@@ -99,7 +99,7 @@ def _upsert() -> Any:
 _UPSERT = _upsert()
 
 
-async def upsert_fulfillment(session: AsyncSession, fulfillment: FulfillmentRecord) -> None:
+async def upsert_fulfillment(session: SqlSession, fulfillment: FulfillmentRecord) -> None:
     """Creates or replaces by id; an empty code, tracking or line list keeps the old."""
     await session.execute(
         _UPSERT,
@@ -118,23 +118,25 @@ async def upsert_fulfillment(session: AsyncSession, fulfillment: FulfillmentReco
     )
 
 
-async def load_fulfillment(session: AsyncSession, fulfillment_id: str) -> FulfillmentRecord | None:
+# Read by every store action and progress record of a journey: built once.
+_VISIBLE_FULFILLMENT = (
+    select(fulfillments)
+    .join(orders, orders.c.order_id == fulfillments.c.order_id)
+    .where(
+        fulfillments.c.fulfillment_id == bindparam("the_fulfillment"),
+        orders.c.status.not_in(sorted(HIDDEN_ORDER_STATUSES)),
+    )
+)
+
+
+async def load_fulfillment(session: SqlSession, fulfillment_id: str) -> FulfillmentRecord | None:
     """A fulfillment of a visible order."""
-    row = (
-        await session.execute(
-            select(fulfillments)
-            .join(orders, orders.c.order_id == fulfillments.c.order_id)
-            .where(
-                fulfillments.c.fulfillment_id == fulfillment_id,
-                orders.c.status.not_in(sorted(HIDDEN_ORDER_STATUSES)),
-            )
-        )
-    ).first()
+    row = (await session.execute(_VISIBLE_FULFILLMENT, {"the_fulfillment": fulfillment_id})).first()
     return None if row is None else fulfillment_of(row)
 
 
 async def mark_customer_arrived(
-    session: AsyncSession, fulfillment_id: str, note: str, at: datetime
+    session: SqlSession, fulfillment_id: str, note: str, at: datetime
 ) -> bool:
     """Records a waiting pickup's curbside arrival once; False when it was
     recorded before or the pickup is no longer waiting."""

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import Channel, FulfillmentType, OrderStatus
 from services.common.errors import BusinessRuleViolation
 from services.common.money import Money
+from services.common.plain_session import SqlSession
 from services.orders.domain.placing import OrderRequest, PricedOrder
 from services.orders.domain.records import (
     HIDDEN_ORDER_STATUSES,
@@ -53,7 +53,7 @@ _ORDER_LINES = (
 
 
 async def insert_pending_order(
-    session: AsyncSession,
+    session: SqlSession,
     order_id: str,
     workflow_id: str,
     request: OrderRequest,
@@ -131,9 +131,7 @@ async def insert_pending_order(
     return order
 
 
-async def mark_rejected(
-    session: AsyncSession, order_id: str, refusal: BusinessRuleViolation
-) -> None:
+async def mark_rejected(session: SqlSession, order_id: str, refusal: BusinessRuleViolation) -> None:
     """Keeps a refusal so a retry of the same key answers the same way."""
     await session.execute(
         orders.update()
@@ -165,14 +163,14 @@ _SET_COMPLETED = (
 )
 
 
-async def set_order_status(session: AsyncSession, order_id: str, status: OrderStatus) -> None:
+async def set_order_status(session: SqlSession, order_id: str, status: OrderStatus) -> None:
     if status == OrderStatus.COMPLETED:
         await session.execute(_SET_COMPLETED, {"the_order": order_id})
     else:
         await session.execute(_SET_STATUS, {"the_order": order_id, "new_status": status})
 
 
-async def change_address(session: AsyncSession, order_id: str, address: Address) -> None:
+async def change_address(session: SqlSession, order_id: str, address: Address) -> None:
     """A shipment's new address (the journey accepted it)."""
     await session.execute(
         orders.update()
@@ -181,7 +179,7 @@ async def change_address(session: AsyncSession, order_id: str, address: Address)
     )
 
 
-async def erase_addresses(session: AsyncSession, customer_ids: list[str]) -> int:
+async def erase_addresses(session: SqlSession, customer_ids: list[str]) -> int:
     """Blanks the street, city, postal code and coordinates of these customers'
     shipping addresses, keeping the country (tax and accounting need no more).
     Returns how many orders changed: a repeat changes none."""
@@ -268,7 +266,7 @@ _LINES = (
 
 
 async def load_order(
-    session: AsyncSession, order_id: str, *, for_update: bool = False
+    session: SqlSession, order_id: str, *, for_update: bool = False
 ) -> OrderRecord | None:
     """The whole order (lines, fulfillments, events oldest first), whatever its status."""
     by_id = {"the_order": order_id}
@@ -284,7 +282,7 @@ async def load_order(
 
 
 async def reserve_returned_quantity(
-    session: AsyncSession, order_id: str, sku: str, quantity: int
+    session: SqlSession, order_id: str, sku: str, quantity: int
 ) -> bool:
     """Holds `quantity` of a line for a return; False when not that many are
     left (cancelled units were never delivered: never returned)."""
@@ -304,7 +302,7 @@ async def reserve_returned_quantity(
     return updated.first() is not None
 
 
-async def release_returned_quantities(session: AsyncSession, return_id: str) -> None:
+async def release_returned_quantities(session: SqlSession, return_id: str) -> None:
     """Gives a rejected or expired return's quantities back to its order, once."""
     released = (
         await session.execute(
@@ -329,7 +327,7 @@ async def release_returned_quantities(session: AsyncSession, return_id: str) -> 
 
 
 async def add_cancelled_quantities(
-    session: AsyncSession, order_id: str, lines: list[tuple[str, int]]
+    session: SqlSession, order_id: str, lines: list[tuple[str, int]]
 ) -> None:
     """Units the journey cancelled (a line cancel it accepted), per sku; never
     more than the line's quantity (the journey allows no more than is left)."""

@@ -12,10 +12,10 @@ from google.protobuf.message import Message
 from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import OrderStatus
 from services.common.idempotency import request_fingerprint
+from services.common.plain_session import SqlSession
 from services.orders.domain.records import Event, FulfillmentRecord
 from services.orders.store import events, fulfillments
 from services.orders.store.tables import fulfillments as fulfillment_rows
@@ -25,7 +25,7 @@ INTERRUPTED_REASON = "PLACEMENT_INTERRUPTED"
 INTERRUPTED_MESSAGE = "the order could not be placed; try again"
 
 
-async def renew(session: AsyncSession, order_id: str) -> bool:
+async def renew(session: SqlSession, order_id: str) -> bool:
     """Takes the lease of a pending placement again; False once recovery took it."""
     renewed = await session.execute(
         orders.update()
@@ -40,7 +40,7 @@ async def renew(session: AsyncSession, order_id: str) -> bool:
     return renewed.first() is not None
 
 
-async def claim_stale(session: AsyncSession, older_than: timedelta, limit: int) -> list[str]:
+async def claim_stale(session: SqlSession, older_than: timedelta, limit: int) -> list[str]:
     """The pending orders nobody moved for `older_than`: marked abandoned (a
     retry of their key is then told to try again with a new one) and their
     lease taken, so each comes back once per `older_than` until its journey
@@ -115,14 +115,14 @@ _UPSERT_PLACED = (
 )
 
 
-async def _pending_to_placed(session: AsyncSession, order_id: str) -> bool:
+async def _pending_to_placed(session: SqlSession, order_id: str) -> bool:
     """The order row moves to placed, only from pending (False: it had moved)."""
     moved = await session.execute(_PENDING_TO_PLACED, {"the_order": order_id})
     return moved.first() is not None
 
 
 async def mark_placed(
-    session: AsyncSession, order_id: str, fulfillment: FulfillmentRecord, event: Event
+    session: SqlSession, order_id: str, fulfillment: FulfillmentRecord, event: Event
 ) -> bool:
     """The journey started with the placement: the order is placed with its
     first fulfillment. Only from pending: a journey that already recorded a
@@ -134,7 +134,7 @@ async def mark_placed(
     return True
 
 
-async def claim_key(session: AsyncSession, key: str, request: Message, answer: str) -> bool:
+async def claim_key(session: SqlSession, key: str, request: Message, answer: str) -> bool:
     """Claims `key` with its answer (the new order's id) stored at once: the
     placement's claim cannot be refused, so it needs neither the savepoint nor
     the second statement on the key of services.common.idempotency.run_once.
@@ -152,7 +152,7 @@ async def claim_key(session: AsyncSession, key: str, request: Message, answer: s
 
 
 async def record_placed(
-    session: AsyncSession, order_id: str, placed: list[FulfillmentRecord], event: Event
+    session: SqlSession, order_id: str, placed: list[FulfillmentRecord], event: Event
 ) -> list[FulfillmentRecord] | None:
     """`mark_placed` for a placement's fulfillments (one per hold), in three
     statements and no read back: the order row (only from pending), every

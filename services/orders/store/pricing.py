@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from omni.words import Channel, PromotionKind
-from services.common.db import Database
+from services.common.plain_session import PlainDatabase
 from services.orders.domain.pricing import Promotion, ShippingMethod, TaxRate
 from services.orders.domain.records import TaxRegionRecord
 from services.orders.store.tables import promotions, shipping_methods, tax_regions
@@ -63,7 +63,7 @@ _LIVE_OR_CODED = select(promotions).where(
 
 
 class PostgresPricingTables:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: PlainDatabase) -> None:
         self._database = database
 
     async def insert_promotion(self, promotion: Promotion) -> Promotion:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import (
     Channel,
@@ -17,6 +16,7 @@ from omni.words import (
     TenderType,
 )
 from services.common.money import Money
+from services.common.plain_session import SqlSession
 from services.orders.domain.records import RefundRecord, ReturnLineRecord, ReturnRecord
 from services.orders.store import events
 from services.orders.store.tables import returns
@@ -47,7 +47,7 @@ def _refunds_json(refunds: list[RefundRecord]) -> list[dict[str, Any]]:
     ]
 
 
-async def insert_return(session: AsyncSession, record: ReturnRecord) -> None:
+async def insert_return(session: SqlSession, record: ReturnRecord) -> None:
     await session.execute(
         returns.insert().values(
             return_id=record.return_id,
@@ -69,7 +69,7 @@ async def insert_return(session: AsyncSession, record: ReturnRecord) -> None:
     )
 
 
-async def load_return(session: AsyncSession, return_id: str) -> ReturnRecord | None:
+async def load_return(session: SqlSession, return_id: str) -> ReturnRecord | None:
     row = (await session.execute(select(returns).where(returns.c.return_id == return_id))).first()
     if row is None:
         return None
@@ -112,7 +112,7 @@ async def load_return(session: AsyncSession, return_id: str) -> ReturnRecord | N
 
 
 async def claim_receiving_location(
-    session: AsyncSession,
+    session: SqlSession,
     return_id: str,
     location_id: str,
     receivable: frozenset[ReturnStatus],
@@ -135,7 +135,7 @@ async def claim_receiving_location(
     return updated.first() is not None
 
 
-async def _update(session: AsyncSession, return_id: str, **values: Any) -> None:
+async def _update(session: SqlSession, return_id: str, **values: Any) -> None:
     await session.execute(
         returns.update()
         .where(returns.c.return_id == return_id)
@@ -143,11 +143,9 @@ async def _update(session: AsyncSession, return_id: str, **values: Any) -> None:
     )
 
 
-async def set_return_status(session: AsyncSession, return_id: str, status: ReturnStatus) -> None:
+async def set_return_status(session: SqlSession, return_id: str, status: ReturnStatus) -> None:
     await _update(session, return_id, status=status)
 
 
-async def replace_refunds(
-    session: AsyncSession, return_id: str, refunds: list[RefundRecord]
-) -> None:
+async def replace_refunds(session: SqlSession, return_id: str, refunds: list[RefundRecord]) -> None:
     await _update(session, return_id, refunds=_refunds_json(refunds))

@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from omni.words import Channel, OrderStatus, ReturnStatus
-from services.common.db import Database
+from services.common.plain_session import PlainDatabase
 from services.orders.domain.associates import Associate, CreditedOrder, CreditedRefund
 from services.orders.domain.records import HIDDEN_ORDER_STATUSES, OrderRecord
 from services.orders.store import orders as order_rows
@@ -44,7 +44,7 @@ _ASSOCIATE = select(associates).where(associates.c.associate_id == bindparam("th
 
 
 class PostgresStaffTables:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: PlainDatabase) -> None:
         self._database = database
 
     async def register(self, associate: Associate) -> tuple[Associate, bool]:

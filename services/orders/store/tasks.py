@@ -16,10 +16,10 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from omni.words import FulfillmentStatus, ReturnMethod, ReturnStatus, TaskType
+from services.common.plain_session import SqlSession
 from services.orders.domain.records import HIDDEN_ORDER_STATUSES, StoreTaskRecord, TaskCursor
 from services.orders.store.fulfillments import lines_of
 from services.orders.store.tables import fulfillments, orders, returns
@@ -31,7 +31,7 @@ OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.AWAITING_RECEIPT)
 
 
 async def list_store_tasks(
-    session: AsyncSession,
+    session: SqlSession,
     store_id: str,
     task_types: frozenset[TaskType],
     after: TaskCursor | None,

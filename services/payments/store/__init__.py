@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import GiftCardEntryKind, TenderType
 from services.common.money import Money
+from services.common.plain_session import SqlSession
 from services.payments.domain import GiftCard, Payment
 
 ResponseT = TypeVar("ResponseT", bound=Message)
@@ -27,46 +27,46 @@ class PaymentRows(Protocol):
     """store/payments.py"""
 
     async def insert(
-        self, session: AsyncSession, payment: Payment, tender_identity: str
+        self, session: SqlSession, payment: Payment, tender_identity: str
     ) -> Payment: ...
     async def get(
-        self, session: AsyncSession, payment_id: str, *, lock: bool = False
+        self, session: SqlSession, payment_id: str, *, lock: bool = False
     ) -> Payment | None: ...
-    async def card_token(self, session: AsyncSession, payment_id: str) -> str: ...
+    async def card_token(self, session: SqlSession, payment_id: str) -> str: ...
     async def lock_tender(
-        self, session: AsyncSession, reference: str, tender_type: TenderType, tender_identity: str
+        self, session: SqlSession, reference: str, tender_type: TenderType, tender_identity: str
     ) -> None: ...
     async def find_for_tender(
-        self, session: AsyncSession, reference: str, tender_type: TenderType, tender_identity: str
+        self, session: SqlSession, reference: str, tender_type: TenderType, tender_identity: str
     ) -> Payment | None: ...
-    async def list_for_reference(self, session: AsyncSession, reference: str) -> list[Payment]: ...
+    async def list_for_reference(self, session: SqlSession, reference: str) -> list[Payment]: ...
     async def record_capture(
-        self, session: AsyncSession, after: Payment, amount: Money, released_minor: int = 0
+        self, session: SqlSession, after: Payment, amount: Money, released_minor: int = 0
     ) -> Payment: ...
     async def record_refund(
-        self, session: AsyncSession, after: Payment, amount: Money
+        self, session: SqlSession, after: Payment, amount: Money
     ) -> Payment: ...
-    async def record_void(self, session: AsyncSession, payment_id: str) -> Payment: ...
-    async def record_expiry(self, session: AsyncSession, payment_id: str) -> Payment: ...
+    async def record_void(self, session: SqlSession, payment_id: str) -> Payment: ...
+    async def record_expiry(self, session: SqlSession, payment_id: str) -> Payment: ...
     async def record_reauthorization(
         self,
-        session: AsyncSession,
+        session: SqlSession,
         renewed: Payment,
         provider_reference: str,
         expires_at: datetime | None,
     ) -> Payment: ...
     async def expire_lapsed(
-        self, session: AsyncSession, now: datetime, limit: int
+        self, session: SqlSession, now: datetime, limit: int
     ) -> list[Payment]: ...
 
 
 class GiftCardRows(Protocol):
     """store/gift_cards.py"""
 
-    async def issue(self, session: AsyncSession, code: str, initial_balance: Money) -> GiftCard: ...
+    async def issue(self, session: SqlSession, code: str, initial_balance: Money) -> GiftCard: ...
     async def credit(
         self,
-        session: AsyncSession,
+        session: SqlSession,
         code: str,
         amount: Money,
         *,
@@ -74,28 +74,27 @@ class GiftCardRows(Protocol):
         reference: str = "",
     ) -> GiftCard: ...
     async def hold(
-        self, session: AsyncSession, code: str, amount: Money, reference: str
+        self, session: SqlSession, code: str, amount: Money, reference: str
     ) -> GiftCard: ...
     async def redeem_hold(
-        self, session: AsyncSession, code: str, amount: Money, reference: str
+        self, session: SqlSession, code: str, amount: Money, reference: str
     ) -> GiftCard: ...
     async def release_hold(
-        self, session: AsyncSession, code: str, amount: Money, reference: str
+        self, session: SqlSession, code: str, amount: Money, reference: str
     ) -> GiftCard: ...
-    async def get(self, session: AsyncSession, code: str) -> GiftCard | None: ...
+    async def get(self, session: SqlSession, code: str) -> GiftCard | None: ...
 
 
 class StoreCreditRows(Protocol):
     """store/store_credit.py"""
 
-    async def account(self, session: AsyncSession, customer_id: str, currency: str) -> str: ...
-    async def list_for_customer(
-        self, session: AsyncSession, customer_id: str
-    ) -> list[GiftCard]: ...
+    async def account(self, session: SqlSession, customer_id: str, currency: str) -> str: ...
+    async def list_for_customer(self, session: SqlSession, customer_id: str) -> list[GiftCard]: ...
 
 
 class UnitOfWork(Protocol):
-    session: AsyncSession
+    @property
+    def session(self) -> SqlSession: ...
 
     async def commit(self) -> None: ...
 
@@ -109,5 +108,5 @@ class Transactions(Protocol):
         key: str,
         request: Message,
         response_type: type[ResponseT],
-        work: Callable[[AsyncSession], Awaitable[ResponseT]],
+        work: Callable[[SqlSession], Awaitable[ResponseT]],
     ) -> ResponseT: ...

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import GiftCardEntryKind, GiftCardKind
 from services.common.money import Money
+from services.common.plain_session import SqlSession
 from services.payments import domain
 from services.payments.domain import GiftCard, GiftCardEntry
 from services.payments.store.tables import gift_card_entries, gift_cards
@@ -42,7 +42,7 @@ def to_gift_card(row: Row[Any], history: Sequence[Row[Any]] = ()) -> GiftCard:
 
 
 async def _add_entry(
-    session: AsyncSession, code: str, kind: GiftCardEntryKind, amount: Money, reference: str = ""
+    session: SqlSession, code: str, kind: GiftCardEntryKind, amount: Money, reference: str = ""
 ) -> None:
     await session.execute(
         gift_card_entries.insert().values(
@@ -55,7 +55,7 @@ async def _add_entry(
     )
 
 
-async def issue(session: AsyncSession, code: str, initial_balance: Money) -> GiftCard:
+async def issue(session: SqlSession, code: str, initial_balance: Money) -> GiftCard:
     row = (
         await session.execute(
             gift_cards.insert()
@@ -73,7 +73,7 @@ async def issue(session: AsyncSession, code: str, initial_balance: Money) -> Gif
 
 
 async def _change(
-    session: AsyncSession,
+    session: SqlSession,
     code: str,
     amount: Money,
     *,
@@ -106,7 +106,7 @@ async def _change(
 
 
 async def _why_unchanged(
-    session: AsyncSession, code: str, amount: Money, *, releasing_hold: bool
+    session: SqlSession, code: str, amount: Money, *, releasing_hold: bool
 ) -> Exception:
     row = (await session.execute(select(gift_cards).where(gift_cards.c.code == code))).first()
     if row is None:
@@ -119,7 +119,7 @@ async def _why_unchanged(
 
 
 async def credit(
-    session: AsyncSession,
+    session: SqlSession,
     code: str,
     amount: Money,
     *,
@@ -138,7 +138,7 @@ async def credit(
     )
 
 
-async def hold(session: AsyncSession, code: str, amount: Money, reference: str) -> GiftCard:
+async def hold(session: SqlSession, code: str, amount: Money, reference: str) -> GiftCard:
     """Sets `amount` aside for an authorized payment, only if the balance covers it."""
     return await _change(
         session,
@@ -151,7 +151,7 @@ async def hold(session: AsyncSession, code: str, amount: Money, reference: str) 
     )
 
 
-async def redeem_hold(session: AsyncSession, code: str, amount: Money, reference: str) -> GiftCard:
+async def redeem_hold(session: SqlSession, code: str, amount: Money, reference: str) -> GiftCard:
     """A capture: the held amount is spent."""
     return await _change(
         session,
@@ -164,7 +164,7 @@ async def redeem_hold(session: AsyncSession, code: str, amount: Money, reference
     )
 
 
-async def release_hold(session: AsyncSession, code: str, amount: Money, reference: str) -> GiftCard:
+async def release_hold(session: SqlSession, code: str, amount: Money, reference: str) -> GiftCard:
     """A void, a final capture's rest or an expiry: the held amount can be spent again."""
     return await _change(
         session,
@@ -177,7 +177,7 @@ async def release_hold(session: AsyncSession, code: str, amount: Money, referenc
     )
 
 
-async def get(session: AsyncSession, code: str) -> GiftCard | None:
+async def get(session: SqlSession, code: str) -> GiftCard | None:
     """The card with its ledger, oldest entry first."""
     row = (await session.execute(select(gift_cards).where(gift_cards.c.code == code))).first()
     if row is None:

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import PaymentStatus, TenderType
 from services.common.money import Money
+from services.common.plain_session import SqlSession
 from services.payments import domain
 from services.payments.domain import Payment
 from services.payments.store.tables import payments
@@ -54,7 +54,7 @@ _FIND_FOR_TENDER = select(payments).where(
 )
 
 
-async def insert(session: AsyncSession, payment: Payment, tender_identity: str) -> Payment:
+async def insert(session: SqlSession, payment: Payment, tender_identity: str) -> Payment:
     row = (
         await session.execute(
             _INSERT,
@@ -78,7 +78,7 @@ async def insert(session: AsyncSession, payment: Payment, tender_identity: str) 
     return _payment(row)
 
 
-async def get(session: AsyncSession, payment_id: str, *, lock: bool = False) -> Payment | None:
+async def get(session: SqlSession, payment_id: str, *, lock: bool = False) -> Payment | None:
     """The payment, row-locked when `lock` so operations on it take turns."""
     query = select(payments).where(payments.c.payment_id == payment_id)
     if lock:
@@ -87,7 +87,7 @@ async def get(session: AsyncSession, payment_id: str, *, lock: bool = False) -> 
     return None if row is None else _payment(row)
 
 
-async def card_token(session: AsyncSession, payment_id: str) -> str:
+async def card_token(session: SqlSession, payment_id: str) -> str:
     """The provider token a card payment was authorized with (never a card number)."""
     token = await session.scalar(
         select(payments.c.tender_identity).where(payments.c.payment_id == payment_id)
@@ -96,7 +96,7 @@ async def card_token(session: AsyncSession, payment_id: str) -> str:
 
 
 async def lock_tender(
-    session: AsyncSession, reference: str, tender_type: TenderType, tender_identity: str
+    session: SqlSession, reference: str, tender_type: TenderType, tender_identity: str
 ) -> None:
     """Serializes authorizations of one tender of one reference until the transaction ends,
     so two requests with different keys never both reach the provider."""
@@ -106,7 +106,7 @@ async def lock_tender(
 
 
 async def find_for_tender(
-    session: AsyncSession, reference: str, tender_type: TenderType, tender_identity: str
+    session: SqlSession, reference: str, tender_type: TenderType, tender_identity: str
 ) -> Payment | None:
     """The tender's payment for this reference, unless it was declined."""
     row = (
@@ -122,7 +122,7 @@ async def find_for_tender(
     return None if row is None else _payment(row)
 
 
-async def list_for_reference(session: AsyncSession, reference: str) -> list[Payment]:
+async def list_for_reference(session: SqlSession, reference: str) -> list[Payment]:
     rows = await session.execute(
         select(payments)
         .where(payments.c.reference == reference)
@@ -131,9 +131,7 @@ async def list_for_reference(session: AsyncSession, reference: str) -> list[Paym
     return [_payment(row) for row in rows]
 
 
-async def _update(
-    session: AsyncSession, payment_id: str, *conditions: Any, **values: Any
-) -> Payment:
+async def _update(session: SqlSession, payment_id: str, *conditions: Any, **values: Any) -> Payment:
     """One conditional UPDATE of a payment (touching updated_at); Conflict when
     the conditions no longer hold, because someone changed it meanwhile."""
     row = (
@@ -154,7 +152,7 @@ def _status_in(*statuses: PaymentStatus) -> Any:
 
 
 async def record_capture(
-    session: AsyncSession, after: Payment, amount: Money, released_minor: int = 0
+    session: SqlSession, after: Payment, amount: Money, released_minor: int = 0
 ) -> Payment:
     """Adds `amount` to captured (and a final capture's `released_minor` to
     released), only while both stay within what was authorized."""
@@ -171,7 +169,7 @@ async def record_capture(
     )
 
 
-async def record_refund(session: AsyncSession, after: Payment, amount: Money) -> Payment:
+async def record_refund(session: SqlSession, after: Payment, amount: Money) -> Payment:
     """Adds `amount` to refunded, only while it stays within what was captured."""
     refunded = payments.c.refunded_minor
     return await _update(
@@ -185,7 +183,7 @@ async def record_refund(session: AsyncSession, after: Payment, amount: Money) ->
 
 
 async def _end_authorization(
-    session: AsyncSession, payment_id: str, status: PaymentStatus
+    session: SqlSession, payment_id: str, status: PaymentStatus
 ) -> Payment:
     """Moves an authorization nothing was captured from to `status`."""
     return await _update(
@@ -197,16 +195,16 @@ async def _end_authorization(
     )
 
 
-async def record_void(session: AsyncSession, payment_id: str) -> Payment:
+async def record_void(session: SqlSession, payment_id: str) -> Payment:
     return await _end_authorization(session, payment_id, PaymentStatus.VOIDED)
 
 
-async def record_expiry(session: AsyncSession, payment_id: str) -> Payment:
+async def record_expiry(session: SqlSession, payment_id: str) -> Payment:
     return await _end_authorization(session, payment_id, PaymentStatus.EXPIRED)
 
 
 async def record_reauthorization(
-    session: AsyncSession,
+    session: SqlSession,
     renewed: Payment,
     provider_reference: str,
     expires_at: datetime | None,
@@ -223,7 +221,7 @@ async def record_reauthorization(
     )
 
 
-async def expire_lapsed(session: AsyncSession, now: datetime, limit: int) -> list[Payment]:
+async def expire_lapsed(session: SqlSession, now: datetime, limit: int) -> list[Payment]:
     """Marks up to `limit` authorizations past expires_at (nothing captured) as
     expired, in one conditional UPDATE. Rows another transaction holds (a
     capture in flight, another replica's sweep) are skipped, to be looked at

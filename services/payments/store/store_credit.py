@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omni.words import GiftCardKind
+from services.common.plain_session import SqlSession
 from services.payments import domain
 from services.payments.domain import GiftCard
 from services.payments.store.gift_cards import to_gift_card
@@ -15,7 +15,7 @@ from services.payments.store.tables import gift_cards
 _STORE_CREDIT = GiftCardKind.STORE_CREDIT.value
 
 
-async def account(session: AsyncSession, customer_id: str, currency: str) -> str:
+async def account(session: SqlSession, customer_id: str, currency: str) -> str:
     """The code of the customer's store credit in `currency`, opened empty if need be."""
     await session.execute(
         insert(gift_cards)
@@ -41,7 +41,7 @@ async def account(session: AsyncSession, customer_id: str, currency: str) -> str
     return str(code)
 
 
-async def list_for_customer(session: AsyncSession, customer_id: str) -> list[GiftCard]:
+async def list_for_customer(session: SqlSession, customer_id: str) -> list[GiftCard]:
     rows = await session.execute(
         select(gift_cards)
         .where(gift_cards.c.kind == _STORE_CREDIT, gift_cards.c.customer_id == customer_id)
