@@ -42,6 +42,7 @@ from bench.load import Outcome, drive
 from bench.placement import _Cpu, _named_children, _Shop
 from bench.processes import running
 from bench.results import record
+from bench.stack_scenarios import _process_cpu, cpu_ms_per
 from stack.associates import registered_associate_token
 from stack.harness import StackProcess, stack_env, start_stack, stop_stack
 
@@ -177,8 +178,14 @@ async def _measure_omni(stack: StackProcess) -> tuple[dict[str, Any], JourneyPla
         processes = _named_children(stack)
         for callers in CONCURRENCY:
             cpu = _Cpu(processes)
+            every = _process_cpu(stack)
             outcome = await _per_caller(callers, SECONDS, journeys.walker)
-            figures[f"in_flight_{callers}"] = {**outcome.figures(), **cpu.per(outcome.succeeded)}
+            figures[f"in_flight_{callers}"] = {
+                **outcome.figures(),
+                **cpu.per(outcome.succeeded),
+                # every process of the stack (PostgreSQL, customers, payments, inventory too)
+                "cpu_ms_per_journey": cpu_ms_per(stack, every, outcome.succeeded),
+            }
         return figures, plan
 
 

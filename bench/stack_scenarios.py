@@ -992,6 +992,18 @@ def _process_cpu(stack: StackProcess) -> dict[str, float]:
     return found
 
 
+def cpu_ms_per(stack: StackProcess, before: dict[str, float], count: int) -> dict[str, float]:
+    """Each process's CPU milliseconds per operation since `before`
+    (`_process_cpu`), and their total."""
+    after = _process_cpu(stack)
+    per = {
+        name: round((after[name] - before.get(name, 0.0)) * 1000 / max(count, 1), 1)
+        for name in sorted(after)
+        if after[name] - before.get(name, 0.0) > 0
+    }
+    return {**per, "total": round(sum(per.values()), 1)}
+
+
 def _history_events(stack: StackProcess, workflow_id: str) -> Counter[str]:
     import json
 

@@ -45,7 +45,7 @@ from bench.load import Outcome, drive
 from bench.placement import _sequential
 from bench.raw_http import RawPool
 from bench.results import record
-from bench.stack_scenarios import _process_cpu
+from bench.stack_scenarios import _process_cpu, cpu_ms_per
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from omni.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -263,14 +263,7 @@ async def _measure(stack: StackProcess) -> dict[str, Any]:
 def _cpu_per_sale(
     stack: StackProcess, before: dict[str, float], outcome: Outcome
 ) -> dict[str, Any]:
-    after = _process_cpu(stack)
-    sales = max(outcome.succeeded, 1)
-    per = {
-        name: round((after[name] - before.get(name, 0.0)) * 1000 / sales, 1)
-        for name in sorted(after)
-        if after[name] - before.get(name, 0.0) > 0
-    }
-    return {"cpu_ms_per_sale": {**per, "total": round(sum(per.values()), 1)}}
+    return {"cpu_ms_per_sale": cpu_ms_per(stack, before, outcome.succeeded)}
 
 
 def run(_home: object) -> bool:
