@@ -3,9 +3,6 @@ background sweep is far away, because the read itself notices a due soft hold.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-
 import grpc
 import pytest
 
@@ -13,7 +10,6 @@ from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import Channel
 from services.common.db import Database
-from tests.support.identity import trusted_channel
 from tests.support.inventory import (
     RunningInventory,
     Stub,
@@ -23,29 +19,15 @@ from tests.support.inventory import (
     random_point,
     receive,
     reserve_request,
-    running_inventory,
     sql,
     stock_of,
 )
 
 
 @pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
+def inventory_settings() -> dict[str, str]:
     # The background sweep runs at start-up and then not for an hour.
-    with running_inventory(
-        migrated_database("inventory"),
-        logs_dir / "inventory-availability.log",
-        {"HOLD_SWEEP_INTERVAL_SECONDS": "3600"},
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as channel:
-        yield Stub(channel)
+    return {"HOLD_SWEEP_INTERVAL_SECONDS": "3600"}
 
 
 async def _available_at(stub: Stub, location_id: str, sku: str, near: common_pb2.GeoPoint) -> int:

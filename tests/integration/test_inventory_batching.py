@@ -10,8 +10,7 @@ one statement each), and the same through the service over gRPC.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import asyncpg
 import grpc
@@ -24,7 +23,6 @@ from services.common.grpc_errors import describe_rpc_error
 from services.common.plain_sql import create_hot_pool
 from services.inventory.domain import Line, ReservationRequest
 from services.inventory.store.fast_path import HotPath
-from tests.support.identity import trusted_channel
 from tests.support.inventory import (
     RunningInventory,
     Stub,
@@ -33,7 +31,6 @@ from tests.support.inventory import (
     random_point,
     receive,
     reserve_request,
-    running_inventory,
     sql,
     stock_of,
     stocked,
@@ -42,28 +39,8 @@ from tests.support.inventory import (
 
 
 @pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
-    with running_inventory(
-        migrated_database("inventory"),
-        logs_dir / "inventory-batching.log",
-        {"RESERVE_BATCH_MAX": "64", "RESERVE_BATCH_WINDOW_MS": "0"},
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as channel:
-        yield Stub(channel)
-
-
-@pytest.fixture
-async def database(inventory: RunningInventory) -> AsyncIterator[Database]:
-    db = Database(inventory.database_url, pool_size=1)
-    yield db
-    await db.dispose()
+def inventory_settings() -> dict[str, str]:
+    return {"RESERVE_BATCH_MAX": "64", "RESERVE_BATCH_WINDOW_MS": "0"}
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ store is refused too. Concurrent fulfillments at one store: exactly
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -23,42 +21,16 @@ from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import Channel, FulfillmentType, LocationKind
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
-from tests.support.identity import trusted_channel
 from tests.support.inventory import (
-    RunningInventory,
     Stub,
     create_product,
     random_point,
     receive,
     reserve_request,
-    running_inventory,
     sql,
     stock_of,
     unique,
 )
-
-
-@pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
-    with running_inventory(
-        migrated_database("inventory"), logs_dir / "inventory-capacity.log"
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as opened:
-        yield Stub(opened)
-
-
-@pytest.fixture
-async def database(inventory: RunningInventory) -> AsyncIterator[Database]:
-    db = Database(inventory.database_url, pool_size=1)
-    yield db
-    await db.dispose()
 
 
 async def limited_store(

@@ -57,22 +57,9 @@ def replica(database_url: str, logs_dir: Path) -> Iterator[RunningInventory]:
 
 
 @pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as channel:
-        yield Stub(channel)
-
-
-@pytest.fixture
 async def replica_stub(replica: RunningInventory) -> AsyncIterator[Stub]:
     async with trusted_channel(replica.address) as channel:
         yield Stub(channel)
-
-
-@pytest.fixture
-async def database(inventory: RunningInventory) -> AsyncIterator[Database]:
-    db = Database(inventory.database_url, pool_size=1)
-    yield db
-    await db.dispose()
 
 
 async def violations_of(stub: Stub, *skus: str) -> list[pb.InvariantViolation]:

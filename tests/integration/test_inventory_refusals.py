@@ -4,9 +4,6 @@ past its TTL that no sweep has given back yet) sells again at once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-
 import grpc
 import pytest
 
@@ -14,13 +11,11 @@ from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import ReservationStatus
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
-from tests.support.identity import trusted_channel
 from tests.support.inventory import (
     RunningInventory,
     Stub,
     receive,
     reserve_request,
-    running_inventory,
     sql,
     stock_of,
     stocked,
@@ -28,23 +23,10 @@ from tests.support.inventory import (
 
 
 @pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
+def inventory_settings() -> dict[str, str]:
     # The background sweep runs at start-up and then not for an hour: a hold
     # past its TTL is given back only by the call that meets it.
-    with running_inventory(
-        migrated_database("inventory"),
-        logs_dir / "inventory-refusals.log",
-        {"HOLD_SWEEP_INTERVAL_SECONDS": "3600"},
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as channel:
-        yield Stub(channel)
+    return {"HOLD_SWEEP_INTERVAL_SECONDS": "3600"}
 
 
 async def _refusal(stub: Stub, request: pb.ReserveStockRequest) -> dict[str, str]:

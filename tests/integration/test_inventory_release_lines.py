@@ -5,8 +5,6 @@ and concurrent releases never give back more than was held."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -25,37 +23,10 @@ from tests.support.inventory import (
     ledger_sum,
     receive,
     reserve_request,
-    running_inventory,
     stock_of,
     stocked,
     unique,
 )
-
-
-@pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
-    with running_inventory(migrated_database("inventory"), logs_dir / "inventory.log") as running:
-        yield running
-
-
-@pytest.fixture
-async def channel(inventory: RunningInventory) -> AsyncIterator[grpc.aio.Channel]:
-    async with trusted_channel(inventory.address) as opened:
-        yield opened
-
-
-@pytest.fixture
-def stub(channel: grpc.aio.Channel) -> Stub:
-    return Stub(channel)
-
-
-@pytest.fixture
-async def database(inventory: RunningInventory) -> AsyncIterator[Database]:
-    db = Database(inventory.database_url, pool_size=1)
-    yield db
-    await db.dispose()
 
 
 def releasing(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -22,9 +20,7 @@ from omni.words import (
 )
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
-from tests.support.identity import trusted_channel
 from tests.support.inventory import (
-    RunningInventory,
     Stub,
     create_location,
     create_product,
@@ -33,40 +29,11 @@ from tests.support.inventory import (
     random_point,
     receive,
     reserve_request,
-    running_inventory,
     sql,
     stock_of,
     stocked,
     unique,
 )
-
-
-@pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
-    with running_inventory(migrated_database("inventory"), logs_dir / "inventory.log") as running:
-        yield running
-
-
-@pytest.fixture
-async def channel(inventory: RunningInventory) -> AsyncIterator[grpc.aio.Channel]:
-    async with trusted_channel(inventory.address) as opened:
-        yield opened
-
-
-@pytest.fixture
-def stub(channel: grpc.aio.Channel) -> Stub:
-    return Stub(channel)
-
-
-@pytest.fixture
-async def database(inventory: RunningInventory) -> AsyncIterator[Database]:
-    """Direct access to the service's database, for checks the API cannot show."""
-    db = Database(inventory.database_url, pool_size=1)
-    yield db
-    await db.dispose()
-
 
 # --- plumbing -----------------------------------------------------------------
 

@@ -5,49 +5,21 @@ stock rows locked in one order, the ledger exactly what was sold."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-
-import pytest
 
 from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import ReservationStatus
 from services.common.db import Database
-from tests.support.identity import trusted_channel
 from tests.support.inventory import (
-    RunningInventory,
     Stub,
     create_product,
     ledger_sum,
     receive,
     reserve_request,
-    running_inventory,
     sql,
     stock_of,
     stocked,
 )
-
-
-@pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
-    with running_inventory(migrated_database("inventory"), logs_dir / "inventory.log") as running:
-        yield running
-
-
-@pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as opened:
-        yield Stub(opened)
-
-
-@pytest.fixture
-async def database(inventory: RunningInventory) -> AsyncIterator[Database]:
-    db = Database(inventory.database_url, pool_size=1)
-    yield db
-    await db.dispose()
 
 
 async def _movements(database: Database, reservation_id: str) -> str:

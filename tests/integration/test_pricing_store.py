@@ -5,9 +5,8 @@ concurrent updates) on a real PostgreSQL (issue 13)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import grpc
 import pytest
@@ -19,8 +18,7 @@ from services.common.plain_session import PlainDatabase
 from services.orders.domain.pricing import Promotion, ShippingMethod, TaxRate
 from services.orders.domain.records import TaxRegionRecord
 from services.orders.store.pricing import PostgresPricingTables
-from tests.support.identity import trusted_channel
-from tests.support.inventory import RunningInventory, Stub, running_inventory, unique
+from tests.support.inventory import Stub, unique
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOUR = timedelta(hours=1)
@@ -164,22 +162,6 @@ async def test_a_shipping_method_id_is_taken_once_and_methods_read_back_whole(
 
 
 # ---------------------------------------------------------------- the catalog (inventory)
-
-
-@pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
-    with running_inventory(
-        migrated_database("inventory"), logs_dir / "inventory-catalog.log"
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as opened:
-        yield Stub(opened)
 
 
 def usd(amount: int) -> common_pb2.Money:

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-
 import grpc
 import pytest
 
@@ -13,38 +10,14 @@ from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import ReservationStatus, StockMovementReason
 from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
-from tests.support.identity import trusted_channel
 from tests.support.inventory import (
-    RunningInventory,
     Stub,
     ledger_sum,
     reserve_request,
-    running_inventory,
     sql,
     stock_of,
     stocked,
 )
-
-
-@pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
-    with running_inventory(migrated_database("inventory"), logs_dir / "inventory.log") as running:
-        yield running
-
-
-@pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as opened:
-        yield Stub(opened)
-
-
-@pytest.fixture
-async def database(inventory: RunningInventory) -> AsyncIterator[Database]:
-    db = Database(inventory.database_url, pool_size=1)
-    yield db
-    await db.dispose()
 
 
 async def _reasons(database: Database, reservation_id: str) -> str:

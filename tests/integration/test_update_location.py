@@ -5,8 +5,6 @@ patches that all land, and the service's own check of the caller."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -22,23 +20,8 @@ from tests.support.inventory import (
     Stub,
     create_location,
     random_point,
-    running_inventory,
     unique,
 )
-
-
-@pytest.fixture(scope="module")
-def inventory(
-    migrated_database: Callable[[str], str], logs_dir: Path
-) -> Iterator[RunningInventory]:
-    with running_inventory(migrated_database("inventory"), logs_dir / "inventory.log") as running:
-        yield running
-
-
-@pytest.fixture
-async def stub(inventory: RunningInventory) -> AsyncIterator[Stub]:
-    async with trusted_channel(inventory.address) as opened:
-        yield Stub(opened)
 
 
 async def get(stub: Stub, location_id: str) -> pb.Location:
