@@ -69,10 +69,16 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     async def GetProducts(
         self, request: pb.GetProductsRequest, context: Context
     ) -> pb.GetProductsResponse:
-        found = await use_cases.get_products(
-            self.inventory, list(request.skus), Channel.from_proto(request.channel)
+        found, location = await use_cases.get_products_at(
+            self.inventory,
+            list(request.skus),
+            Channel.from_proto(request.channel),
+            request.location_id,
         )
-        return pb.GetProductsResponse(products=[mapping.product_to_proto(p) for p in found])
+        reply = pb.GetProductsResponse(products=[mapping.product_to_proto(p) for p in found])
+        if location is not None:
+            reply.location.CopyFrom(mapping.location_to_proto(location))
+        return reply
 
     async def ListProducts(
         self, request: pb.ListProductsRequest, context: Context

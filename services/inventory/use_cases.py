@@ -358,14 +358,38 @@ async def get_products(
     inventory: Inventory, skus: Sequence[str], channel: Channel | None = None
 ) -> list[Product]:
     """In the order asked, each priced for `channel`; NotFound names every unknown sku."""
+    products, _ = await get_products_at(inventory, skus, channel, "")
+    return products
+
+
+async def get_products_at(
+    inventory: Inventory, skus: Sequence[str], channel: Channel | None, location_id: str
+) -> tuple[list[Product], Location | None]:
+    """`get_products`, and the location when `location_id` is given (read
+    beside them): pricing's one call for a sale taxed where the store is.
+    Unknown skus are named first, then an unknown location."""
     violations = Violations()
     domain.check_skus(violations, skus, required=False)
+    if location_id:
+        violations.check_id("location_id", location_id)
     violations.raise_if_any()
-    if not skus:
-        return []
-    found = await inventory.hot_path.read_products(skus)
+    products_read = inventory.hot_path.read_products(skus) if skus else _nothing_found()
+    if location_id:
+        found, location = await asyncio.gather(
+            products_read, inventory.hot_path.read_location(location_id)
+        )
+    else:
+        found, location = await products_read, None
     domain.require_all_found(skus, found, "sku")
-    return [found[sku].as_seen_in(channel) for sku in skus]
+    if location_id and location is None:
+        raise NotFound(
+            f"unknown location: {location_id}", resource_type="location", ids=[location_id]
+        )
+    return [found[sku].as_seen_in(channel) for sku in skus], location
+
+
+async def _nothing_found() -> dict[str, Product]:
+    return {}
 
 
 def _unknown_product(sku: str) -> NotFound:

@@ -73,6 +73,13 @@ class Catalog(Protocol):
         """The location's tax region ("" none); NotFound for an unknown location."""
         ...
 
+    async def items_at(
+        self, skus: list[str], channel: Channel, location_id: str
+    ) -> tuple[dict[str, CatalogItem], str]:
+        """`items` and `tax_region_of(location_id)` in one read (an order
+        taxed where the store is: one inventory call, not two)."""
+        ...
+
 
 class TaxProvider(Protocol):
     """Where a tax rate comes from. The default is the orders database's table
@@ -209,6 +216,18 @@ class _Inputs:
             return await load()
         return await self._cache.through(("region", location_id), load)
 
+    async def items_and_region(
+        self, skus: list[str], channel: Channel, location_id: str
+    ) -> tuple[dict[str, CatalogItem], str]:
+        """Straight from the source: one catalog read for both; through the
+        cache each is kept (and read) on its own."""
+        if self._cache is None:
+            return await self._deps.catalog.items_at(skus, channel, location_id)
+        items, region = await asyncio.gather(
+            self.items(skus, channel), self.tax_region_of(location_id)
+        )
+        return items, region
+
     async def promotions_for(self, now: datetime, code: str) -> list[Promotion]:
         cache = self._cache
         if cache is None:
@@ -318,32 +337,36 @@ async def price_basket(
     `cached=False` (placement) reads every input from its source."""
     request = validate_basket(request)
     inputs = _Inputs(deps, cached)
-    assert isinstance(request.channel, Channel)
+    channel = request.channel
+    assert isinstance(channel, Channel)
     now = deps.now()
     codes = [pricing.normalize_code(code) for code in request.coupon_codes if code.strip()]
     ship = request.fulfillment_type == FulfillmentType.SHIP
 
-    async def region_of() -> str:
+    skus = [line.sku for line in request.lines]
+    # Collected or carried out: taxed where the store is, whose region comes
+    # with the products (one read). Shipped: where it goes. A cart without a
+    # fulfillment yet: goods and discounts; no tax or shipping.
+    at_store = request.fulfillment_type in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT)
+
+    async def items_and_rate() -> tuple[dict[str, CatalogItem], TaxRate]:
+        if at_store:
+            items, region = await inputs.items_and_region(skus, channel, request.location_id)
+            return items, await inputs.rate_for(region)
+        region = ""
         if ship:
             assert request.address is not None
-            return tax_region_of_address(request.address)
-        if request.fulfillment_type in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT):
-            # Collected or carried out: taxed where the store is.
-            return await inputs.tax_region_of(request.location_id)
-        # A cart without a fulfillment yet: goods and discounts; no tax or shipping.
-        return ""
-
-    async def rate() -> TaxRate:
-        return await inputs.rate_for(await region_of())
+            region = tax_region_of_address(request.address)
+        items, rate = await asyncio.gather(inputs.items(skus, channel), inputs.rate_for(region))
+        return items, rate
 
     async def methods() -> list[ShippingMethod]:
         return await inputs.shipping_methods() if ship else []
 
     # The inputs are independent reads: ask for them at once.
-    items, promotions, tax_rate, shipping_methods = await asyncio.gather(
-        inputs.items([line.sku for line in request.lines], request.channel),
+    (items, tax_rate), promotions, shipping_methods = await asyncio.gather(
+        items_and_rate(),
         inputs.promotions_for(now, codes[0] if len(codes) == 1 else ""),
-        rate(),
         methods(),
     )
     shipping: ShippingMethod | None = None
@@ -353,7 +376,7 @@ async def price_basket(
             shipping_methods, request.shipping_method, request.address.country
         )
     basket = pricing.Basket(
-        request.channel,
+        channel,
         request.fulfillment_type or FulfillmentType.PICKUP,
         [pricing.BasketLine(line.sku, line.quantity) for line in request.lines],
         codes,

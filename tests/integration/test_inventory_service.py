@@ -151,6 +151,53 @@ async def test_products_come_back_in_the_order_asked(stub: Stub):
     assert duplicate.value.code() == grpc.StatusCode.ALREADY_EXISTS
 
 
+async def test_products_asked_with_a_location_come_with_it(stub: Stub):
+    sku = await create_product(stub)
+    location_id = unique("LOC")
+    await stub.CreateLocation(
+        pb.CreateLocationRequest(
+            location=pb.Location(
+                location_id=location_id,
+                name="Taxed store",
+                kind=LocationKind.STORE.to_proto(),
+                point=random_point(),
+                tax_region="US-NY",
+            )
+        )
+    )
+    reply = await stub.GetProducts(pb.GetProductsRequest(skus=[sku], location_id=location_id))
+    assert [p.sku for p in reply.products] == [sku]
+    assert (reply.location.location_id, reply.location.tax_region) == (location_id, "US-NY")
+    # Not asked: no location in the reply.
+    plain = await stub.GetProducts(pb.GetProductsRequest(skus=[sku]))
+    assert not plain.HasField("location")
+
+
+async def test_products_at_an_unknown_or_malformed_location_are_refused_naming_it(stub: Stub):
+    sku = await create_product(stub)
+    unknown_location, unknown_sku = unique("LOC"), unique("SKU")
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.GetProducts(pb.GetProductsRequest(skus=[sku], location_id=unknown_location))
+    info = describe_rpc_error(raised.value)
+    assert (info.code, info.resource_type, info.missing_ids) == (
+        grpc.StatusCode.NOT_FOUND,
+        "location",
+        [unknown_location],
+    )
+    # Unknown skus are named first.
+    with pytest.raises(grpc.aio.AioRpcError) as both:
+        await stub.GetProducts(
+            pb.GetProductsRequest(skus=[unknown_sku], location_id=unknown_location)
+        )
+    info = describe_rpc_error(both.value)
+    assert (info.resource_type, info.missing_ids) == ("product", [unknown_sku])
+    with pytest.raises(grpc.aio.AioRpcError) as malformed:
+        await stub.GetProducts(pb.GetProductsRequest(skus=[sku], location_id="bad id\n"))
+    info = describe_rpc_error(malformed.value)
+    assert info.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in info.violations] == ["location_id"]
+
+
 async def test_bad_product_is_invalid_argument(stub: Stub):
     product = pb.Product(
         sku=unique("SKU"),

@@ -100,7 +100,11 @@ class CatalogOnly(inventory_pb2_grpc.InventoryServiceServicer):
                     returnable_days=days,
                 )
             )
-        return inventory_pb2.GetProductsResponse(products=products)
+        reply = inventory_pb2.GetProductsResponse(products=products)
+        if request.location_id:
+            # A pickup store's tax region (issue 13): none here, so no tax.
+            reply.location.location_id = request.location_id
+        return reply
 
     async def GetLocation(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         """Pricing asks a pickup store's tax region (issue 13): none here, so no tax."""

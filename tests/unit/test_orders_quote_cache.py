@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from omni.words import Channel, FulfillmentType
-from services.common.errors import BusinessRuleViolation, InvalidArgument
+from services.common.errors import BusinessRuleViolation, InvalidArgument, NotFound
 from services.orders import quoting
 from services.orders.domain.placing import RequestedLine
 from services.orders.domain.pricing import CatalogItem, Promotion, ShippingMethod, TaxRate
@@ -42,6 +42,7 @@ class CountingCatalog(FakeCatalog):
         super().__init__()
         self.item_reads: list[list[str]] = []
         self.region_reads = 0
+        self.combined_reads: list[tuple[list[str], str]] = []
 
     async def items(self, skus: list[str], channel: Channel) -> dict[str, CatalogItem]:
         self.item_reads.append(list(skus))
@@ -50,6 +51,13 @@ class CountingCatalog(FakeCatalog):
     async def tax_region_of(self, location_id: str) -> str:
         self.region_reads += 1
         return await super().tax_region_of(location_id)
+
+    async def items_at(
+        self, skus: list[str], channel: Channel, location_id: str
+    ) -> tuple[dict[str, CatalogItem], str]:
+        self.combined_reads.append((list(skus), location_id))
+        items = await FakeCatalog.items(self, skus, channel)
+        return items, await FakeCatalog.tax_region_of(self, location_id)
 
 
 class CountingTables(FakeTables):
@@ -278,3 +286,42 @@ async def test_no_cache_and_a_zero_second_cache_read_everything_every_time(
         await quoting.price_basket(pricing, basket)
         await quoting.price_basket(pricing, basket)
         assert len(catalog.item_reads) == 2
+
+
+# ---------------------------------------------------------------- one catalog read at a store
+
+
+async def test_a_placement_at_a_store_reads_its_products_and_the_region_in_one_call(
+    pricing: Pricing, catalog: CountingCatalog, tables: CountingTables
+) -> None:
+    await tables.put_tax_region(TaxRegionRecord("US-NY", "New York", 800))
+    for kind in (FulfillmentType.PICKUP, FulfillmentType.CARRY_OUT):
+        basket = BasketRequest(Channel.WEB, [RequestedLine("TEE-1", 2)], kind, "S1")
+        priced = await quoting.price_basket(pricing, basket, cached=False)
+        assert priced.totals.tax_minor == 320  # S1's region, 8 % of 4000
+    assert catalog.combined_reads == [(["TEE-1"], "S1"), (["TEE-1"], "S1")]
+    assert (catalog.item_reads, catalog.region_reads) == ([], 0)
+
+
+async def test_a_shipped_placement_asks_no_location(
+    pricing: Pricing, catalog: CountingCatalog
+) -> None:
+    basket = BasketRequest(Channel.WEB, [RequestedLine("TEE-1", 1)], FulfillmentType.SHIP, "", HOME)
+    await quoting.price_basket(pricing, basket, cached=False)
+    assert (catalog.combined_reads, catalog.item_reads, catalog.region_reads) == (
+        [],
+        [["TEE-1"]],
+        0,
+    )
+
+
+async def test_a_placement_at_an_unknown_store_is_refused_naming_it(
+    pricing: Pricing, catalog: CountingCatalog
+) -> None:
+    with pytest.raises(NotFound) as refused:
+        await quoting.price_basket(pricing, pickup(("TEE-1", 1), location="S404"), cached=False)
+    assert refused.value.ids == ["S404"]
+    # An unknown sku is named first, as inventory names it.
+    with pytest.raises(InvalidArgument) as unknown:
+        await quoting.price_basket(pricing, pickup(("NOPE-1", 1), location="S404"), cached=False)
+    assert [v.field for v in unknown.value.violations] == ["lines[0].sku"]

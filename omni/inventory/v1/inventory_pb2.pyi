@@ -225,18 +225,22 @@ class CreateProductResponse(_message.Message):
     def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ...) -> None: ...
 
 class GetProductsRequest(_message.Message):
-    __slots__ = ("skus", "channel")
+    __slots__ = ("skus", "channel", "location_id")
     SKUS_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     skus: _containers.RepeatedScalarFieldContainer[str]
     channel: _common_pb2.Channel
-    def __init__(self, skus: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
+    location_id: str
+    def __init__(self, skus: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., location_id: _Optional[str] = ...) -> None: ...
 
 class GetProductsResponse(_message.Message):
-    __slots__ = ("products",)
+    __slots__ = ("products", "location")
     PRODUCTS_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
     products: _containers.RepeatedCompositeFieldContainer[Product]
-    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ...) -> None: ...
+    location: Location
+    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., location: _Optional[_Union[Location, _Mapping]] = ...) -> None: ...
 
 class ListProductsRequest(_message.Message):
     __slots__ = ("query", "channel", "limit", "page_token")
