@@ -334,10 +334,9 @@ async def mark_completed(
     placed = Event(now, "placed", f"carry_out at {order.location_id}")
     completed = Event(now, "completed", detail)
     async with deps.storage.unit_of_work() as uow:
-        written = await uow.records.record_placed(order.order_id, [fulfillment], placed)
-        if written is not None:
-            await uow.records.set_order_status(order.order_id, OrderStatus.COMPLETED)
-            await uow.records.append_order_event(order.order_id, completed)
+        written = await uow.records.record_placed(
+            order.order_id, [fulfillment], placed, completed=completed
+        )
         await uow.commit()
     if written is None:
         return None

@@ -98,10 +98,16 @@ class Records(Protocol):
         self, order_id: str, fulfillment: FulfillmentRecord, event: Event
     ) -> bool: ...
     async def record_placed(
-        self, order_id: str, placed: list[FulfillmentRecord], event: Event
+        self,
+        order_id: str,
+        placed: list[FulfillmentRecord],
+        event: Event,
+        *,
+        completed: Event | None = None,
     ) -> list[FulfillmentRecord] | None:
         """A placement's `mark_placed`: every fulfillment at once, as written;
-        None when the order was no longer pending."""
+        None when the order was no longer pending. `completed` (a till sale):
+        the order is completed at once, that event written after `event`."""
         ...
 
     async def set_order_status(self, order_id: str, status: OrderStatus) -> None: ...

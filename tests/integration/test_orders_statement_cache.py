@@ -6,18 +6,19 @@ again on every placement (~1 ms of orders' CPU each, issue 10)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from omni.words import FulfillmentStatus, FulfillmentType
+from omni.words import FulfillmentStatus, FulfillmentType, OrderStatus
 from services.common import plain_session
 from services.common.plain_session import PlainDatabase
 from services.common.plain_sql import PlainStatement, plain_statement
 from services.orders.domain.records import Event, FulfillmentLineRecord, FulfillmentRecord
-from services.orders.store import placements
+from services.orders.store import events, orders, placements
 from tests.integration.test_orders_exchange_recovery import add_pending
 
 
@@ -95,3 +96,53 @@ async def test_a_placement_of_an_order_no_longer_pending_writes_nothing(
             uow.session, order_id, placed, Event(datetime.now(UTC), "placed", "")
         )
     assert again is None
+
+
+async def _sell(database: PlainDatabase, order_id: str) -> list[FulfillmentRecord] | None:
+    now = datetime.now(UTC)
+    sold = [_fulfillment(order_id, "S1", "TEE-1")]
+    async with database.unit_of_work() as uow:
+        written = await placements.record_placed(
+            uow.session,
+            order_id,
+            sold,
+            Event(now, "placed", "carry_out at S1"),
+            completed=Event(now, "completed", "sold at the till of S1"),
+        )
+        await uow.commit()
+    return written
+
+
+async def test_a_till_sale_is_completed_with_both_events_in_three_statements(
+    database: PlainDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _sell(database, await add_pending(database))  # compiles each statement once
+    order_id = await add_pending(database)
+    sent: list[str] = []
+    real_fetch = plain_session.PlainSession._fetch
+
+    async def note(self: Any, statement: Any, values: Any) -> Any:
+        sent.append(str(statement).split(None, 1)[0])
+        return await real_fetch(self, statement, values)
+
+    monkeypatch.setattr(plain_session.PlainSession, "_fetch", note)
+    written = await _sell(database, order_id)
+    monkeypatch.undo()
+    assert written is not None and [w.location_id for w in written] == ["S1"]
+    assert sent == ["UPDATE", "INSERT", "INSERT"]
+    async with database.unit_of_work() as uow:
+        order = await orders.load_order(uow.session, order_id)
+        history = await events.order_history(uow.session, order_id)
+    assert order is not None
+    assert (order.status, order.completed_at is not None) == (OrderStatus.COMPLETED, True)
+    # At one instant, in the order written.
+    assert [e.type for e in history] == ["placed", "completed"]
+
+
+async def test_a_till_sale_completed_twice_writes_it_once(database: PlainDatabase) -> None:
+    order_id = await add_pending(database)
+    first, second = await asyncio.gather(_sell(database, order_id), _sell(database, order_id))
+    assert sorted([first is None, second is None]) == [False, True]
+    async with database.unit_of_work() as uow:
+        history = await events.order_history(uow.session, order_id)
+    assert [e.type for e in history] == ["placed", "completed"]

@@ -161,12 +161,20 @@ class FakeRecords:
         return True
 
     async def record_placed(
-        self, order_id: str, placed: list[FulfillmentRecord], event: Event
+        self,
+        order_id: str,
+        placed: list[FulfillmentRecord],
+        event: Event,
+        *,
+        completed: Event | None = None,
     ) -> list[FulfillmentRecord] | None:
         if not await self.mark_placed(order_id, placed[0], event):
             return None
         for fulfillment in placed[1:]:
             await self.upsert_fulfillment(fulfillment)
+        if completed is not None:
+            await self.set_order_status(order_id, OrderStatus.COMPLETED)
+            self.state.orders[order_id].events.append(completed)
         ids = {f.fulfillment_id for f in placed}
         return [
             copy.deepcopy(f)

@@ -67,9 +67,16 @@ class PostgresRecords:
         return await placements.mark_placed(self.session, order_id, fulfillment, event)
 
     async def record_placed(
-        self, order_id: str, placed: list[FulfillmentRecord], event: Event
+        self,
+        order_id: str,
+        placed: list[FulfillmentRecord],
+        event: Event,
+        *,
+        completed: Event | None = None,
     ) -> list[FulfillmentRecord] | None:
-        return await placements.record_placed(self.session, order_id, placed, event)
+        return await placements.record_placed(
+            self.session, order_id, placed, event, completed=completed
+        )
 
     async def upsert_fulfillment(self, fulfillment: FulfillmentRecord) -> None:
         await fulfillments.upsert_fulfillment(self.session, fulfillment)

@@ -43,6 +43,38 @@ async def append_order_event(session: SqlSession, order_id: str, event: Event) -
     await _append(session, order_events, "order_id", order_id, event)
 
 
+# Two rows in one statement (a till sale's placed and completed): built once.
+_TWO_ORDER_EVENTS = order_events.insert().values(
+    [
+        {
+            "order_id": bindparam("the_order"),
+            "at": bindparam(f"at_{n}"),
+            "type": bindparam(f"type_{n}"),
+            "detail": bindparam(f"detail_{n}"),
+        }
+        for n in (1, 2)
+    ]
+)
+
+
+async def append_two_order_events(
+    session: SqlSession, order_id: str, first: Event, second: Event
+) -> None:
+    """Both events, in this order (their ids, which order them at one instant)."""
+    await session.execute(
+        _TWO_ORDER_EVENTS,
+        {
+            "the_order": order_id,
+            "at_1": first.at,
+            "type_1": first.type,
+            "detail_1": first.detail,
+            "at_2": second.at,
+            "type_2": second.type,
+            "detail_2": second.detail,
+        },
+    )
+
+
 async def order_history(session: SqlSession, order_id: str) -> list[Event]:
     return await _history(session, order_events, "order_id", order_id)
 

@@ -86,6 +86,19 @@ _PENDING_TO_PLACED = (
     )
     .returning(orders.c.order_id)
 )
+# A till sale: pending straight to completed (no journey between them).
+_PENDING_TO_COMPLETED = (
+    orders.update()
+    .where(orders.c.order_id == bindparam("the_order"), orders.c.status == OrderStatus.PENDING)
+    .values(
+        status=OrderStatus.COMPLETED,
+        rejection_reason="",
+        rejection_message="",
+        updated_at=func.now(),
+        completed_at=func.coalesce(orders.c.completed_at, func.now()),
+    )
+    .returning(orders.c.order_id)
+)
 _CLAIM_KEY = (
     insert(idempotency_keys)
     .on_conflict_do_nothing(index_elements=["key"])
@@ -152,13 +165,22 @@ async def claim_key(session: SqlSession, key: str, request: Message, answer: str
 
 
 async def record_placed(
-    session: SqlSession, order_id: str, placed: list[FulfillmentRecord], event: Event
+    session: SqlSession,
+    order_id: str,
+    placed: list[FulfillmentRecord],
+    event: Event,
+    *,
+    completed: Event | None = None,
 ) -> list[FulfillmentRecord] | None:
     """`mark_placed` for a placement's fulfillments (one per hold), in three
     statements and no read back: the order row (only from pending), every
     fulfillment in one upsert (RETURNING them as written), the event. None
-    when the order was no longer pending (nothing written)."""
-    if not await _pending_to_placed(session, order_id):
+    when the order was no longer pending (nothing written). `completed`: a
+    till sale, completed at once: the row goes straight to completed and
+    both events are written, still three statements."""
+    moving = _PENDING_TO_PLACED if completed is None else _PENDING_TO_COMPLETED
+    moved = await session.execute(moving, {"the_order": order_id})
+    if moved.first() is None:
         return None
     written = await session.execute(
         _UPSERT_PLACED,
@@ -179,5 +201,8 @@ async def record_placed(
         ],
     )
     by_id = {row.fulfillment_id: fulfillments.fulfillment_of(row) for row in written}
-    await events.append_order_event(session, order_id, event)
+    if completed is None:
+        await events.append_order_event(session, order_id, event)
+    else:
+        await events.append_two_order_events(session, order_id, event, completed)
     return [by_id[f.fulfillment_id] for f in placed if f.fulfillment_id in by_id]
