@@ -7,10 +7,11 @@ lease ran out (`abandoned_at`), and starts their journeys with `abandoned`."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from google.protobuf.message import Message
 from google.protobuf.wrappers_pb2 import StringValue
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Update, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from omni.words import OrderStatus
@@ -75,29 +76,21 @@ async def claim_stale(session: SqlSession, older_than: timedelta, limit: int) ->
 
 # Every placement's statements, built once with bound parameters: building one
 # per call and walking it for its cache key cost as much as executing it.
-_PENDING_TO_PLACED = (
-    orders.update()
-    .where(orders.c.order_id == bindparam("the_order"), orders.c.status == OrderStatus.PENDING)
-    .values(
-        status=OrderStatus.PLACED,
-        rejection_reason="",
-        rejection_message="",
-        updated_at=func.now(),
+def _from_pending(**values: Any) -> Update:
+    """The order row moved on, only from pending, returning its id."""
+    return (
+        orders.update()
+        .where(orders.c.order_id == bindparam("the_order"), orders.c.status == OrderStatus.PENDING)
+        .values(rejection_reason="", rejection_message="", updated_at=func.now(), **values)
+        .returning(orders.c.order_id)
     )
-    .returning(orders.c.order_id)
-)
+
+
+_PENDING_TO_PLACED = _from_pending(status=OrderStatus.PLACED)
 # A till sale: pending straight to completed (no journey between them).
-_PENDING_TO_COMPLETED = (
-    orders.update()
-    .where(orders.c.order_id == bindparam("the_order"), orders.c.status == OrderStatus.PENDING)
-    .values(
-        status=OrderStatus.COMPLETED,
-        rejection_reason="",
-        rejection_message="",
-        updated_at=func.now(),
-        completed_at=func.coalesce(orders.c.completed_at, func.now()),
-    )
-    .returning(orders.c.order_id)
+_PENDING_TO_COMPLETED = _from_pending(
+    status=OrderStatus.COMPLETED,
+    completed_at=func.coalesce(orders.c.completed_at, func.now()),
 )
 _CLAIM_KEY = (
     insert(idempotency_keys)
