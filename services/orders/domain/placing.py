@@ -13,8 +13,12 @@ from omni.words import Channel, FulfillmentType, TenderType
 from services.common.errors import BusinessRuleViolation, InvalidArgument
 from services.common.money import Money
 from services.common.validation import Violations
+from services.orders.domain import till
 from services.orders.domain.pricing import PricedBasket
 from services.orders.domain.records import Address
+
+# Its home is domain/tenders.py (the till's rules read it too); callers import it here.
+from services.orders.domain.tenders import RequestedTender as RequestedTender
 from workflows.order import rules
 
 MAX_LINE_QUANTITY = 1000
@@ -29,16 +33,6 @@ def new_order_id() -> str:
 class RequestedLine:
     sku: str
     quantity: int
-
-
-@dataclass(frozen=True)
-class RequestedTender:
-    # A TenderType word ("" when the request names none); workflows/order/rules.py
-    # reads it as one.
-    type: str
-    token: str = ""
-    code: str = ""
-    amount_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,8 +127,6 @@ def validate_order_request(request: OrderRequest) -> OrderRequest:
             bad.add(f"lines[{index}].quantity", f"must be between 1 and {MAX_LINE_QUANTITY}")
     _check_fulfillment(request, bad)
     if till_sale:
-        from services.orders.domain import till  # till's rules build on this module
-
         till.check_tenders(request.tenders, bad)
     else:
         _check_tenders(request.tenders, bad)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from omni.words import TenderType
 from services.common.errors import InvalidArgument
 from services.common.validation import Violations
-from services.orders.domain.placing import RequestedTender
+from services.orders.domain.tenders import RequestedTender
 
 TILL_TENDERS = (TenderType.GIFT_CARD, TenderType.CASH, TenderType.CARD_PRESENT)
 
