@@ -22,6 +22,7 @@ from services.common.db import Database
 from services.common.grpc_errors import describe_rpc_error
 from tests.support.inventory import (
     Stub,
+    commit_part_of_a_hold,
     create_location,
     create_product,
     ledger_sum,
@@ -438,22 +439,11 @@ async def test_reserve_release_and_commit_move_stock_levels(stub: Stub, database
 
 
 async def test_partial_commit_sells_some_and_releases_the_rest(stub: Stub):
-    location_id, first = await stocked(stub, 10)
-    second = await create_product(stub)
-    await receive(stub, location_id, second, 5)
-    held = (
-        await stub.ReserveStock(reserve_request(location_id, {first: 4, second: 2}))
-    ).reservation
-    committed = await stub.CommitReservation(
-        pb.CommitReservationRequest(
-            reservation_id=held.reservation_id,
-            lines=[common_pb2.SkuQuantity(sku=first, quantity=3)],
-        )
-    )
-    assert ReservationStatus.from_proto(committed.reservation.status) == "committed"
-    assert [(line.sku, line.quantity) for line in committed.reservation.lines] == [(first, 3)]
-    one = await stock_of(stub, location_id, first)
-    two = await stock_of(stub, location_id, second)
+    sold = await commit_part_of_a_hold(stub)
+    assert ReservationStatus.from_proto(sold.committed.status) == "committed"
+    assert [(line.sku, line.quantity) for line in sold.committed.lines] == [(sold.first, 3)]
+    one = await stock_of(stub, sold.location_id, sold.first)
+    two = await stock_of(stub, sold.location_id, sold.second)
     assert (one.on_hand, one.reserved) == (7, 0)
     assert (two.on_hand, two.reserved) == (5, 0)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
-from omni.common.v1 import common_pb2
 from omni.inventory.v1 import inventory_pb2 as pb
 from omni.words import ReservationStatus
 from services.common.db import Database
 from tests.support.inventory import (
     Stub,
+    commit_part_of_a_hold,
     create_product,
     ledger_sum,
     receive,
@@ -115,19 +115,9 @@ async def test_commits_over_the_same_skus_listed_in_either_order_never_deadlock(
 
 
 async def test_a_partial_commit_records_only_what_was_sold(stub: Stub, database: Database) -> None:
-    location_id, first = await stocked(stub, 10)
-    second = await create_product(stub)
-    await receive(stub, location_id, second, 5)
-    held = (
-        await stub.ReserveStock(reserve_request(location_id, {first: 4, second: 2}))
-    ).reservation
-    committed = await stub.CommitReservation(
-        pb.CommitReservationRequest(
-            reservation_id=held.reservation_id,
-            lines=[common_pb2.SkuQuantity(sku=first, quantity=3)],
-        )
-    )
-    assert [(line.sku, line.quantity) for line in committed.reservation.lines] == [(first, 3)]
+    sold = await commit_part_of_a_hold(stub)
+    first, second, held = sold.first, sold.second, sold.held
+    assert [(line.sku, line.quantity) for line in sold.committed.lines] == [(first, 3)]
     assert await _movements(database, held.reservation_id) == f"{first}:commit:-3"
     kept = await sql(
         database,
@@ -140,8 +130,8 @@ async def test_a_partial_commit_records_only_what_was_sold(stub: Stub, database:
     again = await stub.CommitReservation(
         pb.CommitReservationRequest(reservation_id=held.reservation_id)
     )
-    assert again.reservation == committed.reservation
-    await _no_violations(stub, location_id, [first, second])
+    assert again.reservation == sold.committed
+    await _no_violations(stub, sold.location_id, [first, second])
 
 
 async def test_a_commit_racing_the_expiry_sweep_gives_the_hold_back_once(

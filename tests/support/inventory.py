@@ -171,3 +171,30 @@ async def ledger_sum(database: Database, location_id: str, sku: str) -> int:
         sku=sku,
     )
     return int(total or 0)
+
+
+@dataclass(frozen=True)
+class PartialCommit:
+    location_id: str
+    first: str
+    second: str
+    held: pb.Reservation
+    committed: pb.Reservation
+
+
+async def commit_part_of_a_hold(stub: Stub) -> PartialCommit:
+    """A hold of 4 `first` (10 on hand) and 2 `second` (5 on hand), of which
+    3 `first` are sold and the rest given back."""
+    location_id, first = await stocked(stub, 10)
+    second = await create_product(stub)
+    await receive(stub, location_id, second, 5)
+    held = (
+        await stub.ReserveStock(reserve_request(location_id, {first: 4, second: 2}))
+    ).reservation
+    committed = await stub.CommitReservation(
+        pb.CommitReservationRequest(
+            reservation_id=held.reservation_id,
+            lines=[common_pb2.SkuQuantity(sku=first, quantity=3)],
+        )
+    )
+    return PartialCommit(location_id, first, second, held, committed.reservation)
