@@ -373,13 +373,12 @@ async def get_products_at(
     if location_id:
         violations.check_id("location_id", location_id)
     violations.raise_if_any()
-    products_read = inventory.hot_path.read_products(skus) if skus else _nothing_found()
     if location_id:
         found, location = await asyncio.gather(
-            products_read, inventory.hot_path.read_location(location_id)
+            _read_products(inventory, skus), inventory.hot_path.read_location(location_id)
         )
     else:
-        found, location = await products_read, None
+        found, location = await _read_products(inventory, skus), None
     domain.require_all_found(skus, found, "sku")
     if location_id and location is None:
         raise NotFound(
@@ -388,8 +387,9 @@ async def get_products_at(
     return [found[sku].as_seen_in(channel) for sku in skus], location
 
 
-async def _nothing_found() -> dict[str, Product]:
-    return {}
+async def _read_products(inventory: Inventory, skus: Sequence[str]) -> dict[str, Product]:
+    """No statement for no skus."""
+    return await inventory.hot_path.read_products(skus) if skus else {}
 
 
 def _unknown_product(sku: str) -> NotFound:

@@ -19,12 +19,11 @@ from tests.support.identity import trusted_channel
 from tests.support.inventory import (
     RunningInventory,
     Stub,
-    create_product,
     ledger_sum,
-    receive,
     reserve_request,
     stock_of,
     stocked,
+    two_skus_held,
     unique,
 )
 
@@ -45,12 +44,7 @@ async def healthy(stub: Stub, *skus: str) -> None:
 
 
 async def test_part_of_a_hold_goes_back_and_the_rest_can_be_sold(stub: Stub, database: Database):
-    location_id, first = await stocked(stub, 10)
-    second = await create_product(stub)
-    await receive(stub, location_id, second, 5)
-    held = (
-        await stub.ReserveStock(reserve_request(location_id, {first: 4, second: 2}))
-    ).reservation
+    location_id, first, second, held = await two_skus_held(stub, (10, 5), (4, 2))
 
     reply = await stub.ReleaseReservationLines(releasing(held.reservation_id, {first: 1}))
     assert ReservationStatus.from_proto(reply.reservation.status) == "active"
@@ -90,12 +84,7 @@ async def test_releasing_every_line_releases_the_reservation(stub: Stub):
 
 
 async def test_more_than_held_releases_nothing_of_any_line(stub: Stub):
-    location_id, first = await stocked(stub, 10)
-    second = await create_product(stub)
-    await receive(stub, location_id, second, 5)
-    held = (
-        await stub.ReserveStock(reserve_request(location_id, {first: 4, second: 2}))
-    ).reservation
+    location_id, first, second, held = await two_skus_held(stub, (10, 5), (4, 2))
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.ReleaseReservationLines(releasing(held.reservation_id, {first: 1, second: 3}))
     info = describe_rpc_error(raised.value)

@@ -19,6 +19,7 @@ from tests.support.inventory import (
     sql,
     stock_of,
     stocked,
+    two_skus_held,
 )
 
 
@@ -41,12 +42,7 @@ async def _no_violations(stub: Stub, location_id: str, skus: list[str]) -> None:
 async def test_racing_commits_and_releases_of_one_reservation_settle_it_once(
     stub: Stub, database: Database
 ) -> None:
-    location_id, first = await stocked(stub, 10)
-    second = await create_product(stub)
-    await receive(stub, location_id, second, 10)
-    held = (
-        await stub.ReserveStock(reserve_request(location_id, {first: 3, second: 2}))
-    ).reservation
+    location_id, first, second, held = await two_skus_held(stub, (10, 10), (3, 2))
     reservation_id = held.reservation_id
     commits = [
         stub.CommitReservation(pb.CommitReservationRequest(reservation_id=reservation_id))

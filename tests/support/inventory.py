@@ -182,15 +182,23 @@ class PartialCommit:
     committed: pb.Reservation
 
 
+async def two_skus_held(
+    stub: Stub, on_hand: tuple[int, int], holding: tuple[int, int]
+) -> tuple[str, str, str, pb.Reservation]:
+    """A fresh store stocking two fresh skus (`on_hand` of each) and one hold
+    of `holding` of them: (location, first sku, second sku, the hold)."""
+    location_id, first = await stocked(stub, on_hand[0])
+    second = await create_product(stub)
+    await receive(stub, location_id, second, on_hand[1])
+    request = reserve_request(location_id, {first: holding[0], second: holding[1]})
+    held = (await stub.ReserveStock(request)).reservation
+    return location_id, first, second, held
+
+
 async def commit_part_of_a_hold(stub: Stub) -> PartialCommit:
     """A hold of 4 `first` (10 on hand) and 2 `second` (5 on hand), of which
     3 `first` are sold and the rest given back."""
-    location_id, first = await stocked(stub, 10)
-    second = await create_product(stub)
-    await receive(stub, location_id, second, 5)
-    held = (
-        await stub.ReserveStock(reserve_request(location_id, {first: 4, second: 2}))
-    ).reservation
+    location_id, first, second, held = await two_skus_held(stub, (10, 5), (4, 2))
     committed = await stub.CommitReservation(
         pb.CommitReservationRequest(
             reservation_id=held.reservation_id,
